@@ -1,0 +1,13 @@
+//! syncwire tokio driver: client, hub server and the syncwire binary (in progress).
+//!
+//! Re-exports the protocol core so that applications depend on one crate.
+
+pub use syncwire_proto as proto;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_the_protocol_core() {
+        assert!(crate::proto::wire::SUPPORTED_VERSIONS.contains(&1));
+    }
+}

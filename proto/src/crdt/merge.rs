@@ -1,0 +1,30 @@
+//! Merging encoded deltas by type tag, without knowing the concrete types.
+//!
+//! The client outbox merges queued deltas of one room so that it stays small while
+//! offline; the hub folds a log prefix into a snapshot. Both only hold encoded bytes
+//! and a type tag, so they merge through this trait.
+
+use super::CrdtError;
+
+/// Merges encoded deltas (or states) of a CRDT type named by its wire tag.
+pub trait DeltaMerger: Send + Sync {
+    /// Returns one encoded value equivalent to merging `first` and then `second`,
+    /// `Ok(None)` if this merger does not know `tag` (the caller then keeps both),
+    /// or an error if either value does not decode.
+    fn merge(&self, tag: &str, first: &[u8], second: &[u8]) -> Result<Option<Vec<u8>>, CrdtError>;
+}
+
+/// A merger that knows no type: deltas are kept one by one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoMerge;
+
+impl DeltaMerger for NoMerge {
+    fn merge(
+        &self,
+        _tag: &str,
+        _first: &[u8],
+        _second: &[u8],
+    ) -> Result<Option<Vec<u8>>, CrdtError> {
+        Ok(None)
+    }
+}

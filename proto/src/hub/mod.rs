@@ -1,0 +1,1 @@
+//! The hub state machine (issue #4; in progress).

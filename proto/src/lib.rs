@@ -1,0 +1,25 @@
+//! # syncwire-proto
+//!
+//! The Sans-IO core of syncwire: everything about the protocol, nothing about I/O.
+//!
+//! * [`wire`]: frame types, CBOR encoding and bounded decoding (docs/PROTOCOL.md).
+//! * [`crdt`]: delta-state CRDTs, the type registry and the replica-side document.
+//! * [`client`]: the client session state machine.
+//! * [`hub`]: the hub state machine and its storage interface.
+//! * [`time`] and [`rng`]: the core's own monotonic time type and seeded randomness.
+//!
+//! The crate performs no I/O, reads no clock and uses no global randomness: time is
+//! an argument on every input, randomness comes from a generator seeded by config,
+//! and the same seed with the same inputs yields byte-identical outputs. Drivers
+//! (tokio, async-std, the browser) feed inputs and drain outputs.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod crdt;
+pub mod hub;
+pub mod rng;
+pub mod time;
+pub mod wire;
+
+pub use time::Instant;

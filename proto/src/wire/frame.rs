@@ -1,0 +1,368 @@
+//! The frame types of protocol version 1. Layouts are normative in docs/PROTOCOL.md.
+//!
+//! Application data (delta payloads, snapshots, user info, presence state) is
+//! opaque bytes here: the frame schema has a fixed nesting depth of at most three.
+
+use bytes::Bytes;
+use core::fmt;
+use std::sync::Arc;
+
+use super::codes::ErrorCode;
+
+/// Protocol versions this build speaks, newest first.
+pub const SUPPORTED_VERSIONS: &[u32] = &[1];
+
+/// Longest room id, in bytes of UTF-8.
+pub const MAX_ROOM_ID_LEN: usize = 256;
+/// Longest CRDT type tag, in bytes of UTF-8.
+pub const MAX_CRDT_TAG_LEN: usize = 64;
+/// Longest token, in bytes of UTF-8.
+pub const MAX_TOKEN_LEN: usize = 4096;
+/// Longest human-readable message in a `Reject`, in bytes of UTF-8.
+pub const MAX_MESSAGE_LEN: usize = 1024;
+/// Most protocol versions a `Hello` may offer.
+pub const MAX_OFFERED_VERSIONS: usize = 16;
+
+/// Identifies a replica (one document instance: a tab, an app process). Chosen by the client.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct ReplicaId(pub u64);
+
+/// Identifies one session (connection) on a hub; also names a peer in presence frames.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct SessionId(pub u64);
+
+/// A room name: UTF-8, at most [`MAX_ROOM_ID_LEN`] bytes. Cheap to clone.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomId(Arc<str>);
+
+impl RoomId {
+    /// A room id from a string (length is checked where ids enter the system).
+    pub fn new(name: &str) -> Self {
+        RoomId(Arc::from(name))
+    }
+    /// The room name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for RoomId {
+    fn from(s: &str) -> Self {
+        RoomId::new(s)
+    }
+}
+
+impl fmt::Debug for RoomId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for RoomId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A position in a room's log: the epoch and the next offset the replica expects
+/// (equivalently, how many entries of that epoch it has).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub struct Position {
+    /// Log generation; changes when the room's history is lost or reset.
+    pub epoch: u64,
+    /// Next offset expected (entries `0..offset` have been received).
+    pub offset: u64,
+}
+
+/// Limits the hub announces in its `Welcome`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Limits {
+    /// Largest frame the hub accepts, in bytes.
+    pub max_frame_bytes: u32,
+    /// Most rooms one session may join at once.
+    pub max_rooms: u32,
+    /// Sustained frames per second allowed per session.
+    pub rate_frames_per_sec: u32,
+    /// Sustained bytes per second allowed per session.
+    pub rate_bytes_per_sec: u32,
+}
+
+/// Client → hub: opens the handshake.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Hello {
+    /// Protocol versions the client speaks, in order of preference.
+    pub versions: Vec<u32>,
+    /// The replica this session speaks for.
+    pub replica: ReplicaId,
+    /// Credential for the hub's authorizer.
+    pub token: Option<String>,
+    /// Opaque application data shown to peers (e.g. a user name), if any.
+    pub user_info: Option<Bytes>,
+}
+
+/// Hub → client: the handshake succeeded.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Welcome {
+    /// The chosen protocol version.
+    pub version: u32,
+    /// This session's id on the hub.
+    pub session: SessionId,
+    /// How often the hub expects a frame (a ping at least), in milliseconds.
+    pub heartbeat_ms: u32,
+    /// Limits that apply to this session.
+    pub limits: Limits,
+}
+
+/// Either direction: an explicit rejection with a reason code.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Reject {
+    /// Why.
+    pub code: ErrorCode,
+    /// The room concerned, if any.
+    pub room: Option<RoomId>,
+    /// The sequence number of the rejected delta, if any.
+    pub seq: Option<u64>,
+    /// Human-readable detail, at most [`MAX_MESSAGE_LEN`] bytes.
+    pub message: String,
+}
+
+/// Client → hub: join a room (or rejoin, resuming from a position).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Join {
+    /// The room.
+    pub room: RoomId,
+    /// The room's CRDT type tag.
+    pub crdt: String,
+    /// Where the client's copy of the log ends, if it has one.
+    pub resume: Option<Position>,
+}
+
+/// Hub → client: the join succeeded; entries from `start` to `head` follow as deltas.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Joined {
+    /// The room.
+    pub room: RoomId,
+    /// The room's CRDT type tag.
+    pub crdt: String,
+    /// The room's current epoch.
+    pub epoch: u64,
+    /// Offset of the first delta that follows this frame.
+    pub start: u64,
+    /// The room's next offset at the time of the join (deltas `start..head` follow).
+    pub head: u64,
+    /// Highest sequence of this replica that the hub holds durably in this room (0 if none).
+    pub acked_seq: u64,
+    /// Whether this session may submit deltas to the room.
+    pub writable: bool,
+    /// True when the client must discard its state for this room: the resume position
+    /// could not be served. The state is then `snapshot` (or empty) plus the deltas that follow.
+    pub resync: bool,
+    /// The room state covering offsets `0..start`, when `resync` is set and one exists.
+    pub snapshot: Option<Bytes>,
+}
+
+/// Client → hub: leave a room.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Leave {
+    /// The room.
+    pub room: RoomId,
+}
+
+/// Client → hub: a local delta.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ClientDelta {
+    /// The room.
+    pub room: RoomId,
+    /// The CRDT type tag of the payload.
+    pub crdt: String,
+    /// The originating replica; must equal the session's replica.
+    pub replica: ReplicaId,
+    /// Per-room, per-replica sequence number, strictly increasing, starting at 1.
+    pub seq: u64,
+    /// The encoded delta.
+    pub payload: Bytes,
+}
+
+/// Hub → client: a logged delta with its position.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct HubDelta {
+    /// The room.
+    pub room: RoomId,
+    /// The CRDT type tag of the payload.
+    pub crdt: String,
+    /// The room's epoch.
+    pub epoch: u64,
+    /// This entry's offset in the room's log.
+    pub offset: u64,
+    /// The originating replica.
+    pub replica: ReplicaId,
+    /// The origin's sequence number.
+    pub seq: u64,
+    /// The encoded delta.
+    pub payload: Bytes,
+}
+
+/// One entry of a [`DeltaBatch`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct BatchEntry {
+    /// The originating replica.
+    pub replica: ReplicaId,
+    /// The origin's sequence number.
+    pub seq: u64,
+    /// The encoded delta.
+    pub payload: Bytes,
+}
+
+/// Hub → client: consecutive logged deltas of one room, offsets `first_offset..`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct DeltaBatch {
+    /// The room.
+    pub room: RoomId,
+    /// The CRDT type tag of the payloads.
+    pub crdt: String,
+    /// The room's epoch.
+    pub epoch: u64,
+    /// Offset of the first entry; entry `i` has offset `first_offset + i`.
+    pub first_offset: u64,
+    /// The entries, in log order.
+    pub entries: Vec<BatchEntry>,
+}
+
+/// Hub → client: every delta of this replica in `room` with sequence ≤ `seq` is durable.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Ack {
+    /// The room.
+    pub room: RoomId,
+    /// Cumulative acknowledged sequence.
+    pub seq: u64,
+}
+
+/// Hub → client: a peer joined a room.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PeerJoined {
+    /// The room.
+    pub room: RoomId,
+    /// The peer's session.
+    pub peer: SessionId,
+    /// The peer's replica.
+    pub replica: ReplicaId,
+    /// The peer's user info from its `Hello`.
+    pub user_info: Option<Bytes>,
+}
+
+/// Hub → client: a peer left a room.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PeerLeft {
+    /// The room.
+    pub room: RoomId,
+    /// The peer's session.
+    pub peer: SessionId,
+}
+
+/// Client → hub: set this session's ephemeral presence state in a room.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct SetPresence {
+    /// The room.
+    pub room: RoomId,
+    /// Opaque state (cursor, selection, ...); never logged.
+    pub state: Bytes,
+}
+
+/// Hub → client: a peer's ephemeral presence state.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Presence {
+    /// The room.
+    pub room: RoomId,
+    /// The peer's session.
+    pub peer: SessionId,
+    /// Opaque state.
+    pub state: Bytes,
+}
+
+/// One protocol frame: exactly one WebSocket binary message.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Frame {
+    /// Type 1, client → hub.
+    Hello(Hello),
+    /// Type 2, hub → client.
+    Welcome(Welcome),
+    /// Type 3, either direction.
+    Reject(Reject),
+    /// Type 4, client → hub.
+    Join(Join),
+    /// Type 5, hub → client.
+    Joined(Joined),
+    /// Type 6, client → hub.
+    Leave(Leave),
+    /// Type 7, client → hub.
+    ClientDelta(ClientDelta),
+    /// Type 8, hub → client.
+    HubDelta(HubDelta),
+    /// Type 9, hub → client.
+    DeltaBatch(DeltaBatch),
+    /// Type 10, hub → client.
+    Ack(Ack),
+    /// Type 11, either direction; answered by a `Pong` with the same nonce.
+    Ping {
+        /// Echoed in the pong.
+        nonce: u64,
+    },
+    /// Type 12, either direction.
+    Pong {
+        /// The nonce of the ping answered.
+        nonce: u64,
+    },
+    /// Type 13, hub → client.
+    PeerJoined(PeerJoined),
+    /// Type 14, hub → client.
+    PeerLeft(PeerLeft),
+    /// Type 15, client → hub.
+    SetPresence(SetPresence),
+    /// Type 16, hub → client.
+    Presence(Presence),
+}
+
+/// Numeric frame type codes (the first element of every frame array).
+pub mod frame_type {
+    #![allow(missing_docs)]
+    pub const HELLO: u64 = 1;
+    pub const WELCOME: u64 = 2;
+    pub const REJECT: u64 = 3;
+    pub const JOIN: u64 = 4;
+    pub const JOINED: u64 = 5;
+    pub const LEAVE: u64 = 6;
+    pub const CLIENT_DELTA: u64 = 7;
+    pub const HUB_DELTA: u64 = 8;
+    pub const DELTA_BATCH: u64 = 9;
+    pub const ACK: u64 = 10;
+    pub const PING: u64 = 11;
+    pub const PONG: u64 = 12;
+    pub const PEER_JOINED: u64 = 13;
+    pub const PEER_LEFT: u64 = 14;
+    pub const SET_PRESENCE: u64 = 15;
+    pub const PRESENCE: u64 = 16;
+}
+
+impl Frame {
+    /// The frame's name as used in docs/PROTOCOL.md and error messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Frame::Hello(_) => "Hello",
+            Frame::Welcome(_) => "Welcome",
+            Frame::Reject(_) => "Reject",
+            Frame::Join(_) => "Join",
+            Frame::Joined(_) => "Joined",
+            Frame::Leave(_) => "Leave",
+            Frame::ClientDelta(_) => "ClientDelta",
+            Frame::HubDelta(_) => "HubDelta",
+            Frame::DeltaBatch(_) => "DeltaBatch",
+            Frame::Ack(_) => "Ack",
+            Frame::Ping { .. } => "Ping",
+            Frame::Pong { .. } => "Pong",
+            Frame::PeerJoined(_) => "PeerJoined",
+            Frame::PeerLeft(_) => "PeerLeft",
+            Frame::SetPresence(_) => "SetPresence",
+            Frame::Presence(_) => "Presence",
+        }
+    }
+}

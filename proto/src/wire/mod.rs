@@ -1,0 +1,19 @@
+//! The wire codec: frame types, CBOR encoding and bounded decoding, reason and close codes.
+//!
+//! One frame is one WebSocket binary message: a CBOR array whose first element is the
+//! frame type code. docs/PROTOCOL.md is the normative description; its hex examples are
+//! decoded by this module's tests.
+
+mod codes;
+mod decode;
+mod encode;
+mod error;
+mod frame;
+
+pub use codes::{CloseCode, ErrorCode};
+pub use decode::DEFAULT_MAX_FRAME_BYTES;
+pub use error::DecodeError;
+pub use frame::*;
+
+#[cfg(test)]
+mod tests;

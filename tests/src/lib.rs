@@ -1,0 +1,13 @@
+//! syncwire deterministic simulation of hub and clients, cross-driver tests (in progress).
+//!
+//! Re-exports the protocol core so that applications depend on one crate.
+
+pub use syncwire_proto as proto;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_the_protocol_core() {
+        assert!(crate::proto::wire::SUPPORTED_VERSIONS.contains(&1));
+    }
+}
