@@ -21,27 +21,18 @@ use super::storage::{StorageAction, StoredEntry, StoredSnapshot};
 use crate::crdt::DeltaMerger;
 use crate::wire::RoomId;
 
-/// Folds `entry` into `snapshot` (which must end at the entry's offset).
+/// Folds `entry` into `base` (a state covering `0..entry.offset`, with its seq table).
 fn fold(
     merger: &dyn DeltaMerger,
     crdt: &str,
-    snapshot: Option<&StoredSnapshot>,
+    base: &StoredSnapshot,
     entry: &StoredEntry,
 ) -> Option<StoredSnapshot> {
-    let (state, seqs) = match snapshot {
-        Some(s) if s.offset == entry.offset => (
-            merger.merge(crdt, &s.state, &entry.payload).ok()??,
-            s.seqs.clone(),
-        ),
-        // A first snapshot is the first delta itself, if the merger knows the type
-        // (merging a delta with itself is the identity for a CRDT).
-        None if entry.offset == 0 => (
-            merger.merge(crdt, &entry.payload, &entry.payload).ok()??,
-            Vec::new(),
-        ),
-        _ => return None,
-    };
-    let mut table: BTreeMap<_, _> = seqs.into_iter().collect();
+    if base.offset != entry.offset {
+        return None;
+    }
+    let state = merger.merge(crdt, &base.state, &entry.payload).ok()??;
+    let mut table: BTreeMap<_, _> = base.seqs.iter().copied().collect();
     let slot = table.entry(entry.replica).or_insert(0);
     *slot = (*slot).max(entry.seq);
     Some(StoredSnapshot {
@@ -49,6 +40,15 @@ fn fold(
         state: Bytes::from(state),
         seqs: table.into_iter().collect(),
     })
+}
+
+/// The state covering offset 0 alone: the first delta (used only as a merge base).
+fn first(entry: &StoredEntry) -> StoredSnapshot {
+    StoredSnapshot {
+        offset: 1,
+        state: entry.payload.clone(),
+        seqs: vec![(entry.replica, entry.seq)],
+    }
 }
 
 impl Hub {
@@ -69,11 +69,22 @@ impl Hub {
             let Some(entry) = l.log.pop_front() else {
                 break;
             };
-            if folding {
-                match fold(merger.as_ref(), &l.crdt, l.snapshot.as_ref(), &entry) {
-                    Some(s) => l.snapshot = Some(s),
-                    None => folding = false,
-                }
+            if !folding {
+                continue;
+            }
+            let next = match &l.snapshot {
+                Some(base) => fold(merger.as_ref(), &l.crdt, base, &entry),
+                // No snapshot yet: the first snapshot merges the first two entries, so
+                // that one is only created when the merger knows the type.
+                None if entry.offset == 0 => l
+                    .log
+                    .pop_front()
+                    .and_then(|second| fold(merger.as_ref(), &l.crdt, &first(&entry), &second)),
+                None => None,
+            };
+            match next {
+                Some(s) => l.snapshot = Some(s),
+                None => folding = false,
             }
         }
         let after = l.snapshot.as_ref().map_or(0, |s| s.offset);

@@ -44,16 +44,19 @@ impl Hub {
             self.config.rate_strikes_to_close,
             self.config.rate_strike_window,
         );
+        if let Err(DecodeError::FrameTooLarge { .. }) = decoded {
+            // Too large is reported as such; it still counts against the rate limit.
+            let msg = "frame exceeds max_frame_bytes";
+            self.reject(session, ErrorCode::PAYLOAD_TOO_LARGE, None, None, msg);
+            if verdict == RateVerdict::Close {
+                self.close(session, CloseCode::RATE_LIMITED);
+            }
+            self.finish();
+            return;
+        }
         match verdict {
             RateVerdict::Allow => match decoded {
                 Ok(frame) => self.dispatch(session, frame),
-                Err(DecodeError::FrameTooLarge { .. }) => self.reject(
-                    session,
-                    ErrorCode::PAYLOAD_TOO_LARGE,
-                    None,
-                    None,
-                    "frame exceeds max_frame_bytes",
-                ),
                 Err(e) => {
                     self.reject(session, ErrorCode::MALFORMED, None, None, &e.to_string());
                     self.close(session, CloseCode::MALFORMED);

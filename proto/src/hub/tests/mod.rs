@@ -1,1 +1,14 @@
+//! Hub tests: a small harness that plays sessions by hand, one file per behaviour,
+//! and property tests over arbitrary multi-session input sequences.
 
+mod harness;
+
+mod compaction;
+mod deltas;
+mod handshake;
+mod presence;
+mod properties;
+mod protection;
+mod resume;
+mod rooms;
+mod slow_consumer;
