@@ -7,7 +7,7 @@
 use bytes::Bytes;
 
 use super::Hub;
-use super::hub::OpKind;
+use super::state::OpKind;
 use super::room::Room;
 use super::storage::{StorageAction, StorageError, StoredEntry};
 use crate::wire::{BatchEntry, CloseCode, DeltaBatch, ErrorCode, Frame, RoomId, SessionId};

@@ -15,7 +15,7 @@ use bytes::Bytes;
 
 use super::Hub;
 use super::events::HubEvent;
-use super::hub::OpKind;
+use super::state::OpKind;
 use super::room::Room;
 use super::storage::{StorageAction, StoredEntry, StoredSnapshot};
 use crate::crdt::DeltaMerger;

@@ -3,7 +3,7 @@
 
 use super::Hub;
 use super::events::HubEvent;
-use super::hub::OpKind;
+use super::state::OpKind;
 use super::log::RoomLog;
 use super::room::{LoadedRoom, Room, RoomState};
 use super::session::clamp;

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 
 use super::Hub;
-use super::hub::OpKind;
+use super::state::OpKind;
 use super::log::Dedupe;
 use super::room::Room;
 use super::storage::{StorageAction, StoredEntry};

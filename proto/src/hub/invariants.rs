@@ -70,7 +70,7 @@ impl Hub {
                 .rooms
                 .get(&op.room)
                 .is_some_and(|r| r.incarnation == op.incarnation);
-            if room_alive && matches!(op.kind, super::hub::OpKind::Load) {
+            if room_alive && matches!(op.kind, super::state::OpKind::Load) {
                 let loading = matches!(
                     self.rooms.get(&op.room).map(|r| &r.state),
                     Some(RoomState::Loading { .. })

@@ -3,7 +3,7 @@
 
 use super::Hub;
 use super::auth::Access;
-use super::hub::OpKind;
+use super::state::OpKind;
 use super::resume;
 use super::room::{Member, PendingJoin, Room, RoomState};
 use super::storage::StorageAction;

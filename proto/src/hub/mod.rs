@@ -117,7 +117,7 @@ mod config;
 mod delta;
 mod events;
 mod handshake;
-mod hub;
+mod state;
 mod inbound;
 mod invariants;
 mod join;
@@ -140,7 +140,7 @@ pub use auth::{
 pub use config::{ConfigError, HubConfig};
 pub use events::HubEvent;
 pub use handshake::HubError;
-pub use hub::Hub;
+pub use state::Hub;
 pub use memory_storage::MemoryStorage;
 pub use metrics::HubMetrics;
 pub use storage::{

@@ -2,6 +2,7 @@
 //! and property tests over arbitrary multi-session input sequences.
 
 mod harness;
+mod model;
 
 mod compaction;
 mod deltas;

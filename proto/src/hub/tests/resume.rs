@@ -118,3 +118,24 @@ fn a_resume_into_the_compacted_prefix_gets_the_snapshot() {
     let got: Vec<u64> = deltas(&frames).iter().map(|d| d.0).collect();
     assert_eq!(got, (snap.offset..10).collect::<Vec<_>>());
 }
+
+#[test]
+fn live_deltas_during_a_storage_catch_up_follow_it_in_order() {
+    let cfg = HubConfig {
+        max_tail_entries: 4,
+        batch_max_entries: 3,
+        ..config()
+    };
+    let mut h = Harness::with(cfg);
+    fill(&mut h, 10);
+    let w = h.connect(7);
+    h.join(w, "r", "sum", None);
+    let a = h.connect(1);
+    h.hold_storage = true;
+    h.send(a, join("r", "sum", None));
+    h.delta(w, "r", 7, 1, sum(1));
+    h.delta(w, "r", 7, 2, sum(2));
+    h.release_storage();
+    let got: Vec<u64> = deltas(&h.take(a)).iter().map(|d| d.0).collect();
+    assert_eq!(got, (0..12).collect::<Vec<_>>());
+}
