@@ -13,3 +13,4 @@ mod protection;
 mod resume;
 mod rooms;
 mod slow_consumer;
+mod storage;

@@ -214,3 +214,46 @@ fn loaded_rooms_are_limited_hub_wide() {
         vec![ErrorCode::INTERNAL]
     );
 }
+
+#[test]
+fn epochs_come_from_the_seed_so_runs_replay_exactly() {
+    let epoch_with = |seed| {
+        let mut h = Harness::with(HubConfig { seed, ..config() });
+        let a = h.connect(1);
+        joined(&h.join(a, "r", "sum", None)).epoch
+    };
+    assert_eq!(epoch_with(7), epoch_with(7));
+    assert_ne!(epoch_with(7), epoch_with(8));
+}
+
+#[test]
+fn a_room_with_appends_in_flight_is_not_unloaded() {
+    let mut h = Harness::new();
+    let a = h.connect(1);
+    h.join(a, "r", "sum", None);
+    h.hold_storage = true;
+    h.delta(a, "r", 1, 1, sum(1));
+    h.send(
+        a,
+        Frame::Leave(Leave {
+            room: RoomId::new("r"),
+        }),
+    );
+    h.advance(Duration::from_secs(30));
+    h.send(a, Frame::Ping { nonce: 0 });
+    h.advance(Duration::from_secs(31));
+    assert_eq!(h.hub.room_count(), 1, "the append is still in flight");
+    h.release_storage();
+    assert_eq!(h.storage.entry_count(&RoomId::new("r")), 1);
+    h.send(a, Frame::Ping { nonce: 0 });
+    h.advance(Duration::from_secs(30));
+    h.send(a, Frame::Ping { nonce: 0 });
+    h.advance(Duration::from_secs(31));
+    assert_eq!(h.hub.room_count(), 0);
+}
+
+#[test]
+fn the_hub_can_move_between_threads() {
+    fn is_send<T: Send>() {}
+    is_send::<Hub>();
+}
