@@ -3,7 +3,7 @@
 //! When a room's tail exceeds `max_tail_entries` or `max_tail_bytes`, the oldest
 //! entries leave memory until the tail is at three quarters of both bounds. Each one
 //! is folded into the room's snapshot with the configured
-//! [`DeltaMerger`](crate::crdt::DeltaMerger) while the merger knows the room's type;
+//! [`DeltaMerger`] while the merger knows the room's type;
 //! once it does not (or a merge fails) the entries still leave memory — they stay in
 //! storage and catch-up reads them from there. An advanced snapshot is written with
 //! [`StorageAction::WriteSnapshot`], one write in flight per room, carrying the
