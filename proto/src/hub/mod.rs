@@ -1,1 +1,151 @@
-//! The hub state machine (issue #4; in progress).
+//! The hub state machine: one [`Hub`] serves many sessions and never performs I/O.
+//!
+//! # API families
+//!
+//! * **Construction**: [`Hub::new`] with a [`HubConfig`] (validated, [`ConfigError`]).
+//! * **Inputs** (`handle_*`, each takes `now`; time that goes backwards is clamped):
+//!   [`Hub::handle_session_opened`] (the hub assigns the [`SessionId`](crate::wire::SessionId)),
+//!   [`Hub::handle_frame`], [`Hub::handle_session_closed`], [`Hub::handle_flushed`],
+//!   [`Hub::handle_timeout`], [`Hub::handle_auth`], [`Hub::handle_storage`].
+//! * **Outputs** (`poll_*`), drained by the driver after every input, in this order:
+//!   1. [`Hub::poll_transmit`] — encoded frames (`Bytes`, shared by all recipients of a
+//!      broadcast) to write to a session's socket;
+//!   2. [`Hub::poll_close`] — sessions to close with a [`CloseCode`](crate::wire::CloseCode),
+//!      after writing the frames already drained for them (a `Reject` precedes its close);
+//!   3. [`Hub::poll_storage`] — [`StorageAction`]s for the backend;
+//!   4. [`Hub::poll_auth`] — [`AuthRequest`]s when no inline [`Authorizer`] decided;
+//!   5. [`Hub::poll_event`] — [`HubEvent`]s for the operator (bounded; oldest dropped);
+//!   6. [`Hub::poll_timeout`] — the one deadline at which to call `handle_timeout`.
+//! * **Getters**: [`Hub::metrics`], [`Hub::backlog`], [`Hub::room_position`],
+//!   [`Hub::room_members`], [`Hub::check_invariants`], ...
+//!
+//! # Driver loop
+//!
+//! ```
+//! use syncwire_proto::hub::{Hub, HubConfig, MemoryStorage, AllowAll};
+//! use syncwire_proto::wire::{Frame, Hello};
+//! use syncwire_proto::Instant;
+//! use std::sync::Arc;
+//!
+//! let config = HubConfig { authorizer: Some(Arc::new(AllowAll)), ..HubConfig::default() };
+//! let mut hub = Hub::new(config, Instant::ZERO).unwrap();
+//! let mut storage = MemoryStorage::new();
+//! let now = Instant::from_millis(1);
+//! // A socket was accepted; then a message arrived on it.
+//! let session = hub.handle_session_opened(now);
+//! let hello = Frame::Hello(Hello { versions: vec![1], replica: Default::default(), token: None, user_info: None });
+//! hub.handle_frame(now, session, &hello.encode());
+//! // Drain outputs until quiet.
+//! loop {
+//!     let mut progressed = false;
+//!     while let Some((to, bytes)) = hub.poll_transmit() {
+//!         // socket(to).write(bytes) ... then report what reached the socket:
+//!         hub.handle_flushed(to, bytes.len());
+//!         progressed = true;
+//!     }
+//!     while let Some((_to, _code)) = hub.poll_close() { /* close socket(_to) with _code */ }
+//!     while let Some(action) = hub.poll_storage() {
+//!         // A real backend runs this asynchronously and reports when it completes.
+//!         let done = storage.execute(action);
+//!         hub.handle_storage(now, done);
+//!         progressed = true;
+//!     }
+//!     while let Some(_request) = hub.poll_auth() { /* ask the app, then hub.handle_auth(..) */ }
+//!     while let Some(_event) = hub.poll_event() { /* log / count */ }
+//!     if !progressed { break; }
+//! }
+//! // Then sleep until the next message, storage completion, or this deadline
+//! // (checking `now >= deadline` itself before calling `handle_timeout`):
+//! let _deadline = hub.poll_timeout();
+//! assert_eq!(hub.session_count(), 1);
+//! ```
+//!
+//! # Protocol rules the hub implements
+//!
+//! * **Handshake**: the first frame must be `Hello` (`Ping` is answered at any time;
+//!   anything else is rejected `UNEXPECTED_FRAME`). The hub picks the highest version
+//!   in both the offer and [`SUPPORTED_VERSIONS`](crate::wire::SUPPORTED_VERSIONS), or
+//!   rejects `UNSUPPORTED_VERSION` and closes. The authorizer decides inline or defers
+//!   ([`AuthRequest`] → [`Hub::handle_auth`]); a refusal is `Reject{UNAUTHORIZED}` +
+//!   close. The session is bound to the `Hello`'s replica: deltas naming another replica
+//!   are rejected `REPLICA_MISMATCH`. No `Welcome` within `handshake_timeout`: close
+//!   `HANDSHAKE_TIMEOUT`.
+//! * **Rooms** load on first join (joins queue until storage answers), keep one CRDT
+//!   type (`CRDT_MISMATCH` otherwise) and unload after `room_idle_timeout` without
+//!   members. A new room (storage has no history) gets a fresh non-zero epoch from the
+//!   seeded generator; the epoch stays as long as storage keeps the history.
+//! * **Joined** carries epoch, `start`, `head` (durable), `acked_seq`, `writable`,
+//!   `resync` and `snapshot` per the [resume rules](resume); the entries `start..head`
+//!   follow as `DeltaBatch` frames, then live `HubDelta`s. After `Joined` the joiner
+//!   receives `PeerJoined` (and the latest `Presence`) of each member; the members
+//!   receive `PeerJoined` of the joiner. A fresh join (no `resume`) is not a resync
+//!   but still carries the snapshot when the log prefix was compacted.
+//! * **Deltas** are deduplicated per room by (replica, seq) against the highest sequence
+//!   accepted so far (appends in flight included): a duplicate of a durable delta is
+//!   re-acked, a duplicate of one in flight is acked when it becomes durable; gaps in
+//!   sequences are allowed. A new delta gets the next offset and an `Append` action.
+//!   Only once durable (in log order) is it acked (`Ack`, cumulative, to every session
+//!   of the origin replica in the room) and broadcast as `HubDelta` to the other
+//!   members. A member's own deltas are not echoed live; they do appear in catch-up
+//!   batches (`DeltaBatch`), where clients recognise them by replica id.
+//! * **Slow consumers**: each session's backlog (bytes queued or handed to the driver
+//!   and not yet reported by [`Hub::handle_flushed`]) is bounded by `max_backlog_bytes`.
+//!   Deltas that do not fit are not queued: the member falls behind and is caught up
+//!   from the log (memory tail or storage ranges) as the backlog drains, so slow
+//!   readers cost O(1) memory. Presence that does not fit is dropped. Any other frame
+//!   that does not fit closes the session with `SLOW_CONSUMER` (it resumes from its
+//!   offset).
+//! * **Protection**: frames over `max_frame_bytes` → `PAYLOAD_TOO_LARGE`; undecodable
+//!   frames → `MALFORMED` + close; token buckets on frames and bytes → `RATE_LIMITED`
+//!   (the frame is dropped; `rate_strikes_to_close` within `rate_strike_window` closes
+//!   `RATE_LIMITED`); appends beyond `max_pending_appends` per room → `RATE_LIMITED`
+//!   with the seq (re-send later). Every rejection is a `Reject` frame with a code.
+//! * **Heartbeat**: any frame counts as liveness; silence beyond `heartbeat_timeout`
+//!   closes `HEARTBEAT_TIMEOUT`; pings are answered with pongs.
+//! * **Storage failures**: a failed load rejects its pending joins `INTERNAL`; a failed
+//!   create or append drops the room from memory and closes its members with
+//!   `INTERNAL_ERROR`, so they resume against what storage really holds.
+//!
+//! Storage itself is described in [`storage`] (the backend contract) and implemented
+//! for tests by [`MemoryStorage`]; compaction in [`compaction`].
+
+mod auth;
+mod catch_up;
+pub mod compaction;
+mod completion;
+mod config;
+mod delta;
+mod events;
+mod handshake;
+mod state;
+mod inbound;
+mod invariants;
+mod join;
+mod lifecycle;
+mod limits;
+mod log;
+mod memory_storage;
+mod metrics;
+mod outbox;
+mod presence;
+pub mod resume;
+mod room;
+mod session;
+pub mod storage;
+mod timers;
+
+pub use auth::{
+    Access, AccessRule, AllowAll, AuthDecision, AuthError, AuthRequest, Authorizer, Identity,
+};
+pub use config::{ConfigError, HubConfig};
+pub use events::HubEvent;
+pub use handshake::HubError;
+pub use state::Hub;
+pub use memory_storage::MemoryStorage;
+pub use metrics::HubMetrics;
+pub use storage::{
+    OpId, RoomRecord, StorageAction, StorageCompletion, StorageError, StoredEntry, StoredSnapshot,
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,166 @@
+//! Catch-up delivery: members behind the durable head (after a join or resume, or
+//! because their backlog was full when a delta went live) receive `DeltaBatch`
+//! frames from the in-memory tail, or from storage ranges when the entries are no
+//! longer in memory. Batches are only queued while the member's backlog is below half
+//! its bound, so catching up never overflows it; a member reaching the head is live.
+
+use bytes::Bytes;
+
+use super::Hub;
+use super::state::OpKind;
+use super::room::Room;
+use super::storage::{StorageAction, StorageError, StoredEntry};
+use crate::wire::{BatchEntry, CloseCode, DeltaBatch, ErrorCode, Frame, RoomId, SessionId};
+
+impl Hub {
+    fn backlog_low(&self, sid: SessionId) -> bool {
+        let half = self.config.max_backlog_bytes / 2;
+        self.sessions
+            .get(&sid)
+            .is_some_and(|s| s.closing.is_none() && (s.backlog == 0 || s.backlog < half))
+    }
+
+    fn batch_frame(&self, room: &RoomId, entries: &[StoredEntry]) -> Option<Bytes> {
+        let l = self.rooms.get(room)?.loaded()?;
+        let first = entries.first()?;
+        let frame = Frame::DeltaBatch(DeltaBatch {
+            room: room.clone(),
+            crdt: l.crdt.clone(),
+            epoch: l.epoch,
+            first_offset: first.offset,
+            entries: entries
+                .iter()
+                .map(|e| BatchEntry {
+                    replica: e.replica,
+                    seq: e.seq,
+                    payload: e.payload.clone(),
+                })
+                .collect(),
+        });
+        Some(Bytes::from(frame.encode()))
+    }
+
+    /// Queues batches for a member while its backlog allows; bounded by the log length.
+    pub(crate) fn pump(&mut self, sid: SessionId, room: &RoomId) {
+        let (max_entries, max_bytes) = (self.config.batch_max_entries, self.config.batch_max_bytes);
+        while self.backlog_low(sid) {
+            let Some(l) = self.rooms.get(room).and_then(Room::loaded) else {
+                return;
+            };
+            let Some(m) = l.members.get(&sid) else {
+                return;
+            };
+            if m.range_op.is_some() || m.next >= l.log.durable_head() {
+                return;
+            }
+            let (next, epoch, incarnation) = (
+                m.next,
+                l.epoch,
+                self.rooms.get(room).map_or(0, |r| r.incarnation),
+            );
+            if next < l.log.tail_start() {
+                let kind = OpKind::Range {
+                    session: sid,
+                    from: next,
+                };
+                let op = self.alloc_op(room, incarnation, kind);
+                self.storage.push_back(StorageAction::LoadRange {
+                    op,
+                    room: room.clone(),
+                    epoch,
+                    from: next,
+                    max_entries,
+                });
+                if let Some(m) = self.member_mut(room, sid) {
+                    m.range_op = Some(op);
+                }
+                return;
+            }
+            let entries = l.log.read(next, max_entries, max_bytes);
+            if !self.send_batch(sid, room, &entries) {
+                return;
+            }
+        }
+    }
+
+    /// Queues one batch if it fits the backlog and advances the member; false otherwise.
+    fn send_batch(&mut self, sid: SessionId, room: &RoomId, entries: &[StoredEntry]) -> bool {
+        let Some(bytes) = self.batch_frame(room, entries) else {
+            return false;
+        };
+        if !self.can_push(sid, bytes.len()) || !self.push_bytes(sid, bytes) {
+            return false;
+        }
+        let n = entries.len() as u64;
+        self.metrics.deltas_out = self.metrics.deltas_out.saturating_add(n);
+        if let Some(m) = self.member_mut(room, sid) {
+            m.next = m.next.saturating_add(n);
+        }
+        true
+    }
+
+    pub(crate) fn member_mut(
+        &mut self,
+        room: &RoomId,
+        sid: SessionId,
+    ) -> Option<&mut super::room::Member> {
+        self.rooms
+            .get_mut(room)?
+            .loaded_mut()?
+            .members
+            .get_mut(&sid)
+    }
+
+    /// A storage range for a member's catch-up arrived.
+    pub(crate) fn on_range(
+        &mut self,
+        room: &RoomId,
+        sid: SessionId,
+        from: u64,
+        result: Result<Vec<StoredEntry>, StorageError>,
+    ) {
+        let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) else {
+            return;
+        };
+        let head = l.log.durable_head();
+        let Some(m) = l.members.get_mut(&sid) else {
+            return;
+        };
+        m.range_op = None;
+        if m.next != from {
+            return;
+        }
+        let mut entries = result.unwrap_or_default();
+        let contiguous = entries
+            .iter()
+            .enumerate()
+            .all(|(i, e)| Some(e.offset) == from.checked_add(i as u64));
+        entries.retain(|e| e.offset < head);
+        if entries.is_empty() || !contiguous {
+            let msg = "log entries needed for catch-up are unavailable";
+            self.reject(sid, ErrorCode::INTERNAL, Some(room.clone()), None, msg);
+            self.close(sid, CloseCode::INTERNAL_ERROR);
+            return;
+        }
+        let max_bytes = self.config.batch_max_bytes;
+        let mut rest = entries.as_slice();
+        while !rest.is_empty() {
+            let mut bytes = 0usize;
+            let n = rest
+                .iter()
+                .take_while(|e| {
+                    bytes = bytes.saturating_add(e.payload.len());
+                    bytes <= max_bytes
+                })
+                .count()
+                .max(1);
+            let (chunk, tail) = rest.split_at(n.min(rest.len()));
+            // If a chunk does not fit, the member stays behind and asks again later.
+            if !self.send_batch(sid, room, chunk) {
+                return;
+            }
+            rest = tail;
+        }
+        self.pump(sid, room);
+    }
+}

@@ -1,0 +1,242 @@
+//! Storage completions: loads (validating what storage returned), creates, appends,
+//! ranges and snapshot writes; and failing a room when storage lost its footing.
+
+use super::Hub;
+use super::events::HubEvent;
+use super::state::OpKind;
+use super::log::RoomLog;
+use super::room::{LoadedRoom, Room, RoomState};
+use super::session::clamp;
+use super::storage::{RoomRecord, StorageAction, StorageCompletion, StorageError};
+use crate::time::Instant;
+use crate::wire::{CloseCode, ErrorCode, RoomId};
+
+/// Whether a record from storage is self-consistent enough to serve from.
+fn valid(rec: &RoomRecord) -> bool {
+    let len = rec.tail.len() as u64;
+    let tail_start = rec.head.checked_sub(len);
+    let contiguous = tail_start.is_some_and(|start| {
+        rec.tail
+            .iter()
+            .enumerate()
+            .all(|(i, e)| Some(e.offset) == start.checked_add(i as u64))
+    });
+    let snap_ok = match &rec.snapshot {
+        Some(s) => s.offset <= rec.head && rec.first_offset <= s.offset,
+        None => rec.first_offset == 0,
+    };
+    rec.epoch != 0 && contiguous && snap_ok && tail_start.is_some_and(|t| t >= rec.first_offset)
+}
+
+impl Hub {
+    /// A storage action completed. Completions for unknown operations (or for a room
+    /// instance that has since been dropped) are ignored.
+    pub fn handle_storage(&mut self, now: Instant, completion: StorageCompletion) {
+        let now = clamp(&mut self.now, now);
+        let Some(p) = self.ops.remove(&completion.op()) else {
+            return;
+        };
+        let latency = now.saturating_duration_since(p.issued).as_micros();
+        let ok = !matches!(
+            &completion,
+            StorageCompletion::Loaded { result: Err(_), .. }
+                | StorageCompletion::Created { result: Err(_), .. }
+                | StorageCompletion::Appended { result: Err(_), .. }
+                | StorageCompletion::Range { result: Err(_), .. }
+                | StorageCompletion::SnapshotWritten { result: Err(_), .. }
+        );
+        self.metrics
+            .storage_done(u64::try_from(latency).unwrap_or(u64::MAX), ok);
+        let current = self
+            .rooms
+            .get(&p.room)
+            .is_some_and(|r| r.incarnation == p.incarnation);
+        if !current {
+            return;
+        }
+        let room = p.room;
+        match (p.kind, completion) {
+            (OpKind::Load, StorageCompletion::Loaded { result, .. }) => {
+                self.on_loaded(&room, result)
+            }
+            (OpKind::Create, StorageCompletion::Created { result, .. }) => {
+                if let Err(e) = result {
+                    self.fail_room(&room, e);
+                }
+            }
+            (OpKind::Append, StorageCompletion::Appended { op, result }) => match result {
+                Ok(()) => {
+                    let entries = match self.rooms.get_mut(&room).and_then(Room::loaded_mut) {
+                        Some(l) => l.log.complete(op),
+                        None => Vec::new(),
+                    };
+                    self.deliver_durable(&room, &entries);
+                    self.maybe_compact(&room);
+                }
+                Err(e) => self.fail_room(&room, e),
+            },
+            (OpKind::Range { session, from }, StorageCompletion::Range { result, .. }) => {
+                self.on_range(&room, session, from, result)
+            }
+            (OpKind::Snapshot { offset }, StorageCompletion::SnapshotWritten { result, .. }) => {
+                self.on_snapshot_written(&room, offset, result.is_ok())
+            }
+            _ => self.fail_room(
+                &room,
+                StorageError("completion does not match its action".into()),
+            ),
+        }
+        self.finish();
+    }
+
+    fn on_loaded(&mut self, room: &RoomId, result: Result<Option<RoomRecord>, StorageError>) {
+        let Some(r) = self.rooms.get_mut(room) else {
+            return;
+        };
+        let RoomState::Loading { pending, .. } = &mut r.state else {
+            return;
+        };
+        let pending = std::mem::take(pending);
+        let incarnation = r.incarnation;
+        let record = match result {
+            Ok(Some(rec)) if !valid(&rec) => Err(StorageError("inconsistent room record".into())),
+            other => other,
+        };
+        let (loaded, created) = match record {
+            Err(e) => {
+                self.rooms.remove(room);
+                self.events.push(HubEvent::RoomFailed {
+                    room: room.clone(),
+                    error: e.0,
+                });
+                for p in pending {
+                    if let Some(s) = self.sessions.get_mut(&p.session) {
+                        s.rooms.remove(room);
+                    }
+                    let msg = "room could not be loaded";
+                    self.reject(
+                        p.session,
+                        ErrorCode::INTERNAL,
+                        Some(room.clone()),
+                        None,
+                        msg,
+                    );
+                }
+                return;
+            }
+            Ok(Some(rec)) => (self.room_from_record(rec), false),
+            Ok(None) => {
+                let Some(first) = pending.first() else {
+                    self.rooms.remove(room);
+                    return;
+                };
+                let crdt = first.join.crdt.clone();
+                let epoch = self.new_epoch();
+                let op = self.alloc_op(room, incarnation, OpKind::Create);
+                self.storage.push_back(StorageAction::Create {
+                    op,
+                    room: room.clone(),
+                    crdt: crdt.clone(),
+                    epoch,
+                });
+                (self.empty_room(crdt, epoch), true)
+            }
+        };
+        let (epoch, head) = (loaded.epoch, loaded.log.durable_head());
+        let crdt = loaded.crdt.clone();
+        if let Some(r) = self.rooms.get_mut(room) {
+            r.state = RoomState::Loaded(Box::new(loaded));
+        }
+        self.events.push(HubEvent::RoomLoaded {
+            room: room.clone(),
+            epoch,
+            head,
+            created,
+        });
+        for p in pending {
+            if !self
+                .sessions
+                .get(&p.session)
+                .is_some_and(|s| s.rooms.contains(room))
+            {
+                continue;
+            }
+            if p.join.crdt != crdt {
+                if let Some(s) = self.sessions.get_mut(&p.session) {
+                    s.rooms.remove(room);
+                }
+                let msg = "room has another CRDT type";
+                self.reject(
+                    p.session,
+                    ErrorCode::CRDT_MISMATCH,
+                    Some(room.clone()),
+                    None,
+                    msg,
+                );
+                continue;
+            }
+            self.serve_join(p.session, p.join);
+        }
+        if self.room_members(room).is_empty() {
+            self.arm_idle(room);
+        }
+        self.maybe_compact(room);
+    }
+
+    fn empty_room(&self, crdt: String, epoch: u64) -> LoadedRoom {
+        LoadedRoom {
+            crdt,
+            epoch,
+            log: RoomLog::new(0, Vec::new(), &[]),
+            snapshot: None,
+            storage_first: 0,
+            snapshot_write: None,
+            snapshot_durable: 0,
+            members: Default::default(),
+        }
+    }
+
+    fn room_from_record(&self, rec: RoomRecord) -> LoadedRoom {
+        let keep = rec.tail.len().saturating_sub(self.config.max_tail_entries);
+        let tail = rec.tail.into_iter().skip(keep).collect();
+        LoadedRoom {
+            snapshot_durable: rec.snapshot.as_ref().map_or(0, |s| s.offset),
+            crdt: rec.crdt,
+            epoch: rec.epoch,
+            log: RoomLog::new(rec.head, tail, &rec.seqs),
+            snapshot: rec.snapshot,
+            storage_first: rec.first_offset,
+            snapshot_write: None,
+            members: Default::default(),
+        }
+    }
+
+    /// Storage failed under a room: drop it from memory and close its members with
+    /// `INTERNAL_ERROR` (they resume; the next load sees what storage really holds).
+    pub(crate) fn fail_room(&mut self, room: &RoomId, error: StorageError) {
+        let Some(r) = self.rooms.remove(room) else {
+            return;
+        };
+        self.events.push(HubEvent::RoomFailed {
+            room: room.clone(),
+            error: error.0,
+        });
+        let sessions: Vec<_> = match r.state {
+            RoomState::Loaded(l) => l.members.into_keys().collect(),
+            RoomState::Loading { pending, .. } => pending.into_iter().map(|p| p.session).collect(),
+        };
+        for sid in sessions {
+            if let Some(s) = self.sessions.get_mut(&sid) {
+                s.rooms.remove(room);
+            }
+            self.reject(
+                sid,
+                ErrorCode::INTERNAL,
+                Some(room.clone()),
+                None,
+                "storage failed",
+            );
+            self.close(sid, CloseCode::INTERNAL_ERROR);
+        }
+    }
+}

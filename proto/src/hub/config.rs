@@ -1,0 +1,205 @@
+//! Hub configuration: limits, timeouts, the CRDT merger for compaction and the
+//! optional synchronous authorizer, plus validation ([`HubConfig::validate`]).
+
+use core::fmt;
+use core::time::Duration;
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use super::auth::Authorizer;
+use crate::crdt::{DeltaMerger, NoMerge};
+use crate::wire::Limits;
+
+/// Everything a [`Hub`](super::Hub) needs to know up front. Start from
+/// [`HubConfig::default`] and override fields; [`Hub::new`](super::Hub::new) validates.
+#[derive(Clone)]
+pub struct HubConfig {
+    /// Seed of the hub's random generator (epochs). Same seed, same inputs: same outputs.
+    pub seed: u64,
+    /// Interval at which clients are told to send a frame (announced in `Welcome`).
+    pub heartbeat_interval: Duration,
+    /// A session silent for longer than this is closed with `HEARTBEAT_TIMEOUT`.
+    pub heartbeat_timeout: Duration,
+    /// A session that has not completed the handshake after this long is closed.
+    pub handshake_timeout: Duration,
+    /// Largest inbound frame, in bytes; larger frames are rejected `PAYLOAD_TOO_LARGE`.
+    pub max_frame_bytes: usize,
+    /// Largest delta payload, in bytes.
+    pub max_payload_bytes: usize,
+    /// Largest presence state, in bytes.
+    pub max_presence_bytes: usize,
+    /// Most sessions at once; further sessions are closed with `GOING_AWAY` at once.
+    pub max_sessions: usize,
+    /// Most rooms loaded at once, hub-wide; joins that need another are rejected `INTERNAL`.
+    pub max_loaded_rooms: usize,
+    /// Most rooms one session may join (or be joining) at once.
+    pub max_rooms_per_session: usize,
+    /// Sustained inbound frames per second per session.
+    pub rate_frames_per_sec: u32,
+    /// Inbound frame burst per session (token bucket capacity).
+    pub rate_frame_burst: u32,
+    /// Sustained inbound bytes per second per session.
+    pub rate_bytes_per_sec: u32,
+    /// Inbound byte burst per session (token bucket capacity).
+    pub rate_byte_burst: u32,
+    /// Rate-limit rejections within `rate_strike_window` that close the session.
+    pub rate_strikes_to_close: u32,
+    /// Window over which rate-limit rejections are counted.
+    pub rate_strike_window: Duration,
+    /// Bound on a session's unflushed output, in bytes (see the slow-consumer docs).
+    pub max_backlog_bytes: usize,
+    /// Most entries per `DeltaBatch` frame (and per storage range load).
+    pub batch_max_entries: usize,
+    /// Most payload bytes per `DeltaBatch` frame (a single larger entry still goes alone).
+    pub batch_max_bytes: usize,
+    /// Most durable log entries a loaded room keeps in memory.
+    pub max_tail_entries: usize,
+    /// Most payload bytes of durable log entries a loaded room keeps in memory.
+    pub max_tail_bytes: usize,
+    /// Most appends in flight per room; further deltas are rejected `RATE_LIMITED`.
+    pub max_pending_appends: usize,
+    /// A room without members is unloaded after this long.
+    pub room_idle_timeout: Duration,
+    /// Bound of the operator event queue; the oldest event is dropped on overflow.
+    pub max_events: usize,
+    /// Merges deltas of a room's CRDT type when the log prefix is compacted.
+    pub merger: Arc<dyn DeltaMerger>,
+    /// Answers authorization inline; `None` (or a deferred answer) makes the hub
+    /// emit an [`AuthRequest`](super::AuthRequest) for the driver.
+    pub authorizer: Option<Arc<dyn Authorizer>>,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            seed: 0x5EED,
+            heartbeat_interval: Duration::from_secs(15),
+            heartbeat_timeout: Duration::from_secs(45),
+            handshake_timeout: Duration::from_secs(10),
+            max_frame_bytes: 256 * 1024,
+            max_payload_bytes: 192 * 1024,
+            max_presence_bytes: 4 * 1024,
+            max_sessions: 10_000,
+            max_loaded_rooms: 10_000,
+            max_rooms_per_session: 64,
+            rate_frames_per_sec: 200,
+            rate_frame_burst: 400,
+            rate_bytes_per_sec: 1024 * 1024,
+            rate_byte_burst: 2 * 1024 * 1024,
+            rate_strikes_to_close: 20,
+            rate_strike_window: Duration::from_secs(10),
+            max_backlog_bytes: 1024 * 1024,
+            batch_max_entries: 256,
+            batch_max_bytes: 128 * 1024,
+            max_tail_entries: 4096,
+            max_tail_bytes: 4 * 1024 * 1024,
+            max_pending_appends: 1024,
+            room_idle_timeout: Duration::from_secs(60),
+            max_events: 4096,
+            merger: Arc::new(NoMerge),
+            authorizer: None,
+        }
+    }
+}
+
+impl fmt::Debug for HubConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HubConfig")
+            .field("seed", &self.seed)
+            .field("heartbeat_interval", &self.heartbeat_interval)
+            .field("heartbeat_timeout", &self.heartbeat_timeout)
+            .field("max_frame_bytes", &self.max_frame_bytes)
+            .field("max_backlog_bytes", &self.max_backlog_bytes)
+            .field("max_tail_entries", &self.max_tail_entries)
+            .field("authorizer", &self.authorizer.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a [`HubConfig`] was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    /// A field has a value the hub cannot work with.
+    #[error("invalid hub config: {field} {reason}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+fn check(ok: bool, field: &'static str, reason: &'static str) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid { field, reason })
+    }
+}
+
+impl HubConfig {
+    /// Checks that every limit is usable (non-zero, consistent, representable on the wire).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let nz = "must be non-zero";
+        check(!self.heartbeat_interval.is_zero(), "heartbeat_interval", nz)?;
+        check(
+            self.heartbeat_timeout >= self.heartbeat_interval,
+            "heartbeat_timeout",
+            "must be at least heartbeat_interval",
+        )?;
+        check(
+            self.heartbeat_interval.as_millis() <= u128::from(u32::MAX),
+            "heartbeat_interval",
+            "must fit u32 milliseconds",
+        )?;
+        check(!self.handshake_timeout.is_zero(), "handshake_timeout", nz)?;
+        check(self.max_frame_bytes > 0, "max_frame_bytes", nz)?;
+        check(
+            u32::try_from(self.max_frame_bytes).is_ok(),
+            "max_frame_bytes",
+            "must fit u32",
+        )?;
+        check(self.max_payload_bytes > 0, "max_payload_bytes", nz)?;
+        check(self.max_sessions > 0, "max_sessions", nz)?;
+        check(self.max_loaded_rooms > 0, "max_loaded_rooms", nz)?;
+        check(self.max_rooms_per_session > 0, "max_rooms_per_session", nz)?;
+        check(
+            u32::try_from(self.max_rooms_per_session).is_ok(),
+            "max_rooms_per_session",
+            "must fit u32",
+        )?;
+        check(self.rate_frames_per_sec > 0, "rate_frames_per_sec", nz)?;
+        check(self.rate_frame_burst > 0, "rate_frame_burst", nz)?;
+        check(self.rate_bytes_per_sec > 0, "rate_bytes_per_sec", nz)?;
+        check(
+            self.rate_byte_burst as usize >= self.max_frame_bytes,
+            "rate_byte_burst",
+            "must be at least max_frame_bytes",
+        )?;
+        check(self.rate_strikes_to_close > 0, "rate_strikes_to_close", nz)?;
+        check(self.max_backlog_bytes > 0, "max_backlog_bytes", nz)?;
+        check(self.batch_max_entries > 0, "batch_max_entries", nz)?;
+        check(self.batch_max_bytes > 0, "batch_max_bytes", nz)?;
+        check(self.max_tail_entries > 0, "max_tail_entries", nz)?;
+        check(self.max_tail_bytes > 0, "max_tail_bytes", nz)?;
+        check(self.max_pending_appends > 0, "max_pending_appends", nz)?;
+        check(self.max_events > 0, "max_events", nz)?;
+        Ok(())
+    }
+
+    /// The limits announced to clients in `Welcome`.
+    pub fn wire_limits(&self) -> Limits {
+        Limits {
+            max_frame_bytes: u32::try_from(self.max_frame_bytes).unwrap_or(u32::MAX),
+            max_rooms: u32::try_from(self.max_rooms_per_session).unwrap_or(u32::MAX),
+            rate_frames_per_sec: self.rate_frames_per_sec,
+            rate_bytes_per_sec: self.rate_bytes_per_sec,
+        }
+    }
+
+    /// Heartbeat interval in whole milliseconds, as announced in `Welcome`.
+    pub fn heartbeat_ms(&self) -> u32 {
+        u32::try_from(self.heartbeat_interval.as_millis()).unwrap_or(u32::MAX)
+    }
+}

@@ -1,0 +1,115 @@
+//! The handshake: version negotiation, authentication (inline or deferred to the
+//! driver), binding the session to its replica, and `Welcome`.
+
+use super::Hub;
+use super::auth::{AuthDecision, AuthError, AuthRequest, Identity};
+use super::events::HubEvent;
+use super::session::{Phase, clamp};
+use super::timers::TimerKey;
+use crate::time::Instant;
+use crate::wire::{CloseCode, ErrorCode, Frame, Hello, SUPPORTED_VERSIONS, SessionId, Welcome};
+
+/// Caller mistakes in answering the hub.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HubError {
+    /// `handle_auth` for a session that is not waiting for an authorization decision.
+    #[error("session {0:?} is not awaiting authorization")]
+    NotAwaitingAuth(SessionId),
+}
+
+impl Hub {
+    pub(crate) fn on_hello(&mut self, sid: SessionId, hello: Hello) {
+        let version = SUPPORTED_VERSIONS
+            .iter()
+            .copied()
+            .filter(|v| hello.versions.contains(v))
+            .max();
+        let Some(version) = version else {
+            self.reject(
+                sid,
+                ErrorCode::UNSUPPORTED_VERSION,
+                None,
+                None,
+                &format!("supported versions: {SUPPORTED_VERSIONS:?}"),
+            );
+            self.close(sid, CloseCode::UNSUPPORTED_VERSION);
+            return;
+        };
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        s.phase = Phase::AwaitingAuth { version };
+        s.replica = hello.replica;
+        s.user_info = hello.user_info.clone();
+        let request = AuthRequest {
+            session: sid,
+            token: hello.token,
+            replica: hello.replica,
+            user_info: hello.user_info,
+        };
+        let decision = match &self.config.authorizer {
+            Some(a) => a.authorize(&request),
+            None => AuthDecision::Defer,
+        };
+        match decision {
+            AuthDecision::Decided(result) => self.decide(sid, result),
+            AuthDecision::Defer => self.auth.push_back(request),
+        }
+    }
+
+    /// The application's answer to an [`AuthRequest`]. Answers for sessions that have
+    /// since closed are ignored; a second answer for the same session is an error.
+    pub fn handle_auth(
+        &mut self,
+        now: Instant,
+        session: SessionId,
+        decision: Result<Identity, AuthError>,
+    ) -> Result<(), HubError> {
+        clamp(&mut self.now, now);
+        let Some(s) = self.sessions.get(&session) else {
+            return Ok(());
+        };
+        if !matches!(s.phase, Phase::AwaitingAuth { .. }) {
+            return Err(HubError::NotAwaitingAuth(session));
+        }
+        if s.closing.is_none() {
+            self.decide(session, decision);
+        }
+        self.finish();
+        Ok(())
+    }
+
+    fn decide(&mut self, sid: SessionId, decision: Result<Identity, AuthError>) {
+        let identity = match decision {
+            Ok(identity) => identity,
+            Err(e) => {
+                self.reject(sid, ErrorCode::UNAUTHORIZED, None, None, &e.0);
+                self.close(sid, CloseCode::UNAUTHORIZED);
+                return;
+            }
+        };
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        let Phase::AwaitingAuth { version } = s.phase else {
+            return;
+        };
+        let replica = s.replica;
+        let name = identity.name.clone();
+        s.phase = Phase::Open { identity };
+        let deadline = self.now.saturating_add(self.config.heartbeat_timeout);
+        self.timers.set(TimerKey::Session(sid), deadline);
+        let welcome = Frame::Welcome(Welcome {
+            version,
+            session: sid,
+            heartbeat_ms: self.config.heartbeat_ms(),
+            limits: self.config.wire_limits(),
+        });
+        self.send(sid, &welcome);
+        self.events.push(HubEvent::SessionAuthenticated {
+            session: sid,
+            replica,
+            identity: name,
+        });
+    }
+}

@@ -1,0 +1,85 @@
+//! `Hub::check_invariants`: the bounds and cross-references the hub promises to keep,
+//! checked on demand by tests, the simulator and fuzzers.
+
+use super::Hub;
+use super::room::RoomState;
+
+impl Hub {
+    /// Checks every bound and cross-reference; returns the first violation found.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let c = &self.config;
+        if self.sessions.len() > c.max_sessions {
+            return Err("more sessions than max_sessions".into());
+        }
+        if self.rooms.len() > c.max_loaded_rooms {
+            return Err("more rooms than max_loaded_rooms".into());
+        }
+        for (sid, s) in &self.sessions {
+            if s.closing.is_some() {
+                return Err(format!("{sid:?} left marked for closing"));
+            }
+            if s.rooms.len() > c.max_rooms_per_session {
+                return Err(format!("{sid:?} is in too many rooms"));
+            }
+            if s.backlog > c.max_backlog_bytes.max(s.single_frame_allowance) {
+                return Err(format!("{sid:?} backlog {} over its bound", s.backlog));
+            }
+            for room in &s.rooms {
+                let known = match self.rooms.get(room).map(|r| &r.state) {
+                    Some(RoomState::Loaded(l)) => l.members.contains_key(sid),
+                    Some(RoomState::Loading { pending, .. }) => {
+                        pending.iter().any(|p| p.session == *sid)
+                    }
+                    None => false,
+                };
+                if !known {
+                    return Err(format!("{sid:?} thinks it is in {room} but is not"));
+                }
+            }
+        }
+        for (id, r) in &self.rooms {
+            let RoomState::Loaded(l) = &r.state else {
+                continue;
+            };
+            l.log.check().map_err(|e| format!("room {id}: {e}"))?;
+            if l.log.tail_len() > c.max_tail_entries || l.log.tail_bytes() > c.max_tail_bytes {
+                return Err(format!("room {id}: in-memory tail over its bound"));
+            }
+            if l.log.inflight_len() > c.max_pending_appends {
+                return Err(format!("room {id}: too many appends in flight"));
+            }
+            if l.epoch == 0 {
+                return Err(format!("room {id}: epoch 0"));
+            }
+            if let Some(s) = &l.snapshot {
+                if s.offset > l.log.tail_start() {
+                    return Err(format!("room {id}: snapshot beyond the in-memory tail"));
+                }
+            }
+            for (sid, m) in &l.members {
+                if !self.sessions.get(sid).is_some_and(|s| s.rooms.contains(id)) {
+                    return Err(format!("room {id}: member {sid:?} not in the session"));
+                }
+                if m.next > l.log.durable_head() {
+                    return Err(format!("room {id}: {sid:?} delivered beyond the head"));
+                }
+            }
+        }
+        for op in self.ops.values() {
+            let room_alive = self
+                .rooms
+                .get(&op.room)
+                .is_some_and(|r| r.incarnation == op.incarnation);
+            if room_alive && matches!(op.kind, super::state::OpKind::Load) {
+                let loading = matches!(
+                    self.rooms.get(&op.room).map(|r| &r.state),
+                    Some(RoomState::Loading { .. })
+                );
+                if !loading {
+                    return Err(format!("load op for {} but room not loading", op.room));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,122 @@
+//! Joining and leaving rooms: validation, loading on first use (joins queue until
+//! storage answers), serving `Joined` per the [resume rules](super::resume).
+
+use super::Hub;
+use super::auth::Access;
+use super::state::OpKind;
+use super::resume;
+use super::room::{Member, PendingJoin, Room, RoomState};
+use super::storage::StorageAction;
+use super::timers::TimerKey;
+use crate::wire::{ErrorCode, Frame, Join, Joined, RoomId, SessionId};
+
+impl Hub {
+    pub(crate) fn on_join(&mut self, sid: SessionId, join: Join) {
+        let room_id = join.room.clone();
+        let Some(s) = self.sessions.get(&sid) else {
+            return;
+        };
+        let reject = |code, msg: &'static str| Some((code, msg));
+        let access = s.identity().map_or(Access::None, |i| i.access_to(&room_id));
+        let problem = if s.rooms.contains(&room_id) {
+            reject(ErrorCode::UNEXPECTED_FRAME, "room already joined")
+        } else if s.rooms.len() >= self.config.max_rooms_per_session {
+            reject(ErrorCode::TOO_MANY_ROOMS, "too many rooms for this session")
+        } else if access == Access::None {
+            reject(ErrorCode::FORBIDDEN, "no access to this room")
+        } else {
+            match self.rooms.get(&room_id).map(|r| &r.state) {
+                Some(RoomState::Loaded(l)) if l.crdt != join.crdt => {
+                    reject(ErrorCode::CRDT_MISMATCH, "room has another CRDT type")
+                }
+                None if self.rooms.len() >= self.config.max_loaded_rooms => {
+                    reject(ErrorCode::INTERNAL, "hub room limit reached")
+                }
+                _ => None,
+            }
+        };
+        if let Some((code, msg)) = problem {
+            self.reject(sid, code, Some(room_id), None, msg);
+            return;
+        }
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            s.rooms.insert(room_id.clone());
+        }
+        self.timers.cancel(&TimerKey::RoomIdle(room_id.clone()));
+        match self.rooms.get_mut(&room_id).map(|r| &mut r.state) {
+            Some(RoomState::Loaded(_)) => self.serve_join(sid, join),
+            Some(RoomState::Loading { pending, .. }) => {
+                pending.push(PendingJoin { session: sid, join })
+            }
+            None => {
+                let incarnation = self.next_incarnation;
+                self.next_incarnation = self.next_incarnation.saturating_add(1);
+                let op = self.alloc_op(&room_id, incarnation, OpKind::Load);
+                self.storage.push_back(StorageAction::Load {
+                    op,
+                    room: room_id.clone(),
+                    tail_limit: self.config.max_tail_entries,
+                });
+                let pending = vec![PendingJoin { session: sid, join }];
+                let state = RoomState::Loading { pending };
+                self.rooms.insert(room_id, Room { incarnation, state });
+            }
+        }
+    }
+
+    pub(crate) fn on_leave(&mut self, sid: SessionId, room: RoomId) {
+        let joined = self
+            .sessions
+            .get_mut(&sid)
+            .is_some_and(|s| s.rooms.remove(&room));
+        if joined {
+            self.remove_member(sid, &room);
+        } else {
+            self.reject(sid, ErrorCode::UNKNOWN_ROOM, Some(room), None, "not joined");
+        }
+    }
+
+    /// Serves a join on a loaded room whose type matches: `Joined`, peers, then the log.
+    pub(crate) fn serve_join(&mut self, sid: SessionId, join: Join) {
+        let Some(s) = self.sessions.get(&sid) else {
+            return;
+        };
+        let replica = s.replica;
+        let user_info = s.user_info.clone();
+        let writable = s.identity().map(|i| i.access_to(&join.room)) == Some(Access::ReadWrite);
+        let Some(l) = self.rooms.get_mut(&join.room).and_then(Room::loaded_mut) else {
+            return;
+        };
+        let head = l.log.durable_head();
+        let plan = resume::plan(
+            join.resume,
+            l.epoch,
+            head,
+            l.storage_first,
+            l.snapshot.as_ref(),
+        );
+        let joined = Frame::Joined(Joined {
+            room: join.room.clone(),
+            crdt: l.crdt.clone(),
+            epoch: l.epoch,
+            start: plan.start,
+            head,
+            acked_seq: l.log.durable_seq(replica),
+            writable,
+            resync: plan.resync,
+            snapshot: plan.snapshot,
+        });
+        let member = Member {
+            replica,
+            user_info,
+            writable,
+            next: plan.start,
+            range_op: None,
+            presence: None,
+        };
+        l.members.insert(sid, member);
+        self.send(sid, &joined);
+        self.announce_join(sid, &join.room);
+        self.pump(sid, &join.room);
+    }
+}

@@ -1,0 +1,205 @@
+//! A loaded room's log: the bounded in-memory tail of durable entries, the appends in
+//! flight, and the per-replica deduplication table.
+//!
+//! Offsets are assigned when a delta is accepted (`next_offset` counts appends in
+//! flight); entries become visible (`durable_head`) strictly in log order, once their
+//! append completed and every earlier append did too.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bytes::Bytes;
+
+use super::storage::{OpId, StoredEntry};
+use crate::wire::ReplicaId;
+
+/// Highest sequence of one replica: accepted (including in flight) and durable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SeqState {
+    pub(crate) accepted: u64,
+    pub(crate) durable: u64,
+}
+
+/// How a sequence number relates to what the room already has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dedupe {
+    /// Not seen: append it.
+    New,
+    /// Already durable; re-acknowledge with this cumulative sequence.
+    Durable(u64),
+    /// Already accepted, append in flight: the ack follows when it is durable.
+    InFlight,
+}
+
+#[derive(Debug)]
+struct Inflight {
+    op: OpId,
+    entry: StoredEntry,
+    done: bool,
+}
+
+/// The log state of one loaded room.
+#[derive(Debug)]
+pub(crate) struct RoomLog {
+    tail: VecDeque<StoredEntry>,
+    tail_start: u64,
+    tail_bytes: usize,
+    durable_head: u64,
+    next_offset: u64,
+    inflight: VecDeque<Inflight>,
+    seqs: BTreeMap<ReplicaId, SeqState>,
+}
+
+impl RoomLog {
+    /// A log whose durable entries end at `head`, holding `tail` (consecutive, ending at head).
+    pub(crate) fn new(head: u64, tail: Vec<StoredEntry>, seqs: &[(ReplicaId, u64)]) -> Self {
+        let len = u64::try_from(tail.len()).unwrap_or(u64::MAX);
+        let tail_bytes = tail.iter().map(|e| e.payload.len()).sum();
+        RoomLog {
+            tail_start: head.saturating_sub(len),
+            tail: tail.into(),
+            tail_bytes,
+            durable_head: head,
+            next_offset: head,
+            inflight: VecDeque::new(),
+            seqs: seqs
+                .iter()
+                .map(|&(r, s)| {
+                    let st = SeqState {
+                        accepted: s,
+                        durable: s,
+                    };
+                    (r, st)
+                })
+                .collect(),
+        }
+    }
+
+    pub(crate) fn durable_head(&self) -> u64 {
+        self.durable_head
+    }
+    pub(crate) fn tail_start(&self) -> u64 {
+        self.tail_start
+    }
+    pub(crate) fn tail_len(&self) -> usize {
+        self.tail.len()
+    }
+    pub(crate) fn tail_bytes(&self) -> usize {
+        self.tail_bytes
+    }
+    pub(crate) fn inflight_len(&self) -> usize {
+        self.inflight.len()
+    }
+    /// Highest durable sequence of `replica` (0 if none).
+    pub(crate) fn durable_seq(&self, replica: ReplicaId) -> u64 {
+        self.seqs.get(&replica).map_or(0, |s| s.durable)
+    }
+
+    pub(crate) fn dedupe(&self, replica: ReplicaId, seq: u64) -> Dedupe {
+        match self.seqs.get(&replica) {
+            Some(s) if seq <= s.durable => Dedupe::Durable(s.durable),
+            Some(s) if seq <= s.accepted => Dedupe::InFlight,
+            _ => Dedupe::New,
+        }
+    }
+
+    /// Accepts a new delta at the next offset; returns the entry to append.
+    pub(crate) fn reserve(
+        &mut self,
+        op: OpId,
+        replica: ReplicaId,
+        seq: u64,
+        payload: Bytes,
+    ) -> StoredEntry {
+        let entry = StoredEntry {
+            offset: self.next_offset,
+            replica,
+            seq,
+            payload,
+        };
+        self.next_offset = self.next_offset.saturating_add(1);
+        let s = self.seqs.entry(replica).or_default();
+        s.accepted = s.accepted.max(seq);
+        self.inflight.push_back(Inflight {
+            op,
+            entry: entry.clone(),
+            done: false,
+        });
+        entry
+    }
+
+    /// Marks an append durable; returns the entries that became durable, in log order.
+    pub(crate) fn complete(&mut self, op: OpId) -> Vec<StoredEntry> {
+        if let Some(i) = self.inflight.iter_mut().find(|i| i.op == op) {
+            i.done = true;
+        }
+        let mut out = Vec::new();
+        while self.inflight.front().is_some_and(|i| i.done) {
+            let Some(i) = self.inflight.pop_front() else {
+                break;
+            };
+            let s = self.seqs.entry(i.entry.replica).or_default();
+            s.durable = s.durable.max(i.entry.seq);
+            self.durable_head = self.durable_head.saturating_add(1);
+            self.tail_bytes = self.tail_bytes.saturating_add(i.entry.payload.len());
+            self.tail.push_back(i.entry.clone());
+            out.push(i.entry);
+        }
+        out
+    }
+
+    /// Up to `max_entries` durable entries from `from` (at least one if any), with at
+    /// most `max_bytes` of payload unless the first alone is larger.
+    pub(crate) fn read(&self, from: u64, max_entries: usize, max_bytes: usize) -> Vec<StoredEntry> {
+        let Some(skip) = from.checked_sub(self.tail_start) else {
+            return Vec::new();
+        };
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        for e in self.tail.iter().skip(skip).take(max_entries) {
+            bytes = bytes.saturating_add(e.payload.len());
+            if !out.is_empty() && bytes > max_bytes {
+                break;
+            }
+            out.push(e.clone());
+        }
+        out
+    }
+
+    /// Removes the oldest durable entry from memory (it stays in storage).
+    pub(crate) fn pop_front(&mut self) -> Option<StoredEntry> {
+        let e = self.tail.pop_front()?;
+        self.tail_start = self.tail_start.saturating_add(1);
+        self.tail_bytes = self.tail_bytes.saturating_sub(e.payload.len());
+        Some(e)
+    }
+
+    /// Checks internal consistency (for `Hub::check_invariants`).
+    pub(crate) fn check(&self) -> Result<(), String> {
+        for (i, e) in self.tail.iter().enumerate() {
+            let want = self.tail_start.saturating_add(i as u64);
+            if e.offset != want {
+                return Err(format!("tail entry {i} has offset {} not {want}", e.offset));
+            }
+        }
+        let len = self.tail.len() as u64;
+        if self.tail_start.saturating_add(len) != self.durable_head {
+            return Err("tail does not end at the durable head".into());
+        }
+        let infl = self.inflight.len() as u64;
+        if self.durable_head.saturating_add(infl) != self.next_offset {
+            return Err("appends in flight do not end at next_offset".into());
+        }
+        for e in &self.tail {
+            if self.durable_seq(e.replica) < e.seq {
+                return Err(format!("entry {} seq above the durable table", e.offset));
+            }
+        }
+        for (r, s) in &self.seqs {
+            if s.durable > s.accepted {
+                return Err(format!("replica {r:?}: durable above accepted"));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,256 @@
+//! [`MemoryStorage`]: the pure in-memory reference backend for tests and the simulator.
+//!
+//! It follows the backend contract in [`storage`](super::storage). Actions can be
+//! executed at once ([`MemoryStorage::execute`]) or queued and released later
+//! ([`MemoryStorage::submit`] / [`MemoryStorage::release_next`]) to simulate storage
+//! that is not yet durable; [`MemoryStorage::lose_pending`] drops queued actions as a
+//! crash would. Failures can be injected with [`MemoryStorage::set_failing`].
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::storage::*;
+use crate::wire::{ReplicaId, RoomId};
+
+#[derive(Clone, Debug, Default)]
+struct StoredRoom {
+    crdt: String,
+    epoch: u64,
+    first_offset: u64,
+    entries: VecDeque<StoredEntry>,
+    snapshot: Option<StoredSnapshot>,
+}
+
+impl StoredRoom {
+    fn head(&self) -> u64 {
+        self.first_offset
+            .saturating_add(u64::try_from(self.entries.len()).unwrap_or(u64::MAX))
+    }
+    fn seqs(&self) -> Vec<(ReplicaId, u64)> {
+        let mut table: BTreeMap<ReplicaId, u64> = BTreeMap::new();
+        let snap = self.snapshot.iter().flat_map(|s| s.seqs.iter().copied());
+        let entries = self.entries.iter().map(|e| (e.replica, e.seq));
+        for (replica, seq) in snap.chain(entries) {
+            let slot = table.entry(replica).or_default();
+            *slot = (*slot).max(seq);
+        }
+        table.into_iter().collect()
+    }
+}
+
+/// An in-memory storage backend (not durable across process restarts, by design).
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStorage {
+    rooms: BTreeMap<RoomId, StoredRoom>,
+    queued: VecDeque<StorageAction>,
+    failing: bool,
+}
+
+fn err(msg: &str) -> StorageError {
+    StorageError(msg.to_owned())
+}
+
+impl MemoryStorage {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStorage::default()
+    }
+
+    /// While `true`, every executed action fails with a [`StorageError`].
+    pub fn set_failing(&mut self, failing: bool) {
+        self.failing = failing;
+    }
+
+    /// Queues an action without executing it (it is "not yet durable").
+    pub fn submit(&mut self, action: StorageAction) {
+        self.queued.push_back(action);
+    }
+
+    /// How many queued actions await release.
+    pub fn pending(&self) -> usize {
+        self.queued.len()
+    }
+
+    /// Executes the oldest queued action and returns its completion.
+    pub fn release_next(&mut self) -> Option<StorageCompletion> {
+        let action = self.queued.pop_front()?;
+        Some(self.execute(action))
+    }
+
+    /// Drops every queued action, as a crash before durability would.
+    pub fn lose_pending(&mut self) -> usize {
+        let n = self.queued.len();
+        self.queued.clear();
+        n
+    }
+
+    /// Number of entries stored for `room` (for tests).
+    pub fn entry_count(&self, room: &RoomId) -> usize {
+        self.rooms.get(room).map_or(0, |r| r.entries.len())
+    }
+
+    /// The stored head of `room`, if it exists (for tests).
+    pub fn head(&self, room: &RoomId) -> Option<u64> {
+        self.rooms.get(room).map(StoredRoom::head)
+    }
+
+    /// The stored snapshot of `room`, if any (for tests).
+    pub fn snapshot(&self, room: &RoomId) -> Option<&StoredSnapshot> {
+        self.rooms.get(room).and_then(|r| r.snapshot.as_ref())
+    }
+
+    /// Forgets a room entirely, as if its history were lost (for tests).
+    pub fn forget(&mut self, room: &RoomId) {
+        self.rooms.remove(room);
+    }
+
+    /// Executes one action now and returns its completion.
+    pub fn execute(&mut self, action: StorageAction) -> StorageCompletion {
+        let op = action.op();
+        let failing = self.failing;
+        match action {
+            StorageAction::Load {
+                room, tail_limit, ..
+            } => StorageCompletion::Loaded {
+                op,
+                result: if failing {
+                    Err(err("injected failure"))
+                } else {
+                    Ok(self.load(&room, tail_limit))
+                },
+            },
+            StorageAction::Create {
+                room, crdt, epoch, ..
+            } => {
+                let result = if failing {
+                    Err(err("injected failure"))
+                } else {
+                    let fresh = StoredRoom {
+                        crdt,
+                        epoch,
+                        ..StoredRoom::default()
+                    };
+                    self.rooms.insert(room, fresh);
+                    Ok(())
+                };
+                StorageCompletion::Created { op, result }
+            }
+            StorageAction::Append {
+                room,
+                epoch,
+                entries,
+                ..
+            } => StorageCompletion::Appended {
+                op,
+                result: if failing {
+                    Err(err("injected failure"))
+                } else {
+                    self.append(&room, epoch, entries)
+                },
+            },
+            StorageAction::LoadRange {
+                room,
+                epoch,
+                from,
+                max_entries,
+                ..
+            } => StorageCompletion::Range {
+                op,
+                result: if failing {
+                    Err(err("injected failure"))
+                } else {
+                    self.range(&room, epoch, from, max_entries)
+                },
+            },
+            StorageAction::WriteSnapshot {
+                room,
+                epoch,
+                snapshot,
+                ..
+            } => StorageCompletion::SnapshotWritten {
+                op,
+                result: if failing {
+                    Err(err("injected failure"))
+                } else {
+                    self.write_snapshot(&room, epoch, snapshot)
+                },
+            },
+        }
+    }
+
+    fn load(&self, room: &RoomId, tail_limit: usize) -> Option<RoomRecord> {
+        let r = self.rooms.get(room)?;
+        let skip = r.entries.len().saturating_sub(tail_limit);
+        Some(RoomRecord {
+            crdt: r.crdt.clone(),
+            epoch: r.epoch,
+            head: r.head(),
+            first_offset: r.first_offset,
+            snapshot: r.snapshot.clone(),
+            seqs: r.seqs(),
+            tail: r.entries.iter().skip(skip).cloned().collect(),
+        })
+    }
+
+    fn append(
+        &mut self,
+        room: &RoomId,
+        epoch: u64,
+        entries: Vec<StoredEntry>,
+    ) -> Result<(), StorageError> {
+        let r = self
+            .rooms
+            .get_mut(room)
+            .ok_or_else(|| err("no such room"))?;
+        if r.epoch != epoch {
+            return Err(err("epoch mismatch"));
+        }
+        for (i, e) in entries.iter().enumerate() {
+            let expected = r
+                .head()
+                .saturating_add(u64::try_from(i).unwrap_or(u64::MAX));
+            if e.offset != expected {
+                return Err(err("append not at head"));
+            }
+        }
+        r.entries.extend(entries);
+        Ok(())
+    }
+
+    fn range(
+        &self,
+        room: &RoomId,
+        epoch: u64,
+        from: u64,
+        max: usize,
+    ) -> Result<Vec<StoredEntry>, StorageError> {
+        let r = self.rooms.get(room).ok_or_else(|| err("no such room"))?;
+        if r.epoch != epoch {
+            return Err(err("epoch mismatch"));
+        }
+        let Some(skip) = from.checked_sub(r.first_offset) else {
+            return Ok(Vec::new());
+        };
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        Ok(r.entries.iter().skip(skip).take(max).cloned().collect())
+    }
+
+    fn write_snapshot(
+        &mut self,
+        room: &RoomId,
+        epoch: u64,
+        snapshot: StoredSnapshot,
+    ) -> Result<(), StorageError> {
+        let r = self
+            .rooms
+            .get_mut(room)
+            .ok_or_else(|| err("no such room"))?;
+        if r.epoch != epoch || snapshot.offset > r.head() {
+            return Err(err("snapshot does not fit the log"));
+        }
+        while r.first_offset < snapshot.offset && r.entries.pop_front().is_some() {
+            r.first_offset = r.first_offset.saturating_add(1);
+        }
+        r.snapshot = Some(snapshot);
+        Ok(())
+    }
+}

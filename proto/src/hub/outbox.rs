@@ -1,0 +1,99 @@
+//! Queuing output for sessions under the backlog bound, rejections, and marking
+//! sessions for closing.
+//!
+//! A session's backlog counts bytes queued here or handed to the driver and not yet
+//! reported flushed (`Hub::handle_flushed`). A frame may be queued when the backlog is
+//! empty or stays within `max_backlog_bytes` with it; otherwise the session is closed
+//! with `SLOW_CONSUMER` (it resumes from its offset). Deltas never hit that bound:
+//! they are only pushed while there is room and otherwise delivered later from the
+//! log (see [`catch_up`](super::catch_up)). Presence is dropped instead.
+
+use bytes::Bytes;
+
+use super::Hub;
+use super::events::HubEvent;
+use crate::wire::{CloseCode, ErrorCode, Frame, Reject, RoomId, SessionId};
+
+impl Hub {
+    /// Whether `len` more bytes fit the session's backlog bound.
+    pub(crate) fn can_push(&self, sid: SessionId, len: usize) -> bool {
+        self.sessions.get(&sid).is_some_and(|s| {
+            s.closing.is_none()
+                && (s.backlog == 0
+                    || s.backlog.saturating_add(len) <= self.config.max_backlog_bytes)
+        })
+    }
+
+    /// Queues bytes for a session; closes it `SLOW_CONSUMER` if they do not fit.
+    pub(crate) fn push_bytes(&mut self, sid: SessionId, bytes: Bytes) -> bool {
+        if !self.can_push(sid, bytes.len()) {
+            if self.sessions.get(&sid).is_some_and(|s| s.closing.is_none()) {
+                self.close(sid, CloseCode::SLOW_CONSUMER);
+            }
+            return false;
+        }
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return false;
+        };
+        if s.backlog == 0 {
+            s.single_frame_allowance = s.single_frame_allowance.max(bytes.len());
+        }
+        s.backlog = s.backlog.saturating_add(bytes.len());
+        self.metrics.frames_out = self.metrics.frames_out.saturating_add(1);
+        self.metrics.bytes_out = self.metrics.bytes_out.saturating_add(bytes.len() as u64);
+        self.transmits.push_back((sid, bytes));
+        true
+    }
+
+    /// Encodes and queues one frame.
+    pub(crate) fn send(&mut self, sid: SessionId, frame: &Frame) -> bool {
+        self.push_bytes(sid, Bytes::from(frame.encode()))
+    }
+
+    /// Sends an explicit rejection and records it.
+    pub(crate) fn reject(
+        &mut self,
+        sid: SessionId,
+        code: ErrorCode,
+        room: Option<RoomId>,
+        seq: Option<u64>,
+        message: &str,
+    ) {
+        self.metrics.reject(code);
+        self.events.push(HubEvent::Rejected {
+            session: sid,
+            code,
+            room: room.clone(),
+        });
+        let frame = Frame::Reject(Reject {
+            code,
+            room,
+            seq,
+            message: message.to_owned(),
+        });
+        self.send(sid, &frame);
+    }
+
+    /// Marks a session for closing with `code`; it is torn down when the current
+    /// input has been handled. Output queued before stays queued; later output is dropped.
+    pub(crate) fn close(&mut self, sid: SessionId, code: CloseCode) {
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            if s.closing.is_none() {
+                s.closing = Some(code);
+                self.to_close.push(sid);
+            }
+        }
+    }
+
+    /// Tears down every session marked for closing (which may mark more).
+    pub(crate) fn finish(&mut self) {
+        while let Some(sid) = self.to_close.pop() {
+            let code = self.sessions.get(&sid).and_then(|s| s.closing);
+            if let Some(code) = code {
+                self.metrics.close(code);
+                self.closes.push_back((sid, code));
+                self.teardown(sid, Some(code));
+            }
+        }
+    }
+}

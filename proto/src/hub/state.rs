@@ -1,0 +1,186 @@
+//! The [`Hub`] struct: its state, constructor, output drains and getters. The input
+//! handlers live in the files named after what they handle.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bytes::Bytes;
+
+use super::auth::AuthRequest;
+use super::config::{ConfigError, HubConfig};
+use super::events::{EventQueue, HubEvent};
+use super::metrics::HubMetrics;
+use super::room::Room;
+use super::session::Session;
+use super::storage::{OpId, StorageAction};
+use super::timers::Timers;
+use crate::rng::Rng;
+use crate::time::Instant;
+use crate::wire::{CloseCode, RoomId, SessionId};
+
+/// What a storage operation in flight was for.
+#[derive(Clone, Debug)]
+pub(crate) enum OpKind {
+    Load,
+    Create,
+    Append,
+    Range { session: SessionId, from: u64 },
+    Snapshot { offset: u64 },
+}
+
+/// A storage operation in flight.
+#[derive(Clone, Debug)]
+pub(crate) struct PendingOp {
+    pub(crate) room: RoomId,
+    pub(crate) incarnation: u64,
+    pub(crate) issued: Instant,
+    pub(crate) kind: OpKind,
+}
+
+/// The hub state machine. See the [module docs](super) for the driver loop.
+pub struct Hub {
+    pub(crate) config: HubConfig,
+    pub(crate) now: Instant,
+    pub(crate) rng: Rng,
+    pub(crate) next_session: u64,
+    pub(crate) next_op: u64,
+    pub(crate) next_incarnation: u64,
+    pub(crate) sessions: BTreeMap<SessionId, Session>,
+    pub(crate) rooms: BTreeMap<RoomId, Room>,
+    pub(crate) ops: BTreeMap<OpId, PendingOp>,
+    pub(crate) transmits: VecDeque<(SessionId, Bytes)>,
+    pub(crate) closes: VecDeque<(SessionId, CloseCode)>,
+    pub(crate) to_close: Vec<SessionId>,
+    pub(crate) storage: VecDeque<StorageAction>,
+    pub(crate) auth: VecDeque<AuthRequest>,
+    pub(crate) events: EventQueue,
+    pub(crate) timers: Timers,
+    pub(crate) metrics: HubMetrics,
+}
+
+impl Hub {
+    /// A hub with no sessions and no rooms. Fails if `config` does not validate.
+    pub fn new(config: HubConfig, now: Instant) -> Result<Hub, ConfigError> {
+        config.validate()?;
+        Ok(Hub {
+            rng: Rng::new(config.seed),
+            events: EventQueue::new(config.max_events),
+            config,
+            now,
+            next_session: 1,
+            next_op: 1,
+            next_incarnation: 1,
+            sessions: BTreeMap::new(),
+            rooms: BTreeMap::new(),
+            ops: BTreeMap::new(),
+            transmits: VecDeque::new(),
+            closes: VecDeque::new(),
+            to_close: Vec::new(),
+            storage: VecDeque::new(),
+            auth: VecDeque::new(),
+            timers: Timers::default(),
+            metrics: HubMetrics::default(),
+        })
+    }
+
+    /// The next encoded frame to send, and to which session. Drain first.
+    pub fn poll_transmit(&mut self) -> Option<(SessionId, Bytes)> {
+        self.transmits.pop_front()
+    }
+
+    /// The next session to close, with its code, after its queued frames were sent.
+    pub fn poll_close(&mut self) -> Option<(SessionId, CloseCode)> {
+        self.closes.pop_front()
+    }
+
+    /// The next storage action to execute.
+    pub fn poll_storage(&mut self) -> Option<StorageAction> {
+        self.storage.pop_front()
+    }
+
+    /// The next authentication the driver must decide (answer with [`Hub::handle_auth`]).
+    pub fn poll_auth(&mut self) -> Option<AuthRequest> {
+        self.auth.pop_front()
+    }
+
+    /// The next operator event.
+    pub fn poll_event(&mut self) -> Option<HubEvent> {
+        self.events.pop()
+    }
+
+    /// The earliest deadline at which [`Hub::handle_timeout`] must be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline().map(|t| t.max(self.now))
+    }
+
+    /// Counters and gauges.
+    pub fn metrics(&self) -> HubMetrics {
+        let mut m = self.metrics.clone();
+        m.sessions = self.sessions.len();
+        m.rooms = self.rooms.len();
+        m.events_dropped = self.events.dropped;
+        m
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &HubConfig {
+        &self.config
+    }
+
+    /// Number of open sessions (including those in the handshake).
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Number of rooms loaded or loading.
+    pub fn room_count(&self) -> usize {
+        self.rooms.len()
+    }
+
+    /// A session's unflushed output in bytes, if the session exists.
+    pub fn backlog(&self, session: SessionId) -> Option<usize> {
+        self.sessions.get(&session).map(|s| s.backlog)
+    }
+
+    /// A loaded room's epoch and durable head.
+    pub fn room_position(&self, room: &RoomId) -> Option<(u64, u64)> {
+        let r = self.rooms.get(room)?.loaded()?;
+        Some((r.epoch, r.log.durable_head()))
+    }
+
+    /// How many durable entries a loaded room holds in memory.
+    pub fn room_tail_len(&self, room: &RoomId) -> Option<usize> {
+        Some(self.rooms.get(room)?.loaded()?.log.tail_len())
+    }
+
+    /// The sessions that are members of a loaded room.
+    pub fn room_members(&self, room: &RoomId) -> Vec<SessionId> {
+        self.rooms
+            .get(room)
+            .and_then(Room::loaded)
+            .map(|r| r.members.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Storage operations in flight.
+    pub fn pending_storage_ops(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub(crate) fn alloc_op(&mut self, room: &RoomId, incarnation: u64, kind: OpKind) -> OpId {
+        let op = OpId(self.next_op);
+        self.next_op = self.next_op.saturating_add(1);
+        let pending = PendingOp {
+            room: room.clone(),
+            incarnation,
+            issued: self.now,
+            kind,
+        };
+        self.ops.insert(op, pending);
+        op
+    }
+
+    /// A fresh non-zero epoch from the seeded generator.
+    pub(crate) fn new_epoch(&mut self) -> u64 {
+        self.rng.next_u64().max(1)
+    }
+}

@@ -1,0 +1,220 @@
+//! The storage interface: actions the hub emits and completions the driver feeds back.
+//!
+//! The hub never performs I/O. It describes what must be stored or loaded as a
+//! [`StorageAction`] (drained with `Hub::poll_storage`), the driver executes it on a
+//! backend (memory, an embedded crash-safe store, a distributed log) and reports the
+//! result as a [`StorageCompletion`] naming the same [`OpId`] (`Hub::handle_storage`).
+//!
+//! # Contract for backends
+//!
+//! Per room a backend keeps: the CRDT type, the epoch, the log entries
+//! `first_offset..head` of that epoch, the latest snapshot and the per-replica
+//! sequence table.
+//! * Actions of one room must take effect in the order they were emitted.
+//! * [`StorageAction::Create`] starts (or restarts) a room at a new epoch with no
+//!   entries, discarding anything stored for it before.
+//! * [`StorageAction::Append`] must be refused (`Err`) unless its epoch is the room's
+//!   epoch and its first entry's offset equals the stored head: the log stays contiguous.
+//!   Its completion means the entries are durable.
+//! * [`StorageAction::WriteSnapshot`] stores a state covering offsets `0..offset`, with
+//!   the sequence table as of that offset; afterwards the backend may delete entries
+//!   below `offset` (never entries at or above it).
+//! * [`StorageAction::Load`] returns a [`RoomRecord`]: `seqs` is the highest sequence
+//!   per replica over the snapshot's table and every stored entry (this is how the
+//!   deduplication table survives restarts and compaction), and `tail` is the last
+//!   (at most `tail_limit`) entries, ending at `head`. `None` means no history.
+//! * [`StorageAction::LoadRange`] returns up to `max_entries` consecutive entries
+//!   starting at `from` (fewer, or none, if they are gone).
+
+use bytes::Bytes;
+use thiserror::Error;
+
+use crate::wire::{ReplicaId, RoomId};
+
+/// Names one storage action; its completion carries the same id.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct OpId(pub u64);
+
+/// One log entry as stored.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct StoredEntry {
+    /// Offset in the room's log (within its epoch).
+    pub offset: u64,
+    /// The originating replica.
+    pub replica: ReplicaId,
+    /// The origin's sequence number.
+    pub seq: u64,
+    /// The encoded delta.
+    pub payload: Bytes,
+}
+
+/// A room state covering log offsets `0..offset`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct StoredSnapshot {
+    /// First offset not covered by the snapshot.
+    pub offset: u64,
+    /// The encoded state (deltas folded with the room's CRDT type).
+    pub state: Bytes,
+    /// Highest sequence per replica among the folded entries (and earlier snapshots).
+    pub seqs: Vec<(ReplicaId, u64)>,
+}
+
+/// What a backend knows about a room, returned by [`StorageAction::Load`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct RoomRecord {
+    /// The room's CRDT type tag.
+    pub crdt: String,
+    /// The room's epoch (never 0).
+    pub epoch: u64,
+    /// The next offset to append at.
+    pub head: u64,
+    /// The first offset still stored as an entry (≤ the snapshot offset, 0 without one).
+    pub first_offset: u64,
+    /// The latest snapshot, if any.
+    pub snapshot: Option<StoredSnapshot>,
+    /// Highest stored sequence per replica (snapshot table plus entries).
+    pub seqs: Vec<(ReplicaId, u64)>,
+    /// The last entries, consecutive and ending at `head`.
+    pub tail: Vec<StoredEntry>,
+}
+
+/// Work the driver must perform on the storage backend.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum StorageAction {
+    /// Load a room's record, with at most `tail_limit` trailing entries.
+    Load {
+        /// Operation id.
+        op: OpId,
+        /// The room.
+        room: RoomId,
+        /// Most trailing entries to return.
+        tail_limit: usize,
+    },
+    /// Start the room afresh at `epoch` with type `crdt` and no entries.
+    Create {
+        /// Operation id.
+        op: OpId,
+        /// The room.
+        room: RoomId,
+        /// The CRDT type tag.
+        crdt: String,
+        /// The new epoch.
+        epoch: u64,
+    },
+    /// Append consecutive entries at the room's head; complete once durable.
+    Append {
+        /// Operation id.
+        op: OpId,
+        /// The room.
+        room: RoomId,
+        /// The epoch the entries belong to.
+        epoch: u64,
+        /// The entries, consecutive, first at the stored head.
+        entries: Vec<StoredEntry>,
+    },
+    /// Load up to `max_entries` entries starting at `from`.
+    LoadRange {
+        /// Operation id.
+        op: OpId,
+        /// The room.
+        room: RoomId,
+        /// The epoch expected.
+        epoch: u64,
+        /// First offset wanted.
+        from: u64,
+        /// Most entries to return.
+        max_entries: usize,
+    },
+    /// Store a snapshot (entries below its offset may then be deleted).
+    WriteSnapshot {
+        /// Operation id.
+        op: OpId,
+        /// The room.
+        room: RoomId,
+        /// The epoch the snapshot belongs to.
+        epoch: u64,
+        /// The snapshot.
+        snapshot: StoredSnapshot,
+    },
+}
+
+impl StorageAction {
+    /// The action's operation id.
+    pub fn op(&self) -> OpId {
+        match self {
+            StorageAction::Load { op, .. }
+            | StorageAction::Create { op, .. }
+            | StorageAction::Append { op, .. }
+            | StorageAction::LoadRange { op, .. }
+            | StorageAction::WriteSnapshot { op, .. } => *op,
+        }
+    }
+    /// The room the action concerns.
+    pub fn room(&self) -> &RoomId {
+        match self {
+            StorageAction::Load { room, .. }
+            | StorageAction::Create { room, .. }
+            | StorageAction::Append { room, .. }
+            | StorageAction::LoadRange { room, .. }
+            | StorageAction::WriteSnapshot { room, .. } => room,
+        }
+    }
+}
+
+/// A backend failure, reported back to the hub.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("storage error: {0}")]
+pub struct StorageError(pub String);
+
+/// The outcome of a [`StorageAction`], fed back with `Hub::handle_storage`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum StorageCompletion {
+    /// Answer to [`StorageAction::Load`]; `Ok(None)` means the room has no history.
+    Loaded {
+        /// Operation id.
+        op: OpId,
+        /// The record.
+        result: Result<Option<RoomRecord>, StorageError>,
+    },
+    /// Answer to [`StorageAction::Create`].
+    Created {
+        /// Operation id.
+        op: OpId,
+        /// Success or failure.
+        result: Result<(), StorageError>,
+    },
+    /// Answer to [`StorageAction::Append`]: the entries are durable.
+    Appended {
+        /// Operation id.
+        op: OpId,
+        /// Success or failure.
+        result: Result<(), StorageError>,
+    },
+    /// Answer to [`StorageAction::LoadRange`].
+    Range {
+        /// Operation id.
+        op: OpId,
+        /// The entries found.
+        result: Result<Vec<StoredEntry>, StorageError>,
+    },
+    /// Answer to [`StorageAction::WriteSnapshot`].
+    SnapshotWritten {
+        /// Operation id.
+        op: OpId,
+        /// Success or failure.
+        result: Result<(), StorageError>,
+    },
+}
+
+impl StorageCompletion {
+    /// The operation this completes.
+    pub fn op(&self) -> OpId {
+        match self {
+            StorageCompletion::Loaded { op, .. }
+            | StorageCompletion::Created { op, .. }
+            | StorageCompletion::Appended { op, .. }
+            | StorageCompletion::Range { op, .. }
+            | StorageCompletion::SnapshotWritten { op, .. } => *op,
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Hub tests: a small harness that plays sessions by hand, one file per behaviour,
+//! and property tests over arbitrary multi-session input sequences.
+
+mod harness;
+mod model;
+
+mod compaction;
+mod deltas;
+mod handshake;
+mod presence;
+mod properties;
+mod protection;
+mod resume;
+mod rooms;
+mod slow_consumer;
+mod storage;
