@@ -7,8 +7,8 @@
 use bytes::Bytes;
 
 use super::Hub;
-use super::state::OpKind;
 use super::room::Room;
+use super::state::OpKind;
 use super::storage::{StorageAction, StorageError, StoredEntry};
 use crate::wire::{BatchEntry, CloseCode, DeltaBatch, ErrorCode, Frame, RoomId, SessionId};
 

@@ -15,8 +15,8 @@ use bytes::Bytes;
 
 use super::Hub;
 use super::events::HubEvent;
-use super::state::OpKind;
 use super::room::Room;
+use super::state::OpKind;
 use super::storage::{StorageAction, StoredEntry, StoredSnapshot};
 use crate::crdt::DeltaMerger;
 use crate::wire::RoomId;

@@ -3,10 +3,10 @@
 
 use super::Hub;
 use super::events::HubEvent;
-use super::state::OpKind;
 use super::log::RoomLog;
 use super::room::{LoadedRoom, Room, RoomState};
 use super::session::clamp;
+use super::state::OpKind;
 use super::storage::{RoomRecord, StorageAction, StorageCompletion, StorageError};
 use crate::time::Instant;
 use crate::wire::{CloseCode, ErrorCode, RoomId};

@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 
 use super::Hub;
-use super::state::OpKind;
 use super::log::Dedupe;
 use super::room::Room;
+use super::state::OpKind;
 use super::storage::{StorageAction, StoredEntry};
 use crate::wire::{Ack, ClientDelta, ErrorCode, Frame, HubDelta, RoomId, SessionId};
 

@@ -3,9 +3,9 @@
 
 use super::Hub;
 use super::auth::Access;
-use super::state::OpKind;
 use super::resume;
 use super::room::{Member, PendingJoin, Room, RoomState};
+use super::state::OpKind;
 use super::storage::StorageAction;
 use super::timers::TimerKey;
 use crate::wire::{ErrorCode, Frame, Join, Joined, RoomId, SessionId};

@@ -117,7 +117,6 @@ mod config;
 mod delta;
 mod events;
 mod handshake;
-mod state;
 mod inbound;
 mod invariants;
 mod join;
@@ -131,6 +130,7 @@ mod presence;
 pub mod resume;
 mod room;
 mod session;
+mod state;
 pub mod storage;
 mod timers;
 
@@ -140,9 +140,9 @@ pub use auth::{
 pub use config::{ConfigError, HubConfig};
 pub use events::HubEvent;
 pub use handshake::HubError;
-pub use state::Hub;
 pub use memory_storage::MemoryStorage;
 pub use metrics::HubMetrics;
+pub use state::Hub;
 pub use storage::{
     OpId, RoomRecord, StorageAction, StorageCompletion, StorageError, StoredEntry, StoredSnapshot,
 };
