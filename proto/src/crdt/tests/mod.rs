@@ -1,1 +1,6 @@
-//! Tests of the CRDT module.
+//! Tests of the CRDT module: property tests of the laws for every type
+//! (`laws`), type semantics (`semantics`), the codec (`codec`), the registry
+//! and the document (`registry`).
+
+mod harness;
+mod laws;
