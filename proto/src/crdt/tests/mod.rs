@@ -2,5 +2,8 @@
 //! (`laws`), type semantics (`semantics`), the codec (`codec`), the registry
 //! and the document (`registry`).
 
+mod codec;
 mod harness;
 mod laws;
+mod registry;
+mod semantics;
