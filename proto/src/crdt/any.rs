@@ -20,6 +20,7 @@ use super::{
     CrdtError, DeltaCrdt, GCounter, GCounterOp, LwwOp, LwwRegister, MapOp, MvOp, MvRegister,
     OpContext, OrMap, OrSet, OrSetOp, PnCounter, PnCounterOp, Value,
 };
+use crate::wire::ReplicaId;
 
 /// A CRDT value whose type is chosen at run time.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -124,6 +125,18 @@ impl AnyCrdt {
         match self {
             AnyCrdt::Lww(r) => r.get(),
             _ => None,
+        }
+    }
+
+    /// The value a map key created afresh by `op` starts from: for causal
+    /// kinds, an empty value whose context holds `replica`'s dots `1..=max`
+    /// (see [`OrMap`]'s module docs); otherwise [`AnyCrdt::Empty`].
+    pub(crate) fn fresh_for(op: &AnyOp, replica: ReplicaId, max: u64) -> Self {
+        match op {
+            AnyOp::MvReg(_) => AnyCrdt::MvReg(MvRegister::seeded(replica, max)),
+            AnyOp::OrSet(_) => AnyCrdt::OrSet(OrSet::seeded(replica, max)),
+            AnyOp::Map(_) => AnyCrdt::Map(OrMap::seeded(replica, max)),
+            _ => AnyCrdt::Empty,
         }
     }
 

@@ -138,9 +138,8 @@ impl CausalContext {
     pub fn union(&mut self, other: &CausalContext) -> bool {
         let mut changed = false;
         for (r, m) in &other.vv {
-            let e = self.vv.entry(*r).or_insert(0);
-            if *m > *e {
-                *e = *m;
+            if *m > self.vv.get(r).copied().unwrap_or(0) {
+                self.vv.insert(*r, *m);
                 changed = true;
             }
         }
@@ -152,6 +151,15 @@ impl CausalContext {
         }
         self.compact();
         changed
+    }
+
+    /// A context holding dots `1..=max` of `replica` (none if `max` is 0).
+    pub(crate) fn up_to(replica: ReplicaId, max: u64) -> Self {
+        let mut cc = CausalContext::default();
+        if max > 0 {
+            cc.vv.insert(replica, max);
+        }
+        cc
     }
 
     /// Whether the set is empty.

@@ -17,6 +17,11 @@
 //!   value the updater saw plus its change (including what it saw from before
 //!   the remove). A remove only removes what it has observed.
 //! * Different kinds written concurrently under one key: see [`AnyCrdt`].
+//! * A key created afresh gets a nested value whose causal context already
+//!   holds the creating replica's earlier dots (`1..=` its map counter; every
+//!   nested dot is created by a map update, so nested counters never exceed the
+//!   map's). Its new dots are therefore unique, and the replica's adds from a
+//!   removed incarnation of the key, which it has seen, stay removed.
 //!
 //! # Size
 //!
@@ -35,6 +40,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::causal::{CausalContext, Dot, join_keyed};
 use super::codec;
 use super::{AnyCrdt, AnyOp, CrdtError, DeltaCrdt, OpContext, Value};
+use crate::wire::ReplicaId;
 
 /// Deepest nesting of maps inside maps that operations may create.
 pub const MAX_MAP_DEPTH: usize = 8;
@@ -132,6 +138,14 @@ impl OrMap {
         &self.cc
     }
 
+    /// An empty map whose context already holds `replica`'s dots `1..=max`.
+    pub(crate) fn seeded(replica: ReplicaId, max: u64) -> Self {
+        OrMap {
+            entries: BTreeMap::new(),
+            cc: CausalContext::up_to(replica, max),
+        }
+    }
+
     fn retire(&self, key: &str, delta: &mut Self) {
         let dots = self.entries.get(key).into_iter().flat_map(|e| e.keys());
         delta.cc.extend(dots.copied());
@@ -149,7 +163,10 @@ impl OrMap {
         let mut delta = OrMap::default();
         match op {
             MapOp::Update { key, op } => {
-                let mut value = self.get(&key).unwrap_or_default();
+                let mut value = match self.get(&key) {
+                    Some(v) => v,
+                    None => AnyCrdt::fresh_for(&op, ctx.replica, self.cc.max(ctx.replica)),
+                };
                 let nested = value.prepare_at(*op, ctx, depth + 1)?;
                 value.merge(&nested);
                 let dot = self.cc.next_dot(ctx.replica)?;

@@ -15,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::causal::{CausalContext, Dot, join_dots};
 use super::codec;
 use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
+use crate::wire::ReplicaId;
 
 /// A multi-value register holding `T`s.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +52,14 @@ impl<T: CrdtValue> MvRegister<T> {
     /// Whether there are concurrent values.
     pub fn is_conflicted(&self) -> bool {
         self.entries.len() > 1
+    }
+
+    /// An empty value whose context already holds `replica`'s dots `1..=max`.
+    pub(crate) fn seeded(replica: ReplicaId, max: u64) -> Self {
+        MvRegister {
+            cc: CausalContext::up_to(replica, max),
+            ..Self::default()
+        }
     }
 
     /// The causal context (size cost: [`CausalContext::stored_len`]).

@@ -19,6 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::causal::{CausalContext, Dot, join_keyed};
 use super::codec;
 use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
+use crate::wire::ReplicaId;
 
 /// An add-wins observed-remove set of `T`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +67,14 @@ impl<T: CrdtValue> OrSet<T> {
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.elements.is_empty()
+    }
+
+    /// An empty value whose context already holds `replica`'s dots `1..=max`.
+    pub(crate) fn seeded(replica: ReplicaId, max: u64) -> Self {
+        OrSet {
+            cc: CausalContext::up_to(replica, max),
+            ..Self::default()
+        }
     }
 
     /// The causal context (size cost: [`CausalContext::stored_len`]).

@@ -250,3 +250,20 @@ fn oversized_local_delta_is_refused_and_changes_nothing() {
     assert!(doc.apply_local(LwwOp::Set(deep), 0).is_err());
     assert_eq!(doc.version(), 0);
 }
+
+#[test]
+fn merged_values_over_the_size_limit_are_left_unmerged() {
+    let r = Registry::with_builtin();
+    let big = |n: u8, replica| {
+        OrSet::<Value>::default()
+            .prepare(
+                OrSetOp::Add(Value::Bytes(vec![n; MAX_ENCODED_BYTES / 2])),
+                &at(replica, 0),
+            )
+            .unwrap()
+            .encode()
+            .unwrap()
+    };
+    let (a, b) = (big(1, 1), big(2, 2));
+    assert_eq!(r.merge("orset", &a, &b), Ok(None), "caller keeps both");
+}

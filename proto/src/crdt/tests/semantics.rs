@@ -229,3 +229,28 @@ fn map_nesting_is_bounded() {
         Err(CrdtError::TooDeep { max: MAX_MAP_DEPTH })
     );
 }
+
+fn set_items(m: &OrMap, key: &str) -> Vec<Value> {
+    match m.get(key).map(|v| v.to_value()) {
+        Some(Value::List(items)) => items,
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn recreated_key_does_not_resurrect_what_its_creator_removed() {
+    let add = |v: &str| MapOp::update("s", AnyOp::OrSet(OrSetOp::Add(v.into())));
+    let (mut a, mut b) = (OrMap::default(), OrMap::default());
+    let d = a.apply(add("y"), &at(1, 0)).unwrap();
+    b.merge(&d);
+    let remove = a.apply(MapOp::remove("s"), &at(1, 0)).unwrap();
+    let recreate = a.apply(add("z"), &at(1, 0)).unwrap();
+    // B sees the re-creation before the remove, and edits in between.
+    b.merge(&recreate);
+    assert_eq!(set_items(&b, "s"), vec![Value::from("z")]);
+    let edit = b.apply(add("w"), &at(2, 0)).unwrap();
+    b.merge(&remove);
+    a.merge(&edit);
+    assert_eq!(a, b);
+    assert_eq!(set_items(&a, "s"), vec![Value::from("w"), Value::from("z")]);
+}
