@@ -23,7 +23,7 @@ use super::{
 use crate::wire::ReplicaId;
 
 /// A CRDT value whose type is chosen at run time.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum AnyCrdt {
     /// No value yet; becomes the kind of the first operation applied.
     #[default]
@@ -44,7 +44,7 @@ pub enum AnyCrdt {
 
 /// An operation on an [`AnyCrdt`]; its variant must match the value's kind
 /// (or the value must be [`AnyCrdt::Empty`]).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AnyOp {
     /// On a grow-only counter.
     GCounter(GCounterOp),

@@ -46,14 +46,14 @@ use crate::wire::ReplicaId;
 pub const MAX_MAP_DEPTH: usize = 8;
 
 /// A map from text keys to nested CRDT values; see the module docs.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrMap {
     entries: BTreeMap<String, BTreeMap<Dot, AnyCrdt>>,
     cc: CausalContext,
 }
 
 /// Operations on an [`OrMap`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MapOp {
     /// Applies a nested operation to the value under `key` (creating it).
     Update {

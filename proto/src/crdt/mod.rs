@@ -16,6 +16,8 @@ mod causal;
 pub mod codec;
 mod document;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzz;
 mod gcounter;
 mod lww;
 mod map;

@@ -142,3 +142,29 @@ fn nested_values_decode_up_to_the_nesting_limit_and_fail_cleanly_beyond() {
     assert!(AnyCrdt::decode(&nested_maps(11)).is_err());
     assert!(AnyCrdt::decode(&nested_maps(1000)).is_err());
 }
+
+#[test]
+fn fuzz_body_survives_random_and_mutated_inputs() {
+    fn prop(data: Vec<u8>) -> bool {
+        crate::crdt::fuzz::decode_and_merge(&data);
+        true
+    }
+    quickcheck::QuickCheck::new()
+        .tests(300)
+        .quickcheck(prop as fn(Vec<u8>) -> bool);
+    // A valid map delta, split and mutated at every position.
+    let d = OrMap::default()
+        .prepare(MapOp::set("title", "milk"), &at(1, 1000))
+        .unwrap();
+    let bytes = d.encode().unwrap();
+    for i in 0..bytes.len() {
+        for x in [0x01, 0x20, 0x80, 0xff] {
+            let mut m = bytes.clone();
+            m[i] ^= x;
+            let mut input = vec![3, m.len() as u8];
+            input.extend(&m);
+            input.extend(&bytes);
+            crate::crdt::fuzz::decode_and_merge(&input);
+        }
+    }
+}
