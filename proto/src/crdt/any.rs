@@ -140,36 +140,41 @@ impl AnyCrdt {
         }
     }
 
+    /// An empty value of the kind `op` is for.
+    fn empty_for(op: &AnyOp) -> Self {
+        match op {
+            AnyOp::GCounter(_) => AnyCrdt::GCounter(GCounter::default()),
+            AnyOp::PnCounter(_) => AnyCrdt::PnCounter(PnCounter::default()),
+            AnyOp::Lww(_) => AnyCrdt::Lww(LwwRegister::default()),
+            AnyOp::MvReg(_) => AnyCrdt::MvReg(MvRegister::default()),
+            AnyOp::OrSet(_) => AnyCrdt::OrSet(OrSet::default()),
+            AnyOp::Map(_) => AnyCrdt::Map(OrMap::default()),
+        }
+    }
+
     pub(crate) fn prepare_at(
         &self,
         op: AnyOp,
         ctx: &OpContext,
         depth: usize,
     ) -> Result<Self, CrdtError> {
-        fn go<C: DeltaCrdt>(s: Option<&C>, op: C::Op, ctx: &OpContext) -> Result<C, CrdtError> {
-            match s {
-                Some(s) => s.prepare(op, ctx),
-                None => C::default().prepare(op, ctx),
+        let empty;
+        let this = match self {
+            AnyCrdt::Empty => {
+                empty = AnyCrdt::empty_for(&op);
+                &empty
             }
-        }
-        let empty = matches!(self, AnyCrdt::Empty);
-        Ok(match (self, op) {
-            (AnyCrdt::GCounter(s), AnyOp::GCounter(op)) => AnyCrdt::GCounter(go(Some(s), op, ctx)?),
-            (_, AnyOp::GCounter(op)) if empty => AnyCrdt::GCounter(go(None, op, ctx)?),
+            other => other,
+        };
+        Ok(match (this, op) {
+            (AnyCrdt::GCounter(s), AnyOp::GCounter(op)) => AnyCrdt::GCounter(s.prepare(op, ctx)?),
             (AnyCrdt::PnCounter(s), AnyOp::PnCounter(op)) => {
-                AnyCrdt::PnCounter(go(Some(s), op, ctx)?)
+                AnyCrdt::PnCounter(s.prepare(op, ctx)?)
             }
-            (_, AnyOp::PnCounter(op)) if empty => AnyCrdt::PnCounter(go(None, op, ctx)?),
-            (AnyCrdt::Lww(s), AnyOp::Lww(op)) => AnyCrdt::Lww(go(Some(s), op, ctx)?),
-            (_, AnyOp::Lww(op)) if empty => AnyCrdt::Lww(go(None, op, ctx)?),
-            (AnyCrdt::MvReg(s), AnyOp::MvReg(op)) => AnyCrdt::MvReg(go(Some(s), op, ctx)?),
-            (_, AnyOp::MvReg(op)) if empty => AnyCrdt::MvReg(go(None, op, ctx)?),
-            (AnyCrdt::OrSet(s), AnyOp::OrSet(op)) => AnyCrdt::OrSet(go(Some(s), op, ctx)?),
-            (_, AnyOp::OrSet(op)) if empty => AnyCrdt::OrSet(go(None, op, ctx)?),
+            (AnyCrdt::Lww(s), AnyOp::Lww(op)) => AnyCrdt::Lww(s.prepare(op, ctx)?),
+            (AnyCrdt::MvReg(s), AnyOp::MvReg(op)) => AnyCrdt::MvReg(s.prepare(op, ctx)?),
+            (AnyCrdt::OrSet(s), AnyOp::OrSet(op)) => AnyCrdt::OrSet(s.prepare(op, ctx)?),
             (AnyCrdt::Map(s), AnyOp::Map(op)) => AnyCrdt::Map(s.prepare_at(op, ctx, depth)?),
-            (_, AnyOp::Map(op)) if empty => {
-                AnyCrdt::Map(OrMap::default().prepare_at(op, ctx, depth)?)
-            }
             (found, op) => {
                 return Err(CrdtError::TypeMismatch {
                     op: op.kind(),
