@@ -1,1 +1,5 @@
-//! Tests of the client state machine.
+//! Tests of the client state machine, written against [`harness`], which plays
+//! the hub by hand.
+
+mod harness;
+mod transitions;
