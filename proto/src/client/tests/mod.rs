@@ -3,3 +3,5 @@
 
 mod harness;
 mod transitions;
+mod outbox;
+mod rooms;
