@@ -5,3 +5,5 @@ mod harness;
 mod transitions;
 mod outbox;
 mod rooms;
+mod config;
+mod heartbeat;
