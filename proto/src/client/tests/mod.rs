@@ -1,9 +1,12 @@
 //! Tests of the client state machine, written against [`harness`], which plays
 //! the hub by hand.
 
-mod harness;
-mod transitions;
-mod outbox;
-mod rooms;
 mod config;
+mod harness;
 mod heartbeat;
+mod outbox;
+mod prop_ops;
+mod prop_run;
+mod props;
+mod rooms;
+mod transitions;
