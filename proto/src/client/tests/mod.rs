@@ -1,0 +1,12 @@
+//! Tests of the client state machine, written against [`harness`], which plays
+//! the hub by hand.
+
+mod config;
+mod harness;
+mod heartbeat;
+mod outbox;
+mod prop_ops;
+mod prop_run;
+mod props;
+mod rooms;
+mod transitions;
