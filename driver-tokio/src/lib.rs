@@ -1,13 +1,9 @@
-//! syncwire tokio driver: client, hub server and the syncwire binary (in progress).
+//! # syncwire-tokio
 //!
-//! Re-exports the protocol core so that applications depend on one crate.
+//! The tokio driver of syncwire: [`client::SyncClient`] (a self-healing session with
+//! typed CRDT documents) and, in [`server`], the hub served over WebSocket with durable
+//! storage, which the `syncwire` binary runs.
+
+pub mod client;
 
 pub use syncwire_proto as proto;
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn links_the_protocol_core() {
-        assert!(crate::proto::wire::SUPPORTED_VERSIONS.contains(&1));
-    }
-}

@@ -1,0 +1,135 @@
+//! [`Doc`]: a typed handle on one room's document.
+
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_channel::mpsc;
+use futures_core::Stream;
+use syncwire_proto::crdt::{DeltaCrdt, OpContext};
+use syncwire_proto::wire::RoomId;
+
+use crate::error::DriverError;
+use crate::session::{Session, SharedSession};
+
+/// A room's document of CRDT type `C`. Cloning gives another handle to the same room.
+#[derive(Debug)]
+pub struct Doc<C> {
+    shared: SharedSession,
+    room: RoomId,
+    _type: PhantomData<fn() -> C>,
+}
+
+impl<C> Clone for Doc<C> {
+    fn clone(&self) -> Self {
+        Doc { shared: self.shared.clone(), room: self.room.clone(), _type: PhantomData }
+    }
+}
+
+impl<C: DeltaCrdt> Doc<C> {
+    pub(crate) fn new(shared: SharedSession, room: RoomId) -> Self {
+        Doc { shared, room, _type: PhantomData }
+    }
+
+    /// The room.
+    pub fn room(&self) -> &RoomId {
+        &self.room
+    }
+
+    /// Applies a local operation: the document changes at once and the delta is queued
+    /// for the hub (sent now if connected, kept in the outbox otherwise). Returns the
+    /// delta's sequence number. If the outbox is full the operation is not applied.
+    pub fn apply(&self, op: C::Op) -> Result<u64, DriverError> {
+        let mut s = Session::lock(&self.shared);
+        let wall = s.clock.wall_ms();
+        let now = s.clock.now();
+        let replica = s.client.config().replica;
+        let doc = s.docs.get_mut(&self.room).ok_or_else(|| DriverError::Client(syncwire_proto::client::ClientError::NotJoined(self.room.clone())))?;
+        let actual = doc.tag();
+        let typed = doc.downcast_mut::<C>().ok_or(DriverError::TypeMismatch {
+            room: self.room.clone(),
+            actual,
+            requested: C::TAG,
+        })?;
+        // Prepare without changing the document, so a refused submit changes nothing.
+        let delta = typed.state().prepare(op, &OpContext::new(replica, wall))?;
+        let bytes = delta.encode()?;
+        let seq = s.client.submit(now, &self.room, Bytes::from(bytes.clone()))?;
+        if let Some(doc) = s.docs.get_mut(&self.room) {
+            doc.apply_remote(&bytes)?;
+        }
+        s.notify(&self.room);
+        s.wake();
+        Ok(seq)
+    }
+
+    /// Reads the current state.
+    pub fn read<R>(&self, f: impl FnOnce(&C) -> R) -> Result<R, DriverError> {
+        let s = Session::lock(&self.shared);
+        let doc = s.docs.get(&self.room).ok_or(DriverError::Closed)?;
+        let typed = doc.downcast_ref::<C>().ok_or(DriverError::TypeMismatch {
+            room: self.room.clone(),
+            actual: doc.tag(),
+            requested: C::TAG,
+        })?;
+        Ok(f(typed.state()))
+    }
+
+    /// A copy of the current state.
+    pub fn state(&self) -> Result<C, DriverError> {
+        self.read(C::clone)
+    }
+
+    /// Sets this session's ephemeral presence state in the room (sent to peers, never logged).
+    pub fn set_presence(&self, state: Bytes) -> Result<(), DriverError> {
+        let mut s = Session::lock(&self.shared);
+        let now = s.clock.now();
+        s.client.set_presence(now, &self.room, state)?;
+        s.wake();
+        Ok(())
+    }
+
+    /// A stream that yields whenever the document changed (coalesced: several changes
+    /// between two polls yield once).
+    pub fn changes(&self) -> Changes {
+        let (tx, rx) = mpsc::channel(0);
+        let mut s = Session::lock(&self.shared);
+        s.watchers.entry(self.room.clone()).or_default().txs.push(tx);
+        Changes { rx }
+    }
+
+    /// Leaves the room; every handle on it stops working.
+    pub fn leave(self) -> Result<(), DriverError> {
+        Session::lock(&self.shared).leave(&self.room)
+    }
+}
+
+/// Change notifications of one document; see [`Doc::changes`].
+#[derive(Debug)]
+pub struct Changes {
+    rx: mpsc::Receiver<()>,
+}
+
+impl Stream for Changes {
+    type Item = ();
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        Pin::new(&mut self.rx).poll_next(cx)
+    }
+}
+
+/// The change subscribers of one room.
+#[derive(Debug, Default)]
+pub(crate) struct Watchers {
+    txs: Vec<mpsc::Sender<()>>,
+}
+
+impl Watchers {
+    pub(crate) fn notify(&mut self) {
+        // A full channel already holds a pending notification.
+        self.txs.retain_mut(|tx| match tx.try_send(()) {
+            Ok(()) => true,
+            Err(e) => e.is_full(),
+        });
+    }
+}

@@ -1,0 +1,33 @@
+//! Errors returned to applications by driver handles.
+
+use syncwire_proto::client::ClientError;
+use syncwire_proto::crdt::CrdtError;
+use syncwire_proto::wire::RoomId;
+use thiserror::Error;
+
+/// Why a driver operation failed.
+#[derive(Debug, Error)]
+pub enum DriverError {
+    /// The session refused the command (caller mistake or bound hit, e.g. outbox full).
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The CRDT operation, or encoding its delta, failed.
+    #[error(transparent)]
+    Crdt(#[from] CrdtError),
+    /// The room is joined with another CRDT type than the handle asks for.
+    #[error("room {room} holds a {actual} document, not {requested}")]
+    TypeMismatch {
+        /// The room.
+        room: RoomId,
+        /// The type the room was joined with.
+        actual: &'static str,
+        /// The type requested.
+        requested: &'static str,
+    },
+    /// The session was closed; the handle can no longer be used.
+    #[error("the session is closed")]
+    Closed,
+    /// The URL or configuration is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}

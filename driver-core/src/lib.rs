@@ -1,0 +1,32 @@
+//! # syncwire-driver-core
+//!
+//! The runtime-neutral half of every syncwire client driver (tokio, async-std,
+//! browser). A driver owns a socket and a timer; everything else lives here, once:
+//!
+//! * [`Session`] — the proto [`Client`](syncwire_proto::client::Client) plus the
+//!   typed documents of its rooms, behind one mutex shared by the application's
+//!   handles and the driver's I/O task (the quinn pattern: handles mutate the state
+//!   machine directly, then wake the driver to flush).
+//! * [`Doc`] — a typed handle on one room's CRDT document: apply local operations,
+//!   read the state, await changes.
+//! * [`EventStream`] — application events, fanned out to bounded subscriber queues.
+//! * [`Clock`] — how a driver supplies monotonic and wall-clock time.
+//!
+//! A driver's loop is: [`Session::drain`] (frames to send, transport commands, the
+//! next deadline), perform them, then wait for a socket message, a connect result,
+//! the deadline (checking `now >= deadline` itself), or [`Session`]'s wake signal.
+
+mod clock;
+mod doc;
+mod error;
+mod events;
+mod session;
+
+pub use clock::Clock;
+#[cfg(not(target_arch = "wasm32"))]
+pub use clock::SystemClock;
+pub use doc::{Changes, Doc};
+pub use error::DriverError;
+pub use events::EventStream;
+pub use session::{Drained, Session, SharedSession, WakeReceiver};
+pub use syncwire_proto as proto;

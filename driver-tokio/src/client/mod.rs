@@ -1,0 +1,114 @@
+//! The tokio client: a [`SyncClient`] handle plus one I/O task per client.
+//!
+//! The session state (proto client, documents, subscribers) lives in
+//! [`syncwire_driver_core::Session`], shared by the handles and the task. Handles
+//! issue commands directly on it and wake the task; the task owns the WebSocket and
+//! the timer, feeds inputs, drains outputs and performs them (see [`task`]).
+//!
+//! ```no_run
+//! use syncwire_tokio::client::{ClientConfig, SyncClient};
+//! use syncwire_tokio::proto::crdt::{GCounter, GCounterOp};
+//! use syncwire_tokio::proto::wire::ReplicaId;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = SyncClient::connect("ws://127.0.0.1:8080/sync", ClientConfig::new(ReplicaId(7)))?;
+//! let counter = client.join::<GCounter>("counter")?;
+//! counter.apply(GCounterOp::Increment(1))?;          // applied locally, queued for the hub
+//! println!("value = {}", counter.read(|c| c.value())?);
+//! client.close(std::time::Duration::from_secs(2)).await; // flushes the outbox if it can
+//! # Ok(()) }
+//! ```
+
+mod task;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use syncwire_driver_core::{Session, SharedSession, SystemClock};
+use syncwire_proto::client::{ClientMetrics, ClientState};
+use syncwire_proto::crdt::DeltaCrdt;
+use syncwire_proto::wire::RoomId;
+use tokio::task::JoinHandle;
+
+pub use syncwire_driver_core::{Changes, Doc, DriverError, EventStream};
+pub use syncwire_proto::client::{ClientConfig, ClientEvent};
+
+/// A connection to a syncwire hub that keeps itself alive: it reconnects with
+/// backoff, resumes every room, and keeps local changes in an outbox until the hub
+/// acknowledges them. Dropping it closes the session.
+#[derive(Debug)]
+pub struct SyncClient {
+    shared: SharedSession,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SyncClient {
+    /// Starts a session with the hub at `url` (`ws://host:port/sync`). Returns at once;
+    /// the connection is made in the background. Must be called within a tokio runtime.
+    pub fn connect(url: &str, config: ClientConfig) -> Result<SyncClient, DriverError> {
+        let request = url.to_string();
+        if !(request.starts_with("ws://") || request.starts_with("wss://")) {
+            return Err(DriverError::Config(format!("not a WebSocket URL: {url}")));
+        }
+        let clock = SystemClock::default();
+        let (shared, wake) = Session::new(config, Arc::new(clock))?;
+        Session::lock(&shared).connect();
+        let task = tokio::spawn(task::run(shared.clone(), wake, request, clock));
+        Ok(SyncClient { shared, task: Some(task) })
+    }
+
+    /// Joins `room` as a document of type `C`. Local operations can be applied at
+    /// once; remote deltas arrive as the hub replays the room.
+    pub fn join<C: DeltaCrdt>(&self, room: &str) -> Result<Doc<C>, DriverError> {
+        Session::join::<C>(&self.shared, RoomId::new(room))
+    }
+
+    /// A stream of session events (state changes, deltas, acks, presence, errors).
+    pub fn events(&self) -> EventStream {
+        Session::lock(&self.shared).subscribe()
+    }
+
+    /// The lifecycle state.
+    pub fn state(&self) -> ClientState {
+        Session::lock(&self.shared).client().state()
+    }
+
+    /// The session's counters (frames, bytes, deltas, RTT, reconnects, errors).
+    pub fn metrics(&self) -> ClientMetrics {
+        Session::lock(&self.shared).client().metrics()
+    }
+
+    /// Local deltas not yet acknowledged by the hub.
+    pub fn outbox_len(&self) -> usize {
+        Session::lock(&self.shared).client().outbox_len()
+    }
+
+    /// Closes the session gracefully: waits up to `flush_timeout` for the hub to
+    /// acknowledge the outbox, then closes the connection and waits for the task.
+    /// Returns the number of deltas left unacknowledged.
+    pub async fn close(mut self, flush_timeout: Duration) -> usize {
+        let mut events = self.events();
+        let deadline = tokio::time::Instant::now() + flush_timeout;
+        while self.outbox_len() > 0 && !self.state().is_stopped() {
+            // Every ack or state change is an event; wait for the next one.
+            use futures_util::StreamExt;
+            if tokio::time::timeout_at(deadline, events.next()).await.is_err() {
+                break;
+            }
+        }
+        let left = self.outbox_len();
+        Session::lock(&self.shared).close();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        left
+    }
+}
+
+impl Drop for SyncClient {
+    fn drop(&mut self) {
+        if self.task.is_some() {
+            Session::lock(&self.shared).close();
+        }
+    }
+}
