@@ -139,6 +139,7 @@ mod handshake;
 mod heartbeat;
 mod inbound;
 mod invariants;
+mod merging;
 mod metrics;
 mod outbox;
 mod outputs;
@@ -278,33 +279,5 @@ impl Client {
         m.rtt_last = self.heartbeat.rtt_last;
         m.rtt_smoothed = self.heartbeat.rtt_smoothed;
         m
-    }
-
-    /// Advances the clock to `now` (clamped) and fires every timer that expired.
-    fn advance(&mut self, now: Instant) {
-        if now > self.now {
-            self.now = now;
-        }
-        // Each timer fired is disarmed and re-armed only in the future, so this
-        // terminates quickly; the bound is a guard.
-        for _ in 0..32 {
-            match self.timers.pop_expired(self.now) {
-                Some(t) => self.fire(t),
-                None => break,
-            }
-        }
-    }
-
-    /// Handles an expired timer.
-    fn fire(&mut self, timer: timers::Timer) {
-        use timers::Timer;
-        match timer {
-            Timer::Handshake => self.on_handshake_timer(),
-            Timer::Ping => self.on_ping_timer(),
-            Timer::Idle => self.on_idle_timer(),
-            Timer::Backoff => self.on_backoff_timer(),
-            Timer::Stable => self.attempts = 0,
-            Timer::RateLimit => {}
-        }
     }
 }
