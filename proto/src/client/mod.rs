@@ -35,9 +35,10 @@
 //!
 //! After every input or command, the driver drains, in this order:
 //! 1. `poll_transmit` until `None`, writing each frame to the current connection;
-//! 2. `poll_transport` until `None`, opening or closing the connection (a `Close`
-//!    means the session already forgot that connection: drop it and anything still
-//!    read from it, and do not report its closure);
+//! 2. `poll_transport` until `None`, opening or closing connections. Each
+//!    connection has a [`ConnectionId`]; the driver passes it back with every
+//!    report (`handle_transport_open`, `handle_frame`, `handle_transport_closed`),
+//!    and reports about a connection the session already closed are ignored;
 //! 3. `poll_event` until `None`, handing events to the application;
 //! 4. `poll_timeout`, to know when to call `handle_timeout`.
 //!
@@ -59,7 +60,9 @@
 //! use bytes::Bytes;
 //! use std::collections::VecDeque;
 //! use syncwire_proto::Instant;
-//! use syncwire_proto::client::{Client, ClientConfig, ClientEvent, TransportCommand};
+//! use syncwire_proto::client::{
+//!     Client, ClientConfig, ClientEvent, ConnectionId, TransportCommand,
+//! };
 //! use syncwire_proto::wire::*;
 //!
 //! /// Stands in for a WebSocket to a hub that accepts everything.
@@ -92,6 +95,7 @@
 //! client.connect(now);
 //!
 //! let mut hub = FakeHub::default();
+//! let mut current = ConnectionId::default();
 //! let mut acked = false;
 //! for _ in 0..100 {
 //!     let mut busy = false;
@@ -102,7 +106,10 @@
 //!     while let Some(cmd) = client.poll_transport() {
 //!         busy = true;
 //!         match cmd {
-//!             TransportCommand::Open => client.handle_transport_open(now),
+//!             TransportCommand::Open { conn } => {
+//!                 current = conn; // a real driver starts a WebSocket connect here
+//!                 client.handle_transport_open(now, conn);
+//!             }
 //!             TransportCommand::Close { .. } => hub = FakeHub::default(),
 //!         }
 //!     }
@@ -118,7 +125,7 @@
 //!     }
 //!     // Idle: wait for the next frame or the deadline, whichever comes first.
 //!     if let Some(bytes) = hub.to_client.pop_front() {
-//!         client.handle_frame(now, &bytes);
+//!         client.handle_frame(now, current, &bytes);
 //!     } else if let Some(deadline) = client.poll_timeout() {
 //!         now = deadline;
 //!         client.handle_timeout(now);
@@ -155,7 +162,7 @@ mod tests;
 
 pub use config::{ClientConfig, ConfigError, MIN_FRAME_BYTES};
 pub use error::{ClientError, DisconnectReason, RestoreError, SessionError};
-pub use event::{ClientEvent, TransportClosed, TransportCommand};
+pub use event::{ClientEvent, ConnectionId, TransportClosed, TransportCommand};
 pub use heartbeat::MIN_HUB_HEARTBEAT;
 pub use metrics::{ClientMetrics, ErrorCounts};
 pub use persist::{PersistedDelta, PersistedRoom, PersistedState};
@@ -190,7 +197,9 @@ pub struct Client {
     session: Option<Welcome>,
     connected_since: Option<Instant>,
     hello_sent: bool,
-    /// The driver reported the transport gone: no `Close` is owed for it.
+    /// The current (or last) connection.
+    conn: ConnectionId,
+    /// The current connection is gone (reported closed or commanded closed).
     transport_gone: bool,
     rooms: BTreeMap<RoomId, Room>,
     /// Rooms left while connected whose `Leave` is not yet sent.
@@ -215,6 +224,7 @@ impl Client {
             session: None,
             connected_since: None,
             hello_sent: false,
+            conn: ConnectionId(0),
             transport_gone: true,
             rooms: BTreeMap::new(),
             leaving: BTreeSet::new(),

@@ -185,7 +185,7 @@ fn undrained_events_drop_the_connection_and_lose_no_delta() {
     // Feed deltas without draining events.
     for offset in 0..5 {
         let bytes = hub_delta("r", 1, offset, PEER, offset + 1).encode();
-        h.client.handle_frame(h.now, &bytes);
+        h.client.handle_frame(h.now, h.conn, &bytes);
     }
     h.drain();
     assert_eq!(h.delivered(), vec![0, 1, 2]);
