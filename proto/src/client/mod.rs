@@ -7,7 +7,11 @@
 //!
 //! # Method families
 //!
+//! * **Construction** — [`new`](Client::new), [`restore`](Client::restore) (from
+//!   a [`PersistedState`]).
 //! * **Getters** — [`state`](Client::state), [`failure`](Client::failure),
+//!   [`connection`](Client::connection), [`session`](Client::session),
+//!   [`attempts`](Client::attempts), [`config`](Client::config),
 //!   [`room`](Client::room), [`rooms`](Client::rooms),
 //!   [`outbox_len`](Client::outbox_len), [`outbox_bytes`](Client::outbox_bytes),
 //!   [`metrics`](Client::metrics), [`export_state`](Client::export_state),
