@@ -275,7 +275,7 @@ impl Outbox {
                 return Err(format!("outbox sent prefix {} invalid for {room}", q.sent));
             }
             let seqs: Vec<u64> = q.entries.iter().map(|e| e.seq).collect();
-            if seqs.windows(2).any(|w| w[0] >= w[1]) || seqs.first() == Some(&0) {
+            if seqs.windows(2).any(|w| matches!(w, [a, b] if a >= b)) || seqs.first() == Some(&0) {
                 return Err(format!(
                     "outbox seqs of {room} not increasing from 1: {seqs:?}"
                 ));
