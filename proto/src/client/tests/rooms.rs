@@ -1,0 +1,199 @@
+//! Rooms: joining, join rejection, validation, leaving, presence and peer events.
+
+use bytes::Bytes;
+
+use super::harness::*;
+use crate::client::{ClientError, ClientEvent, RoomStatus, TransportClosed};
+use crate::wire::*;
+
+#[test]
+fn join_sends_join_and_reports_joined() {
+    let mut h = Harness::connected(config());
+    h.client.join(h.now, room("r"), "g").unwrap();
+    h.drain();
+    assert_eq!(
+        h.sent,
+        vec![Frame::Join(Join {
+            room: room("r"),
+            crdt: "g".into(),
+            resume: None
+        })]
+    );
+    assert_eq!(
+        h.client.room(&room("r")).map(|r| r.status),
+        Some(RoomStatus::Joining)
+    );
+    h.recv(joined("r", 3, 0, 2, 0));
+    assert_eq!(
+        h.app_events(),
+        vec![ClientEvent::Joined {
+            room: room("r"),
+            epoch: 3,
+            offset: 0,
+            head: 2,
+            writable: true,
+            resync: false
+        }]
+    );
+    let info = h.client.room(&room("r")).unwrap();
+    assert_eq!(info.status, RoomStatus::Joined);
+    assert_eq!(
+        info.position,
+        Some(Position {
+            epoch: 3,
+            offset: 0
+        })
+    );
+}
+
+#[test]
+fn rejected_join_is_reported_and_sticks_until_leave() {
+    let mut h = Harness::connected(config());
+    h.client.join(h.now, room("r"), "g").unwrap();
+    h.drain();
+    h.recv(reject(ErrorCode::FORBIDDEN, Some("r"), None));
+    assert!(matches!(
+        h.app_events()[..],
+        [ClientEvent::JoinRejected {
+            code: ErrorCode::FORBIDDEN,
+            ..
+        }]
+    ));
+    let status = h.client.room(&room("r")).unwrap().status;
+    assert_eq!(status, RoomStatus::Rejected(ErrorCode::FORBIDDEN));
+    assert!(matches!(
+        h.client.submit(h.now, &room("r"), Bytes::new()),
+        Err(ClientError::RoomRejected { .. })
+    ));
+    assert_eq!(
+        h.client.join(h.now, room("r"), "g"),
+        Err(ClientError::AlreadyJoined(room("r")))
+    );
+    h.clear();
+    h.client.leave(h.now, &room("r")).unwrap();
+    h.client.join(h.now, room("r"), "g").unwrap();
+    h.drain();
+    assert!(
+        matches!(h.sent[..], [Frame::Join(_)]),
+        "no Leave for a rejected room"
+    );
+}
+
+#[test]
+fn unknown_room_for_a_joined_room_rejoins() {
+    let mut h = Harness::joined_room(config());
+    h.recv(reject(ErrorCode::UNKNOWN_ROOM, Some("r"), None));
+    assert!(matches!(h.sent[..], [Frame::Join(_)]));
+}
+
+#[test]
+fn join_validates_names_and_room_count() {
+    let mut c = config();
+    c.max_rooms = 1;
+    let mut h = Harness::new(c);
+    assert!(matches!(
+        h.client.join(h.now, room(""), "g"),
+        Err(ClientError::InvalidRoomId { .. })
+    ));
+    let long = "x".repeat(MAX_ROOM_ID_LEN + 1);
+    assert!(matches!(
+        h.client.join(h.now, room(&long), "g"),
+        Err(ClientError::InvalidRoomId { .. })
+    ));
+    assert!(matches!(
+        h.client.join(h.now, room("a"), ""),
+        Err(ClientError::InvalidCrdtTag { .. })
+    ));
+    h.client.join(h.now, room("a"), "g").unwrap();
+    assert_eq!(
+        h.client.join(h.now, room("b"), "g"),
+        Err(ClientError::TooManyRooms { max: 1 })
+    );
+    assert_eq!(
+        h.client.leave(h.now, &room("b")),
+        Err(ClientError::NotJoined(room("b")))
+    );
+}
+
+#[test]
+fn leave_then_frames_for_the_room_are_ignored() {
+    let mut h = Harness::joined_room(config());
+    h.client.leave(h.now, &room("r")).unwrap();
+    h.drain();
+    assert_eq!(h.sent, vec![Frame::Leave(Leave { room: room("r") })]);
+    h.recv(hub_delta("r", 1, 0, PEER, 1));
+    h.recv(joined("r", 1, 0, 0, 0));
+    assert!(h.app_events().is_empty());
+    assert!(h.client.room(&room("r")).is_none());
+}
+
+#[test]
+fn presence_is_sent_when_joined_and_again_after_rejoin() {
+    let mut h = Harness::new(config());
+    h.client.join(h.now, room("r"), "g").unwrap();
+    h.client
+        .set_presence(h.now, &room("r"), Bytes::from_static(b"cursor"))
+        .unwrap();
+    h.connect();
+    h.recv(welcome(0));
+    h.recv(joined("r", 1, 0, 0, 0));
+    let set = Frame::SetPresence(SetPresence {
+        room: room("r"),
+        state: Bytes::from_static(b"cursor"),
+    });
+    assert_eq!(h.sent.iter().filter(|f| **f == set).count(), 1);
+    h.clear();
+    h.lost(TransportClosed::failed("reset"));
+    h.open();
+    h.recv(welcome(0));
+    h.recv(joined("r", 1, 0, 0, 0));
+    assert!(h.sent.contains(&set), "re-sent after rejoin");
+    assert_eq!(
+        h.client.set_presence(h.now, &room("x"), Bytes::new()),
+        Err(ClientError::NotJoined(room("x")))
+    );
+}
+
+#[test]
+fn peer_frames_become_events() {
+    let mut h = Harness::joined_room(config());
+    h.recv(Frame::PeerJoined(PeerJoined {
+        room: room("r"),
+        peer: SessionId(4),
+        replica: PEER,
+        user_info: None,
+    }));
+    h.recv(Frame::Presence(Presence {
+        room: room("r"),
+        peer: SessionId(4),
+        state: Bytes::from_static(b"p"),
+    }));
+    h.recv(Frame::PeerLeft(PeerLeft {
+        room: room("r"),
+        peer: SessionId(4),
+    }));
+    h.recv(Frame::PeerLeft(PeerLeft {
+        room: room("other"),
+        peer: SessionId(4),
+    }));
+    assert_eq!(
+        h.app_events(),
+        vec![
+            ClientEvent::PeerJoined {
+                room: room("r"),
+                peer: SessionId(4),
+                replica: PEER,
+                user_info: None
+            },
+            ClientEvent::Presence {
+                room: room("r"),
+                peer: SessionId(4),
+                state: Bytes::from_static(b"p")
+            },
+            ClientEvent::PeerLeft {
+                room: room("r"),
+                peer: SessionId(4)
+            },
+        ]
+    );
+}
