@@ -2,6 +2,8 @@
 //! the hub by hand.
 
 mod config;
+mod delivery;
+mod faults;
 mod harness;
 mod heartbeat;
 mod outbox;

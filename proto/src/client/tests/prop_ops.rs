@@ -40,7 +40,8 @@ pub enum Op {
     Connect,
     Close,
     Open,
-    Lost(Option<u16>),
+    /// The transport was lost (close code); `true`: reported for a stale connection.
+    Lost(Option<u16>, bool),
     Advance(u32),
     Join(u8, bool),
     Leave(u8),
@@ -172,6 +173,7 @@ impl Arbitrary for Op {
             4 => Op::Lost(
                 bool::arbitrary(g)
                     .then(|| *g.choose(&[1000, 1001, 4001, 4002, 4011]).unwrap_or(&1000)),
+                small(g, 3) == 0,
             ),
             5 | 6 => Op::Advance(u32::arbitrary(g) % 40_000),
             7 => Op::Join(u8::arbitrary(g), bool::arbitrary(g)),
@@ -197,7 +199,7 @@ impl Arbitrary for Benign {
             .map(|_| {
                 loop {
                     let op = Op::arbitrary(g);
-                    if !matches!(op, Op::Hub(_) | Op::Raw(_) | Op::Lost(_) | Op::Close) {
+                    if !matches!(op, Op::Hub(_) | Op::Raw(_) | Op::Lost(..) | Op::Close) {
                         break op;
                     }
                 }

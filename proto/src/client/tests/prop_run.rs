@@ -6,7 +6,9 @@ use core::time::Duration;
 
 use super::harness::{ME, PEER, healthy_reply};
 use super::prop_ops::{Op, config, room};
-use crate::client::{Client, ClientError, ClientState, TransportClosed};
+use crate::client::{
+    Client, ClientError, ClientState, ConnectionId, TransportClosed, TransportCommand,
+};
 use crate::time::Instant;
 use crate::wire::*;
 
@@ -18,6 +20,8 @@ pub struct Run {
     pub hold: bool,
     /// Frames sent by the client and not yet answered by `Op::Reply`.
     pub unanswered: Vec<Frame>,
+    /// The connection of the latest `Open`.
+    pub conn: ConnectionId,
 }
 
 impl Run {
@@ -30,6 +34,7 @@ impl Run {
             transcript: Vec::new(),
             hold: false,
             unanswered: Vec::new(),
+            conn: ConnectionId::default(),
         }
     }
 
@@ -62,33 +67,40 @@ impl Run {
 
     /// Driver inputs and hub behaviour.
     fn input(&mut self, op: &Op) {
-        let (c, now) = (&mut self.client, self.now);
+        let (c, now, conn) = (&mut self.client, self.now, self.conn);
         match op {
             Op::Connect => c.connect(now),
             Op::Close => c.close(now),
-            Op::Open => c.handle_transport_open(now),
-            Op::Lost(code) => {
+            Op::Open => c.handle_transport_open(now, conn),
+            Op::Lost(code, stale) => {
+                let conn = if *stale {
+                    ConnectionId(conn.0.wrapping_sub(1))
+                } else {
+                    conn
+                };
                 let closed = TransportClosed {
                     code: code.map(CloseCode),
                     reason: String::new(),
                 };
-                c.handle_transport_closed(now, closed);
+                c.handle_transport_closed(now, conn, closed);
             }
             Op::Advance(ms) => {
                 self.now = now + Duration::from_millis(u64::from(*ms));
                 c.handle_timeout(self.now);
             }
-            Op::Hub(f) => c.handle_frame(now, &f.encode()),
-            Op::Raw(b) => c.handle_frame(now, b),
+            Op::Hub(f) => c.handle_frame(now, conn, &f.encode()),
+            Op::Raw(b) => c.handle_frame(now, conn, b),
             Op::Establish if c.state() == ClientState::Connected => {}
             Op::Establish => {
                 if !c.state().has_transport() {
                     c.connect(now);
                 }
-                c.handle_transport_open(now);
+                self.drain();
+                let conn = self.conn;
+                self.client.handle_transport_open(now, conn);
                 self.drain();
                 let welcome = super::harness::welcome(0).encode();
-                self.client.handle_frame(now, &welcome);
+                self.client.handle_frame(now, conn, &welcome);
             }
             Op::Feed(i, kind, own) => {
                 let pos = c
@@ -114,12 +126,12 @@ impl Run {
                     first_offset: first,
                     entries: vec![entry; n],
                 });
-                c.handle_frame(now, &f.encode());
+                c.handle_frame(now, conn, &f.encode());
             }
             Op::Reply => {
                 for f in std::mem::take(&mut self.unanswered) {
                     if let Some(reply) = healthy_reply(&f) {
-                        self.client.handle_frame(now, &reply.encode());
+                        self.client.handle_frame(now, self.conn, &reply.encode());
                         self.drain();
                     }
                 }
@@ -135,6 +147,9 @@ impl Run {
         }
         while let Some(t) = self.client.poll_transport() {
             self.transcript.push(format!("transport {t:?}"));
+            if let TransportCommand::Open { conn } = t {
+                self.conn = conn;
+            }
             self.unanswered.clear();
         }
         if !std::mem::take(&mut self.hold) {

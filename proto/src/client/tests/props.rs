@@ -65,9 +65,10 @@ fn outbox_drains_on_a_healthy_hub(ops: Vec<Op>) -> TestResult {
         while let Some(t) = run.client.poll_transport() {
             busy = true;
             match t {
-                TransportCommand::Open => {
+                TransportCommand::Open { conn } => {
                     to_client.clear();
-                    run.client.handle_transport_open(run.now);
+                    run.conn = conn;
+                    run.client.handle_transport_open(run.now, conn);
                 }
                 TransportCommand::Close { .. } => to_client.clear(),
             }
@@ -76,7 +77,7 @@ fn outbox_drains_on_a_healthy_hub(ops: Vec<Op>) -> TestResult {
             continue;
         }
         if let Some(f) = to_client.pop_front() {
-            run.client.handle_frame(run.now, &f.encode());
+            run.client.handle_frame(run.now, run.conn, &f.encode());
         } else if run.client.outbox_len() == 0 && run.client.state() == ClientState::Connected {
             return TestResult::passed();
         } else if let Some(t) = run.client.poll_timeout() {
