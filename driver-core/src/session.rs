@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::Bytes;
 use futures_channel::mpsc;
 use syncwire_proto::Instant;
-use syncwire_proto::client::{Client, ClientConfig, ClientEvent, TransportClosed, TransportCommand};
+use syncwire_proto::client::{
+    Client, ClientConfig, ClientEvent, ConnectionId, TransportClosed, TransportCommand,
+};
 use syncwire_proto::crdt::{DeltaCrdt, DynDocument, Registry};
 use syncwire_proto::wire::RoomId;
 
@@ -144,21 +146,21 @@ impl Session {
     }
 
     /// Input: the transport the driver opened is ready.
-    pub fn handle_transport_open(&mut self) {
+    pub fn handle_transport_open(&mut self, conn: ConnectionId) {
         let now = self.clock.now();
-        self.client.handle_transport_open(now);
+        self.client.handle_transport_open(now, conn);
     }
 
     /// Input: a binary message arrived.
-    pub fn handle_frame(&mut self, bytes: &[u8]) {
+    pub fn handle_frame(&mut self, conn: ConnectionId, bytes: &[u8]) {
         let now = self.clock.now();
-        self.client.handle_frame(now, bytes);
+        self.client.handle_frame(now, conn, bytes);
     }
 
     /// Input: the transport closed or failed without being asked to.
-    pub fn handle_transport_closed(&mut self, closed: TransportClosed) {
+    pub fn handle_transport_closed(&mut self, conn: ConnectionId, closed: TransportClosed) {
         let now = self.clock.now();
-        self.client.handle_transport_closed(now, closed);
+        self.client.handle_transport_closed(now, conn, closed);
     }
 
     /// Input: the deadline passed (the driver checked `now >= deadline`).

@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use futures_util::{SinkExt, StreamExt};
 use syncwire_driver_core::{Clock, Session, SharedSession, SystemClock, WakeReceiver};
-use syncwire_proto::client::{TransportClosed, TransportCommand};
+use syncwire_proto::client::{ConnectionId, TransportClosed, TransportCommand};
 use syncwire_proto::wire::CloseCode;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
@@ -37,9 +37,9 @@ fn connect(url: String) -> Connecting {
 }
 
 /// Closes a socket with `code` in the background (the session already forgot it).
-fn close_socket(mut ws: Ws, code: CloseCode, reason: String) {
+fn close_socket(mut ws: Ws, code: CloseCode, reason: &str) {
+    let frame = CloseFrame { code: WsCloseCode::from(code.0), reason: reason.to_string().into() };
     tokio::spawn(async move {
-        let frame = CloseFrame { code: WsCloseCode::from(code.0), reason: reason.into() };
         let close = ws.close(Some(frame));
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), close).await;
     });
@@ -54,42 +54,37 @@ enum Wake {
 
 /// Runs the session until it is closed or has failed for good.
 pub(super) async fn run(shared: SharedSession, mut wake: WakeReceiver, url: String, clock: SystemClock) {
-    let mut ws: Option<Ws> = None;
-    let mut connecting: Option<Connecting> = None;
+    let mut ws: Option<(ConnectionId, Ws)> = None;
+    let mut connecting: Option<(ConnectionId, Connecting)> = None;
     loop {
         let (drained, stopped) = {
             let mut s = Session::lock(&shared);
             (s.drain(), s.client().state().is_stopped())
         };
-        if let Some(sock) = ws.as_mut() {
-            let mut result = Ok(());
-            for frame in drained.transmits {
-                result = sock.feed(Message::Binary(frame)).await;
-                if result.is_err() {
-                    break;
-                }
-            }
-            if result.is_ok() {
-                result = sock.flush().await;
-            }
-            if let Err(e) = result {
+        if let Some((conn, sock)) = ws.as_mut() {
+            if let Err(e) = write_all(sock, drained.transmits).await {
+                let conn = *conn;
                 ws = None;
-                Session::lock(&shared).handle_transport_closed(TransportClosed::failed(e.to_string()));
+                Session::lock(&shared).handle_transport_closed(conn, TransportClosed::failed(e.to_string()));
                 continue;
             }
         }
         for cmd in drained.transport {
             match cmd {
-                TransportCommand::Open => {
-                    if let Some(old) = ws.take() {
-                        close_socket(old, CloseCode::NORMAL, String::new());
+                TransportCommand::Open { conn } => {
+                    if let Some((_, old)) = ws.take() {
+                        close_socket(old, CloseCode::NORMAL, "");
                     }
-                    connecting = Some(connect(url.clone()));
+                    connecting = Some((conn, connect(url.clone())));
                 }
-                TransportCommand::Close { code, reason } => {
-                    connecting = None;
-                    if let Some(old) = ws.take() {
-                        close_socket(old, code, reason);
+                TransportCommand::Close { conn, code, reason } => {
+                    if connecting.as_ref().is_some_and(|(c, _)| *c == conn) {
+                        connecting = None;
+                    }
+                    if ws.as_ref().is_some_and(|(c, _)| *c == conn) {
+                        if let Some((_, old)) = ws.take() {
+                            close_socket(old, code, reason);
+                        }
                     }
                 }
             }
@@ -105,40 +100,48 @@ pub(super) async fn run(shared: SharedSession, mut wake: WakeReceiver, url: Stri
             w = wake.next() => Wake::Handle(w.is_some()),
         };
         let mut s = Session::lock(&shared);
+        let current = ws.as_ref().map(|(c, _)| *c);
         match event {
-            Wake::Message(Some(Ok(Message::Binary(bytes)))) => s.handle_frame(&bytes),
-            Wake::Message(Some(Ok(Message::Text(_)))) => {
-                // Text messages are a protocol error (docs/PROTOCOL.md §1).
-                if let Some(old) = ws.take() {
-                    close_socket(old, CloseCode::PROTOCOL_ERROR, "text message".into());
+            Wake::Message(msg) => {
+                let Some(conn) = current else { continue };
+                match msg {
+                    Some(Ok(Message::Binary(bytes))) => s.handle_frame(conn, &bytes),
+                    Some(Ok(Message::Text(_))) => {
+                        // Text messages are a protocol error (docs/PROTOCOL.md §1).
+                        if let Some((_, old)) = ws.take() {
+                            close_socket(old, CloseCode::PROTOCOL_ERROR, "text message");
+                        }
+                        s.handle_transport_closed(conn, TransportClosed::failed("hub sent a text message"));
+                    }
+                    Some(Ok(Message::Close(frame))) => {
+                        ws = None;
+                        let closed = match frame {
+                            Some(f) => TransportClosed::closed(CloseCode(u16::from(f.code)), f.reason.to_string()),
+                            None => TransportClosed::failed("closed without a code"),
+                        };
+                        s.handle_transport_closed(conn, closed);
+                    }
+                    // Ping / pong / raw frames: tungstenite answers WebSocket pings itself.
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        ws = None;
+                        s.handle_transport_closed(conn, TransportClosed::failed(e.to_string()));
+                    }
+                    None => {
+                        ws = None;
+                        s.handle_transport_closed(conn, TransportClosed::failed("connection ended"));
+                    }
                 }
-                s.handle_transport_closed(TransportClosed::failed("hub sent a text message"));
             }
-            Wake::Message(Some(Ok(Message::Close(frame)))) => {
-                ws = None;
-                let closed = match frame {
-                    Some(f) => TransportClosed::closed(CloseCode(u16::from(f.code)), f.reason.to_string()),
-                    None => TransportClosed::failed("closed without a code"),
-                };
-                s.handle_transport_closed(closed);
-            }
-            Wake::Message(Some(Ok(_))) => {} // ping / pong / raw frames: tungstenite answers pings
-            Wake::Message(Some(Err(e))) => {
-                ws = None;
-                s.handle_transport_closed(TransportClosed::failed(e.to_string()));
-            }
-            Wake::Message(None) => {
-                ws = None;
-                s.handle_transport_closed(TransportClosed::failed("connection ended"));
-            }
-            Wake::Connected(Ok(sock)) => {
-                connecting = None;
-                ws = Some(sock);
-                s.handle_transport_open();
-            }
-            Wake::Connected(Err(e)) => {
-                connecting = None;
-                s.handle_transport_closed(TransportClosed::failed(e.to_string()));
+            Wake::Connected(res) => {
+                let Some((conn, _)) = connecting.take() else { continue };
+                match res {
+                    Ok(sock) => {
+                        ws = Some((conn, sock));
+                        s.handle_transport_open(conn);
+                    }
+                    Err(e) => s.handle_transport_closed(conn, TransportClosed::failed(e.to_string())),
+                }
             }
             Wake::Deadline => {
                 if deadline.is_some_and(|d| clock.now() >= d) {
@@ -147,7 +150,7 @@ pub(super) async fn run(shared: SharedSession, mut wake: WakeReceiver, url: Stri
             }
             Wake::Handle(alive) => {
                 if !alive {
-                    // Every handle is gone and the wake channel closed: stop.
+                    // The wake channel closed: the session is gone.
                     s.close();
                 }
             }
@@ -155,16 +158,27 @@ pub(super) async fn run(shared: SharedSession, mut wake: WakeReceiver, url: Stri
     }
 }
 
-async fn next_message(ws: &mut Option<Ws>) -> Option<Result<Message, WsError>> {
+/// Feeds every frame, then flushes once.
+async fn write_all(sock: &mut Ws, frames: Vec<bytes::Bytes>) -> Result<(), WsError> {
+    if frames.is_empty() {
+        return Ok(());
+    }
+    for frame in frames {
+        sock.feed(Message::Binary(frame)).await?;
+    }
+    sock.flush().await
+}
+
+async fn next_message(ws: &mut Option<(ConnectionId, Ws)>) -> Option<Result<Message, WsError>> {
     match ws {
-        Some(sock) => sock.next().await,
+        Some((_, sock)) => sock.next().await,
         None => std::future::pending().await,
     }
 }
 
-async fn finish_connect(connecting: &mut Option<Connecting>) -> Result<Ws, WsError> {
+async fn finish_connect(connecting: &mut Option<(ConnectionId, Connecting)>) -> Result<Ws, WsError> {
     match connecting {
-        Some(fut) => fut.await,
+        Some((_, fut)) => fut.await,
         None => std::future::pending().await,
     }
 }
