@@ -17,6 +17,8 @@
 
 pub mod client;
 pub mod crdt;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod hub;
 pub mod rng;
 pub mod time;

@@ -1,0 +1,151 @@
+//! quickcheck generators for frames.
+
+use bytes::Bytes;
+use quickcheck::{Arbitrary, Gen};
+
+use crate::wire::*;
+
+fn text(g: &mut Gen, max: usize) -> String {
+    let s: String = String::arbitrary(g);
+    let mut out = String::new();
+    for c in s.chars() {
+        if out.len() + c.len_utf8() > max {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn bytes(g: &mut Gen) -> Bytes {
+    Bytes::from(Vec::<u8>::arbitrary(g))
+}
+
+fn opt<T>(g: &mut Gen, f: impl FnOnce(&mut Gen) -> T) -> Option<T> {
+    if bool::arbitrary(g) { Some(f(g)) } else { None }
+}
+
+fn room(g: &mut Gen) -> RoomId {
+    RoomId::new(&text(g, MAX_ROOM_ID_LEN))
+}
+
+fn crdt(g: &mut Gen) -> String {
+    text(g, MAX_CRDT_TAG_LEN)
+}
+
+/// Integers spread over all CBOR header widths.
+fn uint(g: &mut Gen) -> u64 {
+    match u8::arbitrary(g) % 5 {
+        0 => u64::from(u8::arbitrary(g) % 24),
+        1 => u64::from(u8::arbitrary(g)),
+        2 => u64::from(u16::arbitrary(g)),
+        3 => u64::from(u32::arbitrary(g)),
+        _ => u64::arbitrary(g),
+    }
+}
+
+impl Arbitrary for Frame {
+    fn arbitrary(g: &mut Gen) -> Self {
+        match u8::arbitrary(g) % 16 {
+            0 => Frame::Hello(Hello {
+                versions: (0..usize::arbitrary(g) % (MAX_OFFERED_VERSIONS + 1))
+                    .map(|_| u32::arbitrary(g))
+                    .collect(),
+                replica: ReplicaId(uint(g)),
+                token: opt(g, |g| text(g, MAX_TOKEN_LEN)),
+                user_info: opt(g, bytes),
+            }),
+            1 => Frame::Welcome(Welcome {
+                version: u32::arbitrary(g),
+                session: SessionId(uint(g)),
+                heartbeat_ms: u32::arbitrary(g),
+                limits: Limits {
+                    max_frame_bytes: u32::arbitrary(g),
+                    max_rooms: u32::arbitrary(g),
+                    rate_frames_per_sec: u32::arbitrary(g),
+                    rate_bytes_per_sec: u32::arbitrary(g),
+                },
+            }),
+            2 => Frame::Reject(Reject {
+                code: ErrorCode(u16::arbitrary(g)),
+                room: opt(g, room),
+                seq: opt(g, uint),
+                message: text(g, MAX_MESSAGE_LEN),
+            }),
+            3 => Frame::Join(Join {
+                room: room(g),
+                crdt: crdt(g),
+                resume: opt(g, |g| Position {
+                    epoch: uint(g),
+                    offset: uint(g),
+                }),
+            }),
+            4 => Frame::Joined(Joined {
+                room: room(g),
+                crdt: crdt(g),
+                epoch: uint(g),
+                start: uint(g),
+                head: uint(g),
+                acked_seq: uint(g),
+                writable: bool::arbitrary(g),
+                resync: bool::arbitrary(g),
+                snapshot: opt(g, bytes),
+            }),
+            5 => Frame::Leave(Leave { room: room(g) }),
+            6 => Frame::ClientDelta(ClientDelta {
+                room: room(g),
+                crdt: crdt(g),
+                replica: ReplicaId(uint(g)),
+                seq: uint(g),
+                payload: bytes(g),
+            }),
+            7 => Frame::HubDelta(HubDelta {
+                room: room(g),
+                crdt: crdt(g),
+                epoch: uint(g),
+                offset: uint(g),
+                replica: ReplicaId(uint(g)),
+                seq: uint(g),
+                payload: bytes(g),
+            }),
+            8 => Frame::DeltaBatch(DeltaBatch {
+                room: room(g),
+                crdt: crdt(g),
+                epoch: uint(g),
+                first_offset: uint(g),
+                entries: (0..usize::arbitrary(g) % 8)
+                    .map(|_| BatchEntry {
+                        replica: ReplicaId(uint(g)),
+                        seq: uint(g),
+                        payload: bytes(g),
+                    })
+                    .collect(),
+            }),
+            9 => Frame::Ack(Ack {
+                room: room(g),
+                seq: uint(g),
+            }),
+            10 => Frame::Ping { nonce: uint(g) },
+            11 => Frame::Pong { nonce: uint(g) },
+            12 => Frame::PeerJoined(PeerJoined {
+                room: room(g),
+                peer: SessionId(uint(g)),
+                replica: ReplicaId(uint(g)),
+                user_info: opt(g, bytes),
+            }),
+            13 => Frame::PeerLeft(PeerLeft {
+                room: room(g),
+                peer: SessionId(uint(g)),
+            }),
+            14 => Frame::SetPresence(SetPresence {
+                room: room(g),
+                state: bytes(g),
+            }),
+            _ => Frame::Presence(Presence {
+                room: room(g),
+                peer: SessionId(uint(g)),
+                state: bytes(g),
+            }),
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Codec tests: property tests, every rejection path, and the hex examples of docs/PROTOCOL.md.
+
+mod arbitrary;
+mod diag;
+mod rejections;
+mod roundtrip;
+mod spec_examples;

@@ -1,0 +1,111 @@
+//! The hex examples in docs/PROTOCOL.md are part of the contract: each must decode to
+//! the frame type its block names, re-encode to the same bytes, and match its
+//! diagnostic-notation line. Every frame type must have an example.
+
+use super::diag::diag;
+use crate::wire::Frame;
+
+const SPEC: &str = include_str!("../../../../docs/PROTOCOL.md");
+
+const ALL_FRAMES: &[&str] = &[
+    "Hello",
+    "Welcome",
+    "Reject",
+    "Join",
+    "Joined",
+    "Leave",
+    "ClientDelta",
+    "HubDelta",
+    "DeltaBatch",
+    "Ack",
+    "Ping",
+    "Pong",
+    "PeerJoined",
+    "PeerLeft",
+    "SetPresence",
+    "Presence",
+];
+
+#[derive(Debug, Default)]
+struct Example {
+    frame: String,
+    diag: String,
+    hex: String,
+}
+
+fn examples() -> Vec<Example> {
+    let mut out = Vec::new();
+    let mut current: Option<Example> = None;
+    for line in SPEC.lines() {
+        let line = line.trim();
+        if line == "```cbor-example" {
+            current = Some(Example::default());
+        } else if line == "```" {
+            if let Some(ex) = current.take() {
+                out.push(ex);
+            }
+        } else if let Some(ex) = current.as_mut() {
+            if let Some(v) = line.strip_prefix("frame:") {
+                ex.frame = v.trim().to_string();
+            } else if let Some(v) = line.strip_prefix("diag:") {
+                ex.diag = v.trim().to_string();
+            } else if let Some(v) = line.strip_prefix("hex:") {
+                ex.hex.push_str(v);
+            }
+        }
+    }
+    out
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    assert!(digits.len() % 2 == 0, "odd number of hex digits in {s:?}");
+    digits
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).expect("hex digit"))
+        .collect()
+}
+
+#[test]
+fn every_example_decodes_reencodes_and_matches_its_diagnostic() {
+    let all = examples();
+    assert!(
+        !all.is_empty(),
+        "docs/PROTOCOL.md has no cbor-example blocks"
+    );
+    for ex in &all {
+        let bytes = unhex(&ex.hex);
+        let frame = Frame::decode(&bytes)
+            .unwrap_or_else(|e| panic!("example {} does not decode: {e}", ex.frame));
+        assert_eq!(
+            frame.name(),
+            ex.frame,
+            "example labelled {} decodes as {}",
+            ex.frame,
+            frame.name()
+        );
+        assert_eq!(
+            frame.encode(),
+            bytes,
+            "example {} does not re-encode to the same bytes",
+            ex.frame
+        );
+        assert_eq!(
+            diag(&bytes),
+            ex.diag,
+            "diagnostic line of example {} does not match its bytes",
+            ex.frame
+        );
+    }
+}
+
+#[test]
+fn every_frame_type_has_an_example() {
+    let all = examples();
+    for name in ALL_FRAMES {
+        assert!(
+            all.iter().any(|e| e.frame == *name),
+            "docs/PROTOCOL.md lacks an example of {name}"
+        );
+    }
+}
