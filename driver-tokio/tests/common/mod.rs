@@ -19,6 +19,8 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+pub mod binary;
+
 /// Upper bound of every wait in the tests.
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -71,7 +73,12 @@ pub struct Client {
 impl Client {
     pub async fn connect(addr: SocketAddr) -> Client {
         let url = format!("ws://{addr}/sync");
-        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+        // Small client buffers keep tests that open many connections cheap.
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(4096)
+            .write_buffer_size(0);
+        let connecting = tokio_tungstenite::connect_async_with_config(url, Some(config), true);
+        let (ws, _) = tokio::time::timeout(WAIT, connecting)
             .await
             .expect("connect in time")
             .expect("connect");
