@@ -18,7 +18,8 @@ async fn kill_9_loses_no_acked_delta() {
     let joined = c.join("crash", None).await;
     const SENT: u64 = 300;
     for seq in 1..=SENT {
-        c.send(&delta("crash", 11, seq, format!("d{seq}").as_bytes())).await;
+        c.send(&delta("crash", 11, seq, format!("d{seq}").as_bytes()))
+            .await;
     }
     // Kill the server while appends are still in flight, right after an ack.
     let mut acked = 0;
@@ -44,7 +45,10 @@ async fn kill_9_loses_no_acked_delta() {
     let entries = c.catch_up(stored).await;
     let seqs: Vec<u64> = entries.iter().map(|(_, s, _)| *s).collect();
     let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
-    assert_eq!(seqs, expected, "the log is the contiguous prefix of what was sent");
+    assert_eq!(
+        seqs, expected,
+        "the log is the contiguous prefix of what was sent"
+    );
     assert!(seqs.len() as u64 >= acked);
     assert_eq!(&entries[0].2[..], b"d1");
 }
@@ -90,5 +94,8 @@ async fn an_idle_connection_costs_at_most_16_kib() {
     let after = server.rss_kib();
     let per_conn = after.saturating_sub(before) * 1024 / N;
     println!("idle connection cost: {per_conn} bytes ({before} KiB -> {after} KiB for {N})");
-    assert!(per_conn <= 16 * 1024, "{per_conn} bytes per idle connection");
+    assert!(
+        per_conn <= 16 * 1024,
+        "{per_conn} bytes per idle connection"
+    );
 }

@@ -24,7 +24,8 @@ async fn restart_resumes_rooms_at_epoch_and_offset() {
     let first = c.join("a", None).await;
     let other = c.join("b", None).await;
     for seq in 1..=5u64 {
-        c.delta_acked("a", 7, seq, format!("a{seq}").as_bytes()).await;
+        c.delta_acked("a", 7, seq, format!("a{seq}").as_bytes())
+            .await;
     }
     c.delta_acked("b", 7, 1, b"b1").await;
     drop(c);

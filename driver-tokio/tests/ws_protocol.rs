@@ -49,7 +49,8 @@ async fn a_malformed_frame_is_rejected_then_closed() {
     let server = Running::start(memory_config()).await;
     let mut c = Client::connect(server.addr).await;
     c.hello(3, None).await;
-    c.send_raw(Message::Binary(vec![0xff, 0x00, 0x13].into())).await;
+    c.send_raw(Message::Binary(vec![0xff, 0x00, 0x13].into()))
+        .await;
     let code = c
         .expect(|f| match f {
             Frame::Reject(r) => Some(r.code),
@@ -98,14 +99,21 @@ async fn health_and_metrics_report_the_hub() {
     c.delta_acked("m", 5, 1, b"x").await;
     // A delta for a room not joined is rejected and counted by reason.
     c.send(&delta("other", 5, 1, b"y")).await;
-    c.expect(|f| matches!(f, Frame::Reject(_)).then_some(())).await;
+    c.expect(|f| matches!(f, Frame::Reject(_)).then_some(()))
+        .await;
     let (status, text) = http_get(server.addr, "/metrics").await;
     assert_eq!(status, 200);
     assert!(text.contains("syncwire_sessions 1\n"), "{text}");
     assert!(text.contains("syncwire_rooms 1\n"), "{text}");
     assert!(text.contains("syncwire_deltas_in_total 1\n"), "{text}");
-    assert!(text.contains("syncwire_rejections_total{reason=\"unknown_room\"} 1\n"), "{text}");
-    assert!(text.contains("syncwire_storage_batch_seconds_count"), "{text}");
+    assert!(
+        text.contains("syncwire_rejections_total{reason=\"unknown_room\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("syncwire_storage_batch_seconds_count"),
+        "{text}"
+    );
     assert!(text.contains("syncwire_bytes_in_total"), "{text}");
     server.stop().await;
 }

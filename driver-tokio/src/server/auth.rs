@@ -19,9 +19,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use syncwire_proto::hub::{
-    Access, AuthDecision, AuthError, AuthRequest, Authorizer, Identity,
-};
+use syncwire_proto::hub::{Access, AuthDecision, AuthError, AuthRequest, Authorizer, Identity};
 use syncwire_proto::wire::RoomId;
 use thiserror::Error;
 
@@ -160,9 +158,17 @@ mod tests {
 
     #[test]
     fn bad_files_are_refused_with_the_line() {
-        assert_eq!(TokenAuthorizer::parse("a write\nb rw\n").unwrap_err().line, 2);
+        assert_eq!(
+            TokenAuthorizer::parse("a write\nb rw\n").unwrap_err().line,
+            2
+        );
         assert_eq!(TokenAuthorizer::parse("a\n").unwrap_err().line, 1);
-        assert_eq!(TokenAuthorizer::parse("a read\na write\n").unwrap_err().line, 2);
+        assert_eq!(
+            TokenAuthorizer::parse("a read\na write\n")
+                .unwrap_err()
+                .line,
+            2
+        );
         assert!(TokenAuthorizer::parse("# nothing\n").is_err());
         let single = TokenAuthorizer::single("t");
         assert!(ask(&single, Some("t")).is_ok());

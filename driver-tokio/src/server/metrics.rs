@@ -59,7 +59,11 @@ impl ServerMetrics {
             .load(Relaxed)
             .saturating_sub(self.connections_closed.load(Relaxed));
         let gauges: [(&str, &str, u64); 3] = [
-            ("sessions", "Hub sessions open (including handshakes).", hub.sessions as u64),
+            (
+                "sessions",
+                "Hub sessions open (including handshakes).",
+                hub.sessions as u64,
+            ),
             ("rooms", "Rooms loaded or loading.", hub.rooms as u64),
             ("connections_open", "WebSocket connections open.", open),
         ];
@@ -67,22 +71,78 @@ impl ServerMetrics {
             metric(&mut out, name, "gauge", help, &[("", v)]);
         }
         let counters: [(&str, &str, u64); 16] = [
-            ("connections_total", "WebSocket connections accepted.", self.connections_total.load(Relaxed)),
-            ("deltas_in_total", "Deltas accepted for appending.", hub.deltas_in),
-            ("deltas_out_total", "Deltas sent to members.", hub.deltas_out),
+            (
+                "connections_total",
+                "WebSocket connections accepted.",
+                self.connections_total.load(Relaxed),
+            ),
+            (
+                "deltas_in_total",
+                "Deltas accepted for appending.",
+                hub.deltas_in,
+            ),
+            (
+                "deltas_out_total",
+                "Deltas sent to members.",
+                hub.deltas_out,
+            ),
             ("frames_in_total", "Frames received.", hub.frames_in),
-            ("frames_out_total", "Frames queued for sending.", hub.frames_out),
+            (
+                "frames_out_total",
+                "Frames queued for sending.",
+                hub.frames_out,
+            ),
             ("bytes_in_total", "Frame bytes received.", hub.bytes_in),
-            ("bytes_out_total", "Frame bytes queued for sending.", hub.bytes_out),
-            ("presence_dropped_total", "Presence updates dropped for full backlogs.", hub.presence_dropped),
-            ("events_dropped_total", "Operator events dropped.", hub.events_dropped),
-            ("compactions_total", "Log prefixes folded into snapshots.", hub.compactions),
-            ("text_messages_rejected_total", "Text messages answered with close 1002.", self.text_rejected.load(Relaxed)),
-            ("outbound_overflow_total", "Sessions closed because their outbound queue was full.", self.outbound_overflow.load(Relaxed)),
-            ("storage_overflow_total", "Storage actions failed because the storage queue was full.", self.storage_overflow.load(Relaxed)),
-            ("storage_ops_total", "Storage operations completed (hub view).", hub.storage_ops),
-            ("storage_failures_total", "Storage operations that failed.", hub.storage_failures),
-            ("storage_actions_total", "Storage actions executed by the worker.", self.storage_actions.load(Relaxed)),
+            (
+                "bytes_out_total",
+                "Frame bytes queued for sending.",
+                hub.bytes_out,
+            ),
+            (
+                "presence_dropped_total",
+                "Presence updates dropped for full backlogs.",
+                hub.presence_dropped,
+            ),
+            (
+                "events_dropped_total",
+                "Operator events dropped.",
+                hub.events_dropped,
+            ),
+            (
+                "compactions_total",
+                "Log prefixes folded into snapshots.",
+                hub.compactions,
+            ),
+            (
+                "text_messages_rejected_total",
+                "Text messages answered with close 1002.",
+                self.text_rejected.load(Relaxed),
+            ),
+            (
+                "outbound_overflow_total",
+                "Sessions closed because their outbound queue was full.",
+                self.outbound_overflow.load(Relaxed),
+            ),
+            (
+                "storage_overflow_total",
+                "Storage actions failed because the storage queue was full.",
+                self.storage_overflow.load(Relaxed),
+            ),
+            (
+                "storage_ops_total",
+                "Storage operations completed (hub view).",
+                hub.storage_ops,
+            ),
+            (
+                "storage_failures_total",
+                "Storage operations that failed.",
+                hub.storage_failures,
+            ),
+            (
+                "storage_actions_total",
+                "Storage actions executed by the worker.",
+                self.storage_actions.load(Relaxed),
+            ),
         ];
         for (name, help, v) in counters {
             metric(&mut out, name, "counter", help, &[("", v)]);
@@ -90,21 +150,42 @@ impl ServerMetrics {
         let rejections: Vec<(String, u64)> = hub
             .rejections
             .iter()
-            .map(|(code, n)| (format!("reason=\"{}\"", code.name().unwrap_or("unknown")), *n))
+            .map(|(code, n)| {
+                (
+                    format!("reason=\"{}\"", code.name().unwrap_or("unknown")),
+                    *n,
+                )
+            })
             .collect();
-        labelled(&mut out, "rejections_total", "Rejections by reason.", &rejections);
+        labelled(
+            &mut out,
+            "rejections_total",
+            "Rejections by reason.",
+            &rejections,
+        );
         let closes: Vec<(String, u64)> = hub
             .closes
             .iter()
             .map(|(code, n)| (format!("code=\"{}\"", code.name().unwrap_or("unknown")), *n))
             .collect();
-        labelled(&mut out, "closes_total", "Sessions closed by the hub, by code.", &closes);
+        labelled(
+            &mut out,
+            "closes_total",
+            "Sessions closed by the hub, by code.",
+            &closes,
+        );
         let total = hub.storage_latency_total_us as f64 / 1e6;
         let max = hub.storage_latency_max_us as f64 / 1e6;
-        let _ = writeln!(out, "# HELP syncwire_storage_latency_seconds_total Sum of storage operation latencies (hub view).");
+        let _ = writeln!(
+            out,
+            "# HELP syncwire_storage_latency_seconds_total Sum of storage operation latencies (hub view)."
+        );
         let _ = writeln!(out, "# TYPE syncwire_storage_latency_seconds_total counter");
         let _ = writeln!(out, "syncwire_storage_latency_seconds_total {total}");
-        let _ = writeln!(out, "# HELP syncwire_storage_latency_max_seconds Largest storage operation latency.");
+        let _ = writeln!(
+            out,
+            "# HELP syncwire_storage_latency_max_seconds Largest storage operation latency."
+        );
         let _ = writeln!(out, "# TYPE syncwire_storage_latency_max_seconds gauge");
         let _ = writeln!(out, "syncwire_storage_latency_max_seconds {max}");
         self.render_histogram(&mut out);
@@ -113,10 +194,17 @@ impl ServerMetrics {
 
     fn render_histogram(&self, out: &mut String) {
         let name = "syncwire_storage_batch_seconds";
-        let _ = writeln!(out, "# HELP {name} Time to execute (and commit) one storage batch.");
+        let _ = writeln!(
+            out,
+            "# HELP {name} Time to execute (and commit) one storage batch."
+        );
         let _ = writeln!(out, "# TYPE {name} histogram");
         for (bucket, bound) in self.batch_buckets.iter().zip(BUCKETS) {
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {}", bucket.load(Relaxed));
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Relaxed)
+            );
         }
         let count = self.batch_count.load(Relaxed);
         let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");

@@ -43,7 +43,10 @@ impl Binary {
 
     /// The process id.
     pub fn pid(&self) -> i32 {
-        self.child.id().and_then(|id| i32::try_from(id).ok()).expect("running")
+        self.child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .expect("running")
     }
 
     /// Resident set size in KiB, from /proc.

@@ -150,7 +150,8 @@ impl Client {
             user_info: None,
         });
         self.send(&hello).await;
-        self.expect(|f| matches!(f, Frame::Welcome(_)).then_some(())).await;
+        self.expect(|f| matches!(f, Frame::Welcome(_)).then_some(()))
+            .await;
     }
 
     /// Joins `room` (CRDT "gcounter") and returns `Joined`.
@@ -189,7 +190,12 @@ impl Client {
                     _ => None,
                 })
                 .await;
-            got.extend(batch.entries.into_iter().map(|e| (e.replica.0, e.seq, e.payload)));
+            got.extend(
+                batch
+                    .entries
+                    .into_iter()
+                    .map(|e| (e.replica.0, e.seq, e.payload)),
+            );
         }
         got
     }
@@ -216,12 +222,17 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
         s.read_to_end(&mut raw).await.unwrap();
         String::from_utf8_lossy(&raw).into_owned()
     };
-    let text = tokio::time::timeout(WAIT, exchange).await.expect("http in time");
+    let text = tokio::time::timeout(WAIT, exchange)
+        .await
+        .expect("http in time");
     let status = text
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }

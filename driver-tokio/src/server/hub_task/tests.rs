@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use syncwire_proto::hub::{AllowAll, Hub, HubConfig};
-use syncwire_proto::wire::{CloseCode, ErrorCode, Frame, Hello, Join, ReplicaId, RoomId, SessionId};
+use syncwire_proto::wire::{
+    CloseCode, ErrorCode, Frame, Hello, Join, ReplicaId, RoomId, SessionId,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use super::HubTask;
@@ -42,19 +44,31 @@ fn open(t: &mut HubTask, capacity: usize) -> Conn {
     let (outbound, rx) = mpsc::channel(capacity);
     let (kill_tx, kill) = oneshot::channel();
     let (reply, mut session) = oneshot::channel();
-    t.on_message(ToHub::Opened { outbound, kill: kill_tx, reply });
+    t.on_message(ToHub::Opened {
+        outbound,
+        kill: kill_tx,
+        reply,
+    });
     t.drain();
     let session = session.try_recv().unwrap().unwrap();
     Conn { session, rx, kill }
 }
 
 fn frame(t: &mut HubTask, session: SessionId, f: Frame) {
-    t.on_message(ToHub::Frame { session, bytes: Bytes::from(f.encode()) });
+    t.on_message(ToHub::Frame {
+        session,
+        bytes: Bytes::from(f.encode()),
+    });
     t.drain();
 }
 
 fn hello(replica: u64) -> Frame {
-    Frame::Hello(Hello { versions: vec![1], replica: ReplicaId(replica), token: None, user_info: None })
+    Frame::Hello(Hello {
+        versions: vec![1],
+        replica: ReplicaId(replica),
+        token: None,
+        user_info: None,
+    })
 }
 
 #[tokio::test]
@@ -68,7 +82,12 @@ async fn a_full_outbound_queue_closes_the_session_as_slow_consumer() {
     assert_eq!(t.hub.session_count(), 0);
     assert!(!t.conns.contains_key(&c.session));
     assert!(matches!(c.rx.try_recv(), Ok(Outbound::Frame(_))));
-    assert_eq!(t.metrics.outbound_overflow.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(
+        t.metrics
+            .outbound_overflow
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
 }
 
 #[tokio::test]
@@ -78,7 +97,13 @@ async fn a_full_storage_queue_fails_the_join_explicitly() {
     let mut b = open(&mut t, 64);
     frame(&mut t, a.session, hello(1));
     frame(&mut t, b.session, hello(2));
-    let join = |room: &str| Frame::Join(Join { room: RoomId::new(room), crdt: "gcounter".into(), resume: None });
+    let join = |room: &str| {
+        Frame::Join(Join {
+            room: RoomId::new(room),
+            crdt: "gcounter".into(),
+            resume: None,
+        })
+    };
     frame(&mut t, a.session, join("r1")); // its Load fills the storage queue
     frame(&mut t, b.session, join("r2")); // its Load does not fit
     assert!(actions.try_recv().is_ok());
@@ -90,7 +115,12 @@ async fn a_full_storage_queue_fails_the_join_explicitly() {
         }
     }
     assert_eq!(rejected, Some(ErrorCode::INTERNAL));
-    assert_eq!(t.metrics.storage_overflow.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(
+        t.metrics
+            .storage_overflow
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     // The first join is still waiting for storage, unharmed.
     while let Ok(Outbound::Frame(bytes)) = a.rx.try_recv() {
         assert!(!matches!(Frame::decode(&bytes), Ok(Frame::Reject(_))));

@@ -10,6 +10,7 @@
 
 pub(crate) mod redb_backend;
 mod redb_codec;
+mod redb_tables;
 pub(crate) mod worker;
 
 use syncwire_proto::hub::{MemoryStorage, StorageAction, StorageCompletion, StorageError};
