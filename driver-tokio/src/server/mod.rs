@@ -20,12 +20,12 @@
 //!        └──── Outbound (bounded per connection) ───┘   └──── StorageCompletion (bounded) ────┘
 //! ```
 //!
-//! * [`hub_task`]: owns the `Hub`; the only glue to the proto API.
-//! * [`connection`]: one task per socket (read → hub, hub → batched writes).
-//! * [`storage`]: backends (memory, redb) and the group-committing worker thread.
-//! * [`http`]: the axum router; [`metrics`]: Prometheus text; [`auth`]: token grants.
+//! * `hub_task`: owns the `Hub`; the only glue to the proto API.
+//! * `connection`: one task per socket (read → hub, hub → batched writes).
+//! * `storage`: backends (memory, redb) and the group-committing worker thread.
+//! * `http`: the axum router; `metrics`: Prometheus text; [`auth`]: token grants.
 //!
-//! Time is a process-local monotonic clock ([`clock`]). Every queue is bounded; the
+//! Time is a process-local monotonic clock (`clock`). Every queue is bounded; the
 //! outcome of each bound is described where the queue is used.
 
 pub mod auth;
