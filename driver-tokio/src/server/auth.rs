@@ -1,6 +1,6 @@
 //! Token authorization for the binary: [`TokenAuthorizer`] maps bearer tokens from the
 //! `Hello` to per-room access. The library takes any proto
-//! [`Authorizer`](syncwire_proto::hub::Authorizer); this is one ready-made kind.
+//! [`syncwire_proto::hub::Authorizer`]; this is one ready-made kind.
 //!
 //! Token file format (one grant per line; `#` starts a comment; blank lines ignored):
 //!
