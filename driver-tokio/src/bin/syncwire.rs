@@ -1,0 +1,137 @@
+//! The `syncwire` binary: `syncwire serve` runs the hub server.
+//!
+//! ```text
+//! syncwire serve --addr 127.0.0.1:8080 --data-dir ./data [--memory]
+//!                [--token T | --token-file F | --open] [--static-dir DIR] [--path /sync]
+//! ```
+//!
+//! Logging goes to stderr through `tracing` (filter with `RUST_LOG`, default `info`).
+//! Once listening, one line `syncwire listening on ADDR` is printed to stdout.
+//! SIGINT and SIGTERM shut the server down gracefully (sessions get close 1001).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use syncwire_tokio::proto::hub::{AllowAll, Authorizer};
+use syncwire_tokio::server::{Server, ServerConfig, Storage, TokenAuthorizer};
+
+#[derive(Parser)]
+#[command(name = "syncwire", version, about = "Real-time CRDT sync hub")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the hub server.
+    Serve(Serve),
+}
+
+#[derive(Args)]
+struct Serve {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Directory of the durable store.
+    #[arg(long, default_value = "./data")]
+    data_dir: PathBuf,
+    /// Keep rooms in memory only (lost on exit; for tests and demos).
+    #[arg(long)]
+    memory: bool,
+    /// Accept only this token (read-write on every room).
+    #[arg(long, group = "auth")]
+    token: Option<String>,
+    /// Accept the tokens listed in this file (see driver-tokio/README.md).
+    #[arg(long, group = "auth")]
+    token_file: Option<PathBuf>,
+    /// Accept every session with read-write access (development only).
+    #[arg(long, group = "auth")]
+    open: bool,
+    /// Serve static files (the demo page) from this directory at `/`.
+    #[arg(long)]
+    static_dir: Option<PathBuf>,
+    /// HTTP path of the WebSocket endpoint.
+    #[arg(long, default_value = "/sync")]
+    path: String,
+}
+
+fn authorizer(args: &Serve) -> Result<Arc<dyn Authorizer>, String> {
+    if let Some(token) = &args.token {
+        return Ok(Arc::new(TokenAuthorizer::single(token.clone())));
+    }
+    if let Some(file) = &args.token_file {
+        return TokenAuthorizer::from_file(file)
+            .map(|a| Arc::new(a) as Arc<dyn Authorizer>)
+            .map_err(|e| e.to_string());
+    }
+    if args.open {
+        tracing::warn!("open mode: every client may read and write every room");
+        return Ok(Arc::new(AllowAll));
+    }
+    Err("choose an auth mode: --token T, --token-file F or --open".to_owned())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+        _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+    }
+}
+
+async fn serve(args: Serve) -> Result<(), String> {
+    let mut config = ServerConfig::new(args.addr);
+    config.authorizer = authorizer(&args)?;
+    config.ws_path = args.path.clone();
+    config.static_dir = args.static_dir.clone();
+    config.storage = if args.memory {
+        Storage::Memory
+    } else {
+        Storage::Redb {
+            dir: args.data_dir.clone(),
+        }
+    };
+    let server = Server::bind(config).await.map_err(|e| e.to_string())?;
+    println!("syncwire listening on {}", server.local_addr());
+    tracing::info!(addr = %server.local_addr(), path = %args.path, "listening");
+    server
+        .run_until(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("syncwire: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Command::Serve(args) = cli.command;
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("syncwire: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! [`ServerConfig`], the [`Storage`] choice and [`ServerError`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use syncwire_proto::hub::{AllowAll, Authorizer, ConfigError, HubConfig};
+use thiserror::Error;
+
+/// Where the hub's room logs live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// In process memory (proto's `MemoryStorage`): lost on exit. For tests and demos.
+    Memory,
+    /// An embedded crash-safe redb database in this directory (created if missing).
+    /// Every append is fsynced before the hub acks it.
+    Redb {
+        /// The data directory; the database file is `syncwire.redb` inside it.
+        dir: PathBuf,
+    },
+}
+
+/// Everything [`Server::bind`](super::Server::bind) needs.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// Address to listen on (port 0 picks a free port; see `Server::local_addr`).
+    pub addr: SocketAddr,
+    /// HTTP path of the WebSocket endpoint (default `/sync`).
+    pub ws_path: String,
+    /// Storage backend.
+    pub storage: Storage,
+    /// Serve files from this directory at `/` (the demo page), if set.
+    pub static_dir: Option<PathBuf>,
+    /// The hub state machine's configuration. Its `authorizer` is replaced by
+    /// [`ServerConfig::authorizer`].
+    pub hub: HubConfig,
+    /// Decides who may connect and what each identity may do per room.
+    pub authorizer: Arc<dyn Authorizer>,
+    /// WebSocket read buffer per connection, in bytes (tungstenite's default is 128 KiB;
+    /// keep this small so that idle connections stay cheap).
+    pub ws_read_buffer: usize,
+    /// WebSocket write buffer target per connection, in bytes.
+    pub ws_write_buffer: usize,
+    /// Capacity of each connection's outbound queue, in frames.
+    pub outbound_capacity: usize,
+    /// Capacity of the connections → hub queue, in messages.
+    pub inbound_capacity: usize,
+    /// Capacity of the hub → storage queue, in actions; overflow fails the action.
+    pub storage_capacity: usize,
+    /// Most actions the storage worker executes in one transaction (group commit).
+    pub storage_batch: usize,
+    /// How long shutdown waits for storage to finish and sessions to close.
+    pub shutdown_grace: std::time::Duration,
+}
+
+impl ServerConfig {
+    /// Defaults: `127.0.0.1:8080`, `/sync`, memory storage, open authorization
+    /// ([`AllowAll`]): suitable for tests and local development only.
+    pub fn new(addr: SocketAddr) -> Self {
+        ServerConfig {
+            addr,
+            ws_path: "/sync".to_owned(),
+            storage: Storage::Memory,
+            static_dir: None,
+            hub: HubConfig::default(),
+            authorizer: Arc::new(AllowAll),
+            ws_read_buffer: 4096,
+            ws_write_buffer: 4096,
+            outbound_capacity: 4096,
+            inbound_capacity: 8192,
+            storage_capacity: 65_536,
+            storage_batch: 512,
+            shutdown_grace: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("addr", &self.addr)
+            .field("ws_path", &self.ws_path)
+            .field("storage", &self.storage)
+            .field("static_dir", &self.static_dir)
+            .field("hub", &self.hub)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, Error)]
+pub enum ServerError {
+    /// The hub configuration does not validate.
+    #[error(transparent)]
+    HubConfig(#[from] ConfigError),
+    /// A server setting is unusable.
+    #[error("invalid server config: {0}")]
+    Config(String),
+    /// Binding or serving the socket failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The storage backend could not be opened.
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+impl ServerConfig {
+    /// Checks the settings the hub does not check itself.
+    pub(crate) fn validate(&self) -> Result<(), ServerError> {
+        let bad = |m: &str| Err(ServerError::Config(m.to_owned()));
+        if !self.ws_path.starts_with('/') {
+            return bad("ws_path must start with '/'");
+        }
+        if ["/health", "/metrics"].contains(&self.ws_path.as_str()) {
+            return bad("ws_path collides with /health or /metrics");
+        }
+        if self.ws_read_buffer == 0 || self.outbound_capacity == 0 {
+            return bad("ws_read_buffer and outbound_capacity must be non-zero");
+        }
+        if self.inbound_capacity == 0 || self.storage_capacity == 0 || self.storage_batch == 0 {
+            return bad("inbound_capacity, storage_capacity and storage_batch must be non-zero");
+        }
+        self.hub.validate()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,168 @@
+//! One task per WebSocket connection: it owns the socket, forwards binary messages to
+//! the hub task and writes the hub's frames back.
+//!
+//! * Reading: each binary message goes to the hub as one frame. A text message is a
+//!   protocol error (docs/PROTOCOL.md): the connection is closed with 1002. WebSocket
+//!   pings are answered by tungstenite; pongs are ignored.
+//! * Writing: all frames already queued are fed to the socket, then flushed once
+//!   (batching), then the flushed byte count is reported to the hub (`handle_flushed`),
+//!   which is what lets it release more output to a slow reader.
+//! * Closing: on a `Close` from the hub (in order, after earlier frames) or the kill
+//!   switch (at once), a close frame with the code is sent; the peer's close reply is
+//!   awaited for at most [`CLOSE_WAIT`]. When the socket ends, the hub is told.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::SinkExt;
+use syncwire_proto::wire::{CloseCode, SessionId};
+use tokio::sync::{mpsc, oneshot};
+
+use super::messages::{Outbound, ToHub};
+use super::metrics::ServerMetrics;
+
+/// How long a closing connection waits for the peer's close reply.
+pub(crate) const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// What a connection task needs besides its socket.
+#[derive(Clone)]
+pub(crate) struct ConnContext {
+    pub(crate) hub: mpsc::Sender<ToHub>,
+    pub(crate) outbound_capacity: usize,
+    pub(crate) metrics: Arc<ServerMetrics>,
+    /// Held while the task runs; shutdown waits until every clone is dropped.
+    pub(crate) _alive: mpsc::Sender<()>,
+}
+
+/// Serves one upgraded WebSocket until it closes.
+pub(crate) async fn serve(mut socket: WebSocket, ctx: ConnContext) {
+    ServerMetrics::inc(&ctx.metrics.connections_total);
+    let (tx, mut rx) = mpsc::channel(ctx.outbound_capacity);
+    let (kill_tx, mut kill) = oneshot::channel();
+    let (reply_tx, reply) = oneshot::channel();
+    let opened = ToHub::Opened {
+        outbound: tx,
+        kill: kill_tx,
+        reply: reply_tx,
+    };
+    let session = match ctx.hub.send(opened).await {
+        Ok(()) => reply.await.ok().flatten(),
+        Err(_) => None,
+    };
+    match session {
+        Some(session) => run(&mut socket, &ctx, session, &mut rx, &mut kill).await,
+        None => close(&mut socket, CloseCode::GOING_AWAY).await,
+    }
+    ServerMetrics::inc(&ctx.metrics.connections_closed);
+}
+
+async fn run(
+    socket: &mut WebSocket,
+    ctx: &ConnContext,
+    session: SessionId,
+    rx: &mut mpsc::Receiver<Outbound>,
+    kill: &mut oneshot::Receiver<CloseCode>,
+) {
+    let mut kill_live = true;
+    loop {
+        tokio::select! {
+            biased;
+            code = &mut *kill, if kill_live => match code {
+                Ok(code) => {
+                    close(socket, code).await;
+                    break;
+                }
+                // The hub dropped the switch without using it: the queue decides.
+                Err(_) => kill_live = false,
+            },
+            out = rx.recv() => {
+                let Some(first) = out else {
+                    close(socket, CloseCode::GOING_AWAY).await;
+                    break;
+                };
+                if !write_batch(socket, ctx, session, rx, first).await {
+                    break;
+                }
+            }
+            msg = socket.recv() => match msg {
+                Some(Ok(Message::Binary(bytes))) => {
+                    if ctx.hub.send(ToHub::Frame { session, bytes }).await.is_err() {
+                        close(socket, CloseCode::GOING_AWAY).await;
+                        break;
+                    }
+                }
+                Some(Ok(Message::Text(_))) => {
+                    ServerMetrics::inc(&ctx.metrics.text_rejected);
+                    close(socket, CloseCode::PROTOCOL_ERROR).await;
+                    break;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+            },
+        }
+    }
+    let _ = ctx.hub.send(ToHub::Closed { session }).await;
+}
+
+/// Writes `first` and everything else queued, flushes once and reports the bytes.
+/// Returns `false` when the connection is finished (closed or failed).
+async fn write_batch(
+    socket: &mut WebSocket,
+    ctx: &ConnContext,
+    session: SessionId,
+    rx: &mut mpsc::Receiver<Outbound>,
+    first: Outbound,
+) -> bool {
+    let mut written = 0usize;
+    let mut next = Some(first);
+    let mut close_with = None;
+    while let Some(out) = next.take() {
+        match out {
+            Outbound::Frame(bytes) => {
+                written = written.saturating_add(bytes.len());
+                if socket.feed(Message::Binary(bytes)).await.is_err() {
+                    return false;
+                }
+            }
+            Outbound::Close(code) => {
+                close_with = Some(code);
+                break;
+            }
+        }
+        next = rx.try_recv().ok();
+    }
+    if socket.flush().await.is_err() {
+        return false;
+    }
+    if written > 0 {
+        let flushed = ToHub::Flushed {
+            session,
+            bytes: written,
+        };
+        if ctx.hub.send(flushed).await.is_err() {
+            return false;
+        }
+    }
+    match close_with {
+        Some(code) => {
+            close(socket, code).await;
+            false
+        }
+        None => true,
+    }
+}
+
+/// Sends a close frame and waits (bounded) for the peer to answer it.
+async fn close(socket: &mut WebSocket, code: CloseCode) {
+    let reason = code.name().unwrap_or("closed");
+    let frame = CloseFrame {
+        code: code.0,
+        reason: reason.into(),
+    };
+    if socket.send(Message::Close(Some(frame))).await.is_err() {
+        return;
+    }
+    let drain = async { while let Some(Ok(_)) = socket.recv().await {} };
+    let _ = tokio::time::timeout(CLOSE_WAIT, drain).await;
+}

@@ -1,0 +1,87 @@
+//! The HTTP surface, one axum router on one port: the WebSocket endpoint (default
+//! `/sync`), `/health`, `/metrics` and, if configured, static files at `/`.
+//!
+//! WebSocket upgrades use small tungstenite buffers (`ws_read_buffer`,
+//! `ws_write_buffer`, 4 KiB by default instead of 128 KiB) so that an idle connection
+//! costs a few KiB. Messages up to twice the hub's `max_frame_bytes` are read and
+//! handed to the hub, which answers oversized frames with `Reject payload_too_large`;
+//! larger ones make tungstenite fail and the connection closes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use syncwire_proto::hub::HubMetrics;
+use tokio::sync::oneshot;
+use tower_http::services::ServeDir;
+
+use super::connection::{self, ConnContext};
+use super::messages::ToHub;
+use super::metrics::ServerMetrics;
+
+/// How long `/health` and `/metrics` wait for the hub task to answer.
+const HUB_ANSWER: Duration = Duration::from_secs(2);
+
+/// Shared state of every route.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) conn: ConnContext,
+    pub(crate) metrics: Arc<ServerMetrics>,
+    pub(crate) read_buffer: usize,
+    pub(crate) write_buffer: usize,
+    pub(crate) max_message: usize,
+}
+
+/// The router with every route.
+pub(crate) fn router(state: AppState, ws_path: &str, static_dir: Option<PathBuf>) -> Router {
+    let router = Router::new()
+        .route(ws_path, get(upgrade))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics));
+    let router = match static_dir {
+        Some(dir) => router.fallback_service(ServeDir::new(dir)),
+        None => router,
+    };
+    router.with_state(state)
+}
+
+async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    let ctx = state.conn.clone();
+    ws.read_buffer_size(state.read_buffer)
+        .write_buffer_size(state.write_buffer)
+        .max_message_size(state.max_message)
+        .max_frame_size(state.max_message)
+        .on_upgrade(move |socket| connection::serve(socket, ctx))
+}
+
+async fn hub_metrics(state: &AppState) -> Option<HubMetrics> {
+    let (reply, answer) = oneshot::channel();
+    let ask = state.conn.hub.send(ToHub::Metrics { reply });
+    let both = async move {
+        ask.await.ok()?;
+        answer.await.ok()
+    };
+    tokio::time::timeout(HUB_ANSWER, both).await.ok().flatten()
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    match hub_metrics(&state).await {
+        Some(_) => (StatusCode::OK, "ok\n").into_response(),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "hub not responding\n").into_response(),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let Some(hub) = hub_metrics(&state).await else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "hub not responding\n").into_response();
+    };
+    let body = state.metrics.render(&hub);
+    let kind = "text/plain; version=0.0.4; charset=utf-8";
+    ([(header::CONTENT_TYPE, kind)], body).into_response()
+}

@@ -1,0 +1,128 @@
+//! The hub task's bounds: a full outbound queue closes the session `SLOW_CONSUMER`;
+//! a full storage queue fails the action and the hub answers `INTERNAL`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use syncwire_proto::hub::{AllowAll, Hub, HubConfig};
+use syncwire_proto::wire::{
+    CloseCode, ErrorCode, Frame, Hello, Join, ReplicaId, RoomId, SessionId,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use super::HubTask;
+use crate::server::clock::Clock;
+use crate::server::messages::{Outbound, ToHub};
+use crate::server::metrics::ServerMetrics;
+
+struct Conn {
+    session: SessionId,
+    rx: mpsc::Receiver<Outbound>,
+    kill: oneshot::Receiver<CloseCode>,
+}
+
+fn task(storage_capacity: usize) -> (HubTask, mpsc::Receiver<syncwire_proto::hub::StorageAction>) {
+    let config = HubConfig {
+        authorizer: Some(Arc::new(AllowAll)),
+        ..HubConfig::default()
+    };
+    let clock = Clock::new();
+    let (storage, actions) = mpsc::channel(storage_capacity);
+    let task = HubTask {
+        hub: Hub::new(config, clock.now()).unwrap(),
+        clock,
+        conns: HashMap::new(),
+        storage,
+        metrics: Arc::new(ServerMetrics::default()),
+        draining: false,
+    };
+    (task, actions)
+}
+
+fn open(t: &mut HubTask, capacity: usize) -> Conn {
+    let (outbound, rx) = mpsc::channel(capacity);
+    let (kill_tx, kill) = oneshot::channel();
+    let (reply, mut session) = oneshot::channel();
+    t.on_message(ToHub::Opened {
+        outbound,
+        kill: kill_tx,
+        reply,
+    });
+    t.drain();
+    let session = session.try_recv().unwrap().unwrap();
+    Conn { session, rx, kill }
+}
+
+fn frame(t: &mut HubTask, session: SessionId, f: Frame) {
+    t.on_message(ToHub::Frame {
+        session,
+        bytes: Bytes::from(f.encode()),
+    });
+    t.drain();
+}
+
+fn hello(replica: u64) -> Frame {
+    Frame::Hello(Hello {
+        versions: vec![1],
+        replica: ReplicaId(replica),
+        token: None,
+        user_info: None,
+    })
+}
+
+#[tokio::test]
+async fn a_full_outbound_queue_closes_the_session_as_slow_consumer() {
+    let (mut t, _actions) = task(16);
+    let mut c = open(&mut t, 1);
+    frame(&mut t, c.session, hello(1)); // the Welcome fills the queue
+    assert_eq!(t.hub.session_count(), 1);
+    frame(&mut t, c.session, Frame::Ping { nonce: 9 }); // the Pong does not fit
+    assert_eq!(c.kill.try_recv(), Ok(CloseCode::SLOW_CONSUMER));
+    assert_eq!(t.hub.session_count(), 0);
+    assert!(!t.conns.contains_key(&c.session));
+    assert!(matches!(c.rx.try_recv(), Ok(Outbound::Frame(_))));
+    assert_eq!(
+        t.metrics
+            .outbound_overflow
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_full_storage_queue_fails_the_join_explicitly() {
+    let (mut t, mut actions) = task(1);
+    let mut a = open(&mut t, 64);
+    let mut b = open(&mut t, 64);
+    frame(&mut t, a.session, hello(1));
+    frame(&mut t, b.session, hello(2));
+    let join = |room: &str| {
+        Frame::Join(Join {
+            room: RoomId::new(room),
+            crdt: "gcounter".into(),
+            resume: None,
+        })
+    };
+    frame(&mut t, a.session, join("r1")); // its Load fills the storage queue
+    frame(&mut t, b.session, join("r2")); // its Load does not fit
+    assert!(actions.try_recv().is_ok());
+    assert!(actions.try_recv().is_err());
+    let mut rejected = None;
+    while let Ok(Outbound::Frame(bytes)) = b.rx.try_recv() {
+        if let Ok(Frame::Reject(r)) = Frame::decode(&bytes) {
+            rejected = Some(r.code);
+        }
+    }
+    assert_eq!(rejected, Some(ErrorCode::INTERNAL));
+    assert_eq!(
+        t.metrics
+            .storage_overflow
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    // The first join is still waiting for storage, unharmed.
+    while let Ok(Outbound::Frame(bytes)) = a.rx.try_recv() {
+        assert!(!matches!(Frame::decode(&bytes), Ok(Frame::Reject(_))));
+    }
+}

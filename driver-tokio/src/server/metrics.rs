@@ -1,0 +1,260 @@
+//! Server-side counters ([`ServerMetrics`]) and the Prometheus text rendering of
+//! those plus the hub's own [`HubMetrics`].
+//!
+//! The text exposition format is written by hand rather than with a metrics crate:
+//! the hub's numbers are snapshots taken from the Sans-IO state machine on each scrape
+//! (not values this process increments), which registry-based crates model awkwardly,
+//! and the format for counters, gauges and one histogram is a few lines. Every name
+//! is prefixed `syncwire_`; label values are code names (`rate_limited`), never input.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use syncwire_proto::hub::HubMetrics;
+
+/// Upper bounds (seconds) of the storage batch latency histogram buckets.
+const BUCKETS: [f64; 9] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5];
+
+/// Counters kept by the server around the hub. All operations are lock-free.
+#[derive(Debug, Default)]
+pub(crate) struct ServerMetrics {
+    pub(crate) connections_total: AtomicU64,
+    pub(crate) connections_closed: AtomicU64,
+    pub(crate) text_rejected: AtomicU64,
+    pub(crate) outbound_overflow: AtomicU64,
+    pub(crate) storage_overflow: AtomicU64,
+    storage_actions: AtomicU64,
+    batch_buckets: [AtomicU64; BUCKETS.len()],
+    batch_count: AtomicU64,
+    batch_sum_us: AtomicU64,
+}
+
+impl ServerMetrics {
+    /// Adds one to a counter.
+    pub(crate) fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Relaxed);
+    }
+
+    /// Records one executed storage batch of `actions` actions.
+    pub(crate) fn storage_batch(&self, actions: usize, took: Duration) {
+        self.storage_actions
+            .fetch_add(u64::try_from(actions).unwrap_or(u64::MAX), Relaxed);
+        let secs = took.as_secs_f64();
+        for (bucket, bound) in self.batch_buckets.iter().zip(BUCKETS) {
+            if secs <= bound {
+                bucket.fetch_add(1, Relaxed);
+            }
+        }
+        self.batch_count.fetch_add(1, Relaxed);
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.batch_sum_us.fetch_add(us, Relaxed);
+    }
+
+    /// Renders these counters and `hub` in the Prometheus text format (version 0.0.4).
+    pub(crate) fn render(&self, hub: &HubMetrics) -> String {
+        let mut out = String::with_capacity(4096);
+        let open = self
+            .connections_total
+            .load(Relaxed)
+            .saturating_sub(self.connections_closed.load(Relaxed));
+        let gauges: [(&str, &str, u64); 3] = [
+            (
+                "sessions",
+                "Hub sessions open (including handshakes).",
+                hub.sessions as u64,
+            ),
+            ("rooms", "Rooms loaded or loading.", hub.rooms as u64),
+            ("connections_open", "WebSocket connections open.", open),
+        ];
+        for (name, help, v) in gauges {
+            metric(&mut out, name, "gauge", help, &[("", v)]);
+        }
+        let counters: [(&str, &str, u64); 16] = [
+            (
+                "connections_total",
+                "WebSocket connections accepted.",
+                self.connections_total.load(Relaxed),
+            ),
+            (
+                "deltas_in_total",
+                "Deltas accepted for appending.",
+                hub.deltas_in,
+            ),
+            (
+                "deltas_out_total",
+                "Deltas sent to members.",
+                hub.deltas_out,
+            ),
+            ("frames_in_total", "Frames received.", hub.frames_in),
+            (
+                "frames_out_total",
+                "Frames queued for sending.",
+                hub.frames_out,
+            ),
+            ("bytes_in_total", "Frame bytes received.", hub.bytes_in),
+            (
+                "bytes_out_total",
+                "Frame bytes queued for sending.",
+                hub.bytes_out,
+            ),
+            (
+                "presence_dropped_total",
+                "Presence updates dropped for full backlogs.",
+                hub.presence_dropped,
+            ),
+            (
+                "events_dropped_total",
+                "Operator events dropped.",
+                hub.events_dropped,
+            ),
+            (
+                "compactions_total",
+                "Log prefixes folded into snapshots.",
+                hub.compactions,
+            ),
+            (
+                "text_messages_rejected_total",
+                "Text messages answered with close 1002.",
+                self.text_rejected.load(Relaxed),
+            ),
+            (
+                "outbound_overflow_total",
+                "Sessions closed because their outbound queue was full.",
+                self.outbound_overflow.load(Relaxed),
+            ),
+            (
+                "storage_overflow_total",
+                "Storage actions failed because the storage queue was full.",
+                self.storage_overflow.load(Relaxed),
+            ),
+            (
+                "storage_ops_total",
+                "Storage operations completed (hub view).",
+                hub.storage_ops,
+            ),
+            (
+                "storage_failures_total",
+                "Storage operations that failed.",
+                hub.storage_failures,
+            ),
+            (
+                "storage_actions_total",
+                "Storage actions executed by the worker.",
+                self.storage_actions.load(Relaxed),
+            ),
+        ];
+        for (name, help, v) in counters {
+            metric(&mut out, name, "counter", help, &[("", v)]);
+        }
+        let rejections: Vec<(String, u64)> = hub
+            .rejections
+            .iter()
+            .map(|(code, n)| {
+                (
+                    format!("reason=\"{}\"", code.name().unwrap_or("unknown")),
+                    *n,
+                )
+            })
+            .collect();
+        labelled(
+            &mut out,
+            "rejections_total",
+            "Rejections by reason.",
+            &rejections,
+        );
+        let closes: Vec<(String, u64)> = hub
+            .closes
+            .iter()
+            .map(|(code, n)| (format!("code=\"{}\"", code.name().unwrap_or("unknown")), *n))
+            .collect();
+        labelled(
+            &mut out,
+            "closes_total",
+            "Sessions closed by the hub, by code.",
+            &closes,
+        );
+        let total = hub.storage_latency_total_us as f64 / 1e6;
+        let max = hub.storage_latency_max_us as f64 / 1e6;
+        let _ = writeln!(
+            out,
+            "# HELP syncwire_storage_latency_seconds_total Sum of storage operation latencies (hub view)."
+        );
+        let _ = writeln!(out, "# TYPE syncwire_storage_latency_seconds_total counter");
+        let _ = writeln!(out, "syncwire_storage_latency_seconds_total {total}");
+        let _ = writeln!(
+            out,
+            "# HELP syncwire_storage_latency_max_seconds Largest storage operation latency."
+        );
+        let _ = writeln!(out, "# TYPE syncwire_storage_latency_max_seconds gauge");
+        let _ = writeln!(out, "syncwire_storage_latency_max_seconds {max}");
+        self.render_histogram(&mut out);
+        out
+    }
+
+    fn render_histogram(&self, out: &mut String) {
+        let name = "syncwire_storage_batch_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Time to execute (and commit) one storage batch."
+        );
+        let _ = writeln!(out, "# TYPE {name} histogram");
+        for (bucket, bound) in self.batch_buckets.iter().zip(BUCKETS) {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Relaxed)
+            );
+        }
+        let count = self.batch_count.load(Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let sum = self.batch_sum_us.load(Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum {sum}");
+        let _ = writeln!(out, "{name}_count {count}");
+    }
+}
+
+fn metric(out: &mut String, name: &str, kind: &str, help: &str, values: &[(&str, u64)]) {
+    let _ = writeln!(out, "# HELP syncwire_{name} {help}");
+    let _ = writeln!(out, "# TYPE syncwire_{name} {kind}");
+    for (labels, v) in values {
+        if labels.is_empty() {
+            let _ = writeln!(out, "syncwire_{name} {v}");
+        } else {
+            let _ = writeln!(out, "syncwire_{name}{{{labels}}} {v}");
+        }
+    }
+}
+
+fn labelled(out: &mut String, name: &str, help: &str, values: &[(String, u64)]) {
+    let refs: Vec<(&str, u64)> = values.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+    metric(out, name, "counter", help, &refs);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syncwire_proto::wire::ErrorCode;
+
+    #[test]
+    fn renders_hub_and_server_metrics() {
+        let m = ServerMetrics::default();
+        ServerMetrics::inc(&m.connections_total);
+        m.storage_batch(3, Duration::from_millis(2));
+        let mut hub = HubMetrics {
+            sessions: 2,
+            deltas_in: 7,
+            ..HubMetrics::default()
+        };
+        hub.rejections.insert(ErrorCode::RATE_LIMITED, 4);
+        let text = m.render(&hub);
+        assert!(text.contains("syncwire_sessions 2\n"));
+        assert!(text.contains("syncwire_deltas_in_total 7\n"));
+        assert!(text.contains("syncwire_connections_open 1\n"));
+        assert!(text.contains("syncwire_rejections_total{reason=\"rate_limited\"} 4\n"));
+        assert!(text.contains("syncwire_storage_batch_seconds_bucket{le=\"0.001\"} 0\n"));
+        assert!(text.contains("syncwire_storage_batch_seconds_bucket{le=\"0.0025\"} 1\n"));
+        assert!(text.contains("syncwire_storage_batch_seconds_count 1\n"));
+        assert!(text.contains("syncwire_storage_actions_total 3\n"));
+    }
+}

@@ -1,0 +1,71 @@
+//! Storage backends behind the hub's [`StorageAction`]s, and the worker thread that
+//! runs them.
+//!
+//! * [`Backend`]: executes a batch of actions in order and returns one completion per
+//!   action, in the same order. Implemented by proto's `MemoryStorage` (tests) and by
+//!   [`redb_backend::RedbBackend`] (durable: one fsynced write transaction per batch).
+//! * [`worker`]: a dedicated OS thread that pulls actions from a bounded queue, groups
+//!   those already waiting into one batch (group commit) and sends the completions
+//!   back to the hub task.
+
+pub(crate) mod redb_backend;
+mod redb_codec;
+mod redb_tables;
+pub(crate) mod worker;
+
+use syncwire_proto::hub::{MemoryStorage, StorageAction, StorageCompletion, StorageError};
+
+use super::config::{ServerError, Storage};
+
+/// Executes storage actions. Completions come back in action order, one per action.
+pub(crate) trait Backend: Send + 'static {
+    /// Runs `actions` (in order) and reports each outcome.
+    fn execute_batch(&mut self, actions: Vec<StorageAction>) -> Vec<StorageCompletion>;
+}
+
+impl Backend for MemoryStorage {
+    fn execute_batch(&mut self, actions: Vec<StorageAction>) -> Vec<StorageCompletion> {
+        actions.into_iter().map(|a| self.execute(a)).collect()
+    }
+}
+
+/// Opens the backend the config asks for.
+pub(crate) fn open(storage: &Storage) -> Result<Box<dyn Backend>, ServerError> {
+    match storage {
+        Storage::Memory => Ok(Box::new(MemoryStorage::new())),
+        Storage::Redb { dir } => Ok(Box::new(redb_backend::RedbBackend::open(dir)?)),
+    }
+}
+
+/// The failed completion answering `action`.
+pub(crate) fn failed(action: &StorageAction, message: &str) -> StorageCompletion {
+    let op = action.op();
+    let e = StorageError(message.to_owned());
+    match action {
+        StorageAction::Load { .. } => StorageCompletion::Loaded { op, result: Err(e) },
+        StorageAction::Create { .. } => StorageCompletion::Created { op, result: Err(e) },
+        StorageAction::Append { .. } => StorageCompletion::Appended { op, result: Err(e) },
+        StorageAction::LoadRange { .. } => StorageCompletion::Range { op, result: Err(e) },
+        StorageAction::WriteSnapshot { .. } => {
+            StorageCompletion::SnapshotWritten { op, result: Err(e) }
+        }
+    }
+}
+
+/// The same completion turned into a failure (used when a transaction does not commit).
+pub(crate) fn as_failure(done: &StorageCompletion, message: &str) -> StorageCompletion {
+    let op = done.op();
+    let e = StorageError(message.to_owned());
+    match done {
+        StorageCompletion::Loaded { .. } => StorageCompletion::Loaded { op, result: Err(e) },
+        StorageCompletion::Created { .. } => StorageCompletion::Created { op, result: Err(e) },
+        StorageCompletion::Appended { .. } => StorageCompletion::Appended { op, result: Err(e) },
+        StorageCompletion::Range { .. } => StorageCompletion::Range { op, result: Err(e) },
+        StorageCompletion::SnapshotWritten { .. } => {
+            StorageCompletion::SnapshotWritten { op, result: Err(e) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

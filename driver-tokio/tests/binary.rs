@@ -1,0 +1,101 @@
+//! End-to-end with the real `syncwire` binary: no acked delta is lost to `kill -9`,
+//! SIGTERM closes sessions with 1001, and idle connections stay cheap.
+
+mod common;
+
+use common::binary::Binary;
+use common::{Client, WAIT, delta};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use syncwire_tokio::proto::wire::{CloseCode, Frame};
+
+#[tokio::test]
+async fn kill_9_loses_no_acked_delta() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Binary::start(dir.path(), &[]).await;
+    let mut c = Client::connect(server.addr).await;
+    c.hello(11, None).await;
+    let joined = c.join("crash", None).await;
+    const SENT: u64 = 300;
+    for seq in 1..=SENT {
+        c.send(&delta("crash", 11, seq, format!("d{seq}").as_bytes()))
+            .await;
+    }
+    // Kill the server while appends are still in flight, right after an ack.
+    let mut acked = 0;
+    while acked < SENT / 3 {
+        acked = c
+            .expect(|f| match f {
+                Frame::Ack(a) => Some(a.seq),
+                _ => None,
+            })
+            .await;
+    }
+    let mut server = server;
+    server.child.kill().await.unwrap(); // SIGKILL
+    drop(c);
+
+    let server = Binary::start(dir.path(), &[]).await;
+    let mut c = Client::connect(server.addr).await;
+    c.hello(11, None).await;
+    let again = c.join("crash", None).await;
+    assert_eq!(again.epoch, joined.epoch);
+    assert!(again.acked_seq >= acked, "{} < {acked}", again.acked_seq);
+    let stored = usize::try_from(again.head - again.start).unwrap();
+    let entries = c.catch_up(stored).await;
+    let seqs: Vec<u64> = entries.iter().map(|(_, s, _)| *s).collect();
+    let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
+    assert_eq!(
+        seqs, expected,
+        "the log is the contiguous prefix of what was sent"
+    );
+    assert!(seqs.len() as u64 >= acked);
+    assert_eq!(&entries[0].2[..], b"d1");
+}
+
+#[tokio::test]
+async fn sigterm_closes_sessions_with_going_away_after_flushing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Binary::start(dir.path(), &[]).await;
+    let mut c = Client::connect(server.addr).await;
+    c.hello(12, None).await;
+    c.join("term", None).await;
+    c.delta_acked("term", 12, 1, b"x").await;
+    kill(Pid::from_raw(server.pid()), Signal::SIGTERM).unwrap();
+    assert_eq!(c.expect_close().await, Some(CloseCode::GOING_AWAY.0));
+    let status = tokio::time::timeout(WAIT, server.child.wait())
+        .await
+        .expect("exits in time")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    // The delta acked before shutdown is there after a restart.
+    let server = Binary::start(dir.path(), &[]).await;
+    let mut c = Client::connect(server.addr).await;
+    c.hello(12, None).await;
+    assert_eq!(c.join("term", None).await.acked_seq, 1);
+}
+
+#[tokio::test]
+async fn an_idle_connection_costs_at_most_16_kib() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Binary::start(dir.path(), &["--memory"]).await;
+    let mut clients = Vec::new();
+    let open = async |n: usize, clients: &mut Vec<Client>| {
+        for i in 0..n {
+            let mut c = Client::connect(server.addr).await;
+            c.hello(1000 + clients.len() as u64 + i as u64, None).await;
+            clients.push(c);
+        }
+    };
+    open(50, &mut clients).await; // warm up allocator arenas and the runtime
+    let before = server.rss_kib();
+    const N: u64 = 500;
+    open(N as usize, &mut clients).await;
+    let after = server.rss_kib();
+    let per_conn = after.saturating_sub(before) * 1024 / N;
+    println!("idle connection cost: {per_conn} bytes ({before} KiB -> {after} KiB for {N})");
+    assert!(
+        per_conn <= 16 * 1024,
+        "{per_conn} bytes per idle connection"
+    );
+}
