@@ -23,7 +23,9 @@ mod native {
 
     impl Default for SystemClock {
         fn default() -> Self {
-            SystemClock { origin: std::time::Instant::now() }
+            SystemClock {
+                origin: std::time::Instant::now(),
+            }
         }
     }
 

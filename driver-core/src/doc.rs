@@ -23,13 +23,21 @@ pub struct Doc<C> {
 
 impl<C> Clone for Doc<C> {
     fn clone(&self) -> Self {
-        Doc { shared: self.shared.clone(), room: self.room.clone(), _type: PhantomData }
+        Doc {
+            shared: self.shared.clone(),
+            room: self.room.clone(),
+            _type: PhantomData,
+        }
     }
 }
 
 impl<C: DeltaCrdt> Doc<C> {
     pub(crate) fn new(shared: SharedSession, room: RoomId) -> Self {
-        Doc { shared, room, _type: PhantomData }
+        Doc {
+            shared,
+            room,
+            _type: PhantomData,
+        }
     }
 
     /// The room.
@@ -45,7 +53,11 @@ impl<C: DeltaCrdt> Doc<C> {
         let wall = s.clock.wall_ms();
         let now = s.clock.now();
         let replica = s.client.config().replica;
-        let doc = s.docs.get_mut(&self.room).ok_or_else(|| DriverError::Client(syncwire_proto::client::ClientError::NotJoined(self.room.clone())))?;
+        let doc = s.docs.get_mut(&self.room).ok_or_else(|| {
+            DriverError::Client(syncwire_proto::client::ClientError::NotJoined(
+                self.room.clone(),
+            ))
+        })?;
         let actual = doc.tag();
         let typed = doc.downcast_mut::<C>().ok_or(DriverError::TypeMismatch {
             room: self.room.clone(),
@@ -55,7 +67,9 @@ impl<C: DeltaCrdt> Doc<C> {
         // Prepare without changing the document, so a refused submit changes nothing.
         let delta = typed.state().prepare(op, &OpContext::new(replica, wall))?;
         let bytes = delta.encode()?;
-        let seq = s.client.submit(now, &self.room, Bytes::from(bytes.clone()))?;
+        let seq = s
+            .client
+            .submit(now, &self.room, Bytes::from(bytes.clone()))?;
         if let Some(doc) = s.docs.get_mut(&self.room) {
             doc.apply_remote(&bytes)?;
         }
@@ -95,7 +109,11 @@ impl<C: DeltaCrdt> Doc<C> {
     pub fn changes(&self) -> Changes {
         let (tx, rx) = mpsc::channel(0);
         let mut s = Session::lock(&self.shared);
-        s.watchers.entry(self.room.clone()).or_default().txs.push(tx);
+        s.watchers
+            .entry(self.room.clone())
+            .or_default()
+            .txs
+            .push(tx);
         Changes { rx }
     }
 

@@ -59,20 +59,24 @@ impl Listeners {
         // futures' channel holds `buffer + senders` items; one sender here.
         let (tx, rx) = mpsc::channel(capacity.saturating_sub(1));
         let lagged = Arc::new(AtomicU64::new(0));
-        self.subs.push(Subscriber { tx, lagged: lagged.clone() });
+        self.subs.push(Subscriber {
+            tx,
+            lagged: lagged.clone(),
+        });
         EventStream { rx, lagged }
     }
 
     /// Offers `event` to every subscriber; drops subscribers whose stream is gone.
     pub(crate) fn publish(&mut self, event: &ClientEvent) {
-        self.subs.retain_mut(|s| match s.tx.try_send(event.clone()) {
-            Ok(()) => true,
-            Err(e) if e.is_full() => {
-                s.lagged.fetch_add(1, Ordering::Relaxed);
-                true
-            }
-            Err(_) => false,
-        });
+        self.subs
+            .retain_mut(|s| match s.tx.try_send(event.clone()) {
+                Ok(()) => true,
+                Err(e) if e.is_full() => {
+                    s.lagged.fetch_add(1, Ordering::Relaxed);
+                    true
+                }
+                Err(_) => false,
+            });
     }
 
     /// Ends every stream (the session closed).
@@ -87,7 +91,10 @@ mod tests {
     use syncwire_proto::wire::RoomId;
 
     fn ev(seq: u64) -> ClientEvent {
-        ClientEvent::DeltaAcked { room: RoomId::new("r"), seq }
+        ClientEvent::DeltaAcked {
+            room: RoomId::new("r"),
+            seq,
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use syncwire_proto::Instant;
 use syncwire_proto::client::{
     Client, ClientConfig, ClientEvent, ConnectionId, TransportClosed, TransportCommand,
 };
-use syncwire_proto::crdt::{DeltaCrdt, DynDocument, Registry};
+use syncwire_proto::crdt::{DeltaCrdt, Document, DynDocument};
 use syncwire_proto::wire::RoomId;
 
 use crate::clock::Clock;
@@ -44,7 +44,6 @@ pub struct Session {
     pub(crate) client: Client,
     pub(crate) docs: HashMap<RoomId, Box<dyn DynDocument>>,
     pub(crate) watchers: HashMap<RoomId, Watchers>,
-    registry: Registry,
     listeners: Listeners,
     wake: mpsc::Sender<()>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -54,21 +53,27 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("client", &self.client).field("rooms", &self.docs.len()).finish()
+        f.debug_struct("Session")
+            .field("client", &self.client)
+            .field("rooms", &self.docs.len())
+            .finish()
     }
 }
 
 impl Session {
     /// A new, disconnected session (call [`Session::connect`] to start) and the
     /// receiver the driver task waits on for wake-ups.
-    pub fn new(config: ClientConfig, clock: Arc<dyn Clock>) -> Result<(SharedSession, WakeReceiver), DriverError> {
-        let client = Client::new(config, clock.now()).map_err(|e| DriverError::Config(e.to_string()))?;
+    pub fn new(
+        config: ClientConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(SharedSession, WakeReceiver), DriverError> {
+        let client =
+            Client::new(config, clock.now()).map_err(|e| DriverError::Config(e.to_string()))?;
         let (wake, rx) = mpsc::channel(0);
         let session = Session {
             client,
             docs: HashMap::new(),
             watchers: HashMap::new(),
-            registry: Registry::with_builtin(),
             listeners: Listeners::default(),
             wake,
             clock,
@@ -80,7 +85,9 @@ impl Session {
     /// Locks a shared session. A handle that panicked while holding the lock does not
     /// make the session unusable: the state machine is still consistent between calls.
     pub fn lock(shared: &SharedSession) -> MutexGuard<'_, Session> {
-        shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The proto client (state, metrics, rooms).
@@ -115,15 +122,12 @@ impl Session {
     /// Joins `room` as a document of type `C` and returns its handle.
     pub fn join<C: DeltaCrdt>(shared: &SharedSession, room: RoomId) -> Result<Doc<C>, DriverError> {
         let mut s = Session::lock(shared);
-        if !s.registry.contains(C::TAG) {
-            // Application-defined types join the registry on first use.
-            let _ = s.registry.register::<C>();
-        }
         let now = s.clock.now();
         s.client.join(now, room.clone(), C::TAG)?;
         let replica = s.client.config().replica;
-        let doc = s.registry.new_document(C::TAG, replica)?;
-        s.docs.insert(room.clone(), doc);
+        // Typed by the caller: `OrSet<String>` and `OrSet<Value>` share a wire tag.
+        s.docs
+            .insert(room.clone(), Box::new(Document::<C>::new(replica)));
         s.wake();
         drop(s);
         Ok(Doc::new(shared.clone(), room))
@@ -216,7 +220,9 @@ impl Session {
     /// Replaces a room's document with the hub's snapshot, then re-applies the local
     /// deltas the hub has not acknowledged yet (they will still reach it).
     fn resync(&mut self, room: &RoomId, snapshot: Option<&[u8]>) {
-        let Some(doc) = self.docs.get_mut(room) else { return };
+        let Some(doc) = self.docs.get_mut(room) else {
+            return;
+        };
         if doc.reset_to_snapshot(snapshot).is_err() {
             self.apply_errors += 1;
             let _ = doc.reset_to_snapshot(None);

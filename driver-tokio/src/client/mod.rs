@@ -54,7 +54,10 @@ impl SyncClient {
         let (shared, wake) = Session::new(config, Arc::new(clock))?;
         Session::lock(&shared).connect();
         let task = tokio::spawn(task::run(shared.clone(), wake, request, clock));
-        Ok(SyncClient { shared, task: Some(task) })
+        Ok(SyncClient {
+            shared,
+            task: Some(task),
+        })
     }
 
     /// Joins `room` as a document of type `C`. Local operations can be applied at
@@ -92,7 +95,10 @@ impl SyncClient {
         while self.outbox_len() > 0 && !self.state().is_stopped() {
             // Every ack or state change is an event; wait for the next one.
             use futures_util::StreamExt;
-            if tokio::time::timeout_at(deadline, events.next()).await.is_err() {
+            if tokio::time::timeout_at(deadline, events.next())
+                .await
+                .is_err()
+            {
                 break;
             }
         }

@@ -25,7 +25,9 @@ type Connecting = Pin<Box<dyn Future<Output = Result<Ws, WsError>> + Send>>;
 const READ_BUFFER: usize = 8 * 1024;
 
 fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default().read_buffer_size(READ_BUFFER).write_buffer_size(0)
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
 }
 
 fn connect(url: String) -> Connecting {
@@ -38,7 +40,10 @@ fn connect(url: String) -> Connecting {
 
 /// Closes a socket with `code` in the background (the session already forgot it).
 fn close_socket(mut ws: Ws, code: CloseCode, reason: &str) {
-    let frame = CloseFrame { code: WsCloseCode::from(code.0), reason: reason.to_string().into() };
+    let frame = CloseFrame {
+        code: WsCloseCode::from(code.0),
+        reason: reason.to_string().into(),
+    };
     tokio::spawn(async move {
         let close = ws.close(Some(frame));
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), close).await;
@@ -47,13 +52,18 @@ fn close_socket(mut ws: Ws, code: CloseCode, reason: &str) {
 
 enum Wake {
     Message(Option<Result<Message, WsError>>),
-    Connected(Result<Ws, WsError>),
+    Connected(Box<Result<Ws, WsError>>),
     Deadline,
     Handle(bool),
 }
 
 /// Runs the session until it is closed or has failed for good.
-pub(super) async fn run(shared: SharedSession, mut wake: WakeReceiver, url: String, clock: SystemClock) {
+pub(super) async fn run(
+    shared: SharedSession,
+    mut wake: WakeReceiver,
+    url: String,
+    clock: SystemClock,
+) {
     let mut ws: Option<(ConnectionId, Ws)> = None;
     let mut connecting: Option<(ConnectionId, Connecting)> = None;
     loop {
@@ -65,7 +75,8 @@ pub(super) async fn run(shared: SharedSession, mut wake: WakeReceiver, url: Stri
             if let Err(e) = write_all(sock, drained.transmits).await {
                 let conn = *conn;
                 ws = None;
-                Session::lock(&shared).handle_transport_closed(conn, TransportClosed::failed(e.to_string()));
+                Session::lock(&shared)
+                    .handle_transport_closed(conn, TransportClosed::failed(e.to_string()));
                 continue;
             }
         }
@@ -95,7 +106,7 @@ pub(super) async fn run(shared: SharedSession, mut wake: WakeReceiver, url: Stri
         let deadline = drained.deadline;
         let event = tokio::select! {
             msg = next_message(&mut ws) => Wake::Message(msg),
-            res = finish_connect(&mut connecting) => Wake::Connected(res),
+            res = finish_connect(&mut connecting) => Wake::Connected(Box::new(res)),
             () = sleep_until(&clock, deadline) => Wake::Deadline,
             w = wake.next() => Wake::Handle(w.is_some()),
         };
@@ -111,12 +122,18 @@ pub(super) async fn run(shared: SharedSession, mut wake: WakeReceiver, url: Stri
                         if let Some((_, old)) = ws.take() {
                             close_socket(old, CloseCode::PROTOCOL_ERROR, "text message");
                         }
-                        s.handle_transport_closed(conn, TransportClosed::failed("hub sent a text message"));
+                        s.handle_transport_closed(
+                            conn,
+                            TransportClosed::failed("hub sent a text message"),
+                        );
                     }
                     Some(Ok(Message::Close(frame))) => {
                         ws = None;
                         let closed = match frame {
-                            Some(f) => TransportClosed::closed(CloseCode(u16::from(f.code)), f.reason.to_string()),
+                            Some(f) => TransportClosed::closed(
+                                CloseCode(u16::from(f.code)),
+                                f.reason.to_string(),
+                            ),
                             None => TransportClosed::failed("closed without a code"),
                         };
                         s.handle_transport_closed(conn, closed);
@@ -129,18 +146,25 @@ pub(super) async fn run(shared: SharedSession, mut wake: WakeReceiver, url: Stri
                     }
                     None => {
                         ws = None;
-                        s.handle_transport_closed(conn, TransportClosed::failed("connection ended"));
+                        s.handle_transport_closed(
+                            conn,
+                            TransportClosed::failed("connection ended"),
+                        );
                     }
                 }
             }
             Wake::Connected(res) => {
-                let Some((conn, _)) = connecting.take() else { continue };
-                match res {
+                let Some((conn, _)) = connecting.take() else {
+                    continue;
+                };
+                match *res {
                     Ok(sock) => {
                         ws = Some((conn, sock));
                         s.handle_transport_open(conn);
                     }
-                    Err(e) => s.handle_transport_closed(conn, TransportClosed::failed(e.to_string())),
+                    Err(e) => {
+                        s.handle_transport_closed(conn, TransportClosed::failed(e.to_string()))
+                    }
                 }
             }
             Wake::Deadline => {
@@ -176,7 +200,9 @@ async fn next_message(ws: &mut Option<(ConnectionId, Ws)>) -> Option<Result<Mess
     }
 }
 
-async fn finish_connect(connecting: &mut Option<(ConnectionId, Connecting)>) -> Result<Ws, WsError> {
+async fn finish_connect(
+    connecting: &mut Option<(ConnectionId, Connecting)>,
+) -> Result<Ws, WsError> {
     match connecting {
         Some((_, fut)) => fut.await,
         None => std::future::pending().await,
