@@ -7,7 +7,7 @@ use core::time::Duration;
 use std::sync::Arc;
 use thiserror::Error;
 
-use crate::crdt::{DeltaMerger, NoMerge};
+use crate::crdt::{DeltaMerger, Registry};
 use crate::wire::{DEFAULT_MAX_FRAME_BYTES, MAX_TOKEN_LEN, ReplicaId};
 
 /// Smallest accepted `max_frame_bytes`: room for a `Hello` and protocol overhead.
@@ -66,7 +66,7 @@ pub struct ClientConfig {
     pub max_queued_events: usize,
     /// Delay before re-sending deltas the hub rejected as `rate_limited`. Default: 1 s.
     pub rate_limit_retry: Duration,
-    /// Merges queued deltas of a room by CRDT type tag. Default: [`NoMerge`].
+    /// Merges queued deltas of a room by CRDT type tag. Default: the built-in CRDTs ([`Registry::with_builtin`]); [`crate::crdt::NoMerge`] keeps deltas one by one.
     pub merger: Arc<dyn DeltaMerger>,
 }
 
@@ -91,7 +91,7 @@ impl ClientConfig {
             max_rooms: 256,
             max_queued_events: 4096,
             rate_limit_retry: Duration::from_secs(1),
-            merger: Arc::new(NoMerge),
+            merger: Arc::new(Registry::with_builtin()),
         }
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use super::auth::Authorizer;
-use crate::crdt::{DeltaMerger, NoMerge};
+use crate::crdt::{DeltaMerger, Registry};
 use crate::wire::Limits;
 
 /// Everything a [`Hub`](super::Hub) needs to know up front. Start from
@@ -64,6 +64,7 @@ pub struct HubConfig {
     /// Bound of the operator event queue; the oldest event is dropped on overflow.
     pub max_events: usize,
     /// Merges deltas of a room's CRDT type when the log prefix is compacted.
+    /// Default: the built-in CRDTs ([`Registry::with_builtin`]).
     pub merger: Arc<dyn DeltaMerger>,
     /// Answers authorization inline; `None` (or a deferred answer) makes the hub
     /// emit an [`AuthRequest`](super::AuthRequest) for the driver.
@@ -97,7 +98,7 @@ impl Default for HubConfig {
             max_pending_appends: 1024,
             room_idle_timeout: Duration::from_secs(60),
             max_events: 4096,
-            merger: Arc::new(NoMerge),
+            merger: Arc::new(Registry::with_builtin()),
             authorizer: None,
         }
     }
