@@ -1,1 +1,310 @@
-//! The client session state machine (issue #3; in progress).
+//! The client session state machine.
+//!
+//! A [`Client`] is one replica's session with a hub: handshake, heartbeat,
+//! reconnection with backoff, rooms with resumable positions, a bounded outbox of
+//! local deltas that survives disconnects, and presence. It performs no I/O and
+//! reads no clock; a driver owns the WebSocket and the timer.
+//!
+//! # Method families
+//!
+//! * **Getters** — [`state`](Client::state), [`failure`](Client::failure),
+//!   [`room`](Client::room), [`rooms`](Client::rooms),
+//!   [`outbox_len`](Client::outbox_len), [`outbox_bytes`](Client::outbox_bytes),
+//!   [`metrics`](Client::metrics), [`export_state`](Client::export_state),
+//!   [`check_invariants`](Client::check_invariants).
+//! * **Inputs from the driver** — [`handle_transport_open`](Client::handle_transport_open),
+//!   [`handle_frame`](Client::handle_frame),
+//!   [`handle_transport_closed`](Client::handle_transport_closed),
+//!   [`handle_timeout`](Client::handle_timeout).
+//! * **Application commands** — [`connect`](Client::connect), [`join`](Client::join),
+//!   [`submit`](Client::submit), [`set_presence`](Client::set_presence),
+//!   [`leave`](Client::leave), [`close`](Client::close). Caller mistakes return a
+//!   [`ClientError`] and change nothing; faults of the hub become events.
+//! * **Outputs** — [`poll_transmit`](Client::poll_transmit) (encoded frames),
+//!   [`poll_transport`](Client::poll_transport) (open / close the connection),
+//!   [`poll_event`](Client::poll_event) (application events),
+//!   [`poll_timeout`](Client::poll_timeout) (the next deadline).
+//!
+//! Every input and command takes `now`. It must not go backwards; if it does it is
+//! clamped to the latest value seen. Timers that expired by `now` fire inside every
+//! input, so [`poll_timeout`](Client::poll_timeout) never returns a deadline before
+//! the latest `now`; the driver calls [`handle_timeout`](Client::handle_timeout)
+//! once `now >= deadline` (checking that itself).
+//!
+//! # Drain order
+//!
+//! After every input or command, the driver drains, in this order:
+//! 1. `poll_transmit` until `None`, writing each frame to the current connection;
+//! 2. `poll_transport` until `None`, opening or closing the connection (a `Close`
+//!    means the session already forgot that connection: drop it and anything still
+//!    read from it, and do not report its closure);
+//! 3. `poll_event` until `None`, handing events to the application;
+//! 4. `poll_timeout`, to know when to call `handle_timeout`.
+//!
+//! Reporting a transport result (`handle_transport_open`) or issuing commands
+//! while handling events are inputs too: drain again from step 1 until nothing is
+//! left, then sleep until the next frame or the deadline.
+//!
+//! Frames are built lazily in `poll_transmit` from the session state, so nothing
+//! is queued for an undrained transmit. Transport commands coalesce to at most a
+//! `Close` followed by an `Open`. Events are bounded by `max_queued_events`: when
+//! that many are undrained and more hub deltas arrive, the connection is dropped
+//! (`SessionError::SlowApplication`) and resumes later from the last delivered
+//! offset, so no delta is lost; other events beyond twice the bound are dropped
+//! and counted in [`ClientMetrics::events_dropped`].
+//!
+//! # Driver loop
+//!
+//! ```
+//! use bytes::Bytes;
+//! use std::collections::VecDeque;
+//! use syncwire_proto::Instant;
+//! use syncwire_proto::client::{Client, ClientConfig, ClientEvent, TransportCommand};
+//! use syncwire_proto::wire::*;
+//!
+//! /// Stands in for a WebSocket to a hub that accepts everything.
+//! #[derive(Default)]
+//! struct FakeHub { to_client: VecDeque<Vec<u8>> }
+//! impl FakeHub {
+//!     fn receive(&mut self, bytes: &[u8]) {
+//!         let reply = match Frame::decode(bytes).unwrap() {
+//!             Frame::Hello(_) => Frame::Welcome(Welcome {
+//!                 version: 1, session: SessionId(1), heartbeat_ms: 0,
+//!                 limits: Limits { max_frame_bytes: 1 << 20, max_rooms: 16,
+//!                                  rate_frames_per_sec: 100, rate_bytes_per_sec: 1 << 20 },
+//!             }),
+//!             Frame::Join(j) => Frame::Joined(Joined {
+//!                 room: j.room, crdt: j.crdt, epoch: 1, start: 0, head: 0, acked_seq: 0,
+//!                 writable: true, resync: false, snapshot: None,
+//!             }),
+//!             Frame::ClientDelta(d) => Frame::Ack(Ack { room: d.room, seq: d.seq }),
+//!             _ => return,
+//!         };
+//!         self.to_client.push_back(reply.encode());
+//!     }
+//! }
+//!
+//! let mut now = Instant::ZERO;
+//! let mut client = Client::new(ClientConfig::new(ReplicaId(7)), now)?;
+//! let room = RoomId::new("doc");
+//! client.join(now, room.clone(), "gcounter")?;
+//! client.submit(now, &room, Bytes::from_static(b"+1"))?; // queued while offline
+//! client.connect(now);
+//!
+//! let mut hub = FakeHub::default();
+//! let mut acked = false;
+//! for _ in 0..100 {
+//!     let mut busy = false;
+//!     while let Some(frame) = client.poll_transmit() {
+//!         busy = true;
+//!         hub.receive(&frame);
+//!     }
+//!     while let Some(cmd) = client.poll_transport() {
+//!         busy = true;
+//!         match cmd {
+//!             TransportCommand::Open => client.handle_transport_open(now),
+//!             TransportCommand::Close { .. } => hub = FakeHub::default(),
+//!         }
+//!     }
+//!     while let Some(event) = client.poll_event() {
+//!         busy = true;
+//!         acked |= matches!(event, ClientEvent::DeltaAcked { seq: 1, .. });
+//!     }
+//!     if acked {
+//!         break;
+//!     }
+//!     if busy {
+//!         continue; // handling outputs may have produced more
+//!     }
+//!     // Idle: wait for the next frame or the deadline, whichever comes first.
+//!     if let Some(bytes) = hub.to_client.pop_front() {
+//!         client.handle_frame(now, &bytes);
+//!     } else if let Some(deadline) = client.poll_timeout() {
+//!         now = deadline;
+//!         client.handle_timeout(now);
+//!     }
+//! }
+//! assert!(acked);
+//! assert_eq!(client.outbox_len(), 0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod backoff;
+mod commands;
+mod config;
+mod delivery;
+mod error;
+mod event;
+mod handshake;
+mod heartbeat;
+mod inbound;
+mod invariants;
+mod metrics;
+mod outbox;
+mod outputs;
+mod persist;
+mod rejects;
+mod rooms;
+mod state;
+mod timers;
+mod transmit;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::{ClientConfig, ConfigError, MIN_FRAME_BYTES};
+pub use error::{ClientError, DisconnectReason, RestoreError, SessionError};
+pub use event::{ClientEvent, TransportClosed, TransportCommand};
+pub use heartbeat::MIN_HUB_HEARTBEAT;
+pub use metrics::{ClientMetrics, ErrorCounts};
+pub use persist::{PersistedDelta, PersistedRoom, PersistedState};
+pub use rooms::{RoomInfo, RoomStatus};
+pub use state::ClientState;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::rng::Rng;
+use crate::time::Instant;
+use crate::wire::{RoomId, Welcome};
+use heartbeat::Heartbeat;
+use outbox::Outbox;
+use outputs::Outputs;
+use rooms::Room;
+use timers::TimerTable;
+
+/// One replica's session with a hub. See the [module docs](self) for the API
+/// families and the drain order.
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    now: Instant,
+    rng: Rng,
+    state: ClientState,
+    failure: Option<DisconnectReason>,
+    timers: TimerTable,
+    /// Consecutive reconnection attempts since the last stable connection.
+    attempts: u32,
+    heartbeat: Heartbeat,
+    /// The hub's `Welcome` on the current connection.
+    session: Option<Welcome>,
+    connected_since: Option<Instant>,
+    hello_sent: bool,
+    /// The driver reported the transport gone: no `Close` is owed for it.
+    transport_gone: bool,
+    rooms: BTreeMap<RoomId, Room>,
+    /// Rooms left while connected whose `Leave` is not yet sent.
+    leaving: BTreeSet<RoomId>,
+    outbox: Outbox,
+    out: Outputs,
+    metrics: ClientMetrics,
+}
+
+impl Client {
+    /// A disconnected client; call [`connect`](Client::connect) to start.
+    pub fn new(config: ClientConfig, now: Instant) -> Result<Client, ConfigError> {
+        config.validate()?;
+        Ok(Client {
+            rng: Rng::new(config.seed),
+            now,
+            state: ClientState::Disconnected,
+            failure: None,
+            timers: TimerTable::default(),
+            attempts: 0,
+            heartbeat: Heartbeat::default(),
+            session: None,
+            connected_since: None,
+            hello_sent: false,
+            transport_gone: true,
+            rooms: BTreeMap::new(),
+            leaving: BTreeSet::new(),
+            outbox: Outbox::new(config.outbox_max_deltas, config.outbox_max_bytes),
+            out: Outputs::default(),
+            metrics: ClientMetrics::default(),
+            config,
+        })
+    }
+
+    /// The lifecycle state.
+    pub fn state(&self) -> ClientState {
+        self.state
+    }
+
+    /// Why the session is `Failed` (or `Closed`), if it is.
+    pub fn failure(&self) -> Option<&DisconnectReason> {
+        self.failure.as_ref()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The hub's `Welcome` on the current connection, when connected.
+    pub fn session(&self) -> Option<&Welcome> {
+        self.session.as_ref()
+    }
+
+    /// Consecutive reconnection attempts since the last stable connection.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// One room's state, if the room is joined (in any status).
+    pub fn room(&self, room: &RoomId) -> Option<RoomInfo> {
+        self.rooms.get(room).map(Room::info)
+    }
+
+    /// All rooms with their state, in room order.
+    pub fn rooms(&self) -> impl Iterator<Item = (&RoomId, RoomInfo)> + '_ {
+        self.rooms.iter().map(|(id, r)| (id, r.info()))
+    }
+
+    /// Deltas in the outbox (unacknowledged, across rooms).
+    pub fn outbox_len(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Payload bytes in the outbox.
+    pub fn outbox_bytes(&self) -> usize {
+        self.outbox.bytes()
+    }
+
+    /// The session's counters, with `time_connected` up to the latest `now`.
+    pub fn metrics(&self) -> ClientMetrics {
+        let mut m = self.metrics.clone();
+        if let Some(since) = self.connected_since {
+            m.time_connected = m.time_connected.saturating_add(self.now - since);
+        }
+        m.rtt_last = self.heartbeat.rtt_last;
+        m.rtt_smoothed = self.heartbeat.rtt_smoothed;
+        m
+    }
+
+    /// Advances the clock to `now` (clamped) and fires every timer that expired.
+    fn advance(&mut self, now: Instant) {
+        if now > self.now {
+            self.now = now;
+        }
+        // Each timer fired is disarmed and re-armed only in the future, so this
+        // terminates quickly; the bound is a guard.
+        for _ in 0..32 {
+            match self.timers.pop_expired(self.now) {
+                Some(t) => self.fire(t),
+                None => break,
+            }
+        }
+    }
+
+    /// Handles an expired timer.
+    fn fire(&mut self, timer: timers::Timer) {
+        use timers::Timer;
+        match timer {
+            Timer::Handshake => self.on_handshake_timer(),
+            Timer::Ping => self.on_ping_timer(),
+            Timer::Idle => self.on_idle_timer(),
+            Timer::Backoff => self.on_backoff_timer(),
+            Timer::Stable => self.attempts = 0,
+            Timer::RateLimit => {}
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! What the client reports: application events ([`ClientEvent`]), commands to the
+//! driver's transport ([`TransportCommand`]) and the driver's report of a lost
+//! transport ([`TransportClosed`]).
+
+use bytes::Bytes;
+
+use super::error::{DisconnectReason, SessionError};
+use super::state::ClientState;
+use crate::wire::{CloseCode, ErrorCode, ReplicaId, RoomId, SessionId};
+
+/// An event for the application, drained with [`Client::poll_event`](super::Client::poll_event).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// The lifecycle state changed. `reason` is set when a connection ended
+    /// (entering `Backoff`, `Closed` or `Failed`).
+    StateChanged {
+        /// Previous state.
+        from: ClientState,
+        /// New state.
+        to: ClientState,
+        /// Why the connection ended, if it did.
+        reason: Option<DisconnectReason>,
+    },
+    /// The hub accepted a join (or re-join after reconnect). Deltas from `offset`
+    /// follow; if `resync` is set a [`ClientEvent::Resync`] comes right after.
+    Joined {
+        /// The room.
+        room: RoomId,
+        /// The room's epoch.
+        epoch: u64,
+        /// Offset of the next delta to be delivered.
+        offset: u64,
+        /// The room's head when joined: replay is complete at this offset.
+        head: u64,
+        /// Whether submissions are allowed.
+        writable: bool,
+        /// Whether the application must replace its state (see `Resync`).
+        resync: bool,
+    },
+    /// Drop all state of the room and take `snapshot` (empty if `None`); deltas
+    /// from `offset` follow.
+    Resync {
+        /// The room.
+        room: RoomId,
+        /// The new epoch.
+        epoch: u64,
+        /// Offset of the first delta after the snapshot.
+        offset: u64,
+        /// The room state covering offsets `0..offset`, if any.
+        snapshot: Option<Bytes>,
+    },
+    /// A remote delta, delivered exactly once and in log order.
+    Delta {
+        /// The room.
+        room: RoomId,
+        /// The originating replica.
+        replica: ReplicaId,
+        /// The origin's sequence number.
+        seq: u64,
+        /// The delta's offset in the room's log.
+        offset: u64,
+        /// The encoded delta.
+        payload: Bytes,
+    },
+    /// Every local delta of `room` with sequence ≤ `seq` is durable on the hub.
+    DeltaAcked {
+        /// The room.
+        room: RoomId,
+        /// Cumulative sequence.
+        seq: u64,
+    },
+    /// The hub refused a local delta for good; it was removed from the outbox.
+    DeltaRejected {
+        /// The room.
+        room: RoomId,
+        /// The delta's sequence number.
+        seq: u64,
+        /// The reason.
+        code: ErrorCode,
+        /// The hub's detail text.
+        message: String,
+    },
+    /// The hub refused to let this session join the room. The room stays in the
+    /// `Rejected` status until the application leaves it.
+    JoinRejected {
+        /// The room.
+        room: RoomId,
+        /// The reason.
+        code: ErrorCode,
+        /// The hub's detail text.
+        message: String,
+    },
+    /// A peer joined a room.
+    PeerJoined {
+        /// The room.
+        room: RoomId,
+        /// The peer's session.
+        peer: SessionId,
+        /// The peer's replica.
+        replica: ReplicaId,
+        /// The peer's user info.
+        user_info: Option<Bytes>,
+    },
+    /// A peer left a room.
+    PeerLeft {
+        /// The room.
+        room: RoomId,
+        /// The peer's session.
+        peer: SessionId,
+    },
+    /// A peer's ephemeral presence state.
+    Presence {
+        /// The room.
+        room: RoomId,
+        /// The peer's session.
+        peer: SessionId,
+        /// Opaque state.
+        state: Bytes,
+    },
+    /// A fault of the hub or the connection (already handled by the session).
+    Error(SessionError),
+}
+
+/// What the driver must do with its transport, drained with
+/// [`Client::poll_transport`](super::Client::poll_transport).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportCommand {
+    /// Open a new connection to the hub; report it with `handle_transport_open`
+    /// or `handle_transport_closed`.
+    Open,
+    /// Close the current connection (or abandon the connection attempt) with this
+    /// code. The session already considers it gone: do not report its closure and
+    /// drop any frame still read from it.
+    Close {
+        /// WebSocket close code.
+        code: CloseCode,
+        /// Short reason for the close frame.
+        reason: &'static str,
+    },
+}
+
+/// The driver's report that the transport closed or failed without being asked to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportClosed {
+    /// The close code received from the hub, `None` for an I/O failure, a failed
+    /// connection attempt or a close without code.
+    pub code: Option<CloseCode>,
+    /// Close reason text or error description.
+    pub reason: String,
+}
+
+impl TransportClosed {
+    /// A connection that failed with an I/O error (no close code).
+    pub fn failed(reason: impl Into<String>) -> Self {
+        TransportClosed {
+            code: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// A connection the hub closed with `code`.
+    pub fn closed(code: CloseCode, reason: impl Into<String>) -> Self {
+        TransportClosed {
+            code: Some(code),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The handshake: frames accepted while `Handshaking`.
+//!
+//! The client's `Hello` (versions, replica, token, user info) is built in
+//! `transmit.rs` as soon as the transport is open. The hub answers `Welcome`
+//! (→ `Connected`, heartbeat started, rooms re-joined) or `Reject`: a fatal code
+//! (`unsupported_version`, `unauthorized`) fails the session without reconnecting,
+//! any other code backs off. Pings are answered; any other frame is a protocol
+//! violation.
+
+use super::Client;
+use super::error::SessionError;
+use super::metrics::bump;
+use super::state::ClientState;
+use super::timers::Timer;
+use crate::wire::{CloseCode, Frame, Reject, SUPPORTED_VERSIONS, Welcome};
+
+impl Client {
+    /// A frame arrived during the handshake.
+    pub(super) fn on_handshake_frame(&mut self, frame: Frame) {
+        match frame {
+            Frame::Welcome(w) => self.on_welcome(w),
+            Frame::Reject(r) => self.on_handshake_reject(r),
+            Frame::Ping { nonce } => self.on_hub_ping(nonce),
+            Frame::Pong { nonce } => self.on_pong(nonce),
+            _ => self.fault(
+                SessionError::ProtocolViolation("unexpected frame during the handshake"),
+                CloseCode::PROTOCOL_ERROR,
+            ),
+        }
+    }
+
+    fn on_welcome(&mut self, w: Welcome) {
+        if !SUPPORTED_VERSIONS.contains(&w.version) {
+            self.fault(
+                SessionError::ProtocolViolation("hub chose a version that was not offered"),
+                CloseCode::PROTOCOL_ERROR,
+            );
+            return;
+        }
+        self.timers.stop(Timer::Handshake);
+        self.start_heartbeat(w.heartbeat_ms);
+        self.timers
+            .set(Timer::Stable, self.now + self.config.stable_after);
+        self.connected_since = Some(self.now);
+        bump(&mut self.metrics.connections);
+        self.session = Some(w);
+        // Rooms are `Pending` (joined before connecting or reset by the lost
+        // connection): `poll_transmit` sends their `Join` with resume positions.
+        self.set_state(ClientState::Connected, None);
+    }
+
+    fn on_handshake_reject(&mut self, r: Reject) {
+        let fatal = r.code.is_fatal();
+        let code = r.code.close_code();
+        let err = SessionError::Rejected {
+            code: r.code,
+            room: r.room,
+            seq: r.seq,
+            message: r.message,
+        };
+        self.fault_with(err, code, fatal);
+    }
+}

@@ -1,0 +1,97 @@
+//! `handle_frame`: decoding a frame from the hub under the size limit and
+//! dispatching it by state.
+//!
+//! Frames arriving while no connection is current (after the session commanded a
+//! close, in `Backoff`, ...) are ignored. Any frame counts as liveness. A frame
+//! over `max_frame_bytes` closes the connection with `MESSAGE_TOO_BIG`, one that
+//! does not decode or is not allowed from a hub closes it with `PROTOCOL_ERROR`;
+//! both report an error event and reconnect.
+
+use super::Client;
+use super::error::SessionError;
+use super::event::ClientEvent;
+use super::metrics::{add, bump};
+use super::state::ClientState;
+use crate::time::Instant;
+use crate::wire::{CloseCode, DecodeError, Frame};
+
+impl Client {
+    /// A binary message arrived on the current connection.
+    pub fn handle_frame(&mut self, now: Instant, bytes: &[u8]) {
+        self.advance(now);
+        if !matches!(
+            self.state,
+            ClientState::Handshaking | ClientState::Connected
+        ) {
+            return;
+        }
+        bump(&mut self.metrics.frames_received);
+        add(&mut self.metrics.bytes_received, bytes.len());
+        self.note_liveness();
+        let frame = match Frame::decode_with_limit(bytes, self.config.max_frame_bytes) {
+            Ok(f) => f,
+            Err(DecodeError::FrameTooLarge { size, max }) => {
+                let err = SessionError::FrameTooLarge { size, max };
+                self.fault(err, CloseCode::MESSAGE_TOO_BIG);
+                return;
+            }
+            Err(e) => {
+                self.fault(SessionError::Malformed(e), CloseCode::PROTOCOL_ERROR);
+                return;
+            }
+        };
+        if self.state == ClientState::Handshaking {
+            self.on_handshake_frame(frame);
+        } else {
+            self.on_connected_frame(frame);
+        }
+    }
+
+    fn on_connected_frame(&mut self, frame: Frame) {
+        match frame {
+            Frame::Joined(j) => self.on_joined(j),
+            Frame::HubDelta(d) => self.on_hub_delta(d),
+            Frame::DeltaBatch(b) => self.on_batch(b),
+            Frame::Ack(a) => self.apply_ack(&a.room, a.seq),
+            Frame::Reject(r) => self.on_reject(r),
+            Frame::Ping { nonce } => self.on_hub_ping(nonce),
+            Frame::Pong { nonce } => self.on_pong(nonce),
+            Frame::PeerJoined(p) => {
+                if self.rooms.contains_key(&p.room) {
+                    self.emit(ClientEvent::PeerJoined {
+                        room: p.room,
+                        peer: p.peer,
+                        replica: p.replica,
+                        user_info: p.user_info,
+                    });
+                }
+            }
+            Frame::PeerLeft(p) => {
+                if self.rooms.contains_key(&p.room) {
+                    self.emit(ClientEvent::PeerLeft {
+                        room: p.room,
+                        peer: p.peer,
+                    });
+                }
+            }
+            Frame::Presence(p) => {
+                if self.rooms.contains_key(&p.room) {
+                    self.emit(ClientEvent::Presence {
+                        room: p.room,
+                        peer: p.peer,
+                        state: p.state,
+                    });
+                }
+            }
+            Frame::Hello(_)
+            | Frame::Welcome(_)
+            | Frame::Join(_)
+            | Frame::Leave(_)
+            | Frame::ClientDelta(_)
+            | Frame::SetPresence(_) => self.fault(
+                SessionError::ProtocolViolation("frame not allowed from a connected hub"),
+                CloseCode::PROTOCOL_ERROR,
+            ),
+        }
+    }
+}

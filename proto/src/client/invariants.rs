@@ -1,0 +1,83 @@
+//! `check_invariants`: the internal consistency rules of a client, for tests,
+//! the simulator and fuzzing.
+
+use super::Client;
+use super::rooms::RoomStatus;
+use super::state::ClientState;
+use super::timers::Timer;
+
+impl Client {
+    /// Verifies internal bounds and consistency; `Err` names the first violation.
+    /// Cheap enough to call after every input in tests and simulations.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let connected = self.state == ClientState::Connected;
+        self.outbox.check(connected)?;
+        if let Some(room) = self.outbox.rooms().find(|r| !self.rooms.contains_key(*r)) {
+            return Err(format!("outbox holds deltas of unknown room {room}"));
+        }
+        if self.rooms.len() > self.config.max_rooms {
+            return Err(format!("{} rooms exceed max_rooms", self.rooms.len()));
+        }
+        for (id, r) in &self.rooms {
+            if r.next_seq == 0 {
+                return Err(format!("room {id} has next_seq 0"));
+            }
+            if self.outbox.last_seq(id).is_some_and(|s| s >= r.next_seq) {
+                return Err(format!(
+                    "room {id} has queued seq ≥ next_seq {}",
+                    r.next_seq
+                ));
+            }
+            let live = matches!(r.status, RoomStatus::Joining | RoomStatus::Joined);
+            if live && !connected {
+                return Err(format!(
+                    "room {id} is {:?} while {:?}",
+                    r.status, self.state
+                ));
+            }
+            if r.status == RoomStatus::Joined && r.position.is_none() {
+                return Err(format!("room {id} is joined without a position"));
+            }
+        }
+        if connected != self.session.is_some() || connected != self.connected_since.is_some() {
+            return Err(format!(
+                "state {:?} disagrees with session info",
+                self.state
+            ));
+        }
+        if !connected && !self.leaving.is_empty() {
+            return Err("Leave frames owed while not connected".to_owned());
+        }
+        let timer_states: [(Timer, &[ClientState]); 6] = [
+            (
+                Timer::Handshake,
+                &[ClientState::Connecting, ClientState::Handshaking],
+            ),
+            (Timer::Ping, &[ClientState::Connected]),
+            (Timer::Idle, &[ClientState::Connected]),
+            (Timer::Backoff, &[ClientState::Backoff]),
+            (Timer::Stable, &[ClientState::Connected]),
+            (Timer::RateLimit, &[ClientState::Connected]),
+        ];
+        for (t, states) in timer_states {
+            if self.timers.is_set(t) && !states.contains(&self.state) {
+                return Err(format!("timer {t:?} armed in state {:?}", self.state));
+            }
+        }
+        if self.state == ClientState::Backoff && !self.timers.is_set(Timer::Backoff) {
+            return Err("backoff without a retry deadline".to_owned());
+        }
+        if self.timers.next().is_some_and(|t| t < self.now) {
+            return Err("a deadline lies before the latest now".to_owned());
+        }
+        if self.out.transport_len() > 2 {
+            return Err("more than two transport commands queued".to_owned());
+        }
+        let max_events = self.config.max_queued_events.saturating_mul(2);
+        let frame_entries = self.config.max_frame_bytes;
+        if self.out.events_len() > max_events.saturating_add(frame_entries) {
+            return Err(format!("{} events queued", self.out.events_len()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,297 @@
+//! Lifecycle transitions, handshake and rejection paths.
+
+use core::time::Duration;
+
+use super::harness::*;
+use crate::client::{
+    ClientEvent, ClientState, DisconnectReason, SessionError, TransportClosed, TransportCommand,
+};
+use crate::wire::*;
+
+use ClientState::*;
+
+#[test]
+fn connect_handshake_welcome_reaches_connected() {
+    let mut h = Harness::new(config());
+    assert_eq!(h.client.state(), Disconnected);
+    h.client.connect(h.now);
+    h.drain();
+    assert_eq!(h.transport, vec![TransportCommand::Open]);
+    assert_eq!(h.client.state(), Connecting);
+    h.open();
+    let Some(Frame::Hello(hello)) = h.sent.first() else {
+        panic!("expected Hello, got {:?}", h.sent);
+    };
+    assert_eq!(hello.versions, SUPPORTED_VERSIONS.to_vec());
+    assert_eq!(hello.replica, ME);
+    assert_eq!(hello.token.as_deref(), Some("secret"));
+    h.recv(welcome(0));
+    assert_eq!(h.states(), vec![Connecting, Handshaking, Connected]);
+    assert_eq!(h.client.session().map(|w| w.session), Some(SessionId(1)));
+    assert_eq!(h.client.metrics().connections, 1);
+}
+
+#[test]
+fn fatal_handshake_rejects_fail_without_reconnecting() {
+    for code in [ErrorCode::UNAUTHORIZED, ErrorCode::UNSUPPORTED_VERSION] {
+        let mut h = Harness::new(config());
+        h.connect();
+        h.clear();
+        h.recv(reject(code, None, None));
+        assert_eq!(h.client.state(), Failed);
+        assert_eq!(
+            h.transport,
+            vec![TransportCommand::Close {
+                code: code.close_code(),
+                reason: code.close_code().name().unwrap_or_default(),
+            }]
+        );
+        assert!(matches!(
+            h.client.failure(),
+            Some(DisconnectReason::Fault(SessionError::Rejected { code: c, .. })) if *c == code
+        ));
+        assert_eq!(h.client.poll_timeout(), None, "nothing left to wake up for");
+        h.advance(Duration::from_secs(3600));
+        assert_eq!(h.client.state(), Failed);
+        assert_eq!(h.transport.len(), 1, "no reconnect storm");
+    }
+}
+
+#[test]
+fn non_fatal_handshake_reject_backs_off_and_retries() {
+    let mut h = Harness::new(config());
+    h.connect();
+    h.clear();
+    h.recv(reject(ErrorCode::INTERNAL, None, None));
+    assert_eq!(h.client.state(), Backoff);
+    assert!(matches!(h.transport[0], TransportCommand::Close { .. }));
+    let waited = h.next_deadline().expect("retry scheduled");
+    assert!(waited <= h.client.config().backoff_base);
+    assert_eq!(h.client.state(), Connecting);
+    assert_eq!(h.transport.last(), Some(&TransportCommand::Open));
+}
+
+#[test]
+fn fatal_close_code_fails_and_other_codes_back_off() {
+    let mut h = Harness::new(config());
+    h.connect();
+    h.lost(TransportClosed::closed(CloseCode::UNAUTHORIZED, "bad token"));
+    assert_eq!(h.client.state(), Failed);
+    assert!(!h.transport.iter().any(|c| matches!(c, TransportCommand::Close { .. })),
+        "a transport reported closed is not closed again");
+
+    let mut h = Harness::new(config());
+    h.connect();
+    h.lost(TransportClosed::closed(CloseCode::GOING_AWAY, "restart"));
+    assert_eq!(h.client.state(), Backoff);
+}
+
+#[test]
+fn failed_connection_attempt_backs_off_then_retries() {
+    let mut h = Harness::new(config());
+    h.client.connect(h.now);
+    h.drain();
+    h.lost(TransportClosed::failed("connection refused"));
+    assert_eq!(h.client.state(), Backoff);
+    assert_eq!(h.client.attempts(), 1);
+    h.clear();
+    let waited = h.next_deadline().expect("retry");
+    assert!(waited <= Duration::from_millis(500));
+    assert_eq!(h.transport, vec![TransportCommand::Open]);
+    assert_eq!(h.client.metrics().reconnects, 1);
+}
+
+#[test]
+fn handshake_timeout_closes_and_backs_off() {
+    // The transport never opens.
+    let mut h = Harness::new(config());
+    h.client.connect(h.now);
+    h.drain();
+    h.clear();
+    h.advance(Duration::from_secs(10));
+    assert_eq!(h.client.state(), Backoff);
+    assert!(h.events.contains(&ClientEvent::Error(SessionError::HandshakeTimeout)));
+    assert!(matches!(
+        h.transport[0],
+        TransportCommand::Close { code: CloseCode::HANDSHAKE_TIMEOUT, .. }
+    ));
+    // The transport opens but no Welcome comes.
+    let mut h = Harness::new(config());
+    h.connect();
+    h.advance(Duration::from_secs(9));
+    assert_eq!(h.client.state(), Handshaking);
+    h.advance(Duration::from_secs(1));
+    assert_eq!(h.client.state(), Backoff);
+}
+
+#[test]
+fn losing_an_established_connection_retries_immediately() {
+    let mut h = Harness::connected(config());
+    h.lost(TransportClosed::failed("reset"));
+    assert_eq!(h.states(), vec![Backoff, Connecting]);
+    assert_eq!(h.transport, vec![TransportCommand::Open]);
+}
+
+#[test]
+fn flapping_connection_backs_off_and_stable_one_resets() {
+    let mut h = Harness::connected(config());
+    h.lost(TransportClosed::failed("reset"));
+    h.open();
+    h.recv(welcome(0));
+    h.clear();
+    // Dropped again before `stable_after`: not immediate this time.
+    h.advance(Duration::from_secs(1));
+    h.lost(TransportClosed::failed("reset"));
+    assert_eq!(h.client.state(), Backoff);
+    assert_eq!(h.client.attempts(), 2);
+    h.next_deadline();
+    h.open();
+    h.recv(welcome(0));
+    h.advance(Duration::from_secs(10));
+    assert_eq!(h.client.attempts(), 0, "stable connection resets the counter");
+    h.clear();
+    h.lost(TransportClosed::failed("reset"));
+    assert_eq!(h.states(), vec![Backoff, Connecting]);
+}
+
+#[test]
+fn backoff_delays_grow_up_to_the_cap() {
+    let mut c = config();
+    c.backoff_base = Duration::from_millis(100);
+    c.backoff_cap = Duration::from_millis(800);
+    let mut h = Harness::new(c);
+    h.client.connect(h.now);
+    h.drain();
+    let mut waits = Vec::new();
+    for _ in 0..12 {
+        h.lost(TransportClosed::failed("refused"));
+        waits.push(h.next_deadline().expect("retry"));
+    }
+    for (i, w) in waits.iter().enumerate() {
+        let ceiling = Duration::from_millis(100u64 << i.min(3));
+        assert!(*w <= ceiling, "attempt {} waited {w:?}", i + 1);
+    }
+    assert!(waits[6..].iter().any(|w| *w > Duration::from_millis(400)), "{waits:?}");
+}
+
+#[test]
+fn max_attempts_fails_the_session() {
+    let mut c = config();
+    c.max_attempts = Some(2);
+    let mut h = Harness::new(c);
+    h.client.connect(h.now);
+    h.drain();
+    for _ in 0..2 {
+        h.lost(TransportClosed::failed("refused"));
+        assert_eq!(h.client.state(), Backoff);
+        h.next_deadline();
+    }
+    h.lost(TransportClosed::failed("refused"));
+    assert_eq!(h.client.state(), Failed);
+    assert_eq!(
+        h.client.failure(),
+        Some(&DisconnectReason::MaxAttemptsReached { attempts: 2 })
+    );
+    h.clear();
+    h.client.connect(h.now);
+    h.drain();
+    assert_eq!(h.client.state(), Connecting, "connect starts afresh");
+}
+
+#[test]
+fn close_stops_without_reconnect_and_connect_restarts() {
+    let mut h = Harness::connected(config());
+    h.client.close(h.now);
+    h.drain();
+    assert_eq!(h.client.state(), Closed);
+    assert!(matches!(
+        h.transport[..],
+        [TransportCommand::Close { code: CloseCode::NORMAL, .. }]
+    ));
+    assert_eq!(h.client.poll_timeout(), None);
+    // A frame still read from the old connection is ignored.
+    h.recv(welcome(0));
+    assert_eq!(h.client.state(), Closed);
+    h.client.connect(h.now);
+    h.drain();
+    assert_eq!(h.client.state(), Connecting);
+}
+
+#[test]
+fn close_before_the_driver_opened_cancels_the_open() {
+    let mut h = Harness::new(config());
+    h.client.connect(h.now);
+    h.client.close(h.now);
+    h.drain();
+    assert!(h.transport.is_empty(), "{:?}", h.transport);
+    assert_eq!(h.client.state(), Closed);
+}
+
+#[test]
+fn connect_during_backoff_retries_at_once() {
+    let mut h = Harness::new(config());
+    h.client.connect(h.now);
+    h.drain();
+    h.lost(TransportClosed::failed("refused"));
+    h.clear();
+    h.client.connect(h.now);
+    h.drain();
+    assert_eq!(h.transport, vec![TransportCommand::Open]);
+    assert_eq!(h.client.state(), Connecting);
+}
+
+#[test]
+fn protocol_faults_close_with_the_right_code_and_reconnect() {
+    let cases: Vec<(Vec<u8>, CloseCode)> = vec![
+        (vec![0xff, 0x00], CloseCode::PROTOCOL_ERROR),
+        (vec![0u8; 2 << 20], CloseCode::MESSAGE_TOO_BIG),
+        (Frame::Leave(Leave { room: room("r") }).encode(), CloseCode::PROTOCOL_ERROR),
+        (welcome(0).encode(), CloseCode::PROTOCOL_ERROR),
+    ];
+    for (bytes, code) in cases {
+        let mut h = Harness::connected(config());
+        h.recv_bytes(&bytes);
+        assert!(matches!(h.app_events()[..], [ClientEvent::Error(_)]), "{:?}", h.events);
+        assert_eq!(h.transport[0], TransportCommand::Close { code, reason: code.name().unwrap_or_default() });
+        assert_eq!(h.states(), vec![Backoff, Connecting]);
+    }
+}
+
+#[test]
+fn unexpected_frames_in_the_handshake_are_protocol_errors() {
+    let mut h = Harness::new(config());
+    h.connect();
+    h.recv(ack("r", 1));
+    assert_eq!(h.client.state(), Backoff);
+    let mut h = Harness::new(config());
+    h.connect();
+    let mut w = welcome(0);
+    if let Frame::Welcome(ref mut w) = w {
+        w.version = 99;
+    }
+    h.recv(w);
+    assert_eq!(h.client.state(), Backoff, "a version we did not offer");
+    assert_eq!(h.client.metrics().errors.protocol_violations, 1);
+}
+
+#[test]
+fn fatal_reject_while_connected_fails() {
+    let mut h = Harness::connected(config());
+    h.recv(reject(ErrorCode::UNAUTHORIZED, None, None));
+    assert_eq!(h.client.state(), Failed);
+    let mut h = Harness::connected(config());
+    h.recv(reject(ErrorCode::INTERNAL, None, None));
+    assert_eq!(h.client.state(), Connected, "non-fatal: reported only");
+    assert_eq!(h.client.metrics().errors.rejected, 1);
+}
+
+#[test]
+fn time_going_backwards_is_clamped() {
+    let mut h = Harness::connected(config());
+    let later = h.now + Duration::from_secs(5);
+    h.client.handle_timeout(later);
+    h.client.handle_timeout(h.now); // earlier: clamped
+    h.now = later;
+    h.drain();
+    assert!(h.client.poll_timeout().is_some_and(|t| t >= later));
+}

@@ -1,0 +1,111 @@
+//! The client's named timers. The driver only ever sees the earliest deadline
+//! ([`TimerTable::next`]); the client fires expired timers itself on every input.
+
+use crate::time::Instant;
+
+/// A named timer of the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Timer {
+    /// The transport must open and the hub must answer `Hello` before this.
+    Handshake,
+    /// Time to send the next `Ping`.
+    Ping,
+    /// No frame from the hub since `heartbeat_timeout`: it is dead.
+    Idle,
+    /// Time for the next reconnection attempt.
+    Backoff,
+    /// The connection has been up for `stable_after`: reset the attempt counter.
+    Stable,
+    /// Deltas paused after a `rate_limited` reject may be sent again.
+    RateLimit,
+}
+
+impl Timer {
+    const ALL: [Timer; 6] = [
+        Timer::Handshake,
+        Timer::Ping,
+        Timer::Idle,
+        Timer::Backoff,
+        Timer::Stable,
+        Timer::RateLimit,
+    ];
+
+    fn index(self) -> usize {
+        match self {
+            Timer::Handshake => 0,
+            Timer::Ping => 1,
+            Timer::Idle => 2,
+            Timer::Backoff => 3,
+            Timer::Stable => 4,
+            Timer::RateLimit => 5,
+        }
+    }
+}
+
+/// One optional deadline per [`Timer`].
+#[derive(Clone, Debug, Default)]
+pub(super) struct TimerTable {
+    at: [Option<Instant>; 6],
+}
+
+impl TimerTable {
+    /// Arms `timer` for `at` (replacing any earlier deadline).
+    pub(super) fn set(&mut self, timer: Timer, at: Instant) {
+        self.at[timer.index()] = Some(at);
+    }
+
+    /// Disarms `timer`.
+    pub(super) fn stop(&mut self, timer: Timer) {
+        self.at[timer.index()] = None;
+    }
+
+    /// The deadline of `timer`, if armed.
+    pub(super) fn get(&self, timer: Timer) -> Option<Instant> {
+        self.at[timer.index()]
+    }
+
+    /// Whether `timer` is armed.
+    pub(super) fn is_set(&self, timer: Timer) -> bool {
+        self.get(timer).is_some()
+    }
+
+    /// The earliest armed deadline.
+    pub(super) fn next(&self) -> Option<Instant> {
+        self.at.iter().flatten().min().copied()
+    }
+
+    /// The armed timer with the earliest deadline at or before `now` (ties go to
+    /// the order of declaration), disarmed and returned.
+    pub(super) fn pop_expired(&mut self, now: Instant) -> Option<Timer> {
+        let mut best: Option<(Instant, Timer)> = None;
+        for t in Timer::ALL {
+            if let Some(at) = self.get(t) {
+                if at <= now && best.is_none_or(|(b, _)| at < b) {
+                    best = Some((at, t));
+                }
+            }
+        }
+        let (_, t) = best?;
+        self.stop(t);
+        Some(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn earliest_deadline_fires_first_and_is_disarmed() {
+        let mut t = TimerTable::default();
+        assert_eq!(t.next(), None);
+        t.set(Timer::Idle, Instant::from_millis(30));
+        t.set(Timer::Ping, Instant::from_millis(10));
+        assert_eq!(t.next(), Some(Instant::from_millis(10)));
+        assert_eq!(t.pop_expired(Instant::from_millis(5)), None);
+        assert_eq!(t.pop_expired(Instant::from_millis(40)), Some(Timer::Ping));
+        assert_eq!(t.pop_expired(Instant::from_millis(40)), Some(Timer::Idle));
+        assert_eq!(t.pop_expired(Instant::from_millis(40)), None);
+        assert!(!t.is_set(Timer::Idle));
+    }
+}

@@ -1,0 +1,110 @@
+//! Building outgoing frames on demand in `poll_transmit`.
+//!
+//! Nothing is queued: each call picks the most urgent frame owed to the hub from
+//! the session state, in this priority order: `Hello` (handshake), `Pong` (latest
+//! hub ping), `Ping` (heartbeat), `Leave`, `Join` (rooms pending), `SetPresence`
+//! (joined rooms whose presence changed or must be re-sent), and finally
+//! `ClientDelta` (the next unsent outbox entry of a joined, writable room; none
+//! while paused after a `rate_limited` reject).
+
+use bytes::Bytes;
+
+use super::Client;
+use super::metrics::{add, bump};
+use super::rooms::RoomStatus;
+use super::state::ClientState;
+use super::timers::Timer;
+use crate::wire::{ClientDelta, Frame, Hello, Join, Leave, SUPPORTED_VERSIONS, SetPresence};
+
+impl Client {
+    /// The next encoded frame to write to the current connection, if any.
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        let frame = self.next_frame()?;
+        let bytes = frame.encode();
+        bump(&mut self.metrics.frames_sent);
+        add(&mut self.metrics.bytes_sent, bytes.len());
+        Some(Bytes::from(bytes))
+    }
+
+    /// The largest frame the hub accepts on this connection and this client builds.
+    pub(super) fn frame_limit(&self) -> usize {
+        let hub = self
+            .session
+            .as_ref()
+            .map(|w| usize::try_from(w.limits.max_frame_bytes).unwrap_or(usize::MAX))
+            .filter(|&l| l > 0)
+            .unwrap_or(usize::MAX);
+        self.config.max_frame_bytes.min(hub)
+    }
+
+    fn next_frame(&mut self) -> Option<Frame> {
+        match self.state {
+            ClientState::Handshaking => {
+                if !self.hello_sent {
+                    self.hello_sent = true;
+                    return Some(Frame::Hello(Hello {
+                        versions: SUPPORTED_VERSIONS.to_vec(),
+                        replica: self.config.replica,
+                        token: self.config.token.clone(),
+                        user_info: self.config.user_info.clone(),
+                    }));
+                }
+                return self
+                    .heartbeat
+                    .pong_due
+                    .take()
+                    .map(|nonce| Frame::Pong { nonce });
+            }
+            ClientState::Connected => {}
+            _ => return None,
+        }
+        if let Some(nonce) = self.heartbeat.pong_due.take() {
+            return Some(Frame::Pong { nonce });
+        }
+        if let Some(nonce) = self.heartbeat.take_ping(self.now) {
+            return Some(Frame::Ping { nonce });
+        }
+        if let Some(room) = self.leaving.pop_first() {
+            return Some(Frame::Leave(Leave { room }));
+        }
+        for (id, r) in &mut self.rooms {
+            if r.status == RoomStatus::Pending {
+                r.status = RoomStatus::Joining;
+                return Some(Frame::Join(Join {
+                    room: id.clone(),
+                    crdt: r.crdt.clone(),
+                    resume: r.position,
+                }));
+            }
+        }
+        for (id, r) in &mut self.rooms {
+            if r.status == RoomStatus::Joined && r.presence_dirty {
+                r.presence_dirty = false;
+                if let Some(state) = &r.presence {
+                    return Some(Frame::SetPresence(SetPresence {
+                        room: id.clone(),
+                        state: state.clone(),
+                    }));
+                }
+            }
+        }
+        if self.timers.is_set(Timer::RateLimit) {
+            return None;
+        }
+        for (id, r) in &self.rooms {
+            if r.status != RoomStatus::Joined || !r.writable {
+                continue;
+            }
+            if let Some(e) = self.outbox.next_unsent(id) {
+                return Some(Frame::ClientDelta(ClientDelta {
+                    room: id.clone(),
+                    crdt: r.crdt.clone(),
+                    replica: self.config.replica,
+                    seq: e.seq,
+                    payload: e.payload,
+                }));
+            }
+        }
+        None
+    }
+}
