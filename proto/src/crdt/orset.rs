@@ -1,0 +1,158 @@
+//! [`OrSet`]: an add-wins observed-remove set, wire tag `"orset"`.
+//!
+//! The delta-state add-wins OR-Set of Almeida et al.: every add tags the element
+//! with a fresh [`Dot`]; a remove deletes the dots it has observed; a causal
+//! context remembers removed dots, so an add concurrent with a remove survives
+//! (add wins) and no per-element tombstone is kept. An add also retires the
+//! element's dots it has seen, so an element carries at most one dot per
+//! concurrent adder.
+//!
+//! Size: present elements, each with one dot per concurrent adder, plus the
+//! causal context (one counter per writer once deltas arrive in order; dots
+//! received out of order wait in the context's cloud until the gap fills).
+//! Encoding: `[[[element, [dot, ...]], ...], context]`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::causal::{CausalContext, Dot, join_keyed};
+use super::codec;
+use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
+use crate::wire::ReplicaId;
+
+/// An add-wins observed-remove set of `T`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrSet<T: Ord> {
+    elements: BTreeMap<T, BTreeMap<Dot, ()>>,
+    cc: CausalContext,
+}
+
+impl<T: Ord> Default for OrSet<T> {
+    fn default() -> Self {
+        OrSet {
+            elements: BTreeMap::new(),
+            cc: CausalContext::default(),
+        }
+    }
+}
+
+/// Operations on an [`OrSet`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrSetOp<T> {
+    /// Adds an element (wins over concurrent removes).
+    Add(T),
+    /// Removes an element as observed locally (no effect if absent).
+    Remove(T),
+    /// Removes every element observed locally.
+    Clear,
+}
+
+impl<T: CrdtValue> OrSet<T> {
+    /// Whether `value` is in the set.
+    pub fn contains(&self, value: &T) -> bool {
+        self.elements.contains_key(value)
+    }
+
+    /// The elements, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.elements.keys()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.elements.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.elements.is_empty()
+    }
+
+    /// An empty value whose context already holds `replica`'s dots `1..=max`.
+    pub(crate) fn seeded(replica: ReplicaId, max: u64) -> Self {
+        OrSet {
+            cc: CausalContext::up_to(replica, max),
+            ..Self::default()
+        }
+    }
+
+    /// The causal context (size cost: [`CausalContext::stored_len`]).
+    pub fn context(&self) -> &CausalContext {
+        &self.cc
+    }
+
+    fn retire(&self, value: &T, delta: &mut Self) {
+        let dots = self.elements.get(value).into_iter().flat_map(|d| d.keys());
+        delta.cc.extend(dots.copied());
+    }
+}
+
+impl<T: CrdtValue> DeltaCrdt for OrSet<T> {
+    const TAG: &'static str = "orset";
+    type Op = OrSetOp<T>;
+
+    fn prepare(&self, op: OrSetOp<T>, ctx: &OpContext) -> Result<Self, CrdtError> {
+        let mut delta = OrSet::default();
+        match op {
+            OrSetOp::Add(value) => {
+                let dot = self.cc.next_dot(ctx.replica)?;
+                self.retire(&value, &mut delta);
+                delta.cc.insert(dot);
+                delta.elements.insert(value, BTreeMap::from([(dot, ())]));
+            }
+            OrSetOp::Remove(value) => self.retire(&value, &mut delta),
+            OrSetOp::Clear => {
+                let dots = self.elements.values().flat_map(|d| d.keys());
+                delta.cc.extend(dots.copied());
+            }
+        }
+        Ok(delta)
+    }
+
+    fn merge(&mut self, other: &Self) -> bool {
+        let store = join_keyed(
+            &mut self.elements,
+            &self.cc,
+            &other.elements,
+            &other.cc,
+            |_, _| false,
+        );
+        let cc = self.cc.union(&other.cc);
+        store || cc
+    }
+
+    fn encode(&self) -> Result<Vec<u8>, CrdtError> {
+        codec::encode(Self::TAG, self)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, CrdtError> {
+        codec::decode(Self::TAG, bytes)
+    }
+}
+
+impl<T: CrdtValue> Serialize for OrSet<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let elements: Vec<(&T, Vec<Dot>)> = self
+            .elements
+            .iter()
+            .map(|(v, dots)| (v, dots.keys().copied().collect()))
+            .collect();
+        (elements, &self.cc).serialize(s)
+    }
+}
+
+impl<'de, T: CrdtValue> Deserialize<'de> for OrSet<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (elements, mut cc) = <(Vec<(T, Vec<Dot>)>, CausalContext)>::deserialize(d)?;
+        let mut map: BTreeMap<T, BTreeMap<Dot, ()>> = BTreeMap::new();
+        for (value, dots) in elements {
+            if !dots.is_empty() {
+                let entry = map.entry(value).or_default();
+                entry.extend(dots.into_iter().map(|d| (d, ())));
+            }
+        }
+        cc.extend(map.values().flat_map(|dots| dots.keys().copied()));
+        Ok(OrSet { elements: map, cc })
+    }
+}

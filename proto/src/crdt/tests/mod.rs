@@ -1,0 +1,9 @@
+//! Tests of the CRDT module: property tests of the laws for every type
+//! (`laws`), type semantics (`semantics`), the codec (`codec`), the registry
+//! and the document (`registry`).
+
+mod codec;
+mod harness;
+mod laws;
+mod registry;
+mod semantics;

@@ -1,0 +1,87 @@
+//! [`DeltaCrdt`]: the one trait every delta-state CRDT implements, and the
+//! [`OpContext`] a local operation runs in.
+
+use core::fmt::Debug;
+
+use super::CrdtError;
+use crate::time::WallClockMillis;
+use crate::wire::ReplicaId;
+
+/// Who performs a local operation, and the wall-clock time the driver read for it.
+///
+/// Proto never reads a clock: `now` is only used by timestamped types (the LWW
+/// register) and may go backwards without harm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpContext {
+    /// The replica performing the operation.
+    pub replica: ReplicaId,
+    /// Wall-clock time in milliseconds since the Unix epoch.
+    pub now: WallClockMillis,
+}
+
+impl OpContext {
+    /// A context for `replica` at wall-clock time `now`.
+    pub fn new(replica: ReplicaId, now: WallClockMillis) -> Self {
+        OpContext { replica, now }
+    }
+}
+
+/// A delta-state CRDT (Almeida et al., "Delta State Replicated Data Types").
+///
+/// States form a join-semilattice; deltas are states too (usually tiny ones), so
+/// one [`merge`](DeltaCrdt::merge) joins a delta or a full state alike. For all
+/// states `a`, `b`, `c` reachable by operations and merges:
+///
+/// * commutative: `a ⊔ b == b ⊔ a`;
+/// * associative: `(a ⊔ b) ⊔ c == a ⊔ (b ⊔ c)`;
+/// * idempotent: `a ⊔ a == a` (so duplicated deltas are harmless);
+/// * `s.apply(op) == s ⊔ s.prepare(op)`, and merging deltas into each other
+///   first equals applying them one by one: `s ⊔ (d1 ⊔ d2) == (s ⊔ d1) ⊔ d2`.
+///
+/// [`Default`] is the bottom (empty) state. Encodings must be deterministic and
+/// [`decode`](DeltaCrdt::decode) must return an error, never panic or allocate
+/// without bound, on any input.
+pub trait DeltaCrdt: Clone + Debug + Default + PartialEq + Send + Sync + 'static {
+    /// The stable type tag carried on the wire (at most 64 bytes of UTF-8).
+    const TAG: &'static str;
+
+    /// A local operation (increment, set, add, ...).
+    type Op: Clone + Debug;
+
+    /// Computes the delta of `op` on this state without changing it.
+    ///
+    /// Errors are caller mistakes (an operation that does not fit the value,
+    /// a counter overflow); the state is unchanged.
+    fn prepare(&self, op: Self::Op, ctx: &OpContext) -> Result<Self, CrdtError>;
+
+    /// Joins `other` (a delta or a full state) into `self`; returns whether
+    /// `self` changed.
+    fn merge(&mut self, other: &Self) -> bool;
+
+    /// Encodes the state (or delta) to bytes.
+    fn encode(&self) -> Result<Vec<u8>, CrdtError>;
+
+    /// Decodes bytes produced by [`encode`](DeltaCrdt::encode).
+    fn decode(bytes: &[u8]) -> Result<Self, CrdtError>;
+
+    /// Applies a local operation: merges its delta into `self` and returns the
+    /// delta to send to other replicas.
+    fn apply(&mut self, op: Self::Op, ctx: &OpContext) -> Result<Self, CrdtError> {
+        let delta = self.prepare(op, ctx)?;
+        self.merge(&delta);
+        Ok(delta)
+    }
+}
+
+/// What registers and sets can hold: any ordered, serde-encodable value.
+/// [`Value`](super::Value) is the dynamic choice; the order breaks ties
+/// deterministically.
+pub trait CrdtValue:
+    Clone + Debug + Ord + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
+{
+}
+
+impl<T> CrdtValue for T where
+    T: Clone + Debug + Ord + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
+{
+}
