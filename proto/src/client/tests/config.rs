@@ -5,8 +5,8 @@ use core::time::Duration;
 
 use super::harness::*;
 use crate::client::{
-    Client, ClientConfig, ConfigError, PersistedDelta, PersistedRoom, PersistedState,
-    RestoreError, RoomStatus, TransportClosed,
+    Client, ClientConfig, ConfigError, PersistedDelta, PersistedRoom, PersistedState, RestoreError,
+    RoomStatus, TransportClosed,
 };
 use crate::time::Instant;
 use crate::wire::*;
@@ -20,9 +20,24 @@ fn defaults_are_valid() {
 fn nonsense_configs_are_typed_errors() {
     type Edit = fn(&mut ClientConfig);
     let cases: Vec<(Edit, ConfigError)> = vec![
-        (|c| c.heartbeat_interval = Duration::ZERO, ConfigError::ZeroDuration { field: "heartbeat_interval" }),
-        (|c| c.handshake_timeout = Duration::ZERO, ConfigError::ZeroDuration { field: "handshake_timeout" }),
-        (|c| c.backoff_base = Duration::ZERO, ConfigError::ZeroDuration { field: "backoff_base" }),
+        (
+            |c| c.heartbeat_interval = Duration::ZERO,
+            ConfigError::ZeroDuration {
+                field: "heartbeat_interval",
+            },
+        ),
+        (
+            |c| c.handshake_timeout = Duration::ZERO,
+            ConfigError::ZeroDuration {
+                field: "handshake_timeout",
+            },
+        ),
+        (
+            |c| c.backoff_base = Duration::ZERO,
+            ConfigError::ZeroDuration {
+                field: "backoff_base",
+            },
+        ),
         (
             |c| c.heartbeat_timeout = c.heartbeat_interval,
             ConfigError::TimeoutNotAboveInterval {
@@ -37,19 +52,51 @@ fn nonsense_configs_are_typed_errors() {
                 cap: Duration::from_millis(1),
             },
         ),
-        (|c| c.max_attempts = Some(0), ConfigError::ZeroLimit { field: "max_attempts" }),
-        (|c| c.outbox_max_deltas = 0, ConfigError::ZeroLimit { field: "outbox_max_deltas" }),
-        (|c| c.outbox_max_bytes = 0, ConfigError::ZeroLimit { field: "outbox_max_bytes" }),
-        (|c| c.max_rooms = 0, ConfigError::ZeroLimit { field: "max_rooms" }),
-        (|c| c.max_queued_events = 0, ConfigError::ZeroLimit { field: "max_queued_events" }),
-        (|c| c.max_frame_bytes = 10, ConfigError::FrameLimitTooSmall { got: 10, min: 256 }),
+        (
+            |c| c.max_attempts = Some(0),
+            ConfigError::ZeroLimit {
+                field: "max_attempts",
+            },
+        ),
+        (
+            |c| c.outbox_max_deltas = 0,
+            ConfigError::ZeroLimit {
+                field: "outbox_max_deltas",
+            },
+        ),
+        (
+            |c| c.outbox_max_bytes = 0,
+            ConfigError::ZeroLimit {
+                field: "outbox_max_bytes",
+            },
+        ),
+        (
+            |c| c.max_rooms = 0,
+            ConfigError::ZeroLimit { field: "max_rooms" },
+        ),
+        (
+            |c| c.max_queued_events = 0,
+            ConfigError::ZeroLimit {
+                field: "max_queued_events",
+            },
+        ),
+        (
+            |c| c.max_frame_bytes = 10,
+            ConfigError::FrameLimitTooSmall { got: 10, min: 256 },
+        ),
         (
             |c| c.token = Some("t".repeat(MAX_TOKEN_LEN + 1)),
-            ConfigError::TokenTooLong { len: MAX_TOKEN_LEN + 1, max: MAX_TOKEN_LEN },
+            ConfigError::TokenTooLong {
+                len: MAX_TOKEN_LEN + 1,
+                max: MAX_TOKEN_LEN,
+            },
         ),
         (
             |c| c.user_info = Some(Bytes::from(vec![0; 1 << 20])),
-            ConfigError::HelloTooLarge { size: (1 << 20) + 64, max: 1 << 20 },
+            ConfigError::HelloTooLarge {
+                size: (1 << 20) + 64,
+                max: 1 << 20,
+            },
         ),
     ];
     for (edit, want) in cases {
@@ -80,19 +127,39 @@ fn export_and_restore_keep_outbox_sequence_and_position() {
                 room: room("r"),
                 crdt: "g".into(),
                 next_seq: 3,
-                position: Some(Position { epoch: 1, offset: 1 }),
-                outbox: vec![PersistedDelta { seq: 2, payload: Bytes::from_static(b"b") }],
+                position: Some(Position {
+                    epoch: 1,
+                    offset: 1
+                }),
+                outbox: vec![PersistedDelta {
+                    seq: 2,
+                    payload: Bytes::from_static(b"b")
+                }],
             }],
         }
     );
     let c = Client::restore(config(), h.now, state.clone()).expect("restore");
-    let mut h2 = Harness { client: c, now: h.now, sent: vec![], events: vec![], transport: vec![] };
-    assert_eq!(h2.client.room(&room("r")).map(|r| r.status), Some(RoomStatus::Pending));
+    let mut h2 = Harness {
+        client: c,
+        now: h.now,
+        sent: vec![],
+        events: vec![],
+        transport: vec![],
+    };
+    assert_eq!(
+        h2.client.room(&room("r")).map(|r| r.status),
+        Some(RoomStatus::Pending)
+    );
     assert_eq!(h2.client.export_state(), state);
     h2.connect();
     h2.recv(welcome(0));
     assert!(h2.sent.contains(&Frame::Join(Join {
-        room: room("r"), crdt: "g".into(), resume: Some(Position { epoch: 1, offset: 1 }),
+        room: room("r"),
+        crdt: "g".into(),
+        resume: Some(Position {
+            epoch: 1,
+            offset: 1
+        }),
     })));
     // The hub holds seq 2 already (sent before the restart): it is acked, not renumbered.
     h2.recv(joined("r", 1, 1, 1, 2));
@@ -109,8 +176,14 @@ fn restore_refuses_inconsistent_state() {
         next_seq: 5,
         position: None,
         outbox: vec![
-            PersistedDelta { seq: 2, payload: Bytes::from_static(b"x") },
-            PersistedDelta { seq: 4, payload: Bytes::from_static(b"y") },
+            PersistedDelta {
+                seq: 2,
+                payload: Bytes::from_static(b"x"),
+            },
+            PersistedDelta {
+                seq: 4,
+                payload: Bytes::from_static(b"y"),
+            },
         ],
     };
     let restore = |rooms: Vec<PersistedRoom>, c: ClientConfig| {
@@ -119,18 +192,30 @@ fn restore_refuses_inconsistent_state() {
     assert_eq!(restore(vec![good.clone()], config()), None);
     let mut bad = good.clone();
     bad.next_seq = 4;
-    assert_eq!(restore(vec![bad], config()), Some(RestoreError::BadSequence(room("r"))));
+    assert_eq!(
+        restore(vec![bad], config()),
+        Some(RestoreError::BadSequence(room("r")))
+    );
     let mut bad = good.clone();
     bad.outbox.reverse();
-    assert_eq!(restore(vec![bad], config()), Some(RestoreError::BadSequence(room("r"))));
+    assert_eq!(
+        restore(vec![bad], config()),
+        Some(RestoreError::BadSequence(room("r")))
+    );
     assert!(matches!(
         restore(vec![good.clone(), good.clone()], config()),
         Some(RestoreError::Room(_))
     ));
     let mut small = config();
     small.outbox_max_deltas = 1;
-    assert_eq!(restore(vec![good.clone()], small), Some(RestoreError::OutboxTooLarge));
+    assert_eq!(
+        restore(vec![good.clone()], small),
+        Some(RestoreError::OutboxTooLarge)
+    );
     let mut bad_cfg = config();
     bad_cfg.max_rooms = 0;
-    assert!(matches!(restore(vec![], bad_cfg), Some(RestoreError::Config(_))));
+    assert!(matches!(
+        restore(vec![], bad_cfg),
+        Some(RestoreError::Config(_))
+    ));
 }

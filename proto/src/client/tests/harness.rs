@@ -131,7 +131,8 @@ impl Harness {
             let mut busy = false;
             while let Some(b) = self.client.poll_transmit() {
                 busy = true;
-                self.sent.push(Frame::decode(&b).expect("client frames decode"));
+                self.sent
+                    .push(Frame::decode(&b).expect("client frames decode"));
             }
             while let Some(c) = self.client.poll_transport() {
                 busy = true;
@@ -252,7 +253,9 @@ impl Harness {
     }
 
     pub fn submit(&mut self, name: &str, payload: &'static [u8]) -> u64 {
-        let seq = self.client.submit(self.now, &room(name), Bytes::from_static(payload));
+        let seq = self
+            .client
+            .submit(self.now, &room(name), Bytes::from_static(payload));
         self.drain();
         seq.expect("submit")
     }
@@ -264,7 +267,10 @@ pub fn healthy_reply(frame: &Frame) -> Option<Frame> {
     match frame {
         Frame::Hello(_) => Some(welcome(0)),
         Frame::Join(j) => {
-            let pos = j.resume.unwrap_or(Position { epoch: 1, offset: 0 });
+            let pos = j.resume.unwrap_or(Position {
+                epoch: 1,
+                offset: 0,
+            });
             Some(Frame::Joined(Joined {
                 room: j.room.clone(),
                 crdt: j.crdt.clone(),

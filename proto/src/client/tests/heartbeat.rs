@@ -49,10 +49,16 @@ fn dead_hub_is_detected_within_the_timeout_and_closed() {
     h.advance(Duration::from_millis(29_999));
     assert_eq!(h.client.state(), ClientState::Connected);
     h.advance(Duration::from_millis(1));
-    assert!(h.events.contains(&ClientEvent::Error(SessionError::HeartbeatTimeout)));
+    assert!(
+        h.events
+            .contains(&ClientEvent::Error(SessionError::HeartbeatTimeout))
+    );
     assert!(matches!(
         h.transport[0],
-        TransportCommand::Close { code: CloseCode::HEARTBEAT_TIMEOUT, .. }
+        TransportCommand::Close {
+            code: CloseCode::HEARTBEAT_TIMEOUT,
+            ..
+        }
     ));
     assert_eq!(h.client.state(), ClientState::Connecting, "immediate retry");
     assert_eq!(h.client.metrics().errors.heartbeat_timeouts, 1);

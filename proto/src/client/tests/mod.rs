@@ -1,9 +1,9 @@
 //! Tests of the client state machine, written against [`harness`], which plays
 //! the hub by hand.
 
+mod config;
 mod harness;
-mod transitions;
+mod heartbeat;
 mod outbox;
 mod rooms;
-mod config;
-mod heartbeat;
+mod transitions;

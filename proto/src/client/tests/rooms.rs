@@ -31,19 +31,37 @@ fn join_sends_join_and_reports_joined() {
     h.drain();
     assert_eq!(
         h.sent,
-        vec![Frame::Join(Join { room: room("r"), crdt: "g".into(), resume: None })]
+        vec![Frame::Join(Join {
+            room: room("r"),
+            crdt: "g".into(),
+            resume: None
+        })]
     );
-    assert_eq!(h.client.room(&room("r")).map(|r| r.status), Some(RoomStatus::Joining));
+    assert_eq!(
+        h.client.room(&room("r")).map(|r| r.status),
+        Some(RoomStatus::Joining)
+    );
     h.recv(joined("r", 3, 0, 2, 0));
     assert_eq!(
         h.app_events(),
         vec![ClientEvent::Joined {
-            room: room("r"), epoch: 3, offset: 0, head: 2, writable: true, resync: false
+            room: room("r"),
+            epoch: 3,
+            offset: 0,
+            head: 2,
+            writable: true,
+            resync: false
         }]
     );
     let info = h.client.room(&room("r")).unwrap();
     assert_eq!(info.status, RoomStatus::Joined);
-    assert_eq!(info.position, Some(Position { epoch: 3, offset: 0 }));
+    assert_eq!(
+        info.position,
+        Some(Position {
+            epoch: 3,
+            offset: 0
+        })
+    );
 }
 
 #[test]
@@ -55,7 +73,13 @@ fn deltas_are_delivered_once_in_order_and_duplicates_dropped() {
     h.recv(hub_delta("r", 1, 3, PEER, 9));
     assert_eq!(h.delivered(), vec![0, 1, 2, 3]);
     assert_eq!(h.client.metrics().duplicates_dropped, 2);
-    assert_eq!(h.client.room(&room("r")).unwrap().position, Some(Position { epoch: 1, offset: 4 }));
+    assert_eq!(
+        h.client.room(&room("r")).unwrap().position,
+        Some(Position {
+            epoch: 1,
+            offset: 4
+        })
+    );
 }
 
 #[test]
@@ -64,7 +88,14 @@ fn own_entries_in_replay_advance_without_delivery() {
     h.recv(batch("r", 1, 0, &[ME, PEER, ME]));
     assert_eq!(h.delivered(), vec![1]);
     assert_eq!(h.client.metrics().own_deltas_skipped, 2);
-    assert_eq!(h.client.room(&room("r")).unwrap().position.map(|p| p.offset), Some(3));
+    assert_eq!(
+        h.client
+            .room(&room("r"))
+            .unwrap()
+            .position
+            .map(|p| p.offset),
+        Some(3)
+    );
 }
 
 #[test]
@@ -78,13 +109,20 @@ fn gap_or_epoch_change_rejoins_from_the_position_without_delivering() {
         assert_eq!(
             h.sent,
             vec![Frame::Join(Join {
-                room: room("r"), crdt: "g".into(),
-                resume: Some(Position { epoch: 1, offset: 1 }),
+                room: room("r"),
+                crdt: "g".into(),
+                resume: Some(Position {
+                    epoch: 1,
+                    offset: 1
+                }),
             })]
         );
         assert_eq!(h.client.metrics().gaps, 1);
         h.recv(hub_delta("r", 1, 1, PEER, 2));
-        assert!(h.delivered().is_empty(), "nothing delivered until re-joined");
+        assert!(
+            h.delivered().is_empty(),
+            "nothing delivered until re-joined"
+        );
         h.recv(joined("r", 1, 1, 2, 0));
         h.recv(hub_delta("r", 1, 1, PEER, 2));
         assert_eq!(h.delivered(), vec![1]);
@@ -99,8 +137,12 @@ fn reconnect_resumes_exactly_where_delivery_stopped() {
     h.open();
     h.recv(welcome(0));
     assert!(h.sent.contains(&Frame::Join(Join {
-        room: room("r"), crdt: "g".into(),
-        resume: Some(Position { epoch: 1, offset: 2 }),
+        room: room("r"),
+        crdt: "g".into(),
+        resume: Some(Position {
+            epoch: 1,
+            offset: 2
+        }),
     })));
     h.recv(joined("r", 1, 1, 4, 0)); // hub replays from 1: offset 1 is a duplicate
     h.recv(batch("r", 1, 1, &[PEER, PEER, PEER]));
@@ -113,22 +155,50 @@ fn resync_emits_snapshot_and_restarts_delivery() {
     h.recv(hub_delta("r", 1, 0, PEER, 1));
     h.clear();
     h.recv(Frame::Joined(Joined {
-        room: room("r"), crdt: "g".into(), epoch: 2, start: 10, head: 11, acked_seq: 0,
-        writable: true, resync: true, snapshot: Some(Bytes::from_static(b"S")),
+        room: room("r"),
+        crdt: "g".into(),
+        epoch: 2,
+        start: 10,
+        head: 11,
+        acked_seq: 0,
+        writable: true,
+        resync: true,
+        snapshot: Some(Bytes::from_static(b"S")),
     }));
     assert!(h.app_events().is_empty(), "Joined while joined is stale");
     h.lost(TransportClosed::failed("reset"));
     h.open();
     h.recv(welcome(0));
     h.recv(Frame::Joined(Joined {
-        room: room("r"), crdt: "g".into(), epoch: 2, start: 10, head: 11, acked_seq: 0,
-        writable: true, resync: true, snapshot: Some(Bytes::from_static(b"S")),
+        room: room("r"),
+        crdt: "g".into(),
+        epoch: 2,
+        start: 10,
+        head: 11,
+        acked_seq: 0,
+        writable: true,
+        resync: true,
+        snapshot: Some(Bytes::from_static(b"S")),
     }));
     let ev = h.app_events();
-    assert!(matches!(ev[0], ClientEvent::Joined { resync: true, epoch: 2, offset: 10, .. }));
-    assert_eq!(ev[1], ClientEvent::Resync {
-        room: room("r"), epoch: 2, offset: 10, snapshot: Some(Bytes::from_static(b"S")),
-    });
+    assert!(matches!(
+        ev[0],
+        ClientEvent::Joined {
+            resync: true,
+            epoch: 2,
+            offset: 10,
+            ..
+        }
+    ));
+    assert_eq!(
+        ev[1],
+        ClientEvent::Resync {
+            room: room("r"),
+            epoch: 2,
+            offset: 10,
+            snapshot: Some(Bytes::from_static(b"S")),
+        }
+    );
     h.recv(hub_delta("r", 2, 10, PEER, 5));
     assert_eq!(h.delivered(), vec![10]);
     assert_eq!(h.client.metrics().resyncs, 1);
@@ -141,7 +211,10 @@ fn joined_that_skips_ahead_without_resync_is_a_protocol_violation() {
     h.drain();
     h.recv(joined("r", 1, 7, 9, 0)); // fresh join must start at 0 unless resync
     assert_eq!(h.client.metrics().errors.protocol_violations, 1);
-    assert_eq!(h.client.room(&room("r")).unwrap().status, RoomStatus::Pending);
+    assert_eq!(
+        h.client.room(&room("r")).unwrap().status,
+        RoomStatus::Pending
+    );
 }
 
 #[test]
@@ -152,7 +225,10 @@ fn rejected_join_is_reported_and_sticks_until_leave() {
     h.recv(reject(ErrorCode::FORBIDDEN, Some("r"), None));
     assert!(matches!(
         h.app_events()[..],
-        [ClientEvent::JoinRejected { code: ErrorCode::FORBIDDEN, .. }]
+        [ClientEvent::JoinRejected {
+            code: ErrorCode::FORBIDDEN,
+            ..
+        }]
     ));
     let status = h.client.room(&room("r")).unwrap().status;
     assert_eq!(status, RoomStatus::Rejected(ErrorCode::FORBIDDEN));
@@ -160,12 +236,18 @@ fn rejected_join_is_reported_and_sticks_until_leave() {
         h.client.submit(h.now, &room("r"), Bytes::new()),
         Err(ClientError::RoomRejected { .. })
     ));
-    assert_eq!(h.client.join(h.now, room("r"), "g"), Err(ClientError::AlreadyJoined(room("r"))));
+    assert_eq!(
+        h.client.join(h.now, room("r"), "g"),
+        Err(ClientError::AlreadyJoined(room("r")))
+    );
     h.clear();
     h.client.leave(h.now, &room("r")).unwrap();
     h.client.join(h.now, room("r"), "g").unwrap();
     h.drain();
-    assert!(matches!(h.sent[..], [Frame::Join(_)]), "no Leave for a rejected room");
+    assert!(
+        matches!(h.sent[..], [Frame::Join(_)]),
+        "no Leave for a rejected room"
+    );
 }
 
 #[test]
@@ -180,13 +262,28 @@ fn join_validates_names_and_room_count() {
     let mut c = config();
     c.max_rooms = 1;
     let mut h = Harness::new(c);
-    assert!(matches!(h.client.join(h.now, room(""), "g"), Err(ClientError::InvalidRoomId { .. })));
+    assert!(matches!(
+        h.client.join(h.now, room(""), "g"),
+        Err(ClientError::InvalidRoomId { .. })
+    ));
     let long = "x".repeat(MAX_ROOM_ID_LEN + 1);
-    assert!(matches!(h.client.join(h.now, room(&long), "g"), Err(ClientError::InvalidRoomId { .. })));
-    assert!(matches!(h.client.join(h.now, room("a"), ""), Err(ClientError::InvalidCrdtTag { .. })));
+    assert!(matches!(
+        h.client.join(h.now, room(&long), "g"),
+        Err(ClientError::InvalidRoomId { .. })
+    ));
+    assert!(matches!(
+        h.client.join(h.now, room("a"), ""),
+        Err(ClientError::InvalidCrdtTag { .. })
+    ));
     h.client.join(h.now, room("a"), "g").unwrap();
-    assert_eq!(h.client.join(h.now, room("b"), "g"), Err(ClientError::TooManyRooms { max: 1 }));
-    assert_eq!(h.client.leave(h.now, &room("b")), Err(ClientError::NotJoined(room("b"))));
+    assert_eq!(
+        h.client.join(h.now, room("b"), "g"),
+        Err(ClientError::TooManyRooms { max: 1 })
+    );
+    assert_eq!(
+        h.client.leave(h.now, &room("b")),
+        Err(ClientError::NotJoined(room("b")))
+    );
 }
 
 #[test]
@@ -205,11 +302,16 @@ fn leave_then_frames_for_the_room_are_ignored() {
 fn presence_is_sent_when_joined_and_again_after_rejoin() {
     let mut h = Harness::new(config());
     h.client.join(h.now, room("r"), "g").unwrap();
-    h.client.set_presence(h.now, &room("r"), Bytes::from_static(b"cursor")).unwrap();
+    h.client
+        .set_presence(h.now, &room("r"), Bytes::from_static(b"cursor"))
+        .unwrap();
     h.connect();
     h.recv(welcome(0));
     h.recv(joined("r", 1, 0, 0, 0));
-    let set = Frame::SetPresence(SetPresence { room: room("r"), state: Bytes::from_static(b"cursor") });
+    let set = Frame::SetPresence(SetPresence {
+        room: room("r"),
+        state: Bytes::from_static(b"cursor"),
+    });
     assert_eq!(h.sent.iter().filter(|f| **f == set).count(), 1);
     h.clear();
     h.lost(TransportClosed::failed("reset"));
@@ -227,19 +329,42 @@ fn presence_is_sent_when_joined_and_again_after_rejoin() {
 fn peer_frames_become_events() {
     let mut h = Harness::joined_room(config());
     h.recv(Frame::PeerJoined(PeerJoined {
-        room: room("r"), peer: SessionId(4), replica: PEER, user_info: None,
+        room: room("r"),
+        peer: SessionId(4),
+        replica: PEER,
+        user_info: None,
     }));
     h.recv(Frame::Presence(Presence {
-        room: room("r"), peer: SessionId(4), state: Bytes::from_static(b"p"),
+        room: room("r"),
+        peer: SessionId(4),
+        state: Bytes::from_static(b"p"),
     }));
-    h.recv(Frame::PeerLeft(PeerLeft { room: room("r"), peer: SessionId(4) }));
-    h.recv(Frame::PeerLeft(PeerLeft { room: room("other"), peer: SessionId(4) }));
+    h.recv(Frame::PeerLeft(PeerLeft {
+        room: room("r"),
+        peer: SessionId(4),
+    }));
+    h.recv(Frame::PeerLeft(PeerLeft {
+        room: room("other"),
+        peer: SessionId(4),
+    }));
     assert_eq!(
         h.app_events(),
         vec![
-            ClientEvent::PeerJoined { room: room("r"), peer: SessionId(4), replica: PEER, user_info: None },
-            ClientEvent::Presence { room: room("r"), peer: SessionId(4), state: Bytes::from_static(b"p") },
-            ClientEvent::PeerLeft { room: room("r"), peer: SessionId(4) },
+            ClientEvent::PeerJoined {
+                room: room("r"),
+                peer: SessionId(4),
+                replica: PEER,
+                user_info: None
+            },
+            ClientEvent::Presence {
+                room: room("r"),
+                peer: SessionId(4),
+                state: Bytes::from_static(b"p")
+            },
+            ClientEvent::PeerLeft {
+                room: room("r"),
+                peer: SessionId(4)
+            },
         ]
     );
 }
@@ -261,7 +386,11 @@ fn undrained_events_drop_the_connection_and_lose_no_delta() {
     h.open();
     h.recv(welcome(0));
     assert!(h.sent.contains(&Frame::Join(Join {
-        room: room("r"), crdt: "g".into(),
-        resume: Some(Position { epoch: 1, offset: 3 }),
+        room: room("r"),
+        crdt: "g".into(),
+        resume: Some(Position {
+            epoch: 1,
+            offset: 3
+        }),
     })));
 }

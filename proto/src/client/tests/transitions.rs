@@ -75,10 +75,17 @@ fn non_fatal_handshake_reject_backs_off_and_retries() {
 fn fatal_close_code_fails_and_other_codes_back_off() {
     let mut h = Harness::new(config());
     h.connect();
-    h.lost(TransportClosed::closed(CloseCode::UNAUTHORIZED, "bad token"));
+    h.lost(TransportClosed::closed(
+        CloseCode::UNAUTHORIZED,
+        "bad token",
+    ));
     assert_eq!(h.client.state(), Failed);
-    assert!(!h.transport.iter().any(|c| matches!(c, TransportCommand::Close { .. })),
-        "a transport reported closed is not closed again");
+    assert!(
+        !h.transport
+            .iter()
+            .any(|c| matches!(c, TransportCommand::Close { .. })),
+        "a transport reported closed is not closed again"
+    );
 
     let mut h = Harness::new(config());
     h.connect();
@@ -110,10 +117,16 @@ fn handshake_timeout_closes_and_backs_off() {
     h.clear();
     h.advance(Duration::from_secs(10));
     assert_eq!(h.client.state(), Backoff);
-    assert!(h.events.contains(&ClientEvent::Error(SessionError::HandshakeTimeout)));
+    assert!(
+        h.events
+            .contains(&ClientEvent::Error(SessionError::HandshakeTimeout))
+    );
     assert!(matches!(
         h.transport[0],
-        TransportCommand::Close { code: CloseCode::HANDSHAKE_TIMEOUT, .. }
+        TransportCommand::Close {
+            code: CloseCode::HANDSHAKE_TIMEOUT,
+            ..
+        }
     ));
     // The transport opens but no Welcome comes.
     let mut h = Harness::new(config());
@@ -148,7 +161,11 @@ fn flapping_connection_backs_off_and_stable_one_resets() {
     h.open();
     h.recv(welcome(0));
     h.advance(Duration::from_secs(10));
-    assert_eq!(h.client.attempts(), 0, "stable connection resets the counter");
+    assert_eq!(
+        h.client.attempts(),
+        0,
+        "stable connection resets the counter"
+    );
     h.clear();
     h.lost(TransportClosed::failed("reset"));
     assert_eq!(h.states(), vec![Backoff, Connecting]);
@@ -171,7 +188,10 @@ fn backoff_delays_grow_up_to_the_cap() {
         let ceiling = Duration::from_millis(100u64 << i.min(3));
         assert!(*w <= ceiling, "attempt {} waited {w:?}", i + 1);
     }
-    assert!(waits[6..].iter().any(|w| *w > Duration::from_millis(400)), "{waits:?}");
+    assert!(
+        waits[6..].iter().any(|w| *w > Duration::from_millis(400)),
+        "{waits:?}"
+    );
 }
 
 #[test]
@@ -206,7 +226,10 @@ fn close_stops_without_reconnect_and_connect_restarts() {
     assert_eq!(h.client.state(), Closed);
     assert!(matches!(
         h.transport[..],
-        [TransportCommand::Close { code: CloseCode::NORMAL, .. }]
+        [TransportCommand::Close {
+            code: CloseCode::NORMAL,
+            ..
+        }]
     ));
     assert_eq!(h.client.poll_timeout(), None);
     // A frame still read from the old connection is ignored.
@@ -245,14 +268,27 @@ fn protocol_faults_close_with_the_right_code_and_reconnect() {
     let cases: Vec<(Vec<u8>, CloseCode)> = vec![
         (vec![0xff, 0x00], CloseCode::PROTOCOL_ERROR),
         (vec![0u8; 2 << 20], CloseCode::MESSAGE_TOO_BIG),
-        (Frame::Leave(Leave { room: room("r") }).encode(), CloseCode::PROTOCOL_ERROR),
+        (
+            Frame::Leave(Leave { room: room("r") }).encode(),
+            CloseCode::PROTOCOL_ERROR,
+        ),
         (welcome(0).encode(), CloseCode::PROTOCOL_ERROR),
     ];
     for (bytes, code) in cases {
         let mut h = Harness::connected(config());
         h.recv_bytes(&bytes);
-        assert!(matches!(h.app_events()[..], [ClientEvent::Error(_)]), "{:?}", h.events);
-        assert_eq!(h.transport[0], TransportCommand::Close { code, reason: code.name().unwrap_or_default() });
+        assert!(
+            matches!(h.app_events()[..], [ClientEvent::Error(_)]),
+            "{:?}",
+            h.events
+        );
+        assert_eq!(
+            h.transport[0],
+            TransportCommand::Close {
+                code,
+                reason: code.name().unwrap_or_default()
+            }
+        );
         assert_eq!(h.states(), vec![Backoff, Connecting]);
     }
 }
