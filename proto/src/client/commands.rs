@@ -8,8 +8,8 @@ use bytes::Bytes;
 
 use super::Client;
 use super::error::ClientError;
+use super::merging::max_payload;
 use super::metrics::bump;
-use super::outbox::max_payload;
 use super::rooms::{Room, RoomStatus, validate_names};
 use super::state::ClientState;
 use crate::time::Instant;

@@ -121,17 +121,28 @@ pub enum ClientEvent {
     Error(SessionError),
 }
 
+/// Names one connection (attempt) of a session. The driver passes it back with
+/// every report about that connection, so reports about a connection the
+/// session already gave up (a late close event, a frame still buffered) are
+/// recognised and ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ConnectionId(pub u64);
+
 /// What the driver must do with its transport, drained with
 /// [`Client::poll_transport`](super::Client::poll_transport).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransportCommand {
-    /// Open a new connection to the hub; report it with `handle_transport_open`
-    /// or `handle_transport_closed`.
-    Open,
-    /// Close the current connection (or abandon the connection attempt) with this
-    /// code. The session already considers it gone: do not report its closure and
-    /// drop any frame still read from it.
+    /// Open a new connection to the hub; report the outcome with
+    /// `handle_transport_open` or `handle_transport_closed`, passing `conn`.
+    Open {
+        /// The id of the new connection.
+        conn: ConnectionId,
+    },
+    /// Close connection `conn` (or abandon the attempt) with this code. The
+    /// session already considers it gone; reports about it are ignored.
     Close {
+        /// The connection to close.
+        conn: ConnectionId,
         /// WebSocket close code.
         code: CloseCode,
         /// Short reason for the close frame.

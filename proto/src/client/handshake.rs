@@ -51,13 +51,13 @@ impl Client {
 
     fn on_handshake_reject(&mut self, r: Reject) {
         let fatal = r.code.is_fatal();
-        let code = r.code.close_code();
         let err = SessionError::Rejected {
             code: r.code,
             room: r.room,
             seq: r.seq,
             message: r.message,
         };
-        self.fault_with(err, code, fatal);
+        // The hub closes after a Reject; our side of the close is a normal one.
+        self.fault_with(err, CloseCode::NORMAL, fatal);
     }
 }

@@ -1,28 +1,30 @@
 //! `handle_frame`: decoding a frame from the hub under the size limit and
 //! dispatching it by state.
 //!
-//! Frames arriving while no connection is current (after the session commanded a
-//! close, in `Backoff`, ...) are ignored. Any frame counts as liveness. A frame
+//! Frames of any connection but the current one (one the session already closed,
+//! ...) are ignored, as are frames before the transport was reported open. Any frame counts as liveness. A frame
 //! over `max_frame_bytes` closes the connection with `MESSAGE_TOO_BIG`, one that
 //! does not decode or is not allowed from a hub closes it with `PROTOCOL_ERROR`;
 //! both report an error event and reconnect.
 
 use super::Client;
 use super::error::SessionError;
-use super::event::ClientEvent;
+use super::event::{ClientEvent, ConnectionId};
 use super::metrics::{add, bump};
 use super::state::ClientState;
 use crate::time::Instant;
 use crate::wire::{CloseCode, DecodeError, Frame};
 
 impl Client {
-    /// A binary message arrived on the current connection.
-    pub fn handle_frame(&mut self, now: Instant, bytes: &[u8]) {
+    /// A binary message arrived on connection `conn`. Ignored unless `conn` is the
+    /// current connection and the handshake has started.
+    pub fn handle_frame(&mut self, now: Instant, conn: ConnectionId, bytes: &[u8]) {
         self.advance(now);
-        if !matches!(
+        let open = matches!(
             self.state,
             ClientState::Handshaking | ClientState::Connected
-        ) {
+        );
+        if !open || !self.is_current(conn) {
             return;
         }
         bump(&mut self.metrics.frames_received);

@@ -7,7 +7,11 @@
 //!
 //! # Method families
 //!
+//! * **Construction** — [`new`](Client::new), [`restore`](Client::restore) (from
+//!   a [`PersistedState`]).
 //! * **Getters** — [`state`](Client::state), [`failure`](Client::failure),
+//!   [`connection`](Client::connection), [`session`](Client::session),
+//!   [`attempts`](Client::attempts), [`config`](Client::config),
 //!   [`room`](Client::room), [`rooms`](Client::rooms),
 //!   [`outbox_len`](Client::outbox_len), [`outbox_bytes`](Client::outbox_bytes),
 //!   [`metrics`](Client::metrics), [`export_state`](Client::export_state),
@@ -35,9 +39,10 @@
 //!
 //! After every input or command, the driver drains, in this order:
 //! 1. `poll_transmit` until `None`, writing each frame to the current connection;
-//! 2. `poll_transport` until `None`, opening or closing the connection (a `Close`
-//!    means the session already forgot that connection: drop it and anything still
-//!    read from it, and do not report its closure);
+//! 2. `poll_transport` until `None`, opening or closing connections. Each
+//!    connection has a [`ConnectionId`]; the driver passes it back with every
+//!    report (`handle_transport_open`, `handle_frame`, `handle_transport_closed`),
+//!    and reports about a connection the session already closed are ignored;
 //! 3. `poll_event` until `None`, handing events to the application;
 //! 4. `poll_timeout`, to know when to call `handle_timeout`.
 //!
@@ -59,7 +64,9 @@
 //! use bytes::Bytes;
 //! use std::collections::VecDeque;
 //! use syncwire_proto::Instant;
-//! use syncwire_proto::client::{Client, ClientConfig, ClientEvent, TransportCommand};
+//! use syncwire_proto::client::{
+//!     Client, ClientConfig, ClientEvent, ConnectionId, TransportCommand,
+//! };
 //! use syncwire_proto::wire::*;
 //!
 //! /// Stands in for a WebSocket to a hub that accepts everything.
@@ -92,6 +99,7 @@
 //! client.connect(now);
 //!
 //! let mut hub = FakeHub::default();
+//! let mut current = ConnectionId::default();
 //! let mut acked = false;
 //! for _ in 0..100 {
 //!     let mut busy = false;
@@ -102,7 +110,10 @@
 //!     while let Some(cmd) = client.poll_transport() {
 //!         busy = true;
 //!         match cmd {
-//!             TransportCommand::Open => client.handle_transport_open(now),
+//!             TransportCommand::Open { conn } => {
+//!                 current = conn; // a real driver starts a WebSocket connect here
+//!                 client.handle_transport_open(now, conn);
+//!             }
 //!             TransportCommand::Close { .. } => hub = FakeHub::default(),
 //!         }
 //!     }
@@ -118,7 +129,7 @@
 //!     }
 //!     // Idle: wait for the next frame or the deadline, whichever comes first.
 //!     if let Some(bytes) = hub.to_client.pop_front() {
-//!         client.handle_frame(now, &bytes);
+//!         client.handle_frame(now, current, &bytes);
 //!     } else if let Some(deadline) = client.poll_timeout() {
 //!         now = deadline;
 //!         client.handle_timeout(now);
@@ -139,6 +150,7 @@ mod handshake;
 mod heartbeat;
 mod inbound;
 mod invariants;
+mod merging;
 mod metrics;
 mod outbox;
 mod outputs;
@@ -154,7 +166,7 @@ mod tests;
 
 pub use config::{ClientConfig, ConfigError, MIN_FRAME_BYTES};
 pub use error::{ClientError, DisconnectReason, RestoreError, SessionError};
-pub use event::{ClientEvent, TransportClosed, TransportCommand};
+pub use event::{ClientEvent, ConnectionId, TransportClosed, TransportCommand};
 pub use heartbeat::MIN_HUB_HEARTBEAT;
 pub use metrics::{ClientMetrics, ErrorCounts};
 pub use persist::{PersistedDelta, PersistedRoom, PersistedState};
@@ -189,7 +201,9 @@ pub struct Client {
     session: Option<Welcome>,
     connected_since: Option<Instant>,
     hello_sent: bool,
-    /// The driver reported the transport gone: no `Close` is owed for it.
+    /// The current (or last) connection.
+    conn: ConnectionId,
+    /// The current connection is gone (reported closed or commanded closed).
     transport_gone: bool,
     rooms: BTreeMap<RoomId, Room>,
     /// Rooms left while connected whose `Leave` is not yet sent.
@@ -214,6 +228,7 @@ impl Client {
             session: None,
             connected_since: None,
             hello_sent: false,
+            conn: ConnectionId(0),
             transport_gone: true,
             rooms: BTreeMap::new(),
             leaving: BTreeSet::new(),
@@ -278,33 +293,5 @@ impl Client {
         m.rtt_last = self.heartbeat.rtt_last;
         m.rtt_smoothed = self.heartbeat.rtt_smoothed;
         m
-    }
-
-    /// Advances the clock to `now` (clamped) and fires every timer that expired.
-    fn advance(&mut self, now: Instant) {
-        if now > self.now {
-            self.now = now;
-        }
-        // Each timer fired is disarmed and re-armed only in the future, so this
-        // terminates quickly; the bound is a guard.
-        for _ in 0..32 {
-            match self.timers.pop_expired(self.now) {
-                Some(t) => self.fire(t),
-                None => break,
-            }
-        }
-    }
-
-    /// Handles an expired timer.
-    fn fire(&mut self, timer: timers::Timer) {
-        use timers::Timer;
-        match timer {
-            Timer::Handshake => self.on_handshake_timer(),
-            Timer::Ping => self.on_ping_timer(),
-            Timer::Idle => self.on_idle_timer(),
-            Timer::Backoff => self.on_backoff_timer(),
-            Timer::Stable => self.attempts = 0,
-            Timer::RateLimit => {}
-        }
     }
 }

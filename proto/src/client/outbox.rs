@@ -5,16 +5,15 @@
 //! connection (in flight) followed by entries not yet sent. Only unsent entries
 //! are merged: a new delta is merged into the room's last unsent entry, and when a
 //! connection is lost every room's queue (now all unsent) is folded. A merged
-//! entry takes the highest sequence of its parts. A merge is skipped when the
-//! merger does not know the type, fails, grows the bytes, or would not fit a
-//! frame. The outbox is bounded in entries and payload bytes; a push that would
-//! exceed either bound fails and leaves the outbox untouched.
+//! entry takes the highest sequence of its parts (`merging.rs` says when a merge
+//! happens). The outbox is bounded in entries and payload bytes; a push that
+//! would exceed either bound fails and leaves the outbox untouched.
 
 use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
 
-use super::config::DELTA_FRAME_OVERHEAD;
 use super::error::ClientError;
+use super::merging::{max_payload, try_merge};
 use crate::crdt::DeltaMerger;
 use crate::wire::RoomId;
 
@@ -47,28 +46,6 @@ pub(super) struct Outbox {
     max_bytes: usize,
 }
 
-/// The largest payload a `ClientDelta` for `room` of type `crdt` can carry in a
-/// frame of `frame_limit` bytes.
-pub(super) fn max_payload(frame_limit: usize, room: &RoomId, crdt: &str) -> usize {
-    frame_limit
-        .saturating_sub(DELTA_FRAME_OVERHEAD)
-        .saturating_sub(room.as_str().len())
-        .saturating_sub(crdt.len())
-}
-
-/// `first` merged with `second` if the merge is allowed and useful.
-fn try_merge(
-    merger: &dyn DeltaMerger,
-    tag: &str,
-    first: &[u8],
-    second: &[u8],
-    max_entry: usize,
-) -> Option<Bytes> {
-    let merged = merger.merge(tag, first, second).ok().flatten()?;
-    let parts = first.len().saturating_add(second.len());
-    (merged.len() <= max_entry && merged.len() <= parts).then(|| Bytes::from(merged))
-}
-
 impl Outbox {
     pub(super) fn new(max_count: usize, max_bytes: usize) -> Self {
         Outbox {
@@ -88,13 +65,6 @@ impl Outbox {
     /// Payload bytes queued.
     pub(super) fn bytes(&self) -> usize {
         self.bytes
-    }
-
-    fn full(&self) -> ClientError {
-        ClientError::OutboxFull {
-            deltas: self.count,
-            bytes: self.bytes,
-        }
     }
 
     /// Queues a delta, merging it into the room's last unsent entry if possible.
@@ -141,7 +111,10 @@ impl Outbox {
     ) -> Result<(), ClientError> {
         let bytes = self.bytes.saturating_add(e.payload.len());
         if self.count >= self.max_count || bytes > self.max_bytes {
-            return Err(self.full());
+            return Err(ClientError::OutboxFull {
+                deltas: self.count,
+                bytes: self.bytes,
+            });
         }
         let q = self.rooms.entry(room.clone()).or_insert_with(|| RoomQueue {
             crdt: crdt.to_owned(),
@@ -284,10 +257,17 @@ impl Outbox {
         }
     }
 
-    /// Verifies totals, bounds, ordering and the sent prefix.
-    pub(super) fn check(&self, connected: bool) -> Result<(), String> {
+    /// Verifies totals, bounds, ordering, the sent prefix and that every room is `known`.
+    pub(super) fn check(
+        &self,
+        connected: bool,
+        known: impl Fn(&RoomId) -> bool,
+    ) -> Result<(), String> {
         let (mut count, mut bytes) = (0usize, 0usize);
         for (room, q) in &self.rooms {
+            if !known(room) {
+                return Err(format!("outbox holds deltas of unknown room {room}"));
+            }
             if q.entries.is_empty() {
                 return Err(format!("outbox keeps an empty queue for {room}"));
             }
@@ -295,7 +275,7 @@ impl Outbox {
                 return Err(format!("outbox sent prefix {} invalid for {room}", q.sent));
             }
             let seqs: Vec<u64> = q.entries.iter().map(|e| e.seq).collect();
-            if seqs.windows(2).any(|w| w[0] >= w[1]) || seqs.first() == Some(&0) {
+            if seqs.windows(2).any(|w| matches!(w, [a, b] if a >= b)) || seqs.first() == Some(&0) {
                 return Err(format!(
                     "outbox seqs of {room} not increasing from 1: {seqs:?}"
                 ));
@@ -313,10 +293,5 @@ impl Outbox {
             return Err(format!("outbox over bound: {count} deltas, {bytes} bytes"));
         }
         Ok(())
-    }
-
-    /// Rooms that have queued entries.
-    pub(super) fn rooms(&self) -> impl Iterator<Item = &RoomId> {
-        self.rooms.keys()
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 
 use super::Client;
-use super::event::{ClientEvent, TransportCommand};
+use super::event::{ClientEvent, ConnectionId, TransportCommand};
 use super::metrics::bump;
 use crate::time::Instant;
 use crate::wire::CloseCode;
@@ -20,23 +20,23 @@ pub(super) struct Outputs {
 
 impl Outputs {
     /// Queues `Open` (at most one pending).
-    pub(super) fn push_open(&mut self) {
-        if self.transport.back() != Some(&TransportCommand::Open) {
-            self.transport.push_back(TransportCommand::Open);
+    pub(super) fn push_open(&mut self, conn: ConnectionId) {
+        if !matches!(self.transport.back(), Some(TransportCommand::Open { .. })) {
+            self.transport.push_back(TransportCommand::Open { conn });
         }
     }
 
     /// Queues `Close`. An `Open` the driver has not seen yet is cancelled instead
     /// (the connection it asked for never existed); a second `Close` is dropped.
-    pub(super) fn push_close(&mut self, code: CloseCode, reason: &'static str) {
+    pub(super) fn push_close(&mut self, conn: ConnectionId, code: CloseCode, reason: &'static str) {
         match self.transport.back() {
-            Some(TransportCommand::Open) => {
+            Some(TransportCommand::Open { .. }) => {
                 self.transport.pop_back();
             }
             Some(TransportCommand::Close { .. }) => {}
             None => self
                 .transport
-                .push_back(TransportCommand::Close { code, reason }),
+                .push_back(TransportCommand::Close { conn, code, reason }),
         }
     }
 

@@ -22,7 +22,7 @@ use super::metrics::bump;
 use super::outbox::Entry;
 use super::rooms::RoomStatus;
 use super::timers::Timer;
-use crate::wire::{ErrorCode, Reject, RoomId};
+use crate::wire::{CloseCode, ErrorCode, Reject, RoomId};
 
 impl Client {
     pub(super) fn on_reject(&mut self, r: Reject) {
@@ -38,7 +38,7 @@ impl Client {
             (Some(room), None) => self.on_room_reject(room, r.code, r.message, err),
             (None, _) if r.code.is_fatal() => {
                 self.emit(ClientEvent::Error(err.clone()));
-                self.fail(DisconnectReason::Fault(err), r.code.close_code());
+                self.fail(DisconnectReason::Fault(err), CloseCode::NORMAL);
             }
             (None, _) => self.emit(ClientEvent::Error(err)),
         }

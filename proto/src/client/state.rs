@@ -20,7 +20,7 @@
 use super::Client;
 use super::backoff;
 use super::error::{DisconnectReason, SessionError};
-use super::event::{ClientEvent, TransportClosed};
+use super::event::{ClientEvent, ConnectionId, TransportClosed};
 use super::metrics::bump;
 use super::timers::Timer;
 use crate::time::Instant;
@@ -94,10 +94,11 @@ impl Client {
         self.set_state(ClientState::Closed, Some(DisconnectReason::ClosedByApp));
     }
 
-    /// The driver opened the transport requested by `TransportCommand::Open`.
-    pub fn handle_transport_open(&mut self, now: Instant) {
+    /// The driver opened connection `conn` requested by `TransportCommand::Open`.
+    /// Ignored unless `conn` is the connection the session is waiting for.
+    pub fn handle_transport_open(&mut self, now: Instant, conn: ConnectionId) {
         self.advance(now);
-        if self.state == ClientState::Connecting {
+        if self.state == ClientState::Connecting && conn == self.conn {
             self.hello_sent = false;
             self.set_state(ClientState::Handshaking, None);
         }
@@ -105,10 +106,15 @@ impl Client {
 
     /// The transport closed or failed without the session asking for it (also a
     /// failed connection attempt). A fatal close code fails the session; anything
-    /// else leads to a reconnect.
-    pub fn handle_transport_closed(&mut self, now: Instant, closed: TransportClosed) {
+    /// else leads to a reconnect. Ignored for any connection but the current one.
+    pub fn handle_transport_closed(
+        &mut self,
+        now: Instant,
+        conn: ConnectionId,
+        closed: TransportClosed,
+    ) {
         self.advance(now);
-        if !self.state.has_transport() {
+        if !self.is_current(conn) {
             return;
         }
         bump(&mut self.metrics.errors.transport_lost);
@@ -121,6 +127,16 @@ impl Client {
         } else {
             self.enter_backoff(reason, CloseCode::NORMAL);
         }
+    }
+
+    /// Whether `conn` is the live connection (or attempt) of the session.
+    pub(super) fn is_current(&self, conn: ConnectionId) -> bool {
+        self.state.has_transport() && !self.transport_gone && conn == self.conn
+    }
+
+    /// The id of the live connection (or attempt), if any.
+    pub fn connection(&self) -> Option<ConnectionId> {
+        self.is_current(self.conn).then_some(self.conn)
     }
 
     /// Records the transition and emits `StateChanged`.
@@ -139,7 +155,8 @@ impl Client {
             bump(&mut self.metrics.reconnects);
         }
         self.transport_gone = false;
-        self.out.push_open();
+        self.conn = ConnectionId(self.conn.0.wrapping_add(1));
+        self.out.push_open(self.conn);
         self.timers
             .set(Timer::Handshake, self.now + self.config.handshake_timeout);
         self.set_state(ClientState::Connecting, None);
@@ -149,7 +166,8 @@ impl Client {
     /// `code` if a transport exists and was not reported gone.
     fn drop_connection(&mut self, code: CloseCode) {
         if self.state.has_transport() && !self.transport_gone {
-            self.out.push_close(code, code.name().unwrap_or("closed"));
+            let reason = code.name().unwrap_or("closed");
+            self.out.push_close(self.conn, code, reason);
         }
         self.transport_gone = true;
         for t in [

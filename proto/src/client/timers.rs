@@ -1,6 +1,8 @@
 //! The client's named timers. The driver only ever sees the earliest deadline
-//! ([`TimerTable::next`]); the client fires expired timers itself on every input.
+//! ([`TimerTable::next`]); the client fires expired timers itself on every input
+//! (`Client::advance`, called first by every input and command).
 
+use super::Client;
 use crate::time::Instant;
 
 /// A named timer of the client.
@@ -88,6 +90,35 @@ impl TimerTable {
         let (_, t) = best?;
         self.stop(t);
         Some(t)
+    }
+}
+
+impl Client {
+    /// Advances the clock to `now` (clamped) and fires every timer that expired.
+    pub(super) fn advance(&mut self, now: Instant) {
+        if now > self.now {
+            self.now = now;
+        }
+        // Each timer fired is disarmed and re-armed only in the future, so this
+        // terminates quickly; the bound is a guard.
+        for _ in 0..32 {
+            match self.timers.pop_expired(self.now) {
+                Some(t) => self.fire(t),
+                None => break,
+            }
+        }
+    }
+
+    /// Handles an expired timer.
+    fn fire(&mut self, timer: Timer) {
+        match timer {
+            Timer::Handshake => self.on_handshake_timer(),
+            Timer::Ping => self.on_ping_timer(),
+            Timer::Idle => self.on_idle_timer(),
+            Timer::Backoff => self.on_backoff_timer(),
+            Timer::Stable => self.attempts = 0,
+            Timer::RateLimit => {}
+        }
     }
 }
 

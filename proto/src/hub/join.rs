@@ -13,14 +13,21 @@ use crate::wire::{ErrorCode, Frame, Join, Joined, RoomId, SessionId};
 impl Hub {
     pub(crate) fn on_join(&mut self, sid: SessionId, join: Join) {
         let room_id = join.room.clone();
+        // A second join of a joined room is a resume (the client saw a gap): the
+        // session leaves the room and joins again from the position it names.
+        let rejoin = self
+            .sessions
+            .get_mut(&sid)
+            .is_some_and(|s| s.rooms.remove(&room_id));
+        if rejoin {
+            self.remove_member(sid, &room_id);
+        }
         let Some(s) = self.sessions.get(&sid) else {
             return;
         };
         let reject = |code, msg: &'static str| Some((code, msg));
         let access = s.identity().map_or(Access::None, |i| i.access_to(&room_id));
-        let problem = if s.rooms.contains(&room_id) {
-            reject(ErrorCode::UNEXPECTED_FRAME, "room already joined")
-        } else if s.rooms.len() >= self.config.max_rooms_per_session {
+        let problem = if s.rooms.len() >= self.config.max_rooms_per_session {
             reject(ErrorCode::TOO_MANY_ROOMS, "too many rooms for this session")
         } else if access == Access::None {
             reject(ErrorCode::FORBIDDEN, "no access to this room")

@@ -6,9 +6,14 @@
 //!
 //! | join                                              | resync | start | snapshot          |
 //! |---------------------------------------------------|--------|-------|-------------------|
-//! | no `resume` (fresh member)                        | false  | `S`   | the snapshot, if any |
+//! | no `resume` (fresh member), no snapshot           | false  | 0     | none              |
+//! | no `resume` (fresh member), snapshot              | true   | `S`   | the snapshot      |
 //! | `resume` with the room's epoch and `F ≤ offset ≤ H` | false  | offset | none             |
 //! | any other `resume` (epoch differs, offset > H, or offset < F) | true | `S` | the snapshot, if any |
+//!
+//! A fresh member that gets a snapshot is told `resync` because it must take the
+//! snapshot as its state before applying the deltas from `S` (a client rejects a
+//! first join starting after offset 0 without it).
 //!
 //! The entries `start..H` follow `Joined` in `DeltaBatch` frames, then live deltas.
 
@@ -39,7 +44,7 @@ pub(crate) fn plan(
         snapshot: snapshot.map(|s| s.state.clone()),
     };
     match resume {
-        None => from_snapshot(false),
+        None => from_snapshot(snapshot.is_some()),
         Some(p) if p.epoch == epoch && p.offset <= head && p.offset >= available_from => JoinPlan {
             start: p.offset,
             resync: false,
@@ -71,7 +76,7 @@ mod tests {
         assert_eq!((p.start, p.resync, p.snapshot), (0, false, None));
         let s = snap(4);
         let p = plan(None, 7, 10, 4, Some(&s));
-        assert_eq!((p.start, p.resync), (4, false));
+        assert_eq!((p.start, p.resync), (4, true));
         assert_eq!(p.snapshot.as_deref(), Some(&b"S"[..]));
     }
 

@@ -145,6 +145,7 @@ fn export_and_restore_keep_outbox_sequence_and_position() {
         sent: vec![],
         events: vec![],
         transport: vec![],
+        conn: Default::default(),
     };
     assert_eq!(
         h2.client.room(&room("r")).map(|r| r.status),

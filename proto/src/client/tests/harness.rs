@@ -6,7 +6,7 @@ use bytes::Bytes;
 use core::time::Duration;
 
 use crate::client::{
-    Client, ClientConfig, ClientEvent, ClientState, TransportClosed, TransportCommand,
+    Client, ClientConfig, ClientEvent, ClientState, ConnectionId, TransportClosed, TransportCommand,
 };
 use crate::time::Instant;
 use crate::wire::*;
@@ -90,6 +90,8 @@ pub struct Harness {
     pub sent: Vec<Frame>,
     pub events: Vec<ClientEvent>,
     pub transport: Vec<TransportCommand>,
+    /// The connection of the latest `Open`.
+    pub conn: ConnectionId,
 }
 
 impl Harness {
@@ -102,6 +104,7 @@ impl Harness {
             sent: Vec::new(),
             events: Vec::new(),
             transport: Vec::new(),
+            conn: ConnectionId::default(),
         }
     }
 
@@ -136,6 +139,9 @@ impl Harness {
             }
             while let Some(c) = self.client.poll_transport() {
                 busy = true;
+                if let TransportCommand::Open { conn } = c {
+                    self.conn = conn;
+                }
                 self.transport.push(c);
             }
             while let Some(e) = self.client.poll_event() {
@@ -169,12 +175,15 @@ impl Harness {
     pub fn connect(&mut self) {
         self.client.connect(self.now);
         self.drain();
-        assert_eq!(self.transport.last(), Some(&TransportCommand::Open));
+        assert!(matches!(
+            self.transport.last(),
+            Some(TransportCommand::Open { .. })
+        ));
         self.open();
     }
 
     pub fn open(&mut self) {
-        self.client.handle_transport_open(self.now);
+        self.client.handle_transport_open(self.now, self.conn);
         self.drain();
     }
 
@@ -184,12 +193,13 @@ impl Harness {
     }
 
     pub fn recv_bytes(&mut self, bytes: &[u8]) {
-        self.client.handle_frame(self.now, bytes);
+        self.client.handle_frame(self.now, self.conn, bytes);
         self.drain();
     }
 
     pub fn lost(&mut self, closed: TransportClosed) {
-        self.client.handle_transport_closed(self.now, closed);
+        self.client
+            .handle_transport_closed(self.now, self.conn, closed);
         self.drain();
     }
 

@@ -59,7 +59,7 @@ fn the_prefix_folds_into_a_snapshot_and_fresh_joiners_converge() {
     let a = h.connect(2);
     let frames = h.join(a, "r", "sum", None);
     let j = joined(&frames);
-    assert_eq!((j.resync, j.start, j.head), (false, snap.offset, 30));
+    assert_eq!((j.resync, j.start, j.head), (true, snap.offset, 30));
     assert_eq!(
         total(&frames),
         (1..=30).sum::<u64>(),
