@@ -64,6 +64,11 @@ pub struct Scenario {
     pub liveness_bound: Duration,
     /// The hub's in-memory log bound (small values force compaction and resyncs).
     pub max_tail_entries: usize,
+    /// Whether the application keeps the merge of all its own deltas per room and
+    /// re-applies it after every document reset (fresh join, resync). The client
+    /// skips the replica's own log entries in replays, so without this a reset
+    /// document loses its own acknowledged contributions (see docs/TESTING.md).
+    pub reapply_own: bool,
 }
 
 impl Scenario {
@@ -91,6 +96,7 @@ impl Scenario {
             },
             liveness_bound: Duration::from_secs(60),
             max_tail_entries: 64,
+            reapply_own: true,
         }
     }
 
@@ -119,9 +125,24 @@ impl Scenario {
         }
     }
 
+    /// `calm`, with an application that only follows the documented contract
+    /// (re-apply unacknowledged deltas after a reset, nothing more).
+    pub fn strict() -> Scenario {
+        Scenario {
+            name: "strict",
+            reapply_own: false,
+            ..Scenario::calm()
+        }
+    }
+
     /// Every known scenario.
     pub fn all() -> Vec<Scenario> {
-        vec![Scenario::realistic(), Scenario::calm(), Scenario::crashy()]
+        vec![
+            Scenario::realistic(),
+            Scenario::calm(),
+            Scenario::crashy(),
+            Scenario::strict(),
+        ]
     }
 
     /// The scenario called `name`, if any.

@@ -48,6 +48,11 @@ pub struct SimClient {
     pub conn: Option<ConnId>,
     /// The application's rooms.
     pub rooms: BTreeMap<RoomId, RoomApp>,
+    /// Per room, the merge of every local delta ever acknowledged (kept across
+    /// leaves), re-applied after resets when the scenario says so.
+    pub own: BTreeMap<RoomId, Bytes>,
+    /// Whether `own` is re-applied after resets.
+    pub reapply_own: bool,
     /// This client's clock minus the world's clock, in microseconds.
     pub clock_offset: i64,
     /// Traffic of this client is held until then (partition).
@@ -65,6 +70,8 @@ impl SimClient {
             client,
             conn: None,
             rooms: BTreeMap::new(),
+            own: BTreeMap::new(),
+            reapply_own: false,
             clock_offset: 0,
             held_until: None,
             throttle: None,
@@ -111,6 +118,32 @@ impl SimClient {
         self.rooms.insert(room, app);
     }
 
+    /// Records an acknowledged local delta in the room's merged own state.
+    pub fn note_own(&mut self, registry: &Registry, room: &RoomId, crdt: &str, delta: &Bytes) {
+        use syncwire_proto::crdt::DeltaMerger;
+        let merged = match self.own.get(room) {
+            Some(prev) => registry.merge(crdt, prev, delta).ok().flatten().map(Bytes::from),
+            None => Some(delta.clone()),
+        };
+        if let Some(m) = merged {
+            self.own.insert(room.clone(), m);
+        }
+    }
+
+    fn reapply(&mut self, room: &RoomId) -> bool {
+        let Some(app) = self.rooms.get_mut(room) else { return true };
+        let mut ok = true;
+        if self.reapply_own {
+            if let Some(own) = self.own.get(room) {
+                ok &= app.doc.apply_remote(own).is_ok();
+            }
+        }
+        for (_, payload) in &app.unacked {
+            ok &= app.doc.apply_remote(payload).is_ok();
+        }
+        ok
+    }
+
     /// Whether local operations on `room` are allowed (updating readiness).
     pub fn ready(&mut self, room: &RoomId) -> bool {
         let Some(app) = self.rooms.get_mut(room) else {
@@ -132,6 +165,7 @@ impl SimClient {
         &mut self,
         now: Instant,
         event: ClientEvent,
+        registry: &Registry,
         history: &mut History,
         violations: &mut Vec<Violation>,
     ) {
@@ -140,11 +174,17 @@ impl SimClient {
             ClientEvent::Joined {
                 room, head, resync, ..
             } => {
+                let mut fresh = false;
                 if let Some(app) = self.rooms.get_mut(&room) {
+                    fresh = app.ready_at.is_none();
                     if !app.ready || resync {
                         app.ready = false;
                         app.ready_at = Some(head);
                     }
+                }
+                if fresh && !self.reapply(&room) {
+                    let detail = format!("replica {} room {room:?}: own delta does not decode", me.0);
+                    violations.push(Violation::new("bad_payload", Some(now), detail));
                 }
             }
             ClientEvent::Resync { room, snapshot, .. } => {
@@ -153,11 +193,8 @@ impl SimClient {
                     return;
                 };
                 app.generation = self.generations;
-                let mut ok = app.doc.reset_to_snapshot(snapshot.as_deref()).is_ok();
-                for (_, payload) in &app.unacked {
-                    ok &= app.doc.apply_remote(payload).is_ok();
-                }
-                if !ok {
+                let ok = app.doc.reset_to_snapshot(snapshot.as_deref()).is_ok();
+                if !(self.reapply(&room) && ok) {
                     let detail = format!("replica {} room {room:?}: snapshot does not decode", me.0);
                     violations.push(Violation::new("bad_payload", Some(now), detail));
                 }
@@ -202,6 +239,10 @@ impl SimClient {
                 let (done, rest): (Vec<_>, Vec<_>) =
                     app.unacked.drain(..).partition(|(s, _)| *s <= seq);
                 app.unacked = rest;
+                let crdt = app.crdt;
+                for (_, payload) in &done {
+                    self.note_own(registry, &room, crdt, payload);
+                }
                 for (s, payload) in done {
                     history.acked.push(Acked {
                         at: now,

@@ -133,7 +133,9 @@ impl World {
             cfg.merger = registry.clone();
             cfg.backoff_cap = Duration::from_secs(8);
             let client = Client::new(cfg, Instant::ZERO).expect("valid client config");
-            clients.push(SimClient::new(ReplicaId(i as u64 + 1), client));
+            let mut sim = SimClient::new(ReplicaId(i as u64 + 1), client);
+            sim.reapply_own = scenario.reapply_own;
+            clients.push(sim);
         }
         let hub_seed = rng.next_u64();
         let mut world = World {

@@ -165,6 +165,9 @@ impl World {
     fn dump_divergence(&mut self) {
         let fin = self.final_state();
         let logs = self.stored_origins();
+        for v in check_acked(&self.registry, &self.history, &fin) {
+            println!("{v}");
+        }
         for v in check_convergence(&self.registry, &fin) {
             println!("{v}");
         }

@@ -49,7 +49,7 @@ impl World {
                 busy = true;
                 self.transcript.note(self.now, &Self::who(i), || format!("event {ev:?}"));
                 let c = &mut self.clients[i];
-                c.on_event(self.now, ev, &mut self.history, &mut self.violations);
+                c.on_event(self.now, ev, &self.registry, &mut self.history, &mut self.violations);
             }
             if !busy {
                 break;
@@ -203,7 +203,12 @@ impl World {
             if let Err(e) = self.clients[i].client.set_presence(now, &room, state) {
                 self.violate("client_error", format!("c{i} presence {room:?}: {e}"));
             }
-        } else if self.scenario.leave_rejoin && joined.len() > 1 {
+        } else if self.scenario.leave_rejoin
+            && joined.len() > 1
+            && self.clients[i].rooms.get(&room).is_some_and(|a| a.unacked.is_empty())
+        {
+            // Leaving discards unacknowledged deltas: the application leaves
+            // only once its deltas are acknowledged, so none is in flight.
             self.transcript.note(self.now, &Self::who(i), || format!("leave {room:?}"));
             self.clients[i].rooms.remove(&room);
             if let Err(e) = self.clients[i].client.leave(now, &room) {
