@@ -13,15 +13,15 @@ fn check(scenario: Scenario, test: &str, default_count: u64) {
 
 #[test]
 fn sim_realistic() {
-    check(Scenario::realistic(), "sim_realistic", 200);
+    check(Scenario::realistic(), "sim_realistic", 100);
 }
 
 #[test]
 fn sim_calm() {
-    check(Scenario::calm(), "sim_calm", 30);
+    check(Scenario::calm(), "sim_calm", 20);
 }
 
 #[test]
 fn sim_crashy() {
-    check(Scenario::crashy(), "sim_crashy", 60);
+    check(Scenario::crashy(), "sim_crashy", 20);
 }
