@@ -97,7 +97,10 @@ pub fn run_seeds(scenario: &Scenario, test: &str, default_count: u64) -> Result<
             for line in &out.transcript {
                 println!("{line}");
             }
-            println!("{out:#?}", out = (&out.violations, &out.stats, out.settled_at));
+            println!(
+                "{out:#?}",
+                out = (&out.violations, &out.stats, out.settled_at)
+            );
         }
         if let Some(t) = out.settled_at {
             settle_max = settle_max.max(t - out.heal_at);

@@ -9,7 +9,11 @@ fn same_seed_same_transcript() {
     scenario.clients = 8;
     let a = run_seed(&scenario, 42, true);
     let b = run_seed(&scenario, 42, true);
-    assert!(a.transcript.len() > 1000, "transcript too short: {}", a.transcript.len());
+    assert!(
+        a.transcript.len() > 1000,
+        "transcript too short: {}",
+        a.transcript.len()
+    );
     assert_eq!(a.transcript, b.transcript);
     assert_eq!(a.stats, b.stats);
     let c = run_seed(&scenario, 43, true);

@@ -58,7 +58,10 @@ pub fn check_convergence(registry: &Registry, fin: &FinalState) -> Vec<Violation
     let mut out = Vec::new();
     for r in &fin.replicas {
         let Some(room) = fin.rooms.get(&r.room) else {
-            let detail = format!("replica {} room {:?}: no durable state", r.replica.0, r.room);
+            let detail = format!(
+                "replica {} room {:?}: no durable state",
+                r.replica.0, r.room
+            );
             out.push(Violation::new("divergence", None, detail));
             continue;
         };

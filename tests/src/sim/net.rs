@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use core::time::Duration;
 use syncwire_proto::Instant;
-use syncwire_proto::rng::Rng;
 use syncwire_proto::client::ConnectionId;
+use syncwire_proto::rng::Rng;
 use syncwire_proto::wire::SessionId;
 
 /// Names one virtual connection.
@@ -102,7 +102,10 @@ impl Net {
 
     /// Connections whose hub side is still up.
     pub fn live(&self) -> impl Iterator<Item = (ConnId, &Conn)> {
-        self.conns.iter().filter(|(_, c)| !c.hub_gone).map(|(i, c)| (*i, c))
+        self.conns
+            .iter()
+            .filter(|(_, c)| !c.hub_gone)
+            .map(|(i, c)| (*i, c))
     }
 
     /// One latency sample.
@@ -112,7 +115,13 @@ impl Net {
     }
 
     /// Arrival time at the hub of a message sent now; `held` delays it past a partition.
-    pub fn up(&mut self, id: ConnId, now: Instant, rng: &mut Rng, held: Option<Instant>) -> Instant {
+    pub fn up(
+        &mut self,
+        id: ConnId,
+        now: Instant,
+        rng: &mut Rng,
+        held: Option<Instant>,
+    ) -> Instant {
         let base = held.map_or(now, |h| h.max(now));
         let t = base + self.delay(rng);
         let Some(c) = self.conns.get_mut(&id) else {

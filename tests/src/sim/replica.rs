@@ -98,7 +98,9 @@ impl SimClient {
 
     /// The downstream bandwidth at world time `now`, if throttled.
     pub fn bandwidth(&self, now: Instant) -> Option<u64> {
-        self.throttle.filter(|&(_, until)| until > now).map(|(bw, _)| bw)
+        self.throttle
+            .filter(|&(_, until)| until > now)
+            .map(|(bw, _)| bw)
     }
 
     /// Starts the application's copy of a freshly joined room.
@@ -122,7 +124,11 @@ impl SimClient {
     pub fn note_own(&mut self, registry: &Registry, room: &RoomId, crdt: &str, delta: &Bytes) {
         use syncwire_proto::crdt::DeltaMerger;
         let merged = match self.own.get(room) {
-            Some(prev) => registry.merge(crdt, prev, delta).ok().flatten().map(Bytes::from),
+            Some(prev) => registry
+                .merge(crdt, prev, delta)
+                .ok()
+                .flatten()
+                .map(Bytes::from),
             None => Some(delta.clone()),
         };
         if let Some(m) = merged {
@@ -131,7 +137,9 @@ impl SimClient {
     }
 
     fn reapply(&mut self, room: &RoomId) -> bool {
-        let Some(app) = self.rooms.get_mut(room) else { return true };
+        let Some(app) = self.rooms.get_mut(room) else {
+            return true;
+        };
         let mut ok = true;
         if self.reapply_own {
             if let Some(own) = self.own.get(room) {
@@ -151,7 +159,9 @@ impl SimClient {
         };
         if !app.ready {
             let info = self.client.room(room);
-            let joined = info.as_ref().is_some_and(|i| i.status == RoomStatus::Joined);
+            let joined = info
+                .as_ref()
+                .is_some_and(|i| i.status == RoomStatus::Joined);
             let offset = info.and_then(|i| i.position).map(|p| p.offset);
             if let (true, Some(head), Some(offset)) = (joined, app.ready_at, offset) {
                 app.ready = offset >= head;
@@ -183,7 +193,8 @@ impl SimClient {
                     }
                 }
                 if fresh && !self.reapply(&room) {
-                    let detail = format!("replica {} room {room:?}: own delta does not decode", me.0);
+                    let detail =
+                        format!("replica {} room {room:?}: own delta does not decode", me.0);
                     violations.push(Violation::new("bad_payload", Some(now), detail));
                 }
             }
@@ -195,7 +206,8 @@ impl SimClient {
                 app.generation = self.generations;
                 let ok = app.doc.reset_to_snapshot(snapshot.as_deref()).is_ok();
                 if !(self.reapply(&room) && ok) {
-                    let detail = format!("replica {} room {room:?}: snapshot does not decode", me.0);
+                    let detail =
+                        format!("replica {} room {room:?}: snapshot does not decode", me.0);
                     violations.push(Violation::new("bad_payload", Some(now), detail));
                 }
             }

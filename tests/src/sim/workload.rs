@@ -40,7 +40,10 @@ fn map_op(rng: &mut Rng) -> MapOp {
     }
     match k {
         0..=2 => MapOp::set(key, value(rng)),
-        3..=4 => MapOp::update(key, AnyOp::PnCounter(PnCounterOp::Increment(1 + small(rng, 4)))),
+        3..=4 => MapOp::update(
+            key,
+            AnyOp::PnCounter(PnCounterOp::Increment(1 + small(rng, 4))),
+        ),
         5 => MapOp::update(key, AnyOp::OrSet(set_op(rng))),
         _ => MapOp::nested(key, MapOp::set(format!("n{}", small(rng, 3)), value(rng))),
     }
@@ -55,9 +58,9 @@ pub fn random_op(
     wall: WallClockMillis,
 ) -> Result<Option<Vec<u8>>, CrdtError> {
     let delta = match tag {
-        "gcounter" => doc.downcast_mut::<GCounter>().map(|d| {
-            d.apply_local(GCounterOp::Increment(1 + small(rng, 9)), wall)
-        }),
+        "gcounter" => doc
+            .downcast_mut::<GCounter>()
+            .map(|d| d.apply_local(GCounterOp::Increment(1 + small(rng, 9)), wall)),
         "pncounter" => doc.downcast_mut::<PnCounter>().map(|d| {
             let by = 1 + small(rng, 9);
             let op = if small(rng, 2) == 0 {

@@ -187,9 +187,12 @@ impl World {
     fn start_clients(&mut self) {
         let rooms = self.scenario.rooms.clone();
         for i in 0..self.clients.len() {
-            let k = 1 + self.rng.below_inclusive(self.scenario.rooms_per_client as u64 - 1);
+            let k = 1 + self
+                .rng
+                .below_inclusive(self.scenario.rooms_per_client as u64 - 1);
             for _ in 0..k {
-                let (name, crdt) = &rooms[self.rng.below_inclusive(rooms.len() as u64 - 1) as usize];
+                let (name, crdt) =
+                    &rooms[self.rng.below_inclusive(rooms.len() as u64 - 1) as usize];
                 self.join(i, RoomId::new(name), crdt);
             }
             let at = Instant::from_millis(self.rng.below_inclusive(2000));
@@ -212,8 +215,10 @@ impl World {
 
     /// Records a violation found while running.
     pub(crate) fn violate(&mut self, invariant: &'static str, detail: String) {
-        self.transcript.note(self.now, "!", || format!("{invariant}: {detail}"));
-        self.violations.push(Violation::new(invariant, Some(self.now), detail));
+        self.transcript
+            .note(self.now, "!", || format!("{invariant}: {detail}"));
+        self.violations
+            .push(Violation::new(invariant, Some(self.now), detail));
     }
 
     /// The deadline for settling.

@@ -172,7 +172,9 @@ impl World {
             println!("{v}");
         }
         for r in &fin.replicas {
-            let Some(room) = fin.rooms.get(&r.room) else { continue };
+            let Some(room) = fin.rooms.get(&r.room) else {
+                continue;
+            };
             let hub = crate::check::canonical(&self.registry, &room.crdt, &room.state);
             let mine = crate::check::canonical(&self.registry, &room.crdt, &r.state);
             if hub == mine {
@@ -200,7 +202,10 @@ impl World {
                     .filter(|(o, rep)| *rep != r.replica && !got.contains(o))
                     .map(|(o, rep)| (*o, rep.0))
                     .collect();
-                println!("generation {} missing remote (offset, origin): {missing:?}", app.generation);
+                println!(
+                    "generation {} missing remote (offset, origin): {missing:?}",
+                    app.generation
+                );
             }
         }
     }
@@ -218,7 +223,11 @@ impl World {
                 self.scenario.liveness_bound,
                 self.plan.heal_at,
                 shown.join("; "),
-                if why.len() > 8 { format!("; and {} more", why.len() - 8) } else { String::new() }
+                if why.len() > 8 {
+                    format!("; and {} more", why.len() - 8)
+                } else {
+                    String::new()
+                }
             );
             self.violate("liveness", detail);
             if self.transcript.recording() {

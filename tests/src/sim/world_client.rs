@@ -26,7 +26,8 @@ impl World {
         match c.client.join(now, room.clone(), crdt) {
             Ok(()) => {
                 c.open_room(&self.registry, room.clone(), crdt);
-                self.transcript.note(self.now, &Self::who(i), || format!("join {room:?}"));
+                self.transcript
+                    .note(self.now, &Self::who(i), || format!("join {room:?}"));
             }
             Err(e) => self.violate("client_error", format!("c{i} join {room:?}: {e}")),
         }
@@ -47,9 +48,16 @@ impl World {
             }
             while let Some(ev) = self.clients[i].client.poll_event() {
                 busy = true;
-                self.transcript.note(self.now, &Self::who(i), || format!("event {ev:?}"));
+                self.transcript
+                    .note(self.now, &Self::who(i), || format!("event {ev:?}"));
                 let c = &mut self.clients[i];
-                c.on_event(self.now, ev, &self.registry, &mut self.history, &mut self.violations);
+                c.on_event(
+                    self.now,
+                    ev,
+                    &self.registry,
+                    &mut self.history,
+                    &mut self.violations,
+                );
             }
             if !busy {
                 break;
@@ -75,17 +83,23 @@ impl World {
 
     fn client_send(&mut self, i: usize, frame: Bytes) {
         let Some(conn) = self.clients[i].conn else {
-            self.violate("client_protocol", format!("c{i} transmits without a connection"));
+            self.violate(
+                "client_protocol",
+                format!("c{i} transmits without a connection"),
+            );
             return;
         };
-        self.transcript.note(self.now, &Self::who(i), || format!("-> {}", describe(&frame)));
+        self.transcript.note(self.now, &Self::who(i), || {
+            format!("-> {}", describe(&frame))
+        });
         let held = self.clients[i].held(self.now);
         let at = self.net.up(conn, self.now, &mut self.rng, held);
         self.schedule(at, Ev::ToHub(conn, frame));
     }
 
     fn client_transport(&mut self, i: usize, cmd: TransportCommand) {
-        self.transcript.note(self.now, &Self::who(i), || format!("transport {cmd:?}"));
+        self.transcript
+            .note(self.now, &Self::who(i), || format!("transport {cmd:?}"));
         match cmd {
             TransportCommand::Open { conn: id } => {
                 let conn = self.net.open(Peer::Client(i), id);
@@ -106,7 +120,9 @@ impl World {
 
     /// Client `i` owns `conn` as its current connection.
     pub(crate) fn owner(&self, conn: ConnId) -> Option<usize> {
-        self.dialler(conn).filter(|&(i, _)| self.clients[i].conn == Some(conn)).map(|(i, _)| i)
+        self.dialler(conn)
+            .filter(|&(i, _)| self.clients[i].conn == Some(conn))
+            .map(|(i, _)| i)
     }
 
     /// The client that dialled `conn` (current or not) and its id for it. Reports
@@ -120,14 +136,19 @@ impl World {
     }
 
     pub(crate) fn on_broken(&mut self, conn: ConnId) {
-        let Some((i, id)) = self.dialler(conn) else { return };
+        let Some((i, id)) = self.dialler(conn) else {
+            return;
+        };
         if self.clients[i].conn == Some(conn) {
             self.clients[i].conn = None;
         }
         let now = self.clients[i].local(self.now);
-        self.transcript.note(self.now, &Self::who(i), || "transport broken".into());
+        self.transcript
+            .note(self.now, &Self::who(i), || "transport broken".into());
         let closed = TransportClosed::failed("connection reset");
-        self.clients[i].client.handle_transport_closed(now, id, closed);
+        self.clients[i]
+            .client
+            .handle_transport_closed(now, id, closed);
         self.drain_client(i);
     }
 
@@ -137,20 +158,27 @@ impl World {
             self.rogues[r].closed.get_or_insert(now);
             return;
         }
-        let Some((i, id)) = self.dialler(conn) else { return };
+        let Some((i, id)) = self.dialler(conn) else {
+            return;
+        };
         if self.clients[i].conn == Some(conn) {
             self.clients[i].conn = None;
         }
         let now = self.clients[i].local(self.now);
-        self.transcript.note(self.now, &Self::who(i), || format!("closed by hub {code}"));
+        self.transcript
+            .note(self.now, &Self::who(i), || format!("closed by hub {code}"));
         let closed = TransportClosed::closed(code, "");
-        self.clients[i].client.handle_transport_closed(now, id, closed);
+        self.clients[i]
+            .client
+            .handle_transport_closed(now, id, closed);
         self.drain_client(i);
     }
 
     pub(crate) fn client_frame(&mut self, i: usize, id: ConnectionId, bytes: &[u8]) {
         let now = self.clients[i].local(self.now);
-        self.transcript.note(self.now, &Self::who(i), || format!("<- {}", describe(bytes)));
+        self.transcript.note(self.now, &Self::who(i), || {
+            format!("<- {}", describe(bytes))
+        });
         self.clients[i].client.handle_frame(now, id, bytes);
         self.drain_client(i);
     }
@@ -160,7 +188,11 @@ impl World {
         if self.wakes[i].is_some_and(|w| w <= self.now) {
             self.wakes[i] = None;
         }
-        if self.clients[i].client.poll_timeout().is_some_and(|d| d <= now) {
+        if self.clients[i]
+            .client
+            .poll_timeout()
+            .is_some_and(|d| d <= now)
+        {
             self.clients[i].client.handle_timeout(now);
         }
         self.drain_client(i);
@@ -189,7 +221,8 @@ impl World {
         let joined: Vec<RoomId> = self.clients[i].rooms.keys().cloned().collect();
         if joined.is_empty() || roll >= 94 {
             let rooms = &self.scenario.rooms;
-            let (name, crdt) = rooms[self.rng.below_inclusive(rooms.len() as u64 - 1) as usize].clone();
+            let (name, crdt) =
+                rooms[self.rng.below_inclusive(rooms.len() as u64 - 1) as usize].clone();
             if joined.len() <= self.scenario.rooms_per_client {
                 self.join(i, RoomId::new(&name), crdt);
             }
@@ -205,11 +238,15 @@ impl World {
             }
         } else if self.scenario.leave_rejoin
             && joined.len() > 1
-            && self.clients[i].rooms.get(&room).is_some_and(|a| a.unacked.is_empty())
+            && self.clients[i]
+                .rooms
+                .get(&room)
+                .is_some_and(|a| a.unacked.is_empty())
         {
             // Leaving discards unacknowledged deltas: the application leaves
             // only once its deltas are acknowledged, so none is in flight.
-            self.transcript.note(self.now, &Self::who(i), || format!("leave {room:?}"));
+            self.transcript
+                .note(self.now, &Self::who(i), || format!("leave {room:?}"));
             self.clients[i].rooms.remove(&room);
             if let Err(e) = self.clients[i].client.leave(now, &room) {
                 self.violate("client_error", format!("c{i} leave {room:?}: {e}"));
@@ -225,7 +262,9 @@ impl World {
         // Wall clock for LWW stamps: the client's own (jumping) clock.
         let wall = 1_700_000_000_000 + now.as_micros() / 1000;
         let c = &mut self.clients[i];
-        let Some(app) = c.rooms.get_mut(&room) else { return };
+        let Some(app) = c.rooms.get_mut(&room) else {
+            return;
+        };
         let delta = match random_op(app.crdt, &mut *app.doc, &mut self.rng, wall) {
             Ok(Some(d)) => Bytes::from(d),
             Ok(None) => return,
@@ -241,7 +280,9 @@ impl World {
                     app.unacked.push((seq, delta));
                 }
                 self.stats.submitted += 1;
-                self.transcript.note(self.now, &Self::who(i), || format!("submit {room:?} seq {seq}"));
+                self.transcript.note(self.now, &Self::who(i), || {
+                    format!("submit {room:?} seq {seq}")
+                });
             }
             Err(e) => self.violate("client_error", format!("c{i} submit {room:?}: {e}")),
         }

@@ -14,7 +14,8 @@ pub const ROGUE_CLOSE_BOUND: Duration = Duration::from_secs(15);
 
 impl World {
     pub(crate) fn apply_fault(&mut self, fault: Fault) {
-        self.transcript.note(self.now, "fault", || format!("{fault:?}"));
+        self.transcript
+            .note(self.now, "fault", || format!("{fault:?}"));
         match fault {
             Fault::Drop(i) => {
                 if let Some(conn) = self.clients[i].conn {
@@ -45,7 +46,9 @@ impl World {
 
     /// Breaks `conn`: both sides learn after a network delay; nothing in flight arrives.
     fn break_conn(&mut self, conn: ConnId) {
-        let Some(c) = self.net.get_mut(conn) else { return };
+        let Some(c) = self.net.get_mut(conn) else {
+            return;
+        };
         if c.broken {
             return;
         }
@@ -65,7 +68,9 @@ impl World {
         self.hub_incarnation += 1;
         self.stats.hub_restarts += 1;
         let lost = self.storage.lose_pending();
-        self.transcript.note(self.now, "hub", || format!("crash, {lost} storage writes lost"));
+        self.transcript.note(self.now, "hub", || {
+            format!("crash, {lost} storage writes lost")
+        });
         self.sessions.clear();
         let live: Vec<ConnId> = self.net.live().map(|(id, _)| id).collect();
         for conn in live {

@@ -18,7 +18,9 @@ impl World {
             let mut busy = false;
             while let Some((sid, bytes)) = self.hub.as_mut().and_then(|h| h.poll_transmit()) {
                 busy = true;
-                let Some(&conn) = self.sessions.get(&sid) else { continue };
+                let Some(&conn) = self.sessions.get(&sid) else {
+                    continue;
+                };
                 let (held, bw) = match self.net.get(conn).map(|c| c.peer) {
                     Some(Peer::Client(i)) => {
                         let c = &self.clients[i];
@@ -26,12 +28,16 @@ impl World {
                     }
                     _ => (None, None),
                 };
-                let at = self.net.down(conn, self.now, &mut self.rng, held, bytes.len(), bw);
+                let at = self
+                    .net
+                    .down(conn, self.now, &mut self.rng, held, bytes.len(), bw);
                 self.queue_down(at, conn, bytes);
             }
             while let Some((sid, code)) = self.hub.as_mut().and_then(|h| h.poll_close()) {
                 busy = true;
-                let Some(conn) = self.sessions.remove(&sid) else { continue };
+                let Some(conn) = self.sessions.remove(&sid) else {
+                    continue;
+                };
                 let held = match self.net.get(conn).map(|c| c.peer) {
                     Some(Peer::Client(i)) => self.clients[i].held(self.now),
                     _ => None,
@@ -39,7 +45,8 @@ impl World {
                 if let Some(c) = self.net.get_mut(conn) {
                     c.hub_gone = true;
                 }
-                self.transcript.note(self.now, "hub", || format!("close s{} {code}", sid.0));
+                self.transcript
+                    .note(self.now, "hub", || format!("close s{} {code}", sid.0));
                 let at = self.net.down(conn, self.now, &mut self.rng, held, 0, None);
                 self.schedule(at, Ev::HubClosed(conn, code));
             }
@@ -55,7 +62,8 @@ impl World {
                 continue;
             }
             while let Some(ev) = self.hub.as_mut().and_then(|h| h.poll_event()) {
-                self.transcript.note(self.now, "hub", || format!("event {ev:?}"));
+                self.transcript
+                    .note(self.now, "hub", || format!("event {ev:?}"));
             }
             if !busy {
                 break;
@@ -120,8 +128,14 @@ impl World {
         let Some(hub) = self.hub.as_mut() else {
             self.clients[i].conn = None;
             let closed = TransportClosed::failed("connection refused");
-            let id = self.net.get(conn).map(|c| c.client_conn).unwrap_or_default();
-            self.clients[i].client.handle_transport_closed(now, id, closed);
+            let id = self
+                .net
+                .get(conn)
+                .map(|c| c.client_conn)
+                .unwrap_or_default();
+            self.clients[i]
+                .client
+                .handle_transport_closed(now, id, closed);
             self.drain_client(i);
             return;
         };
@@ -131,9 +145,14 @@ impl World {
             c.session = Some(sid);
             c.hub_incarnation = self.hub_incarnation;
         }
-        self.transcript.note(self.now, &Self::who(i), || format!("open s{}", sid.0));
+        self.transcript
+            .note(self.now, &Self::who(i), || format!("open s{}", sid.0));
         self.drain_hub();
-        let id = self.net.get(conn).map(|c| c.client_conn).unwrap_or_default();
+        let id = self
+            .net
+            .get(conn)
+            .map(|c| c.client_conn)
+            .unwrap_or_default();
         self.clients[i].client.handle_transport_open(now, id);
         self.drain_client(i);
     }
@@ -149,8 +168,12 @@ impl World {
     }
 
     pub(crate) fn on_to_hub(&mut self, conn: ConnId, bytes: Bytes) {
-        let Some(sid) = self.hub_session(conn) else { return };
-        self.transcript.note(self.now, "hub", || format!("s{} <- {}", sid.0, describe(&bytes)));
+        let Some(sid) = self.hub_session(conn) else {
+            return;
+        };
+        self.transcript.note(self.now, "hub", || {
+            format!("s{} <- {}", sid.0, describe(&bytes))
+        });
         let now = self.now;
         if let Some(hub) = self.hub.as_mut() {
             hub.handle_frame(now, sid, &bytes);
@@ -175,18 +198,23 @@ impl World {
 
     pub(crate) fn on_closed_at_hub(&mut self, conn: ConnId) {
         let sid = {
-            let Some(c) = self.net.get_mut(conn) else { return };
+            let Some(c) = self.net.get_mut(conn) else {
+                return;
+            };
             if c.hub_gone {
                 return;
             }
             c.hub_gone = true;
-            (c.hub_incarnation == self.hub_incarnation).then_some(c.session).flatten()
+            (c.hub_incarnation == self.hub_incarnation)
+                .then_some(c.session)
+                .flatten()
         };
         let Some(sid) = sid else { return };
         self.sessions.remove(&sid);
         let now = self.now;
         if let Some(hub) = self.hub.as_mut() {
-            self.transcript.note(now, "hub", || format!("s{} closed by peer", sid.0));
+            self.transcript
+                .note(now, "hub", || format!("s{} closed by peer", sid.0));
             hub.handle_session_closed(now, sid);
         }
         self.drain_hub();
@@ -199,7 +227,9 @@ impl World {
         let now = self.now;
         let Some(hub) = self.hub.as_mut() else { return };
         if let Some(done) = self.storage.release_next() {
-            self.transcript.note(now, "storage", || format!("done {done:?}").chars().take(160).collect());
+            self.transcript.note(now, "storage", || {
+                format!("done {done:?}").chars().take(160).collect()
+            });
             hub.handle_storage(now, done);
         }
         self.drain_hub();
