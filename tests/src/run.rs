@@ -1,0 +1,129 @@
+//! Running seeds: one seed ([`run_seed`]), many seeds chosen by the environment
+//! ([`run_seeds`]), and the replay command printed for a failing seed.
+//!
+//! * `SYNCWIRE_SIM_SEED=S`: run only seed `S`, recording and printing its transcript.
+//! * `SYNCWIRE_SIM_SEEDS=N`: run seeds `1..=N` instead of the test's default count.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use syncwire_proto::Instant;
+
+use crate::check::Violation;
+use crate::scenario::Scenario;
+use crate::sim::{Stats, World};
+
+/// The result of one seed.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The scenario's name.
+    pub scenario: &'static str,
+    /// The seed.
+    pub seed: u64,
+    /// Everything that went wrong (empty: the seed passed).
+    pub violations: Vec<Violation>,
+    /// When faults had healed.
+    pub heal_at: Instant,
+    /// When the world settled, if it did.
+    pub settled_at: Option<Instant>,
+    /// Counters.
+    pub stats: Stats,
+    /// The transcript, if recorded.
+    pub transcript: Vec<String>,
+}
+
+/// Runs `seed` of `scenario`; `record` keeps the transcript. A panic inside the
+/// state machines is reported as a violation.
+pub fn run_seed(scenario: &Scenario, seed: u64, record: bool) -> Outcome {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut world = World::new(scenario.clone(), seed, record);
+        world.run();
+        Outcome {
+            scenario: scenario.name,
+            seed,
+            violations: world.violations.clone(),
+            heal_at: world.plan.heal_at,
+            settled_at: world.settled_at,
+            stats: world.stats.clone(),
+            transcript: world.transcript.lines().to_vec(),
+        }
+    }));
+    result.unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_default();
+        Outcome {
+            scenario: scenario.name,
+            seed,
+            violations: vec![Violation::new("panic", None, msg)],
+            heal_at: Instant::ZERO,
+            settled_at: None,
+            stats: Stats::default(),
+            transcript: Vec::new(),
+        }
+    })
+}
+
+/// The command that replays `seed` of the test named `test`.
+pub fn replay_command(seed: u64, test: &str) -> String {
+    format!("SYNCWIRE_SIM_SEED={seed} cargo test -p syncwire-tests --release -- {test} --nocapture")
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+/// The seeds to run: the one of `SYNCWIRE_SIM_SEED`, else `1..=SYNCWIRE_SIM_SEEDS`,
+/// else `1..=default_count`. The flag tells whether one seed is replayed.
+pub fn seeds_from_env(default_count: u64) -> (Vec<u64>, bool) {
+    if let Some(seed) = env_u64("SYNCWIRE_SIM_SEED") {
+        return (vec![seed], true);
+    }
+    let n = env_u64("SYNCWIRE_SIM_SEEDS").unwrap_or(default_count);
+    ((1..=n).collect(), false)
+}
+
+/// Runs the seeds chosen by the environment for `scenario` and returns a report
+/// of the failing ones, each with its replay command for test `test`. A replayed
+/// seed prints its transcript.
+pub fn run_seeds(scenario: &Scenario, test: &str, default_count: u64) -> Result<String, String> {
+    let (seeds, replay) = seeds_from_env(default_count);
+    let mut failures = Vec::new();
+    let mut settle_max = core::time::Duration::ZERO;
+    for &seed in &seeds {
+        let out = run_seed(scenario, seed, replay);
+        if replay {
+            for line in &out.transcript {
+                println!("{line}");
+            }
+            println!(
+                "{out:#?}",
+                out = (&out.violations, &out.stats, out.settled_at)
+            );
+        }
+        if let Some(t) = out.settled_at {
+            settle_max = settle_max.max(t - out.heal_at);
+        }
+        if !out.violations.is_empty() {
+            let mut msg = format!("seed {seed} of scenario {} failed:\n", scenario.name);
+            for v in out.violations.iter().take(5) {
+                msg.push_str(&format!("  {v}\n"));
+            }
+            msg.push_str(&format!("  replay: {}\n", replay_command(seed, test)));
+            failures.push(msg);
+        }
+    }
+    let summary = format!(
+        "{}: {} seeds, {} failed, slowest settle {:?} after heal",
+        scenario.name,
+        seeds.len(),
+        failures.len(),
+        settle_max
+    );
+    if failures.is_empty() {
+        Ok(summary)
+    } else {
+        Err(format!("{summary}\n{}", failures.join("")))
+    }
+}

@@ -1,0 +1,166 @@
+//! Named simulation scenarios: the size of the world, the workload and the fault
+//! rates of one seeded run. A scenario is plain data; the seed decides everything else.
+
+use core::time::Duration;
+
+/// Expected number of faults of each kind during a run's faulty phase.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultRates {
+    /// Single connections dropped mid-stream.
+    pub drops: u32,
+    /// Partitions of a few clients (messages held, new connections black-holed).
+    pub partitions: u32,
+    /// Hub crashes that keep only durable storage, followed by a restart.
+    pub hub_restarts: u32,
+    /// Clients whose downstream bandwidth is throttled for a while.
+    pub slow_consumers: u32,
+    /// Jumps of one client's clock (forward or backward).
+    pub clock_jumps: u32,
+    /// Reconnect storms: every connection drops at once.
+    pub storms: u32,
+    /// Misbehaving connections sending malformed frames.
+    pub rogues: u32,
+}
+
+impl FaultRates {
+    /// No faults at all.
+    pub const NONE: FaultRates = FaultRates {
+        drops: 0,
+        partitions: 0,
+        hub_restarts: 0,
+        slow_consumers: 0,
+        clock_jumps: 0,
+        storms: 0,
+        rogues: 0,
+    };
+}
+
+/// Parameters of a simulation run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// Name used in reports and replay commands.
+    pub name: &'static str,
+    /// Number of clients (each one replica).
+    pub clients: usize,
+    /// Rooms as (name, CRDT type tag).
+    pub rooms: Vec<(String, &'static str)>,
+    /// Most rooms a client joins at start (at least one).
+    pub rooms_per_client: usize,
+    /// Length of the faulty phase with workload; faults start and heal within it.
+    pub duration: Duration,
+    /// Mean gap between two workload actions of one client.
+    pub op_interval: Duration,
+    /// Whether the workload also leaves and re-joins rooms.
+    pub leave_rejoin: bool,
+    /// One-way network latency: base.
+    pub latency: Duration,
+    /// One-way network latency: maximum extra jitter.
+    pub jitter: Duration,
+    /// Time until a storage write becomes durable: base (plus up to the same again).
+    pub storage_latency: Duration,
+    /// Fault counts for the faulty phase.
+    pub faults: FaultRates,
+    /// After faults heal, everything must be connected and converged within this.
+    pub liveness_bound: Duration,
+    /// The hub's in-memory log bound (small values force compaction and resyncs).
+    pub max_tail_entries: usize,
+    /// Whether the application keeps the merge of all its own deltas per room and
+    /// re-applies it after every document reset (fresh join, resync). The client
+    /// skips the replica's own log entries in replays, so without this a reset
+    /// document loses its own acknowledged contributions (see docs/TESTING.md).
+    pub reapply_own: bool,
+}
+
+impl Scenario {
+    /// The realistic default: 24 clients, 6 rooms of 5 CRDT types, every fault kind.
+    pub fn realistic() -> Scenario {
+        Scenario {
+            name: "realistic",
+            clients: 24,
+            rooms: default_rooms(),
+            rooms_per_client: 3,
+            duration: Duration::from_secs(120),
+            op_interval: Duration::from_millis(1500),
+            leave_rejoin: true,
+            latency: Duration::from_millis(20),
+            jitter: Duration::from_millis(30),
+            storage_latency: Duration::from_millis(5),
+            faults: FaultRates {
+                drops: 6,
+                partitions: 2,
+                hub_restarts: 1,
+                slow_consumers: 2,
+                clock_jumps: 2,
+                storms: 1,
+                rogues: 2,
+            },
+            liveness_bound: Duration::from_secs(60),
+            max_tail_entries: 64,
+            reapply_own: true,
+        }
+    }
+
+    /// No faults: the baseline every change must keep green.
+    pub fn calm() -> Scenario {
+        Scenario {
+            name: "calm",
+            faults: FaultRates::NONE,
+            duration: Duration::from_secs(60),
+            ..Scenario::realistic()
+        }
+    }
+
+    /// Hub crashes and reconnect storms only, with heavy writes and slow storage.
+    pub fn crashy() -> Scenario {
+        Scenario {
+            name: "crashy",
+            op_interval: Duration::from_millis(400),
+            storage_latency: Duration::from_millis(40),
+            faults: FaultRates {
+                hub_restarts: 3,
+                storms: 2,
+                ..FaultRates::NONE
+            },
+            ..Scenario::realistic()
+        }
+    }
+
+    /// `calm`, with an application that only follows the documented contract
+    /// (re-apply unacknowledged deltas after a reset, nothing more).
+    pub fn strict() -> Scenario {
+        Scenario {
+            name: "strict",
+            reapply_own: false,
+            ..Scenario::calm()
+        }
+    }
+
+    /// Every known scenario.
+    pub fn all() -> Vec<Scenario> {
+        vec![
+            Scenario::realistic(),
+            Scenario::calm(),
+            Scenario::crashy(),
+            Scenario::strict(),
+        ]
+    }
+
+    /// The scenario called `name`, if any.
+    pub fn by_name(name: &str) -> Option<Scenario> {
+        Scenario::all().into_iter().find(|s| s.name == name)
+    }
+}
+
+fn default_rooms() -> Vec<(String, &'static str)> {
+    [
+        ("counter", "gcounter"),
+        ("votes", "pncounter"),
+        ("tags", "orset"),
+        ("doc", "map"),
+        ("title", "lww"),
+        ("board", "map"),
+    ]
+    .into_iter()
+    .map(|(n, t)| (n.to_owned(), t))
+    .collect()
+}

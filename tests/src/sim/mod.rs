@@ -1,0 +1,14 @@
+//! The simulator: the world, its virtual network, the fault plan and the workload.
+
+pub mod faults;
+pub mod net;
+pub mod replica;
+pub mod workload;
+pub mod world;
+mod world_check;
+mod world_client;
+mod world_faults;
+mod world_hub;
+
+pub use world::{Stats, World};
+pub use world_faults::ROGUE_CLOSE_BOUND;

@@ -1,0 +1,263 @@
+//! The world: one hub (rebuilt on restart), its [`MemoryStorage`], the clients,
+//! the virtual network and the event queue, a binary heap ordered by
+//! (virtual time, sequence number) so that equal times keep scheduling order.
+//!
+//! The run has two phases. Until the fault plan's heal time, the workload and
+//! the faults run. Then the workload stops and the world must settle (every
+//! client connected, outboxes empty, replicas at the hub's head and converged)
+//! within the scenario's liveness bound; that is asserted, not hoped for.
+//! Handlers for each side live in `world_client.rs`, `world_hub.rs`,
+//! `world_faults.rs`; the settle check and final state in `world_check.rs`.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use core::time::Duration;
+use syncwire_proto::Instant;
+use syncwire_proto::client::{Client, ClientConfig};
+use syncwire_proto::crdt::Registry;
+use syncwire_proto::hub::{AllowAll, Hub, HubConfig, MemoryStorage};
+use syncwire_proto::rng::Rng;
+use syncwire_proto::wire::{CloseCode, ReplicaId, RoomId, SessionId};
+
+use super::faults::{Fault, FaultPlan};
+use super::net::{ConnId, Net};
+use super::replica::SimClient;
+use crate::check::{History, Violation};
+use crate::scenario::Scenario;
+use crate::transcript::Transcript;
+
+/// Something that happens at a virtual time.
+#[derive(Clone, Debug)]
+pub(crate) enum Ev {
+    ConnectDone(ConnId),
+    ToHub(ConnId, Bytes),
+    ToClient(ConnId, Bytes),
+    HubClosed(ConnId, CloseCode),
+    ClientClosed(ConnId),
+    Broken(ConnId),
+    BrokenAtHub(ConnId),
+    ClientWake(usize),
+    HubWake,
+    StorageDone(u64),
+    Work(usize),
+    Fault(Fault),
+    HubUp,
+    Check,
+}
+
+pub(crate) struct Scheduled {
+    pub(crate) at: Instant,
+    pub(crate) seq: u64,
+    pub(crate) ev: Ev,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// A misbehaving connection and when the hub closed it.
+#[derive(Clone, Debug)]
+pub(crate) struct Rogue {
+    pub(crate) conn: ConnId,
+    pub(crate) opened: Instant,
+    pub(crate) closed: Option<Instant>,
+}
+
+/// Counters of one run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Events processed.
+    pub events: u64,
+    /// Local deltas submitted.
+    pub submitted: u64,
+    /// Hub restarts.
+    pub hub_restarts: u64,
+    /// Connections opened.
+    pub connections: u64,
+    /// Largest event queue seen.
+    pub max_queue: usize,
+}
+
+/// The simulated world of one seed.
+pub struct World {
+    pub(crate) scenario: Scenario,
+    pub(crate) now: Instant,
+    pub(crate) queue: BinaryHeap<Reverse<Scheduled>>,
+    next_seq: u64,
+    pub(crate) rng: Rng,
+    pub(crate) net: Net,
+    pub(crate) hub: Option<Hub>,
+    pub(crate) hub_seed: u64,
+    pub(crate) hub_incarnation: u64,
+    pub(crate) storage: MemoryStorage,
+    pub(crate) sessions: BTreeMap<SessionId, ConnId>,
+    pub(crate) clients: Vec<SimClient>,
+    pub(crate) wakes: Vec<Option<Instant>>,
+    pub(crate) hub_wake: Option<Instant>,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) history: History,
+    pub(crate) violations: Vec<Violation>,
+    pub(crate) transcript: Transcript,
+    pub(crate) plan: FaultPlan,
+    pub(crate) rogues: Vec<Rogue>,
+    pub(crate) settled_at: Option<Instant>,
+    pub(crate) stats: Stats,
+}
+
+impl World {
+    /// Builds the world of `seed` for `scenario`; `record` keeps a transcript.
+    pub fn new(scenario: Scenario, seed: u64, record: bool) -> World {
+        let mut rng = Rng::new(seed);
+        let plan = FaultPlan::generate(&scenario, &mut rng);
+        let registry = Arc::new(Registry::with_builtin());
+        let mut clients = Vec::new();
+        for i in 0..scenario.clients {
+            let mut cfg = ClientConfig::new(ReplicaId(i as u64 + 1));
+            cfg.seed = rng.next_u64();
+            cfg.merger = registry.clone();
+            cfg.backoff_cap = Duration::from_secs(8);
+            let client = Client::new(cfg, Instant::ZERO).expect("valid client config");
+            let mut sim = SimClient::new(ReplicaId(i as u64 + 1), client);
+            sim.reapply_own = scenario.reapply_own;
+            clients.push(sim);
+        }
+        let hub_seed = rng.next_u64();
+        let mut world = World {
+            net: Net::new(scenario.latency, scenario.jitter),
+            wakes: vec![None; clients.len()],
+            scenario,
+            now: Instant::ZERO,
+            queue: BinaryHeap::new(),
+            next_seq: 0,
+            rng,
+            hub: None,
+            hub_seed,
+            hub_incarnation: 0,
+            storage: MemoryStorage::new(),
+            sessions: BTreeMap::new(),
+            clients,
+            hub_wake: None,
+            registry,
+            history: History::default(),
+            violations: Vec::new(),
+            transcript: Transcript::new(record),
+            plan,
+            rogues: Vec::new(),
+            settled_at: None,
+            stats: Stats::default(),
+        };
+        world.start_hub();
+        world.start_clients();
+        world
+    }
+
+    /// The hub's configuration (same for every incarnation but the seed).
+    pub(crate) fn hub_config(&self) -> HubConfig {
+        HubConfig {
+            seed: self.hub_seed ^ self.hub_incarnation,
+            merger: self.registry.clone(),
+            authorizer: Some(Arc::new(AllowAll)),
+            max_tail_entries: self.scenario.max_tail_entries,
+            ..HubConfig::default()
+        }
+    }
+
+    pub(crate) fn start_hub(&mut self) {
+        let hub = Hub::new(self.hub_config(), self.now).expect("valid hub config");
+        self.hub = Some(hub);
+        self.drain_hub();
+    }
+
+    fn start_clients(&mut self) {
+        let rooms = self.scenario.rooms.clone();
+        for i in 0..self.clients.len() {
+            let k = 1 + self
+                .rng
+                .below_inclusive(self.scenario.rooms_per_client as u64 - 1);
+            for _ in 0..k {
+                let (name, crdt) =
+                    &rooms[self.rng.below_inclusive(rooms.len() as u64 - 1) as usize];
+                self.join(i, RoomId::new(name), crdt);
+            }
+            let at = Instant::from_millis(self.rng.below_inclusive(2000));
+            self.schedule(at, Ev::Work(i));
+        }
+        for (t, f) in self.plan.faults.clone() {
+            self.schedule(t, Ev::Fault(f));
+        }
+        self.schedule(self.plan.heal_at, Ev::Check);
+    }
+
+    /// Schedules `ev` at `at` (never before now).
+    pub(crate) fn schedule(&mut self, at: Instant, ev: Ev) {
+        let at = at.max(self.now);
+        self.next_seq += 1;
+        let seq = self.next_seq;
+        self.queue.push(Reverse(Scheduled { at, seq, ev }));
+        self.stats.max_queue = self.stats.max_queue.max(self.queue.len());
+    }
+
+    /// Records a violation found while running.
+    pub(crate) fn violate(&mut self, invariant: &'static str, detail: String) {
+        self.transcript
+            .note(self.now, "!", || format!("{invariant}: {detail}"));
+        self.violations
+            .push(Violation::new(invariant, Some(self.now), detail));
+    }
+
+    /// The deadline for settling.
+    pub fn deadline(&self) -> Instant {
+        self.plan.heal_at + self.scenario.liveness_bound
+    }
+
+    /// Runs until settled, a violation, or the liveness deadline.
+    pub fn run(&mut self) {
+        let deadline = self.deadline();
+        while let Some(Reverse(s)) = self.queue.pop() {
+            if s.at > deadline {
+                break;
+            }
+            self.now = s.at;
+            self.stats.events += 1;
+            self.dispatch(s.ev);
+            if self.settled_at.is_some() || !self.violations.is_empty() {
+                break;
+            }
+        }
+        self.finish();
+    }
+
+    fn dispatch(&mut self, ev: Ev) {
+        match ev {
+            Ev::ConnectDone(c) => self.on_connect_done(c),
+            Ev::ToHub(c, b) => self.on_to_hub(c, b),
+            Ev::ToClient(c, b) => self.on_to_client(c, b),
+            Ev::HubClosed(c, code) => self.on_hub_closed(c, code),
+            Ev::ClientClosed(c) | Ev::BrokenAtHub(c) => self.on_closed_at_hub(c),
+            Ev::Broken(c) => self.on_broken(c),
+            Ev::ClientWake(i) => self.on_client_wake(i),
+            Ev::HubWake => self.on_hub_wake(),
+            Ev::StorageDone(inc) => self.on_storage_done(inc),
+            Ev::Work(i) => self.on_work(i),
+            Ev::Fault(f) => self.apply_fault(f),
+            Ev::HubUp => self.start_hub(),
+            Ev::Check => self.on_check(),
+        }
+    }
+}

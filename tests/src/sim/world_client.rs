@@ -1,0 +1,290 @@
+//! Client-side handlers of the world: draining a client in the documented order,
+//! transport results, frames and closes reaching the client, timers, and the
+//! workload (local operations, presence, leaves and joins).
+
+use bytes::Bytes;
+use syncwire_proto::client::{ClientState, ConnectionId, TransportClosed, TransportCommand};
+use syncwire_proto::wire::{CloseCode, RoomId};
+
+use super::net::{ConnId, Peer};
+use super::workload::random_op;
+use super::world::{Ev, World};
+use crate::transcript::describe;
+
+impl World {
+    pub(crate) fn who(i: usize) -> String {
+        format!("c{i}")
+    }
+
+    /// Joins `room` on client `i` (application and session).
+    pub(crate) fn join(&mut self, i: usize, room: RoomId, crdt: &'static str) {
+        let now = self.clients[i].local(self.now);
+        let c = &mut self.clients[i];
+        if c.rooms.contains_key(&room) {
+            return;
+        }
+        match c.client.join(now, room.clone(), crdt) {
+            Ok(()) => {
+                c.open_room(&self.registry, room.clone(), crdt);
+                self.transcript
+                    .note(self.now, &Self::who(i), || format!("join {room:?}"));
+            }
+            Err(e) => self.violate("client_error", format!("c{i} join {room:?}: {e}")),
+        }
+    }
+
+    /// Drains client `i` (transmit, transport, events; again until quiet), checks
+    /// its invariants and re-arms its wake-up.
+    pub(crate) fn drain_client(&mut self, i: usize) {
+        loop {
+            let mut busy = false;
+            while let Some(frame) = self.clients[i].client.poll_transmit() {
+                busy = true;
+                self.client_send(i, frame);
+            }
+            while let Some(cmd) = self.clients[i].client.poll_transport() {
+                busy = true;
+                self.client_transport(i, cmd);
+            }
+            while let Some(ev) = self.clients[i].client.poll_event() {
+                busy = true;
+                self.transcript
+                    .note(self.now, &Self::who(i), || format!("event {ev:?}"));
+                let c = &mut self.clients[i];
+                c.on_event(
+                    self.now,
+                    ev,
+                    &self.registry,
+                    &mut self.history,
+                    &mut self.violations,
+                );
+            }
+            if !busy {
+                break;
+            }
+        }
+        if let Err(e) = self.clients[i].client.check_invariants() {
+            self.violate("client_invariant", format!("c{i}: {e}"));
+        }
+        let max = self.clients[i].client.config().outbox_max_deltas;
+        let n = self.clients[i].client.outbox_len();
+        if n > max {
+            self.violate("queue_bound", format!("c{i} outbox {n} > {max}"));
+        }
+        let c = &self.clients[i];
+        if let Some(deadline) = c.client.poll_timeout() {
+            let at = c.global(deadline).max(self.now);
+            if self.wakes[i].is_none_or(|w| w > at || w < self.now) {
+                self.wakes[i] = Some(at);
+                self.schedule(at, Ev::ClientWake(i));
+            }
+        }
+    }
+
+    fn client_send(&mut self, i: usize, frame: Bytes) {
+        let Some(conn) = self.clients[i].conn else {
+            self.violate(
+                "client_protocol",
+                format!("c{i} transmits without a connection"),
+            );
+            return;
+        };
+        self.transcript.note(self.now, &Self::who(i), || {
+            format!("-> {}", describe(&frame))
+        });
+        let held = self.clients[i].held(self.now);
+        let at = self.net.up(conn, self.now, &mut self.rng, held);
+        self.schedule(at, Ev::ToHub(conn, frame));
+    }
+
+    fn client_transport(&mut self, i: usize, cmd: TransportCommand) {
+        self.transcript
+            .note(self.now, &Self::who(i), || format!("transport {cmd:?}"));
+        match cmd {
+            TransportCommand::Open { conn: id } => {
+                let conn = self.net.open(Peer::Client(i), id);
+                self.stats.connections += 1;
+                self.clients[i].conn = Some(conn);
+                let at = self.now + self.net.delay(&mut self.rng) * 2;
+                self.schedule(at, Ev::ConnectDone(conn));
+            }
+            TransportCommand::Close { .. } => {
+                if let Some(conn) = self.clients[i].conn.take() {
+                    let held = self.clients[i].held(self.now);
+                    let at = self.net.up(conn, self.now, &mut self.rng, held);
+                    self.schedule(at, Ev::ClientClosed(conn));
+                }
+            }
+        }
+    }
+
+    /// Client `i` owns `conn` as its current connection.
+    pub(crate) fn owner(&self, conn: ConnId) -> Option<usize> {
+        self.dialler(conn)
+            .filter(|&(i, _)| self.clients[i].conn == Some(conn))
+            .map(|(i, _)| i)
+    }
+
+    /// The client that dialled `conn` (current or not) and its id for it. Reports
+    /// about old connections still reach the client, which must ignore them.
+    pub(crate) fn dialler(&self, conn: ConnId) -> Option<(usize, ConnectionId)> {
+        let c = self.net.get(conn)?;
+        match c.peer {
+            Peer::Client(i) => Some((i, c.client_conn)),
+            Peer::Rogue(_) => None,
+        }
+    }
+
+    pub(crate) fn on_broken(&mut self, conn: ConnId) {
+        let Some((i, id)) = self.dialler(conn) else {
+            return;
+        };
+        if self.clients[i].conn == Some(conn) {
+            self.clients[i].conn = None;
+        }
+        let now = self.clients[i].local(self.now);
+        self.transcript
+            .note(self.now, &Self::who(i), || "transport broken".into());
+        let closed = TransportClosed::failed("connection reset");
+        self.clients[i]
+            .client
+            .handle_transport_closed(now, id, closed);
+        self.drain_client(i);
+    }
+
+    pub(crate) fn on_hub_closed(&mut self, conn: ConnId, code: CloseCode) {
+        if let Some(Peer::Rogue(r)) = self.net.get(conn).map(|c| c.peer) {
+            let now = self.now;
+            self.rogues[r].closed.get_or_insert(now);
+            return;
+        }
+        let Some((i, id)) = self.dialler(conn) else {
+            return;
+        };
+        if self.clients[i].conn == Some(conn) {
+            self.clients[i].conn = None;
+        }
+        let now = self.clients[i].local(self.now);
+        self.transcript
+            .note(self.now, &Self::who(i), || format!("closed by hub {code}"));
+        let closed = TransportClosed::closed(code, "");
+        self.clients[i]
+            .client
+            .handle_transport_closed(now, id, closed);
+        self.drain_client(i);
+    }
+
+    pub(crate) fn client_frame(&mut self, i: usize, id: ConnectionId, bytes: &[u8]) {
+        let now = self.clients[i].local(self.now);
+        self.transcript.note(self.now, &Self::who(i), || {
+            format!("<- {}", describe(bytes))
+        });
+        self.clients[i].client.handle_frame(now, id, bytes);
+        self.drain_client(i);
+    }
+
+    pub(crate) fn on_client_wake(&mut self, i: usize) {
+        let now = self.clients[i].local(self.now);
+        if self.wakes[i].is_some_and(|w| w <= self.now) {
+            self.wakes[i] = None;
+        }
+        if self.clients[i]
+            .client
+            .poll_timeout()
+            .is_some_and(|d| d <= now)
+        {
+            self.clients[i].client.handle_timeout(now);
+        }
+        self.drain_client(i);
+    }
+
+    /// One workload step of client `i`, and the next one while the workload runs.
+    pub(crate) fn on_work(&mut self, i: usize) {
+        if self.now >= self.plan.heal_at {
+            return;
+        }
+        let now = self.clients[i].local(self.now);
+        if self.clients[i].client.state() == ClientState::Disconnected {
+            self.clients[i].client.connect(now);
+        } else {
+            self.work_step(i);
+        }
+        self.drain_client(i);
+        let mean = u64::try_from(self.scenario.op_interval.as_micros()).unwrap_or(1);
+        let gap = core::time::Duration::from_micros(1 + self.rng.below_inclusive(2 * mean));
+        self.schedule(self.now + gap, Ev::Work(i));
+    }
+
+    fn work_step(&mut self, i: usize) {
+        let now = self.clients[i].local(self.now);
+        let roll = self.rng.below_inclusive(99);
+        let joined: Vec<RoomId> = self.clients[i].rooms.keys().cloned().collect();
+        if joined.is_empty() || roll >= 94 {
+            let rooms = &self.scenario.rooms;
+            let (name, crdt) =
+                rooms[self.rng.below_inclusive(rooms.len() as u64 - 1) as usize].clone();
+            if joined.len() <= self.scenario.rooms_per_client {
+                self.join(i, RoomId::new(&name), crdt);
+            }
+            return;
+        }
+        let room = joined[self.rng.below_inclusive(joined.len() as u64 - 1) as usize].clone();
+        if roll < 82 {
+            self.local_op(i, room);
+        } else if roll < 90 {
+            let state = Bytes::from(format!("cursor {}", self.rng.below_inclusive(999)));
+            if let Err(e) = self.clients[i].client.set_presence(now, &room, state) {
+                self.violate("client_error", format!("c{i} presence {room:?}: {e}"));
+            }
+        } else if self.scenario.leave_rejoin
+            && joined.len() > 1
+            && self.clients[i]
+                .rooms
+                .get(&room)
+                .is_some_and(|a| a.unacked.is_empty())
+        {
+            // Leaving discards unacknowledged deltas: the application leaves
+            // only once its deltas are acknowledged, so none is in flight.
+            self.transcript
+                .note(self.now, &Self::who(i), || format!("leave {room:?}"));
+            self.clients[i].rooms.remove(&room);
+            if let Err(e) = self.clients[i].client.leave(now, &room) {
+                self.violate("client_error", format!("c{i} leave {room:?}: {e}"));
+            }
+        }
+    }
+
+    fn local_op(&mut self, i: usize, room: RoomId) {
+        if !self.clients[i].ready(&room) {
+            return;
+        }
+        let now = self.clients[i].local(self.now);
+        // Wall clock for LWW stamps: the client's own (jumping) clock.
+        let wall = 1_700_000_000_000 + now.as_micros() / 1000;
+        let c = &mut self.clients[i];
+        let Some(app) = c.rooms.get_mut(&room) else {
+            return;
+        };
+        let delta = match random_op(app.crdt, &mut *app.doc, &mut self.rng, wall) {
+            Ok(Some(d)) => Bytes::from(d),
+            Ok(None) => return,
+            Err(e) => {
+                let detail = format!("c{i} op on {room:?}: {e}");
+                self.violate("crdt_error", detail);
+                return;
+            }
+        };
+        match c.client.submit(now, &room, delta.clone()) {
+            Ok(seq) => {
+                if let Some(app) = c.rooms.get_mut(&room) {
+                    app.unacked.push((seq, delta));
+                }
+                self.stats.submitted += 1;
+                self.transcript.note(self.now, &Self::who(i), || {
+                    format!("submit {room:?} seq {seq}")
+                });
+            }
+            Err(e) => self.violate("client_error", format!("c{i} submit {room:?}: {e}")),
+        }
+    }
+}

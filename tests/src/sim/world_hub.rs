@@ -1,0 +1,237 @@
+//! Hub-side handlers of the world: draining the hub in the documented order,
+//! connections reaching the hub, frames, closes, flush credit, timers and the
+//! simulated durable storage (writes become durable after a latency, in order).
+
+use bytes::Bytes;
+use core::time::Duration;
+use syncwire_proto::client::TransportClosed;
+
+use super::net::{ConnId, Peer};
+use super::world::{Ev, World};
+use crate::transcript::describe;
+
+impl World {
+    /// Drains the hub (transmit, close, storage, auth, events; until quiet),
+    /// checks its invariants and bounds, and re-arms its wake-up.
+    pub(crate) fn drain_hub(&mut self) {
+        loop {
+            let mut busy = false;
+            while let Some((sid, bytes)) = self.hub.as_mut().and_then(|h| h.poll_transmit()) {
+                busy = true;
+                let Some(&conn) = self.sessions.get(&sid) else {
+                    continue;
+                };
+                let (held, bw) = match self.net.get(conn).map(|c| c.peer) {
+                    Some(Peer::Client(i)) => {
+                        let c = &self.clients[i];
+                        (c.held(self.now), c.bandwidth(self.now))
+                    }
+                    _ => (None, None),
+                };
+                let at = self
+                    .net
+                    .down(conn, self.now, &mut self.rng, held, bytes.len(), bw);
+                self.queue_down(at, conn, bytes);
+            }
+            while let Some((sid, code)) = self.hub.as_mut().and_then(|h| h.poll_close()) {
+                busy = true;
+                let Some(conn) = self.sessions.remove(&sid) else {
+                    continue;
+                };
+                let held = match self.net.get(conn).map(|c| c.peer) {
+                    Some(Peer::Client(i)) => self.clients[i].held(self.now),
+                    _ => None,
+                };
+                if let Some(c) = self.net.get_mut(conn) {
+                    c.hub_gone = true;
+                }
+                self.transcript
+                    .note(self.now, "hub", || format!("close s{} {code}", sid.0));
+                let at = self.net.down(conn, self.now, &mut self.rng, held, 0, None);
+                self.schedule(at, Ev::HubClosed(conn, code));
+            }
+            while let Some(action) = self.hub.as_mut().and_then(|h| h.poll_storage()) {
+                busy = true;
+                self.storage.submit(action);
+                let base = u64::try_from(self.scenario.storage_latency.as_micros()).unwrap_or(0);
+                let at = self.now + Duration::from_micros(base + self.rng.below_inclusive(base));
+                self.schedule(at, Ev::StorageDone(self.hub_incarnation));
+            }
+            if let Some(req) = self.hub.as_mut().and_then(|h| h.poll_auth()) {
+                self.violate("hub_protocol", format!("unexpected auth request {req:?}"));
+                continue;
+            }
+            while let Some(ev) = self.hub.as_mut().and_then(|h| h.poll_event()) {
+                self.transcript
+                    .note(self.now, "hub", || format!("event {ev:?}"));
+            }
+            if !busy {
+                break;
+            }
+        }
+        self.check_hub();
+    }
+
+    fn queue_down(&mut self, at: syncwire_proto::Instant, conn: ConnId, bytes: Bytes) {
+        self.schedule(at, Ev::ToClient(conn, bytes));
+    }
+
+    fn check_hub(&mut self) {
+        let Some(hub) = self.hub.as_ref() else { return };
+        if let Err(e) = hub.check_invariants() {
+            self.violate("hub_invariant", e);
+            return;
+        }
+        let cfg = hub.config();
+        let bound = cfg.max_backlog_bytes + cfg.max_frame_bytes;
+        for &sid in self.sessions.keys() {
+            if let Some(b) = hub.backlog(sid).filter(|&b| b > bound) {
+                let detail = format!("session {} backlog {b} > {bound}", sid.0);
+                self.violate("queue_bound", detail);
+                return;
+            }
+        }
+        let next = hub.poll_timeout();
+        if let Some(at) = next {
+            let at = at.max(self.now);
+            if self.hub_wake.is_none_or(|w| w > at || w < self.now) {
+                self.hub_wake = Some(at);
+                self.schedule(at, Ev::HubWake);
+            }
+        }
+    }
+
+    pub(crate) fn on_hub_wake(&mut self) {
+        if self.hub_wake.is_some_and(|w| w <= self.now) {
+            self.hub_wake = None;
+        }
+        let now = self.now;
+        let Some(hub) = self.hub.as_mut() else { return };
+        if hub.poll_timeout().is_some_and(|d| d <= now) {
+            hub.handle_timeout(now);
+        }
+        self.drain_hub();
+    }
+
+    pub(crate) fn on_connect_done(&mut self, conn: ConnId) {
+        let Some(i) = self.owner(conn) else {
+            self.net.forget(conn);
+            return;
+        };
+        if self.net.get(conn).is_some_and(|c| c.broken) {
+            return; // the Broken event reports it
+        }
+        if self.clients[i].held(self.now).is_some() {
+            return; // black-holed: the client's handshake timer ends the attempt
+        }
+        let now = self.clients[i].local(self.now);
+        let Some(hub) = self.hub.as_mut() else {
+            self.clients[i].conn = None;
+            let closed = TransportClosed::failed("connection refused");
+            let id = self
+                .net
+                .get(conn)
+                .map(|c| c.client_conn)
+                .unwrap_or_default();
+            self.clients[i]
+                .client
+                .handle_transport_closed(now, id, closed);
+            self.drain_client(i);
+            return;
+        };
+        let sid = hub.handle_session_opened(self.now);
+        self.sessions.insert(sid, conn);
+        if let Some(c) = self.net.get_mut(conn) {
+            c.session = Some(sid);
+            c.hub_incarnation = self.hub_incarnation;
+        }
+        self.transcript
+            .note(self.now, &Self::who(i), || format!("open s{}", sid.0));
+        self.drain_hub();
+        let id = self
+            .net
+            .get(conn)
+            .map(|c| c.client_conn)
+            .unwrap_or_default();
+        self.clients[i].client.handle_transport_open(now, id);
+        self.drain_client(i);
+    }
+
+    /// The hub's session of `conn`, if the current hub still has it.
+    fn hub_session(&self, conn: ConnId) -> Option<syncwire_proto::wire::SessionId> {
+        let c = self.net.get(conn)?;
+        if c.hub_gone || c.broken || c.hub_incarnation != self.hub_incarnation {
+            return None;
+        }
+        self.hub.as_ref()?;
+        c.session
+    }
+
+    pub(crate) fn on_to_hub(&mut self, conn: ConnId, bytes: Bytes) {
+        let Some(sid) = self.hub_session(conn) else {
+            return;
+        };
+        self.transcript.note(self.now, "hub", || {
+            format!("s{} <- {}", sid.0, describe(&bytes))
+        });
+        let now = self.now;
+        if let Some(hub) = self.hub.as_mut() {
+            hub.handle_frame(now, sid, &bytes);
+        }
+        self.drain_hub();
+    }
+
+    pub(crate) fn on_to_client(&mut self, conn: ConnId, bytes: Bytes) {
+        if self.net.get(conn).is_none_or(|c| c.broken) {
+            return;
+        }
+        if let Some((i, id)) = self.dialler(conn) {
+            self.client_frame(i, id, &bytes);
+        }
+        if let Some(sid) = self.hub_session(conn) {
+            if let Some(hub) = self.hub.as_mut() {
+                hub.handle_flushed(sid, bytes.len());
+            }
+            self.drain_hub();
+        }
+    }
+
+    pub(crate) fn on_closed_at_hub(&mut self, conn: ConnId) {
+        let sid = {
+            let Some(c) = self.net.get_mut(conn) else {
+                return;
+            };
+            if c.hub_gone {
+                return;
+            }
+            c.hub_gone = true;
+            (c.hub_incarnation == self.hub_incarnation)
+                .then_some(c.session)
+                .flatten()
+        };
+        let Some(sid) = sid else { return };
+        self.sessions.remove(&sid);
+        let now = self.now;
+        if let Some(hub) = self.hub.as_mut() {
+            self.transcript
+                .note(now, "hub", || format!("s{} closed by peer", sid.0));
+            hub.handle_session_closed(now, sid);
+        }
+        self.drain_hub();
+    }
+
+    pub(crate) fn on_storage_done(&mut self, incarnation: u64) {
+        if incarnation != self.hub_incarnation {
+            return;
+        }
+        let now = self.now;
+        let Some(hub) = self.hub.as_mut() else { return };
+        if let Some(done) = self.storage.release_next() {
+            self.transcript.note(now, "storage", || {
+                format!("done {done:?}").chars().take(160).collect()
+            });
+            hub.handle_storage(now, done);
+        }
+        self.drain_hub();
+    }
+}

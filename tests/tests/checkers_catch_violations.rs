@@ -1,0 +1,127 @@
+//! The checkers report fabricated violations: a lost ack, a duplicate delivery,
+//! an order swap and a divergence.
+
+use bytes::Bytes;
+use syncwire_proto::Instant;
+use syncwire_proto::crdt::{Document, GCounter, GCounterOp, Registry};
+use syncwire_proto::wire::{ReplicaId, RoomId};
+use syncwire_tests::check::*;
+
+fn delivery(seq: u64, offset: u64) -> Delivery {
+    Delivery {
+        at: Instant::from_millis(offset),
+        replica: ReplicaId(1),
+        room: RoomId::new("r"),
+        generation: 1,
+        origin: ReplicaId(2),
+        seq,
+        epoch: 7,
+        offset,
+    }
+}
+
+/// A room whose durable state is replica 2 having counted `n`, plus its delta.
+fn counter(n: u64) -> (Bytes, Bytes) {
+    let mut doc = Document::<GCounter>::new(ReplicaId(2));
+    let delta = doc.apply_local(GCounterOp::Increment(n), 0).unwrap();
+    (Bytes::from(doc.encode_state().unwrap()), Bytes::from(delta))
+}
+
+fn final_with(state: Bytes, seq: u64) -> FinalState {
+    let mut fin = FinalState::default();
+    fin.rooms.insert(
+        RoomId::new("r"),
+        HubRoom {
+            crdt: "gcounter".into(),
+            state,
+            seqs: [(ReplicaId(2), seq)].into_iter().collect(),
+        },
+    );
+    fin
+}
+
+#[test]
+fn clean_history_passes() {
+    let h = History {
+        deliveries: vec![delivery(1, 0), delivery(2, 1)],
+        acked: vec![],
+    };
+    assert!(check_deliveries(&h).is_empty());
+}
+
+#[test]
+fn duplicate_delivery_is_reported() {
+    let h = History {
+        deliveries: vec![delivery(1, 0), delivery(1, 0)],
+        acked: vec![],
+    };
+    let v = check_deliveries(&h);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].invariant, "duplicate_delivery");
+}
+
+#[test]
+fn order_swap_is_reported() {
+    let h = History {
+        deliveries: vec![delivery(2, 1), delivery(1, 0)],
+        acked: vec![],
+    };
+    let v = check_deliveries(&h);
+    let kinds: Vec<_> = v.iter().map(|v| v.invariant).collect();
+    assert!(kinds.contains(&"per_origin_order"), "{v:?}");
+    assert!(kinds.contains(&"log_order"), "{v:?}");
+}
+
+fn acked(seq: u64, payload: Bytes) -> History {
+    History {
+        deliveries: vec![],
+        acked: vec![Acked {
+            at: Instant::from_millis(5),
+            room: RoomId::new("r"),
+            replica: ReplicaId(2),
+            seq,
+            ack_seq: seq,
+            payload,
+        }],
+    }
+}
+
+#[test]
+fn lost_ack_is_reported() {
+    let registry = Registry::with_builtin();
+    let (state, delta) = counter(3);
+    // Durable and present: fine.
+    assert!(check_acked(&registry, &acked(1, delta.clone()), &final_with(state, 1)).is_empty());
+    // The storage's sequence table does not cover the ack.
+    let (state, _) = counter(3);
+    let v = check_acked(&registry, &acked(2, delta.clone()), &final_with(state, 1));
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].invariant, "acked_lost");
+    // The table covers it but the effect is missing from the state.
+    let empty = Bytes::from(registry.empty_state("gcounter").unwrap());
+    let v = check_acked(&registry, &acked(1, delta), &final_with(empty, 1));
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].invariant, "acked_lost");
+}
+
+#[test]
+fn divergence_is_reported() {
+    let registry = Registry::with_builtin();
+    let (state, _) = counter(3);
+    let (other, _) = counter(4);
+    let mut fin = final_with(state.clone(), 1);
+    fin.replicas.push(ReplicaRoom {
+        replica: ReplicaId(1),
+        room: RoomId::new("r"),
+        state,
+    });
+    assert!(check_convergence(&registry, &fin).is_empty());
+    fin.replicas.push(ReplicaRoom {
+        replica: ReplicaId(3),
+        room: RoomId::new("r"),
+        state: other,
+    });
+    let v = check_convergence(&registry, &fin);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].invariant, "divergence");
+}

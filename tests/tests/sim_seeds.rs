@@ -1,0 +1,27 @@
+//! Runs the simulation scenarios over many seeds (see docs/TESTING.md).
+//! `SYNCWIRE_SIM_SEEDS=N` runs N seeds; `SYNCWIRE_SIM_SEED=S` replays one.
+
+use syncwire_tests::run::run_seeds;
+use syncwire_tests::scenario::Scenario;
+
+fn check(scenario: Scenario, test: &str, default_count: u64) {
+    match run_seeds(&scenario, test, default_count) {
+        Ok(summary) => println!("{summary}"),
+        Err(report) => panic!("{report}"),
+    }
+}
+
+#[test]
+fn sim_realistic() {
+    check(Scenario::realistic(), "sim_realistic", 100);
+}
+
+#[test]
+fn sim_calm() {
+    check(Scenario::calm(), "sim_calm", 20);
+}
+
+#[test]
+fn sim_crashy() {
+    check(Scenario::crashy(), "sim_crashy", 20);
+}
