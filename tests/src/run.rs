@@ -75,11 +75,19 @@ fn env_u64(name: &str) -> Option<u64> {
 }
 
 /// The seeds to run: the one of `SYNCWIRE_SIM_SEED`, else `1..=SYNCWIRE_SIM_SEEDS`,
-/// else `1..=default_count`. The flag tells whether one seed is replayed.
+/// else `1..=default_count` (in release builds; unoptimized builds, as in a plain
+/// `cargo test --workspace`, run one seed as a smoke test, so that the
+/// full count stays with `cargo test -p syncwire-tests --release`). The flag tells
+/// whether one seed is replayed.
 pub fn seeds_from_env(default_count: u64) -> (Vec<u64>, bool) {
     if let Some(seed) = env_u64("SYNCWIRE_SIM_SEED") {
         return (vec![seed], true);
     }
+    let default_count = if cfg!(debug_assertions) {
+        default_count.min(1)
+    } else {
+        default_count
+    };
     let n = env_u64("SYNCWIRE_SIM_SEEDS").unwrap_or(default_count);
     ((1..=n).collect(), false)
 }
