@@ -18,8 +18,15 @@ pub struct Binary {
 impl Binary {
     /// Starts `syncwire serve --open` on a free 127.0.0.1 port with `extra` arguments.
     pub async fn start(data_dir: &Path, extra: &[&str]) -> Binary {
+        Binary::start_on(data_dir, "127.0.0.1:0".parse().unwrap(), extra).await
+    }
+
+    /// Starts `syncwire serve --open` on `addr` (e.g. the port of a killed instance).
+    pub async fn start_on(data_dir: &Path, addr: SocketAddr, extra: &[&str]) -> Binary {
         let mut child = Command::new(env!("CARGO_BIN_EXE_syncwire"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--open", "--data-dir"])
+            .args(["serve", "--open", "--addr"])
+            .arg(addr.to_string())
+            .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
             .env("RUST_LOG", "error")
@@ -47,6 +54,11 @@ impl Binary {
             .id()
             .and_then(|id| i32::try_from(id).ok())
             .expect("running")
+    }
+
+    /// SIGKILL, then waits for the process to be gone.
+    pub async fn kill_9(&mut self) {
+        self.child.kill().await.expect("SIGKILL");
     }
 
     /// Resident set size in KiB, from /proc.

@@ -20,6 +20,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub mod binary;
+pub mod proxy;
+pub mod sync;
 
 /// Upper bound of every wait in the tests.
 pub const WAIT: Duration = Duration::from_secs(10);
