@@ -51,7 +51,11 @@ async fn log_of(addr: std::net::SocketAddr, room: &str, token: Option<&str>) -> 
     c.hello(900, token).await;
     let j = c.join(room, None).await;
     let n = usize::try_from(j.head - j.start).unwrap();
-    c.catch_up(n).await.into_iter().map(|(r, s, _)| (r, s)).collect()
+    c.catch_up(n)
+        .await
+        .into_iter()
+        .map(|(r, s, _)| (r, s))
+        .collect()
 }
 
 #[tokio::test]
@@ -60,14 +64,20 @@ async fn oversized_frames_are_rejected_and_huge_ones_close_only_that_session() {
     cfg.hub.max_frame_bytes = 4096;
     cfg.hub.max_payload_bytes = 2048;
     let server = Running::start(cfg).await;
-    let (mut good, mut bad) = (Client::connect(server.addr).await, Client::connect(server.addr).await);
+    let (mut good, mut bad) = (
+        Client::connect(server.addr).await,
+        Client::connect(server.addr).await,
+    );
     good.hello(1, None).await;
     bad.hello(2, None).await;
     good.join("r", None).await;
     bad.join("r", None).await;
     // Payload over max_payload_bytes (frame still fits): rejected with its seq.
     bad.send(&delta("r", 2, 1, &[7u8; 3000])).await;
-    assert_eq!(rejected(&mut bad).await, (ErrorCode::PAYLOAD_TOO_LARGE, Some(1)));
+    assert_eq!(
+        rejected(&mut bad).await,
+        (ErrorCode::PAYLOAD_TOO_LARGE, Some(1))
+    );
     // Frame over max_frame_bytes: rejected, the session stays usable.
     bad.send(&delta("r", 2, 1, &[7u8; 5000])).await;
     assert_eq!(rejected(&mut bad).await.0, ErrorCode::PAYLOAD_TOO_LARGE);
@@ -77,7 +87,10 @@ async fn oversized_frames_are_rejected_and_huge_ones_close_only_that_session() {
     bad.send(&delta("r", 2, 2, &[7u8; 9000])).await;
     assert_ne!(bad.expect_close().await, Some(CloseCode::NORMAL.0));
     send_acked(&mut good, "r", 1, 2, b"g2").await;
-    assert_eq!(log_of(server.addr, "r", None).await, [(2, 1), (1, 1), (1, 2)]);
+    assert_eq!(
+        log_of(server.addr, "r", None).await,
+        [(2, 1), (1, 1), (1, 2)]
+    );
     server.stop().await;
 }
 
@@ -92,7 +105,10 @@ async fn protocol_violations_get_their_reject_codes() {
     c.join("p", None).await;
     // Speaking for another replica, sequence 0, another CRDT type, an unjoined room.
     c.send(&delta("p", 6, 1, b"x")).await;
-    assert_eq!(rejected(&mut c).await, (ErrorCode::REPLICA_MISMATCH, Some(1)));
+    assert_eq!(
+        rejected(&mut c).await,
+        (ErrorCode::REPLICA_MISMATCH, Some(1))
+    );
     c.send(&delta("p", 5, 0, b"x")).await;
     assert_eq!(rejected(&mut c).await.0, ErrorCode::MALFORMED);
     let mut other_type = delta("p", 5, 1, b"x");
@@ -161,7 +177,10 @@ async fn token_file_grants_are_enforced() {
         })
         .await;
     assert_eq!(got, (1, 1));
-    assert_eq!(log_of(server.addr, "public/doc", Some("writer")).await, [(1, 1)]);
+    assert_eq!(
+        log_of(server.addr, "public/doc", Some("writer")).await,
+        [(1, 1)]
+    );
     server.stop().await;
 }
 
@@ -199,12 +218,20 @@ async fn a_raw_flood_is_rejected_then_closed_and_its_acked_prefix_is_kept() {
         }
     };
     assert_eq!(close, Some(CloseCode::RATE_LIMITED.0));
-    assert_eq!(rate_limited.len(), 10, "one reject per strike, the last one closes");
+    assert_eq!(
+        rate_limited.len(),
+        10,
+        "one reject per strike, the last one closes"
+    );
     assert!(acked >= 1, "the burst was accepted");
     // The well-behaved session was not affected.
     send_acked(&mut good, "f", 1, 1, b"g").await;
     let log = log_of(server.addr, "f", None).await;
-    let flooded: Vec<u64> = log.iter().filter(|(r, _)| *r == 2).map(|(_, s)| *s).collect();
+    let flooded: Vec<u64> = log
+        .iter()
+        .filter(|(r, _)| *r == 2)
+        .map(|(_, s)| *s)
+        .collect();
     // Exactly what was acked: cumulative acks cover every seq not explicitly rejected.
     let expected: Vec<u64> = (1..=acked).filter(|s| !rate_limited.contains(s)).collect();
     assert_eq!(flooded, expected);

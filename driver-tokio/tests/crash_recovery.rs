@@ -74,7 +74,11 @@ fn acked_ids(clients: &[Loaded]) -> BTreeSet<String> {
     for c in clients {
         let acked = c.rec.read(|r| r.acked.get("ids").copied().unwrap_or(0));
         let w = c.written.lock().unwrap();
-        out.extend(w.iter().filter(|(s, _)| *s <= acked).map(|(_, id)| id.clone()));
+        out.extend(
+            w.iter()
+                .filter(|(s, _)| *s <= acked)
+                .map(|(_, id)| id.clone()),
+        );
     }
     out
 }
@@ -94,7 +98,9 @@ async fn until_acked_ids(clients: &[Loaded], target: usize) {
             let _ = futures_util::future::select_all(changed).await;
         }
     };
-    tokio::time::timeout(WAIT, wait).await.expect("acks in time");
+    tokio::time::timeout(WAIT, wait)
+        .await
+        .expect("acks in time");
 }
 
 #[tokio::test]
@@ -172,7 +178,9 @@ async fn after_sigterm_clients_back_off_and_resume_without_resync_or_duplicates(
 
     let mut server = server;
     kill(Pid::from_raw(server.pid()), Signal::SIGTERM).unwrap();
-    let status = tokio::time::timeout(WAIT, server.child.wait()).await.unwrap();
+    let status = tokio::time::timeout(WAIT, server.child.wait())
+        .await
+        .unwrap();
     assert!(status.unwrap().success());
     ra.until(WAIT, |r| r.backoffs >= 1).await;
     assert_ne!(a.state(), ClientState::Connected);

@@ -11,8 +11,8 @@ use common::sync::{Recorder, fast_config, until_acked_within, until_equal, url};
 use common::{Running, WAIT, http_get};
 use syncwire_tokio::client::{Doc, SyncClient};
 use syncwire_tokio::proto::crdt::{
-    AnyCrdt, AnyOp, DeltaCrdt, GCounter, GCounterOp, LwwOp, LwwRegister, MapOp, MvOp,
-    MvRegister, OrMap, OrSet, OrSetOp, PnCounter, PnCounterOp, Value,
+    AnyCrdt, AnyOp, DeltaCrdt, GCounter, GCounterOp, LwwOp, LwwRegister, MapOp, MvOp, MvRegister,
+    OrMap, OrSet, OrSetOp, PnCounter, PnCounterOp, Value,
 };
 use syncwire_tokio::server::ServerConfig;
 
@@ -71,13 +71,17 @@ fn round(i: u64, a: &Docs, b: &Docs) {
         a.set.apply(OrSetOp::Remove(format!("b{}", i - 1))).unwrap();
     }
     let title = MapOp::set("title", format!("t{i}"));
-    a.map.apply(MapOp::nested(format!("todo{i}"), title)).unwrap();
+    a.map
+        .apply(MapOp::nested(format!("todo{i}"), title))
+        .unwrap();
     let like = AnyOp::GCounter(GCounterOp::Increment(1));
     b.map.apply(MapOp::update("likes", like)).unwrap();
     let tag = AnyOp::OrSet(OrSetOp::Add(Value::from(format!("tag{i}"))));
     b.map.apply(MapOp::update("tags", tag)).unwrap();
     if i % 4 == 3 {
-        b.map.apply(MapOp::remove(format!("todo{}", i - 1))).unwrap();
+        b.map
+            .apply(MapOp::remove(format!("todo{}", i - 1)))
+            .unwrap();
     }
 }
 
@@ -122,7 +126,9 @@ fn check_final(d: &Docs) {
         Some(AnyCrdt::OrSet(t)) => assert_eq!(t.len() as u64, ROUNDS),
         other => panic!("tags: {other:?}"),
     }
-    let title = map.get("todo0").and_then(|v| v.as_map().and_then(|m| m.get("title")));
+    let title = map
+        .get("todo0")
+        .and_then(|v| v.as_map().and_then(|m| m.get("title")));
     assert_eq!(
         title.as_ref().and_then(AnyCrdt::as_lww),
         Some(&Value::from(s("t0")))
@@ -167,7 +173,10 @@ async fn every_crdt_type_syncs_and_a_late_joiner_gets_snapshot_and_tail() {
                 "{room}: the late joiner starts from the compacted snapshot"
             );
             let tail = r.deliveries.keys().filter(|(rm, _, _)| rm == room).count();
-            assert!(tail < (ROUNDS * 2) as usize, "{room}: only the tail is replayed");
+            assert!(
+                tail < (ROUNDS * 2) as usize,
+                "{room}: only the tail is replayed"
+            );
         }
     });
     drop((a, b, c));

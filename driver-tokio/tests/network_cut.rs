@@ -69,14 +69,21 @@ async fn connections_cut_mid_stream_lose_and_duplicate_nothing() {
         assert_eq!(doc.read(|c| c.value()).unwrap(), expected);
         rec.read(|r| {
             assert_eq!(r.lagged, 0, "the recorder kept up");
-            assert!(r.resyncs.is_empty(), "resumed without resync: {:?}", r.resyncs);
+            assert!(
+                r.resyncs.is_empty(),
+                "resumed without resync: {:?}",
+                r.resyncs
+            );
             assert_eq!(r.duplicates(ROOM), vec![], "replica {me} got duplicates");
             for other in (1..=CLIENTS).filter(|o| o != me) {
                 let seqs = r.seqs_from(ROOM, other);
                 let all: Vec<u64> = (1..=WRITES).collect();
                 assert_eq!(seqs, all, "replica {me} got every delta of {other}");
             }
-            assert!(r.seqs_from(ROOM, *me).is_empty(), "own deltas are not echoed");
+            assert!(
+                r.seqs_from(ROOM, *me).is_empty(),
+                "own deltas are not echoed"
+            );
             assert_eq!(r.acked.get(ROOM), Some(&WRITES));
             assert!(r.backoffs >= 1, "replica {me} saw the cuts: {r:?}");
         });

@@ -40,10 +40,11 @@ pub async fn until_within<C: DeltaCrdt>(doc: &Doc<C>, limit: Duration, pred: imp
         }
     };
     if tokio::time::timeout(limit, wait).await.is_err() {
+        let mut state = format!("{:?}", doc.state().unwrap());
+        state.truncate(600);
         panic!(
-            "{}: document did not reach the expected state in time: {:?}",
-            doc.room(),
-            doc.state().unwrap()
+            "{}: document did not reach the expected state in time: {state}",
+            doc.room()
         );
     }
 }
