@@ -1,12 +1,12 @@
 //! [`Server`]: binds the listener, starts the storage worker, the hub task and the
 //! HTTP server, and shuts them down in order.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use syncwire_driver_core::hub::HubCore;
 use syncwire_proto::hub::Hub;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -16,6 +16,7 @@ use super::config::{ServerConfig, ServerError};
 use super::connection::ConnContext;
 use super::http::{AppState, router};
 use super::hub_task::HubTask;
+use super::messages::StorageTx;
 use super::metrics::ServerMetrics;
 use super::storage::{self, Backend};
 
@@ -86,12 +87,8 @@ impl Server {
         let (hub_tx, hub_rx) = mpsc::channel(config.inbound_capacity);
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
         let task = HubTask {
-            hub,
+            core: HubCore::new(hub, StorageTx(worker.actions), metrics.hub.clone()),
             clock,
-            conns: HashMap::new(),
-            storage: worker.actions,
-            metrics: metrics.clone(),
-            draining: false,
         };
         let grace = config.shutdown_grace;
         let hub_task = tokio::spawn(task.run(hub_rx, worker.completions, stop_rx.clone(), grace));
