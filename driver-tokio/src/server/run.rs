@@ -2,11 +2,10 @@
 //! HTTP server, and shuts them down in order.
 
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use syncwire_driver_core::hub::HubCore;
+use syncwire_driver_core::hub::{HubCore, random_seed};
 use syncwire_proto::hub::Hub;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -126,17 +125,4 @@ impl Server {
         served?;
         Ok(())
     }
-}
-
-/// A per-process random seed for the hub (it draws new room epochs from it).
-fn random_seed() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.write_u32(std::process::id());
-    h.finish()
 }
