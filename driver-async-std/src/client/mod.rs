@@ -27,11 +27,11 @@ mod runtime;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_std::task::JoinHandle;
 use syncwire_driver_core::{Session, SharedSession, SystemClock, flush_and_close, run_client};
 use syncwire_proto::client::{ClientMetrics, ClientState};
 use syncwire_proto::crdt::DeltaCrdt;
 use syncwire_proto::wire::RoomId;
-use async_std::task::JoinHandle;
 
 pub use syncwire_driver_core::{Changes, Doc, DriverError, EventStream};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};

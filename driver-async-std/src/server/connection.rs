@@ -20,11 +20,11 @@ use std::time::Duration;
 use async_std::channel::{Receiver, Sender};
 use async_std::net::TcpStream;
 use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::Message;
 use async_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use async_tungstenite::tungstenite::http::StatusCode;
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use async_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use async_tungstenite::tungstenite::Message;
 use futures_channel::oneshot;
 use futures_util::{SinkExt, StreamExt};
 use syncwire_driver_core::hub::Outbound;
@@ -49,6 +49,8 @@ pub(crate) struct ConnContext {
 }
 
 /// Handshakes and serves one connection until it closes.
+// The path check's error type is tungstenite's handshake `ErrorResponse`, fixed by its API.
+#[allow(clippy::result_large_err)]
 pub(crate) async fn serve(tcp: TcpStream, ctx: ConnContext) {
     let _ = tcp.set_nodelay(true);
     let path = ctx.ws_path.clone();

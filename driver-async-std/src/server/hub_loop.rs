@@ -117,7 +117,11 @@ impl HubLoop {
     }
 
     /// Runs until `stop` fires (or is dropped) or every connection sender is gone.
-    pub(crate) async fn run(mut self, mut inbound: Receiver<ToHub>, mut stop: oneshot::Receiver<()>) {
+    pub(crate) async fn run(
+        mut self,
+        mut inbound: Receiver<ToHub>,
+        mut stop: oneshot::Receiver<()>,
+    ) {
         loop {
             let deadline = self.core.hub.poll_timeout();
             let delay = deadline.map(|d| d.saturating_duration_since(self.clock.now()));

@@ -30,9 +30,7 @@ use syncwire_proto::Instant;
 use syncwire_proto::hub::{AuthError, Hub, HubEvent, StorageCompletion};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
-pub use queues::{
-    ConnQueue, HubCounters, Outbound, SendRefused, StorageQueue, failed_completion,
-};
+pub use queues::{ConnQueue, HubCounters, Outbound, SendRefused, StorageQueue, failed_completion};
 
 /// The hub, its connections' queues and its storage queue.
 pub struct HubCore<C, S> {
@@ -131,7 +129,8 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
             while let Some(action) = self.hub.poll_storage() {
                 if let Err((action, why)) = self.storage.try_send(action) {
                     self.counters.storage_overflow.fetch_add(1, Relaxed);
-                    self.hub.handle_storage(now, failed_completion(&action, why));
+                    self.hub
+                        .handle_storage(now, failed_completion(&action, why));
                     progressed = true;
                 }
             }

@@ -13,10 +13,10 @@ use syncwire_proto::wire::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::HubTask;
-use syncwire_driver_core::hub::HubCore;
 use crate::server::clock::Clock;
 use crate::server::messages::{Outbound, StorageTx, ToHub};
 use crate::server::metrics::ServerMetrics;
+use syncwire_driver_core::hub::HubCore;
 
 struct Conn {
     session: SessionId,
@@ -83,7 +83,9 @@ async fn a_full_outbound_queue_closes_the_session_as_slow_consumer() {
     assert!(!t.core.conns.contains_key(&c.session));
     assert!(matches!(c.rx.try_recv(), Ok(Outbound::Frame(_))));
     assert_eq!(
-        t.core.counters.outbound_overflow
+        t.core
+            .counters
+            .outbound_overflow
             .load(std::sync::atomic::Ordering::Relaxed),
         1
     );
@@ -115,7 +117,9 @@ async fn a_full_storage_queue_fails_the_join_explicitly() {
     }
     assert_eq!(rejected, Some(ErrorCode::INTERNAL));
     assert_eq!(
-        t.core.counters.storage_overflow
+        t.core
+            .counters
+            .storage_overflow
             .load(std::sync::atomic::Ordering::Relaxed),
         1
     );
