@@ -1,13 +1,30 @@
-//! syncwire async-std driver: client and hub server (in progress).
+//! # syncwire-async-std
+//!
+//! The async-std driver of syncwire, with the same public API shape as
+//! `syncwire-tokio` (switching runtime changes imports, not code):
+//!
+//! * [`client::SyncClient`] — a self-healing session with typed CRDT documents.
+//! * [`server::Server`] — the hub served over WebSocket at `/sync` (in-memory
+//!   storage; durable redb storage, `/health` and `/metrics` are tokio-only).
+//!
+//! Both are thin: the client's I/O loop is [`syncwire_driver_core::run_client`] and
+//! the server's hub logic is [`syncwire_driver_core::hub::HubCore`], both shared with
+//! the tokio driver; this crate only supplies async-std sockets, timers and tasks,
+//! with async-tungstenite for the WebSocket protocol.
+//!
+//! # smol
+//!
+//! async-std is deprecated upstream in favour of smol. This driver works unchanged
+//! from smol applications: async-std is built on the same foundations (`async-io`'s
+//! reactor and timers, `async-global-executor`), so its sockets, timers and spawned
+//! tasks run under `smol::block_on` too (the driver's background tasks run on
+//! async-std's global executor threads). The test suite includes a client run
+//! entirely under `smol::block_on`.
 //!
 //! Re-exports the protocol core so that applications depend on one crate.
+#![forbid(unsafe_code)]
 
 pub use syncwire_proto as proto;
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn links_the_protocol_core() {
-        assert!(crate::proto::wire::SUPPORTED_VERSIONS.contains(&1));
-    }
-}
+pub mod client;
+pub mod server;

@@ -12,21 +12,32 @@
 //! * [`EventStream`] — application events, fanned out to bounded subscriber queues.
 //! * [`Clock`] — how a driver supplies monotonic and wall-clock time.
 //!
-//! A driver's loop is: [`Session::drain`] (frames to send, transport commands, the
-//! next deadline), perform them, then wait for a socket message, a connect result,
-//! the deadline (checking `now >= deadline` itself), or [`Session`]'s wake signal.
+//! * [`run_client`] — the client's I/O loop, written once: [`Session::drain`] (frames
+//!   to send, transport commands, the next deadline), perform them, then wait for a
+//!   socket message, a connect result, the deadline (checking `now >= deadline`
+//!   itself), or [`Session`]'s wake signal. A runtime plugs in through the small
+//!   [`ClientRuntime`] trait (connect, sleep, background close); the tokio and
+//!   async-std drivers are such adapters.
+//! * [`hub::HubCore`] — the runtime-neutral half of a hub server's hub task (drain
+//!   the hub into bounded per-connection and storage queues, with their overflow
+//!   outcomes), shared by the tokio and async-std servers.
 
+mod client_loop;
 mod clock;
 mod doc;
 mod error;
 mod events;
+pub mod hub;
+mod runtime;
 mod session;
 
+pub use client_loop::{flush_and_close, run_client};
 pub use clock::Clock;
 #[cfg(not(target_arch = "wasm32"))]
 pub use clock::SystemClock;
 pub use doc::{Changes, Doc};
 pub use error::DriverError;
 pub use events::EventStream;
+pub use runtime::{ClientRuntime, ClientSocket, Incoming};
 pub use session::{Drained, Session, SharedSession, WakeReceiver};
 pub use syncwire_proto as proto;

@@ -3,7 +3,9 @@
 //! The session state (proto client, documents, subscribers) lives in
 //! [`syncwire_driver_core::Session`], shared by the handles and the task. Handles
 //! issue commands directly on it and wake the task; the task owns the WebSocket and
-//! the timer, feeds inputs, drains outputs and performs them (see [`task`]).
+//! the timer, feeds inputs, drains outputs and performs them. The task's loop is
+//! [`syncwire_driver_core::run_client`], shared with the async-std driver; this
+//! module only supplies the tokio adapter (`runtime`).
 //!
 //! ```no_run
 //! use syncwire_tokio::client::{ClientConfig, SyncClient};
@@ -19,12 +21,12 @@
 //! # Ok(()) }
 //! ```
 
-mod task;
+mod runtime;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use syncwire_driver_core::{Session, SharedSession, SystemClock};
+use syncwire_driver_core::{Session, SharedSession, SystemClock, flush_and_close, run_client};
 use syncwire_proto::client::{ClientMetrics, ClientState};
 use syncwire_proto::crdt::DeltaCrdt;
 use syncwire_proto::wire::RoomId;
@@ -53,7 +55,13 @@ impl SyncClient {
         let clock = SystemClock::default();
         let (shared, wake) = Session::new(config, Arc::new(clock))?;
         Session::lock(&shared).connect();
-        let task = tokio::spawn(task::run(shared.clone(), wake, request, clock));
+        let task = tokio::spawn(run_client(
+            runtime::Tokio,
+            shared.clone(),
+            wake,
+            request,
+            clock,
+        ));
         Ok(SyncClient {
             shared,
             task: Some(task),
@@ -90,20 +98,8 @@ impl SyncClient {
     /// acknowledge the outbox, then closes the connection and waits for the task.
     /// Returns the number of deltas left unacknowledged.
     pub async fn close(mut self, flush_timeout: Duration) -> usize {
-        let mut events = self.events();
-        let deadline = tokio::time::Instant::now() + flush_timeout;
-        while self.outbox_len() > 0 && !self.state().is_stopped() {
-            // Every ack or state change is an event; wait for the next one.
-            use futures_util::StreamExt;
-            if tokio::time::timeout_at(deadline, events.next())
-                .await
-                .is_err()
-            {
-                break;
-            }
-        }
-        let left = self.outbox_len();
-        Session::lock(&self.shared).close();
+        let give_up = tokio::time::sleep(flush_timeout);
+        let left = flush_and_close(&self.shared, give_up).await;
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }

@@ -6,12 +6,18 @@
 //!   control then pushes back on clients. The hub task never waits on a connection.
 //! * [`Outbound`]: hub → one connection, over a bounded per-connection channel. The hub
 //!   task only uses `try_send`; a full channel closes the session with
-//!   `SLOW_CONSUMER` through its [`ConnHandle::kill`] switch (see `hub_task`).
+//!   `SLOW_CONSUMER` through its [`ConnHandle::kill`] switch (the shared
+//!   [`HubCore`](syncwire_driver_core::hub::HubCore) decides; see `hub_task`).
+//! * [`StorageTx`]: hub → storage worker, bounded; a full queue fails the action.
 
 use bytes::Bytes;
-use syncwire_proto::hub::HubMetrics;
+use syncwire_driver_core::hub::{ConnQueue, SendRefused, StorageQueue};
+use syncwire_proto::hub::{HubMetrics, StorageAction};
 use syncwire_proto::wire::{CloseCode, SessionId};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
+
+pub(crate) use syncwire_driver_core::hub::Outbound;
 
 /// Connection → hub.
 #[derive(Debug)]
@@ -35,15 +41,6 @@ pub(crate) enum ToHub {
     Metrics { reply: oneshot::Sender<HubMetrics> },
 }
 
-/// Hub → connection.
-#[derive(Debug)]
-pub(crate) enum Outbound {
-    /// Write this frame as one binary message.
-    Frame(Bytes),
-    /// Close the WebSocket with this code after the frames before it.
-    Close(CloseCode),
-}
-
 /// The hub task's handle on one connection.
 #[derive(Debug)]
 pub(crate) struct ConnHandle {
@@ -51,4 +48,31 @@ pub(crate) struct ConnHandle {
     pub(crate) outbound: mpsc::Sender<Outbound>,
     /// One-shot switch that closes the connection at once.
     pub(crate) kill: Option<oneshot::Sender<CloseCode>>,
+}
+
+impl ConnQueue for ConnHandle {
+    fn try_send(&mut self, msg: Outbound) -> Result<(), SendRefused> {
+        self.outbound.try_send(msg).map_err(|e| match e {
+            TrySendError::Full(msg) => SendRefused::Full(msg),
+            TrySendError::Closed(_) => SendRefused::Closed,
+        })
+    }
+    fn kill(mut self, code: CloseCode) {
+        if let Some(kill) = self.kill.take() {
+            let _ = kill.send(code);
+        }
+    }
+}
+
+/// The hub's end of the storage worker's bounded queue.
+#[derive(Debug)]
+pub(crate) struct StorageTx(pub(crate) mpsc::Sender<StorageAction>);
+
+impl StorageQueue for StorageTx {
+    fn try_send(&mut self, action: StorageAction) -> Result<(), (StorageAction, &'static str)> {
+        self.0.try_send(action).map_err(|e| match e {
+            TrySendError::Full(a) => (a, "storage queue full"),
+            TrySendError::Closed(a) => (a, "storage worker stopped"),
+        })
+    }
 }

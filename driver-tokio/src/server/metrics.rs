@@ -22,8 +22,8 @@ pub(crate) struct ServerMetrics {
     pub(crate) connections_total: AtomicU64,
     pub(crate) connections_closed: AtomicU64,
     pub(crate) text_rejected: AtomicU64,
-    pub(crate) outbound_overflow: AtomicU64,
-    pub(crate) storage_overflow: AtomicU64,
+    /// Overflow counters kept by the shared hub core.
+    pub(crate) hub: std::sync::Arc<syncwire_driver_core::hub::HubCounters>,
     storage_actions: AtomicU64,
     batch_buckets: [AtomicU64; BUCKETS.len()],
     batch_count: AtomicU64,
@@ -121,12 +121,12 @@ impl ServerMetrics {
             (
                 "outbound_overflow_total",
                 "Sessions closed because their outbound queue was full.",
-                self.outbound_overflow.load(Relaxed),
+                self.hub.outbound_overflow.load(Relaxed),
             ),
             (
                 "storage_overflow_total",
                 "Storage actions failed because the storage queue was full.",
-                self.storage_overflow.load(Relaxed),
+                self.hub.storage_overflow.load(Relaxed),
             ),
             (
                 "storage_ops_total",

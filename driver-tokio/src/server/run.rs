@@ -1,12 +1,11 @@
 //! [`Server`]: binds the listener, starts the storage worker, the hub task and the
 //! HTTP server, and shuts them down in order.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use syncwire_driver_core::hub::{HubCore, random_seed};
 use syncwire_proto::hub::Hub;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -16,6 +15,7 @@ use super::config::{ServerConfig, ServerError};
 use super::connection::ConnContext;
 use super::http::{AppState, router};
 use super::hub_task::HubTask;
+use super::messages::StorageTx;
 use super::metrics::ServerMetrics;
 use super::storage::{self, Backend};
 
@@ -86,12 +86,8 @@ impl Server {
         let (hub_tx, hub_rx) = mpsc::channel(config.inbound_capacity);
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
         let task = HubTask {
-            hub,
+            core: HubCore::new(hub, StorageTx(worker.actions), metrics.hub.clone()),
             clock,
-            conns: HashMap::new(),
-            storage: worker.actions,
-            metrics: metrics.clone(),
-            draining: false,
         };
         let grace = config.shutdown_grace;
         let hub_task = tokio::spawn(task.run(hub_rx, worker.completions, stop_rx.clone(), grace));
@@ -129,17 +125,4 @@ impl Server {
         served?;
         Ok(())
     }
-}
-
-/// A per-process random seed for the hub (it draws new room epochs from it).
-fn random_seed() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.write_u32(std::process::id());
-    h.finish()
 }

@@ -1,7 +1,8 @@
-//! The hub task's bounds: a full outbound queue closes the session `SLOW_CONSUMER`;
-//! a full storage queue fails the action and the hub answers `INTERNAL`.
+//! The hub task's bounds through the tokio channels: a full outbound channel closes
+//! the session `SLOW_CONSUMER` through the kill switch; a full storage channel fails
+//! the action and the hub answers `INTERNAL`. (The logic is driver-core's `HubCore`;
+//! these check the tokio queue adapters end to end.)
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -13,8 +14,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::HubTask;
 use crate::server::clock::Clock;
-use crate::server::messages::{Outbound, ToHub};
+use crate::server::messages::{Outbound, StorageTx, ToHub};
 use crate::server::metrics::ServerMetrics;
+use syncwire_driver_core::hub::HubCore;
 
 struct Conn {
     session: SessionId,
@@ -29,13 +31,11 @@ fn task(storage_capacity: usize) -> (HubTask, mpsc::Receiver<syncwire_proto::hub
     };
     let clock = Clock::new();
     let (storage, actions) = mpsc::channel(storage_capacity);
+    let metrics = ServerMetrics::default();
+    let hub = Hub::new(config, clock.now()).unwrap();
     let task = HubTask {
-        hub: Hub::new(config, clock.now()).unwrap(),
+        core: HubCore::new(hub, StorageTx(storage), metrics.hub.clone()),
         clock,
-        conns: HashMap::new(),
-        storage,
-        metrics: Arc::new(ServerMetrics::default()),
-        draining: false,
     };
     (task, actions)
 }
@@ -76,14 +76,15 @@ async fn a_full_outbound_queue_closes_the_session_as_slow_consumer() {
     let (mut t, _actions) = task(16);
     let mut c = open(&mut t, 1);
     frame(&mut t, c.session, hello(1)); // the Welcome fills the queue
-    assert_eq!(t.hub.session_count(), 1);
+    assert_eq!(t.core.hub.session_count(), 1);
     frame(&mut t, c.session, Frame::Ping { nonce: 9 }); // the Pong does not fit
     assert_eq!(c.kill.try_recv(), Ok(CloseCode::SLOW_CONSUMER));
-    assert_eq!(t.hub.session_count(), 0);
-    assert!(!t.conns.contains_key(&c.session));
+    assert_eq!(t.core.hub.session_count(), 0);
+    assert!(!t.core.conns.contains_key(&c.session));
     assert!(matches!(c.rx.try_recv(), Ok(Outbound::Frame(_))));
     assert_eq!(
-        t.metrics
+        t.core
+            .counters
             .outbound_overflow
             .load(std::sync::atomic::Ordering::Relaxed),
         1
@@ -116,7 +117,8 @@ async fn a_full_storage_queue_fails_the_join_explicitly() {
     }
     assert_eq!(rejected, Some(ErrorCode::INTERNAL));
     assert_eq!(
-        t.metrics
+        t.core
+            .counters
             .storage_overflow
             .load(std::sync::atomic::Ordering::Relaxed),
         1

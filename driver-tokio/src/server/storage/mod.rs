@@ -37,20 +37,7 @@ pub(crate) fn open(storage: &Storage) -> Result<Box<dyn Backend>, ServerError> {
     }
 }
 
-/// The failed completion answering `action`.
-pub(crate) fn failed(action: &StorageAction, message: &str) -> StorageCompletion {
-    let op = action.op();
-    let e = StorageError(message.to_owned());
-    match action {
-        StorageAction::Load { .. } => StorageCompletion::Loaded { op, result: Err(e) },
-        StorageAction::Create { .. } => StorageCompletion::Created { op, result: Err(e) },
-        StorageAction::Append { .. } => StorageCompletion::Appended { op, result: Err(e) },
-        StorageAction::LoadRange { .. } => StorageCompletion::Range { op, result: Err(e) },
-        StorageAction::WriteSnapshot { .. } => {
-            StorageCompletion::SnapshotWritten { op, result: Err(e) }
-        }
-    }
-}
+pub(crate) use syncwire_driver_core::hub::failed_completion as failed;
 
 /// The same completion turned into a failure (used when a transaction does not commit).
 pub(crate) fn as_failure(done: &StorageCompletion, message: &str) -> StorageCompletion {

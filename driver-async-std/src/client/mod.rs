@@ -1,0 +1,121 @@
+//! The async-std client: a [`SyncClient`] handle plus one I/O task per client.
+//!
+//! The session state (proto client, documents, subscribers) lives in
+//! [`syncwire_driver_core::Session`], shared by the handles and the task. Handles
+//! issue commands directly on it and wake the task; the task owns the WebSocket and
+//! the timer, feeds inputs, drains outputs and performs them. The task's loop is
+//! [`syncwire_driver_core::run_client`], shared with the tokio driver; this module
+//! only supplies the async-std adapter (`runtime`). The API is the same as
+//! `syncwire_tokio::client`'s. Only `ws://` URLs are supported (no TLS).
+//!
+//! ```no_run
+//! use syncwire_async_std::client::{ClientConfig, SyncClient};
+//! use syncwire_async_std::proto::crdt::{GCounter, GCounterOp};
+//! use syncwire_async_std::proto::wire::ReplicaId;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = SyncClient::connect("ws://127.0.0.1:8080/sync", ClientConfig::new(ReplicaId(7)))?;
+//! let counter = client.join::<GCounter>("counter")?;
+//! counter.apply(GCounterOp::Increment(1))?;          // applied locally, queued for the hub
+//! println!("value = {}", counter.read(|c| c.value())?);
+//! client.close(std::time::Duration::from_secs(2)).await; // flushes the outbox if it can
+//! # Ok(()) }
+//! ```
+
+mod runtime;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_std::task::JoinHandle;
+use syncwire_driver_core::{Session, SharedSession, SystemClock, flush_and_close, run_client};
+use syncwire_proto::client::{ClientMetrics, ClientState};
+use syncwire_proto::crdt::DeltaCrdt;
+use syncwire_proto::wire::RoomId;
+
+pub use syncwire_driver_core::{Changes, Doc, DriverError, EventStream};
+pub use syncwire_proto::client::{ClientConfig, ClientEvent};
+
+/// A connection to a syncwire hub that keeps itself alive: it reconnects with
+/// backoff, resumes every room, and keeps local changes in an outbox until the hub
+/// acknowledges them. Dropping it closes the session.
+#[derive(Debug)]
+pub struct SyncClient {
+    shared: SharedSession,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SyncClient {
+    /// Starts a session with the hub at `url` (`ws://host:port/sync`; anything else,
+    /// `wss://` included, is refused with [`DriverError::Config`]). Returns at once;
+    /// the connection is made in the background on async-std's executor (so it
+    /// may be called from any thread and any executor, smol included).
+    pub fn connect(url: &str, config: ClientConfig) -> Result<SyncClient, DriverError> {
+        let request = url.to_string();
+        if !request.starts_with("ws://") {
+            return Err(DriverError::Config(format!(
+                "not a ws:// URL (wss:// is not supported by this driver): {url}"
+            )));
+        }
+        let clock = SystemClock::default();
+        let (shared, wake) = Session::new(config, Arc::new(clock))?;
+        Session::lock(&shared).connect();
+        let task = async_std::task::spawn(run_client(
+            runtime::AsyncStd,
+            shared.clone(),
+            wake,
+            request,
+            clock,
+        ));
+        Ok(SyncClient {
+            shared,
+            task: Some(task),
+        })
+    }
+
+    /// Joins `room` as a document of type `C`. Local operations can be applied at
+    /// once; remote deltas arrive as the hub replays the room.
+    pub fn join<C: DeltaCrdt>(&self, room: &str) -> Result<Doc<C>, DriverError> {
+        Session::join::<C>(&self.shared, RoomId::new(room))
+    }
+
+    /// A stream of session events (state changes, deltas, acks, presence, errors).
+    pub fn events(&self) -> EventStream {
+        Session::lock(&self.shared).subscribe()
+    }
+
+    /// The lifecycle state.
+    pub fn state(&self) -> ClientState {
+        Session::lock(&self.shared).client().state()
+    }
+
+    /// The session's counters (frames, bytes, deltas, RTT, reconnects, errors).
+    pub fn metrics(&self) -> ClientMetrics {
+        Session::lock(&self.shared).client().metrics()
+    }
+
+    /// Local deltas not yet acknowledged by the hub.
+    pub fn outbox_len(&self) -> usize {
+        Session::lock(&self.shared).client().outbox_len()
+    }
+
+    /// Closes the session gracefully: waits up to `flush_timeout` for the hub to
+    /// acknowledge the outbox, then closes the connection and waits for the task.
+    /// Returns the number of deltas left unacknowledged.
+    pub async fn close(mut self, flush_timeout: Duration) -> usize {
+        let give_up = async_std::task::sleep(flush_timeout);
+        let left = flush_and_close(&self.shared, give_up).await;
+        if let Some(task) = self.task.take() {
+            task.await;
+        }
+        left
+    }
+}
+
+impl Drop for SyncClient {
+    fn drop(&mut self) {
+        if self.task.is_some() {
+            Session::lock(&self.shared).close();
+        }
+    }
+}

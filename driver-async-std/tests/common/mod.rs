@@ -1,0 +1,132 @@
+//! Helpers shared by the async-std driver's tests: servers of both runtimes on
+//! 127.0.0.1 and bounded waits that work under any executor (async-std's timers run
+//! on their own reactor, so they also work inside a tokio runtime).
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_channel::oneshot;
+use futures_util::StreamExt;
+use syncwire_async_std::client::{ClientConfig, Doc, EventStream};
+use syncwire_async_std::proto::crdt::DeltaCrdt;
+use syncwire_async_std::proto::wire::ReplicaId;
+use syncwire_async_std::server::{MemoryStore, Server, ServerConfig};
+
+/// Upper bound of every wait.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// `fut`, or a panic naming `what` after [`WAIT`].
+pub async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    match async_std::future::timeout(WAIT, fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("timed out: {what}"),
+    }
+}
+
+/// Waits until `doc`'s state satisfies `pred`.
+pub async fn until<C: DeltaCrdt>(doc: &Doc<C>, pred: impl Fn(&C) -> bool) {
+    let mut changes = doc.changes();
+    bounded("document reaches the expected state", async {
+        while !doc.read(&pred).unwrap() {
+            changes.next().await;
+        }
+    })
+    .await;
+}
+
+/// Waits until `outbox_len()` reports 0.
+pub async fn until_acked(outbox_len: impl Fn() -> usize, mut events: EventStream) {
+    bounded("outbox drains", async {
+        while outbox_len() > 0 {
+            events.next().await;
+        }
+    })
+    .await;
+}
+
+/// A client config with a deterministic seed.
+pub fn config(replica: u64) -> ClientConfig {
+    let mut c = ClientConfig::new(ReplicaId(replica));
+    c.seed = replica;
+    c
+}
+
+/// The WebSocket URL of a server.
+pub fn url(addr: SocketAddr) -> String {
+    format!("ws://{addr}/sync")
+}
+
+/// An async-std server running on async-std's executor.
+pub struct AsyncStdServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: async_std::task::JoinHandle<Result<(), syncwire_async_std::server::ServerError>>,
+}
+
+impl AsyncStdServer {
+    /// Binds `addr` (port 0: any free port) with `store` and starts serving.
+    pub async fn start(addr: SocketAddr, store: MemoryStore) -> AsyncStdServer {
+        let mut config = ServerConfig::new(addr);
+        config.storage = store;
+        let server = Server::bind(config).await.expect("bind");
+        let addr = server.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = async_std::task::spawn(server.run_until(async move {
+            let _ = stopped.await;
+        }));
+        AsyncStdServer { addr, stop, task }
+    }
+
+    /// Stops it gracefully and waits until it has.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        bounded("server stops", self.task).await.unwrap();
+    }
+}
+
+/// A tokio server (syncwire-tokio, memory storage) on its own tokio runtime.
+pub struct TokioServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl TokioServer {
+    /// Starts one on 127.0.0.1 (any free port).
+    pub fn start() -> TokioServer {
+        use syncwire_tokio::server::{Server, ServerConfig};
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
+        let server = rt.block_on(Server::bind(config)).expect("bind");
+        let addr = server.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        rt.spawn(server.run_until(async move {
+            let _ = stopped.await;
+        }));
+        TokioServer {
+            addr,
+            stop: Some(stop),
+            rt: Some(rt),
+        }
+    }
+}
+
+impl Drop for TokioServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_timeout(WAIT);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The client driver's I/O loop, written once for every runtime ([`run_client`]).
+//!
+//! Loop: drain the session (frames, transport commands, deadline) → write frames
+//! (fed, then flushed once) → perform transport commands → wait for whichever comes
+//! first: a message, the connect attempt finishing, the deadline (checked with
+//! `now >= deadline` here, not trusted to the timer), or a wake-up from a handle.
+//! The wait polls its four sources in an order that rotates every turn, so that no
+//! busy source (a flood of messages, a handle applying operations in a loop) can
+//! starve the others.
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::task::Poll;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use syncwire_proto::client::{ConnectionId, TransportClosed, TransportCommand};
+use syncwire_proto::wire::CloseCode;
+
+use crate::clock::Clock;
+use crate::runtime::{ClientRuntime, Incoming};
+use crate::session::{Session, SharedSession, WakeReceiver};
+
+enum Woken<S> {
+    Message(Option<Incoming>),
+    Connected(Result<S, String>),
+    Deadline,
+    Handle(bool),
+}
+
+/// Runs a session's I/O until it is closed or has failed for good. The driver spawns
+/// this on its runtime right after [`Session::new`] and [`Session::connect`].
+pub async fn run_client<R: ClientRuntime>(
+    rt: R,
+    shared: SharedSession,
+    mut wake: WakeReceiver,
+    url: String,
+    clock: impl Clock,
+) {
+    let mut ws: Option<(ConnectionId, R::Socket)> = None;
+    let mut connecting: Option<(ConnectionId, R::Connect)> = None;
+    let mut wake_open = true;
+    let mut turn = 0usize;
+    loop {
+        let (drained, stopped) = {
+            let mut s = Session::lock(&shared);
+            (s.drain(), s.client().state().is_stopped())
+        };
+        if let Some((conn, sock)) = ws.as_mut() {
+            if let Err(e) = write_all(sock, drained.transmits).await {
+                let conn = *conn;
+                ws = None;
+                Session::lock(&shared).handle_transport_closed(conn, TransportClosed::failed(e));
+                continue;
+            }
+        }
+        for cmd in drained.transport {
+            match cmd {
+                TransportCommand::Open { conn } => {
+                    if let Some((_, old)) = ws.take() {
+                        rt.close_in_background(old, CloseCode::NORMAL, "");
+                    }
+                    connecting = Some((conn, rt.connect(&url)));
+                }
+                TransportCommand::Close { conn, code, reason } => {
+                    if connecting.as_ref().is_some_and(|(c, _)| *c == conn) {
+                        connecting = None;
+                    }
+                    if ws.as_ref().is_some_and(|(c, _)| *c == conn) {
+                        if let Some((_, old)) = ws.take() {
+                            rt.close_in_background(old, code, reason);
+                        }
+                    }
+                }
+            }
+        }
+        if stopped && ws.is_none() && connecting.is_none() {
+            return;
+        }
+        let deadline = drained.deadline;
+        let mut sleep = deadline.map(|d| rt.sleep(d.saturating_duration_since(clock.now())));
+        turn = turn.wrapping_add(1);
+        let woken = poll_fn(|cx| {
+            for i in 0..4 {
+                let ready = match turn.wrapping_add(i) % 4 {
+                    0 => match ws.as_mut() {
+                        Some((_, sock)) => sock.poll_next_unpin(cx).map(Woken::Message),
+                        None => Poll::Pending,
+                    },
+                    1 => match connecting.as_mut() {
+                        Some((_, fut)) => Pin::new(fut).poll(cx).map(Woken::Connected),
+                        None => Poll::Pending,
+                    },
+                    2 => match sleep.as_mut() {
+                        Some(timer) => Pin::new(timer).poll(cx).map(|()| Woken::Deadline),
+                        None => Poll::Pending,
+                    },
+                    _ if wake_open => wake.poll_next_unpin(cx).map(|w| Woken::Handle(w.is_some())),
+                    _ => Poll::Pending,
+                };
+                if ready.is_ready() {
+                    return ready;
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+        drop(sleep);
+        let mut s = Session::lock(&shared);
+        let current = ws.as_ref().map(|(c, _)| *c);
+        match woken {
+            Woken::Message(msg) => {
+                let Some(conn) = current else { continue };
+                match msg {
+                    Some(Incoming::Binary(bytes)) => s.handle_frame(conn, &bytes),
+                    Some(Incoming::Text) => {
+                        // Text messages are a protocol error (docs/PROTOCOL.md §1).
+                        if let Some((_, old)) = ws.take() {
+                            rt.close_in_background(old, CloseCode::PROTOCOL_ERROR, "text message");
+                        }
+                        let closed = TransportClosed::failed("hub sent a text message");
+                        s.handle_transport_closed(conn, closed);
+                    }
+                    Some(Incoming::Close(frame)) => {
+                        ws = None;
+                        let closed = match frame {
+                            Some((code, reason)) => TransportClosed::closed(code, reason),
+                            None => TransportClosed::failed("closed without a code"),
+                        };
+                        s.handle_transport_closed(conn, closed);
+                    }
+                    Some(Incoming::Control) => {}
+                    Some(Incoming::Failed(e)) => {
+                        ws = None;
+                        s.handle_transport_closed(conn, TransportClosed::failed(e));
+                    }
+                    None => {
+                        ws = None;
+                        let closed = TransportClosed::failed("connection ended");
+                        s.handle_transport_closed(conn, closed);
+                    }
+                }
+            }
+            Woken::Connected(res) => {
+                let Some((conn, _)) = connecting.take() else {
+                    continue;
+                };
+                match res {
+                    Ok(sock) => {
+                        ws = Some((conn, sock));
+                        s.handle_transport_open(conn);
+                    }
+                    Err(e) => s.handle_transport_closed(conn, TransportClosed::failed(e)),
+                }
+            }
+            Woken::Deadline => {
+                if deadline.is_some_and(|d| clock.now() >= d) {
+                    s.handle_timeout();
+                }
+            }
+            Woken::Handle(alive) => {
+                if !alive {
+                    // The wake channel closed: the session is gone.
+                    wake_open = false;
+                    s.close();
+                }
+            }
+        }
+    }
+}
+
+/// Feeds every frame, then flushes once.
+async fn write_all<S: crate::runtime::ClientSocket>(
+    sock: &mut S,
+    frames: Vec<Bytes>,
+) -> Result<(), String> {
+    if frames.is_empty() {
+        return Ok(());
+    }
+    for frame in frames {
+        sock.feed(frame).await?;
+    }
+    sock.flush().await
+}
+
+/// Graceful close shared by the drivers' `SyncClient::close`: waits until the outbox
+/// is empty, the session stopped, or `give_up` completes, whichever is first; then
+/// closes the session. Returns the number of deltas left unacknowledged.
+pub async fn flush_and_close(shared: &SharedSession, give_up: impl Future<Output = ()>) -> usize {
+    let mut events = Session::lock(shared).subscribe();
+    let pending = |s: &SharedSession| {
+        let s = Session::lock(s);
+        s.client().outbox_len() > 0 && !s.client().state().is_stopped()
+    };
+    let mut give_up = std::pin::pin!(give_up);
+    while pending(shared) {
+        // Every ack or state change is an event; wait for the next one.
+        let next = poll_fn(|cx| {
+            if give_up.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(false);
+            }
+            events.poll_next_unpin(cx).map(|e| e.is_some())
+        })
+        .await;
+        if !next {
+            break;
+        }
+    }
+    let mut s = Session::lock(shared);
+    let left = s.client().outbox_len();
+    s.close();
+    left
+}

@@ -1,0 +1,200 @@
+//! The runtime-neutral half of a hub server's hub task ([`HubCore`]), shared by the
+//! tokio and async-std servers: it owns the proto [`Hub`], feeds it the connections'
+//! inputs, and drains its outputs into per-connection bounded queues and the storage
+//! queue. A server supplies the queues ([`ConnQueue`], [`StorageQueue`]) and the
+//! waiting (its runtime's select over inbound messages, completions, the deadline and
+//! shutdown).
+//!
+//! # Bounds and their outcomes
+//!
+//! * Outbound, per connection: the hub already bounds each session's unflushed bytes
+//!   (`max_backlog_bytes`, released by [`HubCore::flushed`]), so a connection's queue
+//!   only fills for floods of tiny frames. When [`ConnQueue::try_send`] finds it full,
+//!   the session is closed with `SLOW_CONSUMER` through [`ConnQueue::kill`] and
+//!   reported closed to the hub; the client resumes from its offset. Counted in
+//!   [`HubCounters::outbound_overflow`].
+//! * Storage: when [`StorageQueue::try_send`] refuses an action, it fails at once with
+//!   a storage error, which the hub handles per its contract (joins rejected
+//!   `INTERNAL`, failed appends close the room's members `INTERNAL_ERROR`). Counted in
+//!   [`HubCounters::storage_overflow`].
+//! * Deferred authorization is not supported: the configured authorizer must decide
+//!   inline; a deferral is answered with an `AuthError` (close 4002).
+
+mod queues;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use syncwire_proto::Instant;
+use syncwire_proto::hub::{AuthError, Hub, HubEvent, StorageCompletion};
+use syncwire_proto::wire::{CloseCode, SessionId};
+
+pub use queues::{ConnQueue, HubCounters, Outbound, SendRefused, StorageQueue, failed_completion};
+
+/// The hub, its connections' queues and its storage queue.
+pub struct HubCore<C, S> {
+    /// The state machine.
+    pub hub: Hub,
+    /// Each open session's outbound queue.
+    pub conns: HashMap<SessionId, C>,
+    /// Where storage actions go.
+    pub storage: S,
+    /// Overflow counters (shared with the server's metrics).
+    pub counters: Arc<HubCounters>,
+    /// Shutting down: no new sessions, inbound frames ignored.
+    pub draining: bool,
+}
+
+impl<C, S> std::fmt::Debug for HubCore<C, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubCore")
+            .field("sessions", &self.conns.len())
+            .field("draining", &self.draining)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
+    /// A core around `hub`.
+    pub fn new(hub: Hub, storage: S, counters: Arc<HubCounters>) -> Self {
+        HubCore {
+            hub,
+            conns: HashMap::new(),
+            storage,
+            counters,
+            draining: false,
+        }
+    }
+
+    /// A connection was accepted: returns its session, or `None` while draining
+    /// (the connection should be closed `GOING_AWAY`).
+    pub fn open(&mut self, now: Instant, conn: C) -> Option<SessionId> {
+        if self.draining {
+            return None;
+        }
+        let session = self.hub.handle_session_opened(now);
+        self.conns.insert(session, conn);
+        Some(session)
+    }
+
+    /// A binary message arrived on `session` (ignored while draining).
+    pub fn frame(&mut self, now: Instant, session: SessionId, bytes: &[u8]) {
+        if !self.draining {
+            self.hub.handle_frame(now, session, bytes);
+        }
+    }
+
+    /// The connection wrote and flushed `bytes` of hub output.
+    pub fn flushed(&mut self, session: SessionId, bytes: usize) {
+        self.hub.handle_flushed(session, bytes);
+    }
+
+    /// The connection ended.
+    pub fn closed(&mut self, now: Instant, session: SessionId) {
+        self.conns.remove(&session);
+        self.hub.handle_session_closed(now, session);
+    }
+
+    /// Storage finished an action.
+    pub fn storage_done(&mut self, now: Instant, done: StorageCompletion) {
+        self.hub.handle_storage(now, done);
+    }
+
+    /// The hub's deadline may have passed: calls `handle_timeout` if `now >= deadline`.
+    pub fn timeout(&mut self, now: Instant) {
+        if self.hub.poll_timeout().is_some_and(|d| now >= d) {
+            self.hub.handle_timeout(now);
+        }
+    }
+
+    /// Whether a draining hub has finished: no storage operation in flight.
+    pub fn drained(&self) -> bool {
+        self.draining && self.hub.pending_storage_ops() == 0
+    }
+
+    /// Drains every hub output until an iteration produces no new input for the hub;
+    /// hub events go to `on_event` (for logging).
+    pub fn drain(&mut self, now: Instant, mut on_event: impl FnMut(HubEvent)) {
+        loop {
+            let mut progressed = false;
+            while let Some((session, bytes)) = self.hub.poll_transmit() {
+                progressed |= self.deliver(now, session, Outbound::Frame(bytes));
+            }
+            while let Some((session, code)) = self.hub.poll_close() {
+                progressed |= self.deliver(now, session, Outbound::Close(code));
+                // Dropping the queue ends it after the close message.
+                self.conns.remove(&session);
+            }
+            while let Some(action) = self.hub.poll_storage() {
+                if let Err((action, why)) = self.storage.try_send(action) {
+                    self.counters.storage_overflow.fetch_add(1, Relaxed);
+                    self.hub
+                        .handle_storage(now, failed_completion(&action, why));
+                    progressed = true;
+                }
+            }
+            while let Some(request) = self.hub.poll_auth() {
+                let refusal = Err(AuthError("authorization unavailable".to_owned()));
+                let _ = self.hub.handle_auth(now, request.session, refusal);
+                progressed = true;
+            }
+            while let Some(event) = self.hub.poll_event() {
+                on_event(event);
+            }
+            if !progressed {
+                return;
+            }
+        }
+    }
+
+    /// Closes every connection with `code` after the frames already queued for it
+    /// (at once where its queue is full). Used at the end of shutdown.
+    pub fn close_all(&mut self, code: CloseCode) {
+        for (_, mut conn) in self.conns.drain() {
+            if conn.try_send(Outbound::Close(code)).is_err() {
+                conn.kill(code);
+            }
+        }
+    }
+
+    /// Queues `msg` for a connection; returns whether the hub was given new input
+    /// (the session had to be closed).
+    fn deliver(&mut self, now: Instant, session: SessionId, msg: Outbound) -> bool {
+        let Some(conn) = self.conns.get_mut(&session) else {
+            return false;
+        };
+        let code = match conn.try_send(msg) {
+            Ok(()) => return false,
+            Err(SendRefused::Full(Outbound::Close(code))) => code,
+            Err(SendRefused::Full(Outbound::Frame(_))) => {
+                self.counters.outbound_overflow.fetch_add(1, Relaxed);
+                CloseCode::SLOW_CONSUMER
+            }
+            Err(SendRefused::Closed) => CloseCode::GOING_AWAY,
+        };
+        if let Some(conn) = self.conns.remove(&session) {
+            conn.kill(code);
+        }
+        self.hub.handle_session_closed(now, session);
+        true
+    }
+}
+
+/// A per-process random seed for a hub (it draws new room epochs from it), from the
+/// standard library's randomly keyed hasher, the time and the process id.
+pub fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests;

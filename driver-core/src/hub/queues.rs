@@ -1,0 +1,66 @@
+//! The queues a server gives [`HubCore`](super::HubCore): one outbound queue per
+//! connection ([`ConnQueue`]) and the storage queue ([`StorageQueue`]), plus the
+//! overflow counters and the failed completion that answers a refused action.
+
+use std::sync::atomic::AtomicU64;
+
+use bytes::Bytes;
+use syncwire_proto::hub::{StorageAction, StorageCompletion, StorageError};
+use syncwire_proto::wire::CloseCode;
+
+/// Hub → connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outbound {
+    /// Write this frame as one binary message.
+    Frame(Bytes),
+    /// Close the WebSocket with this code after the frames before it.
+    Close(CloseCode),
+}
+
+/// Why a connection's queue refused a message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SendRefused {
+    /// The queue is full (the message is handed back).
+    Full(Outbound),
+    /// The connection is gone.
+    Closed,
+}
+
+/// The hub's handle on one connection: a bounded queue that never waits, and a kill
+/// switch that closes the connection at once, bypassing the queue.
+pub trait ConnQueue {
+    /// Queues `msg` without waiting.
+    fn try_send(&mut self, msg: Outbound) -> Result<(), SendRefused>;
+    /// Closes the connection with `code` at once, skipping whatever is queued.
+    fn kill(self, code: CloseCode);
+}
+
+/// The storage worker's bounded queue, which never waits.
+pub trait StorageQueue {
+    /// Queues `action`, or hands it back with the reason (full, worker stopped).
+    fn try_send(&mut self, action: StorageAction) -> Result<(), (StorageAction, &'static str)>;
+}
+
+/// Bounds hit by the hub core, for the server's metrics.
+#[derive(Debug, Default)]
+pub struct HubCounters {
+    /// Sessions closed `SLOW_CONSUMER` because their outbound queue was full.
+    pub outbound_overflow: AtomicU64,
+    /// Storage actions failed because the storage queue refused them.
+    pub storage_overflow: AtomicU64,
+}
+
+/// The failed completion answering `action`.
+pub fn failed_completion(action: &StorageAction, message: &str) -> StorageCompletion {
+    let op = action.op();
+    let e = StorageError(message.to_owned());
+    match action {
+        StorageAction::Load { .. } => StorageCompletion::Loaded { op, result: Err(e) },
+        StorageAction::Create { .. } => StorageCompletion::Created { op, result: Err(e) },
+        StorageAction::Append { .. } => StorageCompletion::Appended { op, result: Err(e) },
+        StorageAction::LoadRange { .. } => StorageCompletion::Range { op, result: Err(e) },
+        StorageAction::WriteSnapshot { .. } => {
+            StorageCompletion::SnapshotWritten { op, result: Err(e) }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The hub core's bounds: a full outbound queue closes the session `SLOW_CONSUMER`;
+//! a full storage queue fails the action and the hub answers `INTERNAL`.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytes::Bytes;
+use syncwire_proto::Instant;
+use syncwire_proto::hub::{AllowAll, Hub, HubConfig, StorageAction};
+use syncwire_proto::wire::{CloseCode, ErrorCode, Frame, Hello, Join, ReplicaId, RoomId};
+
+use super::*;
+
+/// A bounded queue seen from both ends.
+#[derive(Clone, Default)]
+struct Queue<T> {
+    items: Rc<RefCell<VecDeque<T>>>,
+    capacity: usize,
+    killed: Rc<RefCell<Option<CloseCode>>>,
+}
+
+impl<T> Queue<T> {
+    fn new(capacity: usize) -> Self {
+        Queue {
+            items: Rc::default(),
+            capacity,
+            killed: Rc::default(),
+        }
+    }
+    fn pop(&self) -> Option<T> {
+        self.items.borrow_mut().pop_front()
+    }
+    fn push(&self, item: T) -> Result<(), T> {
+        let mut items = self.items.borrow_mut();
+        if items.len() >= self.capacity {
+            return Err(item);
+        }
+        items.push_back(item);
+        Ok(())
+    }
+}
+
+impl ConnQueue for Queue<Outbound> {
+    fn try_send(&mut self, msg: Outbound) -> Result<(), SendRefused> {
+        self.push(msg).map_err(SendRefused::Full)
+    }
+    fn kill(self, code: CloseCode) {
+        *self.killed.borrow_mut() = Some(code);
+    }
+}
+
+impl StorageQueue for Queue<StorageAction> {
+    fn try_send(&mut self, action: StorageAction) -> Result<(), (StorageAction, &'static str)> {
+        self.push(action).map_err(|a| (a, "storage queue full"))
+    }
+}
+
+type Core = HubCore<Queue<Outbound>, Queue<StorageAction>>;
+const NOW: Instant = Instant::ZERO;
+
+fn core(storage_capacity: usize) -> (Core, Queue<StorageAction>) {
+    let config = HubConfig {
+        authorizer: Some(Arc::new(AllowAll)),
+        ..HubConfig::default()
+    };
+    let storage = Queue::new(storage_capacity);
+    let hub = Hub::new(config, NOW).unwrap();
+    let core = HubCore::new(hub, storage.clone(), Arc::default());
+    (core, storage)
+}
+
+fn open(c: &mut Core, capacity: usize) -> (SessionId, Queue<Outbound>) {
+    let q = Queue::new(capacity);
+    let session = c.open(NOW, q.clone()).unwrap();
+    c.drain(NOW, drop);
+    (session, q)
+}
+
+fn frame(c: &mut Core, session: SessionId, f: Frame) {
+    c.frame(NOW, session, &Bytes::from(f.encode()));
+    c.drain(NOW, drop);
+}
+
+fn hello(replica: u64) -> Frame {
+    Frame::Hello(Hello {
+        versions: vec![1],
+        replica: ReplicaId(replica),
+        token: None,
+        user_info: None,
+    })
+}
+
+fn join(room: &str) -> Frame {
+    Frame::Join(Join {
+        room: RoomId::new(room),
+        crdt: "gcounter".into(),
+        resume: None,
+    })
+}
+
+#[test]
+fn a_full_outbound_queue_closes_the_session_as_slow_consumer() {
+    let (mut c, _storage) = core(16);
+    let (session, q) = open(&mut c, 1);
+    frame(&mut c, session, hello(1)); // the Welcome fills the queue
+    assert_eq!(c.hub.session_count(), 1);
+    frame(&mut c, session, Frame::Ping { nonce: 9 }); // the Pong does not fit
+    assert_eq!(*q.killed.borrow(), Some(CloseCode::SLOW_CONSUMER));
+    assert_eq!(c.hub.session_count(), 0);
+    assert!(!c.conns.contains_key(&session));
+    assert!(matches!(q.pop(), Some(Outbound::Frame(_))));
+    assert_eq!(c.counters.outbound_overflow.load(Relaxed), 1);
+}
+
+#[test]
+fn a_full_storage_queue_fails_the_join_explicitly() {
+    let (mut c, storage) = core(1);
+    let (a, qa) = open(&mut c, 64);
+    let (b, qb) = open(&mut c, 64);
+    frame(&mut c, a, hello(1));
+    frame(&mut c, b, hello(2));
+    frame(&mut c, a, join("r1")); // its Load fills the storage queue
+    frame(&mut c, b, join("r2")); // its Load does not fit
+    assert!(storage.pop().is_some());
+    assert!(storage.pop().is_none());
+    let mut rejected = None;
+    while let Some(Outbound::Frame(bytes)) = qb.pop() {
+        if let Ok(Frame::Reject(r)) = Frame::decode(&bytes) {
+            rejected = Some(r.code);
+        }
+    }
+    assert_eq!(rejected, Some(ErrorCode::INTERNAL));
+    assert_eq!(c.counters.storage_overflow.load(Relaxed), 1);
+    // The first join is still waiting for storage, unharmed.
+    while let Some(Outbound::Frame(bytes)) = qa.pop() {
+        assert!(!matches!(Frame::decode(&bytes), Ok(Frame::Reject(_))));
+    }
+}
+
+#[test]
+fn a_draining_core_refuses_new_sessions_and_closes_the_rest_going_away() {
+    let (mut c, _storage) = core(16);
+    let (_session, q) = open(&mut c, 4);
+    c.draining = true;
+    assert!(c.drained(), "nothing in flight");
+    assert_eq!(c.open(NOW, Queue::new(4)), None);
+    c.close_all(CloseCode::GOING_AWAY);
+    assert!(c.conns.is_empty());
+    assert_eq!(q.pop(), Some(Outbound::Close(CloseCode::GOING_AWAY)));
+}
