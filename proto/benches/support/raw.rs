@@ -56,14 +56,16 @@ pub fn hub_delta() -> RawHubDelta {
     )
 }
 
-/// Encodes `value` into a new buffer.
+/// Encodes `value` into a new buffer (not inlined, so profilers can find it).
+#[inline(never)]
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(128);
     ciborium::into_writer(value, &mut out).expect("encode to Vec");
     out
 }
 
-/// Decodes a `T` from `bytes`.
+/// Decodes a `T` from `bytes` (not inlined, so profilers can find it).
+#[inline(never)]
 pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> T {
     ciborium::from_reader(bytes).expect("decode")
 }
