@@ -1,0 +1,149 @@
+//! The client side of the load tool: connect + handshake + join for either server,
+//! publishing a 64-byte delta, and reading deliveries. Every payload carries its
+//! send time (µs since the tool started) in its first 8 bytes, for latency.
+
+use std::error::Error;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use syncwire_proto::wire::{ClientDelta, Frame, Hello, Join, Position, ReplicaId, RoomId};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::Kind;
+
+/// A client WebSocket.
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// Errors of the load tool.
+pub type BenchError = Box<dyn Error + Send + Sync>;
+
+/// The room every scenario uses.
+pub const ROOM: &str = "bench";
+/// The CRDT tag of the benched deltas (opaque to the hub).
+pub const CRDT: &str = "bench";
+/// Payload size of every delta.
+pub const PAYLOAD_BYTES: usize = 64;
+
+/// Microseconds since the tool started.
+pub fn now_us() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// A 64-byte payload stamped with the current time.
+pub fn stamped_payload() -> Bytes {
+    let mut p = vec![0xA5u8; PAYLOAD_BYTES];
+    p[..8].copy_from_slice(&now_us().to_le_bytes());
+    Bytes::from(p)
+}
+
+/// The send time stamped in a payload.
+pub fn stamp_of(payload: &[u8]) -> Option<u64> {
+    payload.get(..8)?.try_into().ok().map(u64::from_le_bytes)
+}
+
+/// Where the client stands in the room after joining (syncwire only).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Joined {
+    /// The room's epoch.
+    pub epoch: u64,
+    /// The room's durable head when joined (the next offset to expect).
+    pub head: u64,
+}
+
+/// Connects to `url`, completes the handshake and joins `room` (resuming from
+/// `resume` if given, syncwire only).
+pub async fn connect(
+    kind: Kind,
+    url: &str,
+    replica: u64,
+    room: &str,
+    resume: Option<Position>,
+) -> Result<(Ws, Joined), BenchError> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+    match kind {
+        Kind::Baseline => {
+            ws.send(Message::Binary("join".into())).await?;
+            while let Some(msg) = ws.next().await {
+                if let Message::Binary(_) = msg? {
+                    return Ok((ws, Joined::default()));
+                }
+            }
+            Err("baseline closed before joining".into())
+        }
+        Kind::Syncwire => {
+            let hello = Frame::Hello(Hello {
+                versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
+                replica: ReplicaId(replica),
+                token: None,
+                user_info: None,
+            });
+            ws.send(Message::Binary(hello.encode().into())).await?;
+            let join = Frame::Join(Join {
+                room: RoomId::new(room),
+                crdt: CRDT.to_owned(),
+                resume,
+            });
+            ws.send(Message::Binary(join.encode().into())).await?;
+            while let Some(msg) = ws.next().await {
+                let Message::Binary(bytes) = msg? else { continue };
+                match Frame::decode(&bytes)? {
+                    Frame::Joined(j) => {
+                        let joined = Joined { epoch: j.epoch, head: j.head };
+                        return Ok((ws, joined));
+                    }
+                    Frame::Reject(r) => return Err(format!("rejected: {r:?}").into()),
+                    _ => {}
+                }
+            }
+            Err("syncwire closed before joining".into())
+        }
+    }
+}
+
+/// The message that publishes delta `seq` of `replica` (a stamped payload).
+pub fn delta_message(kind: Kind, replica: u64, seq: u64) -> Message {
+    let payload = stamped_payload();
+    match kind {
+        Kind::Baseline => Message::Binary(payload),
+        Kind::Syncwire => {
+            let frame = Frame::ClientDelta(ClientDelta {
+                room: RoomId::new(ROOM),
+                crdt: CRDT.to_owned(),
+                replica: ReplicaId(replica),
+                seq,
+                payload,
+            });
+            Message::Binary(frame.encode().into())
+        }
+    }
+}
+
+/// Calls `on_delta(offset, payload)` for every delta a received message delivers
+/// (offset is 0 on the baseline); returns how many it delivered.
+pub fn deliveries(kind: Kind, msg: &Message, mut on_delta: impl FnMut(u64, &[u8])) -> u64 {
+    let Message::Binary(bytes) = msg else { return 0 };
+    match kind {
+        Kind::Baseline => {
+            on_delta(0, bytes);
+            1
+        }
+        Kind::Syncwire => match Frame::decode(bytes) {
+            Ok(Frame::HubDelta(d)) => {
+                on_delta(d.offset, &d.payload);
+                1
+            }
+            Ok(Frame::DeltaBatch(b)) => {
+                for (i, e) in b.entries.iter().enumerate() {
+                    on_delta(b.first_offset.saturating_add(i as u64), &e.payload);
+                }
+                b.entries.len() as u64
+            }
+            _ => 0,
+        },
+    }
+}

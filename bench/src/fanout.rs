@@ -1,0 +1,107 @@
+//! Fan-out: one publisher and N subscribers in one room, 64-byte deltas.
+//! Throughput: the publisher sends as fast as the server takes them; the figure is
+//! deliveries (deltas × subscribers) per second from the first send to the last
+//! delivery. Latency: the publisher sends at a fixed delivery rate; the figures are
+//! p50 / p99 of send → receive over every delivery.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::task::JoinSet;
+
+use crate::Kind;
+use crate::conn::{self, BenchError, ROOM};
+
+/// What one fan-out run measured.
+#[derive(Debug, Default)]
+pub struct FanoutResult {
+    /// Deliveries counted by all subscribers.
+    pub delivered: u64,
+    /// Deliveries owed (deltas × subscribers).
+    pub expected: u64,
+    /// From the first send to the last delivery.
+    pub elapsed: Duration,
+    /// Send → receive of each delivery, µs, sorted.
+    pub latencies_us: Vec<u64>,
+}
+
+/// How the publisher paces its deltas.
+#[derive(Clone, Copy, Debug)]
+pub enum Pace {
+    /// As fast as the socket takes them.
+    Full,
+    /// This many deltas per second.
+    PerSecond(u64),
+}
+
+/// Runs one fan-out: `subscribers` subscribers, `deltas` deltas at `pace`.
+pub async fn run(
+    kind: Kind,
+    url: &str,
+    subscribers: usize,
+    deltas: u64,
+    pace: Pace,
+) -> Result<FanoutResult, BenchError> {
+    let mut subs = Vec::with_capacity(subscribers);
+    for i in 0..subscribers {
+        let (ws, _) = conn::connect(kind, url, 1000 + i as u64, ROOM, None).await?;
+        subs.push(ws);
+    }
+    let (publisher, _) = conn::connect(kind, url, 1, ROOM, None).await?;
+    let (mut tx, mut rx) = publisher.split();
+    // Drain the publisher's inbound side (acks, peer notices) so it never stalls.
+    let drain = tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
+    // A subscriber that hears nothing for this long is done (the baseline drops
+    // messages to full queues, so it may never count them all).
+    let idle = Duration::from_secs(3);
+    let mut tasks = JoinSet::new();
+    for mut ws in subs {
+        tasks.spawn(async move {
+            let mut got = 0u64;
+            let mut lat = Vec::with_capacity(deltas as usize);
+            let mut last = Instant::now();
+            while got < deltas {
+                let Ok(Some(Ok(msg))) = tokio::time::timeout(idle, ws.next()).await else {
+                    break;
+                };
+                got += conn::deliveries(kind, &msg, |_, p| {
+                    if let Some(sent) = conn::stamp_of(p) {
+                        lat.push(conn::now_us().saturating_sub(sent));
+                    }
+                });
+                last = Instant::now();
+            }
+            (got, lat, last)
+        });
+    }
+    let start = Instant::now();
+    let mut ticker = match pace {
+        Pace::Full => None,
+        Pace::PerSecond(r) => Some(tokio::time::interval(Duration::from_secs_f64(1.0 / r as f64))),
+    };
+    for seq in 1..=deltas {
+        if let Some(t) = ticker.as_mut() {
+            t.tick().await;
+            tx.send(conn::delta_message(kind, 1, seq)).await?;
+        } else {
+            tx.feed(conn::delta_message(kind, 1, seq)).await?;
+        }
+    }
+    tx.flush().await?;
+    let mut result = FanoutResult {
+        expected: deltas * subscribers as u64,
+        ..FanoutResult::default()
+    };
+    let mut end = start;
+    while let Some(done) = tasks.join_next().await {
+        let (got, lat, last) = done?;
+        result.delivered += got;
+        result.latencies_us.extend(lat);
+        end = end.max(last);
+    }
+    result.elapsed = end.duration_since(start);
+    result.latencies_us.sort_unstable();
+    let _ = tx.close().await;
+    drain.abort();
+    Ok(result)
+}

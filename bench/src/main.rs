@@ -1,0 +1,177 @@
+//! `syncwire-bench`: runs the same load scenarios against a syncwire server and a
+//! minimal raw tokio-tungstenite broadcast server (the baseline), each on 127.0.0.1
+//! in a child process of its own, in the same run, and reports every figure with
+//! the ratio syncwire / baseline. See docs/BENCHMARKS.md.
+
+mod baseline_server;
+mod conn;
+mod fanout;
+mod report;
+mod resume;
+mod scenarios;
+mod serve;
+mod server_proc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use conn::BenchError;
+use fanout::Pace;
+use report::{Row, quantile};
+use server_proc::ServerProc;
+
+/// Which server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    /// The syncwire server (driver-tokio, memory storage).
+    Syncwire,
+    /// The raw tokio-tungstenite broadcast server.
+    Baseline,
+}
+
+impl Kind {
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Syncwire => "syncwire",
+            Kind::Baseline => "baseline",
+        }
+    }
+}
+
+/// Load scenarios, syncwire against a raw WebSocket broadcast baseline.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Scenarios to run.
+    #[arg(long, value_delimiter = ',', default_value = "fanout,latency,idle,connect,resume")]
+    scenarios: Vec<String>,
+    /// Subscriber counts of the fan-out throughput runs.
+    #[arg(long, value_delimiter = ',', default_value = "100,1000")]
+    subscribers: Vec<usize>,
+    /// Deliveries (deltas × subscribers) per fan-out throughput run.
+    #[arg(long, default_value_t = 1_000_000)]
+    deliveries: u64,
+    /// Subscribers of the latency run.
+    #[arg(long, default_value_t = 100)]
+    latency_subscribers: usize,
+    /// Delivery rate (deltas × subscribers per second) of the latency run.
+    #[arg(long, default_value_t = 10_000)]
+    latency_rate: u64,
+    /// Duration of the latency run, in seconds.
+    #[arg(long, default_value_t = 5)]
+    latency_secs: u64,
+    /// Idle connections of the memory run.
+    #[arg(long, default_value_t = 5_000)]
+    idle: usize,
+    /// Connections of the establishment run.
+    #[arg(long, default_value_t = 1_000)]
+    connects: usize,
+    /// Drop → reconnect → resume cycles of the resume run.
+    #[arg(long, default_value_t = 200)]
+    resumes: usize,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Internal: run one server in this process until stdin closes.
+    Serve {
+        /// Which server.
+        kind: Kind,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BenchError> {
+    let args = Args::parse();
+    if let Some(Command::Serve { kind }) = args.command {
+        return serve::serve(kind).await.map_err(|e| e.to_string().into());
+    }
+    let _ = conn::now_us();
+    let mut rows = Vec::new();
+    let wants = |s: &str| args.scenarios.iter().any(|x| x == s);
+    let both = [Kind::Syncwire, Kind::Baseline];
+    if wants("fanout") {
+        for &subs in &args.subscribers {
+            let deltas = (args.deliveries / subs as u64).max(1);
+            let mut rate = [0.0; 2];
+            let mut share = [0.0; 2];
+            for (i, kind) in both.into_iter().enumerate() {
+                let server = ServerProc::start(kind).await?;
+                let r = fanout::run(kind, &server.url, subs, deltas, Pace::Full).await?;
+                server.stop().await;
+                rate[i] = r.delivered as f64 / r.elapsed.as_secs_f64().max(1e-9);
+                share[i] = r.delivered as f64 / r.expected.max(1) as f64;
+            }
+            rows.push(row(format!("fanout_{subs}"), "deliveries_per_sec", rate, "1/s"));
+            rows.push(row(format!("fanout_{subs}"), "delivered_share", share, "1"));
+        }
+    }
+    if wants("latency") {
+        let subs = args.latency_subscribers;
+        let per_sec = (args.latency_rate / subs as u64).max(1);
+        let deltas = per_sec * args.latency_secs;
+        let mut p = [[0.0; 2]; 2];
+        for (i, kind) in both.into_iter().enumerate() {
+            let server = ServerProc::start(kind).await?;
+            let r = fanout::run(kind, &server.url, subs, deltas, Pace::PerSecond(per_sec)).await?;
+            server.stop().await;
+            p[0][i] = quantile(&r.latencies_us, 0.50);
+            p[1][i] = quantile(&r.latencies_us, 0.99);
+        }
+        let sc = format!("latency_{subs}_at_{}", args.latency_rate);
+        rows.push(row(sc.clone(), "p50", p[0], "us"));
+        rows.push(row(sc, "p99", p[1], "us"));
+    }
+    if wants("idle") {
+        let mut per = [0.0; 2];
+        for (i, kind) in both.into_iter().enumerate() {
+            per[i] = scenarios::idle_memory(kind, args.idle).await?;
+        }
+        rows.push(row(format!("idle_{}", args.idle), "rss_per_conn", per, "bytes"));
+    }
+    if wants("connect") {
+        let mut p = [[0.0; 2]; 2];
+        for (i, kind) in both.into_iter().enumerate() {
+            let t = scenarios::connect_times(kind, args.connects).await?;
+            p[0][i] = quantile(&t, 0.50);
+            p[1][i] = quantile(&t, 0.99);
+        }
+        let sc = format!("connect_{}", args.connects);
+        rows.push(row(sc.clone(), "p50", p[0], "us"));
+        rows.push(row(sc, "p99", p[1], "us"));
+    }
+    if wants("resume") {
+        let mut p = [[0.0; 2]; 2];
+        for (i, kind) in both.into_iter().enumerate() {
+            let t = resume::resume_times(kind, args.resumes).await?;
+            p[0][i] = quantile(&t, 0.50);
+            p[1][i] = quantile(&t, 0.99);
+        }
+        let sc = format!("resume_{}", args.resumes);
+        rows.push(row(sc.clone(), "p50", p[0], "us"));
+        rows.push(row(sc, "p99", p[1], "us"));
+    }
+    if args.json {
+        for r in &rows {
+            println!("{}", r.json());
+        }
+    } else {
+        report::print_table(&rows);
+    }
+    Ok(())
+}
+
+fn row(scenario: String, metric: &str, v: [f64; 2], unit: &'static str) -> Row {
+    Row {
+        scenario,
+        metric: metric.to_owned(),
+        syncwire: v[0],
+        baseline: v[1],
+        unit,
+    }
+}

@@ -1,0 +1,78 @@
+//! Results: one row per (scenario, metric) with both servers' figures and the ratio
+//! syncwire / baseline, printed as a table or as JSON lines.
+
+/// One measured figure for both servers.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// Scenario name, e.g. `fanout_100`.
+    pub scenario: String,
+    /// Metric name, e.g. `deliveries_per_sec`.
+    pub metric: String,
+    /// syncwire's figure.
+    pub syncwire: f64,
+    /// The baseline's figure.
+    pub baseline: f64,
+    /// Unit of both figures.
+    pub unit: &'static str,
+}
+
+impl Row {
+    /// syncwire / baseline (NaN when the baseline is 0).
+    pub fn ratio(&self) -> f64 {
+        if self.baseline == 0.0 {
+            f64::NAN
+        } else {
+            self.syncwire / self.baseline
+        }
+    }
+
+    /// One JSON object with the fields `scenario`, `metric`, `syncwire`, `baseline`,
+    /// `ratio`, `unit` (names are plain identifiers: no escaping needed).
+    pub fn json(&self) -> String {
+        format!(
+            "{{\"scenario\":\"{}\",\"metric\":\"{}\",\"syncwire\":{},\"baseline\":{},\"ratio\":{},\"unit\":\"{}\"}}",
+            self.scenario,
+            self.metric,
+            num(self.syncwire),
+            num(self.baseline),
+            num(self.ratio()),
+            self.unit
+        )
+    }
+}
+
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.3}")
+    } else {
+        "null".to_owned()
+    }
+}
+
+/// Prints `rows` as a readable table.
+pub fn print_table(rows: &[Row]) {
+    println!(
+        "{:<16} {:<22} {:>14} {:>14} {:>8}  unit",
+        "scenario", "metric", "syncwire", "baseline", "ratio"
+    );
+    for r in rows {
+        println!(
+            "{:<16} {:<22} {:>14.1} {:>14.1} {:>8.2}  {}",
+            r.scenario,
+            r.metric,
+            r.syncwire,
+            r.baseline,
+            r.ratio(),
+            r.unit
+        );
+    }
+}
+
+/// The value at quantile `q` (0..=1) of `sorted` (nearest rank), 0 when empty.
+pub fn quantile(sorted: &[u64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((sorted.len() as f64) * q).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1] as f64
+}

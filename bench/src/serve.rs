@@ -1,0 +1,68 @@
+//! The server side of the load tool: `syncwire-bench serve <kind>` runs one server
+//! on 127.0.0.1 (a port the OS picks) in this process, prints `LISTENING <addr>` on
+//! stdout and serves until stdin closes. Each server runs in its own child process
+//! so that its RSS can be measured alone.
+
+use std::error::Error;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use syncwire_proto::crdt::NoMerge;
+use syncwire_tokio::server::{Server, ServerConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::Kind;
+use crate::baseline_server;
+
+/// Buffers per WebSocket connection, the same for both servers (syncwire's defaults).
+pub const WS_BUFFER: usize = 4096;
+
+/// The syncwire server's configuration for load runs: memory storage, no rate
+/// limits (the load is the point), appends in flight bounded only by memory.
+pub fn syncwire_config(addr: SocketAddr) -> ServerConfig {
+    let mut config = ServerConfig::new(addr);
+    let hub = &mut config.hub;
+    hub.rate_frames_per_sec = u32::MAX / 2;
+    hub.rate_frame_burst = u32::MAX / 2;
+    hub.rate_bytes_per_sec = u32::MAX / 2;
+    hub.rate_byte_burst = u32::MAX / 2;
+    hub.max_pending_appends = 1 << 20;
+    hub.max_sessions = 20_000;
+    hub.merger = Arc::new(NoMerge);
+    config.ws_read_buffer = WS_BUFFER;
+    config.ws_write_buffer = WS_BUFFER;
+    config
+}
+
+/// Runs the server of `kind` until stdin closes.
+pub async fn serve(kind: Kind) -> Result<(), Box<dyn Error>> {
+    let addr: SocketAddr = "127.0.0.1:0".parse()?;
+    let stdin_closed = async {
+        let mut buf = [0u8; 64];
+        let mut stdin = tokio::io::stdin();
+        while matches!(stdin.read(&mut buf).await, Ok(n) if n > 0) {}
+    };
+    match kind {
+        Kind::Syncwire => {
+            let server = Server::bind(syncwire_config(addr)).await?;
+            announce(server.local_addr()).await?;
+            server.run_until(stdin_closed).await?;
+        }
+        Kind::Baseline => {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            announce(listener.local_addr()?).await?;
+            tokio::select! {
+                r = baseline_server::run(listener) => r?,
+                () = stdin_closed => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn announce(addr: SocketAddr) -> Result<(), Box<dyn Error>> {
+    let mut out = tokio::io::stdout();
+    out.write_all(format!("LISTENING {addr}\n").as_bytes()).await?;
+    out.flush().await?;
+    Ok(())
+}
