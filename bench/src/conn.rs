@@ -64,7 +64,8 @@ pub async fn connect(
     room: &str,
     resume: Option<Position>,
 ) -> Result<(Ws, Joined), BenchError> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+    // TCP_NODELAY on the client side for both servers (`true`): small frames go out at once.
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     match kind {
         Kind::Baseline => {
             ws.send(Message::Binary("join".into())).await?;
