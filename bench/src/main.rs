@@ -100,15 +100,19 @@ async fn main() -> Result<(), BenchError> {
             let deltas = (args.deliveries / subs as u64).max(1);
             let mut rate = [0.0; 2];
             let mut share = [0.0; 2];
+            let mut cpu = [0.0; 2];
             for (i, kind) in both.into_iter().enumerate() {
                 let server = ServerProc::start(kind).await?;
                 let r = fanout::run(kind, &server.url, subs, deltas, Pace::Full).await?;
+                // Includes connection set-up; dominated by the fan-out itself.
+                cpu[i] = server.cpu_secs()? * 1e9 / r.delivered.max(1) as f64;
                 server.stop().await;
                 rate[i] = r.delivered as f64 / r.elapsed.as_secs_f64().max(1e-9);
                 share[i] = r.delivered as f64 / r.expected.max(1) as f64;
             }
             rows.push(row(format!("fanout_{subs}"), "deliveries_per_sec", rate, "1/s"));
             rows.push(row(format!("fanout_{subs}"), "delivered_share", share, "1"));
+            rows.push(row(format!("fanout_{subs}"), "server_cpu_per_delivery", cpu, "ns"));
         }
     }
     if wants("latency") {

@@ -58,6 +58,17 @@ impl ServerProc {
         Ok(kb * 1024)
     }
 
+    /// CPU time the child has used so far (user + system), in seconds, from
+    /// /proc/<pid>/stat (clock ticks of 1/100 s, Linux's USER_HZ).
+    pub fn cpu_secs(&self) -> Result<f64, BenchError> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))?;
+        // Fields after the parenthesised command name; utime and stime are 14 and 15.
+        let rest = stat.rsplit_once(')').ok_or("bad stat")?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).ok_or("bad stat");
+        Ok((tick(11)? + tick(12)?) as f64 / 100.0)
+    }
+
     /// Stops the child (closing its stdin ends it; kill if it lingers).
     pub async fn stop(mut self) {
         drop(self.child.stdin.take());
