@@ -76,5 +76,8 @@ async fn connection(stream: TcpStream, id: u64, members: Members) {
             }
         }
     }
-    members.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+    members
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id);
 }

@@ -91,10 +91,15 @@ pub async fn connect(
             });
             ws.send(Message::Binary(join.encode().into())).await?;
             while let Some(msg) = ws.next().await {
-                let Message::Binary(bytes) = msg? else { continue };
+                let Message::Binary(bytes) = msg? else {
+                    continue;
+                };
                 match Frame::decode(&bytes)? {
                     Frame::Joined(j) => {
-                        let joined = Joined { epoch: j.epoch, head: j.head };
+                        let joined = Joined {
+                            epoch: j.epoch,
+                            head: j.head,
+                        };
                         return Ok((ws, joined));
                     }
                     Frame::Reject(r) => return Err(format!("rejected: {r:?}").into()),
@@ -127,7 +132,9 @@ pub fn delta_message(kind: Kind, replica: u64, seq: u64) -> Message {
 /// Calls `on_delta(offset, payload)` for every delta a received message delivers
 /// (offset is 0 on the baseline); returns how many it delivered.
 pub fn deliveries(kind: Kind, msg: &Message, mut on_delta: impl FnMut(u64, &[u8])) -> u64 {
-    let Message::Binary(bytes) = msg else { return 0 };
+    let Message::Binary(bytes) = msg else {
+        return 0;
+    };
     match kind {
         Kind::Baseline => {
             on_delta(0, bytes);

@@ -77,7 +77,9 @@ pub async fn run(
     let start = Instant::now();
     let mut ticker = match pace {
         Pace::Full => None,
-        Pace::PerSecond(r) => Some(tokio::time::interval(Duration::from_secs_f64(1.0 / r as f64))),
+        Pace::PerSecond(r) => Some(tokio::time::interval(Duration::from_secs_f64(
+            1.0 / r as f64,
+        ))),
     };
     for seq in 1..=deltas {
         if let Some(t) = ticker.as_mut() {

@@ -46,7 +46,11 @@ struct Args {
     #[arg(long)]
     json: bool,
     /// Scenarios to run.
-    #[arg(long, value_delimiter = ',', default_value = "fanout,latency,idle,connect,resume")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "fanout,latency,idle,connect,resume"
+    )]
     scenarios: Vec<String>,
     /// Subscriber counts of the fan-out throughput runs.
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
@@ -110,9 +114,19 @@ async fn main() -> Result<(), BenchError> {
                 rate[i] = r.delivered as f64 / r.elapsed.as_secs_f64().max(1e-9);
                 share[i] = r.delivered as f64 / r.expected.max(1) as f64;
             }
-            rows.push(row(format!("fanout_{subs}"), "deliveries_per_sec", rate, "1/s"));
+            rows.push(row(
+                format!("fanout_{subs}"),
+                "deliveries_per_sec",
+                rate,
+                "1/s",
+            ));
             rows.push(row(format!("fanout_{subs}"), "delivered_share", share, "1"));
-            rows.push(row(format!("fanout_{subs}"), "server_cpu_per_delivery", cpu, "ns"));
+            rows.push(row(
+                format!("fanout_{subs}"),
+                "server_cpu_per_delivery",
+                cpu,
+                "ns",
+            ));
         }
     }
     if wants("latency") {
@@ -136,7 +150,12 @@ async fn main() -> Result<(), BenchError> {
         for (i, kind) in both.into_iter().enumerate() {
             per[i] = scenarios::idle_memory(kind, args.idle).await?;
         }
-        rows.push(row(format!("idle_{}", args.idle), "rss_per_conn", per, "bytes"));
+        rows.push(row(
+            format!("idle_{}", args.idle),
+            "rss_per_conn",
+            per,
+            "bytes",
+        ));
     }
     if wants("connect") {
         let mut p = [[0.0; 2]; 2];

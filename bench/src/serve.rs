@@ -62,7 +62,8 @@ pub async fn serve(kind: Kind) -> Result<(), Box<dyn Error>> {
 
 async fn announce(addr: SocketAddr) -> Result<(), Box<dyn Error>> {
     let mut out = tokio::io::stdout();
-    out.write_all(format!("LISTENING {addr}\n").as_bytes()).await?;
+    out.write_all(format!("LISTENING {addr}\n").as_bytes())
+        .await?;
     out.flush().await?;
     Ok(())
 }

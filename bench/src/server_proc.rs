@@ -31,7 +31,10 @@ impl ServerProc {
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
         let addr = loop {
-            let line = lines.next_line().await?.ok_or("server exited before listening")?;
+            let line = lines
+                .next_line()
+                .await?
+                .ok_or("server exited before listening")?;
             if let Some(addr) = line.strip_prefix("LISTENING ") {
                 break addr.to_owned();
             }
@@ -65,7 +68,12 @@ impl ServerProc {
         // Fields after the parenthesised command name; utime and stime are 14 and 15.
         let rest = stat.rsplit_once(')').ok_or("bad stat")?.1;
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).ok_or("bad stat");
+        let tick = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or("bad stat")
+        };
         Ok((tick(11)? + tick(12)?) as f64 / 100.0)
     }
 
