@@ -76,3 +76,46 @@ pub fn quantile(sorted: &[u64], q: f64) -> f64 {
     let rank = ((sorted.len() as f64) * q).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1] as f64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_line_has_the_documented_fields_and_ratio() {
+        let row = Row {
+            scenario: "fanout_100".into(),
+            metric: "deliveries_per_sec".into(),
+            syncwire: 900.0,
+            baseline: 1000.0,
+            unit: "1/s",
+        };
+        assert_eq!(
+            row.json(),
+            "{\"scenario\":\"fanout_100\",\"metric\":\"deliveries_per_sec\",\
+             \"syncwire\":900.000,\"baseline\":1000.000,\"ratio\":0.900,\"unit\":\"1/s\"}"
+        );
+    }
+
+    #[test]
+    fn ratio_against_a_zero_baseline_is_null_in_json() {
+        let row = Row {
+            scenario: "s".into(),
+            metric: "m".into(),
+            syncwire: 1.0,
+            baseline: 0.0,
+            unit: "us",
+        };
+        assert!(row.json().contains("\"ratio\":null"));
+    }
+
+    #[test]
+    fn quantiles_use_the_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(quantile(&v, 0.50), 50.0);
+        assert_eq!(quantile(&v, 0.99), 99.0);
+        assert_eq!(quantile(&v, 1.0), 100.0);
+        assert_eq!(quantile(&[7], 0.99), 7.0);
+        assert_eq!(quantile(&[], 0.5), 0.0);
+    }
+}

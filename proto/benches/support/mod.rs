@@ -138,7 +138,7 @@ impl World {
                 }
                 progressed = true;
             }
-            while let Some((to, code)) = self.hub.poll_close() {
+            if let Some((to, code)) = self.hub.poll_close() {
                 panic!("hub closed {to:?} with {code:?}");
             }
             while let Some(action) = self.hub.poll_storage() {
