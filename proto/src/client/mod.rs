@@ -84,7 +84,7 @@
 //!                 room: j.room, crdt: j.crdt, epoch: 1, start: 0, head: 0, acked_seq: 0,
 //!                 writable: true, resync: false, snapshot: None,
 //!             }),
-//!             Frame::ClientDelta(d) => Frame::Ack(Ack { room: d.room, seq: d.seq }),
+//!             Frame::ClientDelta(d) => Frame::Ack(Ack { room: d.room, seq: d.seq, offset: Some(0) }),
 //!             _ => return,
 //!         };
 //!         self.to_client.push_back(reply.encode());

@@ -396,10 +396,11 @@ fn decode_frame(r: &mut In<'_>) -> Result<Frame, DecodeError> {
             })
         }
         ACK => {
-            arity(n, "Ack", 3)?;
+            arity(n, "Ack", 4)?;
             Frame::Ack(Ack {
                 room: r.room()?,
                 seq: r.uint("seq")?,
+                offset: r.opt_uint("offset")?,
             })
         }
         PING => {

@@ -166,10 +166,11 @@ impl Frame {
                 }
             }
             Frame::Ack(a) => {
-                o.array(3);
+                o.array(4);
                 o.uint(ACK);
                 o.text(a.room.as_str());
                 o.uint(a.seq);
+                o.opt_uint(a.offset);
             }
             Frame::Ping { nonce } => {
                 o.array(2);

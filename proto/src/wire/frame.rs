@@ -229,12 +229,18 @@ pub struct DeltaBatch {
 }
 
 /// Hub → client: every delta of this replica in `room` with sequence ≤ `seq` is durable.
+///
+/// Sent at the point of the room's log order where the entry `seq` would have been
+/// broadcast, so a client in step with the log advances its position past `offset`.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Ack {
     /// The room.
     pub room: RoomId,
     /// Cumulative acknowledged sequence.
     pub seq: u64,
+    /// Log offset of the acknowledged entry; `None` when the hub re-acks a duplicate
+    /// whose offset it no longer knows.
+    pub offset: Option<u64>,
 }
 
 /// Hub → client: a peer joined a room.
