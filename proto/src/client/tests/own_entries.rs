@@ -26,11 +26,16 @@ fn batch(first: u64, entries: &[(ReplicaId, u64)]) -> Frame {
 }
 
 fn offset(h: &Harness) -> Option<u64> {
-    h.client.room(&room("r")).and_then(|r| r.position.map(|p| p.offset))
+    h.client
+        .room(&room("r"))
+        .and_then(|r| r.position.map(|p| p.offset))
 }
 
 fn joins(h: &Harness) -> usize {
-    h.sent.iter().filter(|f| matches!(f, Frame::Join(_))).count()
+    h.sent
+        .iter()
+        .filter(|f| matches!(f, Frame::Join(_)))
+        .count()
 }
 
 /// Own deltas at offsets 0 and 2 of a room the application must rebuild.
@@ -108,7 +113,10 @@ fn a_resync_delivers_own_entries_after_the_snapshot() {
     let mut h = Harness::joined_room(config());
     // A gap makes the client re-join; the hub answers with a resync.
     h.recv(hub_delta("r", 1, 4, PEER, 1));
-    assert_eq!(h.client.room(&room("r")).unwrap().status, RoomStatus::Joining);
+    assert_eq!(
+        h.client.room(&room("r")).unwrap().status,
+        RoomStatus::Joining
+    );
     h.recv(Frame::Joined(Joined {
         room: room("r"),
         crdt: "g".into(),
