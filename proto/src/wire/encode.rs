@@ -4,6 +4,7 @@
 use ciborium_ll::{Encoder, Header, simple};
 
 use super::frame::*;
+use super::types::RoomId;
 
 /// A CBOR writer over a `Vec<u8>`. Writing into a `Vec` cannot fail, so the
 /// methods return nothing; a failure would only be possible on allocation abort.
