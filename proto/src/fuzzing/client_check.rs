@@ -1,7 +1,7 @@
 //! Invariants the client fuzz body asserts after every step, beyond
 //! `Client::check_invariants`: outbox bounds, deadlines never before `now`, only
 //! well-formed client frames within the frame limit and only while a transport
-//! exists, remote deltas delivered in log order and never the replica's own,
+//! exists, only issued and unacked sequences sent, remote deltas delivered in log order and never the replica's own,
 //! acks strictly increasing per room, rejections only of submitted sequences, and
 //! a consistent chain of state changes.
 
@@ -66,11 +66,17 @@ impl Checker {
             Frame::Ping { .. } | Frame::Pong { .. } => {}
             Frame::ClientDelta(d) => {
                 assert_eq!(d.replica, OWN, "delta sent for another replica");
-                let known = self
-                    .submitted
-                    .get(&d.room)
-                    .is_some_and(|s| s.contains(&d.seq));
-                assert!(known, "sent seq {} never returned by submit", d.seq);
+                // Queued entries that never left may be renumbered above an ack
+                // (`Joined::acked_seq`), so a sent seq need not be one `submit`
+                // returned; it is always issued by the room and above every ack.
+                let next = client.room(&d.room).map_or(0, |r| r.next_seq);
+                assert!(
+                    d.seq >= 1 && d.seq < next,
+                    "sent seq {} not issued (next {next})",
+                    d.seq
+                );
+                let acked = self.acked.get(&d.room).copied().unwrap_or(0);
+                assert!(d.seq > acked, "sent seq {} already acked ({acked})", d.seq);
             }
             other => panic!("client sent a hub frame: {}", other.name()),
         }
@@ -128,8 +134,14 @@ impl Checker {
                 }
             }
             ClientEvent::DeltaRejected { room, seq, .. } => {
-                let known = self.submitted.get(&room).is_some_and(|s| s.contains(&seq));
-                assert!(known, "rejected seq {seq} of {room} never submitted");
+                let first = self.submitted.get(&room).and_then(|s| s.first().copied());
+                assert!(
+                    first.is_some_and(|f| seq >= f),
+                    "rejected seq {seq} of {room} never submitted"
+                );
+                if let Some(r) = client.room(&room) {
+                    assert!(seq < r.next_seq, "rejected seq {seq} not issued");
+                }
             }
             _ => {}
         }
