@@ -11,6 +11,8 @@
 //!   read the state, await changes.
 //! * [`EventStream`] — application events, fanned out to bounded subscriber queues.
 //! * [`Clock`] — how a driver supplies monotonic and wall-clock time.
+//! * [`SavedSession`] — the durable state of a session ([`Session::export`] /
+//!   [`Session::restore`]), for drivers that persist it (the browser driver).
 //!
 //! A driver's loop is: [`Session::drain`] (frames to send, transport commands, the
 //! next deadline), perform them, then wait for a socket message, a connect result,
@@ -20,6 +22,7 @@ mod clock;
 mod doc;
 mod error;
 mod events;
+mod restore;
 mod session;
 
 pub use clock::Clock;
@@ -28,5 +31,6 @@ pub use clock::SystemClock;
 pub use doc::{Changes, Doc};
 pub use error::DriverError;
 pub use events::EventStream;
+pub use restore::{SavedDoc, SavedSession};
 pub use session::{Drained, Session, SharedSession, WakeReceiver};
 pub use syncwire_proto as proto;
