@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use syncwire_driver_core::{Session, SharedSession};
-use syncwire_proto::client::{ClientMetrics, ClientState};
+use syncwire_proto::client::{ClientMetrics, ClientState, RoomInfo};
 use syncwire_proto::crdt::{DeltaCrdt, Registry};
 use syncwire_proto::wire::RoomId;
 
@@ -53,10 +53,13 @@ impl SyncClient {
         let saved = store.load().ok().flatten();
         let clock = Arc::new(BrowserClock);
         let (shared, wake) = match saved {
-            Some(saved) => {
-                Session::restore(config.clone(), clock.clone(), saved, &Registry::with_builtin())
-                    .or_else(|_| Session::new(config, clock))?
-            }
+            Some(saved) => Session::restore(
+                config.clone(),
+                clock.clone(),
+                saved,
+                &Registry::with_builtin(),
+            )
+            .or_else(|_| Session::new(config, clock))?,
             None => Session::new(config, clock)?,
         };
         Ok(SyncClient::start(url, shared, wake, Some(store)))
@@ -119,6 +122,13 @@ impl SyncClient {
     /// The session's counters (frames, bytes, deltas, RTT, reconnects, errors).
     pub fn metrics(&self) -> ClientMetrics {
         Session::lock(&self.shared).client().metrics()
+    }
+
+    /// A room's membership status and log position, if joined.
+    pub fn room(&self, room: &str) -> Option<RoomInfo> {
+        Session::lock(&self.shared)
+            .client()
+            .room(&RoomId::new(room))
     }
 
     /// Local deltas not yet acknowledged by the hub.

@@ -51,7 +51,9 @@ impl JsClient {
         name: Option<String>,
     ) -> Result<JsClient, JsError> {
         if !((1.0..=9_007_199_254_740_991.0).contains(&replica) && replica.fract() == 0.0) {
-            return Err(JsError::new("replica must be a positive integer below 2^53"));
+            return Err(JsError::new(
+                "replica must be a positive integer below 2^53",
+            ));
         }
         let mut config = ClientConfig::new(ReplicaId(replica as u64));
         config.seed = (js_sys::Math::random() * 4_294_967_296.0) as u64;

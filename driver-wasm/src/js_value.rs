@@ -124,8 +124,12 @@ pub(crate) fn event_to_js(ev: &ClientEvent) -> JsValue {
             room(&o, r);
             set(&o, "seq", *seq as f64);
         }
-        ClientEvent::DeltaRejected { room: r, message, .. }
-        | ClientEvent::JoinRejected { room: r, message, .. } => {
+        ClientEvent::DeltaRejected {
+            room: r, message, ..
+        }
+        | ClientEvent::JoinRejected {
+            room: r, message, ..
+        } => {
             set(&o, "type", "rejected");
             room(&o, r);
             set(&o, "message", message.as_str());

@@ -34,8 +34,7 @@ impl Store {
 
     /// The saved session, if any.
     pub(crate) fn load(&self) -> Result<Option<SavedSession>, LoadError> {
-        let Some(text) = Store::storage().and_then(|s| s.get_item(&self.key).ok().flatten())
-        else {
+        let Some(text) = Store::storage().and_then(|s| s.get_item(&self.key).ok().flatten()) else {
             return Ok(None);
         };
         persist::decode(self.replica, &text).map(Some)

@@ -95,9 +95,13 @@ pub(crate) async fn run(
         if stopped && sock.is_none() {
             return;
         }
-        let mut sleep = drained
-            .deadline
-            .map(|d| Sleep::new(d.saturating_duration_since(BrowserClock.now()).as_secs_f64() * 1000.0));
+        let mut sleep = drained.deadline.map(|d| {
+            Sleep::new(
+                d.saturating_duration_since(BrowserClock.now())
+                    .as_secs_f64()
+                    * 1000.0,
+            )
+        });
         let event = poll_fn(|cx| {
             if let Some((_, ws)) = sock.as_mut() {
                 if let Poll::Ready(ev) = ws.poll_event(cx) {
