@@ -112,3 +112,7 @@ impl Session {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "tests/restore.rs"]
+mod tests;
