@@ -25,6 +25,9 @@ pub(crate) struct Checker {
     acked: BTreeMap<RoomId, u64>,
     /// Lowest offset the next `Delta` of a room may have.
     expected: BTreeMap<RoomId, u64>,
+    /// Highest `head` of any `Joined` of a room: own entries may be delivered below it
+    /// (replays after a reset), never at or above it (a live echo).
+    replay_head: BTreeMap<RoomId, u64>,
     /// The state the last `StateChanged` moved to.
     state: Option<ClientState>,
 }
@@ -100,7 +103,14 @@ impl Checker {
                 assert_ne!(from, to, "state change to the same state");
                 self.state = Some(to);
             }
-            ClientEvent::Joined { room, offset, .. } | ClientEvent::Resync { room, offset, .. } => {
+            ClientEvent::Joined {
+                room, offset, head, ..
+            } => {
+                let h = self.replay_head.entry(room.clone()).or_insert(0);
+                *h = (*h).max(head);
+                self.expected.insert(room, offset);
+            }
+            ClientEvent::Resync { room, offset, .. } => {
                 self.expected.insert(room, offset);
             }
             ClientEvent::Delta {
@@ -109,7 +119,13 @@ impl Checker {
                 offset,
                 ..
             } => {
-                assert_ne!(replica, OWN, "own delta delivered back");
+                if replica == OWN {
+                    let head = self.replay_head.get(&room).copied().unwrap_or(0);
+                    assert!(
+                        offset < head,
+                        "own delta at {offset} delivered live (replay head {head})"
+                    );
+                }
                 let Some(min) = self.expected.get_mut(&room) else {
                     panic!("delta for {room} before Joined");
                 };
