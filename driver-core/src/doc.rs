@@ -73,6 +73,7 @@ impl<C: DeltaCrdt> Doc<C> {
         if let Some(doc) = s.docs.get_mut(&self.room) {
             doc.apply_remote(&bytes)?;
         }
+        s.changes = s.changes.wrapping_add(1);
         s.notify(&self.room);
         s.wake();
         Ok(seq)

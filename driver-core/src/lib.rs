@@ -11,6 +11,8 @@
 //!   read the state, await changes.
 //! * [`EventStream`] — application events, fanned out to bounded subscriber queues.
 //! * [`Clock`] — how a driver supplies monotonic and wall-clock time.
+//! * [`SavedSession`] — the durable state of a session ([`Session::export`] /
+//!   [`Session::restore`]), for drivers that persist it (the browser driver).
 //!
 //! * [`run_client`] — the client's I/O loop, written once: [`Session::drain`] (frames
 //!   to send, transport commands, the next deadline), perform them, then wait for a
@@ -28,6 +30,7 @@ mod doc;
 mod error;
 mod events;
 pub mod hub;
+mod restore;
 mod runtime;
 mod session;
 
@@ -38,6 +41,7 @@ pub use clock::SystemClock;
 pub use doc::{Changes, Doc};
 pub use error::DriverError;
 pub use events::EventStream;
+pub use restore::{SavedDoc, SavedSession};
 pub use runtime::{ClientRuntime, ClientSocket, Incoming};
 pub use session::{Drained, Session, SharedSession, WakeReceiver};
 pub use syncwire_proto as proto;

@@ -3,7 +3,7 @@
 //! it to feed inputs and [`drain`](Session::drain) outputs, then performs the I/O
 //! without holding the lock.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -49,6 +49,10 @@ pub struct Session {
     pub(crate) clock: Arc<dyn Clock>,
     /// Documents that failed to apply a remote delta (a peer sent bytes of another type).
     apply_errors: u64,
+    /// Rooms restored from persisted state that no handle has attached to yet.
+    pub(crate) restored: HashSet<RoomId>,
+    /// Bumped whenever the durable state may have changed (see [`Session::change_count`]).
+    pub(crate) changes: u64,
 }
 
 impl std::fmt::Debug for Session {
@@ -69,17 +73,28 @@ impl Session {
     ) -> Result<(SharedSession, WakeReceiver), DriverError> {
         let client =
             Client::new(config, clock.now()).map_err(|e| DriverError::Config(e.to_string()))?;
+        Ok(Session::wrap(client, HashMap::new(), clock))
+    }
+
+    pub(crate) fn wrap(
+        client: Client,
+        docs: HashMap<RoomId, Box<dyn DynDocument>>,
+        clock: Arc<dyn Clock>,
+    ) -> (SharedSession, WakeReceiver) {
         let (wake, rx) = mpsc::channel(0);
+        let restored = docs.keys().cloned().collect();
         let session = Session {
             client,
-            docs: HashMap::new(),
+            docs,
             watchers: HashMap::new(),
             listeners: Listeners::default(),
             wake,
             clock,
             apply_errors: 0,
+            restored,
+            changes: 0,
         };
-        Ok((Arc::new(Mutex::new(session)), rx))
+        (Arc::new(Mutex::new(session)), rx)
     }
 
     /// Locks a shared session. A handle that panicked while holding the lock does not
@@ -119,15 +134,23 @@ impl Session {
         self.wake();
     }
 
-    /// Joins `room` as a document of type `C` and returns its handle.
+    /// Joins `room` as a document of type `C` and returns its handle. A room restored
+    /// by [`Session::restore`] is not joined again: the first `join` attaches to it
+    /// (keeping its restored state) if its type tag is `C`'s.
     pub fn join<C: DeltaCrdt>(shared: &SharedSession, room: RoomId) -> Result<Doc<C>, DriverError> {
         let mut s = Session::lock(shared);
+        if s.restored.contains(&room) {
+            s.attach::<C>(&room)?;
+            drop(s);
+            return Ok(Doc::new(shared.clone(), room));
+        }
         let now = s.clock.now();
         s.client.join(now, room.clone(), C::TAG)?;
         let replica = s.client.config().replica;
         // Typed by the caller: `OrSet<String>` and `OrSet<Value>` share a wire tag.
         s.docs
             .insert(room.clone(), Box::new(Document::<C>::new(replica)));
+        s.changes = s.changes.wrapping_add(1);
         s.wake();
         drop(s);
         Ok(Doc::new(shared.clone(), room))
@@ -139,8 +162,17 @@ impl Session {
         self.client.leave(now, room)?;
         self.docs.remove(room);
         self.watchers.remove(room);
+        self.restored.remove(room);
+        self.changes = self.changes.wrapping_add(1);
         self.wake();
         Ok(())
+    }
+
+    /// Counts changes that may affect the durable state (events drained, local
+    /// operations applied). A driver that persists the session compares it with the
+    /// count at its last save.
+    pub fn change_count(&self) -> u64 {
+        self.changes
     }
 
     /// Wakes the driver task so it drains the session.
@@ -187,6 +219,7 @@ impl Session {
             let mut any = false;
             while let Some(event) = self.client.poll_event() {
                 any = true;
+                self.changes = self.changes.wrapping_add(1);
                 self.apply_event(&event);
                 self.listeners.publish(&event);
             }

@@ -26,7 +26,11 @@ fn main() {
             seq: 1,
             payload: Bytes::from_static(&[0xa1, 0x18, 0x2a, 0x01]),
         }),
-        Frame::Ack(Ack { room, seq: 1 }),
+        Frame::Ack(Ack {
+            room,
+            seq: 1,
+            offset: Some(0),
+        }),
     ];
     for frame in &frames {
         let bytes = frame.encode();

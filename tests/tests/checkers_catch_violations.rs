@@ -1,5 +1,5 @@
 //! The checkers report fabricated violations: a lost ack, a duplicate delivery,
-//! an order swap and a divergence.
+//! an order swap, a divergence, gap re-joins and deltas of misbehaving connections.
 
 use bytes::Bytes;
 use syncwire_proto::Instant;
@@ -124,4 +124,35 @@ fn divergence_is_reported() {
     let v = check_convergence(&registry, &fin);
     assert_eq!(v.len(), 1, "{v:?}");
     assert_eq!(v[0].invariant, "divergence");
+}
+
+#[test]
+fn gap_rejoins_without_faults_are_reported() {
+    assert!(check_no_gap_rejoins(&[(ReplicaId(1), 0), (ReplicaId(2), 0)]).is_empty());
+    let v = check_no_gap_rejoins(&[(ReplicaId(1), 0), (ReplicaId(2), 3)]);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].invariant, "gap_rejoin");
+}
+
+#[test]
+fn rogue_deltas_logged_or_delivered_are_reported() {
+    let (state, _) = counter(1);
+    let clean = History {
+        deliveries: vec![delivery(1, 0)],
+        acked: vec![],
+    };
+    assert!(check_no_foreign_deltas(&clean, &final_with(state.clone(), 1), 9_000).is_empty());
+    let mut fin = final_with(state, 1);
+    if let Some(room) = fin.rooms.get_mut(&RoomId::new("r")) {
+        room.seqs.insert(ReplicaId(9_001), 1);
+    }
+    let mut from_rogue = delivery(1, 1);
+    from_rogue.origin = ReplicaId(9_001);
+    let h = History {
+        deliveries: vec![delivery(1, 0), from_rogue],
+        acked: vec![],
+    };
+    let v = check_no_foreign_deltas(&h, &fin, 9_000);
+    let names: Vec<_> = v.iter().map(|v| v.invariant).collect();
+    assert_eq!(names, vec!["rogue_delta_logged", "rogue_delta_delivered"]);
 }

@@ -26,7 +26,6 @@ fn same_seed_same_transcript() {
 /// the replica's own entries in the replay that follows a fresh join (and a
 /// resync). Fails with a `divergence` (reported as not settling) on seed 1.
 #[test]
-#[ignore = "proto bug: own log entries are skipped in replays after a document reset"]
 fn strict_app_converges_after_rejoin() {
     let out = run_seed(&Scenario::strict(), 1, false);
     assert!(out.violations.is_empty(), "{:#?}", out.violations);

@@ -13,7 +13,7 @@ fn check(scenario: Scenario, test: &str, default_count: u64) {
 
 #[test]
 fn sim_realistic() {
-    check(Scenario::realistic(), "sim_realistic", 100);
+    check(Scenario::realistic(), "sim_realistic", 200);
 }
 
 #[test]

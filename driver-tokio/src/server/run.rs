@@ -109,6 +109,11 @@ impl Server {
             let _ = stop_tx.send(true);
         });
         let mut stop = stop_rx;
+        // Frames are small and latency-bound: without TCP_NODELAY, Nagle's algorithm
+        // holds back replies for ~40 ms (docs/BENCHMARKS.md, reconnect + resume).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|s| *s).await;

@@ -156,11 +156,11 @@ impl Client {
             .await;
     }
 
-    /// Joins `room` (CRDT "gcounter") and returns `Joined`.
+    /// Joins `room` (CRDT [`OPAQUE_CRDT`]) and returns `Joined`.
     pub async fn join(&mut self, room: &str, resume: Option<Position>) -> Joined {
         let join = Frame::Join(Join {
             room: RoomId::new(room),
-            crdt: "gcounter".to_owned(),
+            crdt: OPAQUE_CRDT.to_owned(),
             resume,
         });
         self.send(&join).await;
@@ -204,10 +204,14 @@ impl Client {
 }
 
 /// A client delta frame.
+/// A CRDT tag the hub's merger does not know: its payloads are opaque bytes the hub
+/// logs without validating (it rejects undecodable payloads of known types).
+pub const OPAQUE_CRDT: &str = "test-opaque";
+
 pub fn delta(room: &str, replica: u64, seq: u64, payload: &[u8]) -> Frame {
     Frame::ClientDelta(ClientDelta {
         room: RoomId::new(room),
-        crdt: "gcounter".to_owned(),
+        crdt: OPAQUE_CRDT.to_owned(),
         replica: ReplicaId(replica),
         seq,
         payload: Bytes::copy_from_slice(payload),

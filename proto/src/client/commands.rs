@@ -104,6 +104,10 @@ impl Client {
 
     /// Leaves `room`: sends `Leave` if the hub knows the membership, forgets the
     /// room's position and presence, and discards its unacknowledged deltas.
+    /// Deltas already sent may still be logged by the hub; a later fresh join
+    /// replays them as `Delta`, unless they become durable only after that join's
+    /// `Joined` (they are then acknowledged but never delivered), so applications
+    /// should leave a room once its deltas are acknowledged.
     pub fn leave(&mut self, now: Instant, room: &RoomId) -> Result<(), ClientError> {
         self.advance(now);
         let Some(r) = self.rooms.remove(room) else {

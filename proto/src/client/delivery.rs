@@ -4,9 +4,20 @@
 //! delivered only if its epoch matches and its offset is the expected one; an
 //! older offset is a duplicate (dropped, counted); a newer offset or another epoch
 //! is a gap: nothing more is delivered and the room is re-joined from its position
-//! (the hub then replays or resyncs). Entries of this replica (seen in replay)
-//! only advance the position. So the application sees each remote delta once and
-//! in log order, hence in order per origin.
+//! (the hub then replays or resyncs). So the application sees each remote delta once
+//! and in log order, hence in order per origin.
+//!
+//! The hub does not echo this replica's own entries live: it sends an `Ack` with the
+//! entry's offset at that point of log order instead. An `Ack` whose offset is the
+//! expected one advances the position; a lower, higher (the session is being caught
+//! up and the replay will bring the entry) or unknown offset leaves it alone.
+//!
+//! Own entries seen in a replay advance the position and acknowledge their sequence
+//! (a logged entry is durable). They are delivered as `Delta` only in the replay
+//! after a `Joined` that gave the room a fresh state — `resync`, or a join without a
+//! resume position — up to that join's `head`: the application's document was reset
+//! or is new, so it needs them (merging is idempotent). After a plain resume its
+//! document already contains them, so they are skipped.
 //!
 //! On `Joined`, `resync` replaces the position by (epoch, start) and emits
 //! `Resync` with the snapshot; otherwise the hub must continue the resume position
@@ -21,7 +32,7 @@ use super::event::ClientEvent;
 use super::metrics::{add, bump};
 use super::rooms::RoomStatus;
 use crate::wire::{
-    CloseCode, DeltaBatch, ErrorCode, HubDelta, Joined, Position, ReplicaId, RoomId,
+    Ack, CloseCode, DeltaBatch, ErrorCode, HubDelta, Joined, Position, ReplicaId, RoomId,
 };
 use bytes::Bytes;
 
@@ -59,6 +70,10 @@ impl Client {
                 }
             }
         };
+        if j.resync || r.position.is_none() {
+            // A fresh state for the room: own entries in the replay must reach it.
+            r.deliver_own_below = j.head;
+        }
         r.position = Some(position);
         r.status = RoomStatus::Joined;
         r.writable = j.writable;
@@ -109,6 +124,28 @@ impl Client {
                 room: room.clone(),
                 seq,
             });
+        }
+    }
+
+    /// An `Ack`: settles the outbox and, when its offset is the next expected one,
+    /// stands for the own entry there and advances the position.
+    pub(super) fn on_ack(&mut self, a: Ack) {
+        self.apply_ack(&a.room, a.seq);
+        let Some(offset) = a.offset else {
+            return;
+        };
+        let Some(r) = self.rooms.get_mut(&a.room) else {
+            return;
+        };
+        if r.status != RoomStatus::Joined || offset < r.deliver_own_below {
+            return; // a replay in progress delivers that entry
+        }
+        if let Some(pos) = r.position.as_mut() {
+            if pos.offset == offset {
+                if let Some(next) = offset.checked_add(1) {
+                    pos.offset = next;
+                }
+            }
         }
     }
 
@@ -174,18 +211,23 @@ impl Client {
             return false;
         };
         pos.offset = next;
-        if replica == self.config.replica {
+        let own = replica == self.config.replica;
+        if own && offset >= r.deliver_own_below {
             bump(&mut self.metrics.own_deltas_skipped);
-            return true;
+        } else {
+            bump(&mut self.metrics.deltas_delivered);
+            self.deliver(ClientEvent::Delta {
+                room: room.clone(),
+                replica,
+                seq,
+                offset,
+                payload,
+            });
         }
-        bump(&mut self.metrics.deltas_delivered);
-        self.deliver(ClientEvent::Delta {
-            room: room.clone(),
-            replica,
-            seq,
-            offset,
-            payload,
-        });
+        if own {
+            // A logged entry is durable: it acknowledges the replica's deltas up to `seq`.
+            self.apply_ack(room, seq);
+        }
         true
     }
 }

@@ -49,7 +49,10 @@ pub enum ClientEvent {
         /// The room state covering offsets `0..offset`, if any.
         snapshot: Option<Bytes>,
     },
-    /// A remote delta, delivered exactly once and in log order.
+    /// A logged delta to merge, delivered at most once per document state and in
+    /// log order: every remote delta, and, in the replay after a `Joined` that reset
+    /// or created the room's state (`resync`, or a join without resume position),
+    /// this replica's own earlier deltas too (`replica` is then the own replica id).
     Delta {
         /// The room.
         room: RoomId,

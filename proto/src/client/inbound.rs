@@ -54,7 +54,7 @@ impl Client {
             Frame::Joined(j) => self.on_joined(j),
             Frame::HubDelta(d) => self.on_hub_delta(d),
             Frame::DeltaBatch(b) => self.on_batch(b),
-            Frame::Ack(a) => self.apply_ack(&a.room, a.seq),
+            Frame::Ack(a) => self.on_ack(a),
             Frame::Reject(r) => self.on_reject(r),
             Frame::Ping { nonce } => self.on_hub_ping(nonce),
             Frame::Pong { nonce } => self.on_pong(nonce),

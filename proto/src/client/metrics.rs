@@ -59,11 +59,12 @@ pub struct ClientMetrics {
     pub deltas_acked: u64,
     /// Outbox entries the hub refused for good.
     pub deltas_rejected: u64,
-    /// Remote deltas delivered to the application.
+    /// Log entries delivered to the application as `Delta` (own ones included
+    /// in a replay after a reset).
     pub deltas_delivered: u64,
     /// Hub deltas dropped because they were already delivered.
     pub duplicates_dropped: u64,
-    /// Log entries of this replica skipped during replay.
+    /// Log entries of this replica skipped during replay (the document has them).
     pub own_deltas_skipped: u64,
     /// Gaps in the hub's delta stream (each causes a re-join).
     pub gaps: u64,

@@ -33,7 +33,8 @@
 //! clamped to the latest value seen. Timers that expired by `now` fire inside every
 //! input, so [`poll_timeout`](Client::poll_timeout) never returns a deadline before
 //! the latest `now`; the driver calls [`handle_timeout`](Client::handle_timeout)
-//! once `now >= deadline` (checking that itself).
+//! once `now >= deadline` (checking that itself). Own logged deltas reach the application
+//! only in the replay after a `Joined` with `resync` or without resume position (docs/PROTOCOL.md §8.2).
 //!
 //! # Drain order
 //!
@@ -84,7 +85,7 @@
 //!                 room: j.room, crdt: j.crdt, epoch: 1, start: 0, head: 0, acked_seq: 0,
 //!                 writable: true, resync: false, snapshot: None,
 //!             }),
-//!             Frame::ClientDelta(d) => Frame::Ack(Ack { room: d.room, seq: d.seq }),
+//!             Frame::ClientDelta(d) => Frame::Ack(Ack { room: d.room, seq: d.seq, offset: Some(0) }),
 //!             _ => return,
 //!         };
 //!         self.to_client.push_back(reply.encode());

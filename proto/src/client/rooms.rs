@@ -52,6 +52,9 @@ pub(super) struct Room {
     pub(super) presence: Option<Bytes>,
     /// The presence state must be sent once the room is joined.
     pub(super) presence_dirty: bool,
+    /// Own log entries below this offset are delivered to the application (the
+    /// replay after a `Joined` that reset or created its state); 0 when none.
+    pub(super) deliver_own_below: u64,
 }
 
 impl Room {
@@ -64,6 +67,7 @@ impl Room {
             writable: true,
             presence: None,
             presence_dirty: false,
+            deliver_own_below: 0,
         }
     }
 

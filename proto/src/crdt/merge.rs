@@ -1,8 +1,9 @@
 //! Merging encoded deltas by type tag, without knowing the concrete types.
 //!
 //! The client outbox merges queued deltas of one room so that it stays small while
-//! offline; the hub folds a log prefix into a snapshot. Both only hold encoded bytes
-//! and a type tag, so they merge through this trait.
+//! offline; the hub folds a log prefix into a snapshot and checks incoming delta
+//! payloads. Both only hold encoded bytes and a type tag, so they merge and validate
+//! through this trait.
 
 use super::CrdtError;
 
@@ -12,6 +13,15 @@ pub trait DeltaMerger: Send + Sync {
     /// `Ok(None)` if this merger does not know `tag` (the caller then keeps both),
     /// or an error if either value does not decode.
     fn merge(&self, tag: &str, first: &[u8], second: &[u8]) -> Result<Option<Vec<u8>>, CrdtError>;
+
+    /// Checks that `payload` decodes as a delta (or state) of type `tag`. The hub
+    /// refuses to log a delta that fails this check, so no replica ever receives an
+    /// undecodable payload. Tags this merger does not know pass; so does everything
+    /// by default.
+    fn validate(&self, tag: &str, payload: &[u8]) -> Result<(), CrdtError> {
+        let _ = (tag, payload);
+        Ok(())
+    }
 }
 
 /// A merger that knows no type: deltas are kept one by one.

@@ -152,4 +152,12 @@ impl DeltaMerger for Registry {
             None => Ok(None),
         }
     }
+
+    /// Decodes `payload` as type `tag` ([`Registry::validate`]); unknown tags pass.
+    fn validate(&self, tag: &str, payload: &[u8]) -> Result<(), CrdtError> {
+        match self.types.get(tag) {
+            Some(t) => t.validate(payload),
+            None => Ok(()),
+        }
+    }
 }

@@ -1,8 +1,9 @@
-//! Client deltas: validation, deduplication by (replica, seq), appending at the next
-//! offset; and, once appends are durable, acks to the origin and live broadcast to
-//! the other members in log order.
-
-use std::collections::BTreeSet;
+//! Client deltas: validation (including the payload against the room's CRDT type
+//! through the configured [`DeltaMerger`](crate::crdt::DeltaMerger)), deduplication by
+//! (replica, seq), appending at the next offset; and, once appends are durable, live
+//! delivery in log order: each entry goes as `HubDelta` to the other members and as
+//! `Ack` carrying its offset to the sessions of its origin, so every member in step
+//! with the log sees every offset exactly once.
 
 use bytes::Bytes;
 
@@ -11,7 +12,7 @@ use super::log::Dedupe;
 use super::room::Room;
 use super::state::OpKind;
 use super::storage::{StorageAction, StoredEntry};
-use crate::wire::{Ack, ClientDelta, ErrorCode, Frame, HubDelta, RoomId, SessionId};
+use crate::wire::{Ack, ClientDelta, ErrorCode, Frame, HubDelta, ReplicaId, RoomId, SessionId};
 
 impl Hub {
     pub(crate) fn on_delta(&mut self, sid: SessionId, d: ClientDelta) {
@@ -46,11 +47,18 @@ impl Hub {
                         let ack = Frame::Ack(Ack {
                             room: d.room.clone(),
                             seq: acked,
+                            offset: None,
                         });
                         self.send(sid, &ack);
                         return;
                     }
                     Dedupe::InFlight => return,
+                    Dedupe::New if self.config.merger.validate(&d.crdt, &d.payload).is_err() => {
+                        Some((
+                            ErrorCode::MALFORMED,
+                            "payload does not decode as the room's CRDT type",
+                        ))
+                    }
                     Dedupe::New if l.log.inflight_len() >= self.config.max_pending_appends => {
                         Some((
                             ErrorCode::RATE_LIMITED,
@@ -82,19 +90,24 @@ impl Hub {
         self.metrics.deltas_in = self.metrics.deltas_in.saturating_add(1);
     }
 
-    /// Entries just became durable: broadcast to live members, ack their origins.
+    /// Entries just became durable: in log order, each goes to every member at that
+    /// offset, as `HubDelta` to the others and as `Ack` (with the offset) to the
+    /// origin's sessions. A member whose backlog is full falls behind and is caught up
+    /// from the log. An origin session that is behind still gets the `Ack` now if it
+    /// fits (its offset is then ahead of the session, which ignores it); otherwise the
+    /// replayed own entry acknowledges it.
     pub(crate) fn deliver_durable(&mut self, room: &RoomId, entries: &[StoredEntry]) {
         let Some(l) = self.rooms.get(room).and_then(Room::loaded) else {
             return;
         };
         let (crdt, epoch) = (l.crdt.clone(), l.epoch);
-        let mut members: Vec<(SessionId, crate::wire::ReplicaId, u64)> = l
+        let mut members: Vec<(SessionId, ReplicaId, u64)> = l
             .members
             .iter()
             .map(|(&s, m)| (s, m.replica, m.next))
             .collect();
         for e in entries {
-            let frame = Frame::HubDelta(HubDelta {
+            let delta = Frame::HubDelta(HubDelta {
                 room: room.clone(),
                 crdt: crdt.clone(),
                 epoch,
@@ -103,40 +116,35 @@ impl Hub {
                 seq: e.seq,
                 payload: e.payload.clone(),
             });
-            let bytes = Bytes::from(frame.encode());
+            let ack = Frame::Ack(Ack {
+                room: room.clone(),
+                seq: e.seq,
+                offset: Some(e.offset),
+            });
+            let (delta, ack) = (Bytes::from(delta.encode()), Bytes::from(ack.encode()));
             for (sid, replica, next) in members.iter_mut() {
-                if *next != e.offset {
+                let own = *replica == e.replica;
+                let bytes = if own { &ack } else { &delta };
+                if *next != e.offset && !own {
                     continue; // catching up: delivered from the log later
                 }
-                if *replica == e.replica {
-                    *next = next.saturating_add(1); // own delta: not echoed live
-                } else if self.can_push(*sid, bytes.len()) && self.push_bytes(*sid, bytes.clone()) {
+                if !self.can_push(*sid, bytes.len()) || !self.push_bytes(*sid, bytes.clone()) {
+                    continue; // falls behind, or (origin) learns from the replay
+                }
+                if *next == e.offset {
                     *next = next.saturating_add(1);
-                    self.metrics.deltas_out = self.metrics.deltas_out.saturating_add(1);
+                    if !own {
+                        self.metrics.deltas_out = self.metrics.deltas_out.saturating_add(1);
+                    }
                 }
             }
         }
-        let origins: BTreeSet<_> = entries.iter().map(|e| e.replica).collect();
-        let mut acks = Vec::new();
         if let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) {
-            for (sid, replica, next) in &members {
+            for (sid, _, next) in &members {
                 if let Some(m) = l.members.get_mut(sid) {
                     m.next = *next;
                 }
-                if origins.contains(replica) {
-                    let seq = l.log.durable_seq(*replica);
-                    acks.push((
-                        *sid,
-                        Frame::Ack(Ack {
-                            room: room.clone(),
-                            seq,
-                        }),
-                    ));
-                }
             }
-        }
-        for (sid, ack) in acks {
-            self.send(sid, &ack);
         }
     }
 }

@@ -82,12 +82,21 @@
 //!   but still carries the snapshot when the log prefix was compacted.
 //! * **Deltas** are deduplicated per room by (replica, seq) against the highest sequence
 //!   accepted so far (appends in flight included): a duplicate of a durable delta is
-//!   re-acked, a duplicate of one in flight is acked when it becomes durable; gaps in
-//!   sequences are allowed. A new delta gets the next offset and an `Append` action.
-//!   Only once durable (in log order) is it acked (`Ack`, cumulative, to every session
-//!   of the origin replica in the room) and broadcast as `HubDelta` to the other
-//!   members. A member's own deltas are not echoed live; they do appear in catch-up
-//!   batches (`DeltaBatch`), where clients recognise them by replica id.
+//!   re-acked (`Ack` with `offset: None`), a duplicate of one in flight is acked when it
+//!   becomes durable; gaps in sequences are allowed. A new delta's payload must decode
+//!   as the room's CRDT type (`DeltaMerger::validate` of the configured merger;
+//!   otherwise `Reject{MALFORMED, room, seq}`, nothing logged, the session stays open).
+//!   It then gets the next offset and an `Append` action. Only once durable (in log
+//!   order) is it delivered: at that point of log order the origin's sessions get an
+//!   `Ack` (cumulative seq, plus the entry's offset) and the other members a
+//!   `HubDelta`, so a member in step with the log sees every offset once. A member's
+//!   own deltas are not echoed live; they do appear in catch-up batches
+//!   (`DeltaBatch`), where clients recognise them by replica id.
+//! * **Sequence table**: per room, one entry (16 bytes) per replica that ever wrote to
+//!   it, kept in memory while the room is loaded and stored with every snapshot. It is
+//!   not capped — dropping an entry would break deduplication — so its size is bounded
+//!   by the number of distinct writing replicas; deployments bound that through the
+//!   authorizer (who may write to a room).
 //! * **Slow consumers**: each session's backlog (bytes queued or handed to the driver
 //!   and not yet reported by [`Hub::handle_flushed`]) is bounded by `max_backlog_bytes`.
 //!   Deltas that do not fit are not queued: the member falls behind and is caught up

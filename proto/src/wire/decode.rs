@@ -12,28 +12,25 @@ use bytes::Bytes;
 use ciborium_io::Read;
 use ciborium_ll::{Decoder, Header, simple};
 
-use super::codes::ErrorCode;
+use super::decode_frames::decode_frame;
 use super::error::DecodeError;
 use super::frame::*;
+use super::types::*;
 
 /// Default maximum frame size: 1 MiB.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 1 << 20;
 
-/// Smallest possible encoding of one batch entry (`[uint, uint, bytes]`), used to
-/// bound the entry count by the input left.
-const MIN_BATCH_ENTRY_BYTES: usize = 4;
-
-struct In<'a> {
+pub(super) struct In<'a> {
     len: usize,
     dec: Decoder<&'a [u8]>,
 }
 
 impl<'a> In<'a> {
-    fn remaining(&mut self) -> usize {
+    pub(super) fn remaining(&mut self) -> usize {
         self.len - self.dec.offset()
     }
 
-    fn head(&mut self, field: &'static str) -> Result<Header, DecodeError> {
+    pub(super) fn head(&mut self, field: &'static str) -> Result<Header, DecodeError> {
         let offset = self.dec.offset();
         self.dec.pull().map_err(|e| match e {
             ciborium_ll::Error::Io(_) => DecodeError::Truncated { field },
@@ -41,7 +38,7 @@ impl<'a> In<'a> {
         })
     }
 
-    fn array(&mut self, field: &'static str) -> Result<usize, DecodeError> {
+    pub(super) fn array(&mut self, field: &'static str) -> Result<usize, DecodeError> {
         match self.head(field)? {
             Header::Array(Some(n)) => {
                 let remaining = self.remaining();
@@ -63,7 +60,11 @@ impl<'a> In<'a> {
         }
     }
 
-    fn exact_array(&mut self, what: &'static str, expected: usize) -> Result<(), DecodeError> {
+    pub(super) fn exact_array(
+        &mut self,
+        what: &'static str,
+        expected: usize,
+    ) -> Result<(), DecodeError> {
         let got = self.array(what)?;
         if got != expected {
             return Err(DecodeError::WrongArity {
@@ -75,7 +76,7 @@ impl<'a> In<'a> {
         Ok(())
     }
 
-    fn uint(&mut self, field: &'static str) -> Result<u64, DecodeError> {
+    pub(super) fn uint(&mut self, field: &'static str) -> Result<u64, DecodeError> {
         match self.head(field)? {
             Header::Positive(v) => Ok(v),
             _ => Err(DecodeError::UnexpectedType {
@@ -85,17 +86,17 @@ impl<'a> In<'a> {
         }
     }
 
-    fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
+    pub(super) fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
         let v = self.uint(field)?;
         u32::try_from(v).map_err(|_| DecodeError::IntegerOutOfRange { field, value: v })
     }
 
-    fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
+    pub(super) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
         let v = self.uint(field)?;
         u16::try_from(v).map_err(|_| DecodeError::IntegerOutOfRange { field, value: v })
     }
 
-    fn bool(&mut self, field: &'static str) -> Result<bool, DecodeError> {
+    pub(super) fn bool(&mut self, field: &'static str) -> Result<bool, DecodeError> {
         match self.head(field)? {
             Header::Simple(simple::TRUE) => Ok(true),
             Header::Simple(simple::FALSE) => Ok(false),
@@ -107,7 +108,7 @@ impl<'a> In<'a> {
     }
 
     /// Reads `len` body bytes after a length header, checking the input first.
-    fn body(&mut self, field: &'static str, len: usize) -> Result<Vec<u8>, DecodeError> {
+    pub(super) fn body(&mut self, field: &'static str, len: usize) -> Result<Vec<u8>, DecodeError> {
         let remaining = self.remaining();
         if len > remaining {
             return Err(DecodeError::LengthExceedsInput {
@@ -123,7 +124,7 @@ impl<'a> In<'a> {
         Ok(buf)
     }
 
-    fn text_body(
+    pub(super) fn text_body(
         &mut self,
         field: &'static str,
         len: usize,
@@ -136,7 +137,7 @@ impl<'a> In<'a> {
         String::from_utf8(raw).map_err(|_| DecodeError::InvalidUtf8 { field })
     }
 
-    fn text(&mut self, field: &'static str, max: usize) -> Result<String, DecodeError> {
+    pub(super) fn text(&mut self, field: &'static str, max: usize) -> Result<String, DecodeError> {
         match self.head(field)? {
             Header::Text(Some(len)) => self.text_body(field, len, max),
             Header::Text(None) => Err(DecodeError::IndefiniteLength { field }),
@@ -147,7 +148,11 @@ impl<'a> In<'a> {
         }
     }
 
-    fn opt_text(&mut self, field: &'static str, max: usize) -> Result<Option<String>, DecodeError> {
+    pub(super) fn opt_text(
+        &mut self,
+        field: &'static str,
+        max: usize,
+    ) -> Result<Option<String>, DecodeError> {
         match self.head(field)? {
             Header::Simple(simple::NULL) => Ok(None),
             Header::Text(Some(len)) => self.text_body(field, len, max).map(Some),
@@ -159,15 +164,15 @@ impl<'a> In<'a> {
         }
     }
 
-    fn room(&mut self) -> Result<RoomId, DecodeError> {
+    pub(super) fn room(&mut self) -> Result<RoomId, DecodeError> {
         self.text("room", MAX_ROOM_ID_LEN).map(|s| RoomId::new(&s))
     }
 
-    fn crdt(&mut self) -> Result<String, DecodeError> {
+    pub(super) fn crdt(&mut self) -> Result<String, DecodeError> {
         self.text("crdt", MAX_CRDT_TAG_LEN)
     }
 
-    fn bytes(&mut self, field: &'static str) -> Result<Bytes, DecodeError> {
+    pub(super) fn bytes(&mut self, field: &'static str) -> Result<Bytes, DecodeError> {
         match self.head(field)? {
             Header::Bytes(Some(len)) => self.body(field, len).map(Bytes::from),
             Header::Bytes(None) => Err(DecodeError::IndefiniteLength { field }),
@@ -178,7 +183,7 @@ impl<'a> In<'a> {
         }
     }
 
-    fn opt_bytes(&mut self, field: &'static str) -> Result<Option<Bytes>, DecodeError> {
+    pub(super) fn opt_bytes(&mut self, field: &'static str) -> Result<Option<Bytes>, DecodeError> {
         match self.head(field)? {
             Header::Simple(simple::NULL) => Ok(None),
             Header::Bytes(Some(len)) => self.body(field, len).map(|b| Some(Bytes::from(b))),
@@ -190,7 +195,7 @@ impl<'a> In<'a> {
         }
     }
 
-    fn opt_uint(&mut self, field: &'static str) -> Result<Option<u64>, DecodeError> {
+    pub(super) fn opt_uint(&mut self, field: &'static str) -> Result<Option<u64>, DecodeError> {
         match self.head(field)? {
             Header::Simple(simple::NULL) => Ok(None),
             Header::Positive(v) => Ok(Some(v)),
@@ -201,7 +206,10 @@ impl<'a> In<'a> {
         }
     }
 
-    fn opt_position(&mut self, field: &'static str) -> Result<Option<Position>, DecodeError> {
+    pub(super) fn opt_position(
+        &mut self,
+        field: &'static str,
+    ) -> Result<Option<Position>, DecodeError> {
         match self.head(field)? {
             Header::Simple(simple::NULL) => Ok(None),
             Header::Array(Some(2)) => Ok(Some(Position {
@@ -247,204 +255,4 @@ impl Frame {
         }
         Ok(frame)
     }
-}
-
-fn arity(got: usize, what: &'static str, expected: usize) -> Result<(), DecodeError> {
-    if got != expected {
-        return Err(DecodeError::WrongArity {
-            what,
-            expected,
-            got,
-        });
-    }
-    Ok(())
-}
-
-fn decode_frame(r: &mut In<'_>) -> Result<Frame, DecodeError> {
-    use frame_type::*;
-    let n = r.array("frame")?;
-    if n == 0 {
-        return Err(DecodeError::WrongArity {
-            what: "frame",
-            expected: 1,
-            got: 0,
-        });
-    }
-    let ty = r.uint("frame type")?;
-    Ok(match ty {
-        HELLO => {
-            arity(n, "Hello", 5)?;
-            let count = r.array("versions")?;
-            if count > MAX_OFFERED_VERSIONS {
-                return Err(DecodeError::FieldTooLong {
-                    field: "versions",
-                    len: count,
-                    max: MAX_OFFERED_VERSIONS,
-                });
-            }
-            let mut versions = Vec::with_capacity(count);
-            for _ in 0..count {
-                versions.push(r.u32("version")?);
-            }
-            Frame::Hello(Hello {
-                versions,
-                replica: ReplicaId(r.uint("replica")?),
-                token: r.opt_text("token", MAX_TOKEN_LEN)?,
-                user_info: r.opt_bytes("user_info")?,
-            })
-        }
-        WELCOME => {
-            arity(n, "Welcome", 5)?;
-            let version = r.u32("version")?;
-            let session = SessionId(r.uint("session")?);
-            let heartbeat_ms = r.u32("heartbeat_ms")?;
-            r.exact_array("limits", 4)?;
-            let limits = Limits {
-                max_frame_bytes: r.u32("max_frame_bytes")?,
-                max_rooms: r.u32("max_rooms")?,
-                rate_frames_per_sec: r.u32("rate_frames_per_sec")?,
-                rate_bytes_per_sec: r.u32("rate_bytes_per_sec")?,
-            };
-            Frame::Welcome(Welcome {
-                version,
-                session,
-                heartbeat_ms,
-                limits,
-            })
-        }
-        REJECT => {
-            arity(n, "Reject", 5)?;
-            Frame::Reject(Reject {
-                code: ErrorCode(r.u16("code")?),
-                room: r
-                    .opt_text("room", MAX_ROOM_ID_LEN)?
-                    .map(|s| RoomId::new(&s)),
-                seq: r.opt_uint("seq")?,
-                message: r.text("message", MAX_MESSAGE_LEN)?,
-            })
-        }
-        JOIN => {
-            arity(n, "Join", 4)?;
-            Frame::Join(Join {
-                room: r.room()?,
-                crdt: r.crdt()?,
-                resume: r.opt_position("resume")?,
-            })
-        }
-        JOINED => {
-            arity(n, "Joined", 10)?;
-            Frame::Joined(Joined {
-                room: r.room()?,
-                crdt: r.crdt()?,
-                epoch: r.uint("epoch")?,
-                start: r.uint("start")?,
-                head: r.uint("head")?,
-                acked_seq: r.uint("acked_seq")?,
-                writable: r.bool("writable")?,
-                resync: r.bool("resync")?,
-                snapshot: r.opt_bytes("snapshot")?,
-            })
-        }
-        LEAVE => {
-            arity(n, "Leave", 2)?;
-            Frame::Leave(Leave { room: r.room()? })
-        }
-        CLIENT_DELTA => {
-            arity(n, "ClientDelta", 6)?;
-            Frame::ClientDelta(ClientDelta {
-                room: r.room()?,
-                crdt: r.crdt()?,
-                replica: ReplicaId(r.uint("replica")?),
-                seq: r.uint("seq")?,
-                payload: r.bytes("payload")?,
-            })
-        }
-        HUB_DELTA => {
-            arity(n, "HubDelta", 8)?;
-            Frame::HubDelta(HubDelta {
-                room: r.room()?,
-                crdt: r.crdt()?,
-                epoch: r.uint("epoch")?,
-                offset: r.uint("offset")?,
-                replica: ReplicaId(r.uint("replica")?),
-                seq: r.uint("seq")?,
-                payload: r.bytes("payload")?,
-            })
-        }
-        DELTA_BATCH => {
-            arity(n, "DeltaBatch", 6)?;
-            let room = r.room()?;
-            let crdt = r.crdt()?;
-            let epoch = r.uint("epoch")?;
-            let first_offset = r.uint("first_offset")?;
-            let count = r.array("entries")?;
-            let mut entries = Vec::with_capacity(count.min(r.remaining() / MIN_BATCH_ENTRY_BYTES));
-            for _ in 0..count {
-                r.exact_array("entry", 3)?;
-                entries.push(BatchEntry {
-                    replica: ReplicaId(r.uint("replica")?),
-                    seq: r.uint("seq")?,
-                    payload: r.bytes("payload")?,
-                });
-            }
-            Frame::DeltaBatch(DeltaBatch {
-                room,
-                crdt,
-                epoch,
-                first_offset,
-                entries,
-            })
-        }
-        ACK => {
-            arity(n, "Ack", 3)?;
-            Frame::Ack(Ack {
-                room: r.room()?,
-                seq: r.uint("seq")?,
-            })
-        }
-        PING => {
-            arity(n, "Ping", 2)?;
-            Frame::Ping {
-                nonce: r.uint("nonce")?,
-            }
-        }
-        PONG => {
-            arity(n, "Pong", 2)?;
-            Frame::Pong {
-                nonce: r.uint("nonce")?,
-            }
-        }
-        PEER_JOINED => {
-            arity(n, "PeerJoined", 5)?;
-            Frame::PeerJoined(PeerJoined {
-                room: r.room()?,
-                peer: SessionId(r.uint("peer")?),
-                replica: ReplicaId(r.uint("replica")?),
-                user_info: r.opt_bytes("user_info")?,
-            })
-        }
-        PEER_LEFT => {
-            arity(n, "PeerLeft", 3)?;
-            Frame::PeerLeft(PeerLeft {
-                room: r.room()?,
-                peer: SessionId(r.uint("peer")?),
-            })
-        }
-        SET_PRESENCE => {
-            arity(n, "SetPresence", 3)?;
-            Frame::SetPresence(SetPresence {
-                room: r.room()?,
-                state: r.bytes("state")?,
-            })
-        }
-        PRESENCE => {
-            arity(n, "Presence", 4)?;
-            Frame::Presence(Presence {
-                room: r.room()?,
-                peer: SessionId(r.uint("peer")?),
-                state: r.bytes("state")?,
-            })
-        }
-        other => return Err(DecodeError::UnknownFrameType(other)),
-    })
 }

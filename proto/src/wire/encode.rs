@@ -4,6 +4,7 @@
 use ciborium_ll::{Encoder, Header, simple};
 
 use super::frame::*;
+use super::types::RoomId;
 
 /// A CBOR writer over a `Vec<u8>`. Writing into a `Vec` cannot fail, so the
 /// methods return nothing; a failure would only be possible on allocation abort.
@@ -166,10 +167,11 @@ impl Frame {
                 }
             }
             Frame::Ack(a) => {
-                o.array(3);
+                o.array(4);
                 o.uint(ACK);
                 o.text(a.room.as_str());
                 o.uint(a.seq);
+                o.opt_uint(a.offset);
             }
             Frame::Ping { nonce } => {
                 o.array(2);

@@ -4,88 +4,9 @@
 //! opaque bytes here: the frame schema has a fixed nesting depth of at most three.
 
 use bytes::Bytes;
-use core::fmt;
-use std::sync::Arc;
 
 use super::codes::ErrorCode;
-
-/// Protocol versions this build speaks, newest first.
-pub const SUPPORTED_VERSIONS: &[u32] = &[1];
-
-/// Longest room id, in bytes of UTF-8.
-pub const MAX_ROOM_ID_LEN: usize = 256;
-/// Longest CRDT type tag, in bytes of UTF-8.
-pub const MAX_CRDT_TAG_LEN: usize = 64;
-/// Longest token, in bytes of UTF-8.
-pub const MAX_TOKEN_LEN: usize = 4096;
-/// Longest human-readable message in a `Reject`, in bytes of UTF-8.
-pub const MAX_MESSAGE_LEN: usize = 1024;
-/// Most protocol versions a `Hello` may offer.
-pub const MAX_OFFERED_VERSIONS: usize = 16;
-
-/// Identifies a replica (one document instance: a tab, an app process). Chosen by the client.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
-pub struct ReplicaId(pub u64);
-
-/// Identifies one session (connection) on a hub; also names a peer in presence frames.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
-pub struct SessionId(pub u64);
-
-/// A room name: UTF-8, at most [`MAX_ROOM_ID_LEN`] bytes. Cheap to clone.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RoomId(Arc<str>);
-
-impl RoomId {
-    /// A room id from a string (length is checked where ids enter the system).
-    pub fn new(name: &str) -> Self {
-        RoomId(Arc::from(name))
-    }
-    /// The room name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<&str> for RoomId {
-    fn from(s: &str) -> Self {
-        RoomId::new(s)
-    }
-}
-
-impl fmt::Debug for RoomId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
-    }
-}
-
-impl fmt::Display for RoomId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A position in a room's log: the epoch and the next offset the replica expects
-/// (equivalently, how many entries of that epoch it has).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
-pub struct Position {
-    /// Log generation; changes when the room's history is lost or reset.
-    pub epoch: u64,
-    /// Next offset expected (entries `0..offset` have been received).
-    pub offset: u64,
-}
-
-/// Limits the hub announces in its `Welcome`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Limits {
-    /// Largest frame the hub accepts, in bytes.
-    pub max_frame_bytes: u32,
-    /// Most rooms one session may join at once.
-    pub max_rooms: u32,
-    /// Sustained frames per second allowed per session.
-    pub rate_frames_per_sec: u32,
-    /// Sustained bytes per second allowed per session.
-    pub rate_bytes_per_sec: u32,
-}
+use super::types::{Limits, Position, ReplicaId, RoomId, SessionId};
 
 /// Client → hub: opens the handshake.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -229,12 +150,18 @@ pub struct DeltaBatch {
 }
 
 /// Hub → client: every delta of this replica in `room` with sequence ≤ `seq` is durable.
+///
+/// Sent at the point of the room's log order where the entry `seq` would have been
+/// broadcast, so a client in step with the log advances its position past `offset`.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Ack {
     /// The room.
     pub room: RoomId,
     /// Cumulative acknowledged sequence.
     pub seq: u64,
+    /// Log offset of the acknowledged entry; `None` when the hub re-acks a duplicate
+    /// whose offset it no longer knows.
+    pub offset: Option<u64>,
 }
 
 /// Hub → client: a peer joined a room.

@@ -6,14 +6,17 @@
 
 mod codes;
 mod decode;
+mod decode_frames;
 mod encode;
 mod error;
 mod frame;
+mod types;
 
 pub use codes::{CloseCode, ErrorCode};
 pub use decode::DEFAULT_MAX_FRAME_BYTES;
 pub use error::DecodeError;
 pub use frame::*;
+pub use types::*;
 
 #[cfg(test)]
 mod tests;

@@ -6,15 +6,19 @@
 //! fabricated histories and show that each violation is reported:
 //! * [`check_deliveries`]: no remote delta delivered twice, per-origin order, log order;
 //! * [`check_acked`]: every acknowledged delta is durable and its effect is in the hub's state;
-//! * [`check_convergence`]: every replica of a room holds the hub's state.
+//! * [`check_convergence`]: every replica of a room holds the hub's state;
+//! * [`check_no_gap_rejoins`]: without faults, no client re-joins a room after a gap;
+//! * [`check_no_foreign_deltas`]: nothing of a misbehaving connection is logged or delivered.
 //!
 //! Bounds and liveness are checked by the world while it runs (see `sim::world`).
 
 mod delivery;
 mod durability;
+mod protocol;
 
 pub use delivery::check_deliveries;
 pub use durability::{canonical, check_acked, check_convergence};
+pub use protocol::{check_no_foreign_deltas, check_no_gap_rejoins};
 
 use std::collections::BTreeMap;
 
@@ -54,7 +58,7 @@ impl fmt::Display for Violation {
     }
 }
 
-/// One remote delta handed to an application.
+/// One logged delta handed to an application (remote, or own after a reset).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivery {
     /// When.
@@ -95,7 +99,7 @@ pub struct Acked {
 /// What the applications observed during a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct History {
-    /// Remote deltas delivered, in delivery order.
+    /// Deltas delivered, in delivery order.
     pub deliveries: Vec<Delivery>,
     /// Local deltas acknowledged, in acknowledgement order.
     pub acked: Vec<Acked>,

@@ -15,7 +15,8 @@ pub enum RogueKind {
     Garbage,
     /// A frame larger than the hub's frame limit.
     Oversized,
-    /// A valid `Hello`, then random bytes.
+    /// A valid `Hello`, a `Join` of a real room and a `ClientDelta` to it with an
+    /// undecodable payload (rejected, never logged), then random bytes.
     HelloThenGarbage,
     /// A valid `Hello`, then a truncated valid frame.
     HelloThenTruncated,

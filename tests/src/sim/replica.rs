@@ -4,7 +4,8 @@
 //!
 //! The application follows the documented contract: local operations go through
 //! `Document::apply_local` and `Client::submit`; remote deltas are merged with
-//! `apply_remote`; `Resync` resets the document to the snapshot and re-applies the
+//! `apply_remote` (so are the replica's own logged deltas the client delivers after a
+//! reset); `Resync` resets the document to the snapshot and re-applies the
 //! unacknowledged local deltas. A freshly joined room takes local operations only
 //! once it caught up with the head announced by `Joined`, as an application that
 //! cannot know its old per-replica CRDT state must.
@@ -48,11 +49,6 @@ pub struct SimClient {
     pub conn: Option<ConnId>,
     /// The application's rooms.
     pub rooms: BTreeMap<RoomId, RoomApp>,
-    /// Per room, the merge of every local delta ever acknowledged (kept across
-    /// leaves), re-applied after resets when the scenario says so.
-    pub own: BTreeMap<RoomId, Bytes>,
-    /// Whether `own` is re-applied after resets.
-    pub reapply_own: bool,
     /// This client's clock minus the world's clock, in microseconds.
     pub clock_offset: i64,
     /// Traffic of this client is held until then (partition).
@@ -70,8 +66,6 @@ impl SimClient {
             client,
             conn: None,
             rooms: BTreeMap::new(),
-            own: BTreeMap::new(),
-            reapply_own: false,
             clock_offset: 0,
             held_until: None,
             throttle: None,
@@ -120,32 +114,11 @@ impl SimClient {
         self.rooms.insert(room, app);
     }
 
-    /// Records an acknowledged local delta in the room's merged own state.
-    pub fn note_own(&mut self, registry: &Registry, room: &RoomId, crdt: &str, delta: &Bytes) {
-        use syncwire_proto::crdt::DeltaMerger;
-        let merged = match self.own.get(room) {
-            Some(prev) => registry
-                .merge(crdt, prev, delta)
-                .ok()
-                .flatten()
-                .map(Bytes::from),
-            None => Some(delta.clone()),
-        };
-        if let Some(m) = merged {
-            self.own.insert(room.clone(), m);
-        }
-    }
-
     fn reapply(&mut self, room: &RoomId) -> bool {
         let Some(app) = self.rooms.get_mut(room) else {
             return true;
         };
         let mut ok = true;
-        if self.reapply_own {
-            if let Some(own) = self.own.get(room) {
-                ok &= app.doc.apply_remote(own).is_ok();
-            }
-        }
         for (_, payload) in &app.unacked {
             ok &= app.doc.apply_remote(payload).is_ok();
         }
@@ -175,7 +148,6 @@ impl SimClient {
         &mut self,
         now: Instant,
         event: ClientEvent,
-        registry: &Registry,
         history: &mut History,
         violations: &mut Vec<Violation>,
     ) {
@@ -251,10 +223,6 @@ impl SimClient {
                 let (done, rest): (Vec<_>, Vec<_>) =
                     app.unacked.drain(..).partition(|(s, _)| *s <= seq);
                 app.unacked = rest;
-                let crdt = app.crdt;
-                for (_, payload) in &done {
-                    self.note_own(registry, &room, crdt, payload);
-                }
                 for (s, payload) in done {
                     history.acked.push(Acked {
                         at: now,

@@ -133,9 +133,7 @@ impl World {
             cfg.merger = registry.clone();
             cfg.backoff_cap = Duration::from_secs(8);
             let client = Client::new(cfg, Instant::ZERO).expect("valid client config");
-            let mut sim = SimClient::new(ReplicaId(i as u64 + 1), client);
-            sim.reapply_own = scenario.reapply_own;
-            clients.push(sim);
+            clients.push(SimClient::new(ReplicaId(i as u64 + 1), client));
         }
         let hub_seed = rng.next_u64();
         let mut world = World {

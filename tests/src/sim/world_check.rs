@@ -12,10 +12,12 @@ use syncwire_proto::hub::{OpId, StorageAction, StorageCompletion};
 use syncwire_proto::wire::{ReplicaId, RoomId};
 
 use super::world::{Ev, World};
-use super::world_faults::ROGUE_CLOSE_BOUND;
+use super::world_faults::{ROGUE_CLOSE_BOUND, ROGUE_REPLICA_BASE};
 use crate::check::{
     FinalState, HubRoom, ReplicaRoom, check_acked, check_convergence, check_deliveries,
+    check_no_foreign_deltas, check_no_gap_rejoins,
 };
+use crate::scenario::FaultRates;
 
 /// How often the world checks whether it settled once faults healed.
 const CHECK_EVERY: Duration = Duration::from_millis(500);
@@ -33,7 +35,6 @@ impl World {
     /// Why the world has not settled yet (empty once it has).
     pub(crate) fn unsettled(&mut self) -> Vec<String> {
         let mut why = Vec::new();
-        let logs = self.stored_origins();
         let Some(hub) = self.hub.as_ref() else {
             return vec!["hub is down".into()];
         };
@@ -52,21 +53,9 @@ impl World {
                 let info = c.client.room(room);
                 let status = info.as_ref().map(|i| i.status);
                 let pos = info.and_then(|i| i.position).map(|p| (p.epoch, p.offset));
-                // Own deltas are not echoed live: a replica's position may stay
-                // behind the head by entries of its own only.
-                let behind_by_own_only = match (pos, hub.room_position(room)) {
-                    (Some((e, off)), Some((he, head))) => {
-                        e == he
-                            && off <= head
-                            && logs.get(room).is_some_and(|log| {
-                                log.iter()
-                                    .filter(|(o, _)| *o >= off && *o < head)
-                                    .all(|(_, r)| *r == c.replica)
-                            })
-                    }
-                    _ => false,
-                };
-                if status != Some(RoomStatus::Joined) || !behind_by_own_only {
+                // Own deltas are acked with their offsets: every position reaches the head.
+                let at_head = pos.is_some() && pos == hub.room_position(room);
+                if status != Some(RoomStatus::Joined) || !at_head {
                     why.push(format!(
                         "c{i} {room:?} {status:?} at {pos:?}, hub at {:?}",
                         hub.room_position(room)
@@ -215,6 +204,12 @@ impl World {
         if !self.violations.is_empty() {
             return;
         }
+        if self.scenario.faults == FaultRates::NONE {
+            let gaps: Vec<_> = (self.clients.iter())
+                .map(|c| (c.replica, c.client.metrics().gaps))
+                .collect();
+            self.violations.extend(check_no_gap_rejoins(&gaps));
+        }
         if self.settled_at.is_none() {
             let why = self.unsettled();
             let shown: Vec<String> = why.iter().take(8).cloned().collect();
@@ -247,6 +242,11 @@ impl World {
         }
         let fin = self.final_state();
         let mut found = check_deliveries(&self.history);
+        found.extend(check_no_foreign_deltas(
+            &self.history,
+            &fin,
+            ROGUE_REPLICA_BASE,
+        ));
         found.extend(check_acked(&self.registry, &self.history, &fin));
         found.extend(check_convergence(&self.registry, &fin));
         self.violations.extend(found);

@@ -51,13 +51,7 @@ impl World {
                 self.transcript
                     .note(self.now, &Self::who(i), || format!("event {ev:?}"));
                 let c = &mut self.clients[i];
-                c.on_event(
-                    self.now,
-                    ev,
-                    &self.registry,
-                    &mut self.history,
-                    &mut self.violations,
-                );
+                c.on_event(self.now, ev, &mut self.history, &mut self.violations);
             }
             if !busy {
                 break;

@@ -1,9 +1,10 @@
 //! Applying the fault plan: dropped connections, partitions, hub crash and
 //! restart (only durable storage survives), slow consumers, clock jumps,
-//! reconnect storms and misbehaving connections sending malformed frames.
+//! reconnect storms and misbehaving connections sending malformed frames (one kind
+//! also joins a real room and submits a delta with an undecodable payload first).
 
 use core::time::Duration;
-use syncwire_proto::wire::{Frame, Hello, ReplicaId};
+use syncwire_proto::wire::{ClientDelta, Frame, Hello, Join, ReplicaId, RoomId};
 
 use super::faults::{Fault, RogueKind};
 use super::net::{ConnId, Peer};
@@ -11,6 +12,9 @@ use super::world::{Ev, Rogue, World};
 
 /// A misbehaving connection must be closed by the hub within this.
 pub const ROGUE_CLOSE_BOUND: Duration = Duration::from_secs(15);
+/// Misbehaving connection `i` speaks for replica `ROGUE_REPLICA_BASE + i`; nothing of
+/// those replicas may ever be logged or delivered.
+pub const ROGUE_REPLICA_BASE: u64 = 9_000;
 
 impl World {
     pub(crate) fn apply_fault(&mut self, fault: Fault) {
@@ -105,7 +109,7 @@ impl World {
         });
         let hello = Frame::Hello(Hello {
             versions: vec![1],
-            replica: ReplicaId(9_000 + index as u64),
+            replica: ReplicaId(ROGUE_REPLICA_BASE + index as u64),
             token: None,
             user_info: None,
         })
@@ -116,17 +120,49 @@ impl World {
         let frames = match kind {
             RogueKind::Garbage => vec![garbage],
             RogueKind::Oversized => vec![vec![0xBF; self.hub_config().max_frame_bytes + 1]],
-            RogueKind::HelloThenGarbage => vec![hello, garbage],
+            RogueKind::HelloThenGarbage => {
+                let [join, bad] =
+                    self.bad_delta(ReplicaId(ROGUE_REPLICA_BASE + index as u64), &garbage);
+                vec![hello, join, bad, garbage]
+            }
             RogueKind::HelloThenTruncated => {
                 let mut cut = hello.clone();
                 cut.truncate(cut.len() / 2);
                 vec![hello, cut]
             }
         };
-        for f in frames {
-            let at = self.net.up(conn, self.now, &mut self.rng, None);
+        // Frames after the second leave the hub a second to serve the join.
+        let later = self.now + Duration::from_secs(1);
+        for (i, f) in frames.into_iter().enumerate() {
+            let held = (i >= 2).then_some(later);
+            let at = self.net.up(conn, self.now, &mut self.rng, held);
             self.schedule(at, Ev::ToHub(conn, f.into()));
         }
         self.drain_hub();
+    }
+
+    /// A `Join` of a real room and a well-formed `ClientDelta` to it whose payload
+    /// decodes as no CRDT type: the hub must refuse to log it (checked at the end).
+    fn bad_delta(&mut self, replica: ReplicaId, garbage: &[u8]) -> [Vec<u8>; 2] {
+        let last = self.scenario.rooms.len().saturating_sub(1) as u64;
+        let pick = self.rng.below_inclusive(last) as usize;
+        let (name, crdt) = self.scenario.rooms.get(pick).cloned().unwrap_or_default();
+        let room = RoomId::new(&name);
+        let join = Frame::Join(Join {
+            room: room.clone(),
+            crdt: crdt.into(),
+            resume: None,
+        });
+        // 0xFF (a lone "break") is never valid CBOR, whatever follows.
+        let mut payload = vec![0xFF];
+        payload.extend_from_slice(garbage);
+        let delta = Frame::ClientDelta(ClientDelta {
+            room,
+            crdt: crdt.into(),
+            replica,
+            seq: 1,
+            payload: payload.into(),
+        });
+        [join.encode(), delta.encode()]
     }
 }

@@ -22,66 +22,7 @@ pub fn config() -> ClientConfig {
     c
 }
 
-pub fn room(name: &str) -> RoomId {
-    RoomId::new(name)
-}
-
-pub fn welcome(heartbeat_ms: u32) -> Frame {
-    Frame::Welcome(Welcome {
-        version: 1,
-        session: SessionId(1),
-        heartbeat_ms,
-        limits: Limits {
-            max_frame_bytes: 1 << 20,
-            max_rooms: 64,
-            rate_frames_per_sec: 100,
-            rate_bytes_per_sec: 1 << 20,
-        },
-    })
-}
-
-/// `Joined` for room `name` of type "g" (not a resync).
-pub fn joined(name: &str, epoch: u64, start: u64, head: u64, acked_seq: u64) -> Frame {
-    Frame::Joined(Joined {
-        room: room(name),
-        crdt: "g".into(),
-        epoch,
-        start,
-        head,
-        acked_seq,
-        writable: true,
-        resync: false,
-        snapshot: None,
-    })
-}
-
-pub fn hub_delta(name: &str, epoch: u64, offset: u64, replica: ReplicaId, seq: u64) -> Frame {
-    Frame::HubDelta(HubDelta {
-        room: room(name),
-        crdt: "g".into(),
-        epoch,
-        offset,
-        replica,
-        seq,
-        payload: Bytes::from(format!("d{offset}")),
-    })
-}
-
-pub fn ack(name: &str, seq: u64) -> Frame {
-    Frame::Ack(Ack {
-        room: room(name),
-        seq,
-    })
-}
-
-pub fn reject(code: ErrorCode, name: Option<&str>, seq: Option<u64>) -> Frame {
-    Frame::Reject(Reject {
-        code,
-        room: name.map(room),
-        seq,
-        message: "no".into(),
-    })
-}
+pub use super::frames::*;
 
 /// A client with a virtual clock and recorded outputs.
 pub struct Harness {

@@ -4,9 +4,11 @@
 mod config;
 mod delivery;
 mod faults;
+mod frames;
 mod harness;
 mod heartbeat;
 mod outbox;
+mod own_entries;
 mod prop_ops;
 mod prop_run;
 mod props;

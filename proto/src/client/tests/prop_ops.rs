@@ -135,6 +135,7 @@ fn hub_frame(g: &mut Gen) -> Frame {
         7 | 8 => Frame::Ack(Ack {
             room: r,
             seq: small(g, 8),
+            offset: (small(g, 3) > 0).then(|| small(g, 6)),
         }),
         9 => Frame::Ping {
             nonce: u64::arbitrary(g),

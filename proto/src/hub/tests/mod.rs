@@ -4,6 +4,7 @@
 mod harness;
 mod model;
 
+mod acks;
 mod compaction;
 mod deltas;
 mod handshake;

@@ -82,6 +82,7 @@ fn hub_only_frames_from_a_client_are_unexpected() {
         Frame::Ack(Ack {
             room: RoomId::new("r"),
             seq: 1,
+            offset: None,
         }),
     );
     h.send(a, Frame::Pong { nonce: 1 });

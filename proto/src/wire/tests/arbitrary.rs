@@ -124,6 +124,7 @@ impl Arbitrary for Frame {
             9 => Frame::Ack(Ack {
                 room: room(g),
                 seq: uint(g),
+                offset: opt(g, uint),
             }),
             10 => Frame::Ping { nonce: uint(g) },
             11 => Frame::Pong { nonce: uint(g) },

@@ -77,3 +77,24 @@ fn frames_that_fit_the_limit_decode_and_larger_ones_do_not() {
     }
     qc().quickcheck(prop as fn(Frame) -> bool);
 }
+
+#[test]
+fn ack_carries_an_optional_offset_and_the_old_three_element_form_is_rejected() {
+    for offset in [Some(14), None, Some(u64::MAX)] {
+        let f = Frame::Ack(Ack {
+            room: RoomId::new("doc-1"),
+            seq: 4,
+            offset,
+        });
+        assert_eq!(Frame::decode(&f.encode()), Ok(f));
+    }
+    let old = [0x83, 0x0a, 0x65, b'd', b'o', b'c', b'-', b'1', 0x04];
+    assert_eq!(
+        Frame::decode(&old),
+        Err(DecodeError::WrongArity {
+            what: "Ack",
+            expected: 4,
+            got: 3
+        })
+    );
+}

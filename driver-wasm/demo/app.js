@@ -1,0 +1,111 @@
+// The syncwire demo page: a shared counter, a shared todo list and the list of
+// connected tabs, on the syncwire wasm client (pkg/ is built by scripts/build-demo).
+import init, { SyncwireClient } from "./pkg/syncwire_wasm.js";
+
+const $ = (id) => document.getElementById(id);
+
+// One replica per tab, kept across reloads of the tab (sessionStorage), so a reload
+// restores that tab's saved session (outbox, offsets, documents) from localStorage.
+function tabReplica() {
+  let r = Number(sessionStorage.getItem("syncwire-demo-replica"));
+  if (!Number.isSafeInteger(r) || r < 1) {
+    r = 1 + Math.floor(Math.random() * 2 ** 48);
+    sessionStorage.setItem("syncwire-demo-replica", String(r));
+  }
+  return r;
+}
+
+await init();
+const replica = tabReplica();
+const name = `tab ${replica % 10000}`;
+const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/sync`;
+const client = new SyncwireClient(url, replica, `syncwire-demo:${replica}`, name);
+const counter = client.joinCounter("demo-counter");
+const todos = client.joinMap("demo-todos");
+$("me").textContent = `you are ${name}`;
+
+// Connection state and unsent changes.
+function renderStatus() {
+  const state = navigator.onLine ? client.state() : "Offline";
+  $("state").textContent = state;
+  $("state").className = `state ${state}`;
+  $("outbox").textContent = String(client.outboxLen());
+}
+
+// Counter.
+const renderCounter = () => { $("counter").textContent = String(counter.value()); };
+$("inc").onclick = () => { counter.increment(1); renderStatus(); };
+$("dec").onclick = () => { counter.increment(-1); renderStatus(); };
+counter.onChange(renderCounter);
+
+// Todo list: key → { title, done, created } (a map of maps of LWW registers).
+let made = 0;
+function renderTodos() {
+  const items = Object.entries(todos.toJSON() ?? {})
+    .filter(([, t]) => t && typeof t.title === "string")
+    .sort(([a, x], [b, y]) => (x.created ?? 0) - (y.created ?? 0) || (a < b ? -1 : 1));
+  const ul = $("todos");
+  ul.replaceChildren(...items.map(([id, t]) => {
+    const li = document.createElement("li");
+    li.dataset.id = id;
+    li.className = t.done ? "done" : "";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = !!t.done;
+    box.onchange = () => { todos.setIn(id, "done", box.checked); renderStatus(); };
+    const title = document.createElement("span");
+    title.className = "title";
+    title.textContent = t.title;
+    const del = document.createElement("button");
+    del.textContent = "✕";
+    del.title = "delete";
+    del.onclick = () => { todos.remove(id); renderStatus(); };
+    li.append(box, title, del);
+    return li;
+  }));
+}
+$("todo-form").onsubmit = (e) => {
+  e.preventDefault();
+  const text = $("todo-input").value.trim();
+  if (!text) return;
+  const id = `${replica}-${Date.now()}-${made++}`;
+  todos.setIn(id, "title", text);
+  todos.setIn(id, "done", false);
+  todos.setIn(id, "created", Date.now());
+  $("todo-input").value = "";
+  renderStatus();
+};
+todos.onChange(renderTodos);
+
+// Presence: the other sessions in the counter room, by session id.
+const peers = new Map();
+function renderPresence() {
+  const self = document.createElement("li");
+  self.className = "self";
+  self.textContent = `${name} (this tab)`;
+  const others = [...peers.values()].sort().map((n) => {
+    const li = document.createElement("li");
+    li.textContent = n;
+    return li;
+  });
+  $("presence").replaceChildren(self, ...others);
+}
+client.onEvent((ev) => {
+  if (ev.room && ev.room !== "demo-counter") { renderStatus(); return; }
+  if (ev.type === "peerJoined") peers.set(ev.peer, ev.name || `replica ${ev.replica}`);
+  if (ev.type === "peerLeft") peers.delete(ev.peer);
+  if (ev.type === "state" && ev.to !== "Connected") peers.clear();
+  renderPresence();
+  renderStatus();
+});
+addEventListener("online", renderStatus);
+addEventListener("offline", renderStatus);
+
+renderCounter();
+renderTodos();
+renderPresence();
+renderStatus();
+setInterval(renderStatus, 1000);
+// For tests and the console.
+window.syncwire = { client, counter, todos, replica };
+document.body.dataset.ready = "1";

@@ -1,0 +1,183 @@
+//! [`SyncClient`]: the browser client for Rust front ends (Leptos, Yew, plain
+//! wasm-bindgen), with the same shape as the native drivers' clients.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use syncwire_driver_core::{Session, SharedSession};
+use syncwire_proto::client::{ClientMetrics, ClientState, RoomInfo};
+use syncwire_proto::crdt::{DeltaCrdt, Registry};
+use syncwire_proto::wire::RoomId;
+
+use crate::clock::BrowserClock;
+use crate::store::Store;
+use crate::timer::Sleep;
+use crate::{ClientConfig, Doc, DriverError, EventStream};
+
+/// A connection to a syncwire hub that keeps itself alive: it reconnects with
+/// backoff (at once when the browser comes back online or the page becomes
+/// visible), resumes every room, and keeps local changes in an outbox until the
+/// hub acknowledges them. With [`SyncClient::connect_persistent`] the outbox,
+/// positions and documents survive a page reload. Dropping it closes the session.
+#[derive(Debug)]
+pub struct SyncClient {
+    shared: SharedSession,
+    store: Option<Rc<Store>>,
+}
+
+impl SyncClient {
+    /// Starts a session with the hub at `url` (`ws://host:port/sync`). Returns at
+    /// once; the connection is made by a task spawned on the page's event loop.
+    pub fn connect(url: &str, config: ClientConfig) -> Result<SyncClient, DriverError> {
+        check_url(url)?;
+        let (shared, wake) = Session::new(config, Arc::new(BrowserClock))?;
+        Ok(SyncClient::start(url, shared, wake, None))
+    }
+
+    /// Like [`connect`](Self::connect), but saves the session in `localStorage`
+    /// under `storage_key` after every change, and starts from what is saved there
+    /// for the same replica: rooms joined before the reload are resumed, and their
+    /// unacknowledged local changes are sent. Call [`join`](Self::join) for each
+    /// room as usual; a restored room keeps its saved document. Saved state that
+    /// cannot be used (corrupt, another replica) is discarded.
+    pub fn connect_persistent(
+        url: &str,
+        config: ClientConfig,
+        storage_key: &str,
+    ) -> Result<SyncClient, DriverError> {
+        check_url(url)?;
+        let store = Rc::new(Store::new(storage_key.to_owned(), config.replica));
+        let saved = store.load().ok().flatten();
+        let clock = Arc::new(BrowserClock);
+        let (shared, wake) = match saved {
+            Some(saved) => Session::restore(
+                config.clone(),
+                clock.clone(),
+                saved,
+                &Registry::with_builtin(),
+            )
+            .or_else(|_| Session::new(config, clock))?,
+            None => Session::new(config, clock)?,
+        };
+        Ok(SyncClient::start(url, shared, wake, Some(store)))
+    }
+
+    fn start(
+        url: &str,
+        shared: SharedSession,
+        wake: syncwire_driver_core::WakeReceiver,
+        store: Option<Rc<Store>>,
+    ) -> SyncClient {
+        Session::lock(&shared).connect();
+        wasm_bindgen_futures::spawn_local(crate::task::run(
+            shared.clone(),
+            wake,
+            url.to_owned(),
+            store.clone(),
+        ));
+        SyncClient { shared, store }
+    }
+
+    /// Joins `room` as a document of type `C` (or attaches to it, if it was restored).
+    pub fn join<C: DeltaCrdt>(&self, room: &str) -> Result<Doc<C>, DriverError> {
+        let doc = Session::join::<C>(&self.shared, RoomId::new(room))?;
+        self.save();
+        Ok(doc)
+    }
+
+    /// Saves the session now (if persistent and changed). The I/O task saves after
+    /// every change anyway; call this right after local operations that must
+    /// survive an immediate reload.
+    pub fn save(&self) {
+        if let Some(store) = &self.store {
+            store.save_if_changed(&Session::lock(&self.shared));
+        }
+    }
+
+    /// Saves the browser refused (quota exceeded or storage disabled).
+    pub fn save_failures(&self) -> u64 {
+        self.store.as_ref().map_or(0, |s| s.failures.get())
+    }
+
+    /// Forgets the saved session (the page starts afresh after a reload).
+    pub fn clear_saved(&self) {
+        if let Some(store) = &self.store {
+            store.clear();
+        }
+    }
+
+    /// A stream of session events (state changes, deltas, acks, presence, errors).
+    pub fn events(&self) -> EventStream {
+        Session::lock(&self.shared).subscribe()
+    }
+
+    /// The lifecycle state.
+    pub fn state(&self) -> ClientState {
+        Session::lock(&self.shared).client().state()
+    }
+
+    /// The session's counters (frames, bytes, deltas, RTT, reconnects, errors).
+    pub fn metrics(&self) -> ClientMetrics {
+        Session::lock(&self.shared).client().metrics()
+    }
+
+    /// A room's membership status and log position, if joined.
+    pub fn room(&self, room: &str) -> Option<RoomInfo> {
+        Session::lock(&self.shared)
+            .client()
+            .room(&RoomId::new(room))
+    }
+
+    /// Local deltas not yet acknowledged by the hub.
+    pub fn outbox_len(&self) -> usize {
+        Session::lock(&self.shared).client().outbox_len()
+    }
+
+    /// Reconnects at once if the session is waiting to retry.
+    pub fn reconnect_now(&self) {
+        let mut s = Session::lock(&self.shared);
+        if s.client().state() == ClientState::Backoff {
+            s.connect();
+        }
+    }
+
+    /// Closes the session gracefully: waits up to `flush_timeout` for the hub to
+    /// acknowledge the outbox, then closes the connection. Returns the number of
+    /// deltas left unacknowledged (still saved, if persistent).
+    pub async fn close(self, flush_timeout: Duration) -> usize {
+        let mut events = self.events();
+        let mut timeout = Sleep::new(flush_timeout.as_secs_f64() * 1000.0);
+        while self.outbox_len() > 0 && !self.state().is_stopped() {
+            // Every ack or state change is an event; wait for the next one.
+            let timed_out = std::future::poll_fn(|cx| {
+                if std::future::Future::poll(std::pin::Pin::new(&mut timeout), cx).is_ready() {
+                    return Poll::Ready(true);
+                }
+                events.poll_next_unpin(cx).map(|e| e.is_none())
+            })
+            .await;
+            if timed_out {
+                break;
+            }
+        }
+        self.outbox_len()
+    }
+}
+
+impl Drop for SyncClient {
+    fn drop(&mut self) {
+        self.save();
+        Session::lock(&self.shared).close();
+    }
+}
+
+fn check_url(url: &str) -> Result<(), DriverError> {
+    if url.starts_with("ws://") || url.starts_with("wss://") {
+        Ok(())
+    } else {
+        Err(DriverError::Config(format!("not a WebSocket URL: {url}")))
+    }
+}

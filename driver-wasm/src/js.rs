@@ -1,0 +1,228 @@
+//! The JavaScript API for plain pages (exported through wasm-bindgen):
+//!
+//! ```js
+//! import init, { SyncwireClient } from "./syncwire_wasm.js";
+//! await init();
+//! const client = new SyncwireClient("ws://127.0.0.1:8080/sync", 7, "syncwire:7", "tab 7");
+//! client.onEvent(ev => console.log(ev.type, ev));       // state, peerJoined, presence, ...
+//! const counter = client.joinCounter("counter");         // a PN-counter
+//! counter.onChange(() => render(counter.value()));
+//! counter.increment(1);
+//! const todos = client.joinMap("todos");                 // a map of nested CRDTs
+//! todos.setIn("t1", "title", "buy milk");
+//! todos.toJSON();                                        // { t1: { title: "buy milk" } }
+//! ```
+//!
+//! Every operation is applied locally at once and saved (if a storage key was
+//! given) before it returns, so a reload right after it keeps it.
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use js_sys::Function;
+use syncwire_proto::crdt::{MapOp, OrMap, PnCounter, PnCounterOp};
+use syncwire_proto::wire::ReplicaId;
+use wasm_bindgen::prelude::*;
+
+use crate::js_value::{event_to_js, from_js, to_js};
+use crate::{ClientConfig, Doc, DriverError, SyncClient};
+
+fn js_err(e: DriverError) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// A syncwire session for JavaScript; see the module docs.
+#[wasm_bindgen(js_name = SyncwireClient)]
+pub struct JsClient {
+    client: Rc<SyncClient>,
+}
+
+#[wasm_bindgen(js_class = SyncwireClient)]
+impl JsClient {
+    /// Connects to `url` as replica `replica` (a positive integer below 2^53, unique
+    /// per tab). With `storage_key` the session is saved in `localStorage` and
+    /// restored from it. `name` is shown to peers (presence).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        url: &str,
+        replica: f64,
+        storage_key: Option<String>,
+        name: Option<String>,
+    ) -> Result<JsClient, JsError> {
+        if !((1.0..=9_007_199_254_740_991.0).contains(&replica) && replica.fract() == 0.0) {
+            return Err(JsError::new(
+                "replica must be a positive integer below 2^53",
+            ));
+        }
+        let mut config = ClientConfig::new(ReplicaId(replica as u64));
+        config.seed = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+        config.user_info = name.map(|n| Bytes::from(n.into_bytes()));
+        let client = match storage_key {
+            Some(key) => SyncClient::connect_persistent(url, config, &key),
+            None => SyncClient::connect(url, config),
+        }
+        .map_err(js_err)?;
+        Ok(JsClient {
+            client: Rc::new(client),
+        })
+    }
+
+    /// The lifecycle state: `Disconnected`, `Connecting`, `Handshaking`,
+    /// `Connected`, `Backoff`, `Closed` or `Failed`.
+    pub fn state(&self) -> String {
+        format!("{:?}", self.client.state())
+    }
+
+    /// Local changes not yet acknowledged by the hub.
+    #[wasm_bindgen(js_name = outboxLen)]
+    pub fn outbox_len(&self) -> usize {
+        self.client.outbox_len()
+    }
+
+    /// Reconnections made so far.
+    pub fn reconnects(&self) -> f64 {
+        self.client.metrics().reconnects as f64
+    }
+
+    /// Calls `callback(event)` for every session event: an object with `type`
+    /// (`state`, `joined`, `resync`, `delta`, `acked`, `rejected`, `peerJoined`,
+    /// `peerLeft`, `presence`, `error`) and its fields.
+    #[wasm_bindgen(js_name = onEvent)]
+    pub fn on_event(&self, callback: Function) {
+        let mut events = self.client.events();
+        wasm_bindgen_futures::spawn_local(async move {
+            while let Some(ev) = events.next().await {
+                let _ = callback.call1(&JsValue::NULL, &event_to_js(&ev));
+            }
+        });
+    }
+
+    /// Joins `room` as a counter that goes up and down.
+    #[wasm_bindgen(js_name = joinCounter)]
+    pub fn join_counter(&self, room: &str) -> Result<JsCounter, JsError> {
+        let doc = self.client.join::<PnCounter>(room).map_err(js_err)?;
+        Ok(JsCounter {
+            doc,
+            client: self.client.clone(),
+        })
+    }
+
+    /// Joins `room` as a map of nested CRDT values.
+    #[wasm_bindgen(js_name = joinMap)]
+    pub fn join_map(&self, room: &str) -> Result<JsMap, JsError> {
+        let doc = self.client.join::<OrMap>(room).map_err(js_err)?;
+        Ok(JsMap {
+            doc,
+            client: self.client.clone(),
+        })
+    }
+
+    /// Forgets the saved session (a reload starts afresh).
+    #[wasm_bindgen(js_name = clearSaved)]
+    pub fn clear_saved(&self) {
+        self.client.clear_saved();
+    }
+}
+
+fn watch<C: syncwire_proto::crdt::DeltaCrdt>(doc: &Doc<C>, callback: Function) {
+    let mut changes = doc.changes();
+    wasm_bindgen_futures::spawn_local(async move {
+        while changes.next().await.is_some() {
+            let _ = callback.call0(&JsValue::NULL);
+        }
+    });
+}
+
+fn set_presence<C: syncwire_proto::crdt::DeltaCrdt>(
+    doc: &Doc<C>,
+    state: &str,
+) -> Result<(), JsError> {
+    doc.set_presence(Bytes::from(state.as_bytes().to_vec()))
+        .map_err(js_err)
+}
+
+/// A shared counter (PN-counter).
+#[wasm_bindgen(js_name = SyncwireCounter)]
+pub struct JsCounter {
+    doc: Doc<PnCounter>,
+    client: Rc<SyncClient>,
+}
+
+#[wasm_bindgen(js_class = SyncwireCounter)]
+impl JsCounter {
+    /// Adds `by` (negative to subtract).
+    pub fn increment(&self, by: i32) -> Result<(), JsError> {
+        let op = if by >= 0 {
+            PnCounterOp::Increment(u64::from(by.unsigned_abs()))
+        } else {
+            PnCounterOp::Decrement(u64::from(by.unsigned_abs()))
+        };
+        self.doc.apply(op).map_err(js_err)?;
+        self.client.save();
+        Ok(())
+    }
+
+    /// The current value.
+    pub fn value(&self) -> Result<f64, JsError> {
+        self.doc.read(|c| c.value() as f64).map_err(js_err)
+    }
+
+    /// Calls `callback()` whenever the value changed (coalesced).
+    #[wasm_bindgen(js_name = onChange)]
+    pub fn on_change(&self, callback: Function) {
+        watch(&self.doc, callback);
+    }
+
+    /// Sets this tab's presence text in the room (seen by peers, never stored).
+    #[wasm_bindgen(js_name = setPresence)]
+    pub fn set_presence(&self, state: &str) -> Result<(), JsError> {
+        set_presence(&self.doc, state)
+    }
+}
+
+/// A shared map of nested CRDT values.
+#[wasm_bindgen(js_name = SyncwireMap)]
+pub struct JsMap {
+    doc: Doc<OrMap>,
+    client: Rc<SyncClient>,
+}
+
+#[wasm_bindgen(js_class = SyncwireMap)]
+impl JsMap {
+    /// Sets the register under `key` to `value` (string, number, boolean, null,
+    /// array or plain object).
+    pub fn set(&self, key: &str, value: JsValue) -> Result<(), JsError> {
+        self.apply(MapOp::set(key, from_js(&value)?))
+    }
+
+    /// Sets the register `field` of the nested map under `key`.
+    #[wasm_bindgen(js_name = setIn)]
+    pub fn set_in(&self, key: &str, field: &str, value: JsValue) -> Result<(), JsError> {
+        self.apply(MapOp::nested(key, MapOp::set(field, from_js(&value)?)))
+    }
+
+    /// Removes `key` (as seen locally; a concurrent update keeps it).
+    pub fn remove(&self, key: &str) -> Result<(), JsError> {
+        self.apply(MapOp::remove(key))
+    }
+
+    /// The whole map as a plain JavaScript object.
+    #[wasm_bindgen(js_name = toJSON)]
+    pub fn to_json(&self) -> Result<JsValue, JsError> {
+        let value = self.doc.read(|m| m.to_value()).map_err(js_err)?;
+        Ok(to_js(&value))
+    }
+
+    /// Calls `callback()` whenever the map changed (coalesced).
+    #[wasm_bindgen(js_name = onChange)]
+    pub fn on_change(&self, callback: Function) {
+        watch(&self.doc, callback);
+    }
+
+    fn apply(&self, op: MapOp) -> Result<(), JsError> {
+        self.doc.apply(op).map_err(js_err)?;
+        self.client.save();
+        Ok(())
+    }
+}

@@ -1,0 +1,67 @@
+//! [`Store`]: where a session is saved in the browser (one `localStorage` entry).
+
+use std::cell::Cell;
+
+use syncwire_driver_core::{SavedSession, Session};
+use syncwire_proto::wire::ReplicaId;
+
+use crate::persist::{self, LoadError};
+
+/// One `localStorage` entry holding a replica's session.
+#[derive(Debug)]
+pub(crate) struct Store {
+    key: String,
+    replica: ReplicaId,
+    /// Saves the browser refused (quota exceeded, storage disabled).
+    pub(crate) failures: Cell<u64>,
+    /// The session's change count at the last save.
+    saved_at: Cell<Option<u64>>,
+}
+
+impl Store {
+    pub(crate) fn new(key: String, replica: ReplicaId) -> Store {
+        Store {
+            key,
+            replica,
+            failures: Cell::new(0),
+            saved_at: Cell::new(None),
+        }
+    }
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok()?
+    }
+
+    /// The saved session, if any.
+    pub(crate) fn load(&self) -> Result<Option<SavedSession>, LoadError> {
+        let Some(text) = Store::storage().and_then(|s| s.get_item(&self.key).ok().flatten()) else {
+            return Ok(None);
+        };
+        persist::decode(self.replica, &text).map(Some)
+    }
+
+    /// Saves `saved`; a refused write is counted and the previous entry kept.
+    pub(crate) fn save(&self, saved: &SavedSession) {
+        let text = persist::encode(self.replica, saved);
+        let ok = Store::storage().is_some_and(|s| s.set_item(&self.key, &text).is_ok());
+        if !ok {
+            self.failures.set(self.failures.get().saturating_add(1));
+        }
+    }
+
+    /// Saves the session if it changed since the last save.
+    pub(crate) fn save_if_changed(&self, session: &Session) {
+        let count = session.change_count();
+        if self.saved_at.get() != Some(count) {
+            self.save(&session.export());
+            self.saved_at.set(Some(count));
+        }
+    }
+
+    /// Removes the entry.
+    pub(crate) fn clear(&self) {
+        if let Some(s) = Store::storage() {
+            let _ = s.remove_item(&self.key);
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Invariants the client fuzz body asserts after every step, beyond
+//! `Client::check_invariants`: outbox bounds, deadlines never before `now`, only
+//! well-formed client frames within the frame limit and only while a transport
+//! exists, only issued and unacked sequences sent, remote deltas delivered in log order and never the replica's own,
+//! acks strictly increasing per room, rejections only of submitted sequences, and
+//! a consistent chain of state changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+
+use super::client_frames::OWN;
+use crate::client::{Client, ClientEvent, ClientState};
+use crate::time::Instant;
+use crate::wire::{Frame, RoomId};
+
+/// What the application side of the body has seen.
+#[derive(Default)]
+pub(crate) struct Checker {
+    /// The application does not drain events (a slow application).
+    pub(crate) stalled: bool,
+    /// Sequences returned by `submit`, per room, since the room was last left.
+    submitted: BTreeMap<RoomId, BTreeSet<u64>>,
+    /// Highest `DeltaAcked` per room.
+    acked: BTreeMap<RoomId, u64>,
+    /// Lowest offset the next `Delta` of a room may have.
+    expected: BTreeMap<RoomId, u64>,
+    /// Highest `head` of any `Joined` of a room: own entries may be delivered below it
+    /// (replays after a reset), never at or above it (a live echo).
+    replay_head: BTreeMap<RoomId, u64>,
+    /// The state the last `StateChanged` moved to.
+    state: Option<ClientState>,
+}
+
+impl Checker {
+    /// `submit` returned `seq`.
+    pub(crate) fn submitted(&mut self, room: &RoomId, seq: u64) {
+        self.submitted.entry(room.clone()).or_default().insert(seq);
+    }
+
+    /// The application left `room` (after draining its events).
+    pub(crate) fn left(&mut self, room: &RoomId) {
+        self.submitted.remove(room);
+        self.acked.remove(room);
+    }
+
+    /// The client was replaced by a restored one.
+    pub(crate) fn restarted(&mut self) {
+        self.state = Some(ClientState::Disconnected);
+    }
+
+    /// Checks one transmitted frame and returns it decoded.
+    pub(crate) fn transmitted(&mut self, client: &Client, bytes: &Bytes) -> Option<Frame> {
+        let max = client.config().max_frame_bytes;
+        assert!(
+            bytes.len() <= max,
+            "frame of {} bytes over {max}",
+            bytes.len()
+        );
+        let state = client.state();
+        assert!(
+            matches!(state, ClientState::Handshaking | ClientState::Connected),
+            "frame transmitted in state {state:?}"
+        );
+        let frame = Frame::decode_with_limit(bytes, max)
+            .unwrap_or_else(|e| panic!("client sent an undecodable frame: {e:?}"));
+        match &frame {
+            Frame::Hello(_) | Frame::Join(_) | Frame::Leave(_) | Frame::SetPresence(_) => {}
+            Frame::Ping { .. } | Frame::Pong { .. } => {}
+            Frame::ClientDelta(d) => {
+                assert_eq!(d.replica, OWN, "delta sent for another replica");
+                // Queued entries that never left may be renumbered above an ack
+                // (`Joined::acked_seq`), so a sent seq need not be one `submit`
+                // returned; it is always issued by the room and above every ack.
+                let next = client.room(&d.room).map_or(0, |r| r.next_seq);
+                assert!(
+                    d.seq >= 1 && d.seq < next,
+                    "sent seq {} not issued (next {next})",
+                    d.seq
+                );
+                let acked = self.acked.get(&d.room).copied().unwrap_or(0);
+                assert!(d.seq > acked, "sent seq {} already acked ({acked})", d.seq);
+            }
+            other => panic!("client sent a hub frame: {}", other.name()),
+        }
+        Some(frame)
+    }
+
+    /// Drains and checks every queued event.
+    pub(crate) fn drain_events(&mut self, client: &mut Client) {
+        while let Some(event) = client.poll_event() {
+            let dropped = client.metrics().events_dropped > 0;
+            self.event(client, event, dropped);
+        }
+    }
+
+    fn event(&mut self, client: &Client, event: ClientEvent, dropped: bool) {
+        match event {
+            ClientEvent::StateChanged { from, to, .. } => {
+                if let Some(prev) = self.state.filter(|_| !dropped) {
+                    assert_eq!(from, prev, "state change chain broken");
+                }
+                assert_ne!(from, to, "state change to the same state");
+                self.state = Some(to);
+            }
+            ClientEvent::Joined {
+                room, offset, head, ..
+            } => {
+                let h = self.replay_head.entry(room.clone()).or_insert(0);
+                *h = (*h).max(head);
+                self.expected.insert(room, offset);
+            }
+            ClientEvent::Resync { room, offset, .. } => {
+                self.expected.insert(room, offset);
+            }
+            ClientEvent::Delta {
+                room,
+                replica,
+                offset,
+                ..
+            } => {
+                if replica == OWN {
+                    let head = self.replay_head.get(&room).copied().unwrap_or(0);
+                    assert!(
+                        offset < head,
+                        "own delta at {offset} delivered live (replay head {head})"
+                    );
+                }
+                let Some(min) = self.expected.get_mut(&room) else {
+                    panic!("delta for {room} before Joined");
+                };
+                assert!(
+                    offset >= *min,
+                    "delta at {offset} delivered after {min}: out of order"
+                );
+                *min = offset.saturating_add(1);
+            }
+            ClientEvent::DeltaAcked { room, seq } => {
+                let prev = self.acked.insert(room.clone(), seq).unwrap_or(0);
+                assert!(
+                    seq > prev,
+                    "ack {seq} of {room} not above the previous {prev}"
+                );
+                // An ack of u64::MAX saturates `next_seq` (the room is then exhausted).
+                if let Some(r) = client.room(&room).filter(|r| r.next_seq < u64::MAX) {
+                    assert!(
+                        seq < r.next_seq,
+                        "ack {seq} at or above next_seq {}",
+                        r.next_seq
+                    );
+                }
+            }
+            ClientEvent::DeltaRejected { room, seq, .. } => {
+                let first = self.submitted.get(&room).and_then(|s| s.first().copied());
+                assert!(
+                    first.is_some_and(|f| seq >= f),
+                    "rejected seq {seq} of {room} never submitted"
+                );
+                if let Some(r) = client.room(&room) {
+                    assert!(seq < r.next_seq, "rejected seq {seq} not issued");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Checks the client's state after one step and its drain.
+    pub(crate) fn after_step(&self, client: &Client, now: Instant) {
+        if let Err(e) = client.check_invariants() {
+            panic!("client invariant: {e}");
+        }
+        let c = client.config();
+        assert!(
+            client.outbox_len() <= c.outbox_max_deltas,
+            "outbox over its count bound"
+        );
+        assert!(
+            client.outbox_bytes() <= c.outbox_max_bytes,
+            "outbox over its byte bound"
+        );
+        if let Some(deadline) = client.poll_timeout() {
+            assert!(deadline >= now, "deadline {deadline:?} before now {now:?}");
+        }
+    }
+
+    /// Final checks once everything is drained.
+    pub(crate) fn finish(&self, client: &Client) {
+        if client.metrics().events_dropped == 0 {
+            if let Some(s) = self.state {
+                assert_eq!(s, client.state(), "events disagree with the state");
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The per-frame-type layouts of decoding: after the frame array's header and type
+//! code, each frame's fields in the order of docs/PROTOCOL.md, with exact arity.
+
+use super::codes::ErrorCode;
+use super::decode::In;
+use super::error::DecodeError;
+use super::frame::*;
+use super::types::*;
+
+/// Smallest possible encoding of one batch entry (`[uint, uint, bytes]`), used to
+/// bound the entry count by the input left.
+const MIN_BATCH_ENTRY_BYTES: usize = 4;
+
+fn arity(got: usize, what: &'static str, expected: usize) -> Result<(), DecodeError> {
+    if got != expected {
+        return Err(DecodeError::WrongArity {
+            what,
+            expected,
+            got,
+        });
+    }
+    Ok(())
+}
+
+pub(super) fn decode_frame(r: &mut In<'_>) -> Result<Frame, DecodeError> {
+    use frame_type::*;
+    let n = r.array("frame")?;
+    if n == 0 {
+        return Err(DecodeError::WrongArity {
+            what: "frame",
+            expected: 1,
+            got: 0,
+        });
+    }
+    let ty = r.uint("frame type")?;
+    Ok(match ty {
+        HELLO => {
+            arity(n, "Hello", 5)?;
+            let count = r.array("versions")?;
+            if count > MAX_OFFERED_VERSIONS {
+                return Err(DecodeError::FieldTooLong {
+                    field: "versions",
+                    len: count,
+                    max: MAX_OFFERED_VERSIONS,
+                });
+            }
+            let mut versions = Vec::with_capacity(count);
+            for _ in 0..count {
+                versions.push(r.u32("version")?);
+            }
+            Frame::Hello(Hello {
+                versions,
+                replica: ReplicaId(r.uint("replica")?),
+                token: r.opt_text("token", MAX_TOKEN_LEN)?,
+                user_info: r.opt_bytes("user_info")?,
+            })
+        }
+        WELCOME => {
+            arity(n, "Welcome", 5)?;
+            let version = r.u32("version")?;
+            let session = SessionId(r.uint("session")?);
+            let heartbeat_ms = r.u32("heartbeat_ms")?;
+            r.exact_array("limits", 4)?;
+            let limits = Limits {
+                max_frame_bytes: r.u32("max_frame_bytes")?,
+                max_rooms: r.u32("max_rooms")?,
+                rate_frames_per_sec: r.u32("rate_frames_per_sec")?,
+                rate_bytes_per_sec: r.u32("rate_bytes_per_sec")?,
+            };
+            Frame::Welcome(Welcome {
+                version,
+                session,
+                heartbeat_ms,
+                limits,
+            })
+        }
+        REJECT => {
+            arity(n, "Reject", 5)?;
+            Frame::Reject(Reject {
+                code: ErrorCode(r.u16("code")?),
+                room: r
+                    .opt_text("room", MAX_ROOM_ID_LEN)?
+                    .map(|s| RoomId::new(&s)),
+                seq: r.opt_uint("seq")?,
+                message: r.text("message", MAX_MESSAGE_LEN)?,
+            })
+        }
+        JOIN => {
+            arity(n, "Join", 4)?;
+            Frame::Join(Join {
+                room: r.room()?,
+                crdt: r.crdt()?,
+                resume: r.opt_position("resume")?,
+            })
+        }
+        JOINED => {
+            arity(n, "Joined", 10)?;
+            Frame::Joined(Joined {
+                room: r.room()?,
+                crdt: r.crdt()?,
+                epoch: r.uint("epoch")?,
+                start: r.uint("start")?,
+                head: r.uint("head")?,
+                acked_seq: r.uint("acked_seq")?,
+                writable: r.bool("writable")?,
+                resync: r.bool("resync")?,
+                snapshot: r.opt_bytes("snapshot")?,
+            })
+        }
+        LEAVE => {
+            arity(n, "Leave", 2)?;
+            Frame::Leave(Leave { room: r.room()? })
+        }
+        CLIENT_DELTA => {
+            arity(n, "ClientDelta", 6)?;
+            Frame::ClientDelta(ClientDelta {
+                room: r.room()?,
+                crdt: r.crdt()?,
+                replica: ReplicaId(r.uint("replica")?),
+                seq: r.uint("seq")?,
+                payload: r.bytes("payload")?,
+            })
+        }
+        HUB_DELTA => {
+            arity(n, "HubDelta", 8)?;
+            Frame::HubDelta(HubDelta {
+                room: r.room()?,
+                crdt: r.crdt()?,
+                epoch: r.uint("epoch")?,
+                offset: r.uint("offset")?,
+                replica: ReplicaId(r.uint("replica")?),
+                seq: r.uint("seq")?,
+                payload: r.bytes("payload")?,
+            })
+        }
+        DELTA_BATCH => {
+            arity(n, "DeltaBatch", 6)?;
+            let room = r.room()?;
+            let crdt = r.crdt()?;
+            let epoch = r.uint("epoch")?;
+            let first_offset = r.uint("first_offset")?;
+            let count = r.array("entries")?;
+            let mut entries = Vec::with_capacity(count.min(r.remaining() / MIN_BATCH_ENTRY_BYTES));
+            for _ in 0..count {
+                r.exact_array("entry", 3)?;
+                entries.push(BatchEntry {
+                    replica: ReplicaId(r.uint("replica")?),
+                    seq: r.uint("seq")?,
+                    payload: r.bytes("payload")?,
+                });
+            }
+            Frame::DeltaBatch(DeltaBatch {
+                room,
+                crdt,
+                epoch,
+                first_offset,
+                entries,
+            })
+        }
+        ACK => {
+            arity(n, "Ack", 4)?;
+            Frame::Ack(Ack {
+                room: r.room()?,
+                seq: r.uint("seq")?,
+                offset: r.opt_uint("offset")?,
+            })
+        }
+        PING => {
+            arity(n, "Ping", 2)?;
+            Frame::Ping {
+                nonce: r.uint("nonce")?,
+            }
+        }
+        PONG => {
+            arity(n, "Pong", 2)?;
+            Frame::Pong {
+                nonce: r.uint("nonce")?,
+            }
+        }
+        PEER_JOINED => {
+            arity(n, "PeerJoined", 5)?;
+            Frame::PeerJoined(PeerJoined {
+                room: r.room()?,
+                peer: SessionId(r.uint("peer")?),
+                replica: ReplicaId(r.uint("replica")?),
+                user_info: r.opt_bytes("user_info")?,
+            })
+        }
+        PEER_LEFT => {
+            arity(n, "PeerLeft", 3)?;
+            Frame::PeerLeft(PeerLeft {
+                room: r.room()?,
+                peer: SessionId(r.uint("peer")?),
+            })
+        }
+        SET_PRESENCE => {
+            arity(n, "SetPresence", 3)?;
+            Frame::SetPresence(SetPresence {
+                room: r.room()?,
+                state: r.bytes("state")?,
+            })
+        }
+        PRESENCE => {
+            arity(n, "Presence", 4)?;
+            Frame::Presence(Presence {
+                room: r.room()?,
+                peer: SessionId(r.uint("peer")?),
+                state: r.bytes("state")?,
+            })
+        }
+        other => return Err(DecodeError::UnknownFrameType(other)),
+    })
+}
