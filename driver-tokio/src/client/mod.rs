@@ -26,13 +26,10 @@ mod runtime;
 use std::sync::Arc;
 use std::time::Duration;
 
-use syncwire_driver_core::{Session, SharedSession, SystemClock, flush_and_close, run_client};
-use syncwire_proto::client::{ClientMetrics, ClientState};
-use syncwire_proto::crdt::DeltaCrdt;
-use syncwire_proto::wire::RoomId;
+use syncwire_driver_core::{Session, SystemClock, flush_and_close, run_client};
 use tokio::task::JoinHandle;
 
-pub use syncwire_driver_core::{Changes, Doc, DriverError, EventStream};
+pub use syncwire_driver_core::{Changes, Doc, DriverError, EventStream, SessionHandle};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 
 /// A connection to a syncwire hub that keeps itself alive: it reconnects with
@@ -40,7 +37,7 @@ pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 /// acknowledges them. Dropping it closes the session.
 #[derive(Debug)]
 pub struct SyncClient {
-    shared: SharedSession,
+    handle: SessionHandle,
     task: Option<JoinHandle<()>>,
 }
 
@@ -63,35 +60,9 @@ impl SyncClient {
             clock,
         ));
         Ok(SyncClient {
-            shared,
+            handle: SessionHandle::new(shared),
             task: Some(task),
         })
-    }
-
-    /// Joins `room` as a document of type `C`. Local operations can be applied at
-    /// once; remote deltas arrive as the hub replays the room.
-    pub fn join<C: DeltaCrdt>(&self, room: &str) -> Result<Doc<C>, DriverError> {
-        Session::join::<C>(&self.shared, RoomId::new(room))
-    }
-
-    /// A stream of session events (state changes, deltas, acks, presence, errors).
-    pub fn events(&self) -> EventStream {
-        Session::lock(&self.shared).subscribe()
-    }
-
-    /// The lifecycle state.
-    pub fn state(&self) -> ClientState {
-        Session::lock(&self.shared).client().state()
-    }
-
-    /// The session's counters (frames, bytes, deltas, RTT, reconnects, errors).
-    pub fn metrics(&self) -> ClientMetrics {
-        Session::lock(&self.shared).client().metrics()
-    }
-
-    /// Local deltas not yet acknowledged by the hub.
-    pub fn outbox_len(&self) -> usize {
-        Session::lock(&self.shared).client().outbox_len()
     }
 
     /// Closes the session gracefully: waits up to `flush_timeout` for the hub to
@@ -99,7 +70,7 @@ impl SyncClient {
     /// Returns the number of deltas left unacknowledged.
     pub async fn close(mut self, flush_timeout: Duration) -> usize {
         let give_up = tokio::time::sleep(flush_timeout);
-        let left = flush_and_close(&self.shared, give_up).await;
+        let left = flush_and_close(self.handle.shared(), give_up).await;
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
@@ -107,10 +78,19 @@ impl SyncClient {
     }
 }
 
+/// `join`, `events`, `state`, `metrics` and `outbox_len` come from the shared
+/// [`SessionHandle`] (the same for every driver).
+impl std::ops::Deref for SyncClient {
+    type Target = SessionHandle;
+    fn deref(&self) -> &SessionHandle {
+        &self.handle
+    }
+}
+
 impl Drop for SyncClient {
     fn drop(&mut self) {
         if self.task.is_some() {
-            Session::lock(&self.shared).close();
+            Session::lock(self.handle.shared()).close();
         }
     }
 }
