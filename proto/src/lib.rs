@@ -11,7 +11,7 @@
 //! The crate performs no I/O, reads no clock and uses no global randomness: time is
 //! an argument on every input, randomness comes from a generator seeded by config,
 //! and the same seed with the same inputs yields byte-identical outputs. Drivers
-//! (tokio, async-std, the browser) feed inputs and drain outputs.
+//! (one per async runtime, and the browser) feed inputs and drain outputs.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
