@@ -140,18 +140,107 @@ pub fn deliveries(kind: Kind, msg: &Message, mut on_delta: impl FnMut(u64, &[u8]
             on_delta(0, bytes);
             1
         }
-        Kind::Syncwire => match Frame::decode(bytes) {
-            Ok(Frame::HubDelta(d)) => {
-                on_delta(d.offset, &d.payload);
+        Kind::Syncwire => deliveries_decoded(bytes, on_delta),
+    }
+}
+
+/// Calls `on_payload` for every delta a received message delivers; returns how many
+/// it delivered. Like [`deliveries`] without offsets, and a live syncwire `HubDelta`
+/// is read without decoding it: the tool's clients share the CPU with the server
+/// under test, and the baseline's clients do not decode anything either.
+pub fn payloads(kind: Kind, msg: &Message, mut on_payload: impl FnMut(&[u8])) -> u64 {
+    match (kind, msg) {
+        (Kind::Syncwire, Message::Binary(bytes)) => match hub_delta_payload(bytes) {
+            Some(payload) => {
+                on_payload(payload);
                 1
             }
-            Ok(Frame::DeltaBatch(b)) => {
-                for (i, e) in b.entries.iter().enumerate() {
-                    on_delta(b.first_offset.saturating_add(i as u64), &e.payload);
-                }
-                b.entries.len() as u64
-            }
-            _ => 0,
+            None => deliveries_decoded(bytes, |_, p| on_payload(p)),
         },
+        _ => deliveries(kind, msg, |_, p| on_payload(p)),
+    }
+}
+
+/// The payload of a `HubDelta` frame carrying a [`PAYLOAD_BYTES`] payload, found
+/// without decoding: such a frame is `[8, ..., payload]` (PROTOCOL.md §3.8), an array
+/// of 8 whose first element is 8 and whose last is a byte string of 64 bytes.
+fn hub_delta_payload(bytes: &[u8]) -> Option<&[u8]> {
+    const TAIL: usize = PAYLOAD_BYTES + 2;
+    let head = bytes.get(..2)?;
+    let tail = bytes.get(bytes.len().checked_sub(TAIL)?..)?;
+    // 0x88: array of 8 items; 0x08: HubDelta; 0x58 0x40: byte string of 64 bytes.
+    (head == [0x88, 0x08] && tail[..2] == [0x58, PAYLOAD_BYTES as u8]).then(|| &tail[2..])
+}
+
+/// [`deliveries`] of a syncwire message by decoding it (catch-up batches, other frames).
+fn deliveries_decoded(bytes: &[u8], mut on_delta: impl FnMut(u64, &[u8])) -> u64 {
+    match Frame::decode(bytes) {
+        Ok(Frame::HubDelta(d)) => {
+            on_delta(d.offset, &d.payload);
+            1
+        }
+        Ok(Frame::DeltaBatch(b)) => {
+            for (i, e) in b.entries.iter().enumerate() {
+                on_delta(b.first_offset.saturating_add(i as u64), &e.payload);
+            }
+            b.entries.len() as u64
+        }
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syncwire_proto::wire::HubDelta;
+
+    use super::*;
+
+    fn hub_delta(payload: Bytes) -> Message {
+        let frame = Frame::HubDelta(HubDelta {
+            room: RoomId::new(ROOM),
+            crdt: CRDT.to_owned(),
+            epoch: u64::MAX,
+            offset: 300,
+            replica: ReplicaId(7),
+            seq: 70_000,
+            payload,
+        });
+        Message::Binary(frame.encode().into())
+    }
+
+    #[test]
+    fn a_live_delta_is_read_without_decoding_and_agrees_with_the_decoder() {
+        let payload = stamped_payload();
+        let msg = hub_delta(payload.clone());
+        let Message::Binary(bytes) = &msg else {
+            unreachable!()
+        };
+        assert_eq!(hub_delta_payload(bytes), Some(&payload[..]));
+        let (mut fast, mut decoded) = (Vec::new(), Vec::new());
+        assert_eq!(payloads(Kind::Syncwire, &msg, |p| fast.push(p.to_vec())), 1);
+        deliveries(Kind::Syncwire, &msg, |_, p| decoded.push(p.to_vec()));
+        assert_eq!(fast, decoded);
+    }
+
+    #[test]
+    fn other_frames_and_other_sizes_go_through_the_decoder() {
+        // A payload of another size is not taken by the fast path, still counted.
+        let msg = hub_delta(Bytes::from(vec![1u8; 10]));
+        let Message::Binary(bytes) = &msg else {
+            unreachable!()
+        };
+        assert_eq!(hub_delta_payload(bytes), None);
+        assert_eq!(
+            payloads(Kind::Syncwire, &msg, |p| assert_eq!(p.len(), 10)),
+            1
+        );
+        // An Ack delivers nothing.
+        let ack = Frame::Ack(syncwire_proto::wire::Ack {
+            room: RoomId::new(ROOM),
+            seq: 1,
+            offset: Some(0),
+        });
+        let msg = Message::Binary(ack.encode().into());
+        assert_eq!(payloads(Kind::Syncwire, &msg, |_| panic!("no delta")), 0);
     }
 }

@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 
 use crate::Kind;
 use crate::conn::{self, BenchError, ROOM};
+use crate::server_proc::ServerProc;
 
 /// What one fan-out run measured.
 #[derive(Debug, Default)]
@@ -23,6 +24,9 @@ pub struct FanoutResult {
     pub elapsed: Duration,
     /// Send → receive of each delivery, µs, sorted.
     pub latencies_us: Vec<u64>,
+    /// The server's CPU time (user + system) over the same span as `elapsed`: the
+    /// fan-out alone, without connecting and joining the subscribers before it.
+    pub server_cpu_secs: f64,
 }
 
 /// How the publisher paces its deltas.
@@ -37,17 +41,17 @@ pub enum Pace {
 /// Runs one fan-out: `subscribers` subscribers, `deltas` deltas at `pace`.
 pub async fn run(
     kind: Kind,
-    url: &str,
+    server: &ServerProc,
     subscribers: usize,
     deltas: u64,
     pace: Pace,
 ) -> Result<FanoutResult, BenchError> {
     let mut subs = Vec::with_capacity(subscribers);
     for i in 0..subscribers {
-        let (ws, _) = conn::connect(kind, url, 1000 + i as u64, ROOM, None).await?;
+        let (ws, _) = conn::connect(kind, &server.url, 1000 + i as u64, ROOM, None).await?;
         subs.push(ws);
     }
-    let (publisher, _) = conn::connect(kind, url, 1, ROOM, None).await?;
+    let (publisher, _) = conn::connect(kind, &server.url, 1, ROOM, None).await?;
     let (mut tx, mut rx) = publisher.split();
     // Drain the publisher's inbound side (acks, peer notices) so it never stalls.
     let drain = tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
@@ -64,7 +68,7 @@ pub async fn run(
                 let Ok(Some(Ok(msg))) = tokio::time::timeout(idle, ws.next()).await else {
                     break;
                 };
-                got += conn::deliveries(kind, &msg, |_, p| {
+                got += conn::payloads(kind, &msg, |p| {
                     if let Some(sent) = conn::stamp_of(p) {
                         lat.push(conn::now_us().saturating_sub(sent));
                     }
@@ -74,6 +78,7 @@ pub async fn run(
             (got, lat, last)
         });
     }
+    let cpu_start = server.cpu_secs()?;
     let start = Instant::now();
     let mut ticker = match pace {
         Pace::Full => None,
@@ -101,6 +106,7 @@ pub async fn run(
         result.latencies_us.extend(lat);
         end = end.max(last);
     }
+    result.server_cpu_secs = server.cpu_secs()? - cpu_start;
     result.elapsed = end.duration_since(start);
     result.latencies_us.sort_unstable();
     let _ = tx.close().await;

@@ -58,6 +58,10 @@ struct Args {
     /// Deliveries (deltas × subscribers) per fan-out throughput run.
     #[arg(long, default_value_t = 1_000_000)]
     deliveries: u64,
+    /// Fan-out throughput rounds (syncwire then baseline, alternating); each figure
+    /// is the median over the rounds, which damps the noise of a shared machine.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Subscribers of the latency run.
     #[arg(long, default_value_t = 100)]
     latency_subscribers: usize,
@@ -102,18 +106,20 @@ async fn main() -> Result<(), BenchError> {
     if wants("fanout") {
         for &subs in &args.subscribers {
             let deltas = (args.deliveries / subs as u64).max(1);
-            let mut rate = [0.0; 2];
-            let mut share = [0.0; 2];
-            let mut cpu = [0.0; 2];
-            for (i, kind) in both.into_iter().enumerate() {
-                let server = ServerProc::start(kind).await?;
-                let r = fanout::run(kind, &server.url, subs, deltas, Pace::Full).await?;
-                // Includes connection set-up; dominated by the fan-out itself.
-                cpu[i] = server.cpu_secs()? * 1e9 / r.delivered.max(1) as f64;
-                server.stop().await;
-                rate[i] = r.delivered as f64 / r.elapsed.as_secs_f64().max(1e-9);
-                share[i] = r.delivered as f64 / r.expected.max(1) as f64;
+            let mut rate = [Vec::new(), Vec::new()];
+            let mut share = [Vec::new(), Vec::new()];
+            let mut cpu = [Vec::new(), Vec::new()];
+            for _ in 0..args.rounds.max(1) {
+                for (i, kind) in both.into_iter().enumerate() {
+                    let server = ServerProc::start(kind).await?;
+                    let r = fanout::run(kind, &server, subs, deltas, Pace::Full).await?;
+                    cpu[i].push(r.server_cpu_secs * 1e9 / r.delivered.max(1) as f64);
+                    server.stop().await;
+                    rate[i].push(r.delivered as f64 / r.elapsed.as_secs_f64().max(1e-9));
+                    share[i].push(r.delivered as f64 / r.expected.max(1) as f64);
+                }
             }
+            let [rate, share, cpu] = [rate, share, cpu].map(|v| v.map(median));
             rows.push(row(
                 format!("fanout_{subs}"),
                 "deliveries_per_sec",
@@ -136,7 +142,7 @@ async fn main() -> Result<(), BenchError> {
         let mut p = [[0.0; 2]; 2];
         for (i, kind) in both.into_iter().enumerate() {
             let server = ServerProc::start(kind).await?;
-            let r = fanout::run(kind, &server.url, subs, deltas, Pace::PerSecond(per_sec)).await?;
+            let r = fanout::run(kind, &server, subs, deltas, Pace::PerSecond(per_sec)).await?;
             server.stop().await;
             p[0][i] = quantile(&r.latencies_us, 0.50);
             p[1][i] = quantile(&r.latencies_us, 0.99);
@@ -187,6 +193,17 @@ async fn main() -> Result<(), BenchError> {
         report::print_table(&rows);
     }
     Ok(())
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }
 
 fn row(scenario: String, metric: &str, v: [f64; 2], unit: &'static str) -> Row {

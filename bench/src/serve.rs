@@ -16,6 +16,7 @@ use crate::baseline_server;
 
 /// Buffers per WebSocket connection, the same for both servers (syncwire's defaults).
 pub const WS_BUFFER: usize = 4096;
+pub const WS_WBUFFER: usize = 16384;
 
 /// The syncwire server's configuration for load runs: memory storage, no rate
 /// limits (the load is the point), appends in flight bounded only by memory.
@@ -30,7 +31,7 @@ pub fn syncwire_config(addr: SocketAddr) -> ServerConfig {
     hub.max_sessions = 20_000;
     hub.merger = Arc::new(NoMerge);
     config.ws_read_buffer = WS_BUFFER;
-    config.ws_write_buffer = WS_BUFFER;
+    config.ws_write_buffer = WS_WBUFFER;
     config
 }
 

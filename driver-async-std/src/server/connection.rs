@@ -161,10 +161,12 @@ async fn write_batch(
     let mut close_with = None;
     while let Some(out) = next.take() {
         match out {
-            Outbound::Frame(bytes) => {
-                written = written.saturating_add(bytes.len());
-                if ws.feed(Message::Binary(bytes)).await.is_err() {
-                    return false;
+            Outbound::Frames(frames) => {
+                for bytes in frames {
+                    written = written.saturating_add(bytes.len());
+                    if ws.feed(Message::Binary(bytes)).await.is_err() {
+                        return false;
+                    }
                 }
             }
             Outbound::Close(code) => {

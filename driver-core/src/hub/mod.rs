@@ -7,9 +7,11 @@
 //!
 //! # Bounds and their outcomes
 //!
-//! * Outbound, per connection: the hub already bounds each session's unflushed bytes
-//!   (`max_backlog_bytes`, released by [`HubCore::flushed`]), so a connection's queue
-//!   only fills for floods of tiny frames. When [`ConnQueue::try_send`] finds it full,
+//! * Outbound, per connection: the hub bounds each session's unflushed bytes
+//!   (`max_backlog_bytes`, released by [`HubCore::flushed`]); the frames one drain
+//!   produces for a connection go to its queue as one [`Outbound::Frames`] batch, so
+//!   the queue holds at most one message per drain the connection has not caught up
+//!   with, however small the frames. When [`ConnQueue::try_send`] finds it full,
 //!   the session is closed with `SLOW_CONSUMER` through [`ConnQueue::kill`] and
 //!   reported closed to the hub; the client resumes from its offset. Counted in
 //!   [`HubCounters::outbound_overflow`].
@@ -20,17 +22,25 @@
 //! * Deferred authorization is not supported: the configured authorizer must decide
 //!   inline; a deferral is answered with an `AuthError` (close 4002).
 
+mod flushed;
 mod queues;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+
+use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
 
 use syncwire_proto::Instant;
 use syncwire_proto::hub::{AuthError, Hub, HubEvent, StorageCompletion};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
+pub use flushed::FlushedBytes;
 pub use queues::{ConnQueue, HubCounters, Outbound, SendRefused, StorageQueue, failed_completion};
+
+/// Initial capacity of a connection's batch: fan-out under load puts several frames
+/// in most batches, and growing a vector from one slot dominated the drain.
+const BATCH_START: usize = 16;
 
 /// The hub, its connections' queues and its storage queue.
 pub struct HubCore<C, S> {
@@ -44,6 +54,8 @@ pub struct HubCore<C, S> {
     pub counters: Arc<HubCounters>,
     /// Shutting down: no new sessions, inbound frames ignored.
     pub draining: bool,
+    /// Frames of the current drain, per session (kept to reuse its allocation).
+    batches: HashMap<SessionId, Vec<Bytes>>,
 }
 
 impl<C, S> std::fmt::Debug for HubCore<C, S> {
@@ -64,6 +76,7 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
             storage,
             counters,
             draining: false,
+            batches: HashMap::new(),
         }
     }
 
@@ -114,18 +127,30 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
     }
 
     /// Drains every hub output until an iteration produces no new input for the hub;
-    /// hub events go to `on_event` (for logging).
+    /// hub events go to `on_event` (for logging). Each connection gets the frames of an
+    /// iteration as one batch, before its close if the hub closes it.
     pub fn drain(&mut self, now: Instant, mut on_event: impl FnMut(HubEvent)) {
         loop {
             let mut progressed = false;
             while let Some((session, bytes)) = self.hub.poll_transmit() {
-                progressed |= self.deliver(now, session, Outbound::Frame(bytes));
+                let batch = self.batches.entry(session);
+                batch
+                    .or_insert_with(|| Vec::with_capacity(BATCH_START))
+                    .push(bytes);
             }
             while let Some((session, code)) = self.hub.poll_close() {
+                if let Some(frames) = self.batches.remove(&session) {
+                    progressed |= self.deliver(now, session, Outbound::Frames(frames));
+                }
                 progressed |= self.deliver(now, session, Outbound::Close(code));
                 // Dropping the queue ends it after the close message.
                 self.conns.remove(&session);
             }
+            let mut batches = std::mem::take(&mut self.batches);
+            for (session, frames) in batches.drain() {
+                progressed |= self.deliver(now, session, Outbound::Frames(frames));
+            }
+            self.batches = batches;
             while let Some(action) = self.hub.poll_storage() {
                 if let Err((action, why)) = self.storage.try_send(action) {
                     self.counters.storage_overflow.fetch_add(1, Relaxed);
@@ -164,10 +189,21 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
         let Some(conn) = self.conns.get_mut(&session) else {
             return false;
         };
+        let frames = match &msg {
+            Outbound::Frames(f) => f.len(),
+            Outbound::Close(_) => 0,
+        };
         let code = match conn.try_send(msg) {
-            Ok(()) => return false,
+            Ok(()) => {
+                if frames > 0 {
+                    self.counters.outbound_batches.fetch_add(1, Relaxed);
+                    let n = u64::try_from(frames).unwrap_or(u64::MAX);
+                    self.counters.outbound_frames.fetch_add(n, Relaxed);
+                }
+                return false;
+            }
             Err(SendRefused::Full(Outbound::Close(code))) => code,
-            Err(SendRefused::Full(Outbound::Frame(_))) => {
+            Err(SendRefused::Full(Outbound::Frames(_))) => {
                 self.counters.outbound_overflow.fetch_add(1, Relaxed);
                 CloseCode::SLOW_CONSUMER
             }

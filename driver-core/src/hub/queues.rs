@@ -11,8 +11,10 @@ use syncwire_proto::wire::CloseCode;
 /// Hub → connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outbound {
-    /// Write this frame as one binary message.
-    Frame(Bytes),
+    /// Write these frames, in order, each as one binary message. One drain of the hub
+    /// sends a connection all the frames it produced for it as one batch, so the
+    /// connection is woken once per batch rather than once per frame.
+    Frames(Vec<Bytes>),
     /// Close the WebSocket with this code after the frames before it.
     Close(CloseCode),
 }
@@ -48,6 +50,11 @@ pub struct HubCounters {
     pub outbound_overflow: AtomicU64,
     /// Storage actions failed because the storage queue refused them.
     pub storage_overflow: AtomicU64,
+    /// [`Outbound::Frames`] batches queued to connections.
+    pub outbound_batches: AtomicU64,
+    /// Frames in those batches (divided by the batches: the mean batch size, which
+    /// is what makes writes cheap under load).
+    pub outbound_frames: AtomicU64,
 }
 
 /// The failed completion answering `action`.

@@ -1,5 +1,6 @@
 //! The hub core's bounds: a full outbound queue closes the session `SLOW_CONSUMER`;
-//! a full storage queue fails the action and the hub answers `INTERNAL`.
+//! a full storage queue fails the action and the hub answers `INTERNAL`; the frames of
+//! one drain reach a connection as one batch, in order, before its close.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -33,6 +34,9 @@ impl<T> Queue<T> {
     fn pop(&self) -> Option<T> {
         self.items.borrow_mut().pop_front()
     }
+    fn len(&self) -> usize {
+        self.items.borrow().len()
+    }
     fn push(&self, item: T) -> Result<(), T> {
         let mut items = self.items.borrow_mut();
         if items.len() >= self.capacity {
@@ -49,6 +53,17 @@ impl ConnQueue for Queue<Outbound> {
     }
     fn kill(self, code: CloseCode) {
         *self.killed.borrow_mut() = Some(code);
+    }
+}
+
+impl Queue<Outbound> {
+    /// Every frame queued so far, in order, decoded (stops at a close).
+    fn frames(&self) -> Vec<Frame> {
+        let mut out = Vec::new();
+        while let Some(Outbound::Frames(batch)) = self.pop() {
+            out.extend(batch.iter().map(|b| Frame::decode(b).unwrap()));
+        }
+        out
     }
 }
 
@@ -111,7 +126,7 @@ fn a_full_outbound_queue_closes_the_session_as_slow_consumer() {
     assert_eq!(*q.killed.borrow(), Some(CloseCode::SLOW_CONSUMER));
     assert_eq!(c.hub.session_count(), 0);
     assert!(!c.conns.contains_key(&session));
-    assert!(matches!(q.pop(), Some(Outbound::Frame(_))));
+    assert!(matches!(q.pop(), Some(Outbound::Frames(f)) if f.len() == 1));
     assert_eq!(c.counters.outbound_overflow.load(Relaxed), 1);
 }
 
@@ -126,18 +141,14 @@ fn a_full_storage_queue_fails_the_join_explicitly() {
     frame(&mut c, b, join("r2")); // its Load does not fit
     assert!(storage.pop().is_some());
     assert!(storage.pop().is_none());
-    let mut rejected = None;
-    while let Some(Outbound::Frame(bytes)) = qb.pop() {
-        if let Ok(Frame::Reject(r)) = Frame::decode(&bytes) {
-            rejected = Some(r.code);
-        }
-    }
+    let rejected = qb.frames().into_iter().find_map(|f| match f {
+        Frame::Reject(r) => Some(r.code),
+        _ => None,
+    });
     assert_eq!(rejected, Some(ErrorCode::INTERNAL));
     assert_eq!(c.counters.storage_overflow.load(Relaxed), 1);
     // The first join is still waiting for storage, unharmed.
-    while let Some(Outbound::Frame(bytes)) = qa.pop() {
-        assert!(!matches!(Frame::decode(&bytes), Ok(Frame::Reject(_))));
-    }
+    assert!(!qa.frames().iter().any(|f| matches!(f, Frame::Reject(_))));
 }
 
 #[test]
@@ -150,4 +161,54 @@ fn a_draining_core_refuses_new_sessions_and_closes_the_rest_going_away() {
     c.close_all(CloseCode::GOING_AWAY);
     assert!(c.conns.is_empty());
     assert_eq!(q.pop(), Some(Outbound::Close(CloseCode::GOING_AWAY)));
+}
+
+#[test]
+fn the_frames_of_one_drain_arrive_as_one_batch_in_order() {
+    let (mut c, _storage) = core(16);
+    let (session, q) = open(&mut c, 4);
+    frame(&mut c, session, hello(1));
+    q.frames();
+    // Three inputs before one drain: their three Pongs go out as one message.
+    for nonce in 1..=3 {
+        let bytes = Bytes::from(Frame::Ping { nonce }.encode());
+        c.frame(NOW, session, &bytes);
+    }
+    c.drain(NOW, drop);
+    assert_eq!(q.len(), 1, "one message for the whole drain");
+    let nonces: Vec<u64> = q
+        .frames()
+        .into_iter()
+        .map(|f| match f {
+            Frame::Pong { nonce } => nonce,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(nonces, [1, 2, 3]);
+}
+
+#[test]
+fn a_closed_session_gets_its_last_frames_before_the_close() {
+    let (mut c, _storage) = core(16);
+    let (session, q) = open(&mut c, 4);
+    // No common version: the hub rejects, then closes.
+    let mut hello = hello(1);
+    if let Frame::Hello(h) = &mut hello {
+        h.versions = vec![u32::MAX];
+    }
+    frame(&mut c, session, hello);
+    let Some(Outbound::Frames(batch)) = q.pop() else {
+        panic!("the rejection comes first");
+    };
+    let rejected = batch.iter().map(|b| Frame::decode(b).unwrap());
+    assert!(
+        rejected
+            .into_iter()
+            .any(|f| matches!(f, Frame::Reject(r) if r.code == ErrorCode::UNSUPPORTED_VERSION))
+    );
+    assert_eq!(
+        q.pop(),
+        Some(Outbound::Close(CloseCode::UNSUPPORTED_VERSION))
+    );
+    assert!(q.pop().is_none());
 }

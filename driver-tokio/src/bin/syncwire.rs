@@ -75,18 +75,24 @@ fn authorizer(args: &Serve) -> Result<Arc<dyn Authorizer>, String> {
     Err("choose an auth mode: --token T, --token-file F or --open".to_owned())
 }
 
-async fn shutdown_signal() {
+/// Installs the SIGTERM and SIGINT handlers now (so a signal that arrives as soon as
+/// the server announces itself is not fatal) and returns the future that completes on
+/// the first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers; stop with SIGKILL");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-        _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            tracing::error!("cannot install signal handlers; stop with SIGKILL");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        }
     }
 }
 
@@ -102,11 +108,12 @@ async fn serve(args: Serve) -> Result<(), String> {
             dir: args.data_dir.clone(),
         }
     };
+    let shutdown = shutdown_signal();
     let server = Server::bind(config).await.map_err(|e| e.to_string())?;
     println!("syncwire listening on {}", server.local_addr());
     tracing::info!(addr = %server.local_addr(), path = %args.path, "listening");
     server
-        .run_until(shutdown_signal())
+        .run_until(shutdown)
         .await
         .map_err(|e| e.to_string())
 }

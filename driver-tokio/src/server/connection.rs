@@ -5,8 +5,10 @@
 //!   protocol error (docs/PROTOCOL.md): the connection is closed with 1002. WebSocket
 //!   pings are answered by tungstenite; pongs are ignored.
 //! * Writing: all frames already queued are fed to the socket, then flushed once
-//!   (batching), then the flushed byte count is reported to the hub (`handle_flushed`),
-//!   which is what lets it release more output to a slow reader.
+//!   (batching), then the flushed byte count is added to the connection's
+//!   [`FlushedBytes`] for the hub (`handle_flushed`), which is what lets it release
+//!   more output to a slow reader; a `Flushed` message is sent only when none is
+//!   pending.
 //! * Closing: on a `Close` from the hub (in order, after earlier frames) or the kill
 //!   switch (at once), a close frame with the code is sent; the peer's close reply is
 //!   awaited for at most [`CLOSE_WAIT`]. When the socket ends, the hub is told.
@@ -16,6 +18,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::SinkExt;
+use syncwire_driver_core::hub::FlushedBytes;
 use syncwire_proto::wire::{CloseCode, SessionId};
 use tokio::sync::{mpsc, oneshot};
 
@@ -41,9 +44,11 @@ pub(crate) async fn serve(mut socket: WebSocket, ctx: ConnContext) {
     let (tx, mut rx) = mpsc::channel(ctx.outbound_capacity);
     let (kill_tx, mut kill) = oneshot::channel();
     let (reply_tx, reply) = oneshot::channel();
+    let flushed = FlushedBytes::new();
     let opened = ToHub::Opened {
         outbound: tx,
         kill: kill_tx,
+        flushed: flushed.clone(),
         reply: reply_tx,
     };
     let session = match ctx.hub.send(opened).await {
@@ -51,19 +56,33 @@ pub(crate) async fn serve(mut socket: WebSocket, ctx: ConnContext) {
         Err(_) => None,
     };
     match session {
-        Some(session) => run(&mut socket, &ctx, session, &mut rx, &mut kill).await,
+        Some(session) => {
+            let conn = Conn {
+                session,
+                flushed: &flushed,
+            };
+            run(&mut socket, &ctx, conn, &mut rx, &mut kill).await
+        }
         None => close(&mut socket, CloseCode::GOING_AWAY).await,
     }
     ServerMetrics::inc(&ctx.metrics.connections_closed);
 }
 
+/// This connection's session and its flushed-bytes counter.
+#[derive(Clone, Copy)]
+struct Conn<'a> {
+    session: SessionId,
+    flushed: &'a FlushedBytes,
+}
+
 async fn run(
     socket: &mut WebSocket,
     ctx: &ConnContext,
-    session: SessionId,
+    conn: Conn<'_>,
     rx: &mut mpsc::Receiver<Outbound>,
     kill: &mut oneshot::Receiver<CloseCode>,
 ) {
+    let session = conn.session;
     let mut kill_live = true;
     loop {
         tokio::select! {
@@ -81,7 +100,7 @@ async fn run(
                     close(socket, CloseCode::GOING_AWAY).await;
                     break;
                 };
-                if !write_batch(socket, ctx, session, rx, first).await {
+                if !write_batch(socket, ctx, conn, rx, first).await {
                     break;
                 }
             }
@@ -110,7 +129,7 @@ async fn run(
 async fn write_batch(
     socket: &mut WebSocket,
     ctx: &ConnContext,
-    session: SessionId,
+    conn: Conn<'_>,
     rx: &mut mpsc::Receiver<Outbound>,
     first: Outbound,
 ) -> bool {
@@ -119,10 +138,12 @@ async fn write_batch(
     let mut close_with = None;
     while let Some(out) = next.take() {
         match out {
-            Outbound::Frame(bytes) => {
-                written = written.saturating_add(bytes.len());
-                if socket.feed(Message::Binary(bytes)).await.is_err() {
-                    return false;
+            Outbound::Frames(frames) => {
+                for bytes in frames {
+                    written = written.saturating_add(bytes.len());
+                    if socket.feed(Message::Binary(bytes)).await.is_err() {
+                        return false;
+                    }
                 }
             }
             Outbound::Close(code) => {
@@ -135,10 +156,9 @@ async fn write_batch(
     if socket.flush().await.is_err() {
         return false;
     }
-    if written > 0 {
+    if conn.flushed.add(written) {
         let flushed = ToHub::Flushed {
-            session,
-            bytes: written,
+            session: conn.session,
         };
         if ctx.hub.send(flushed).await.is_err() {
             return false;

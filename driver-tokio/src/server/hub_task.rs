@@ -4,8 +4,13 @@
 //!
 //! The loop waits (`tokio::select!`) for the first of: a message from a connection
 //! task ([`ToHub`]), a storage completion from the worker, the hub's deadline (checked
-//! with `now >= deadline` before `handle_timeout`), or the shutdown signal. After each
-//! input it drains every `poll_*` output in the documented order until the hub is quiet.
+//! with `now >= deadline` before `handle_timeout`), or the shutdown signal. It then
+//! also takes whatever else is already waiting in the inbound and completion channels
+//! (at most [`INPUT_BATCH`] each) before it drains every `poll_*` output in the
+//! documented order until the hub is quiet. Handling a batch of inputs before draining
+//! is what makes the output batched too: every connection is woken once per batch with
+//! all the frames the batch produced for it, and writes them with one `send` syscall,
+//! instead of once per delta (docs/BENCHMARKS.md, fan-out).
 //!
 //! # Bounds and their outcomes
 //!
@@ -28,6 +33,11 @@ use tokio::sync::{mpsc, watch};
 
 use super::clock::Clock;
 use super::messages::{ConnHandle, StorageTx, ToHub};
+
+/// Most inputs of one kind taken without waiting after the one that woke the task,
+/// before the outputs are drained. Bounds the time between drains (and so the latency
+/// a batch adds) and keeps both channels served fairly.
+pub(crate) const INPUT_BATCH: usize = 256;
 
 /// The hub and its connections.
 pub(crate) struct HubTask {
@@ -60,6 +70,7 @@ impl HubTask {
                 }
                 () = sleep_until(give_up_at) => break,
             }
+            self.take_ready(&mut inbound, &mut completions);
             self.drain();
             if self.core.drained() {
                 break;
@@ -68,17 +79,39 @@ impl HubTask {
         self.core.close_all(CloseCode::GOING_AWAY);
     }
 
+    /// Handles the inputs already waiting (at most [`INPUT_BATCH`] of each kind).
+    fn take_ready(
+        &mut self,
+        inbound: &mut mpsc::Receiver<ToHub>,
+        completions: &mut mpsc::Receiver<StorageCompletion>,
+    ) {
+        for _ in 0..INPUT_BATCH {
+            let Ok(done) = completions.try_recv() else {
+                break;
+            };
+            self.core.storage_done(self.clock.now(), done);
+        }
+        for _ in 0..INPUT_BATCH {
+            let Ok(msg) = inbound.try_recv() else {
+                break;
+            };
+            self.on_message(msg);
+        }
+    }
+
     fn on_message(&mut self, msg: ToHub) {
         let now = self.clock.now();
         match msg {
             ToHub::Opened {
                 outbound,
                 kill,
+                flushed,
                 reply,
             } => {
                 let conn = ConnHandle {
                     outbound,
                     kill: Some(kill),
+                    flushed,
                 };
                 let session = self.core.open(now, conn);
                 if reply.send(session).is_err() {
@@ -88,7 +121,11 @@ impl HubTask {
                 }
             }
             ToHub::Frame { session, bytes } => self.core.frame(now, session, &bytes),
-            ToHub::Flushed { session, bytes } => self.core.flushed(session, bytes),
+            ToHub::Flushed { session } => {
+                if let Some(bytes) = self.core.conns.get(&session).map(|c| c.flushed.take()) {
+                    self.core.flushed(session, bytes);
+                }
+            }
             ToHub::Closed { session } => self.core.closed(now, session),
             ToHub::Metrics { reply } => {
                 let _ = reply.send(self.core.hub.metrics());

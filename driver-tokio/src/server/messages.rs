@@ -11,7 +11,7 @@
 //! * [`StorageTx`]: hub → storage worker, bounded; a full queue fails the action.
 
 use bytes::Bytes;
-use syncwire_driver_core::hub::{ConnQueue, SendRefused, StorageQueue};
+use syncwire_driver_core::hub::{ConnQueue, FlushedBytes, SendRefused, StorageQueue};
 use syncwire_proto::hub::{HubMetrics, StorageAction};
 use syncwire_proto::wire::{CloseCode, SessionId};
 use tokio::sync::mpsc::error::TrySendError;
@@ -28,13 +28,16 @@ pub(crate) enum ToHub {
         outbound: mpsc::Sender<Outbound>,
         /// Closes the connection at once, bypassing the (full) outbound channel.
         kill: oneshot::Sender<CloseCode>,
+        /// What the connection flushed and the hub has not taken yet.
+        flushed: FlushedBytes,
         /// The session id the hub assigned.
         reply: oneshot::Sender<Option<SessionId>>,
     },
     /// A binary message arrived.
     Frame { session: SessionId, bytes: Bytes },
-    /// The connection wrote and flushed this many bytes of hub output.
-    Flushed { session: SessionId, bytes: usize },
+    /// The connection wrote and flushed hub output: take the bytes from its
+    /// [`FlushedBytes`] (one message per take, however many writes it covers).
+    Flushed { session: SessionId },
     /// The connection ended.
     Closed { session: SessionId },
     /// A snapshot of the hub's counters (for `/metrics` and `/health`).
@@ -48,6 +51,8 @@ pub(crate) struct ConnHandle {
     pub(crate) outbound: mpsc::Sender<Outbound>,
     /// One-shot switch that closes the connection at once.
     pub(crate) kill: Option<oneshot::Sender<CloseCode>>,
+    /// What the connection flushed and the hub has not taken yet.
+    pub(crate) flushed: FlushedBytes,
 }
 
 impl ConnQueue for ConnHandle {

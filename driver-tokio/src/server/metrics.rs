@@ -70,7 +70,7 @@ impl ServerMetrics {
         for (name, help, v) in gauges {
             metric(&mut out, name, "gauge", help, &[("", v)]);
         }
-        let counters: [(&str, &str, u64); 16] = [
+        let counters: [(&str, &str, u64); 18] = [
             (
                 "connections_total",
                 "WebSocket connections accepted.",
@@ -127,6 +127,16 @@ impl ServerMetrics {
                 "storage_overflow_total",
                 "Storage actions failed because the storage queue was full.",
                 self.hub.storage_overflow.load(Relaxed),
+            ),
+            (
+                "outbound_batches_total",
+                "Batches of frames queued to connections (one per connection per hub turn).",
+                self.hub.outbound_batches.load(Relaxed),
+            ),
+            (
+                "outbound_frames_total",
+                "Frames in those batches.",
+                self.hub.outbound_frames.load(Relaxed),
             ),
             (
                 "storage_ops_total",

@@ -1,6 +1,7 @@
 //! The hub task's bounds through the tokio channels: a full outbound channel closes
 //! the session `SLOW_CONSUMER` through the kill switch; a full storage channel fails
-//! the action and the hub answers `INTERNAL`. (The logic is driver-core's `HubCore`;
+//! the action and the hub answers `INTERNAL`; a `Flushed` message releases every byte
+//! the connection added to its counter. (The logic is driver-core's `HubCore`;
 //! these check the tokio queue adapters end to end.)
 
 use std::sync::Arc;
@@ -16,18 +17,26 @@ use super::HubTask;
 use crate::server::clock::Clock;
 use crate::server::messages::{Outbound, StorageTx, ToHub};
 use crate::server::metrics::ServerMetrics;
-use syncwire_driver_core::hub::HubCore;
+use syncwire_driver_core::hub::{FlushedBytes, HubCore};
 
 struct Conn {
     session: SessionId,
     rx: mpsc::Receiver<Outbound>,
     kill: oneshot::Receiver<CloseCode>,
+    flushed: FlushedBytes,
 }
 
 fn task(storage_capacity: usize) -> (HubTask, mpsc::Receiver<syncwire_proto::hub::StorageAction>) {
+    task_with(storage_capacity, HubConfig::default())
+}
+
+fn task_with(
+    storage_capacity: usize,
+    config: HubConfig,
+) -> (HubTask, mpsc::Receiver<syncwire_proto::hub::StorageAction>) {
     let config = HubConfig {
         authorizer: Some(Arc::new(AllowAll)),
-        ..HubConfig::default()
+        ..config
     };
     let clock = Clock::new();
     let (storage, actions) = mpsc::channel(storage_capacity);
@@ -44,14 +53,21 @@ fn open(t: &mut HubTask, capacity: usize) -> Conn {
     let (outbound, rx) = mpsc::channel(capacity);
     let (kill_tx, kill) = oneshot::channel();
     let (reply, mut session) = oneshot::channel();
+    let flushed = FlushedBytes::new();
     t.on_message(ToHub::Opened {
         outbound,
         kill: kill_tx,
+        flushed: flushed.clone(),
         reply,
     });
     t.drain();
     let session = session.try_recv().unwrap().unwrap();
-    Conn { session, rx, kill }
+    Conn {
+        session,
+        rx,
+        kill,
+        flushed,
+    }
 }
 
 fn frame(t: &mut HubTask, session: SessionId, f: Frame) {
@@ -81,7 +97,7 @@ async fn a_full_outbound_queue_closes_the_session_as_slow_consumer() {
     assert_eq!(c.kill.try_recv(), Ok(CloseCode::SLOW_CONSUMER));
     assert_eq!(t.core.hub.session_count(), 0);
     assert!(!t.core.conns.contains_key(&c.session));
-    assert!(matches!(c.rx.try_recv(), Ok(Outbound::Frame(_))));
+    assert!(matches!(c.rx.try_recv(), Ok(Outbound::Frames(f)) if f.len() == 1));
     assert_eq!(
         t.core
             .counters
@@ -110,9 +126,11 @@ async fn a_full_storage_queue_fails_the_join_explicitly() {
     assert!(actions.try_recv().is_ok());
     assert!(actions.try_recv().is_err());
     let mut rejected = None;
-    while let Ok(Outbound::Frame(bytes)) = b.rx.try_recv() {
-        if let Ok(Frame::Reject(r)) = Frame::decode(&bytes) {
-            rejected = Some(r.code);
+    while let Ok(Outbound::Frames(frames)) = b.rx.try_recv() {
+        for bytes in frames {
+            if let Ok(Frame::Reject(r)) = Frame::decode(&bytes) {
+                rejected = Some(r.code);
+            }
         }
     }
     assert_eq!(rejected, Some(ErrorCode::INTERNAL));
@@ -124,7 +142,49 @@ async fn a_full_storage_queue_fails_the_join_explicitly() {
         1
     );
     // The first join is still waiting for storage, unharmed.
-    while let Ok(Outbound::Frame(bytes)) = a.rx.try_recv() {
-        assert!(!matches!(Frame::decode(&bytes), Ok(Frame::Reject(_))));
+    while let Ok(Outbound::Frames(frames)) = a.rx.try_recv() {
+        for bytes in frames {
+            assert!(!matches!(Frame::decode(&bytes), Ok(Frame::Reject(_))));
+        }
     }
+}
+
+#[tokio::test]
+async fn a_flushed_message_releases_everything_the_connection_added() {
+    // A backlog of one byte: each frame fits only once the previous one is released.
+    let config = HubConfig {
+        max_backlog_bytes: 1,
+        ..HubConfig::default()
+    };
+    let (mut t, _actions) = task_with(16, config);
+    let mut c = open(&mut t, 16);
+    frame(&mut t, c.session, hello(1));
+    let Ok(Outbound::Frames(welcome)) = c.rx.try_recv() else {
+        panic!("no Welcome");
+    };
+    // The connection wrote the Welcome in two writes; only the first asks for a message.
+    let len = welcome[0].len();
+    assert!(c.flushed.add(len - 1));
+    assert!(!c.flushed.add(1));
+    t.on_message(ToHub::Flushed { session: c.session });
+    t.drain();
+    // The whole Welcome was released, so the Pong fits: the session stays open.
+    frame(&mut t, c.session, Frame::Ping { nonce: 3 });
+    assert!(matches!(c.rx.try_recv(), Ok(Outbound::Frames(f)) if f.len() == 1));
+    assert!(c.kill.try_recv().is_err(), "not closed");
+    assert_eq!(t.core.hub.session_count(), 1);
+}
+
+#[tokio::test]
+async fn without_the_release_the_same_pong_closes_the_session() {
+    let config = HubConfig {
+        max_backlog_bytes: 1,
+        ..HubConfig::default()
+    };
+    let (mut t, _actions) = task_with(16, config);
+    let mut c = open(&mut t, 16);
+    frame(&mut t, c.session, hello(1));
+    assert!(c.rx.try_recv().is_ok());
+    frame(&mut t, c.session, Frame::Ping { nonce: 3 });
+    assert_eq!(t.core.hub.session_count(), 0, "closed as a slow consumer");
 }
