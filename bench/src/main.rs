@@ -58,8 +58,9 @@ struct Args {
     /// Deliveries (deltas × subscribers) per fan-out throughput run.
     #[arg(long, default_value_t = 1_000_000)]
     deliveries: u64,
-    /// Fan-out throughput rounds (syncwire then baseline, alternating); each figure
-    /// is the median over the rounds, which damps the noise of a shared machine.
+    /// Rounds of the fan-out throughput and latency runs (syncwire then baseline,
+    /// alternating); each figure is the median over the rounds, which damps the noise
+    /// of a shared machine.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
     /// Subscribers of the latency run.
@@ -139,14 +140,18 @@ async fn main() -> Result<(), BenchError> {
         let subs = args.latency_subscribers;
         let per_sec = (args.latency_rate / subs as u64).max(1);
         let deltas = per_sec * args.latency_secs;
-        let mut p = [[0.0; 2]; 2];
-        for (i, kind) in both.into_iter().enumerate() {
-            let server = ServerProc::start(kind).await?;
-            let r = fanout::run(kind, &server, subs, deltas, Pace::PerSecond(per_sec)).await?;
-            server.stop().await;
-            p[0][i] = quantile(&r.latencies_us, 0.50);
-            p[1][i] = quantile(&r.latencies_us, 0.99);
+        let mut p = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
+        for _ in 0..args.rounds.max(1) {
+            for (i, kind) in both.into_iter().enumerate() {
+                let server = ServerProc::start(kind).await?;
+                let pace = Pace::PerSecond(per_sec);
+                let r = fanout::run(kind, &server, subs, deltas, pace).await?;
+                server.stop().await;
+                p[0][i].push(quantile(&r.latencies_us, 0.50));
+                p[1][i].push(quantile(&r.latencies_us, 0.99));
+            }
         }
+        let p = p.map(|q| q.map(median));
         let sc = format!("latency_{subs}_at_{}", args.latency_rate);
         rows.push(row(sc.clone(), "p50", p[0], "us"));
         rows.push(row(sc, "p99", p[1], "us"));

@@ -3,7 +3,8 @@
 //!
 //! The loop waits for the first of: the stop signal, the hub's deadline (checked with
 //! `now >= deadline` by [`HubCore::timeout`]), or a message from a connection task
-//! ([`ToHub`]). After each input it drains the hub; storage actions queued by the
+//! ([`ToHub`]). It then takes the messages already waiting (at most
+//! [`INPUT_BATCH`]) and drains the hub; storage actions queued by the
 //! drain run inline on the [`MemoryStore`] (memory operations do not block), their
 //! completions are fed back and the hub drained again, until it is quiet.
 //!
@@ -23,7 +24,9 @@ use async_std::channel::{Receiver, Sender, TrySendError};
 use bytes::Bytes;
 use futures_channel::oneshot;
 use futures_util::StreamExt;
-use syncwire_driver_core::hub::{ConnQueue, HubCore, Outbound, SendRefused, StorageQueue};
+use syncwire_driver_core::hub::{
+    ConnQueue, HubCore, INPUT_BATCH, Outbound, SendRefused, StorageQueue,
+};
 use syncwire_driver_core::{Clock, SystemClock};
 use syncwire_proto::hub::StorageAction;
 use syncwire_proto::wire::{CloseCode, SessionId};
@@ -141,7 +144,13 @@ impl HubLoop {
             match woken {
                 Woken::Stop | Woken::Message(None) => break,
                 Woken::Deadline => self.core.timeout(self.clock.now()),
-                Woken::Message(Some(msg)) => self.on_message(msg),
+                Woken::Message(Some(msg)) => {
+                    self.on_message(msg);
+                    for _ in 1..INPUT_BATCH {
+                        let Ok(msg) = inbound.try_recv() else { break };
+                        self.on_message(msg);
+                    }
+                }
             }
             self.turn();
         }

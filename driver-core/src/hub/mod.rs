@@ -38,6 +38,13 @@ use syncwire_proto::wire::{CloseCode, SessionId};
 pub use flushed::FlushedBytes;
 pub use queues::{ConnQueue, HubCounters, Outbound, SendRefused, StorageQueue, failed_completion};
 
+/// Most inputs of one kind a server's hub task takes without waiting after the one
+/// that woke it, before it drains the hub. Handling a batch of inputs before draining
+/// is what batches the output: every connection is woken once per turn with all the
+/// frames the turn produced for it (docs/BENCHMARKS.md, fan-out). The bound keeps the
+/// time between drains (the latency a turn adds) short and the channels served fairly.
+pub const INPUT_BATCH: usize = 256;
+
 /// Initial capacity of a connection's batch: fan-out under load puts several frames
 /// in most batches, and growing a vector from one slot dominated the drain.
 const BATCH_START: usize = 16;

@@ -112,10 +112,7 @@ async fn serve(args: Serve) -> Result<(), String> {
     let server = Server::bind(config).await.map_err(|e| e.to_string())?;
     println!("syncwire listening on {}", server.local_addr());
     tracing::info!(addr = %server.local_addr(), path = %args.path, "listening");
-    server
-        .run_until(shutdown)
-        .await
-        .map_err(|e| e.to_string())
+    server.run_until(shutdown).await.map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {

@@ -26,18 +26,13 @@
 //! delta accepted so far is durable and acked — then closes every connection with
 //! `GOING_AWAY` (1001) and returns, dropping the storage queue so the worker finishes.
 
-use syncwire_driver_core::hub::HubCore;
+use syncwire_driver_core::hub::{HubCore, INPUT_BATCH};
 use syncwire_proto::hub::{HubEvent, StorageCompletion};
 use syncwire_proto::wire::CloseCode;
 use tokio::sync::{mpsc, watch};
 
 use super::clock::Clock;
 use super::messages::{ConnHandle, StorageTx, ToHub};
-
-/// Most inputs of one kind taken without waiting after the one that woke the task,
-/// before the outputs are drained. Bounds the time between drains (and so the latency
-/// a batch adds) and keeps both channels served fairly.
-pub(crate) const INPUT_BATCH: usize = 256;
 
 /// The hub and its connections.
 pub(crate) struct HubTask {
