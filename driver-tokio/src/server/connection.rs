@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::messages::{Outbound, ToHub};
 use super::metrics::ServerMetrics;
+use super::outbound_queue::{self, Receiver};
 
 /// How long a closing connection waits for the peer's close reply.
 pub(crate) const CLOSE_WAIT: Duration = Duration::from_secs(2);
@@ -38,7 +39,7 @@ pub(crate) struct ConnContext {
 /// Serves one upgraded WebSocket until it closes.
 pub(crate) async fn serve(mut socket: WebSocket, ctx: ConnContext) {
     ServerMetrics::inc(&ctx.metrics.connections_total);
-    let (tx, mut rx) = mpsc::channel(ctx.outbound_capacity);
+    let (tx, mut rx) = outbound_queue::channel(ctx.outbound_capacity);
     let (kill_tx, mut kill) = oneshot::channel();
     let (reply_tx, reply) = oneshot::channel();
     let opened = ToHub::Opened {
@@ -61,7 +62,7 @@ async fn run(
     socket: &mut WebSocket,
     ctx: &ConnContext,
     session: SessionId,
-    rx: &mut mpsc::Receiver<Outbound>,
+    rx: &mut Receiver<Outbound>,
     kill: &mut oneshot::Receiver<CloseCode>,
 ) {
     let mut kill_live = true;
@@ -111,7 +112,7 @@ async fn write_batch(
     socket: &mut WebSocket,
     ctx: &ConnContext,
     session: SessionId,
-    rx: &mut mpsc::Receiver<Outbound>,
+    rx: &mut Receiver<Outbound>,
     first: Outbound,
 ) -> bool {
     let mut written = 0usize;
