@@ -1,7 +1,5 @@
 //! Session and room lifecycle: opening, closing, flush credit, timeouts, idle unload.
 
-use std::collections::BTreeSet;
-
 use super::Hub;
 use super::events::HubEvent;
 use super::limits::RateLimiter;
@@ -30,7 +28,7 @@ impl Hub {
             phase: Phase::AwaitingHello,
             replica: Default::default(),
             user_info: None,
-            rooms: BTreeSet::new(),
+            rooms: Default::default(),
             backlog: 0,
             single_frame_allowance: 0,
             rate: RateLimiter::new(
