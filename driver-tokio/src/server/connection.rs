@@ -36,8 +36,9 @@ pub(crate) struct ConnContext {
     pub(crate) _alive: mpsc::Sender<()>,
 }
 
-/// Serves one upgraded WebSocket until it closes.
-pub(crate) async fn serve(mut socket: WebSocket, ctx: ConnContext) {
+/// Serves one upgraded WebSocket until it closes. By reference: an `async fn` keeps
+/// its by-value arguments twice in its state (≈ 400 bytes per idle connection).
+pub(crate) async fn serve(socket: &mut WebSocket, ctx: &ConnContext) {
     ServerMetrics::inc(&ctx.metrics.connections_total);
     let (tx, mut rx) = outbound_queue::channel(ctx.outbound_capacity);
     let (kill_tx, mut kill) = oneshot::channel();
@@ -52,8 +53,8 @@ pub(crate) async fn serve(mut socket: WebSocket, ctx: ConnContext) {
         Err(_) => None,
     };
     match session {
-        Some(session) => run(&mut socket, &ctx, session, &mut rx, &mut kill).await,
-        None => close(&mut socket, CloseCode::GOING_AWAY).await,
+        Some(session) => run(socket, ctx, session, &mut rx, &mut kill).await,
+        None => close(socket, CloseCode::GOING_AWAY).await,
     }
     ServerMetrics::inc(&ctx.metrics.connections_closed);
 }
