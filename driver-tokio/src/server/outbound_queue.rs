@@ -5,8 +5,9 @@
 //! Why not `tokio::sync::mpsc`: a tokio channel allocates its first 32-slot block and
 //! its cache-padded shared state up front, ≈ 1.5 KiB per connection, most of what an
 //! idle connection's queue costs (docs/BENCHMARKS.md, idle memory). This queue is one
-//! small shared allocation plus a `VecDeque` that grows with what is queued and is
-//! given back when a drained queue has grown beyond [`KEEP_SLOTS`]. Both ends take one
+//! small shared allocation plus a `VecDeque` that grows by doubling from one slot with
+//! what is queued and is given back when a drained queue has grown beyond
+//! [`KEEP_SLOTS`]. Both ends take one
 //! uncontended-in-practice lock per message, like tokio's atomics per message.
 //!
 //! Bound: at most `capacity` messages are queued; `try_send` on a full queue returns
@@ -74,6 +75,11 @@ impl<T> Sender<T> {
             }
             if state.queue.len() >= state.capacity {
                 return Err(TrySendError::Full(msg));
+            }
+            if state.queue.len() == state.queue.capacity() {
+                // Double from one slot (VecDeque alone starts at four).
+                let grow = state.queue.len().max(1);
+                state.queue.reserve_exact(grow);
             }
             state.queue.push_back(msg);
             state.waker.take()

@@ -38,7 +38,7 @@ impl Hub {
             ),
             closing: None,
         };
-        self.sessions.insert(sid, session);
+        self.sessions.insert(sid, Box::new(session));
         let deadline = now.saturating_add(self.config.handshake_timeout);
         self.timers.set(TimerKey::Session(sid), deadline);
         sid
@@ -78,7 +78,7 @@ impl Hub {
         while let Some(key) = self.timers.pop_due(now) {
             match key {
                 TimerKey::Session(sid) => {
-                    let open = self.sessions.get(&sid).map(Session::is_open);
+                    let open = self.sessions.get(&sid).map(|s| s.is_open());
                     match open {
                         Some(true) => self.close(sid, CloseCode::HEARTBEAT_TIMEOUT),
                         Some(false) => self.close(sid, CloseCode::HANDSHAKE_TIMEOUT),

@@ -87,8 +87,11 @@ fn a_drained_burst_gives_its_buffer_back() {
     assert_eq!(rx.allocated_slots(), 0, "nothing allocated before use");
     tx.try_send(1).unwrap();
     assert_eq!(rx.try_recv(), Ok(1));
-    let small = rx.allocated_slots();
-    assert!(small <= KEEP_SLOTS, "a small buffer is kept for reuse");
+    assert_eq!(rx.allocated_slots(), 1, "one message at a time takes one slot");
+    tx.try_send(2).unwrap();
+    tx.try_send(3).unwrap();
+    assert_eq!((rx.try_recv(), rx.try_recv()), (Ok(2), Ok(3)));
+    assert!(rx.allocated_slots() <= KEEP_SLOTS, "a small buffer is kept for reuse");
     for i in 0..500 {
         tx.try_send(i).unwrap();
     }
