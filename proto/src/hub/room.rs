@@ -41,10 +41,7 @@ impl Members {
     /// Adds or replaces `sid`'s entry; returns the replaced member.
     pub(crate) fn insert(&mut self, sid: SessionId, member: Member) -> Option<Member> {
         match self.find(&sid) {
-            Ok(i) => self
-                .0
-                .get_mut(i)
-                .map(|(_, m)| std::mem::replace(m, member)),
+            Ok(i) => self.0.get_mut(i).map(|(_, m)| std::mem::replace(m, member)),
             Err(i) => {
                 if self.0.len() == self.0.capacity() {
                     self.0.reserve_exact(self.0.len().max(1));
@@ -60,7 +57,8 @@ impl Members {
         let (_, member) = self.0.remove(i);
         let cap = self.0.capacity();
         if cap > MEMBERS_KEEP && self.0.len().saturating_mul(4) <= cap {
-            self.0.shrink_to(self.0.len().saturating_mul(2).max(MEMBERS_KEEP));
+            self.0
+                .shrink_to(self.0.len().saturating_mul(2).max(MEMBERS_KEEP));
         }
         Some(member)
     }
@@ -79,7 +77,9 @@ impl Members {
     }
     /// Members in session-id order.
     pub(crate) fn iter(&self) -> MembersIter<'_> {
-        self.0.iter().map(pair as fn(&(SessionId, Member)) -> (&SessionId, &Member))
+        self.0
+            .iter()
+            .map(pair as fn(&(SessionId, Member)) -> (&SessionId, &Member))
     }
     /// Session ids in order.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &SessionId> {

@@ -87,11 +87,18 @@ fn a_drained_burst_gives_its_buffer_back() {
     assert_eq!(rx.allocated_slots(), 0, "nothing allocated before use");
     tx.try_send(1).unwrap();
     assert_eq!(rx.try_recv(), Ok(1));
-    assert_eq!(rx.allocated_slots(), 1, "one message at a time takes one slot");
+    assert_eq!(
+        rx.allocated_slots(),
+        1,
+        "one message at a time takes one slot"
+    );
     tx.try_send(2).unwrap();
     tx.try_send(3).unwrap();
     assert_eq!((rx.try_recv(), rx.try_recv()), (Ok(2), Ok(3)));
-    assert!(rx.allocated_slots() <= KEEP_SLOTS, "a small buffer is kept for reuse");
+    assert!(
+        rx.allocated_slots() <= KEEP_SLOTS,
+        "a small buffer is kept for reuse"
+    );
     for i in 0..500 {
         tx.try_send(i).unwrap();
     }
@@ -99,5 +106,9 @@ fn a_drained_burst_gives_its_buffer_back() {
     for i in 0..500 {
         assert_eq!(rx.try_recv(), Ok(i));
     }
-    assert_eq!(rx.allocated_slots(), 0, "the burst's buffer is freed once drained");
+    assert_eq!(
+        rx.allocated_slots(),
+        0,
+        "the burst's buffer is freed once drained"
+    );
 }
