@@ -62,6 +62,11 @@ impl ServerProc {
         })
     }
 
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// The child's resident set size, in bytes (from /proc).
     pub fn rss_bytes(&self) -> Result<u64, BenchError> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
