@@ -35,7 +35,10 @@ pub async fn idle_memory(kind: Kind, n: usize) -> Result<f64, BenchError> {
         .ok()
         .and_then(|v| v.parse().ok())
     {
-        eprintln!("holding {n} idle connections to server pid {} for {secs} s", server.pid());
+        eprintln!(
+            "holding {n} idle connections to server pid {} for {secs} s",
+            server.pid()
+        );
         tokio::time::sleep(Duration::from_secs(secs)).await;
     }
     drop(open);
