@@ -29,6 +29,18 @@ pub async fn idle_memory(kind: Kind, n: usize) -> Result<f64, BenchError> {
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = server.rss_bytes()?;
+    // Profiling hook: keep the connections open this long after measuring (e.g. to
+    // attach a debugger and print the allocator's statistics).
+    if let Some(secs) = std::env::var("SYNCWIRE_BENCH_HOLD_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        eprintln!(
+            "holding {n} idle connections to server pid {} for {secs} s",
+            server.pid()
+        );
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+    }
     drop(open);
     server.stop().await;
     Ok(after.saturating_sub(before) as f64 / n as f64)

@@ -21,7 +21,19 @@ impl ServerProc {
     /// Starts a server of `kind` and waits until it listens.
     pub async fn start(kind: Kind) -> Result<ServerProc, BenchError> {
         let exe = std::env::current_exe()?;
-        let mut child = Command::new(exe)
+        // Profiling hook: `SYNCWIRE_BENCH_WRAP="heaptrack -o /tmp/hp"` runs the server
+        // child under that command (its RSS figures then include the wrapper's cost).
+        let wrap = std::env::var("SYNCWIRE_BENCH_WRAP").unwrap_or_default();
+        let mut words = wrap.split_whitespace();
+        let mut command = match words.next() {
+            Some(program) => {
+                let mut c = Command::new(program);
+                c.args(words).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
+        let mut child = command
             .args(["serve", kind.name()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -48,6 +60,11 @@ impl ServerProc {
             pid,
             url: format!("ws://{addr}{path}"),
         })
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
     }
 
     /// The child's resident set size, in bytes (from /proc).

@@ -76,7 +76,7 @@ async fn sigterm_closes_sessions_with_going_away_after_flushing() {
 }
 
 #[tokio::test]
-async fn an_idle_connection_costs_at_most_16_kib() {
+async fn an_idle_connection_costs_at_most_12_kib() {
     let dir = tempfile::tempdir().unwrap();
     let server = Binary::start(dir.path(), &["--memory"]).await;
     let mut clients = Vec::new();
@@ -94,8 +94,11 @@ async fn an_idle_connection_costs_at_most_16_kib() {
     let after = server.rss_kib();
     let per_conn = after.saturating_sub(before) * 1024 / N;
     println!("idle connection cost: {per_conn} bytes ({before} KiB -> {after} KiB for {N})");
+    // About 6.9 KB measured (debug build, handshake only: 4 KiB of it is the
+    // tungstenite read buffer); the bound leaves room for noise, not for a regression
+    // such as tungstenite's 128 KiB default buffers or kilobytes of new state.
     assert!(
-        per_conn <= 16 * 1024,
+        per_conn <= 12 * 1024,
         "{per_conn} bytes per idle connection"
     );
 }

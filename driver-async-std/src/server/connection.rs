@@ -184,9 +184,9 @@ async fn write_batch(
             session,
             bytes: written,
         };
-        if ctx.hub.send(flushed).await.is_err() {
-            return false;
-        }
+        // A hub task that has ended has nothing left to release, and it queued this
+        // connection's close before ending: keep going so the close frame is sent.
+        let _ = ctx.hub.send(flushed).await;
     }
     match close_with {
         Some(code) => {

@@ -19,7 +19,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use syncwire_proto::hub::{Access, AuthDecision, AuthError, AuthRequest, Authorizer, Identity};
+use syncwire_proto::hub::{
+    Access, AccessRule, AuthDecision, AuthError, AuthRequest, Authorizer, Identity,
+};
 use syncwire_proto::wire::RoomId;
 use thiserror::Error;
 
@@ -45,7 +47,41 @@ pub struct TokenFileError {
 /// Authorizes sessions by a static table of tokens.
 #[derive(Clone, Debug, Default)]
 pub struct TokenAuthorizer {
-    grants: HashMap<String, (usize, TokenGrant)>,
+    grants: HashMap<String, Entry>,
+}
+
+/// A grant, its line in the file, and its access rule, built once and shared by every
+/// session of the token (nothing allocated for it per session).
+#[derive(Clone)]
+struct Entry {
+    line: usize,
+    grant: TokenGrant,
+    rule: AccessRule,
+}
+
+impl Entry {
+    fn new(line: usize, grant: TokenGrant) -> Self {
+        let g = grant.clone();
+        let rule: AccessRule = Arc::new(move |room: &RoomId| {
+            if !room.as_str().starts_with(&g.room_prefix) {
+                Access::None
+            } else if g.write {
+                Access::ReadWrite
+            } else {
+                Access::Read
+            }
+        });
+        Entry { line, grant, rule }
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("line", &self.line)
+            .field("grant", &self.grant)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TokenAuthorizer {
@@ -56,7 +92,7 @@ impl TokenAuthorizer {
             write: true,
             room_prefix: String::new(),
         };
-        grants.insert(token.into(), (1, grant));
+        grants.insert(token.into(), Entry::new(1, grant));
         TokenAuthorizer { grants }
     }
 
@@ -83,7 +119,10 @@ impl TokenAuthorizer {
                 return Err(bad("too many fields"));
             }
             let grant = TokenGrant { write, room_prefix };
-            if grants.insert(token.to_owned(), (line, grant)).is_some() {
+            if grants
+                .insert(token.to_owned(), Entry::new(line, grant))
+                .is_some()
+            {
                 return Err(bad("duplicate token"));
             }
         }
@@ -109,20 +148,11 @@ impl TokenAuthorizer {
 impl Authorizer for TokenAuthorizer {
     fn authorize(&self, request: &AuthRequest) -> AuthDecision {
         let found = request.token.as_deref().and_then(|t| self.grants.get(t));
-        let Some((line, grant)) = found else {
+        let Some(entry) = found else {
             return AuthDecision::Decided(Err(AuthError("missing or unknown token".to_owned())));
         };
-        let grant = grant.clone();
-        let rule = Arc::new(move |room: &RoomId| {
-            if !room.as_str().starts_with(&grant.room_prefix) {
-                Access::None
-            } else if grant.write {
-                Access::ReadWrite
-            } else {
-                Access::Read
-            }
-        });
-        AuthDecision::Decided(Ok(Identity::with_rule(format!("token#{line}"), rule)))
+        let name = format!("token#{}", entry.line);
+        AuthDecision::Decided(Ok(Identity::with_rule(name, entry.rule.clone())))
     }
 }
 
@@ -154,6 +184,9 @@ mod tests {
         assert_eq!(r.access_to(&RoomId::new("priv")), Access::None);
         assert!(ask(&auth, Some("nope")).is_err());
         assert!(ask(&auth, None).is_err());
+        // Sessions of one token share its rule (no allocation per idle session).
+        let again = ask(&auth, Some("r")).unwrap();
+        assert!(Arc::ptr_eq(&r.access, &again.access));
     }
 
     #[test]

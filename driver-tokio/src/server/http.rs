@@ -57,7 +57,8 @@ async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Respons
         .write_buffer_size(state.write_buffer)
         .max_message_size(state.max_message)
         .max_frame_size(state.max_message)
-        .on_upgrade(move |socket| connection::serve(socket, ctx))
+        // The socket and context live in this block, lent to `serve` (see there).
+        .on_upgrade(move |mut socket| async move { connection::serve(&mut socket, &ctx).await })
 }
 
 async fn hub_metrics(state: &AppState) -> Option<HubMetrics> {

@@ -4,7 +4,8 @@
 //!   (capacity [`ServerConfig::inbound_capacity`](super::ServerConfig)). A full channel
 //!   makes connection tasks wait, which stops them reading their sockets: TCP flow
 //!   control then pushes back on clients. The hub task never waits on a connection.
-//! * [`Outbound`]: hub → one connection, over a bounded per-connection channel. The hub
+//! * [`Outbound`]: hub → one connection, over a bounded per-connection queue
+//!   (`outbound_queue`, small while the connection is idle). The hub
 //!   task only uses `try_send`; a full channel closes the session with
 //!   `SLOW_CONSUMER` through its [`ConnHandle::kill`] switch (the shared
 //!   [`HubCore`](syncwire_driver_core::hub::HubCore) decides; see `hub_task`).
@@ -17,6 +18,8 @@ use syncwire_proto::wire::{CloseCode, SessionId};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 
+use super::outbound_queue;
+
 pub(crate) use syncwire_driver_core::hub::Outbound;
 
 /// Connection → hub.
@@ -25,7 +28,7 @@ pub(crate) enum ToHub {
     /// A WebSocket was accepted. The reply is `None` when the server is shutting down.
     Opened {
         /// Frames and closes for this connection.
-        outbound: mpsc::Sender<Outbound>,
+        outbound: outbound_queue::Sender<Outbound>,
         /// Closes the connection at once, bypassing the (full) outbound channel.
         kill: oneshot::Sender<CloseCode>,
         /// What the connection flushed and the hub has not taken yet.
@@ -48,7 +51,7 @@ pub(crate) enum ToHub {
 #[derive(Debug)]
 pub(crate) struct ConnHandle {
     /// Bounded queue of outbound messages.
-    pub(crate) outbound: mpsc::Sender<Outbound>,
+    pub(crate) outbound: outbound_queue::Sender<Outbound>,
     /// One-shot switch that closes the connection at once.
     pub(crate) kill: Option<oneshot::Sender<CloseCode>>,
     /// What the connection flushed and the hub has not taken yet.

@@ -22,6 +22,7 @@
 //!
 //! * `hub_task`: owns the `Hub`; the only glue to the proto API.
 //! * `connection`: one task per socket (read → hub, hub → batched writes).
+//! * `outbound_queue`: the bounded per-connection queue, small while idle.
 //! * `storage`: backends (memory, redb) and the group-committing worker thread.
 //! * `http`: the axum router; `metrics`: Prometheus text; [`auth`]: token grants.
 //!
@@ -36,6 +37,7 @@ mod http;
 mod hub_task;
 mod messages;
 mod metrics;
+mod outbound_queue;
 mod run;
 mod storage;
 

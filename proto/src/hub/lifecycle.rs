@@ -1,7 +1,5 @@
 //! Session and room lifecycle: opening, closing, flush credit, timeouts, idle unload.
 
-use std::collections::BTreeSet;
-
 use super::Hub;
 use super::events::HubEvent;
 use super::limits::RateLimiter;
@@ -30,7 +28,7 @@ impl Hub {
             phase: Phase::AwaitingHello,
             replica: Default::default(),
             user_info: None,
-            rooms: BTreeSet::new(),
+            rooms: Default::default(),
             backlog: 0,
             single_frame_allowance: 0,
             rate: RateLimiter::new(
@@ -40,7 +38,7 @@ impl Hub {
             ),
             closing: None,
         };
-        self.sessions.insert(sid, session);
+        self.sessions.insert(sid, Box::new(session));
         let deadline = now.saturating_add(self.config.handshake_timeout);
         self.timers.set(TimerKey::Session(sid), deadline);
         sid
@@ -80,7 +78,7 @@ impl Hub {
         while let Some(key) = self.timers.pop_due(now) {
             match key {
                 TimerKey::Session(sid) => {
-                    let open = self.sessions.get(&sid).map(Session::is_open);
+                    let open = self.sessions.get(&sid).map(|s| s.is_open());
                     match open {
                         Some(true) => self.close(sid, CloseCode::HEARTBEAT_TIMEOUT),
                         Some(false) => self.close(sid, CloseCode::HANDSHAKE_TIMEOUT),

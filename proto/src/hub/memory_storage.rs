@@ -17,7 +17,8 @@ struct StoredRoom {
     epoch: u64,
     first_offset: u64,
     entries: VecDeque<StoredEntry>,
-    snapshot: Option<StoredSnapshot>,
+    /// Boxed: most rooms have none, and the record stays small in the room map.
+    snapshot: Option<Box<StoredSnapshot>>,
 }
 
 impl StoredRoom {
@@ -95,7 +96,7 @@ impl MemoryStorage {
 
     /// The stored snapshot of `room`, if any (for tests).
     pub fn snapshot(&self, room: &RoomId) -> Option<&StoredSnapshot> {
-        self.rooms.get(room).and_then(|r| r.snapshot.as_ref())
+        self.rooms.get(room).and_then(|r| r.snapshot.as_deref())
     }
 
     /// Forgets a room entirely, as if its history were lost (for tests).
@@ -185,7 +186,7 @@ impl MemoryStorage {
             epoch: r.epoch,
             head: r.head(),
             first_offset: r.first_offset,
-            snapshot: r.snapshot.clone(),
+            snapshot: r.snapshot.as_deref().cloned(),
             seqs: r.seqs(),
             tail: r.entries.iter().skip(skip).cloned().collect(),
         })
@@ -250,7 +251,7 @@ impl MemoryStorage {
         while r.first_offset < snapshot.offset && r.entries.pop_front().is_some() {
             r.first_offset = r.first_offset.saturating_add(1);
         }
-        r.snapshot = Some(snapshot);
+        r.snapshot = Some(Box::new(snapshot));
         Ok(())
     }
 }

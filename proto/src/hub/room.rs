@@ -1,8 +1,6 @@
 //! Room state: loading (joins queued until storage answers) or loaded (type, epoch,
 //! log, snapshot, members).
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 
 use super::log::RoomLog;
@@ -21,6 +19,94 @@ pub(crate) struct Member {
     pub(crate) range_op: Option<OpId>,
     /// Latest presence state (ephemeral, never logged).
     pub(crate) presence: Option<Bytes>,
+}
+
+/// The members of a loaded room in session-id order, with the subset of the
+/// `BTreeMap<SessionId, Member>` API the hub uses. A sorted vector that grows by
+/// doubling from one slot: a room of one member (every idle connection in its own
+/// room) costs one `Member` instead of a `BTreeMap` leaf of eleven (≈ 1.2 KiB).
+/// New sessions have the highest ids, so joins append; a leave moves the members
+/// after it, which is less work than the `PeerLeft` frames a leave sends to all of
+/// them. The buffer shrinks when it is at most a quarter full.
+#[derive(Debug, Default)]
+pub(crate) struct Members(Vec<(SessionId, Member)>);
+
+/// Slots a member list keeps without shrinking.
+const MEMBERS_KEEP: usize = 8;
+
+impl Members {
+    fn find(&self, sid: &SessionId) -> Result<usize, usize> {
+        self.0.binary_search_by(|(s, _)| s.cmp(sid))
+    }
+    /// Adds or replaces `sid`'s entry; returns the replaced member.
+    pub(crate) fn insert(&mut self, sid: SessionId, member: Member) -> Option<Member> {
+        match self.find(&sid) {
+            Ok(i) => self.0.get_mut(i).map(|(_, m)| std::mem::replace(m, member)),
+            Err(i) => {
+                if self.0.len() == self.0.capacity() {
+                    self.0.reserve_exact(self.0.len().max(1));
+                }
+                self.0.insert(i, (sid, member));
+                None
+            }
+        }
+    }
+    /// Removes `sid`'s entry.
+    pub(crate) fn remove(&mut self, sid: &SessionId) -> Option<Member> {
+        let i = self.find(sid).ok()?;
+        let (_, member) = self.0.remove(i);
+        let cap = self.0.capacity();
+        if cap > MEMBERS_KEEP && self.0.len().saturating_mul(4) <= cap {
+            self.0
+                .shrink_to(self.0.len().saturating_mul(2).max(MEMBERS_KEEP));
+        }
+        Some(member)
+    }
+    pub(crate) fn get(&self, sid: &SessionId) -> Option<&Member> {
+        self.0.get(self.find(sid).ok()?).map(|(_, m)| m)
+    }
+    pub(crate) fn get_mut(&mut self, sid: &SessionId) -> Option<&mut Member> {
+        let i = self.find(sid).ok()?;
+        self.0.get_mut(i).map(|(_, m)| m)
+    }
+    pub(crate) fn contains_key(&self, sid: &SessionId) -> bool {
+        self.find(sid).is_ok()
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Members in session-id order.
+    pub(crate) fn iter(&self) -> MembersIter<'_> {
+        self.0
+            .iter()
+            .map(pair as fn(&(SessionId, Member)) -> (&SessionId, &Member))
+    }
+    /// Session ids in order.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &SessionId> {
+        self.0.iter().map(|(s, _)| s)
+    }
+    /// Session ids in order, consuming the list.
+    pub(crate) fn into_keys(self) -> impl Iterator<Item = SessionId> {
+        self.0.into_iter().map(|(s, _)| s)
+    }
+}
+
+fn pair(entry: &(SessionId, Member)) -> (&SessionId, &Member) {
+    (&entry.0, &entry.1)
+}
+
+/// Iterator over `(&SessionId, &Member)` in session-id order.
+pub(crate) type MembersIter<'a> = std::iter::Map<
+    std::slice::Iter<'a, (SessionId, Member)>,
+    fn(&'a (SessionId, Member)) -> (&'a SessionId, &'a Member),
+>;
+
+impl<'a> IntoIterator for &'a Members {
+    type Item = (&'a SessionId, &'a Member);
+    type IntoIter = MembersIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
 }
 
 /// A join waiting for the room to load.
@@ -44,7 +130,7 @@ pub(crate) struct LoadedRoom {
     pub(crate) snapshot_write: Option<(OpId, u64)>,
     /// Offset covered by the last snapshot storage confirmed.
     pub(crate) snapshot_durable: u64,
-    pub(crate) members: BTreeMap<SessionId, Member>,
+    pub(crate) members: Members,
 }
 
 /// A room in the hub: `incarnation` tells storage completions for an older
@@ -83,5 +169,61 @@ impl Room {
                 r.members.is_empty() && r.log.inflight_len() == 0 && r.snapshot_write.is_none()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(next: u64) -> Member {
+        Member {
+            replica: ReplicaId(1),
+            user_info: None,
+            writable: true,
+            next,
+            range_op: None,
+            presence: None,
+        }
+    }
+
+    #[test]
+    fn members_behave_like_an_ordered_map() {
+        let mut m = Members::default();
+        assert!(m.is_empty());
+        for sid in [5, 1, 9, 3] {
+            assert!(m.insert(SessionId(sid), member(sid)).is_none());
+        }
+        assert_eq!(m.insert(SessionId(3), member(30)).map(|x| x.next), Some(3));
+        let keys: Vec<u64> = m.keys().map(|s| s.0).collect();
+        assert_eq!(keys, [1, 3, 5, 9]);
+        let nexts: Vec<u64> = (&m).into_iter().map(|(_, x)| x.next).collect();
+        assert_eq!(nexts, [1, 30, 5, 9]);
+        assert!(m.contains_key(&SessionId(9)));
+        if let Some(x) = m.get_mut(&SessionId(9)) {
+            x.next = 90;
+        }
+        assert_eq!(m.get(&SessionId(9)).map(|x| x.next), Some(90));
+        assert_eq!(m.remove(&SessionId(1)).map(|x| x.next), Some(1));
+        assert!(m.remove(&SessionId(1)).is_none());
+        assert!(m.get(&SessionId(2)).is_none());
+        let rest: Vec<u64> = m.into_keys().map(|s| s.0).collect();
+        assert_eq!(rest, [3, 5, 9]);
+    }
+
+    #[test]
+    fn one_member_takes_one_slot_and_a_shrunk_room_gives_memory_back() {
+        let mut m = Members::default();
+        m.insert(SessionId(1), member(0));
+        assert_eq!(m.0.capacity(), 1);
+        for sid in 2..=1000 {
+            m.insert(SessionId(sid), member(0));
+        }
+        assert!(m.0.capacity() >= 1000);
+        for sid in 2..=1000 {
+            m.remove(&SessionId(sid));
+        }
+        assert_eq!(m.keys().count(), 1);
+        assert!(m.0.capacity() <= MEMBERS_KEEP);
     }
 }

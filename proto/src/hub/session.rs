@@ -1,8 +1,6 @@
 //! Per-session state: handshake phase, identity, joined rooms, output backlog and
 //! rate limiter.
 
-use std::collections::BTreeSet;
-
 use bytes::Bytes;
 
 use super::auth::Identity;
@@ -28,7 +26,7 @@ pub(crate) struct Session {
     pub(crate) replica: ReplicaId,
     pub(crate) user_info: Option<Bytes>,
     /// Rooms joined or being joined (pending a load).
-    pub(crate) rooms: BTreeSet<RoomId>,
+    pub(crate) rooms: RoomSet,
     /// Bytes queued or handed to the driver and not yet reported flushed.
     pub(crate) backlog: usize,
     /// Largest frame queued into an empty backlog: a single frame may exceed the bound.
@@ -50,10 +48,84 @@ impl Session {
     }
 }
 
+/// The rooms of one session in order, with the subset of the `BTreeSet<RoomId>` API
+/// the hub uses: a sorted vector grown one doubling at a time from one slot, so the
+/// usual one or few rooms cost a few words instead of a `BTreeSet` leaf of eleven
+/// (≈ 200 bytes). Its length is bounded by `max_rooms_per_session`.
+#[derive(Debug, Default)]
+pub(crate) struct RoomSet(Vec<RoomId>);
+
+impl RoomSet {
+    /// Adds `room`; `false` if it was already there.
+    pub(crate) fn insert(&mut self, room: RoomId) -> bool {
+        match self.0.binary_search(&room) {
+            Ok(_) => false,
+            Err(i) => {
+                if self.0.len() == self.0.capacity() {
+                    self.0.reserve_exact(self.0.len().max(1));
+                }
+                self.0.insert(i, room);
+                true
+            }
+        }
+    }
+    /// Removes `room`; `false` if it was not there.
+    pub(crate) fn remove(&mut self, room: &RoomId) -> bool {
+        match self.0.binary_search(room) {
+            Ok(i) => {
+                self.0.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+    pub(crate) fn contains(&self, room: &RoomId) -> bool {
+        self.0.binary_search(room).is_ok()
+    }
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// The rooms in order.
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, RoomId> {
+        self.0.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a RoomSet {
+    type Item = &'a RoomId;
+    type IntoIter = std::slice::Iter<'a, RoomId>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// Keeps `now` monotonic: the largest instant seen.
 pub(crate) fn clamp(last: &mut Instant, now: Instant) -> Instant {
     if now > *last {
         *last = now;
     }
     *last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RoomSet;
+    use crate::wire::RoomId;
+
+    #[test]
+    fn room_set_behaves_like_an_ordered_set() {
+        let mut set = RoomSet::default();
+        assert!(set.insert(RoomId::new("b")));
+        assert_eq!(set.0.capacity(), 1, "one room takes one slot");
+        assert!(set.insert(RoomId::new("a")));
+        assert!(!set.insert(RoomId::new("b")));
+        assert_eq!(set.len(), 2);
+        let names: Vec<&str> = set.iter().map(RoomId::as_str).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert!(set.contains(&RoomId::new("a")));
+        assert!(set.remove(&RoomId::new("a")));
+        assert!(!set.remove(&RoomId::new("a")));
+        assert!(!set.contains(&RoomId::new("a")));
+        assert_eq!((&set).into_iter().count(), 1);
+    }
 }

@@ -44,7 +44,9 @@ pub struct Hub {
     pub(crate) next_session: u64,
     pub(crate) next_op: u64,
     pub(crate) next_incarnation: u64,
-    pub(crate) sessions: BTreeMap<SessionId, Session>,
+    /// Boxed: sequential ids leave the map's nodes about half full, and a slot is a
+    /// pointer rather than a whole `Session` (≈ 150 bytes less per session).
+    pub(crate) sessions: BTreeMap<SessionId, Box<Session>>,
     pub(crate) rooms: BTreeMap<RoomId, Room>,
     pub(crate) ops: BTreeMap<OpId, PendingOp>,
     pub(crate) transmits: VecDeque<(SessionId, Bytes)>,

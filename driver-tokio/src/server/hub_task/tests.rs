@@ -17,11 +17,12 @@ use super::HubTask;
 use crate::server::clock::Clock;
 use crate::server::messages::{Outbound, StorageTx, ToHub};
 use crate::server::metrics::ServerMetrics;
+use crate::server::outbound_queue::{self, Receiver};
 use syncwire_driver_core::hub::{FlushedBytes, HubCore};
 
 struct Conn {
     session: SessionId,
-    rx: mpsc::Receiver<Outbound>,
+    rx: Receiver<Outbound>,
     kill: oneshot::Receiver<CloseCode>,
     flushed: FlushedBytes,
 }
@@ -50,7 +51,7 @@ fn task_with(
 }
 
 fn open(t: &mut HubTask, capacity: usize) -> Conn {
-    let (outbound, rx) = mpsc::channel(capacity);
+    let (outbound, rx) = outbound_queue::channel(capacity);
     let (kill_tx, kill) = oneshot::channel();
     let (reply, mut session) = oneshot::channel();
     let flushed = FlushedBytes::new();
