@@ -3,51 +3,52 @@
 
 use ciborium_ll::{Encoder, Header, simple};
 
+use super::borrowed::{AckRef, HubDeltaRef};
 use super::frame::*;
 use super::types::RoomId;
 
 /// A CBOR writer over a `Vec<u8>`. Writing into a `Vec` cannot fail, so the
 /// methods return nothing; a failure would only be possible on allocation abort.
-struct Out<'a>(Encoder<&'a mut Vec<u8>>);
+pub(super) struct Out<'a>(pub(super) Encoder<&'a mut Vec<u8>>);
 
 impl Out<'_> {
-    fn head(&mut self, h: Header) {
+    pub(super) fn head(&mut self, h: Header) {
         let r = self.0.push(h);
         debug_assert!(r.is_ok(), "writing to a Vec cannot fail");
     }
-    fn array(&mut self, len: usize) {
+    pub(super) fn array(&mut self, len: usize) {
         self.head(Header::Array(Some(len)));
     }
-    fn uint(&mut self, v: u64) {
+    pub(super) fn uint(&mut self, v: u64) {
         self.head(Header::Positive(v));
     }
-    fn bool(&mut self, v: bool) {
+    pub(super) fn bool(&mut self, v: bool) {
         self.head(Header::Simple(if v { simple::TRUE } else { simple::FALSE }));
     }
-    fn null(&mut self) {
+    pub(super) fn null(&mut self) {
         self.head(Header::Simple(simple::NULL));
     }
-    fn text(&mut self, s: &str) {
+    pub(super) fn text(&mut self, s: &str) {
         let r = self.0.text(s, None);
         debug_assert!(r.is_ok(), "writing to a Vec cannot fail");
     }
-    fn bytes(&mut self, b: &[u8]) {
+    pub(super) fn bytes(&mut self, b: &[u8]) {
         let r = self.0.bytes(b, None);
         debug_assert!(r.is_ok(), "writing to a Vec cannot fail");
     }
-    fn opt_text(&mut self, s: Option<&str>) {
+    pub(super) fn opt_text(&mut self, s: Option<&str>) {
         match s {
             Some(s) => self.text(s),
             None => self.null(),
         }
     }
-    fn opt_bytes(&mut self, b: Option<&[u8]>) {
+    pub(super) fn opt_bytes(&mut self, b: Option<&[u8]>) {
         match b {
             Some(b) => self.bytes(b),
             None => self.null(),
         }
     }
-    fn opt_uint(&mut self, v: Option<u64>) {
+    pub(super) fn opt_uint(&mut self, v: Option<u64>) {
         match v {
             Some(v) => self.uint(v),
             None => self.null(),
@@ -140,17 +141,16 @@ impl Frame {
                 o.uint(d.seq);
                 o.bytes(&d.payload);
             }
-            Frame::HubDelta(d) => {
-                o.array(8);
-                o.uint(HUB_DELTA);
-                o.text(d.room.as_str());
-                o.text(&d.crdt);
-                o.uint(d.epoch);
-                o.uint(d.offset);
-                o.uint(d.replica.0);
-                o.uint(d.seq);
-                o.bytes(&d.payload);
+            Frame::HubDelta(d) => HubDeltaRef {
+                room: d.room.as_str(),
+                crdt: &d.crdt,
+                epoch: d.epoch,
+                offset: d.offset,
+                replica: d.replica,
+                seq: d.seq,
+                payload: &d.payload,
             }
+            .write(&mut o),
             Frame::DeltaBatch(b) => {
                 o.array(6);
                 o.uint(DELTA_BATCH);
@@ -166,13 +166,12 @@ impl Frame {
                     o.bytes(&e.payload);
                 }
             }
-            Frame::Ack(a) => {
-                o.array(4);
-                o.uint(ACK);
-                o.text(a.room.as_str());
-                o.uint(a.seq);
-                o.opt_uint(a.offset);
+            Frame::Ack(a) => AckRef {
+                room: a.room.as_str(),
+                seq: a.seq,
+                offset: a.offset,
             }
+            .write(&mut o),
             Frame::Ping { nonce } => {
                 o.array(2);
                 o.uint(PING);
