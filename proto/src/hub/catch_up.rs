@@ -25,7 +25,7 @@ impl Hub {
         let first = entries.first()?;
         let frame = Frame::DeltaBatch(DeltaBatch {
             room: room.clone(),
-            crdt: l.crdt.clone(),
+            crdt: l.crdt.to_string(),
             epoch: l.epoch,
             first_offset: first.offset,
             entries: entries

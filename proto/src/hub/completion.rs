@@ -161,7 +161,7 @@ impl Hub {
             {
                 continue;
             }
-            if p.join.crdt != crdt {
+            if *p.join.crdt != *crdt {
                 if let Some(s) = self.sessions.get_mut(&p.session) {
                     s.rooms.remove(room);
                 }
@@ -185,7 +185,7 @@ impl Hub {
 
     fn empty_room(&self, crdt: String, epoch: u64) -> LoadedRoom {
         LoadedRoom {
-            crdt,
+            crdt: crdt.into(),
             epoch,
             log: RoomLog::new(0, Vec::new(), &[]),
             snapshot: None,
@@ -201,7 +201,7 @@ impl Hub {
         let tail = rec.tail.into_iter().skip(keep).collect();
         LoadedRoom {
             snapshot_durable: rec.snapshot.as_ref().map_or(0, |s| s.offset),
-            crdt: rec.crdt,
+            crdt: rec.crdt.into(),
             epoch: rec.epoch,
             log: RoomLog::new(rec.head, tail, &rec.seqs),
             snapshot: rec.snapshot,

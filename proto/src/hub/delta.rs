@@ -4,6 +4,10 @@
 //! delivery in log order: each entry goes as `HubDelta` to the other members and as
 //! `Ack` carrying its offset to the sessions of its origin, so every member in step
 //! with the log sees every offset exactly once.
+//!
+//! This is the hub's per-delta hot path: the delta arrives borrowed from its input
+//! ([`ClientDeltaRef`]), the room is found by name, and the outgoing frames are
+//! encoded straight from the log entry into buffers of their exact size.
 
 use bytes::Bytes;
 
@@ -12,17 +16,41 @@ use super::log::Dedupe;
 use super::room::Room;
 use super::state::OpKind;
 use super::storage::{StorageAction, StoredEntry};
-use crate::wire::{Ack, ClientDelta, ErrorCode, Frame, HubDelta, ReplicaId, RoomId, SessionId};
+use crate::wire::{AckRef, ClientDeltaRef, ErrorCode, HubDeltaRef, RoomId, SessionId};
+
+/// One frame of an entry on its way to its recipients. The last recipient found gets
+/// the frame itself, earlier ones a shared clone, so a frame for one recipient is
+/// never cloned (a clone of a freshly encoded buffer costs an allocation).
+#[derive(Default)]
+struct Fanout {
+    bytes: Option<Bytes>,
+    pending: Option<SessionId>,
+}
+
+impl Fanout {
+    /// Queues the frame for the previous recipient and holds it for `sid`.
+    fn to(&mut self, hub: &mut Hub, sid: SessionId, encode: impl FnOnce() -> Vec<u8>) {
+        let bytes = self.bytes.get_or_insert_with(|| Bytes::from(encode()));
+        if let Some(prev) = self.pending.replace(sid) {
+            hub.push_bytes(prev, bytes.clone());
+        }
+    }
+    /// Queues the frame for the last recipient.
+    fn finish(self, hub: &mut Hub) {
+        if let (Some(sid), Some(bytes)) = (self.pending, self.bytes) {
+            hub.push_bytes(sid, bytes);
+        }
+    }
+}
 
 impl Hub {
-    pub(crate) fn on_delta(&mut self, sid: SessionId, d: ClientDelta) {
+    pub(crate) fn on_delta(&mut self, sid: SessionId, d: ClientDeltaRef<'_>) {
         let Some(s) = self.sessions.get(&sid) else {
             return;
         };
-        let member = self
-            .rooms
-            .get(&d.room)
-            .and_then(Room::loaded)
+        let room = self.rooms.get_key_value(d.room);
+        let member = room
+            .and_then(|(_, r)| r.loaded())
             .and_then(|l| l.members.get(&sid).map(|m| (l, m)));
         let problem = if d.replica != s.replica {
             Some((
@@ -37,23 +65,23 @@ impl Hub {
         } else if let Some((l, m)) = member {
             if !m.writable {
                 Some((ErrorCode::FORBIDDEN, "read-only room"))
-            } else if l.crdt != d.crdt {
+            } else if *l.crdt != *d.crdt {
                 Some((ErrorCode::CRDT_MISMATCH, "room has another CRDT type"))
             } else if d.seq == 0 {
                 Some((ErrorCode::MALFORMED, "sequence numbers start at 1"))
             } else {
                 match l.log.dedupe(d.replica, d.seq) {
                     Dedupe::Durable(acked) => {
-                        let ack = Frame::Ack(Ack {
-                            room: d.room.clone(),
+                        let ack = AckRef {
+                            room: d.room,
                             seq: acked,
                             offset: None,
-                        });
-                        self.send(sid, &ack);
+                        };
+                        self.push_bytes(sid, Bytes::from(ack.encode()));
                         return;
                     }
                     Dedupe::InFlight => return,
-                    Dedupe::New if self.config.merger.validate(&d.crdt, &d.payload).is_err() => {
+                    Dedupe::New if self.config.merger.validate(d.crdt, &d.payload).is_err() => {
                         Some((
                             ErrorCode::MALFORMED,
                             "payload does not decode as the room's CRDT type",
@@ -72,18 +100,21 @@ impl Hub {
             Some((ErrorCode::UNKNOWN_ROOM, "room not joined"))
         };
         if let Some((code, msg)) = problem {
-            self.reject(sid, code, Some(d.room), Some(d.seq), msg);
+            self.reject(sid, code, Some(RoomId::new(d.room)), Some(d.seq), msg);
             return;
         }
-        let incarnation = self.rooms.get(&d.room).map_or(0, |r| r.incarnation);
-        let op = self.alloc_op(&d.room, incarnation, OpKind::Append);
-        let Some(l) = self.rooms.get_mut(&d.room).and_then(Room::loaded_mut) else {
+        let Some((id, r)) = room else {
+            return;
+        };
+        let (room_id, incarnation) = (id.clone(), r.incarnation);
+        let op = self.alloc_op(&room_id, incarnation, OpKind::Append);
+        let Some(l) = self.rooms.get_mut(d.room).and_then(Room::loaded_mut) else {
             return;
         };
         let entry = l.log.reserve(op, d.replica, d.seq, d.payload);
         self.storage.push_back(StorageAction::Append {
             op,
-            room: d.room,
+            room: room_id,
             epoch: l.epoch,
             entries: vec![entry],
         });
@@ -101,35 +132,43 @@ impl Hub {
             return;
         };
         let (crdt, epoch) = (l.crdt.clone(), l.epoch);
-        let mut members: Vec<(SessionId, ReplicaId, u64)> = l
-            .members
-            .iter()
-            .map(|(&s, m)| (s, m.replica, m.next))
-            .collect();
+        let mut members = std::mem::take(&mut self.scratch_members);
+        members.clear();
+        members.extend(l.members.iter().map(|(&s, m)| (s, m.replica, m.next)));
         for e in entries {
-            let delta = Frame::HubDelta(HubDelta {
-                room: room.clone(),
-                crdt: crdt.clone(),
+            let delta = HubDeltaRef {
+                room: room.as_str(),
+                crdt: &crdt,
                 epoch,
                 offset: e.offset,
                 replica: e.replica,
                 seq: e.seq,
-                payload: e.payload.clone(),
-            });
-            let ack = Frame::Ack(Ack {
-                room: room.clone(),
+                payload: &e.payload,
+            };
+            let ack = AckRef {
+                room: room.as_str(),
                 seq: e.seq,
                 offset: Some(e.offset),
-            });
-            let (delta, ack) = (Bytes::from(delta.encode()), Bytes::from(ack.encode()));
+            };
+            let (mut acks, mut deltas) = (Fanout::default(), Fanout::default());
             for (sid, replica, next) in members.iter_mut() {
                 let own = *replica == e.replica;
-                let bytes = if own { &ack } else { &delta };
                 if *next != e.offset && !own {
                     continue; // catching up: delivered from the log later
                 }
-                if !self.can_push(*sid, bytes.len()) || !self.push_bytes(*sid, bytes.clone()) {
+                let len = if own {
+                    ack.encoded_len()
+                } else {
+                    delta.encoded_len()
+                };
+                if !self.can_push(*sid, len) {
                     continue; // falls behind, or (origin) learns from the replay
+                }
+                // It fits, so the push (held until the next recipient) succeeds.
+                if own {
+                    acks.to(self, *sid, || ack.encode());
+                } else {
+                    deltas.to(self, *sid, || delta.encode());
                 }
                 if *next == e.offset {
                     *next = next.saturating_add(1);
@@ -138,6 +177,8 @@ impl Hub {
                     }
                 }
             }
+            acks.finish(self);
+            deltas.finish(self);
         }
         if let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) {
             for (sid, _, next) in &members {
@@ -146,5 +187,6 @@ impl Hub {
                 }
             }
         }
+        self.scratch_members = members;
     }
 }

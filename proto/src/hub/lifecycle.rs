@@ -39,6 +39,7 @@ impl Hub {
                 now,
             ),
             closing: None,
+            last_seen: now,
         };
         self.sessions.insert(sid, session);
         let deadline = now.saturating_add(self.config.handshake_timeout);
@@ -67,6 +68,18 @@ impl Hub {
             return;
         };
         s.backlog = s.backlog.saturating_sub(bytes);
+        // Catch-up only has work where the session is behind with no range load in
+        // flight (exactly when `pump` would queue something).
+        let behind = s.rooms.iter().any(|room| {
+            let member = self.rooms.get(room).and_then(|r| r.loaded()).and_then(|l| {
+                let m = l.members.get(&session)?;
+                Some(m.range_op.is_none() && m.next < l.log.durable_head())
+            });
+            member == Some(true)
+        });
+        if !behind {
+            return;
+        }
         let rooms: Vec<RoomId> = s.rooms.iter().cloned().collect();
         for room in rooms {
             self.pump(session, &room);
@@ -80,10 +93,16 @@ impl Hub {
         while let Some(key) = self.timers.pop_due(now) {
             match key {
                 TimerKey::Session(sid) => {
-                    let open = self.sessions.get(&sid).map(Session::is_open);
+                    let heartbeat = self.config.heartbeat_timeout;
+                    let open = self.sessions.get(&sid).map(|s| (s.is_open(), s.last_seen));
                     match open {
-                        Some(true) => self.close(sid, CloseCode::HEARTBEAT_TIMEOUT),
-                        Some(false) => self.close(sid, CloseCode::HANDSHAKE_TIMEOUT),
+                        Some((true, seen)) if now < seen.saturating_add(heartbeat) => {
+                            // Heard from since the timer was set: wait for the rest.
+                            let at = seen.saturating_add(heartbeat);
+                            self.timers.set(TimerKey::Session(sid), at);
+                        }
+                        Some((true, _)) => self.close(sid, CloseCode::HEARTBEAT_TIMEOUT),
+                        Some((false, _)) => self.close(sid, CloseCode::HANDSHAKE_TIMEOUT),
                         None => {}
                     }
                 }

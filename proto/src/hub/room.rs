@@ -2,6 +2,7 @@
 //! log, snapshot, members).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -33,7 +34,8 @@ pub(crate) struct PendingJoin {
 /// A loaded room.
 #[derive(Debug)]
 pub(crate) struct LoadedRoom {
-    pub(crate) crdt: String,
+    /// The CRDT type tag (shared: every delivered frame names it).
+    pub(crate) crdt: Arc<str>,
     pub(crate) epoch: u64,
     pub(crate) log: RoomLog,
     /// The latest snapshot known to the hub (possibly not yet durable in storage).

@@ -15,7 +15,7 @@ use super::storage::{OpId, StorageAction};
 use super::timers::Timers;
 use crate::rng::Rng;
 use crate::time::Instant;
-use crate::wire::{CloseCode, RoomId, SessionId};
+use crate::wire::{CloseCode, ReplicaId, RoomId, SessionId};
 
 /// What a storage operation in flight was for.
 #[derive(Clone, Debug)]
@@ -55,6 +55,9 @@ pub struct Hub {
     pub(crate) events: EventQueue,
     pub(crate) timers: Timers,
     pub(crate) metrics: HubMetrics,
+    /// Reused by live delivery: (member, replica, next offset) of one room. Holds
+    /// at most one room's members (bounded by `max_sessions`).
+    pub(crate) scratch_members: Vec<(SessionId, ReplicaId, u64)>,
 }
 
 impl Hub {
@@ -79,6 +82,7 @@ impl Hub {
             auth: VecDeque::new(),
             timers: Timers::default(),
             metrics: HubMetrics::default(),
+            scratch_members: Vec::new(),
         })
     }
 

@@ -41,6 +41,14 @@ impl RoomId {
     }
 }
 
+/// Rooms are ordered, compared and hashed as their names, so maps keyed by
+/// `RoomId` can be searched with a `&str`.
+impl std::borrow::Borrow<str> for RoomId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl From<&str> for RoomId {
     fn from(s: &str) -> Self {
         RoomId::new(s)
