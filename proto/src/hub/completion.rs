@@ -66,11 +66,13 @@ impl Hub {
             }
             (OpKind::Append, StorageCompletion::Appended { op, result }) => match result {
                 Ok(()) => {
-                    let entries = match self.rooms.get_mut(&room).and_then(Room::loaded_mut) {
-                        Some(l) => l.log.complete(op),
-                        None => Vec::new(),
-                    };
+                    let mut entries = std::mem::take(&mut self.scratch_entries);
+                    if let Some(l) = self.rooms.get_mut(&room).and_then(Room::loaded_mut) {
+                        l.log.complete_into(op, &mut entries);
+                    }
                     self.deliver_durable(&room, &entries);
+                    entries.clear();
+                    self.scratch_entries = entries;
                     self.maybe_compact(&room);
                 }
                 Err(e) => self.fail_room(&room, e),

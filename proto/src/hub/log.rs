@@ -127,12 +127,12 @@ impl RoomLog {
         entry
     }
 
-    /// Marks an append durable; returns the entries that became durable, in log order.
-    pub(crate) fn complete(&mut self, op: OpId) -> Vec<StoredEntry> {
+    /// Marks an append durable; appends the entries that became durable to `out`,
+    /// in log order (at most the appends in flight).
+    pub(crate) fn complete_into(&mut self, op: OpId, out: &mut Vec<StoredEntry>) {
         if let Some(i) = self.inflight.iter_mut().find(|i| i.op == op) {
             i.done = true;
         }
-        let mut out = Vec::new();
         while self.inflight.front().is_some_and(|i| i.done) {
             let Some(i) = self.inflight.pop_front() else {
                 break;
@@ -144,7 +144,6 @@ impl RoomLog {
             self.tail.push_back(i.entry.clone());
             out.push(i.entry);
         }
-        out
     }
 
     /// Up to `max_entries` durable entries from `from` (at least one if any), with at

@@ -11,7 +11,7 @@ use super::events::{EventQueue, HubEvent};
 use super::metrics::HubMetrics;
 use super::room::Room;
 use super::session::Session;
-use super::storage::{OpId, StorageAction};
+use super::storage::{OpId, StorageAction, StoredEntry};
 use super::timers::Timers;
 use crate::rng::Rng;
 use crate::time::Instant;
@@ -58,6 +58,9 @@ pub struct Hub {
     /// Reused by live delivery: (member, replica, next offset) of one room. Holds
     /// at most one room's members (bounded by `max_sessions`).
     pub(crate) scratch_members: Vec<(SessionId, ReplicaId, u64)>,
+    /// Reused by append completions: the entries that just became durable (at most
+    /// `max_pending_appends`; cleared after each delivery).
+    pub(crate) scratch_entries: Vec<StoredEntry>,
 }
 
 impl Hub {
@@ -83,6 +86,7 @@ impl Hub {
             timers: Timers::default(),
             metrics: HubMetrics::default(),
             scratch_members: Vec::new(),
+            scratch_entries: Vec::new(),
         })
     }
 

@@ -5,7 +5,6 @@
 //! exactly the bytes of the owned frames).
 
 use bytes::Bytes;
-use ciborium_ll::Encoder;
 
 use super::encode::Out;
 use super::frame::{ClientDelta, Frame, frame_type};
@@ -107,7 +106,7 @@ fn string_len(len: usize) -> usize {
 /// A buffer of exactly `len` bytes' capacity, filled by `write`.
 fn exact(len: usize, write: impl FnOnce(&mut Out<'_>)) -> Vec<u8> {
     let mut buf = Vec::with_capacity(len);
-    write(&mut Out(Encoder::from(&mut buf)));
+    write(&mut Out(&mut buf));
     debug_assert_eq!(buf.len(), len, "encoded_len is exact");
     buf
 }

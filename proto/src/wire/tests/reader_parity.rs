@@ -129,3 +129,51 @@ fn decoding_from_bytes_shares_the_payload_instead_of_copying() {
         "payload is a slice"
     );
 }
+
+#[test]
+fn header_writer_matches_ciborium_at_every_length_boundary() {
+    use super::super::encode::Out;
+    let values = [
+        0u64,
+        23,
+        24,
+        255,
+        256,
+        65_535,
+        65_536,
+        u64::from(u32::MAX),
+        u64::from(u32::MAX) + 1,
+        u64::MAX,
+    ];
+    for v in values {
+        let mut ours = Vec::new();
+        let mut o = Out(&mut ours);
+        o.uint(v);
+        o.array(v as usize);
+        let mut theirs = Vec::new();
+        let mut e = ciborium_ll::Encoder::from(&mut theirs);
+        e.push(Header::Positive(v)).expect("vec");
+        e.push(Header::Array(Some(v as usize))).expect("vec");
+        assert_eq!(ours, theirs, "value {v}");
+    }
+    for len in [0usize, 23, 24, 255, 256, 70_000] {
+        let text = "x".repeat(len);
+        let mut ours = Vec::new();
+        let mut o = Out(&mut ours);
+        o.text(&text);
+        o.bytes(text.as_bytes());
+        o.bool(true);
+        o.bool(false);
+        o.null();
+        let mut theirs = Vec::new();
+        let mut e = ciborium_ll::Encoder::from(&mut theirs);
+        e.text(&text, None).expect("vec");
+        e.bytes(text.as_bytes(), None).expect("vec");
+        for s in [ciborium_ll::simple::TRUE, ciborium_ll::simple::FALSE] {
+            e.push(Header::Simple(s)).expect("vec");
+        }
+        e.push(Header::Simple(ciborium_ll::simple::NULL))
+            .expect("vec");
+        assert_eq!(ours, theirs, "length {len}");
+    }
+}
