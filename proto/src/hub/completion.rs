@@ -195,6 +195,7 @@ impl Hub {
             snapshot_write: None,
             snapshot_durable: 0,
             members: Default::default(),
+            encoder: None,
         }
     }
 
@@ -210,6 +211,7 @@ impl Hub {
             storage_first: rec.first_offset,
             snapshot_write: None,
             members: Default::default(),
+            encoder: None,
         }
     }
 

@@ -16,7 +16,7 @@ use super::log::Dedupe;
 use super::room::Room;
 use super::state::OpKind;
 use super::storage::{StorageAction, StoredEntry};
-use crate::wire::{AckRef, ClientDeltaRef, ErrorCode, HubDeltaRef, RoomId, SessionId};
+use crate::wire::{AckRef, ClientDeltaRef, ErrorCode, RoomEncoder, RoomId, SessionId};
 
 /// One frame of an entry on its way to its recipients. The last recipient found gets
 /// the frame itself, earlier ones a shared clone, so a frame for one recipient is
@@ -128,47 +128,35 @@ impl Hub {
     /// fits (its offset is then ahead of the session, which ignores it); otherwise the
     /// replayed own entry acknowledges it.
     pub(crate) fn deliver_durable(&mut self, room: &RoomId, entries: &[StoredEntry]) {
-        let Some(l) = self.rooms.get(room).and_then(Room::loaded) else {
+        let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) else {
             return;
         };
-        let (crdt, epoch) = (l.crdt.clone(), l.epoch);
+        let encoder = l
+            .encoder
+            .take()
+            .unwrap_or_else(|| RoomEncoder::new(room.as_str(), &l.crdt, l.epoch));
         let mut members = std::mem::take(&mut self.scratch_members);
         members.clear();
         members.extend(l.members.iter().map(|(&s, m)| (s, m.replica, m.next)));
         for e in entries {
-            let delta = HubDeltaRef {
-                room: room.as_str(),
-                crdt: &crdt,
-                epoch,
-                offset: e.offset,
-                replica: e.replica,
-                seq: e.seq,
-                payload: &e.payload,
-            };
-            let ack = AckRef {
-                room: room.as_str(),
-                seq: e.seq,
-                offset: Some(e.offset),
-            };
+            let delta_len = encoder.hub_delta_len(e.offset, e.replica, e.seq, e.payload.len());
+            let ack_len = encoder.ack_len(e.seq, Some(e.offset));
             let (mut acks, mut deltas) = (Fanout::default(), Fanout::default());
             for (sid, replica, next) in members.iter_mut() {
                 let own = *replica == e.replica;
                 if *next != e.offset && !own {
                     continue; // catching up: delivered from the log later
                 }
-                let len = if own {
-                    ack.encoded_len()
-                } else {
-                    delta.encoded_len()
-                };
-                if !self.can_push(*sid, len) {
+                if !self.can_push(*sid, if own { ack_len } else { delta_len }) {
                     continue; // falls behind, or (origin) learns from the replay
                 }
                 // It fits, so the push (held until the next recipient) succeeds.
                 if own {
-                    acks.to(self, *sid, || ack.encode());
+                    acks.to(self, *sid, || encoder.ack(ack_len, e.seq, Some(e.offset)));
                 } else {
-                    deltas.to(self, *sid, || delta.encode());
+                    deltas.to(self, *sid, || {
+                        encoder.hub_delta(delta_len, e.offset, e.replica, e.seq, &e.payload)
+                    });
                 }
                 if *next == e.offset {
                     *next = next.saturating_add(1);
@@ -186,6 +174,7 @@ impl Hub {
                     m.next = *next;
                 }
             }
+            l.encoder = Some(encoder);
         }
         self.scratch_members = members;
     }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::log::RoomLog;
 use super::storage::{OpId, StoredSnapshot};
-use crate::wire::{Join, ReplicaId, SessionId};
+use crate::wire::{Join, ReplicaId, RoomEncoder, SessionId};
 
 /// One member of a loaded room.
 #[derive(Debug)]
@@ -47,6 +47,8 @@ pub(crate) struct LoadedRoom {
     /// Offset covered by the last snapshot storage confirmed.
     pub(crate) snapshot_durable: u64,
     pub(crate) members: BTreeMap<SessionId, Member>,
+    /// Encodes the live frames; made at the first delivery (idle rooms keep none).
+    pub(crate) encoder: Option<RoomEncoder>,
 }
 
 /// A room in the hub: `incarnation` tells storage completions for an older

@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use super::encode::Out;
 use super::frame::{ClientDelta, Frame, frame_type};
+use super::room_encoder::{head_len, string_len};
 use super::types::{ReplicaId, RoomId};
 
 /// A `ClientDelta` whose room and CRDT tag borrow from the decoded input.
@@ -85,22 +86,6 @@ pub struct AckRef<'a> {
     pub seq: u64,
     /// Log offset of the acknowledged entry, if known.
     pub offset: Option<u64>,
-}
-
-/// Encoded size of a CBOR header with argument `v`.
-fn head_len(v: u64) -> usize {
-    match v {
-        0..=23 => 1,
-        24..=0xff => 2,
-        0x100..=0xffff => 3,
-        0x1_0000..=0xffff_ffff => 5,
-        _ => 9,
-    }
-}
-
-/// Encoded size of a text or byte string of `len` bytes.
-fn string_len(len: usize) -> usize {
-    head_len(len as u64).saturating_add(len)
 }
 
 /// A buffer of exactly `len` bytes' capacity, filled by `write`.

@@ -12,6 +12,7 @@ mod encode;
 mod error;
 mod frame;
 mod reader;
+mod room_encoder;
 mod types;
 
 pub use borrowed::{AckRef, ClientDeltaRef, FrameRef, HubDeltaRef};
@@ -19,6 +20,7 @@ pub use codes::{CloseCode, ErrorCode};
 pub use decode::DEFAULT_MAX_FRAME_BYTES;
 pub use error::DecodeError;
 pub use frame::*;
+pub use room_encoder::RoomEncoder;
 pub use types::*;
 
 #[cfg(test)]

@@ -39,3 +39,28 @@ fn borrowed_encoders_match_the_owned_frames() {
         .max_tests(20_000)
         .quickcheck(prop as fn(Frame) -> TestResult);
 }
+
+#[test]
+fn the_room_encoder_matches_the_owned_frames() {
+    fn prop(f: Frame) -> TestResult {
+        let (encoded, len) = match &f {
+            Frame::HubDelta(d) => {
+                let e = RoomEncoder::new(d.room.as_str(), &d.crdt, d.epoch);
+                let len = e.hub_delta_len(d.offset, d.replica, d.seq, d.payload.len());
+                let bytes = e.hub_delta(len, d.offset, d.replica, d.seq, &d.payload);
+                (bytes, len)
+            }
+            Frame::Ack(a) => {
+                let e = RoomEncoder::new(a.room.as_str(), "any", 1);
+                let len = e.ack_len(a.seq, a.offset);
+                (e.ack(len, a.seq, a.offset), len)
+            }
+            _ => return TestResult::discard(),
+        };
+        TestResult::from_bool(encoded == f.encode() && encoded.len() == len)
+    }
+    QuickCheck::new()
+        .tests(300)
+        .max_tests(20_000)
+        .quickcheck(prop as fn(Frame) -> TestResult);
+}
