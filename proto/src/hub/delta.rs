@@ -169,9 +169,15 @@ impl Hub {
             deltas.finish(self);
         }
         if let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) {
+            let head = l.log.durable_head();
             for (sid, _, next) in &members {
                 if let Some(m) = l.members.get_mut(sid) {
                     m.next = *next;
+                }
+                if *next < head {
+                    if let Some(s) = self.sessions.get_mut(sid) {
+                        s.maybe_behind = true;
+                    }
                 }
             }
             l.encoder = Some(encoder);

@@ -122,6 +122,9 @@ impl Hub {
             presence: None,
         };
         l.members.insert(sid, member);
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            s.maybe_behind = true;
+        }
         self.send(sid, &joined);
         self.announce_join(sid, &join.room);
         self.pump(sid, &join.room);

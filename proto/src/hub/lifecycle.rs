@@ -40,6 +40,7 @@ impl Hub {
             ),
             closing: None,
             last_seen: now,
+            maybe_behind: false,
         };
         self.sessions.insert(sid, session);
         let deadline = now.saturating_add(self.config.handshake_timeout);
@@ -68,8 +69,12 @@ impl Hub {
             return;
         };
         s.backlog = s.backlog.saturating_sub(bytes);
+        if !s.maybe_behind {
+            return;
+        }
         // Catch-up only has work where the session is behind with no range load in
-        // flight (exactly when `pump` would queue something).
+        // flight (exactly when `pump` would queue something); a range load in flight
+        // sets the flag again when it completes.
         let behind = s.rooms.iter().any(|room| {
             let member = self.rooms.get(room).and_then(|r| r.loaded()).and_then(|l| {
                 let m = l.members.get(&session)?;
@@ -78,6 +83,7 @@ impl Hub {
             member == Some(true)
         });
         if !behind {
+            s.maybe_behind = false;
             return;
         }
         let rooms: Vec<RoomId> = s.rooms.iter().cloned().collect();
