@@ -134,6 +134,7 @@ mod limits;
 mod log;
 mod memory_storage;
 mod metrics;
+mod op_map;
 mod outbox;
 mod presence;
 pub mod resume;

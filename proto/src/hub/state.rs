@@ -9,6 +9,7 @@ use super::auth::AuthRequest;
 use super::config::{ConfigError, HubConfig};
 use super::events::{EventQueue, HubEvent};
 use super::metrics::HubMetrics;
+use super::op_map::OpMap;
 use super::room::Room;
 use super::session::Session;
 use super::storage::{OpId, StorageAction, StoredEntry};
@@ -46,7 +47,7 @@ pub struct Hub {
     pub(crate) next_incarnation: u64,
     pub(crate) sessions: BTreeMap<SessionId, Session>,
     pub(crate) rooms: BTreeMap<RoomId, Room>,
-    pub(crate) ops: BTreeMap<OpId, PendingOp>,
+    pub(crate) ops: OpMap,
     pub(crate) transmits: VecDeque<(SessionId, Bytes)>,
     pub(crate) closes: VecDeque<(SessionId, CloseCode)>,
     pub(crate) to_close: Vec<SessionId>,
@@ -77,7 +78,7 @@ impl Hub {
             next_incarnation: 1,
             sessions: BTreeMap::new(),
             rooms: BTreeMap::new(),
-            ops: BTreeMap::new(),
+            ops: OpMap::default(),
             transmits: VecDeque::new(),
             closes: VecDeque::new(),
             to_close: Vec::new(),
