@@ -64,3 +64,20 @@ fn the_room_encoder_matches_the_owned_frames() {
         .max_tests(20_000)
         .quickcheck(prop as fn(Frame) -> TestResult);
 }
+
+#[test]
+fn room_ids_compare_as_their_names_and_are_found_by_str() {
+    fn prop(a: String, b: String) -> bool {
+        let (ra, rb) = (RoomId::new(&a), RoomId::new(&b));
+        let map: std::collections::BTreeMap<RoomId, ()> = [(ra.clone(), ())].into();
+        ra.cmp(&rb) == a.cmp(&b)
+            && (ra == rb) == (a == b)
+            && ra == RoomId::new(&a)
+            && ra.cmp(&ra.clone()).is_eq()
+            && map.contains_key(a.as_str())
+            && map.contains_key(b.as_str()) == (a == b)
+    }
+    QuickCheck::new()
+        .tests(300)
+        .quickcheck(prop as fn(String, String) -> bool);
+}
