@@ -28,17 +28,18 @@ struct Fanout {
 }
 
 impl Fanout {
-    /// Queues the frame for the previous recipient and holds it for `sid`.
+    /// Queues the frame for the previous recipient and holds it for `sid` (both
+    /// checked with `can_push`).
     fn to(&mut self, hub: &mut Hub, sid: SessionId, encode: impl FnOnce() -> Vec<u8>) {
         let bytes = self.bytes.get_or_insert_with(|| Bytes::from(encode()));
         if let Some(prev) = self.pending.replace(sid) {
-            hub.push_bytes(prev, bytes.clone());
+            hub.push_fitting(prev, bytes.clone());
         }
     }
     /// Queues the frame for the last recipient.
     fn finish(self, hub: &mut Hub) {
         if let (Some(sid), Some(bytes)) = (self.pending, self.bytes) {
-            hub.push_bytes(sid, bytes);
+            hub.push_fitting(sid, bytes);
         }
     }
 }

@@ -32,9 +32,16 @@ impl Hub {
             }
             return false;
         }
+        self.push_fitting(sid, bytes)
+    }
+
+    /// Queues bytes the caller checked with [`Hub::can_push`] (nothing was queued for
+    /// the session since); false if the session is gone.
+    pub(crate) fn push_fitting(&mut self, sid: SessionId, bytes: Bytes) -> bool {
         let Some(s) = self.sessions.get_mut(&sid) else {
             return false;
         };
+        debug_assert!(s.closing.is_none(), "checked by can_push");
         if s.backlog == 0 {
             s.single_frame_allowance = s.single_frame_allowance.max(bytes.len());
         }
