@@ -45,6 +45,39 @@ impl<'a> In<'a> {
         self.input.len().saturating_sub(self.pos)
     }
 
+    /// The argument of the next header if it has major type `major` and a definite
+    /// argument that fits a `usize`, consuming the header; otherwise `None` and
+    /// nothing consumed (the caller then reads it with [`In::head`], which reports
+    /// whatever is wrong). The common case, without building a [`Header`].
+    #[inline]
+    fn fast_arg(&mut self, major: u8) -> Option<usize> {
+        let start = self.pos;
+        let first = *self.input.get(start)?;
+        if first >> 5 != major {
+            return None;
+        }
+        let minor = first & 0x1f;
+        let ext = match minor {
+            0..=23 => 0,
+            24 => 1,
+            25 => 2,
+            26 => 4,
+            27 => 8,
+            _ => return None,
+        };
+        let body = start.saturating_add(1);
+        let end = body.saturating_add(ext);
+        let bytes = self.input.get(body..end)?;
+        let v = if ext == 0 {
+            u64::from(minor)
+        } else {
+            be(bytes)
+        };
+        let v = usize::try_from(v).ok()?;
+        self.pos = end;
+        Some(v)
+    }
+
     /// The next item header.
     #[inline]
     pub(super) fn head(&mut self, field: &'static str) -> Result<Header, DecodeError> {
@@ -95,7 +128,11 @@ impl<'a> In<'a> {
     }
 
     pub(super) fn array(&mut self, field: &'static str) -> Result<usize, DecodeError> {
-        match self.head(field)? {
+        let header = match self.fast_arg(4) {
+            Some(n) => Header::Array(Some(n)),
+            None => self.head(field)?,
+        };
+        match header {
             Header::Array(Some(n)) => {
                 let remaining = self.remaining();
                 // Every element takes at least one byte.
@@ -134,6 +171,9 @@ impl<'a> In<'a> {
 
     #[inline]
     pub(super) fn uint(&mut self, field: &'static str) -> Result<u64, DecodeError> {
+        if let Some(v) = self.fast_arg(0) {
+            return Ok(v as u64);
+        }
         match self.head(field)? {
             Header::Positive(v) => Ok(v),
             _ => Err(DecodeError::UnexpectedType {
@@ -201,6 +241,9 @@ impl<'a> In<'a> {
     /// A text field, borrowed from the input.
     #[inline]
     pub(super) fn str(&mut self, field: &'static str, max: usize) -> Result<&'a str, DecodeError> {
+        if let Some(len) = self.fast_arg(3) {
+            return self.text_body(field, len, max);
+        }
         match self.head(field)? {
             Header::Text(Some(len)) => self.text_body(field, len, max),
             Header::Text(None) => Err(DecodeError::IndefiniteLength { field }),
@@ -258,6 +301,9 @@ impl<'a> In<'a> {
 
     #[inline]
     pub(super) fn bytes(&mut self, field: &'static str) -> Result<Bytes, DecodeError> {
+        if let Some(len) = self.fast_arg(2) {
+            return self.bytes_body(field, len);
+        }
         match self.head(field)? {
             Header::Bytes(Some(len)) => self.bytes_body(field, len),
             Header::Bytes(None) => Err(DecodeError::IndefiniteLength { field }),
