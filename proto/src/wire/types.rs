@@ -30,8 +30,14 @@ pub struct SessionId(pub u64);
 ///
 /// Compared, ordered and hashed as its name; clones of one id compare equal without
 /// looking at the bytes.
-#[derive(Clone, Eq, Hash)]
+#[derive(Clone, Eq)]
 pub struct RoomId(Arc<str>);
+
+impl std::hash::Hash for RoomId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl PartialEq for RoomId {
     fn eq(&self, other: &Self) -> bool {
