@@ -66,13 +66,11 @@ impl Hub {
             }
             (OpKind::Append, StorageCompletion::Appended { op, result }) => match result {
                 Ok(()) => {
-                    let mut entries = std::mem::take(&mut self.scratch_entries);
-                    if let Some(l) = self.rooms.get_mut(&room).and_then(Room::loaded_mut) {
-                        l.log.complete_into(op, &mut entries);
-                    }
-                    self.deliver_durable(&room, &entries);
-                    entries.clear();
-                    self.scratch_entries = entries;
+                    let durable = match self.rooms.get_mut(&room).and_then(Room::loaded_mut) {
+                        Some(l) => l.log.complete(op),
+                        None => 0,
+                    };
+                    self.deliver_durable(&room, durable);
                     self.maybe_compact(&room);
                 }
                 Err(e) => self.fail_room(&room, e),

@@ -13,9 +13,10 @@ use bytes::Bytes;
 
 use super::Hub;
 use super::log::Dedupe;
-use super::room::Room;
+use super::outbox::Sink;
+use super::room::{LoadedRoom, Room};
 use super::state::OpKind;
-use super::storage::{StorageAction, StoredEntry};
+use super::storage::StorageAction;
 use crate::wire::{AckRef, ClientDeltaRef, ErrorCode, RoomEncoder, RoomId, SessionId};
 
 /// One frame of an entry on its way to its recipients. The last recipient found gets
@@ -29,17 +30,17 @@ struct Fanout {
 
 impl Fanout {
     /// Queues the frame for the previous recipient and holds it for `sid` (both
-    /// checked with `can_push`).
-    fn to(&mut self, hub: &mut Hub, sid: SessionId, encode: impl FnOnce() -> Vec<u8>) {
+    /// checked with `Sink::fits`).
+    fn to(&mut self, sink: &mut Sink<'_>, sid: SessionId, encode: impl FnOnce() -> Vec<u8>) {
         let bytes = self.bytes.get_or_insert_with(|| Bytes::from(encode()));
         if let Some(prev) = self.pending.replace(sid) {
-            hub.push_fitting(prev, bytes.clone());
+            sink.queue(prev, bytes.clone());
         }
     }
     /// Queues the frame for the last recipient.
-    fn finish(self, hub: &mut Hub) {
+    fn finish(self, sink: &mut Sink<'_>) {
         if let (Some(sid), Some(bytes)) = (self.pending, self.bytes) {
-            hub.push_fitting(sid, bytes);
+            sink.queue(sid, bytes);
         }
     }
 }
@@ -122,67 +123,70 @@ impl Hub {
         self.metrics.deltas_in = self.metrics.deltas_in.saturating_add(1);
     }
 
-    /// Entries just became durable: in log order, each goes to every member at that
-    /// offset, as `HubDelta` to the others and as `Ack` (with the offset) to the
-    /// origin's sessions. A member whose backlog is full falls behind and is caught up
+    /// The newest `durable` entries of the tail just became durable: in log order,
+    /// each goes to every member at that offset, as `HubDelta` to the others and as
+    /// `Ack` (with the offset) to the origin's sessions. A member whose backlog is full falls behind and is caught up
     /// from the log. An origin session that is behind still gets the `Ack` now if it
     /// fits (its offset is then ahead of the session, which ignores it); otherwise the
     /// replayed own entry acknowledges it.
-    pub(crate) fn deliver_durable(&mut self, room: &RoomId, entries: &[StoredEntry]) {
+    pub(crate) fn deliver_durable(&mut self, room: &RoomId, durable: usize) {
+        let mut sink = Sink {
+            sessions: &mut self.sessions,
+            transmits: &mut self.transmits,
+            metrics: &mut self.metrics,
+            max_backlog: self.config.max_backlog_bytes,
+        };
         let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) else {
             return;
         };
-        let encoder = l
-            .encoder
-            .take()
-            .unwrap_or_else(|| RoomEncoder::new(room.as_str(), &l.crdt, l.epoch));
-        let mut members = std::mem::take(&mut self.scratch_members);
-        members.clear();
-        members.extend(l.members.iter().map(|(&s, m)| (s, m.replica, m.next)));
-        for e in entries {
+        let LoadedRoom {
+            log,
+            members,
+            encoder,
+            crdt,
+            epoch,
+            ..
+        } = l;
+        let encoder = encoder.get_or_insert_with(|| RoomEncoder::new(room.as_str(), crdt, *epoch));
+        for e in log.newest(durable) {
             let delta_len = encoder.hub_delta_len(e.offset, e.replica, e.seq, e.payload.len());
             let ack_len = encoder.ack_len(e.seq, Some(e.offset));
             let (mut acks, mut deltas) = (Fanout::default(), Fanout::default());
-            for (sid, replica, next) in members.iter_mut() {
-                let own = *replica == e.replica;
-                if *next != e.offset && !own {
+            for (&sid, m) in members.iter_mut() {
+                let own = m.replica == e.replica;
+                if m.next != e.offset && !own {
                     continue; // catching up: delivered from the log later
                 }
-                if !self.can_push(*sid, if own { ack_len } else { delta_len }) {
+                if !sink.fits(sid, if own { ack_len } else { delta_len }) {
                     continue; // falls behind, or (origin) learns from the replay
                 }
                 // It fits, so the push (held until the next recipient) succeeds.
                 if own {
-                    acks.to(self, *sid, || encoder.ack(ack_len, e.seq, Some(e.offset)));
+                    acks.to(&mut sink, sid, || {
+                        encoder.ack(ack_len, e.seq, Some(e.offset))
+                    });
                 } else {
-                    deltas.to(self, *sid, || {
+                    deltas.to(&mut sink, sid, || {
                         encoder.hub_delta(delta_len, e.offset, e.replica, e.seq, &e.payload)
                     });
                 }
-                if *next == e.offset {
-                    *next = next.saturating_add(1);
+                if m.next == e.offset {
+                    m.next = m.next.saturating_add(1);
                     if !own {
-                        self.metrics.deltas_out = self.metrics.deltas_out.saturating_add(1);
+                        sink.metrics.deltas_out = sink.metrics.deltas_out.saturating_add(1);
                     }
                 }
             }
-            acks.finish(self);
-            deltas.finish(self);
+            acks.finish(&mut sink);
+            deltas.finish(&mut sink);
         }
-        if let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) {
-            let head = l.log.durable_head();
-            for (sid, _, next) in &members {
-                if let Some(m) = l.members.get_mut(sid) {
-                    m.next = *next;
-                }
-                if *next < head {
-                    if let Some(s) = self.sessions.get_mut(sid) {
-                        s.maybe_behind = true;
-                    }
+        let head = log.durable_head();
+        for (sid, m) in members.iter() {
+            if m.next < head {
+                if let Some(s) = sink.sessions.get_mut(sid) {
+                    s.maybe_behind = true;
                 }
             }
-            l.encoder = Some(encoder);
         }
-        self.scratch_members = members;
     }
 }

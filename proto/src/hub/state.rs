@@ -12,11 +12,11 @@ use super::metrics::HubMetrics;
 use super::op_map::OpMap;
 use super::room::Room;
 use super::session::Session;
-use super::storage::{OpId, StorageAction, StoredEntry};
+use super::storage::{OpId, StorageAction};
 use super::timers::Timers;
 use crate::rng::Rng;
 use crate::time::Instant;
-use crate::wire::{CloseCode, ReplicaId, RoomId, SessionId};
+use crate::wire::{CloseCode, RoomId, SessionId};
 
 /// What a storage operation in flight was for.
 #[derive(Clone, Debug)]
@@ -56,12 +56,6 @@ pub struct Hub {
     pub(crate) events: EventQueue,
     pub(crate) timers: Timers,
     pub(crate) metrics: HubMetrics,
-    /// Reused by live delivery: (member, replica, next offset) of one room. Holds
-    /// at most one room's members (bounded by `max_sessions`).
-    pub(crate) scratch_members: Vec<(SessionId, ReplicaId, u64)>,
-    /// Reused by append completions: the entries that just became durable (at most
-    /// `max_pending_appends`; cleared after each delivery).
-    pub(crate) scratch_entries: Vec<StoredEntry>,
 }
 
 impl Hub {
@@ -86,8 +80,6 @@ impl Hub {
             auth: VecDeque::new(),
             timers: Timers::default(),
             metrics: HubMetrics::default(),
-            scratch_members: Vec::new(),
-            scratch_entries: Vec::new(),
         })
     }
 
