@@ -25,7 +25,7 @@ impl Hub {
         let first = entries.first()?;
         let frame = Frame::DeltaBatch(DeltaBatch {
             room: room.clone(),
-            crdt: l.crdt.clone(),
+            crdt: l.crdt.to_string(),
             epoch: l.epoch,
             first_offset: first.offset,
             entries: entries
@@ -119,6 +119,9 @@ impl Hub {
         from: u64,
         result: Result<Vec<StoredEntry>, StorageError>,
     ) {
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            s.maybe_behind = true; // the range load in flight ended
+        }
         let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) else {
             return;
         };

@@ -66,11 +66,11 @@ impl Hub {
             }
             (OpKind::Append, StorageCompletion::Appended { op, result }) => match result {
                 Ok(()) => {
-                    let entries = match self.rooms.get_mut(&room).and_then(Room::loaded_mut) {
+                    let durable = match self.rooms.get_mut(&room).and_then(Room::loaded_mut) {
                         Some(l) => l.log.complete(op),
-                        None => Vec::new(),
+                        None => 0,
                     };
-                    self.deliver_durable(&room, &entries);
+                    self.deliver_durable(&room, durable);
                     self.maybe_compact(&room);
                 }
                 Err(e) => self.fail_room(&room, e),
@@ -161,7 +161,7 @@ impl Hub {
             {
                 continue;
             }
-            if p.join.crdt != crdt {
+            if *p.join.crdt != *crdt {
                 if let Some(s) = self.sessions.get_mut(&p.session) {
                     s.rooms.remove(room);
                 }
@@ -185,7 +185,7 @@ impl Hub {
 
     fn empty_room(&self, crdt: String, epoch: u64) -> LoadedRoom {
         LoadedRoom {
-            crdt,
+            crdt: crdt.into(),
             epoch,
             log: RoomLog::new(0, Vec::new(), &[]),
             snapshot: None,
@@ -193,6 +193,7 @@ impl Hub {
             snapshot_write: None,
             snapshot_durable: 0,
             members: Default::default(),
+            encoder: None,
         }
     }
 
@@ -201,13 +202,14 @@ impl Hub {
         let tail = rec.tail.into_iter().skip(keep).collect();
         LoadedRoom {
             snapshot_durable: rec.snapshot.as_ref().map_or(0, |s| s.offset),
-            crdt: rec.crdt,
+            crdt: rec.crdt.into(),
             epoch: rec.epoch,
             log: RoomLog::new(rec.head, tail, &rec.seqs),
             snapshot: rec.snapshot,
             storage_first: rec.first_offset,
             snapshot_write: None,
             members: Default::default(),
+            encoder: None,
         }
     }
 

@@ -4,25 +4,55 @@
 //! delivery in log order: each entry goes as `HubDelta` to the other members and as
 //! `Ack` carrying its offset to the sessions of its origin, so every member in step
 //! with the log sees every offset exactly once.
+//!
+//! This is the hub's per-delta hot path: the delta arrives borrowed from its input
+//! ([`ClientDeltaRef`]), the room is found by name, and the outgoing frames are
+//! encoded straight from the log entry into buffers of their exact size.
 
 use bytes::Bytes;
 
 use super::Hub;
 use super::log::Dedupe;
-use super::room::Room;
+use super::outbox::Sink;
+use super::room::{LoadedRoom, Room};
 use super::state::OpKind;
-use super::storage::{StorageAction, StoredEntry};
-use crate::wire::{Ack, ClientDelta, ErrorCode, Frame, HubDelta, ReplicaId, RoomId, SessionId};
+use super::storage::StorageAction;
+use crate::wire::{AckRef, ClientDeltaRef, ErrorCode, RoomEncoder, RoomId, SessionId};
+
+/// One frame of an entry on its way to its recipients. The last recipient found gets
+/// the frame itself, earlier ones a shared clone, so a frame for one recipient is
+/// never cloned (a clone of a freshly encoded buffer costs an allocation).
+#[derive(Default)]
+struct Fanout {
+    bytes: Option<Bytes>,
+    pending: Option<SessionId>,
+}
+
+impl Fanout {
+    /// Queues the frame for the previous recipient and holds it for `sid` (both
+    /// checked with `Sink::fits`).
+    fn to(&mut self, sink: &mut Sink<'_>, sid: SessionId, encode: impl FnOnce() -> Vec<u8>) {
+        let bytes = self.bytes.get_or_insert_with(|| Bytes::from(encode()));
+        if let Some(prev) = self.pending.replace(sid) {
+            sink.queue(prev, bytes.clone());
+        }
+    }
+    /// Queues the frame for the last recipient.
+    fn finish(self, sink: &mut Sink<'_>) {
+        if let (Some(sid), Some(bytes)) = (self.pending, self.bytes) {
+            sink.queue(sid, bytes);
+        }
+    }
+}
 
 impl Hub {
-    pub(crate) fn on_delta(&mut self, sid: SessionId, d: ClientDelta) {
+    pub(crate) fn on_delta(&mut self, sid: SessionId, d: ClientDeltaRef<'_>) {
         let Some(s) = self.sessions.get(&sid) else {
             return;
         };
-        let member = self
-            .rooms
-            .get(&d.room)
-            .and_then(Room::loaded)
+        let room = self.rooms.get_key_value(d.room);
+        let member = room
+            .and_then(|(_, r)| r.loaded())
             .and_then(|l| l.members.get(&sid).map(|m| (l, m)));
         let problem = if d.replica != s.replica {
             Some((
@@ -37,23 +67,23 @@ impl Hub {
         } else if let Some((l, m)) = member {
             if !m.writable {
                 Some((ErrorCode::FORBIDDEN, "read-only room"))
-            } else if l.crdt != d.crdt {
+            } else if *l.crdt != *d.crdt {
                 Some((ErrorCode::CRDT_MISMATCH, "room has another CRDT type"))
             } else if d.seq == 0 {
                 Some((ErrorCode::MALFORMED, "sequence numbers start at 1"))
             } else {
                 match l.log.dedupe(d.replica, d.seq) {
                     Dedupe::Durable(acked) => {
-                        let ack = Frame::Ack(Ack {
-                            room: d.room.clone(),
+                        let ack = AckRef {
+                            room: d.room,
                             seq: acked,
                             offset: None,
-                        });
-                        self.send(sid, &ack);
+                        };
+                        self.push_bytes(sid, Bytes::from(ack.encode()));
                         return;
                     }
                     Dedupe::InFlight => return,
-                    Dedupe::New if self.config.merger.validate(&d.crdt, &d.payload).is_err() => {
+                    Dedupe::New if self.config.merger.validate(d.crdt, &d.payload).is_err() => {
                         Some((
                             ErrorCode::MALFORMED,
                             "payload does not decode as the room's CRDT type",
@@ -72,77 +102,89 @@ impl Hub {
             Some((ErrorCode::UNKNOWN_ROOM, "room not joined"))
         };
         if let Some((code, msg)) = problem {
-            self.reject(sid, code, Some(d.room), Some(d.seq), msg);
+            self.reject(sid, code, Some(RoomId::new(d.room)), Some(d.seq), msg);
             return;
         }
-        let incarnation = self.rooms.get(&d.room).map_or(0, |r| r.incarnation);
-        let op = self.alloc_op(&d.room, incarnation, OpKind::Append);
-        let Some(l) = self.rooms.get_mut(&d.room).and_then(Room::loaded_mut) else {
+        let Some((id, r)) = room else {
+            return;
+        };
+        let (room_id, incarnation) = (id.clone(), r.incarnation);
+        let op = self.alloc_op(&room_id, incarnation, OpKind::Append);
+        let Some(l) = self.rooms.get_mut(d.room).and_then(Room::loaded_mut) else {
             return;
         };
         let entry = l.log.reserve(op, d.replica, d.seq, d.payload);
         self.storage.push_back(StorageAction::Append {
             op,
-            room: d.room,
+            room: room_id,
             epoch: l.epoch,
             entries: vec![entry],
         });
         self.metrics.deltas_in = self.metrics.deltas_in.saturating_add(1);
     }
 
-    /// Entries just became durable: in log order, each goes to every member at that
-    /// offset, as `HubDelta` to the others and as `Ack` (with the offset) to the
-    /// origin's sessions. A member whose backlog is full falls behind and is caught up
+    /// The newest `durable` entries of the tail just became durable: in log order,
+    /// each goes to every member at that offset, as `HubDelta` to the others and as
+    /// `Ack` (with the offset) to the origin's sessions. A member whose backlog is full falls behind and is caught up
     /// from the log. An origin session that is behind still gets the `Ack` now if it
     /// fits (its offset is then ahead of the session, which ignores it); otherwise the
     /// replayed own entry acknowledges it.
-    pub(crate) fn deliver_durable(&mut self, room: &RoomId, entries: &[StoredEntry]) {
-        let Some(l) = self.rooms.get(room).and_then(Room::loaded) else {
+    pub(crate) fn deliver_durable(&mut self, room: &RoomId, durable: usize) {
+        let mut sink = Sink {
+            sessions: &mut self.sessions,
+            transmits: &mut self.transmits,
+            metrics: &mut self.metrics,
+            max_backlog: self.config.max_backlog_bytes,
+        };
+        let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) else {
             return;
         };
-        let (crdt, epoch) = (l.crdt.clone(), l.epoch);
-        let mut members: Vec<(SessionId, ReplicaId, u64)> = l
-            .members
-            .iter()
-            .map(|(&s, m)| (s, m.replica, m.next))
-            .collect();
-        for e in entries {
-            let delta = Frame::HubDelta(HubDelta {
-                room: room.clone(),
-                crdt: crdt.clone(),
-                epoch,
-                offset: e.offset,
-                replica: e.replica,
-                seq: e.seq,
-                payload: e.payload.clone(),
-            });
-            let ack = Frame::Ack(Ack {
-                room: room.clone(),
-                seq: e.seq,
-                offset: Some(e.offset),
-            });
-            let (delta, ack) = (Bytes::from(delta.encode()), Bytes::from(ack.encode()));
-            for (sid, replica, next) in members.iter_mut() {
-                let own = *replica == e.replica;
-                let bytes = if own { &ack } else { &delta };
-                if *next != e.offset && !own {
+        let LoadedRoom {
+            log,
+            members,
+            encoder,
+            crdt,
+            epoch,
+            ..
+        } = l;
+        let encoder = encoder.get_or_insert_with(|| RoomEncoder::new(room.as_str(), crdt, *epoch));
+        for e in log.newest(durable) {
+            let delta_len = encoder.hub_delta_len(e.offset, e.replica, e.seq, e.payload.len());
+            let ack_len = encoder.ack_len(e.seq, Some(e.offset));
+            let (mut acks, mut deltas) = (Fanout::default(), Fanout::default());
+            for (&sid, m) in members.iter_mut() {
+                let own = m.replica == e.replica;
+                if m.next != e.offset && !own {
                     continue; // catching up: delivered from the log later
                 }
-                if !self.can_push(*sid, bytes.len()) || !self.push_bytes(*sid, bytes.clone()) {
+                if !sink.fits(sid, if own { ack_len } else { delta_len }) {
                     continue; // falls behind, or (origin) learns from the replay
                 }
-                if *next == e.offset {
-                    *next = next.saturating_add(1);
+                // It fits, so the push (held until the next recipient) succeeds.
+                if own {
+                    acks.to(&mut sink, sid, || {
+                        encoder.ack(ack_len, e.seq, Some(e.offset))
+                    });
+                } else {
+                    deltas.to(&mut sink, sid, || {
+                        encoder.hub_delta(delta_len, e.offset, e.replica, e.seq, &e.payload)
+                    });
+                }
+                if m.next == e.offset {
+                    m.next = m.next.saturating_add(1);
                     if !own {
-                        self.metrics.deltas_out = self.metrics.deltas_out.saturating_add(1);
+                        sink.metrics.deltas_out = sink.metrics.deltas_out.saturating_add(1);
                     }
                 }
             }
+            acks.finish(&mut sink);
+            deltas.finish(&mut sink);
         }
-        if let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) {
-            for (sid, _, next) in &members {
-                if let Some(m) = l.members.get_mut(sid) {
-                    m.next = *next;
+        let head = log.durable_head();
+        for (sid, m) in members.iter() {
+            if m.next < head {
+                if let Some(s) = sink.sessions.get_mut(sid) {
+                    s.maybe_behind = true;
                 }
             }
         }

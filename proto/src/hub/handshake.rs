@@ -97,6 +97,7 @@ impl Hub {
         let replica = s.replica;
         let name = identity.name.clone();
         s.phase = Phase::Open { identity };
+        s.last_seen = self.now;
         let deadline = self.now.saturating_add(self.config.heartbeat_timeout);
         self.timers.set(TimerKey::Session(sid), deadline);
         let welcome = Frame::Welcome(Welcome {

@@ -63,6 +63,10 @@ impl Hub {
                 if m.next > l.log.durable_head() {
                     return Err(format!("room {id}: {sid:?} delivered beyond the head"));
                 }
+                let behind = m.next < l.log.durable_head() && m.range_op.is_none();
+                if behind && !self.sessions.get(sid).is_some_and(|s| s.maybe_behind) {
+                    return Err(format!("room {id}: {sid:?} behind but not flagged"));
+                }
             }
         }
         for op in self.ops.values() {

@@ -33,7 +33,7 @@ impl Hub {
             reject(ErrorCode::FORBIDDEN, "no access to this room")
         } else {
             match self.rooms.get(&room_id).map(|r| &r.state) {
-                Some(RoomState::Loaded(l)) if l.crdt != join.crdt => {
+                Some(RoomState::Loaded(l)) if *l.crdt != *join.crdt => {
                     reject(ErrorCode::CRDT_MISMATCH, "room has another CRDT type")
                 }
                 None if self.rooms.len() >= self.config.max_loaded_rooms => {
@@ -104,7 +104,7 @@ impl Hub {
         );
         let joined = Frame::Joined(Joined {
             room: join.room.clone(),
-            crdt: l.crdt.clone(),
+            crdt: l.crdt.to_string(),
             epoch: l.epoch,
             start: plan.start,
             head,
@@ -122,6 +122,9 @@ impl Hub {
             presence: None,
         };
         l.members.insert(sid, member);
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            s.maybe_behind = true;
+        }
         self.send(sid, &joined);
         self.announce_join(sid, &join.room);
         self.pump(sid, &join.room);

@@ -37,6 +37,8 @@ impl Hub {
                 now,
             ),
             closing: None,
+            last_seen: now,
+            maybe_behind: false,
         };
         self.sessions.insert(sid, Box::new(session));
         let deadline = now.saturating_add(self.config.handshake_timeout);
@@ -65,6 +67,23 @@ impl Hub {
             return;
         };
         s.backlog = s.backlog.saturating_sub(bytes);
+        if !s.maybe_behind {
+            return;
+        }
+        // Catch-up only has work where the session is behind with no range load in
+        // flight (exactly when `pump` would queue something); a range load in flight
+        // sets the flag again when it completes.
+        let behind = s.rooms.iter().any(|room| {
+            let member = self.rooms.get(room).and_then(|r| r.loaded()).and_then(|l| {
+                let m = l.members.get(&session)?;
+                Some(m.range_op.is_none() && m.next < l.log.durable_head())
+            });
+            member == Some(true)
+        });
+        if !behind {
+            s.maybe_behind = false;
+            return;
+        }
         let rooms: Vec<RoomId> = s.rooms.iter().cloned().collect();
         for room in rooms {
             self.pump(session, &room);
@@ -78,10 +97,16 @@ impl Hub {
         while let Some(key) = self.timers.pop_due(now) {
             match key {
                 TimerKey::Session(sid) => {
-                    let open = self.sessions.get(&sid).map(|s| s.is_open());
+                    let heartbeat = self.config.heartbeat_timeout;
+                    let open = self.sessions.get(&sid).map(|s| (s.is_open(), s.last_seen));
                     match open {
-                        Some(true) => self.close(sid, CloseCode::HEARTBEAT_TIMEOUT),
-                        Some(false) => self.close(sid, CloseCode::HANDSHAKE_TIMEOUT),
+                        Some((true, seen)) if now < seen.saturating_add(heartbeat) => {
+                            // Heard from since the timer was set: wait for the rest.
+                            let at = seen.saturating_add(heartbeat);
+                            self.timers.set(TimerKey::Session(sid), at);
+                        }
+                        Some((true, _)) => self.close(sid, CloseCode::HEARTBEAT_TIMEOUT),
+                        Some((false, _)) => self.close(sid, CloseCode::HANDSHAKE_TIMEOUT),
                         None => {}
                     }
                 }

@@ -127,12 +127,13 @@ impl RoomLog {
         entry
     }
 
-    /// Marks an append durable; returns the entries that became durable, in log order.
-    pub(crate) fn complete(&mut self, op: OpId) -> Vec<StoredEntry> {
+    /// Marks an append durable; returns how many entries became durable: they are
+    /// the newest `n` of the tail ([`RoomLog::newest`]) until the tail is trimmed.
+    pub(crate) fn complete(&mut self, op: OpId) -> usize {
         if let Some(i) = self.inflight.iter_mut().find(|i| i.op == op) {
             i.done = true;
         }
-        let mut out = Vec::new();
+        let mut n = 0usize;
         while self.inflight.front().is_some_and(|i| i.done) {
             let Some(i) = self.inflight.pop_front() else {
                 break;
@@ -141,10 +142,15 @@ impl RoomLog {
             s.durable = s.durable.max(i.entry.seq);
             self.durable_head = self.durable_head.saturating_add(1);
             self.tail_bytes = self.tail_bytes.saturating_add(i.entry.payload.len());
-            self.tail.push_back(i.entry.clone());
-            out.push(i.entry);
+            self.tail.push_back(i.entry);
+            n = n.saturating_add(1);
         }
-        out
+        n
+    }
+
+    /// The newest `n` durable entries in memory (fewer if the tail is shorter), oldest first.
+    pub(crate) fn newest(&self, n: usize) -> impl Iterator<Item = &StoredEntry> {
+        self.tail.range(self.tail.len().saturating_sub(n)..)
     }
 
     /// Up to `max_entries` durable entries from `from` (at least one if any), with at

@@ -5,7 +5,9 @@
 //! * **Construction**: [`Hub::new`] with a [`HubConfig`] (validated, [`ConfigError`]).
 //! * **Inputs** (`handle_*`, each takes `now`; time that goes backwards is clamped):
 //!   [`Hub::handle_session_opened`] (the hub assigns the [`SessionId`](crate::wire::SessionId)),
-//!   [`Hub::handle_frame`], [`Hub::handle_session_closed`], [`Hub::handle_flushed`],
+//!   [`Hub::handle_frame`] (or [`Hub::handle_frame_bytes`] for a message held as
+//!   `Bytes`: payloads are then kept without copying), [`Hub::handle_session_closed`],
+//!   [`Hub::handle_flushed`],
 //!   [`Hub::handle_timeout`], [`Hub::handle_auth`], [`Hub::handle_storage`].
 //! * **Outputs** (`poll_*`), drained by the driver after every input, in this order:
 //!   1. [`Hub::poll_transmit`] — encoded frames (`Bytes`, shared by all recipients of a
@@ -134,6 +136,7 @@ mod limits;
 mod log;
 mod memory_storage;
 mod metrics;
+mod op_map;
 mod outbox;
 mod presence;
 pub mod resume;

@@ -8,20 +8,75 @@
 //! they are only pushed while there is room and otherwise delivered later from the
 //! log (see [`catch_up`](super::catch_up)). Presence is dropped instead.
 
+use std::collections::{BTreeMap, VecDeque};
+
 use bytes::Bytes;
 
 use super::Hub;
 use super::events::HubEvent;
+use super::metrics::HubMetrics;
+use super::session::Session;
 use crate::wire::{CloseCode, ErrorCode, Frame, Reject, RoomId, SessionId};
 
+/// The hub's output side borrowed on its own, so that a room can be walked
+/// (borrowing `Hub::rooms`) while frames are queued.
+pub(crate) struct Sink<'h> {
+    pub(crate) sessions: &'h mut BTreeMap<SessionId, Box<Session>>,
+    pub(crate) transmits: &'h mut VecDeque<(SessionId, Bytes)>,
+    pub(crate) metrics: &'h mut HubMetrics,
+    pub(crate) max_backlog: usize,
+}
+
+/// Whether `len` more bytes fit the session's backlog bound of `max_backlog`.
+fn fits(
+    sessions: &BTreeMap<SessionId, Box<Session>>,
+    max_backlog: usize,
+    sid: SessionId,
+    len: usize,
+) -> bool {
+    sessions.get(&sid).is_some_and(|s| {
+        s.closing.is_none() && (s.backlog == 0 || s.backlog.saturating_add(len) <= max_backlog)
+    })
+}
+
+impl Sink<'_> {
+    /// Whether `len` more bytes fit the session's backlog bound.
+    pub(crate) fn fits(&self, sid: SessionId, len: usize) -> bool {
+        fits(self.sessions, self.max_backlog, sid, len)
+    }
+
+    /// Queues bytes checked with [`Sink::fits`] (nothing was queued for the session
+    /// since); false if the session is gone.
+    pub(crate) fn queue(&mut self, sid: SessionId, bytes: Bytes) -> bool {
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return false;
+        };
+        debug_assert!(s.closing.is_none(), "checked by fits");
+        if s.backlog == 0 {
+            s.single_frame_allowance = s.single_frame_allowance.max(bytes.len());
+        }
+        s.backlog = s.backlog.saturating_add(bytes.len());
+        self.metrics.frames_out = self.metrics.frames_out.saturating_add(1);
+        self.metrics.bytes_out = self.metrics.bytes_out.saturating_add(bytes.len() as u64);
+        self.transmits.push_back((sid, bytes));
+        true
+    }
+}
+
 impl Hub {
+    /// The output side, borrowed apart from the rooms.
+    pub(crate) fn sink(&mut self) -> Sink<'_> {
+        Sink {
+            sessions: &mut self.sessions,
+            transmits: &mut self.transmits,
+            metrics: &mut self.metrics,
+            max_backlog: self.config.max_backlog_bytes,
+        }
+    }
+
     /// Whether `len` more bytes fit the session's backlog bound.
     pub(crate) fn can_push(&self, sid: SessionId, len: usize) -> bool {
-        self.sessions.get(&sid).is_some_and(|s| {
-            s.closing.is_none()
-                && (s.backlog == 0
-                    || s.backlog.saturating_add(len) <= self.config.max_backlog_bytes)
-        })
+        fits(&self.sessions, self.config.max_backlog_bytes, sid, len)
     }
 
     /// Queues bytes for a session; closes it `SLOW_CONSUMER` if they do not fit.
@@ -32,17 +87,7 @@ impl Hub {
             }
             return false;
         }
-        let Some(s) = self.sessions.get_mut(&sid) else {
-            return false;
-        };
-        if s.backlog == 0 {
-            s.single_frame_allowance = s.single_frame_allowance.max(bytes.len());
-        }
-        s.backlog = s.backlog.saturating_add(bytes.len());
-        self.metrics.frames_out = self.metrics.frames_out.saturating_add(1);
-        self.metrics.bytes_out = self.metrics.bytes_out.saturating_add(bytes.len() as u64);
-        self.transmits.push_back((sid, bytes));
-        true
+        self.sink().queue(sid, bytes)
     }
 
     /// Encodes and queues one frame.

@@ -1,11 +1,13 @@
 //! Room state: loading (joins queued until storage answers) or loaded (type, epoch,
 //! log, snapshot, members).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use super::log::RoomLog;
 use super::storage::{OpId, StoredSnapshot};
-use crate::wire::{Join, ReplicaId, SessionId};
+use crate::wire::{Join, ReplicaId, RoomEncoder, SessionId};
 
 /// One member of a loaded room.
 #[derive(Debug)]
@@ -81,6 +83,10 @@ impl Members {
             .iter()
             .map(pair as fn(&(SessionId, Member)) -> (&SessionId, &Member))
     }
+    /// Entries in session order, mutably.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&SessionId, &mut Member)> {
+        self.0.iter_mut().map(|(s, m)| (&*s, m))
+    }
     /// Session ids in order.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &SessionId> {
         self.0.iter().map(|(s, _)| s)
@@ -119,7 +125,8 @@ pub(crate) struct PendingJoin {
 /// A loaded room.
 #[derive(Debug)]
 pub(crate) struct LoadedRoom {
-    pub(crate) crdt: String,
+    /// The CRDT type tag (shared: every delivered frame names it).
+    pub(crate) crdt: Arc<str>,
     pub(crate) epoch: u64,
     pub(crate) log: RoomLog,
     /// The latest snapshot known to the hub (possibly not yet durable in storage).
@@ -131,6 +138,8 @@ pub(crate) struct LoadedRoom {
     /// Offset covered by the last snapshot storage confirmed.
     pub(crate) snapshot_durable: u64,
     pub(crate) members: Members,
+    /// Encodes the live frames; made at the first delivery (idle rooms keep none).
+    pub(crate) encoder: Option<RoomEncoder>,
 }
 
 /// A room in the hub: `incarnation` tells storage completions for an older

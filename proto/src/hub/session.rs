@@ -32,6 +32,12 @@ pub(crate) struct Session {
     /// Largest frame queued into an empty backlog: a single frame may exceed the bound.
     pub(crate) single_frame_allowance: usize,
     pub(crate) rate: RateLimiter,
+    /// When the last frame arrived (or the session was welcomed, if later): the
+    /// heartbeat deadline is `last_seen + heartbeat_timeout`.
+    pub(crate) last_seen: Instant,
+    /// Whether a membership of this session may be behind the log (catch-up work for
+    /// `handle_flushed`). Set whenever one may fall behind; cleared only when none is.
+    pub(crate) maybe_behind: bool,
     /// Set when the hub decided to close the session; further output is dropped.
     pub(crate) closing: Option<CloseCode>,
 }

@@ -9,6 +9,7 @@ use super::auth::AuthRequest;
 use super::config::{ConfigError, HubConfig};
 use super::events::{EventQueue, HubEvent};
 use super::metrics::HubMetrics;
+use super::op_map::OpMap;
 use super::room::Room;
 use super::session::Session;
 use super::storage::{OpId, StorageAction};
@@ -48,7 +49,7 @@ pub struct Hub {
     /// pointer rather than a whole `Session` (≈ 150 bytes less per session).
     pub(crate) sessions: BTreeMap<SessionId, Box<Session>>,
     pub(crate) rooms: BTreeMap<RoomId, Room>,
-    pub(crate) ops: BTreeMap<OpId, PendingOp>,
+    pub(crate) ops: OpMap,
     pub(crate) transmits: VecDeque<(SessionId, Bytes)>,
     pub(crate) closes: VecDeque<(SessionId, CloseCode)>,
     pub(crate) to_close: Vec<SessionId>,
@@ -73,7 +74,7 @@ impl Hub {
             next_incarnation: 1,
             sessions: BTreeMap::new(),
             rooms: BTreeMap::new(),
-            ops: BTreeMap::new(),
+            ops: OpMap::default(),
             transmits: VecDeque::new(),
             closes: VecDeque::new(),
             to_close: Vec::new(),

@@ -1,10 +1,11 @@
 //! The per-frame-type layouts of decoding: after the frame array's header and type
 //! code, each frame's fields in the order of docs/PROTOCOL.md, with exact arity.
 
+use super::borrowed::{ClientDeltaRef, FrameRef};
 use super::codes::ErrorCode;
-use super::decode::In;
 use super::error::DecodeError;
 use super::frame::*;
+use super::reader::In;
 use super::types::*;
 
 /// Smallest possible encoding of one batch entry (`[uint, uint, bytes]`), used to
@@ -22,7 +23,8 @@ fn arity(got: usize, what: &'static str, expected: usize) -> Result<(), DecodeEr
     Ok(())
 }
 
-pub(super) fn decode_frame(r: &mut In<'_>) -> Result<Frame, DecodeError> {
+/// Decodes the frame at the reader (a `ClientDelta` borrowed, the rest owned).
+pub(super) fn decode_frame<'a>(r: &mut In<'a>) -> Result<FrameRef<'a>, DecodeError> {
     use frame_type::*;
     let n = r.array("frame")?;
     if n == 0 {
@@ -33,6 +35,22 @@ pub(super) fn decode_frame(r: &mut In<'_>) -> Result<Frame, DecodeError> {
         });
     }
     let ty = r.uint("frame type")?;
+    if ty == CLIENT_DELTA {
+        arity(n, "ClientDelta", 6)?;
+        return Ok(FrameRef::ClientDelta(ClientDeltaRef {
+            room: r.room_str()?,
+            crdt: r.crdt_str()?,
+            replica: ReplicaId(r.uint("replica")?),
+            seq: r.uint("seq")?,
+            payload: r.bytes("payload")?,
+        }));
+    }
+    decode_owned(r, n, ty).map(FrameRef::Owned)
+}
+
+/// Every frame type but `ClientDelta`, after the array header (`n` elements) and type.
+fn decode_owned(r: &mut In<'_>, n: usize, ty: u64) -> Result<Frame, DecodeError> {
+    use frame_type::*;
     Ok(match ty {
         HELLO => {
             arity(n, "Hello", 5)?;
@@ -110,16 +128,6 @@ pub(super) fn decode_frame(r: &mut In<'_>) -> Result<Frame, DecodeError> {
         LEAVE => {
             arity(n, "Leave", 2)?;
             Frame::Leave(Leave { room: r.room()? })
-        }
-        CLIENT_DELTA => {
-            arity(n, "ClientDelta", 6)?;
-            Frame::ClientDelta(ClientDelta {
-                room: r.room()?,
-                crdt: r.crdt()?,
-                replica: ReplicaId(r.uint("replica")?),
-                seq: r.uint("seq")?,
-                payload: r.bytes("payload")?,
-            })
         }
         HUB_DELTA => {
             arity(n, "HubDelta", 8)?;

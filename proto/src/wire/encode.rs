@@ -1,53 +1,78 @@
 //! Frame → bytes. Encoding is canonical (shortest integer and length headers,
 //! definite lengths only), so equal frames always encode to equal bytes.
 
-use ciborium_ll::{Encoder, Header, simple};
-
+use super::borrowed::{AckRef, HubDeltaRef};
 use super::frame::*;
 use super::types::RoomId;
 
-/// A CBOR writer over a `Vec<u8>`. Writing into a `Vec` cannot fail, so the
-/// methods return nothing; a failure would only be possible on allocation abort.
-struct Out<'a>(Encoder<&'a mut Vec<u8>>);
+/// CBOR major types used by the protocol.
+const MAJOR_UINT: u8 = 0;
+const MAJOR_BYTES: u8 = 2;
+const MAJOR_TEXT: u8 = 3;
+const MAJOR_ARRAY: u8 = 4;
+/// The simple values `false`, `true` and `null` (major type 7).
+const FALSE: u8 = 0xf4;
+const TRUE: u8 = 0xf5;
+const NULL: u8 = 0xf6;
+
+/// A CBOR writer appending to a `Vec<u8>`, always in the shortest form of each
+/// header (the canonical encoding of docs/PROTOCOL.md). Writing into a `Vec`
+/// cannot fail, so the methods return nothing.
+pub(super) struct Out<'a>(pub(super) &'a mut Vec<u8>);
 
 impl Out<'_> {
-    fn head(&mut self, h: Header) {
-        let r = self.0.push(h);
-        debug_assert!(r.is_ok(), "writing to a Vec cannot fail");
+    /// A header of major type `major` with argument `v`, shortest form.
+    #[inline]
+    fn head(&mut self, major: u8, v: u64) {
+        let m = major << 5;
+        let be = v.to_be_bytes();
+        match v {
+            0..=23 => self.0.push(m | be[7]),
+            24..=0xff => self.0.extend_from_slice(&[m | 24, be[7]]),
+            0x100..=0xffff => self.0.extend_from_slice(&[m | 25, be[6], be[7]]),
+            0x1_0000..=0xffff_ffff => {
+                self.0
+                    .extend_from_slice(&[m | 26, be[4], be[5], be[6], be[7]]);
+            }
+            _ => {
+                self.0.push(m | 27);
+                self.0.extend_from_slice(&be);
+            }
+        }
     }
-    fn array(&mut self, len: usize) {
-        self.head(Header::Array(Some(len)));
+    pub(super) fn array(&mut self, len: usize) {
+        self.head(MAJOR_ARRAY, len as u64);
     }
-    fn uint(&mut self, v: u64) {
-        self.head(Header::Positive(v));
+    pub(super) fn uint(&mut self, v: u64) {
+        self.head(MAJOR_UINT, v);
     }
-    fn bool(&mut self, v: bool) {
-        self.head(Header::Simple(if v { simple::TRUE } else { simple::FALSE }));
+    pub(super) fn bool(&mut self, v: bool) {
+        self.0.push(if v { TRUE } else { FALSE });
     }
-    fn null(&mut self) {
-        self.head(Header::Simple(simple::NULL));
+    pub(super) fn null(&mut self) {
+        self.0.push(NULL);
     }
-    fn text(&mut self, s: &str) {
-        let r = self.0.text(s, None);
-        debug_assert!(r.is_ok(), "writing to a Vec cannot fail");
+    pub(super) fn text(&mut self, s: &str) {
+        self.head(MAJOR_TEXT, s.len() as u64);
+        self.0.extend_from_slice(s.as_bytes());
     }
-    fn bytes(&mut self, b: &[u8]) {
-        let r = self.0.bytes(b, None);
-        debug_assert!(r.is_ok(), "writing to a Vec cannot fail");
+    pub(super) fn bytes(&mut self, b: &[u8]) {
+        self.head(MAJOR_BYTES, b.len() as u64);
+        self.0.extend_from_slice(b);
     }
-    fn opt_text(&mut self, s: Option<&str>) {
+    pub(super) fn opt_text(&mut self, s: Option<&str>) {
         match s {
             Some(s) => self.text(s),
             None => self.null(),
         }
     }
-    fn opt_bytes(&mut self, b: Option<&[u8]>) {
+    pub(super) fn opt_bytes(&mut self, b: Option<&[u8]>) {
         match b {
             Some(b) => self.bytes(b),
             None => self.null(),
         }
     }
-    fn opt_uint(&mut self, v: Option<u64>) {
+    pub(super) fn opt_uint(&mut self, v: Option<u64>) {
         match v {
             Some(v) => self.uint(v),
             None => self.null(),
@@ -66,7 +91,7 @@ impl Frame {
     /// Appends the encoded frame to `buf`.
     pub fn encode_into(&self, buf: &mut Vec<u8>) {
         use frame_type::*;
-        let mut o = Out(Encoder::from(buf));
+        let mut o = Out(buf);
         match self {
             Frame::Hello(h) => {
                 o.array(5);
@@ -140,17 +165,16 @@ impl Frame {
                 o.uint(d.seq);
                 o.bytes(&d.payload);
             }
-            Frame::HubDelta(d) => {
-                o.array(8);
-                o.uint(HUB_DELTA);
-                o.text(d.room.as_str());
-                o.text(&d.crdt);
-                o.uint(d.epoch);
-                o.uint(d.offset);
-                o.uint(d.replica.0);
-                o.uint(d.seq);
-                o.bytes(&d.payload);
+            Frame::HubDelta(d) => HubDeltaRef {
+                room: d.room.as_str(),
+                crdt: &d.crdt,
+                epoch: d.epoch,
+                offset: d.offset,
+                replica: d.replica,
+                seq: d.seq,
+                payload: &d.payload,
             }
+            .write(&mut o),
             Frame::DeltaBatch(b) => {
                 o.array(6);
                 o.uint(DELTA_BATCH);
@@ -166,13 +190,12 @@ impl Frame {
                     o.bytes(&e.payload);
                 }
             }
-            Frame::Ack(a) => {
-                o.array(4);
-                o.uint(ACK);
-                o.text(a.room.as_str());
-                o.uint(a.seq);
-                o.opt_uint(a.offset);
+            Frame::Ack(a) => AckRef {
+                room: a.room.as_str(),
+                seq: a.seq,
+                offset: a.offset,
             }
+            .write(&mut o),
             Frame::Ping { nonce } => {
                 o.array(2);
                 o.uint(PING);

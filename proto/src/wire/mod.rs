@@ -4,18 +4,23 @@
 //! frame type code. docs/PROTOCOL.md is the normative description; its hex examples are
 //! decoded by this module's tests.
 
+mod borrowed;
 mod codes;
 mod decode;
 mod decode_frames;
 mod encode;
 mod error;
 mod frame;
+mod reader;
+mod room_encoder;
 mod types;
 
+pub use borrowed::{AckRef, ClientDeltaRef, FrameRef, HubDeltaRef};
 pub use codes::{CloseCode, ErrorCode};
 pub use decode::DEFAULT_MAX_FRAME_BYTES;
 pub use error::DecodeError;
 pub use frame::*;
+pub use room_encoder::RoomEncoder;
 pub use types::*;
 
 #[cfg(test)]

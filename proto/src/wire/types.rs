@@ -27,8 +27,38 @@ pub struct ReplicaId(pub u64);
 pub struct SessionId(pub u64);
 
 /// A room name: UTF-8, at most [`MAX_ROOM_ID_LEN`] bytes. Cheap to clone.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Compared, ordered and hashed as its name; clones of one id compare equal without
+/// looking at the bytes.
+#[derive(Clone, Eq)]
 pub struct RoomId(Arc<str>);
+
+impl std::hash::Hash for RoomId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for RoomId {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Ord for RoomId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.0.cmp(&other.0)
+    }
+}
+
+impl PartialOrd for RoomId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl RoomId {
     /// A room id from a string (length is checked where ids enter the system).
@@ -37,6 +67,14 @@ impl RoomId {
     }
     /// The room name.
     pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Rooms are ordered, compared and hashed as their names, so maps keyed by
+/// `RoomId` can be searched with a `&str`.
+impl std::borrow::Borrow<str> for RoomId {
+    fn borrow(&self) -> &str {
         &self.0
     }
 }

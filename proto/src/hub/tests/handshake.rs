@@ -183,6 +183,25 @@ fn heartbeat_timeout_closes_silent_sessions_and_any_frame_is_liveness() {
 }
 
 #[test]
+fn the_heartbeat_deadline_is_the_last_frame_plus_the_timeout() {
+    let mut h = Harness::new(); // heartbeat_timeout: 45 s
+    let a = h.connect(1);
+    let welcomed = h.now;
+    h.advance(Duration::from_secs(44));
+    h.send(a, Frame::Ping { nonce: 1 });
+    let last = h.now;
+    // The first deadline (welcome + 45 s) passes: the session was heard from since.
+    h.advance(Duration::from_secs(1));
+    assert_eq!(h.now, welcomed + Duration::from_secs(45));
+    assert!(!h.closed.contains_key(&a));
+    assert_eq!(h.hub.poll_timeout(), Some(last + Duration::from_secs(45)));
+    h.advance(Duration::from_millis(43_999));
+    assert!(!h.closed.contains_key(&a), "1 ms before the deadline");
+    h.advance(Duration::from_millis(1));
+    assert_eq!(h.closed.get(&a), Some(&CloseCode::HEARTBEAT_TIMEOUT));
+}
+
+#[test]
 fn the_hub_refuses_sessions_beyond_its_limit() {
     let mut h = Harness::with(HubConfig {
         max_sessions: 1,

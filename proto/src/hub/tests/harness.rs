@@ -145,8 +145,15 @@ impl Harness {
         self.send_raw(sid, &frame.encode());
     }
 
+    /// Frames of even length go through `handle_frame_bytes`, the others through
+    /// `handle_frame`: every test exercises both entry points.
     pub fn send_raw(&mut self, sid: SessionId, bytes: &[u8]) {
-        self.hub.handle_frame(self.now, sid, bytes);
+        if bytes.len() % 2 == 0 {
+            let shared = bytes::Bytes::copy_from_slice(bytes);
+            self.hub.handle_frame_bytes(self.now, sid, shared);
+        } else {
+            self.hub.handle_frame(self.now, sid, bytes);
+        }
         self.settle();
     }
 
