@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::serve::{WS_BUFFER, WS_WBUFFER};
+use crate::serve::{WS_READ_BUFFER, WS_WRITE_BUFFER};
 
 /// Outbound queue per connection, in messages (syncwire's default `outbound_capacity`).
 const QUEUE: usize = 4096;
@@ -35,8 +35,8 @@ pub async fn run(listener: TcpListener) -> Result<(), Box<dyn Error>> {
 
 async fn connection(stream: TcpStream, id: u64, members: Members) {
     let config = WebSocketConfig::default()
-        .read_buffer_size(WS_BUFFER)
-        .write_buffer_size(WS_WBUFFER);
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(WS_WRITE_BUFFER);
     let Ok(ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else {
         return;
     };

@@ -14,9 +14,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::Kind;
 use crate::baseline_server;
 
-/// Buffers per WebSocket connection, the same for both servers (syncwire's defaults).
-pub const WS_BUFFER: usize = 4096;
-pub const WS_WBUFFER: usize = 16384;
+/// Read buffer per WebSocket connection, the same for both servers (syncwire's default).
+pub const WS_READ_BUFFER: usize = 4096;
+/// Write buffer per WebSocket connection, the same for both servers (syncwire's default).
+pub const WS_WRITE_BUFFER: usize = 16 * 1024;
 
 /// The syncwire server's configuration for load runs: memory storage, no rate
 /// limits (the load is the point), appends in flight bounded only by memory.
@@ -30,8 +31,8 @@ pub fn syncwire_config(addr: SocketAddr) -> ServerConfig {
     hub.max_pending_appends = 1 << 20;
     hub.max_sessions = 20_000;
     hub.merger = Arc::new(NoMerge);
-    config.ws_read_buffer = WS_BUFFER;
-    config.ws_write_buffer = WS_WBUFFER;
+    config.ws_read_buffer = WS_READ_BUFFER;
+    config.ws_write_buffer = WS_WRITE_BUFFER;
     config
 }
 

@@ -39,9 +39,14 @@ pub struct ServerConfig {
     /// WebSocket read buffer per connection, in bytes (tungstenite's default is 128 KiB;
     /// keep this small so that idle connections stay cheap).
     pub ws_read_buffer: usize,
-    /// WebSocket write buffer target per connection, in bytes.
+    /// WebSocket write buffer target per connection, in bytes: frames are gathered up
+    /// to this size before a `send` syscall. It is allocated as output arrives (an idle
+    /// connection holds almost none of it) and kept at its high-water mark; 16 KiB
+    /// (tungstenite's default is 128 KiB) takes a fan-out batch in a few syscalls
+    /// (docs/BENCHMARKS.md).
     pub ws_write_buffer: usize,
-    /// Capacity of each connection's outbound queue, in frames.
+    /// Capacity of each connection's outbound queue, in messages (each message is the
+    /// batch of frames one hub turn produced for the connection).
     pub outbound_capacity: usize,
     /// Capacity of the connections → hub queue, in messages.
     pub inbound_capacity: usize,
@@ -65,7 +70,7 @@ impl ServerConfig {
             hub: HubConfig::default(),
             authorizer: Arc::new(AllowAll),
             ws_read_buffer: 4096,
-            ws_write_buffer: 4096,
+            ws_write_buffer: 16 * 1024,
             outbound_capacity: 4096,
             inbound_capacity: 8192,
             storage_capacity: 65_536,

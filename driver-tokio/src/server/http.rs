@@ -1,9 +1,9 @@
 //! The HTTP surface, one axum router on one port: the WebSocket endpoint (default
 //! `/sync`), `/health`, `/metrics` and, if configured, static files at `/`.
 //!
-//! WebSocket upgrades use small tungstenite buffers (`ws_read_buffer`,
-//! `ws_write_buffer`, 4 KiB by default instead of 128 KiB) so that an idle connection
-//! costs a few KiB. Messages up to twice the hub's `max_frame_bytes` are read and
+//! WebSocket upgrades use small tungstenite buffers (`ws_read_buffer` 4 KiB and
+//! `ws_write_buffer` 16 KiB by default, instead of 128 KiB each) so that an idle
+//! connection costs a few KiB. Messages up to twice the hub's `max_frame_bytes` are read and
 //! handed to the hub, which answers oversized frames with `Reject payload_too_large`;
 //! larger ones make tungstenite fail and the connection closes.
 
