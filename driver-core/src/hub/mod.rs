@@ -99,6 +99,11 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
     }
 
     /// A binary message arrived on `session` (ignored while draining).
+    ///
+    /// Takes a slice, so the hub copies a delta's payload into its log: WebSocket
+    /// libraries hand out messages that share their connection's read buffer, and a
+    /// zero-copy payload (`Hub::handle_frame_bytes`) kept in the log tail would keep
+    /// that whole buffer alive (measured cost of the copy: docs/BENCHMARKS.md).
     pub fn frame(&mut self, now: Instant, session: SessionId, bytes: &[u8]) {
         if !self.draining {
             self.hub.handle_frame(now, session, bytes);
