@@ -27,8 +27,6 @@ mod queues;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-
-use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
 
 use syncwire_proto::Instant;
@@ -45,10 +43,6 @@ pub use queues::{ConnQueue, HubCounters, Outbound, SendRefused, StorageQueue, fa
 /// time between drains (the latency a turn adds) short and the channels served fairly.
 pub const INPUT_BATCH: usize = 256;
 
-/// Initial capacity of a connection's batch: fan-out under load puts several frames
-/// in most batches, and growing a vector from one slot dominated the drain.
-const BATCH_START: usize = 16;
-
 /// The hub, its connections' queues and its storage queue.
 pub struct HubCore<C, S> {
     /// The state machine.
@@ -61,8 +55,6 @@ pub struct HubCore<C, S> {
     pub counters: Arc<HubCounters>,
     /// Shutting down: no new sessions, inbound frames ignored.
     pub draining: bool,
-    /// Frames of the current drain, per session (kept to reuse its allocation).
-    batches: HashMap<SessionId, Vec<Bytes>>,
 }
 
 impl<C, S> std::fmt::Debug for HubCore<C, S> {
@@ -83,7 +75,6 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
             storage,
             counters,
             draining: false,
-            batches: HashMap::new(),
         }
     }
 
@@ -144,25 +135,14 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
     pub fn drain(&mut self, now: Instant, mut on_event: impl FnMut(HubEvent)) {
         loop {
             let mut progressed = false;
-            while let Some((session, bytes)) = self.hub.poll_transmit() {
-                let batch = self.batches.entry(session);
-                batch
-                    .or_insert_with(|| Vec::with_capacity(BATCH_START))
-                    .push(bytes);
+            while let Some((session, frames)) = self.hub.poll_transmit_batch() {
+                progressed |= self.deliver(now, session, Outbound::Frames(frames));
             }
             while let Some((session, code)) = self.hub.poll_close() {
-                if let Some(frames) = self.batches.remove(&session) {
-                    progressed |= self.deliver(now, session, Outbound::Frames(frames));
-                }
                 progressed |= self.deliver(now, session, Outbound::Close(code));
                 // Dropping the queue ends it after the close message.
                 self.conns.remove(&session);
             }
-            let mut batches = std::mem::take(&mut self.batches);
-            for (session, frames) in batches.drain() {
-                progressed |= self.deliver(now, session, Outbound::Frames(frames));
-            }
-            self.batches = batches;
             while let Some(action) = self.hub.poll_storage() {
                 if let Err((action, why)) = self.storage.try_send(action) {
                     self.counters.storage_overflow.fetch_add(1, Relaxed);

@@ -132,7 +132,7 @@ impl Hub {
     pub(crate) fn deliver_durable(&mut self, room: &RoomId, durable: usize) {
         let mut sink = Sink {
             sessions: &mut self.sessions,
-            transmits: &mut self.transmits,
+            ready: &mut self.ready,
             metrics: &mut self.metrics,
             max_backlog: self.config.max_backlog_bytes,
         };

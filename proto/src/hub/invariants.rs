@@ -24,6 +24,14 @@ impl Hub {
             if s.backlog > c.max_backlog_bytes.max(s.single_frame_allowance) {
                 return Err(format!("{sid:?} backlog {} over its bound", s.backlog));
             }
+            let queued: usize = s.out.iter().map(|b| b.len()).sum();
+            if queued > s.backlog {
+                return Err(format!("{sid:?} queued {queued} bytes beyond its backlog"));
+            }
+            let ready = self.ready.iter().filter(|r| *r == sid).count();
+            if ready != usize::from(!s.out.is_empty()) {
+                return Err(format!("{sid:?} listed {ready} times as ready"));
+            }
             for room in &s.rooms {
                 let known = match self.rooms.get(room).map(|r| &r.state) {
                     Some(RoomState::Loaded(l)) => l.members.contains_key(sid),

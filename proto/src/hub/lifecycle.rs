@@ -39,6 +39,7 @@ impl Hub {
             closing: None,
             last_seen: now,
             maybe_behind: false,
+            out: Vec::new(),
         };
         self.sessions.insert(sid, Box::new(session));
         let deadline = now.saturating_add(self.config.handshake_timeout);
@@ -139,9 +140,13 @@ impl Hub {
 
     /// Removes a session: it leaves (or stops joining) every room.
     pub(crate) fn teardown(&mut self, sid: SessionId, code: Option<CloseCode>) {
-        let Some(session) = self.sessions.remove(&sid) else {
+        let Some(mut session) = self.sessions.remove(&sid) else {
             return;
         };
+        if !session.out.is_empty() {
+            // Output queued before the close stays queued (the session stays `ready`).
+            self.orphans.push((sid, std::mem::take(&mut session.out)));
+        }
         self.timers.cancel(&TimerKey::Session(sid));
         for room in &session.rooms {
             self.remove_member(sid, room);

@@ -22,7 +22,7 @@ use crate::wire::{CloseCode, ErrorCode, Frame, Reject, RoomId, SessionId};
 /// (borrowing `Hub::rooms`) while frames are queued.
 pub(crate) struct Sink<'h> {
     pub(crate) sessions: &'h mut BTreeMap<SessionId, Box<Session>>,
-    pub(crate) transmits: &'h mut VecDeque<(SessionId, Bytes)>,
+    pub(crate) ready: &'h mut VecDeque<SessionId>,
     pub(crate) metrics: &'h mut HubMetrics,
     pub(crate) max_backlog: usize,
 }
@@ -58,7 +58,10 @@ impl Sink<'_> {
         s.backlog = s.backlog.saturating_add(bytes.len());
         self.metrics.frames_out = self.metrics.frames_out.saturating_add(1);
         self.metrics.bytes_out = self.metrics.bytes_out.saturating_add(bytes.len() as u64);
-        self.transmits.push_back((sid, bytes));
+        if s.out.is_empty() {
+            self.ready.push_back(sid);
+        }
+        s.out.push(bytes);
         true
     }
 }
@@ -68,7 +71,7 @@ impl Hub {
     pub(crate) fn sink(&mut self) -> Sink<'_> {
         Sink {
             sessions: &mut self.sessions,
-            transmits: &mut self.transmits,
+            ready: &mut self.ready,
             metrics: &mut self.metrics,
             max_backlog: self.config.max_backlog_bytes,
         }

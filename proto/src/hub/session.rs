@@ -40,6 +40,9 @@ pub(crate) struct Session {
     pub(crate) maybe_behind: bool,
     /// Set when the hub decided to close the session; further output is dropped.
     pub(crate) closing: Option<CloseCode>,
+    /// Frames queued for the driver and not yet polled, in order (the session is in
+    /// `Hub::ready` exactly while this is not empty).
+    pub(crate) out: Vec<Bytes>,
 }
 
 impl Session {

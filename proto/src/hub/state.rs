@@ -50,7 +50,12 @@ pub struct Hub {
     pub(crate) sessions: BTreeMap<SessionId, Box<Session>>,
     pub(crate) rooms: BTreeMap<RoomId, Room>,
     pub(crate) ops: OpMap,
-    pub(crate) transmits: VecDeque<(SessionId, Bytes)>,
+    /// Sessions with frames queued (`Session::out`), in the order their first frame
+    /// was queued; a torn-down session's frames wait in `orphans`.
+    pub(crate) ready: VecDeque<SessionId>,
+    pub(crate) orphans: Vec<(SessionId, Vec<Bytes>)>,
+    /// The rest of the batch `poll_transmit` is handing out frame by frame.
+    pub(crate) current: Option<(SessionId, std::vec::IntoIter<Bytes>)>,
     pub(crate) closes: VecDeque<(SessionId, CloseCode)>,
     pub(crate) to_close: Vec<SessionId>,
     pub(crate) storage: VecDeque<StorageAction>,
@@ -75,7 +80,9 @@ impl Hub {
             sessions: BTreeMap::new(),
             rooms: BTreeMap::new(),
             ops: OpMap::default(),
-            transmits: VecDeque::new(),
+            ready: VecDeque::new(),
+            orphans: Vec::new(),
+            current: None,
             closes: VecDeque::new(),
             to_close: Vec::new(),
             storage: VecDeque::new(),
@@ -86,8 +93,46 @@ impl Hub {
     }
 
     /// The next encoded frame to send, and to which session. Drain first.
+    ///
+    /// Frames come session by session (all of one session's queued frames, then the
+    /// next session's); each session's frames in the order they were queued.
     pub fn poll_transmit(&mut self) -> Option<(SessionId, Bytes)> {
-        self.transmits.pop_front()
+        loop {
+            if let Some((sid, rest)) = &mut self.current {
+                if let Some(bytes) = rest.next() {
+                    return Some((*sid, bytes));
+                }
+            }
+            let (sid, batch) = self.next_batch()?;
+            self.current = Some((sid, batch.into_iter()));
+        }
+    }
+
+    /// Every frame queued for the next session with output, in order: the same frames
+    /// as repeated [`Hub::poll_transmit`], a session at a time, without a per-frame
+    /// hand-over (a driver writes the batch with one flush). The two may be mixed.
+    pub fn poll_transmit_batch(&mut self) -> Option<(SessionId, Vec<Bytes>)> {
+        if let Some((sid, rest)) = self.current.take() {
+            let rest: Vec<Bytes> = rest.collect();
+            if !rest.is_empty() {
+                return Some((sid, rest));
+            }
+        }
+        self.next_batch()
+    }
+
+    /// Takes the queued frames of the first ready session.
+    fn next_batch(&mut self) -> Option<(SessionId, Vec<Bytes>)> {
+        while let Some(sid) = self.ready.pop_front() {
+            if let Some(s) = self.sessions.get_mut(&sid) {
+                if !s.out.is_empty() {
+                    return Some((sid, std::mem::take(&mut s.out)));
+                }
+            } else if let Some(i) = self.orphans.iter().position(|(o, _)| *o == sid) {
+                return Some(self.orphans.swap_remove(i));
+            }
+        }
+        None
     }
 
     /// The next session to close, with its code, after its queued frames were sent.

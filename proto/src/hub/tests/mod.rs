@@ -15,3 +15,4 @@ mod resume;
 mod rooms;
 mod slow_consumer;
 mod storage;
+mod transmit_batches;

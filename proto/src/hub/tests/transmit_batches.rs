@@ -1,0 +1,105 @@
+//! Output handed out a session at a time: `poll_transmit_batch` gives the same frames
+//! as `poll_transmit`, in the same per-session order, the two can be mixed, and the
+//! frames queued for a session before it closed still come out before its close.
+
+use bytes::Bytes;
+
+use super::harness::*;
+use crate::wire::*;
+
+/// A and B joined to room "r"; A's three deltas are durable but nothing is polled.
+fn three_deltas_completed() -> (Harness, SessionId, SessionId) {
+    let mut h = Harness::new();
+    let a = h.connect(1);
+    let b = h.connect(2);
+    h.join(a, "r", "sum", None);
+    h.join(b, "r", "sum", None);
+    h.take(a);
+    h.hold_storage = true;
+    for seq in 1..=3 {
+        h.delta(a, "r", 1, seq, sum(seq));
+    }
+    while let Some(done) = h.storage.release_next() {
+        h.hub.handle_storage(h.now, done);
+    }
+    (h, a, b)
+}
+
+fn decode(frames: &[Bytes]) -> Vec<Frame> {
+    frames.iter().map(|b| Frame::decode(b).unwrap()).collect()
+}
+
+#[test]
+fn a_batch_holds_every_frame_queued_for_its_session_in_order() {
+    let (mut h, a, b) = three_deltas_completed();
+    let mut batches = Vec::new();
+    while let Some((sid, frames)) = h.hub.poll_transmit_batch() {
+        batches.push((sid, decode(&frames)));
+    }
+    assert_eq!(batches.len(), 2, "one batch per session");
+    for (sid, frames) in batches {
+        let seqs: Vec<u64> = frames
+            .iter()
+            .map(|f| match f {
+                Frame::Ack(x) if sid == a => x.seq,
+                Frame::HubDelta(x) if sid == b => x.seq,
+                other => panic!("{sid:?} got {other:?}"),
+            })
+            .collect();
+        assert_eq!(seqs, [1, 2, 3]);
+    }
+    assert!(h.hub.poll_transmit().is_none());
+    h.hub.check_invariants().unwrap();
+}
+
+#[test]
+fn frame_by_frame_and_batches_mix_without_loss_or_reordering() {
+    let (mut h, _, _) = three_deltas_completed();
+    // Take one frame, then the rest of that session's output as a batch.
+    let (sid, first) = h.hub.poll_transmit().unwrap();
+    let (same, rest) = h.hub.poll_transmit_batch().unwrap();
+    assert_eq!(sid, same, "the rest of the started batch comes first");
+    assert_eq!(rest.len(), 2);
+    let mut all = vec![first];
+    all.extend(rest);
+    let seqs: Vec<u64> = decode(&all)
+        .iter()
+        .map(|f| match f {
+            Frame::Ack(x) => x.seq,
+            Frame::HubDelta(x) => x.seq,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    // Then the other session's whole output.
+    let (other, frames) = h.hub.poll_transmit_batch().unwrap();
+    assert_ne!(other, sid);
+    assert_eq!(frames.len(), 3);
+    assert!(h.hub.poll_transmit_batch().is_none());
+    h.hub.check_invariants().unwrap();
+}
+
+#[test]
+fn output_queued_before_a_close_is_still_handed_out() {
+    let mut h = Harness::new();
+    let s = h.open();
+    // No common version: a Reject is queued, then the session is torn down.
+    let mut hello = hello(1);
+    if let Frame::Hello(x) = &mut hello {
+        x.versions = vec![u32::MAX];
+    }
+    h.hub.handle_frame(h.now, s, &hello.encode());
+    assert_eq!(h.hub.session_count(), 0, "torn down");
+    let (sid, frames) = h.hub.poll_transmit_batch().expect("the rejection");
+    assert_eq!(sid, s);
+    assert!(matches!(
+        decode(&frames).as_slice(),
+        [Frame::Reject(r)] if r.code == ErrorCode::UNSUPPORTED_VERSION
+    ));
+    assert_eq!(
+        h.hub.poll_close(),
+        Some((s, CloseCode::UNSUPPORTED_VERSION))
+    );
+    assert!(h.hub.poll_transmit_batch().is_none());
+    h.hub.check_invariants().unwrap();
+}
