@@ -55,8 +55,10 @@ struct Args {
     /// Subscriber counts of the fan-out throughput runs.
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
     subscribers: Vec<usize>,
-    /// Deliveries (deltas × subscribers) per fan-out throughput run.
-    #[arg(long, default_value_t = 1_000_000)]
+    /// Deliveries (deltas × subscribers) per fan-out throughput run (enough for the
+    /// run's start — a thousand `PeerJoined` notices per subscriber still in flight —
+    /// to stay a small part of it).
+    #[arg(long, default_value_t = 5_000_000)]
     deliveries: u64,
     /// Rounds of the fan-out throughput and latency runs (syncwire then baseline,
     /// alternating); each figure is the median over the rounds, which damps the noise
