@@ -11,7 +11,9 @@
 //!   [`Hub::handle_timeout`], [`Hub::handle_auth`], [`Hub::handle_storage`].
 //! * **Outputs** (`poll_*`), drained by the driver after every input, in this order:
 //!   1. [`Hub::poll_transmit`] — encoded frames (`Bytes`, shared by all recipients of a
-//!      broadcast) to write to a session's socket;
+//!      broadcast) to write to a session's socket, a session at a time; or
+//!      [`Hub::poll_transmit_batch`] — all of a session's queued frames at once (one
+//!      write and one flush per session per turn);
 //!   2. [`Hub::poll_close`] — sessions to close with a [`CloseCode`](crate::wire::CloseCode),
 //!      after writing the frames already drained for them (a `Reject` precedes its close);
 //!   3. [`Hub::poll_storage`] — [`StorageAction`]s for the backend;
