@@ -120,7 +120,7 @@ impl<C: DeltaCrdt> Document<C> {
 }
 
 /// A [`Document`] with its CRDT type erased, for drivers that hold rooms of
-/// different types. Downcast with [`downcast_mut`](dyn DynDocument::downcast_mut)
+/// different types. Downcast with `downcast_mut` (on `dyn DynDocument`)
 /// to apply typed local operations.
 pub trait DynDocument: Debug + Send + Sync {
     /// The wire tag of the document's CRDT type.

@@ -43,7 +43,7 @@ pub struct Reject {
     pub room: Option<RoomId>,
     /// The sequence number of the rejected delta, if any.
     pub seq: Option<u64>,
-    /// Human-readable detail, at most [`MAX_MESSAGE_LEN`] bytes.
+    /// Human-readable detail, at most [`MAX_MESSAGE_LEN`](crate::wire::MAX_MESSAGE_LEN) bytes.
     pub message: String,
 }
 
