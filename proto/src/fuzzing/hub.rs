@@ -71,6 +71,9 @@ struct Driver {
     slots: Vec<Slot>,
     seqs: Sequences,
     now: Instant,
+    /// Drains so far: they take output frame by frame, by session batches, or one
+    /// frame then batches, in turn, so every way of polling output is fuzzed.
+    drains: u64,
 }
 
 fn step(input: &mut Input<'_>) -> Duration {
@@ -196,7 +199,21 @@ impl Driver {
     }
 
     fn drain(&mut self) {
-        while let Some((sid, bytes)) = self.hub.poll_transmit() {
+        self.drains += 1;
+        let mut frames = Vec::new();
+        match self.drains % 3 {
+            0 => frames.extend(std::iter::from_fn(|| self.hub.poll_transmit())),
+            style => {
+                if style == 2 {
+                    frames.extend(self.hub.poll_transmit());
+                }
+                while let Some((sid, batch)) = self.hub.poll_transmit_batch() {
+                    assert!(!batch.is_empty(), "an empty batch for {sid:?}");
+                    frames.extend(batch.into_iter().map(|b| (sid, b)));
+                }
+            }
+        }
+        for (sid, bytes) in frames {
             let slot = self.slots.iter_mut().find(|s| s.id == sid);
             let slot = slot.unwrap_or_else(|| panic!("frame for unknown session {sid:?}"));
             slot.unflushed += bytes.len();
@@ -254,6 +271,7 @@ pub fn hub_sessions(data: &[u8]) {
         slots: Vec::new(),
         seqs: Sequences::default(),
         now: Instant::ZERO,
+        drains: 0,
     };
     let mut steps = 0;
     while !input.is_empty() && steps < MAX_STEPS {
