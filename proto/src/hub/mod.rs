@@ -147,6 +147,7 @@ mod session;
 mod state;
 pub mod storage;
 mod timers;
+mod transmit;
 
 pub use auth::{
     Access, AccessRule, AllowAll, AuthDecision, AuthError, AuthRequest, Authorizer, Identity,

@@ -14,6 +14,7 @@ use super::room::Room;
 use super::session::Session;
 use super::storage::{OpId, StorageAction};
 use super::timers::Timers;
+use super::transmit::Cursor;
 use crate::rng::Rng;
 use crate::time::Instant;
 use crate::wire::{CloseCode, RoomId, SessionId};
@@ -54,8 +55,8 @@ pub struct Hub {
     /// was queued; a torn-down session's frames wait in `orphans`.
     pub(crate) ready: VecDeque<SessionId>,
     pub(crate) orphans: Vec<(SessionId, Vec<Bytes>)>,
-    /// The rest of the batch `poll_transmit` is handing out frame by frame.
-    pub(crate) current: Option<(SessionId, std::vec::IntoIter<Bytes>)>,
+    /// The batch `poll_transmit` is handing out frame by frame.
+    pub(crate) current: Option<Cursor>,
     pub(crate) closes: VecDeque<(SessionId, CloseCode)>,
     pub(crate) to_close: Vec<SessionId>,
     pub(crate) storage: VecDeque<StorageAction>,
@@ -90,49 +91,6 @@ impl Hub {
             timers: Timers::default(),
             metrics: HubMetrics::default(),
         })
-    }
-
-    /// The next encoded frame to send, and to which session. Drain first.
-    ///
-    /// Frames come session by session (all of one session's queued frames, then the
-    /// next session's); each session's frames in the order they were queued.
-    pub fn poll_transmit(&mut self) -> Option<(SessionId, Bytes)> {
-        loop {
-            if let Some((sid, rest)) = &mut self.current {
-                if let Some(bytes) = rest.next() {
-                    return Some((*sid, bytes));
-                }
-            }
-            let (sid, batch) = self.next_batch()?;
-            self.current = Some((sid, batch.into_iter()));
-        }
-    }
-
-    /// Every frame queued for the next session with output, in order: the same frames
-    /// as repeated [`Hub::poll_transmit`], a session at a time, without a per-frame
-    /// hand-over (a driver writes the batch with one flush). The two may be mixed.
-    pub fn poll_transmit_batch(&mut self) -> Option<(SessionId, Vec<Bytes>)> {
-        if let Some((sid, rest)) = self.current.take() {
-            let rest: Vec<Bytes> = rest.collect();
-            if !rest.is_empty() {
-                return Some((sid, rest));
-            }
-        }
-        self.next_batch()
-    }
-
-    /// Takes the queued frames of the first ready session.
-    fn next_batch(&mut self) -> Option<(SessionId, Vec<Bytes>)> {
-        while let Some(sid) = self.ready.pop_front() {
-            if let Some(s) = self.sessions.get_mut(&sid) {
-                if !s.out.is_empty() {
-                    return Some((sid, std::mem::take(&mut s.out)));
-                }
-            } else if let Some(i) = self.orphans.iter().position(|(o, _)| *o == sid) {
-                return Some(self.orphans.swap_remove(i));
-            }
-        }
-        None
     }
 
     /// The next session to close, with its code, after its queued frames were sent.

@@ -1,0 +1,90 @@
+//! Handing queued frames to the driver: a session at a time (`poll_transmit_batch`,
+//! what the servers use: one write and one flush per session per turn) or frame by
+//! frame (`poll_transmit`). Frames wait in their session's `out` buffer, sessions with
+//! output in `Hub::ready` in the order their first frame was queued; a torn-down
+//! session's frames wait in `Hub::orphans` until handed out.
+
+use bytes::Bytes;
+
+use super::Hub;
+use crate::wire::SessionId;
+
+/// Largest buffer (in frames) a finished frame-by-frame batch gives back to its
+/// session for reuse; bigger ones are freed, so an idle session keeps little.
+const RECYCLE_MAX: usize = 16;
+
+/// The batch `poll_transmit` is handing out frame by frame.
+#[derive(Debug)]
+pub(crate) struct Cursor {
+    sid: SessionId,
+    frames: Vec<Bytes>,
+    next: usize,
+}
+
+impl Hub {
+    /// The next encoded frame to send, and to which session. Drain first.
+    ///
+    /// Frames come session by session (all of one session's queued frames, then the
+    /// next session's); each session's frames in the order they were queued.
+    pub fn poll_transmit(&mut self) -> Option<(SessionId, Bytes)> {
+        loop {
+            if let Some(c) = &mut self.current {
+                if let Some(slot) = c.frames.get_mut(c.next) {
+                    c.next += 1;
+                    return Some((c.sid, std::mem::take(slot)));
+                }
+            }
+            if let Some(done) = self.current.take() {
+                self.recycle(done);
+            }
+            let (sid, frames) = self.next_batch()?;
+            self.current = Some(Cursor {
+                sid,
+                frames,
+                next: 0,
+            });
+        }
+    }
+
+    /// Every frame queued for the next session with output, in order: the same frames
+    /// as repeated [`Hub::poll_transmit`], a session at a time, without a per-frame
+    /// hand-over (a driver writes the batch with one flush). The two may be mixed.
+    pub fn poll_transmit_batch(&mut self) -> Option<(SessionId, Vec<Bytes>)> {
+        if let Some(mut c) = self.current.take() {
+            if c.next < c.frames.len() {
+                let rest = c.frames.split_off(c.next);
+                return Some((c.sid, rest));
+            }
+            self.recycle(c);
+        }
+        self.next_batch()
+    }
+
+    /// Takes the queued frames of the first ready session.
+    fn next_batch(&mut self) -> Option<(SessionId, Vec<Bytes>)> {
+        while let Some(sid) = self.ready.pop_front() {
+            if let Some(s) = self.sessions.get_mut(&sid) {
+                if !s.out.is_empty() {
+                    return Some((sid, std::mem::take(&mut s.out)));
+                }
+            } else if let Some(i) = self.orphans.iter().position(|(o, _)| *o == sid) {
+                return Some(self.orphans.swap_remove(i));
+            }
+        }
+        None
+    }
+
+    /// Gives a handed-out batch's buffer back to its session (if small and unused),
+    /// so frame-by-frame draining does not allocate one buffer per batch.
+    fn recycle(&mut self, mut done: Cursor) {
+        if done.frames.capacity() > RECYCLE_MAX {
+            return;
+        }
+        if let Some(s) = self.sessions.get_mut(&done.sid) {
+            if s.out.capacity() == 0 {
+                done.frames.clear();
+                s.out = done.frames;
+            }
+        }
+    }
+}
