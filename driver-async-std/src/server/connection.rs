@@ -6,8 +6,10 @@
 //!   inbound queue is full, which stops reading: TCP pushes back). A text message is
 //!   a protocol error: the connection is closed with 1002. Pings are answered by
 //!   tungstenite; pongs are ignored.
-//! * Writing: every frame already queued is fed, then flushed once, then the flushed
-//!   byte count is reported to the hub (which releases more output to slow readers).
+//! * Writing: every frame already queued is fed, then flushed once (driver-core's
+//!   `write_outbound`, shared with the tokio server), then the flushed byte count is
+//!   added to the connection's `FlushedBytes` for the hub (which releases more output
+//!   to slow readers); a `Flushed` message is sent only when none is pending.
 //! * Closing: on a `Close` from the hub (in order) or the kill switch (at once), a
 //!   close frame with the code is sent and the peer's reply awaited for at most
 //!   [`CLOSE_WAIT`]. When the socket ends, the hub is told.
@@ -26,8 +28,8 @@ use async_tungstenite::tungstenite::http::StatusCode;
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use async_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use futures_channel::oneshot;
-use futures_util::{SinkExt, StreamExt};
-use syncwire_driver_core::hub::Outbound;
+use futures_util::StreamExt;
+use syncwire_driver_core::hub::{FlushedBytes, Outbound, write_outbound};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
 use super::hub_loop::ToHub;
@@ -71,9 +73,11 @@ pub(crate) async fn serve(tcp: TcpStream, ctx: ConnContext) {
     let (tx, mut rx) = async_std::channel::bounded(ctx.outbound_capacity);
     let (kill_tx, mut kill) = oneshot::channel();
     let (reply_tx, reply) = oneshot::channel();
+    let flushed = FlushedBytes::new();
     let opened = ToHub::Opened {
         outbound: tx,
         kill: kill_tx,
+        flushed: flushed.clone(),
         reply: reply_tx,
     };
     let session = match ctx.hub.send(opened).await {
@@ -81,7 +85,13 @@ pub(crate) async fn serve(tcp: TcpStream, ctx: ConnContext) {
         Err(_) => None,
     };
     match session {
-        Some(session) => run(&mut ws, &ctx, session, &mut rx, &mut kill).await,
+        Some(session) => {
+            let conn = Conn {
+                session,
+                flushed: &flushed,
+            };
+            run(&mut ws, &ctx, conn, &mut rx, &mut kill).await
+        }
         None => close(&mut ws, CloseCode::GOING_AWAY).await,
     }
 }
@@ -92,13 +102,21 @@ enum Woken {
     Read(Option<Result<Message, async_tungstenite::tungstenite::Error>>),
 }
 
+/// This connection's session and its flushed-bytes counter.
+#[derive(Clone, Copy)]
+struct Conn<'a> {
+    session: SessionId,
+    flushed: &'a FlushedBytes,
+}
+
 async fn run(
     ws: &mut Ws,
     ctx: &ConnContext,
-    session: SessionId,
+    conn: Conn<'_>,
     rx: &mut Receiver<Outbound>,
     kill: &mut oneshot::Receiver<CloseCode>,
 ) {
+    let session = conn.session;
     let mut kill_live = true;
     loop {
         // Biased: the kill switch first, then output, then input.
@@ -126,7 +144,7 @@ async fn run(
                 break;
             }
             Woken::Out(Some(first)) => {
-                if !write_batch(ws, ctx, session, rx, first).await {
+                if !write_batch(ws, ctx, conn, rx, first).await {
                     break;
                 }
             }
@@ -152,43 +170,23 @@ async fn run(
 async fn write_batch(
     ws: &mut Ws,
     ctx: &ConnContext,
-    session: SessionId,
+    conn: Conn<'_>,
     rx: &mut Receiver<Outbound>,
     first: Outbound,
 ) -> bool {
-    let mut written = 0usize;
-    let mut next = Some(first);
-    let mut close_with = None;
-    while let Some(out) = next.take() {
-        match out {
-            Outbound::Frames(frames) => {
-                for bytes in frames {
-                    written = written.saturating_add(bytes.len());
-                    if ws.feed(Message::Binary(bytes)).await.is_err() {
-                        return false;
-                    }
-                }
-            }
-            Outbound::Close(code) => {
-                close_with = Some(code);
-                break;
-            }
-        }
-        next = rx.try_recv().ok();
-    }
-    if ws.flush().await.is_err() {
+    let next = || rx.try_recv().ok();
+    let Ok(written) = write_outbound(ws, first, next, Message::Binary).await else {
         return false;
-    }
-    if written > 0 {
+    };
+    if conn.flushed.add(written.bytes) {
         let flushed = ToHub::Flushed {
-            session,
-            bytes: written,
+            session: conn.session,
         };
         // A hub task that has ended has nothing left to release, and it queued this
         // connection's close before ending: keep going so the close frame is sent.
         let _ = ctx.hub.send(flushed).await;
     }
-    match close_with {
+    match written.close {
         Some(code) => {
             close(ws, code).await;
             false

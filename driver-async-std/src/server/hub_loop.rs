@@ -25,7 +25,7 @@ use bytes::Bytes;
 use futures_channel::oneshot;
 use futures_util::StreamExt;
 use syncwire_driver_core::hub::{
-    ConnQueue, HubCore, INPUT_BATCH, Outbound, SendRefused, StorageQueue,
+    ConnQueue, FlushedBytes, HubCore, INPUT_BATCH, Outbound, SendRefused, StorageQueue,
 };
 use syncwire_driver_core::{Clock, SystemClock};
 use syncwire_proto::hub::StorageAction;
@@ -41,12 +41,14 @@ pub(crate) enum ToHub {
     Opened {
         outbound: Sender<Outbound>,
         kill: oneshot::Sender<CloseCode>,
+        flushed: FlushedBytes,
         reply: oneshot::Sender<Option<SessionId>>,
     },
     /// A binary message arrived.
     Frame { session: SessionId, bytes: Bytes },
-    /// The connection wrote and flushed this many bytes of hub output.
-    Flushed { session: SessionId, bytes: usize },
+    /// The connection wrote and flushed hub output: take the bytes from its
+    /// [`FlushedBytes`] (one message per take, however many writes it covers).
+    Flushed { session: SessionId },
     /// The connection ended.
     Closed { session: SessionId },
 }
@@ -56,6 +58,7 @@ pub(crate) enum ToHub {
 pub(crate) struct ConnHandle {
     outbound: Sender<Outbound>,
     kill: oneshot::Sender<CloseCode>,
+    flushed: FlushedBytes,
 }
 
 impl ConnQueue for ConnHandle {
@@ -165,9 +168,15 @@ impl HubLoop {
             ToHub::Opened {
                 outbound,
                 kill,
+                flushed,
                 reply,
             } => {
-                let session = self.core.open(now, ConnHandle { outbound, kill });
+                let conn = ConnHandle {
+                    outbound,
+                    kill,
+                    flushed,
+                };
+                let session = self.core.open(now, conn);
                 if reply.send(session).is_err() {
                     if let Some(session) = session {
                         self.core.closed(now, session);
@@ -175,7 +184,11 @@ impl HubLoop {
                 }
             }
             ToHub::Frame { session, bytes } => self.core.frame(now, session, &bytes),
-            ToHub::Flushed { session, bytes } => self.core.flushed(session, bytes),
+            ToHub::Flushed { session } => {
+                if let Some(bytes) = self.core.conns.get(&session).map(|c| c.flushed.take()) {
+                    self.core.flushed(session, bytes);
+                }
+            }
             ToHub::Closed { session } => self.core.closed(now, session),
         }
     }

@@ -24,6 +24,7 @@
 
 mod flushed;
 mod queues;
+mod write;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use syncwire_proto::wire::{CloseCode, SessionId};
 
 pub use flushed::FlushedBytes;
 pub use queues::{ConnQueue, HubCounters, Outbound, SendRefused, StorageQueue, failed_completion};
+pub use write::{Written, write_outbound};
 
 /// Most inputs of one kind a server's hub task takes without waiting after the one
 /// that woke it, before it drains the hub. Handling a batch of inputs before draining

@@ -17,8 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::SinkExt;
-use syncwire_driver_core::hub::FlushedBytes;
+use syncwire_driver_core::hub::{FlushedBytes, write_outbound};
 use syncwire_proto::wire::{CloseCode, SessionId};
 use tokio::sync::{mpsc, oneshot};
 
@@ -135,30 +134,11 @@ async fn write_batch(
     rx: &mut Receiver<Outbound>,
     first: Outbound,
 ) -> bool {
-    let mut written = 0usize;
-    let mut next = Some(first);
-    let mut close_with = None;
-    while let Some(out) = next.take() {
-        match out {
-            Outbound::Frames(frames) => {
-                for bytes in frames {
-                    written = written.saturating_add(bytes.len());
-                    if socket.feed(Message::Binary(bytes)).await.is_err() {
-                        return false;
-                    }
-                }
-            }
-            Outbound::Close(code) => {
-                close_with = Some(code);
-                break;
-            }
-        }
-        next = rx.try_recv().ok();
-    }
-    if socket.flush().await.is_err() {
+    let next = || rx.try_recv().ok();
+    let Ok(written) = write_outbound(socket, first, next, Message::Binary).await else {
         return false;
-    }
-    if conn.flushed.add(written) {
+    };
+    if conn.flushed.add(written.bytes) {
         let flushed = ToHub::Flushed {
             session: conn.session,
         };
@@ -167,7 +147,7 @@ async fn write_batch(
         // frame is sent (giving up here dropped the socket without one).
         let _ = ctx.hub.send(flushed).await;
     }
-    match close_with {
+    match written.close {
         Some(code) => {
             close(socket, code).await;
             false

@@ -1,0 +1,104 @@
+//! [`write_outbound`]: the write half of a server's connection task, shared by the
+//! tokio and async-std servers (they differ only in their socket and queue types).
+
+use bytes::Bytes;
+use futures_util::{Sink, SinkExt};
+use syncwire_proto::wire::CloseCode;
+
+use super::Outbound;
+
+/// What one [`write_outbound`] call wrote.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Bytes of hub frames written and flushed (for the hub's `handle_flushed`).
+    pub bytes: usize,
+    /// The close the hub asked for after those frames, if it did.
+    pub close: Option<CloseCode>,
+}
+
+/// Writes `first` and every further message `next` yields without waiting (until a
+/// close, which is returned, not sent), each frame as one `message(bytes)`, then
+/// flushes once: one flush per wake-up of the connection, however many batches
+/// were waiting.
+pub async fn write_outbound<S, M>(
+    sink: &mut S,
+    first: Outbound,
+    mut next: impl FnMut() -> Option<Outbound>,
+    message: impl Fn(Bytes) -> M,
+) -> Result<Written, S::Error>
+where
+    S: Sink<M> + Unpin,
+{
+    let mut written = Written::default();
+    let mut out = Some(first);
+    while let Some(o) = out.take() {
+        match o {
+            Outbound::Frames(frames) => {
+                for bytes in frames {
+                    written.bytes = written.bytes.saturating_add(bytes.len());
+                    sink.feed(message(bytes)).await?;
+                }
+            }
+            Outbound::Close(code) => {
+                written.close = Some(code);
+                break;
+            }
+        }
+        out = next();
+    }
+    sink.flush().await?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use futures_util::sink::drain;
+
+    use super::*;
+
+    fn frames(lens: &[usize]) -> Outbound {
+        Outbound::Frames(lens.iter().map(|&n| Bytes::from(vec![0u8; n])).collect())
+    }
+
+    #[test]
+    fn writes_every_waiting_batch_and_stops_at_the_close() {
+        let mut queue = VecDeque::from([
+            frames(&[3, 4]),
+            Outbound::Close(CloseCode::GOING_AWAY),
+            frames(&[100]),
+        ]);
+        let mut sent = Vec::new();
+        let mut sink = drain().with(|b: Bytes| {
+            sent.push(b.len());
+            std::future::ready(Ok::<_, std::convert::Infallible>(b))
+        });
+        let w = poll_once(write_outbound(
+            &mut sink,
+            frames(&[1, 2]),
+            || queue.pop_front(),
+            |b| b,
+        ));
+        drop(sink);
+        assert_eq!(
+            w,
+            Ok(Written {
+                bytes: 10,
+                close: Some(CloseCode::GOING_AWAY)
+            })
+        );
+        assert_eq!(sent, [1, 2, 3, 4]);
+        assert_eq!(queue.len(), 1, "what follows the close stays queued");
+    }
+
+    /// Polls a future that never waits (the drain sink is always ready).
+    fn poll_once<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("the drain sink never waits"),
+        }
+    }
+}
