@@ -33,9 +33,12 @@ impl Client {
         Ok(())
     }
 
-    /// Queues a local delta for `room` and returns its sequence number. The delta
-    /// stays in the outbox until the hub acknowledges it (`DeltaAcked`), surviving
-    /// disconnects; it may be merged with other queued deltas of the room.
+    /// Queues a local delta for `room` and returns the sequence number it is queued
+    /// under. The delta stays in the outbox until the hub acknowledges it
+    /// (`DeltaAcked`), surviving disconnects; it may be merged with other queued
+    /// deltas of the room. Sequences stay consecutive (PROTOCOL.md §8.1), so a
+    /// queued delta is renumbered when an earlier one is withdrawn or a re-join
+    /// finds the hub holding other numbers; its number is final once acknowledged.
     pub fn submit(
         &mut self,
         now: Instant,
@@ -64,13 +67,14 @@ impl Client {
             return Err(ClientError::SequenceExhausted(room.clone()));
         }
         let merger = &*self.config.merger;
-        let merged = self
+        let (seq, merged) = self
             .outbox
             .push(room, &r.crdt, seq, payload, merger, limit)?;
-        let _ = r.take_seq();
         bump(&mut self.metrics.deltas_submitted);
         if merged {
             bump(&mut self.metrics.deltas_merged);
+        } else {
+            let _ = r.take_seq();
         }
         Ok(seq)
     }

@@ -98,6 +98,14 @@ impl Client {
         }
         self.apply_ack(&j.room, j.acked_seq);
         self.outbox.unsend_room(&j.room);
+        // The hub holds exactly the sequences up to `acked_seq` (it answers a join
+        // only once none of this replica's appends is in flight): what is left in
+        // the queue continues from there, without a gap.
+        let next = self.outbox.renumber_after(&j.room, j.acked_seq);
+        if let Some(r) = self.rooms.get_mut(&j.room) {
+            r.next_seq = next;
+            r.awaiting_rejects = 0;
+        }
         if !j.writable {
             for e in self.outbox.remove_room(&j.room) {
                 bump(&mut self.metrics.deltas_rejected);

@@ -2,12 +2,15 @@
 //! sequence order.
 //!
 //! Each room's queue is a prefix of entries already sent on the current
-//! connection (in flight) followed by entries not yet sent. Only unsent entries
-//! are merged: a new delta is merged into the room's last unsent entry, and when a
-//! connection is lost every room's queue (now all unsent) is folded. A merged
-//! entry takes the highest sequence of its parts (`merging.rs` says when a merge
-//! happens). The outbox is bounded in entries and payload bytes; a push that
-//! would exceed either bound fails and leaves the outbox untouched.
+//! connection (in flight) followed by entries not yet sent. Sequences in a queue
+//! are consecutive (the hub accepts only the next one, PROTOCOL.md §8.1), so a
+//! merge never skips a number: only entries that never left this client are
+//! merged, and a merged entry keeps the lowest sequence of its parts — a new delta
+//! merged into the room's last never-sent entry takes no sequence of its own, and
+//! when a connection is lost each run of never-sent entries is folded and the
+//! entries after it renumbered (`merging.rs` says when a merge happens). The
+//! outbox is bounded in entries and payload bytes; a push that would exceed either
+//! bound fails and leaves the outbox untouched.
 
 use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
@@ -67,8 +70,9 @@ impl Outbox {
         self.bytes
     }
 
-    /// Queues a delta, merging it into the room's last unsent entry if possible.
-    /// Returns whether it was merged.
+    /// Queues a delta as sequence `seq`, or merges it into the room's last entry if
+    /// that one never left this client. Returns the sequence the delta travels
+    /// under and whether it was merged (then `seq` was not used).
     pub(super) fn push(
         &mut self,
         room: &RoomId,
@@ -77,18 +81,18 @@ impl Outbox {
         payload: Bytes,
         merger: &dyn DeltaMerger,
         frame_limit: usize,
-    ) -> Result<bool, ClientError> {
+    ) -> Result<(u64, bool), ClientError> {
         let max_entry = max_payload(frame_limit, room, crdt);
         if let Some(q) = self.rooms.get_mut(room) {
             let has_unsent = q.entries.len() > q.sent;
-            if let Some(last) = q.entries.back_mut().filter(|_| has_unsent) {
+            let last = q.entries.back_mut().filter(|e| has_unsent && !e.ever_sent);
+            if let Some(last) = last {
                 if let Some(m) = try_merge(merger, &q.crdt, &last.payload, &payload, max_entry) {
                     let bytes = self.bytes - last.payload.len() + m.len();
                     if bytes <= self.max_bytes {
                         self.bytes = bytes;
-                        last.seq = seq;
                         last.payload = m;
-                        return Ok(true);
+                        return Ok((last.seq, true));
                     }
                 }
             }
@@ -99,7 +103,7 @@ impl Outbox {
             ever_sent: false,
         };
         self.append(room, crdt, e)?;
-        Ok(false)
+        Ok((seq, false))
     }
 
     /// Appends an entry without merging, within the bounds.
@@ -172,18 +176,54 @@ impl Outbox {
         removed
     }
 
-    /// Removes the entry of `room` with sequence `seq`, if queued.
-    pub(super) fn remove(&mut self, room: &RoomId, seq: u64) -> Option<Entry> {
+    /// Withdraws the entry of `room` with sequence `seq` (the hub refused it for
+    /// good): removes it and renumbers every later entry one lower, so the queue
+    /// stays consecutive. Only valid when no later entry can be on the hub, which
+    /// the sequence rule guarantees once `seq` was refused.
+    pub(super) fn withdraw(&mut self, room: &RoomId, seq: u64) -> Option<Entry> {
         let q = self.rooms.get_mut(room)?;
         let i = q.entries.iter().position(|e| e.seq == seq)?;
         let e = q.entries.remove(i)?;
         if i < q.sent {
             q.sent -= 1;
         }
+        for later in q.entries.iter_mut().skip(i) {
+            later.seq = later.seq.saturating_sub(1);
+        }
         self.count -= 1;
         self.bytes -= e.payload.len();
         self.drop_if_empty(room);
         Some(e)
+    }
+
+    /// The hub refused the in-flight entry `seq`: it and every entry after it become
+    /// unsent, and none of them is on the hub (the hub refuses every delta after a
+    /// missing one). Returns how many entries were in flight after it (each of
+    /// them will be refused too), or `None` if `seq` is not in flight.
+    pub(super) fn rewind(&mut self, room: &RoomId, seq: u64) -> Option<usize> {
+        let q = self.rooms.get_mut(room)?;
+        let i = q.entries.iter().take(q.sent).position(|e| e.seq == seq)?;
+        let later = q.sent - i - 1;
+        q.sent = i;
+        for e in q.entries.iter_mut().skip(i) {
+            e.ever_sent = false;
+        }
+        Some(later)
+    }
+
+    /// After a `Joined` whose `acked_seq` settled the queue: the hub holds exactly
+    /// the sequences up to `acked` (PROTOCOL.md §3.5), so every remaining entry is
+    /// renumbered consecutively from `acked + 1`. Returns the room's next sequence.
+    pub(super) fn renumber_after(&mut self, room: &RoomId, acked: u64) -> u64 {
+        let mut next = acked.saturating_add(1);
+        if let Some(q) = self.rooms.get_mut(room) {
+            for e in q.entries.iter_mut() {
+                e.seq = next;
+                e.ever_sent = false;
+                next = next.saturating_add(1);
+            }
+        }
+        next
     }
 
     /// Removes every entry of `room` and returns them.
@@ -203,25 +243,27 @@ impl Outbox {
         }
     }
 
-    /// The connection is gone: every entry becomes unsent and each room's queue is
-    /// folded by the merger as far as it allows.
+    /// The connection is gone: every entry becomes unsent, and each run of entries
+    /// that never left this client is folded by the merger as far as it allows;
+    /// the entries after a fold are renumbered so sequences stay consecutive.
     pub(super) fn connection_lost(&mut self, merger: &dyn DeltaMerger, frame_limit: usize) {
         for (room, q) in self.rooms.iter_mut() {
             q.sent = 0;
             let max_entry = max_payload(frame_limit, room, &q.crdt);
             let mut folded: VecDeque<Entry> = VecDeque::with_capacity(q.entries.len());
-            for e in q.entries.drain(..) {
+            for mut e in q.entries.drain(..) {
                 if let Some(last) = folded.back_mut() {
-                    if let Some(m) =
-                        try_merge(merger, &q.crdt, &last.payload, &e.payload, max_entry)
-                    {
+                    let both_local = !last.ever_sent && !e.ever_sent;
+                    let merged = both_local
+                        .then(|| try_merge(merger, &q.crdt, &last.payload, &e.payload, max_entry))
+                        .flatten();
+                    if let Some(m) = merged {
                         self.bytes = self.bytes - last.payload.len() - e.payload.len() + m.len();
                         self.count -= 1;
-                        last.seq = e.seq;
                         last.payload = m;
-                        last.ever_sent |= e.ever_sent;
                         continue;
                     }
+                    e.seq = last.seq.saturating_add(1);
                 }
                 folded.push_back(e);
             }
@@ -275,10 +317,18 @@ impl Outbox {
                 return Err(format!("outbox sent prefix {} invalid for {room}", q.sent));
             }
             let seqs: Vec<u64> = q.entries.iter().map(|e| e.seq).collect();
-            if seqs.windows(2).any(|w| matches!(w, [a, b] if a >= b)) || seqs.first() == Some(&0) {
+            let gap = seqs
+                .windows(2)
+                .any(|w| matches!(w, [a, b] if a.checked_add(1) != Some(*b)));
+            if gap || seqs.first() == Some(&0) {
                 return Err(format!(
-                    "outbox seqs of {room} not increasing from 1: {seqs:?}"
+                    "outbox seqs of {room} not consecutive from ≥ 1: {seqs:?}"
                 ));
+            }
+            let flags: Vec<bool> = q.entries.iter().map(|e| e.ever_sent).collect();
+            let sent_after_local = flags.windows(2).any(|w| matches!(w, [false, true]));
+            if sent_after_local || flags.iter().take(q.sent).any(|f| !f) {
+                return Err(format!("outbox of {room}: sent entries are not a prefix"));
             }
             count += q.entries.len();
             bytes += q.entries.iter().map(|e| e.payload.len()).sum::<usize>();

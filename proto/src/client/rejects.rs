@@ -1,11 +1,16 @@
 //! `Reject` frames received while connected.
 //!
-//! * With a room and a sequence: a local delta was refused. `rate_limited`
-//!   deltas are kept: renumbered with a fresh sequence (the hub only requires
-//!   increase, and later deltas may already have been accepted), moved to the back
-//!   of the room's queue, and sent again after `rate_limit_retry` (all deltas pause
-//!   until then). Any other code removes the delta for good and emits
-//!   `DeltaRejected`.
+//! * With a room and a sequence: a local delta was refused (PROTOCOL.md §8.1).
+//!   The hub refuses every later delta of the room too (their sequence is no
+//!   longer the next one), so the room's queue is rewound to the refused entry and
+//!   nothing of the room is sent until the refusals of the deltas sent after it
+//!   have arrived. Then, by code: retryable ones (`rate_limited`, `internal`) are
+//!   sent again unchanged after `rate_limit_retry` (all deltas pause until then);
+//!   `seq_gap` and `unknown_room` re-join the room (the `Joined` renumbers the
+//!   queue from the hub's `acked_seq`); any other code withdraws the delta for
+//!   good (`DeltaRejected`) and renumbers the later ones one lower.
+//! * With a room only, for a `Join`: a retryable code joins again after the same
+//!   pause; others make the room `Rejected` and emit `JoinRejected`.
 //! * With a room only: if the room was being joined, it becomes `Rejected` and
 //!   `JoinRejected` is emitted; `unknown_room` for a joined room re-joins it (the
 //!   hub lost the membership); otherwise an error event.
@@ -19,7 +24,6 @@ use super::Client;
 use super::error::{DisconnectReason, SessionError};
 use super::event::ClientEvent;
 use super::metrics::bump;
-use super::outbox::Entry;
 use super::rooms::RoomStatus;
 use super::timers::Timer;
 use crate::wire::{CloseCode, ErrorCode, Reject, RoomId};
@@ -52,48 +56,46 @@ impl Client {
         message: String,
         err: SessionError,
     ) {
-        if code == ErrorCode::RATE_LIMITED {
-            self.requeue(&room, seq);
+        let Some(r) = self.rooms.get_mut(&room) else {
+            self.emit(ClientEvent::Error(err));
+            return;
+        };
+        if r.status != RoomStatus::Joined {
+            return; // a refusal from before the room's (re-)join: the join settles it
+        }
+        if r.awaiting_rejects > 0 {
+            // Sent after a refused delta: refused because of it, sent again later.
+            r.awaiting_rejects -= 1;
+            return;
+        }
+        let Some(later) = self.outbox.rewind(&room, seq) else {
+            self.emit(ClientEvent::Error(err)); // not in flight: nothing to do
+            return;
+        };
+        r.awaiting_rejects = later;
+        if code == ErrorCode::SEQ_GAP || code == ErrorCode::UNKNOWN_ROOM {
+            // The hub's view of this replica or of the membership differs from
+            // ours: re-join; `Joined.acked_seq` renumbers the queue.
+            r.status = RoomStatus::Pending;
+            self.emit(ClientEvent::Error(err));
+        } else if code.is_retryable() {
+            // Kept and sent again, same sequence, after a pause.
             if !self.timers.is_set(Timer::RateLimit) {
                 self.timers
                     .set(Timer::RateLimit, self.now + self.config.rate_limit_retry);
             }
             self.emit(ClientEvent::Error(err));
-            return;
-        }
-        if self.outbox.remove(&room, seq).is_some() {
+        } else if let Some(e) = self.outbox.withdraw(&room, seq) {
+            // Refused for good: withdrawn, later deltas move down one number.
+            r.next_seq = r.next_seq.saturating_sub(1).max(1);
             bump(&mut self.metrics.deltas_rejected);
             self.emit(ClientEvent::DeltaRejected {
                 room,
-                seq,
+                seq: e.seq,
                 code,
                 message,
             });
-        } else {
-            self.emit(ClientEvent::Error(err));
         }
-    }
-
-    /// Moves a rate-limited delta to the back of its room under a fresh sequence.
-    fn requeue(&mut self, room: &RoomId, seq: u64) {
-        let Some(r) = self.rooms.get_mut(room) else {
-            return;
-        };
-        let Some(e) = self.outbox.remove(room, seq) else {
-            return;
-        };
-        let Some(new_seq) = r.take_seq() else {
-            bump(&mut self.metrics.deltas_rejected);
-            return;
-        };
-        let requeued = Entry {
-            seq: new_seq,
-            payload: e.payload,
-            // The hub dropped it: nothing under `new_seq` can be on the hub.
-            ever_sent: false,
-        };
-        // Cannot fail: the entry was just removed, so the bounds have room for it.
-        let _ = self.outbox.append(room, &r.crdt, requeued);
     }
 
     fn on_room_reject(
@@ -108,6 +110,15 @@ impl Client {
             return;
         };
         match r.status {
+            RoomStatus::Joining if code.is_retryable() => {
+                // Dropped, not refused (e.g. rate limited): joined again after a pause.
+                r.status = RoomStatus::Pending;
+                if !self.timers.is_set(Timer::RateLimit) {
+                    self.timers
+                        .set(Timer::RateLimit, self.now + self.config.rate_limit_retry);
+                }
+                self.emit(ClientEvent::Error(err));
+            }
             RoomStatus::Joining => {
                 r.status = RoomStatus::Rejected(code);
                 self.emit(ClientEvent::JoinRejected {

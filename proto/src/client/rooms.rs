@@ -55,6 +55,11 @@ pub(super) struct Room {
     /// Own log entries below this offset are delivered to the application (the
     /// replay after a `Joined` that reset or created its state); 0 when none.
     pub(super) deliver_own_below: u64,
+    /// Refusals still due for deltas sent after one the hub refused: the hub
+    /// refuses every delta after a missing sequence, one `Reject` each, in order.
+    /// Deltas of the room are not sent again until all of them arrived, so no
+    /// sequence is ever in flight twice (PROTOCOL.md §8.1).
+    pub(super) awaiting_rejects: usize,
 }
 
 impl Room {
@@ -68,6 +73,7 @@ impl Room {
             presence: None,
             presence_dirty: false,
             deliver_own_below: 0,
+            awaiting_rejects: 0,
         }
     }
 
@@ -104,6 +110,7 @@ impl Room {
             self.status = RoomStatus::Pending;
         }
         self.presence_dirty = false;
+        self.awaiting_rejects = 0;
     }
 }
 

@@ -193,6 +193,11 @@ impl Client {
         }
         let limit = self.frame_limit();
         self.outbox.connection_lost(&*self.config.merger, limit);
+        for (id, room) in self.rooms.iter_mut() {
+            if let Some(last) = self.outbox.last_seq(id) {
+                room.next_seq = last.saturating_add(1); // folding freed numbers
+            }
+        }
     }
 
     /// Ends the connection (closing it with `code` if still open) and schedules

@@ -2,10 +2,12 @@
 //!
 //! Nothing is queued: each call picks the most urgent frame owed to the hub from
 //! the session state, in this priority order: `Hello` (handshake), `Pong` (latest
-//! hub ping), `Ping` (heartbeat), `Leave`, `Join` (rooms pending), `SetPresence`
+//! hub ping), `Ping` (heartbeat), `Leave`, `Join` (rooms pending; none while
+//! paused after a `rate_limited` reject), `SetPresence`
 //! (joined rooms whose presence changed or must be re-sent), and finally
 //! `ClientDelta` (the next unsent outbox entry of a joined, writable room; none
-//! while paused after a `rate_limited` reject).
+//! while paused after a `rate_limited` reject, and none for a room still owed
+//! the refusals of deltas sent after a refused one).
 
 use bytes::Bytes;
 
@@ -67,8 +69,9 @@ impl Client {
         if let Some(room) = self.leaving.pop_first() {
             return Some(Frame::Leave(Leave { room }));
         }
+        let paused = self.timers.is_set(Timer::RateLimit);
         for (id, r) in &mut self.rooms {
-            if r.status == RoomStatus::Pending {
+            if r.status == RoomStatus::Pending && !paused {
                 r.status = RoomStatus::Joining;
                 return Some(Frame::Join(Join {
                     room: id.clone(),
@@ -88,11 +91,11 @@ impl Client {
                 }
             }
         }
-        if self.timers.is_set(Timer::RateLimit) {
+        if paused {
             return None;
         }
         for (id, r) in &self.rooms {
-            if r.status != RoomStatus::Joined || !r.writable {
+            if r.status != RoomStatus::Joined || !r.writable || r.awaiting_rejects > 0 {
                 continue;
             }
             if let Some(e) = self.outbox.next_unsent(id) {

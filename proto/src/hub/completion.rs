@@ -71,6 +71,7 @@ impl Hub {
                         None => 0,
                     };
                     self.deliver_durable(&room, durable);
+                    self.serve_parked(&room);
                     self.maybe_compact(&room);
                 }
                 Err(e) => self.fail_room(&room, e),
@@ -193,6 +194,7 @@ impl Hub {
             snapshot_write: None,
             snapshot_durable: 0,
             members: Default::default(),
+            parked: Vec::new(),
             encoder: None,
         }
     }
@@ -209,6 +211,7 @@ impl Hub {
             storage_first: rec.first_offset,
             snapshot_write: None,
             members: Default::default(),
+            parked: Vec::new(),
             encoder: None,
         }
     }
@@ -224,7 +227,10 @@ impl Hub {
             error: error.0,
         });
         let sessions: Vec<_> = match r.state {
-            RoomState::Loaded(l) => l.members.into_keys().collect(),
+            RoomState::Loaded(l) => {
+                let parked = l.parked.into_iter().map(|p| p.session);
+                l.members.into_keys().chain(parked).collect()
+            }
             RoomState::Loading { pending, .. } => pending.into_iter().map(|p| p.session).collect(),
         };
         for sid in sessions {

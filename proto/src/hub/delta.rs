@@ -9,12 +9,14 @@
 //! ([`ClientDeltaRef`]), the room is found by name, and the outgoing frames are
 //! encoded straight from the log entry into buffers of their exact size.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 
 use super::Hub;
 use super::log::Dedupe;
 use super::outbox::Sink;
-use super::room::{LoadedRoom, Room};
+use super::room::{LoadedRoom, Member, Room};
 use super::state::OpKind;
 use super::storage::StorageAction;
 use crate::wire::{AckRef, ClientDeltaRef, ErrorCode, RoomEncoder, RoomId, SessionId};
@@ -54,23 +56,17 @@ impl Hub {
         let member = room
             .and_then(|(_, r)| r.loaded())
             .and_then(|l| l.members.get(&sid).map(|m| (l, m)));
-        let problem = if d.replica != s.replica {
+        // Order matters (PROTOCOL.md §8.1): the sequence rule is checked before the
+        // content, so only the next expected delta ever gets a verdict on its content
+        // and every later delta of a refused stream is refused `seq_gap`.
+        let problem: Option<(ErrorCode, Cow<'static, str>)> = if d.replica != s.replica {
             Some((
                 ErrorCode::REPLICA_MISMATCH,
-                "replica differs from the session's",
-            ))
-        } else if d.payload.len() > self.config.max_payload_bytes {
-            Some((
-                ErrorCode::PAYLOAD_TOO_LARGE,
-                "payload exceeds max_payload_bytes",
+                "replica differs from the session's".into(),
             ))
         } else if let Some((l, m)) = member {
-            if !m.writable {
-                Some((ErrorCode::FORBIDDEN, "read-only room"))
-            } else if *l.crdt != *d.crdt {
-                Some((ErrorCode::CRDT_MISMATCH, "room has another CRDT type"))
-            } else if d.seq == 0 {
-                Some((ErrorCode::MALFORMED, "sequence numbers start at 1"))
+            if d.seq == 0 {
+                Some((ErrorCode::MALFORMED, "sequence numbers start at 1".into()))
             } else {
                 match l.log.dedupe(d.replica, d.seq) {
                     Dedupe::Durable(acked) => {
@@ -83,26 +79,18 @@ impl Hub {
                         return;
                     }
                     Dedupe::InFlight => return,
-                    Dedupe::New if self.config.merger.validate(d.crdt, &d.payload).is_err() => {
-                        Some((
-                            ErrorCode::MALFORMED,
-                            "payload does not decode as the room's CRDT type",
-                        ))
-                    }
-                    Dedupe::New if l.log.inflight_len() >= self.config.max_pending_appends => {
-                        Some((
-                            ErrorCode::RATE_LIMITED,
-                            "room append queue full; resend later",
-                        ))
-                    }
-                    Dedupe::New => None,
+                    Dedupe::Gap { expected } => Some((
+                        ErrorCode::SEQ_GAP,
+                        format!("expected seq {expected}").into(),
+                    )),
+                    Dedupe::New => self.content_problem(&d, l, m),
                 }
             }
         } else {
-            Some((ErrorCode::UNKNOWN_ROOM, "room not joined"))
+            Some((ErrorCode::UNKNOWN_ROOM, "room not joined".into()))
         };
         if let Some((code, msg)) = problem {
-            self.reject(sid, code, Some(RoomId::new(d.room)), Some(d.seq), msg);
+            self.reject(sid, code, Some(RoomId::new(d.room)), Some(d.seq), &msg);
             return;
         }
         let Some((id, r)) = room else {
@@ -121,6 +109,38 @@ impl Hub {
             entries: vec![entry],
         });
         self.metrics.deltas_in = self.metrics.deltas_in.saturating_add(1);
+    }
+
+    /// Why the next expected delta of its replica cannot be accepted, if it cannot.
+    fn content_problem(
+        &self,
+        d: &ClientDeltaRef<'_>,
+        l: &LoadedRoom,
+        m: &Member,
+    ) -> Option<(ErrorCode, Cow<'static, str>)> {
+        let (code, msg) = if d.payload.len() > self.config.max_payload_bytes {
+            (
+                ErrorCode::PAYLOAD_TOO_LARGE,
+                "payload exceeds max_payload_bytes",
+            )
+        } else if !m.writable {
+            (ErrorCode::FORBIDDEN, "read-only room")
+        } else if *l.crdt != *d.crdt {
+            (ErrorCode::CRDT_MISMATCH, "room has another CRDT type")
+        } else if self.config.merger.validate(d.crdt, &d.payload).is_err() {
+            (
+                ErrorCode::MALFORMED,
+                "payload does not decode as the room's CRDT type",
+            )
+        } else if l.log.inflight_len() >= self.config.max_pending_appends {
+            (
+                ErrorCode::RATE_LIMITED,
+                "room append queue full; resend later",
+            )
+        } else {
+            return None;
+        };
+        Some((code, msg.into()))
     }
 
     /// The newest `durable` entries of the tail just became durable: in log order,

@@ -67,9 +67,21 @@ impl Hub {
             self.config.rate_strike_window,
         );
         if let Err(DecodeError::FrameTooLarge { .. }) = decoded {
-            // Too large is reported as such; it still counts against the rate limit.
+            // Too large is reported as such, naming the room and sequence of the
+            // frame (decoded past the limit only for that: the message is already in
+            // memory), so a client knows which delta was refused (§7). A frame that
+            // does not decode at all is malformed. It counts against the rate limit.
+            let (room, seq) = match Frame::decode_ref(bytes, bytes.len()) {
+                Ok(frame) => subject(&frame),
+                Err(e) => {
+                    self.reject(session, ErrorCode::MALFORMED, None, None, &e.to_string());
+                    self.close(session, CloseCode::MALFORMED);
+                    self.finish();
+                    return;
+                }
+            };
             let msg = "frame exceeds max_frame_bytes";
-            self.reject(session, ErrorCode::PAYLOAD_TOO_LARGE, None, None, msg);
+            self.reject(session, ErrorCode::PAYLOAD_TOO_LARGE, room, seq, msg);
             if verdict == RateVerdict::Close {
                 self.close(session, CloseCode::RATE_LIMITED);
             }

@@ -34,7 +34,9 @@ impl Hub {
             }
             for room in &s.rooms {
                 let known = match self.rooms.get(room).map(|r| &r.state) {
-                    Some(RoomState::Loaded(l)) => l.members.contains_key(sid),
+                    Some(RoomState::Loaded(l)) => {
+                        l.members.contains_key(sid) || l.parked.iter().any(|p| p.session == *sid)
+                    }
                     Some(RoomState::Loading { pending, .. }) => {
                         pending.iter().any(|p| p.session == *sid)
                     }
@@ -62,6 +64,15 @@ impl Hub {
             if let Some(s) = &l.snapshot {
                 if s.offset > l.log.tail_start() {
                     return Err(format!("room {id}: snapshot beyond the in-memory tail"));
+                }
+            }
+            for p in &l.parked {
+                if !l.log.replica_pending(
+                    self.sessions
+                        .get(&p.session)
+                        .map_or(crate::wire::ReplicaId(0), |s| s.replica),
+                ) {
+                    return Err(format!("room {id}: {:?} parked for nothing", p.session));
                 }
             }
             for (sid, m) in &l.members {

@@ -94,6 +94,13 @@ impl Hub {
         let Some(l) = self.rooms.get_mut(&join.room).and_then(Room::loaded_mut) else {
             return;
         };
+        if l.log.replica_pending(replica) {
+            // Appends of this replica (an earlier session's, or this session's before
+            // a re-join) are in flight: answer once they are durable, so `acked_seq`
+            // is the highest sequence accepted and the client numbers on from it.
+            l.parked.push(PendingJoin { session: sid, join });
+            return;
+        }
         let head = l.log.durable_head();
         let plan = resume::plan(
             join.resume,
@@ -128,5 +135,21 @@ impl Hub {
         self.send(sid, &joined);
         self.announce_join(sid, &join.room);
         self.pump(sid, &join.room);
+    }
+
+    /// Serves the parked joins of `room` whose replica has no append in flight any
+    /// more, in arrival order.
+    pub(crate) fn serve_parked(&mut self, room: &RoomId) {
+        let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) else {
+            return;
+        };
+        if l.parked.is_empty() {
+            return;
+        }
+        let parked = std::mem::take(&mut l.parked);
+        for p in parked {
+            // `serve_join` parks it again if its replica is still pending.
+            self.serve_join(p.session, p.join);
+        }
     }
 }

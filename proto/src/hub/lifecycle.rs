@@ -163,7 +163,11 @@ impl Hub {
         match &mut r.state {
             RoomState::Loading { pending, .. } => pending.retain(|p| p.session != sid),
             RoomState::Loaded(l) => {
-                if l.members.remove(&sid).is_some() {
+                let parked = l.parked.len();
+                l.parked.retain(|p| p.session != sid);
+                if l.parked.len() < parked && l.members.is_empty() && l.parked.is_empty() {
+                    self.arm_idle(room);
+                } else if l.members.remove(&sid).is_some() {
                     let others: Vec<SessionId> = l.members.keys().copied().collect();
                     let empty = others.is_empty();
                     self.broadcast_peer_left(room, sid, &others);

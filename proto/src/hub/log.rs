@@ -28,6 +28,11 @@ pub(crate) enum Dedupe {
     Durable(u64),
     /// Already accepted, append in flight: the ack follows when it is durable.
     InFlight,
+    /// Beyond the next expected sequence (`expected`): an earlier one is missing.
+    Gap {
+        /// The only sequence the hub accepts next (highest accepted + 1).
+        expected: u64,
+    },
 }
 
 #[derive(Debug)]
@@ -94,11 +99,27 @@ impl RoomLog {
         self.seqs.get(&replica).map_or(0, |s| s.durable)
     }
 
+    /// Whether appends of `replica` are in flight (accepted but not yet durable).
+    pub(crate) fn replica_pending(&self, replica: ReplicaId) -> bool {
+        self.seqs
+            .get(&replica)
+            .is_some_and(|s| s.accepted > s.durable)
+    }
+
+    /// Classifies `seq` of `replica` under the sequence rule: the hub accepts only
+    /// the next sequence (highest accepted + 1); lower ones are duplicates.
     pub(crate) fn dedupe(&self, replica: ReplicaId, seq: u64) -> Dedupe {
-        match self.seqs.get(&replica) {
-            Some(s) if seq <= s.durable => Dedupe::Durable(s.durable),
-            Some(s) if seq <= s.accepted => Dedupe::InFlight,
-            _ => Dedupe::New,
+        let s = self.seqs.get(&replica).copied().unwrap_or_default();
+        if seq <= s.durable {
+            Dedupe::Durable(s.durable)
+        } else if seq <= s.accepted {
+            Dedupe::InFlight
+        } else if seq == s.accepted.saturating_add(1) {
+            Dedupe::New
+        } else {
+            Dedupe::Gap {
+                expected: s.accepted.saturating_add(1),
+            }
         }
     }
 

@@ -138,6 +138,10 @@ pub(crate) struct LoadedRoom {
     /// Offset covered by the last snapshot storage confirmed.
     pub(crate) snapshot_durable: u64,
     pub(crate) members: Members,
+    /// Joins waiting until their replica has no append in flight in this room, so
+    /// `Joined.acked_seq` is exactly the highest sequence the hub accepted from it
+    /// (PROTOCOL.md §3.5); served in order as the appends become durable.
+    pub(crate) parked: Vec<PendingJoin>,
     /// Encodes the live frames; made at the first delivery (idle rooms keep none).
     pub(crate) encoder: Option<RoomEncoder>,
 }
@@ -175,7 +179,10 @@ impl Room {
         match &self.state {
             RoomState::Loading { .. } => false,
             RoomState::Loaded(r) => {
-                r.members.is_empty() && r.log.inflight_len() == 0 && r.snapshot_write.is_none()
+                r.members.is_empty()
+                    && r.parked.is_empty()
+                    && r.log.inflight_len() == 0
+                    && r.snapshot_write.is_none()
             }
         }
     }

@@ -66,6 +66,9 @@ codes!(ErrorCode {
     REPLICA_MISMATCH = 11, "replica_mismatch";
     /// A frame arrived in a state where it is not allowed (e.g. a delta before the handshake).
     UNEXPECTED_FRAME = 12, "unexpected_frame";
+    /// A delta's sequence is not the next one the hub expects from its replica in the
+    /// room (highest accepted + 1): an earlier delta is missing. Nothing was stored.
+    SEQ_GAP = 13, "seq_gap";
 });
 
 /// A WebSocket close code used by syncwire (RFC 6455 §7.4 plus the private range 4000–4999).
@@ -118,6 +121,12 @@ impl ErrorCode {
         )
     }
 
+    /// Whether the refused frame may be sent again unchanged later (the refusal
+    /// was about load, not about the frame): `rate_limited` and `internal`.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorCode::RATE_LIMITED | ErrorCode::INTERNAL)
+    }
+
     /// The close code a hub uses when this rejection also closes the session.
     pub fn close_code(self) -> CloseCode {
         match self {
@@ -149,6 +158,6 @@ mod tests {
         assert!(!CloseCode::SLOW_CONSUMER.is_fatal());
         assert!(ErrorCode::UNSUPPORTED_VERSION.is_fatal());
         assert_eq!(ErrorCode::MALFORMED.close_code(), CloseCode::MALFORMED);
-        assert_eq!(ErrorCode::KNOWN.len(), 12);
+        assert_eq!(ErrorCode::KNOWN.len(), 13);
     }
 }

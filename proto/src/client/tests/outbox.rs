@@ -115,8 +115,8 @@ fn queued_deltas_merge_but_in_flight_ones_do_not() {
         .collect();
     assert_eq!(
         deltas,
-        vec![(3, Bytes::from_static(b"abc"))],
-        "highest seq wins"
+        vec![(1, Bytes::from_static(b"abc"))],
+        "the merged delta keeps the lowest sequence; merged parts take none"
     );
     h.clear();
     h.submit("r", b"d");
@@ -125,13 +125,23 @@ fn queued_deltas_merge_but_in_flight_ones_do_not() {
         2,
         "the in-flight entry is not merged into"
     );
-    assert_eq!(h.sent_seqs(), vec![4]);
-    // Lost connection: everything unsent again, and folded.
+    assert_eq!(h.sent_seqs(), vec![2], "consecutive after the merged one");
+    // Lost connection: everything unsent again, but entries that may have reached
+    // the hub are never folded: under either sequence a merge could lose a part
+    // (the hub may hold the lower one) or leave a gap (it may not).
     h.lost(TransportClosed::failed("reset"));
-    assert_eq!(h.client.outbox_len(), 1);
+    h.submit("r", b"e");
+    h.submit("r", b"f");
+    let outbox = &h.client.export_state().rooms[0].outbox;
+    let kept: Vec<_> = outbox.iter().map(|e| (e.seq, e.payload.clone())).collect();
     assert_eq!(
-        h.client.export_state().rooms[0].outbox[0].payload,
-        Bytes::from_static(b"abcd")
+        kept,
+        vec![
+            (1, Bytes::from_static(b"abc")),
+            (2, Bytes::from_static(b"d")),
+            (3, Bytes::from_static(b"ef")),
+        ],
+        "only the never-sent deltas merged, under the lowest of their numbers"
     );
 }
 
@@ -212,7 +222,7 @@ fn rejected_delta_is_removed_and_reported() {
 }
 
 #[test]
-fn rate_limited_delta_is_renumbered_and_resent_after_a_pause() {
+fn rate_limited_delta_is_resent_unchanged_once_later_refusals_arrived_and_the_pause_ended() {
     let mut h = Harness::joined_room(config());
     h.submit("r", b"a");
     h.submit("r", b"b");
@@ -220,15 +230,102 @@ fn rate_limited_delta_is_renumbered_and_resent_after_a_pause() {
     h.recv(reject(ErrorCode::RATE_LIMITED, Some("r"), Some(1)));
     assert_eq!(h.client.outbox_len(), 2, "kept");
     h.submit("r", b"c");
-    assert!(h.sent_seqs().is_empty(), "paused");
     h.advance(Duration::from_secs(1));
+    assert!(
+        h.sent_seqs().is_empty(),
+        "seq 2 is still in flight (its refusal is due): sending 1 again now could put a \
+         sequence on the wire twice"
+    );
+    h.recv(reject(ErrorCode::SEQ_GAP, Some("r"), Some(2)));
     assert_eq!(
         h.sent_seqs(),
-        vec![3, 4],
-        "old seq 1 became 3; new delta got 4"
+        vec![1, 2, 3],
+        "same numbers, no gap, no reuse"
     );
-    h.recv(ack("r", 4));
+    h.recv(ack("r", 3));
     assert_eq!(h.client.outbox_len(), 0);
+    assert_eq!(h.client.check_invariants(), Ok(()));
+}
+
+#[test]
+fn a_refused_delta_is_withdrawn_and_later_ones_move_down_so_the_hub_sees_no_gap() {
+    let mut h = Harness::joined_room(config());
+    for p in [&b"a"[..], b"b", b"c"] {
+        h.submit("r", p);
+    }
+    h.clear();
+    // The hub refused 2 for good, and therefore 3 (a gap).
+    h.recv(reject(ErrorCode::PAYLOAD_TOO_LARGE, Some("r"), Some(2)));
+    assert!(h.sent_seqs().is_empty(), "3's refusal is still due");
+    h.recv(reject(ErrorCode::SEQ_GAP, Some("r"), Some(3)));
+    let sent: Vec<_> = h
+        .sent
+        .iter()
+        .filter_map(|f| match f {
+            Frame::ClientDelta(d) => Some((d.seq, d.payload.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, vec![(2, Bytes::from_static(b"c"))], "c is the new 2");
+    assert!(h.app_events().iter().any(|e| matches!(
+        e,
+        ClientEvent::DeltaRejected {
+            seq: 2,
+            code: ErrorCode::PAYLOAD_TOO_LARGE,
+            ..
+        }
+    )));
+    h.clear();
+    h.submit("r", b"d");
+    assert_eq!(h.sent_seqs(), vec![3]);
+    h.recv(ack("r", 3));
+    assert_eq!(h.client.outbox_len(), 0);
+    assert_eq!(h.client.check_invariants(), Ok(()));
+}
+
+#[test]
+fn an_unexplained_seq_gap_rejoins_and_the_joined_renumbers_from_acked_seq() {
+    let mut h = Harness::joined_room(config());
+    h.submit("r", b"a");
+    h.submit("r", b"b");
+    h.clear();
+    // The hub holds only up to 0 though we never saw a refusal: re-join to learn.
+    h.recv(reject(ErrorCode::SEQ_GAP, Some("r"), Some(1)));
+    assert!(
+        h.sent
+            .iter()
+            .any(|f| matches!(f, Frame::Join(j) if j.room == room("r"))),
+        "re-joins the room"
+    );
+    h.recv(reject(ErrorCode::SEQ_GAP, Some("r"), Some(2))); // stale: ignored
+    h.clear();
+    h.recv(joined("r", 1, 0, 0, 0));
+    assert_eq!(h.sent_seqs(), vec![1, 2]);
+    assert_eq!(h.client.check_invariants(), Ok(()));
+}
+
+#[test]
+fn a_rate_limited_join_is_retried_after_the_pause_not_given_up() {
+    let mut h = Harness::new(config());
+    h.client.join(h.now, room("r"), "g").unwrap();
+    h.connect();
+    h.recv(welcome(0));
+    h.clear();
+    h.recv(reject(ErrorCode::RATE_LIMITED, Some("r"), None));
+    assert!(
+        !h.sent.iter().any(|f| matches!(f, Frame::Join(_))),
+        "paused"
+    );
+    h.advance(Duration::from_secs(1));
+    assert!(
+        h.sent.iter().any(|f| matches!(f, Frame::Join(_))),
+        "joined again"
+    );
+    assert!(
+        !h.app_events()
+            .iter()
+            .any(|e| matches!(e, ClientEvent::JoinRejected { .. }))
+    );
 }
 
 #[test]

@@ -34,11 +34,11 @@ fn acks_carry_the_offset_at_its_place_in_log_order() {
     h.hold_storage = true;
     h.delta(a, "r", 1, 1, sum(1)); // offset 0
     h.delta(b, "r", 2, 1, sum(1)); // offset 1
-    h.delta(a, "r", 1, 4, sum(1)); // offset 2
+    h.delta(a, "r", 1, 2, sum(1)); // offset 2
     h.release_storage();
     assert_eq!(
         stream(&h.take(a)),
-        vec![(Some(0), Some(1)), (Some(1), None), (Some(2), Some(4))],
+        vec![(Some(0), Some(1)), (Some(1), None), (Some(2), Some(2))],
         "every offset once, in order: no gap for the origin"
     );
     assert_eq!(
@@ -84,10 +84,17 @@ fn an_undecodable_payload_is_rejected_malformed_and_never_logged() {
     // A valid gcounter delta from the same session is accepted afterwards.
     let mut doc = Document::<GCounter>::new(ReplicaId(1));
     let valid = Bytes::from(doc.apply_local(GCounterOp::Increment(1), 0).unwrap());
-    h.send(a, delta("c", "gcounter", 1, 2, valid));
+    // The refused sequence is not skipped: the next delta must reuse it.
+    h.send(a, delta("c", "gcounter", 1, 2, valid.clone()));
     let fa = h.take(a);
-    assert_eq!(stream(&fa), vec![(Some(0), Some(2))], "{fa:?}");
-    assert_eq!(deltas(&h.take(b)), vec![(0, 1, 2)]);
+    assert!(
+        matches!(fa.as_slice(), [Frame::Reject(r)] if r.code == ErrorCode::SEQ_GAP && r.seq == Some(2)),
+        "{fa:?}"
+    );
+    h.send(a, delta("c", "gcounter", 1, 1, valid));
+    let fa = h.take(a);
+    assert_eq!(stream(&fa), vec![(Some(0), Some(1))], "{fa:?}");
+    assert_eq!(deltas(&h.take(b)), vec![(0, 1, 1)]);
     // Types the merger does not know are not checked.
     h.join(a, "s", "sum", None);
     h.delta(a, "s", 1, 1, Bytes::from_static(b"opaque"));

@@ -13,6 +13,7 @@ mod properties;
 mod protection;
 mod resume;
 mod rooms;
+mod seq_rule;
 mod slow_consumer;
 mod storage;
 mod transmit_batches;

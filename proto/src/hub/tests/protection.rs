@@ -14,9 +14,22 @@ fn oversized_frames_are_rejected_without_closing() {
         ..config()
     });
     let a = h.connect(1);
-    h.send_raw(a, &[0u8; 65]);
-    assert_eq!(rejects(&h.take(a)), vec![ErrorCode::PAYLOAD_TOO_LARGE]);
+    h.join(a, "r", "sum", None);
+    h.take(a);
+    let big = delta("r", "sum", 1, 1, bytes::Bytes::from(vec![7u8; 80]));
+    h.send(a, big);
+    let frames = h.take(a);
+    assert!(
+        matches!(frames.as_slice(), [Frame::Reject(r)]
+            if r.code == ErrorCode::PAYLOAD_TOO_LARGE && r.seq == Some(1)
+                && r.room == Some(RoomId::new("r"))),
+        "the refusal names the delta: {frames:?}"
+    );
     assert!(h.closed.is_empty());
+    // An oversized message that is not a frame at all is malformed.
+    h.send_raw(a, &[0u8; 65]);
+    assert_eq!(rejects(&h.take(a)), vec![ErrorCode::MALFORMED]);
+    assert_eq!(h.closed.len(), 1);
 }
 
 #[test]
