@@ -3,6 +3,8 @@
 
 use core::time::Duration;
 
+use syncwire_proto::hub::HubConfig;
+
 /// Expected number of faults of each kind during a run's faulty phase.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultRates {
@@ -35,6 +37,29 @@ impl FaultRates {
     };
 }
 
+/// Hub limits a scenario tightens (`None`: the hub's default).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HubLimits {
+    /// Per-session frame rate: (frames per second, burst).
+    pub rate: Option<(u32, u32)>,
+    /// Appends in flight per room before deltas are refused `rate_limited`.
+    pub max_pending_appends: Option<usize>,
+}
+
+impl HubLimits {
+    /// `config` with these limits applied.
+    pub fn apply(&self, mut config: HubConfig) -> HubConfig {
+        if let Some((per_sec, burst)) = self.rate {
+            config.rate_frames_per_sec = per_sec;
+            config.rate_frame_burst = burst;
+        }
+        if let Some(n) = self.max_pending_appends {
+            config.max_pending_appends = n;
+        }
+        config
+    }
+}
+
 /// Parameters of a simulation run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
@@ -64,6 +89,8 @@ pub struct Scenario {
     pub liveness_bound: Duration,
     /// The hub's in-memory log bound (small values force compaction and resyncs).
     pub max_tail_entries: usize,
+    /// Hub limits tightened so that refusals happen mid-stream.
+    pub limits: HubLimits,
 }
 
 impl Scenario {
@@ -91,6 +118,7 @@ impl Scenario {
             },
             liveness_bound: Duration::from_secs(60),
             max_tail_entries: 64,
+            limits: HubLimits::default(),
         }
     }
 
@@ -130,6 +158,23 @@ impl Scenario {
         }
     }
 
+    /// Rate limits and a short room append queue, so deltas are refused
+    /// `rate_limited` in the middle of a stream (and the deltas after them
+    /// `seq_gap`): the regression scenario of the gap a cumulative `Ack` covered
+    /// (a refused delta skipped, a later one acknowledged), under every fault.
+    pub fn limited() -> Scenario {
+        Scenario {
+            name: "limited",
+            op_interval: Duration::from_millis(200),
+            storage_latency: Duration::from_millis(30),
+            limits: HubLimits {
+                rate: Some((6, 8)),
+                max_pending_appends: Some(3),
+            },
+            ..Scenario::realistic()
+        }
+    }
+
     /// Every known scenario.
     pub fn all() -> Vec<Scenario> {
         vec![
@@ -137,6 +182,7 @@ impl Scenario {
             Scenario::calm(),
             Scenario::crashy(),
             Scenario::strict(),
+            Scenario::limited(),
         ]
     }
 

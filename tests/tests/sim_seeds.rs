@@ -25,3 +25,20 @@ fn sim_calm() {
 fn sim_crashy() {
     check(Scenario::crashy(), "sim_crashy", 20);
 }
+
+#[test]
+fn sim_limited() {
+    check(Scenario::limited(), "sim_limited", 40);
+}
+
+/// The `limited` scenario does what it exists for: deltas are refused mid-stream.
+#[test]
+fn limited_scenario_refuses_deltas_mid_stream() {
+    let out = syncwire_tests::run::run_seed(&Scenario::limited(), 1, false);
+    assert!(out.violations.is_empty(), "{:?}", out.violations);
+    assert!(
+        out.stats.delta_refusals > 0,
+        "no delta was refused: the scenario tests nothing ({:?})",
+        out.stats
+    );
+}

@@ -20,11 +20,13 @@ impl Client {
             if r.next_seq == 0 {
                 return Err(format!("room {id} has next_seq 0"));
             }
-            if self.outbox.last_seq(id).is_some_and(|s| s >= r.next_seq) {
-                return Err(format!(
-                    "room {id} has queued seq ≥ next_seq {}",
-                    r.next_seq
-                ));
+            if let Some(last) = self.outbox.last_seq(id) {
+                if last.checked_add(1) != Some(r.next_seq) {
+                    return Err(format!(
+                        "room {id}: last queued seq {last} is not next_seq {} - 1",
+                        r.next_seq
+                    ));
+                }
             }
             let live = matches!(r.status, RoomStatus::Joining | RoomStatus::Joined);
             if live && !connected {

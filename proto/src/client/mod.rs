@@ -280,6 +280,11 @@ impl Client {
         self.outbox.len()
     }
 
+    /// Deltas of `room` in the outbox.
+    pub fn room_outbox_len(&self, room: &RoomId) -> usize {
+        self.outbox.entries(room).count()
+    }
+
     /// Payload bytes in the outbox.
     pub fn outbox_bytes(&self) -> usize {
         self.outbox.bytes()

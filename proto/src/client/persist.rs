@@ -95,10 +95,20 @@ impl Client {
                 }
                 prev = d.seq;
             }
-            for d in pr.outbox {
+            // Sequences in a queue are consecutive (§8.1). A state saved by an older
+            // version may have gaps (merges once took the highest number): it is
+            // closed up below its last sequence, which the next `Joined` settles
+            // against the hub's `acked_seq` anyway.
+            let n = pr.outbox.len() as u64;
+            let next_seq = if n == 0 {
+                next_seq
+            } else {
+                prev.saturating_add(1)
+            };
+            for (i, d) in pr.outbox.into_iter().enumerate() {
                 // Restored deltas may have reached the hub before the restart.
                 let e = Entry {
-                    seq: d.seq,
+                    seq: prev - (n - 1 - i as u64), // ≥ 1: the old ones increase from ≥ 1
                     payload: d.payload,
                     ever_sent: true,
                 };

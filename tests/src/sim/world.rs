@@ -92,6 +92,8 @@ pub struct Stats {
     pub connections: u64,
     /// Largest event queue seen.
     pub max_queue: usize,
+    /// Local deltas the hub refused and the client kept (`rate_limited`, `seq_gap`, ...).
+    pub delta_refusals: u64,
 }
 
 /// The simulated world of one seed.
@@ -172,7 +174,7 @@ impl World {
             merger: self.registry.clone(),
             authorizer: Some(Arc::new(AllowAll)),
             max_tail_entries: self.scenario.max_tail_entries,
-            ..HubConfig::default()
+            ..self.scenario.limits.apply(HubConfig::default())
         }
     }
 

@@ -3,7 +3,9 @@
 //! workload (local operations, presence, leaves and joins).
 
 use bytes::Bytes;
-use syncwire_proto::client::{ClientState, ConnectionId, TransportClosed, TransportCommand};
+use syncwire_proto::client::{
+    ClientEvent, ClientState, ConnectionId, SessionError, TransportClosed, TransportCommand,
+};
 use syncwire_proto::wire::{CloseCode, RoomId};
 
 use super::net::{ConnId, Peer};
@@ -50,6 +52,9 @@ impl World {
                 busy = true;
                 self.transcript
                     .note(self.now, &Self::who(i), || format!("event {ev:?}"));
+                if let ClientEvent::Error(SessionError::Rejected { seq: Some(_), .. }) = &ev {
+                    self.stats.delta_refusals += 1;
+                }
                 let c = &mut self.clients[i];
                 c.on_event(self.now, ev, &mut self.history, &mut self.violations);
             }
