@@ -148,6 +148,9 @@ impl Hub {
             self.orphans.push((sid, std::mem::take(&mut session.out)));
         }
         self.timers.cancel(&TimerKey::Session(sid));
+        if self.replicas.get(&session.replica) == Some(&sid) {
+            self.replicas.remove(&session.replica);
+        }
         for room in &session.rooms {
             self.remove_member(sid, room);
         }

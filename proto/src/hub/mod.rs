@@ -151,6 +151,7 @@ mod transmit;
 
 pub use auth::{
     Access, AccessRule, AllowAll, AuthDecision, AuthError, AuthRequest, Authorizer, Identity,
+    ReplicaGrant,
 };
 pub use config::{ConfigError, HubConfig};
 pub use events::HubEvent;

@@ -66,6 +66,13 @@ codes!(ErrorCode {
     REPLICA_MISMATCH = 11, "replica_mismatch";
     /// A frame arrived in a state where it is not allowed (e.g. a delta before the handshake).
     UNEXPECTED_FRAME = 12, "unexpected_frame";
+    /// Another session completed the handshake with this session's replica id and
+    /// replaced it; sent (no room, no seq) just before close `REPLACED`. Fatal for
+    /// this replica id: the client must not reconnect with it.
+    REPLICA_IN_USE = 14, "replica_in_use";
+    /// The identity may not speak for the replica id its `Hello` claimed; sent during
+    /// the handshake, followed by close `REPLICA_FORBIDDEN`. Fatal for that replica id.
+    REPLICA_FORBIDDEN = 15, "replica_forbidden";
 });
 
 /// A WebSocket close code used by syncwire (RFC 6455 §7.4 plus the private range 4000–4999).
@@ -97,6 +104,12 @@ codes!(CloseCode {
     SLOW_CONSUMER = 4011, "slow_consumer";
     /// The handshake did not complete in time.
     HANDSHAKE_TIMEOUT = 4012, "handshake_timeout";
+    /// A newer session claimed this session's replica id and replaced it. Clients must
+    /// not reconnect with the same replica id.
+    REPLACED = 4013, "replaced";
+    /// The identity may not use the claimed replica id. Clients must not reconnect
+    /// with the same replica id.
+    REPLICA_FORBIDDEN = 4014, "replica_forbidden";
 });
 
 impl CloseCode {
@@ -104,7 +117,10 @@ impl CloseCode {
     pub fn is_fatal(self) -> bool {
         matches!(
             self,
-            CloseCode::UNSUPPORTED_VERSION | CloseCode::UNAUTHORIZED
+            CloseCode::UNSUPPORTED_VERSION
+                | CloseCode::UNAUTHORIZED
+                | CloseCode::REPLACED
+                | CloseCode::REPLICA_FORBIDDEN
         )
     }
 }
@@ -114,7 +130,10 @@ impl ErrorCode {
     pub fn is_fatal(self) -> bool {
         matches!(
             self,
-            ErrorCode::UNSUPPORTED_VERSION | ErrorCode::UNAUTHORIZED
+            ErrorCode::UNSUPPORTED_VERSION
+                | ErrorCode::UNAUTHORIZED
+                | ErrorCode::REPLICA_IN_USE
+                | ErrorCode::REPLICA_FORBIDDEN
         )
     }
 
@@ -127,6 +146,8 @@ impl ErrorCode {
             ErrorCode::PAYLOAD_TOO_LARGE => CloseCode::MESSAGE_TOO_BIG,
             ErrorCode::INTERNAL => CloseCode::INTERNAL_ERROR,
             ErrorCode::MALFORMED => CloseCode::MALFORMED,
+            ErrorCode::REPLICA_IN_USE => CloseCode::REPLACED,
+            ErrorCode::REPLICA_FORBIDDEN => CloseCode::REPLICA_FORBIDDEN,
             _ => CloseCode::PROTOCOL_ERROR,
         }
     }
@@ -149,6 +170,13 @@ mod tests {
         assert!(!CloseCode::SLOW_CONSUMER.is_fatal());
         assert!(ErrorCode::UNSUPPORTED_VERSION.is_fatal());
         assert_eq!(ErrorCode::MALFORMED.close_code(), CloseCode::MALFORMED);
-        assert_eq!(ErrorCode::KNOWN.len(), 12);
+        assert_eq!(ErrorCode::KNOWN.len(), 14);
+        assert!(CloseCode::REPLACED.is_fatal());
+        assert!(CloseCode::REPLICA_FORBIDDEN.is_fatal());
+        assert_eq!(ErrorCode::REPLICA_IN_USE.close_code(), CloseCode::REPLACED);
+        assert_eq!(
+            ErrorCode::REPLICA_FORBIDDEN.close_code(),
+            CloseCode::REPLICA_FORBIDDEN
+        );
     }
 }
