@@ -2,9 +2,9 @@
 //! ranges and snapshot writes; and failing a room when storage lost its footing.
 
 use super::Hub;
+use super::auth::Access;
 use super::events::HubEvent;
 use super::log::RoomLog;
-use super::auth::Access;
 use super::room::{LoadedRoom, PendingJoin, Room, RoomState};
 use super::session::clamp;
 use super::state::OpKind;
@@ -201,7 +201,13 @@ impl Hub {
                 s.rooms.remove(room);
             }
             let msg = "room does not exist; creating it needs write access";
-            self.reject(p.session, ErrorCode::FORBIDDEN, Some(room.clone()), None, msg);
+            self.reject(
+                p.session,
+                ErrorCode::FORBIDDEN,
+                Some(room.clone()),
+                None,
+                msg,
+            );
         }
     }
 

@@ -50,7 +50,9 @@ impl Hub {
         }
         for (replica, sid) in &self.replicas {
             if self.sessions.get(sid).is_none_or(|s| s.replica != *replica) {
-                return Err(format!("{replica:?} is bound to {sid:?}, which does not hold it"));
+                return Err(format!(
+                    "{replica:?} is bound to {sid:?}, which does not hold it"
+                ));
             }
         }
         for (id, r) in &self.rooms {
@@ -79,7 +81,8 @@ impl Hub {
                 if m.next > l.log.durable_head() {
                     return Err(format!("room {id}: {sid:?} delivered beyond the head"));
                 }
-                let behind = m.next < l.log.durable_head() && m.range_op.is_none();
+                let deltas = m.next < l.log.durable_head() && m.range_op.is_none();
+                let behind = deltas || m.presence_from.is_some();
                 if behind && !self.sessions.get(sid).is_some_and(|s| s.maybe_behind) {
                     return Err(format!("room {id}: {sid:?} behind but not flagged"));
                 }
