@@ -46,7 +46,8 @@ codes!(ErrorCode {
     UNSUPPORTED_VERSION = 1, "unsupported_version";
     /// The token was missing, invalid or expired. Fatal.
     UNAUTHORIZED = 2, "unauthorized";
-    /// The identity may not perform this operation on this room (e.g. write to a read-only room).
+    /// The identity may not perform this operation on this room (e.g. write to a
+    /// read-only room, or create a room without write access).
     FORBIDDEN = 3, "forbidden";
     /// The session exceeded its frame or byte rate; the frame was dropped.
     RATE_LIMITED = 4, "rate_limited";
@@ -58,7 +59,8 @@ codes!(ErrorCode {
     UNKNOWN_ROOM = 7, "unknown_room";
     /// The hub failed internally (e.g. storage); the client may retry later.
     INTERNAL = 8, "internal";
-    /// A join named a CRDT type different from the room's type.
+    /// A join named a CRDT type different from the room's type, or one the hub does
+    /// not register.
     CRDT_MISMATCH = 9, "crdt_mismatch";
     /// The session already joined the maximum number of rooms.
     TOO_MANY_ROOMS = 10, "too_many_rooms";
