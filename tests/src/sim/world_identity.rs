@@ -84,7 +84,7 @@ impl World {
         };
         let (room, crdt) = self.some_room();
         let payload = self.registry.empty_state(crdt).unwrap_or_default();
-        let frames = vec![
+        let frames = [
             Frame::Hello(Hello {
                 versions: vec![1],
                 replica,
@@ -114,7 +114,7 @@ impl World {
         };
         self.twin_victims.push(victim);
         let (room, crdt) = self.some_room();
-        let frames = vec![
+        let frames = [
             Frame::Hello(Hello {
                 versions: vec![1],
                 replica,
