@@ -147,17 +147,47 @@ impl Hub {
                 continue;
             }
             others.push(peer);
-            to_joiner.push(joined);
+            to_joiner.push((joined, None));
             if let Some(state) = &m.presence {
-                to_joiner.push(Frame::Presence(Presence {
+                let presence = Frame::Presence(Presence {
                     room: room.clone(),
                     peer,
                     state: state.clone(),
-                }));
+                });
+                to_joiner.push((presence, Some(peer)));
             }
         }
-        for f in &to_joiner {
-            self.send(sid, f);
+        // Peers' presence that does not fit the joiner's backlog follows as it
+        // drains, like any dropped presence (a big room cannot overflow a joiner).
+        let mut missed = None;
+        for (f, presence_of) in &to_joiner {
+            match presence_of {
+                None => {
+                    self.send(sid, f);
+                }
+                Some(peer) => {
+                    let bytes = Bytes::from(f.encode());
+                    if missed.is_none() && self.can_push(sid, bytes.len()) {
+                        self.push_bytes(sid, bytes);
+                    } else {
+                        missed = missed.or(Some(*peer));
+                    }
+                }
+            }
+        }
+        if let Some(from) = missed {
+            self.metrics.presence_dropped = self.metrics.presence_dropped.saturating_add(1);
+            let member = self
+                .rooms
+                .get_mut(room)
+                .and_then(Room::loaded_mut)
+                .and_then(|l| l.members.get_mut(&sid));
+            if let Some(m) = member {
+                m.presence_from = Some(m.presence_from.map_or(from, |f| f.min(from)));
+            }
+            if let Some(s) = self.sessions.get_mut(&sid) {
+                s.maybe_behind = true;
+            }
         }
         if let Some(f) = to_others.first() {
             let bytes = Bytes::from(f.encode());

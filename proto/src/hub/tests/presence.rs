@@ -158,3 +158,48 @@ fn set_presence_counts_against_the_rate_limit() {
     assert_eq!(frames.len(), 3, "{frames:?}");
     assert_eq!(h.closed.get(&a), Some(&CloseCode::RATE_LIMITED));
 }
+
+/// A joiner of a room whose members all hold large presence states is not closed
+/// as a slow consumer: the states that do not fit follow as it drains.
+#[test]
+fn a_joiner_gets_many_large_presence_states_within_its_backlog() {
+    let mut h = Harness::with(HubConfig {
+        max_backlog_bytes: 2_000,
+        max_presence_bytes: 512,
+        ..config()
+    });
+    let members: Vec<SessionId> = (1..=10).map(|r| h.connect(r)).collect();
+    for (n, &m) in members.iter().enumerate() {
+        h.join(m, "r", "sum", None);
+        h.send(m, state(n as u32, 500));
+    }
+    for &m in &members {
+        h.take(m);
+    }
+    let joiner = h.connect(99);
+    h.stalled.push(joiner);
+    let first = h.join(joiner, "r", "sum", None);
+    assert!(!h.closed.contains_key(&joiner), "{:?}", h.closed);
+    assert!(h.hub.backlog(joiner).unwrap() <= 2_000);
+    let peers = |frames: &[Frame]| -> Vec<SessionId> {
+        frames
+            .iter()
+            .filter_map(|f| match f {
+                Frame::Presence(p) => Some(p.peer),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut seen = peers(&first);
+    assert!(seen.len() < members.len(), "not all fit at once");
+    h.stalled.clear();
+    for _ in 0..members.len() {
+        let backlog = h.hub.backlog(joiner).unwrap();
+        h.hub.handle_flushed(joiner, backlog);
+        h.settle();
+        seen.extend(peers(&h.take(joiner)));
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen, members, "every member's presence arrived");
+}
