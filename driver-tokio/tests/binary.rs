@@ -4,7 +4,7 @@
 mod common;
 
 use common::binary::Binary;
-use common::{Client, WAIT, delta};
+use common::{Client, WAIT, gcounter_deltas, typed_delta};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use syncwire_tokio::proto::wire::{CloseCode, Frame};
@@ -15,10 +15,11 @@ async fn kill_9_loses_no_acked_delta() {
     let server = Binary::start(dir.path(), &[]).await;
     let mut c = Client::connect(server.addr).await;
     c.hello(11, None).await;
-    let joined = c.join("crash", None).await;
+    let joined = c.join_typed("crash", "gcounter", None).await;
     const SENT: u64 = 300;
-    for seq in 1..=SENT {
-        c.send(&delta("crash", 11, seq, format!("d{seq}").as_bytes()))
+    let payloads = gcounter_deltas(11, SENT);
+    for (seq, payload) in (1..=SENT).zip(&payloads) {
+        c.send(&typed_delta("crash", "gcounter", 11, seq, payload.clone()))
             .await;
     }
     // Kill the server while appends are still in flight, right after an ack.
@@ -38,7 +39,7 @@ async fn kill_9_loses_no_acked_delta() {
     let server = Binary::start(dir.path(), &[]).await;
     let mut c = Client::connect(server.addr).await;
     c.hello(11, None).await;
-    let again = c.join("crash", None).await;
+    let again = c.join_typed("crash", "gcounter", None).await;
     assert_eq!(again.epoch, joined.epoch);
     assert!(again.acked_seq >= acked, "{} < {acked}", again.acked_seq);
     let stored = usize::try_from(again.head - again.start).unwrap();
@@ -50,7 +51,7 @@ async fn kill_9_loses_no_acked_delta() {
         "the log is the contiguous prefix of what was sent"
     );
     assert!(seqs.len() as u64 >= acked);
-    assert_eq!(&entries[0].2[..], b"d1");
+    assert_eq!(entries[0].2, payloads[0]);
 }
 
 #[tokio::test]
@@ -59,8 +60,12 @@ async fn sigterm_closes_sessions_with_going_away_after_flushing() {
     let mut server = Binary::start(dir.path(), &[]).await;
     let mut c = Client::connect(server.addr).await;
     c.hello(12, None).await;
-    c.join("term", None).await;
-    c.delta_acked("term", 12, 1, b"x").await;
+    c.join_typed("term", "gcounter", None).await;
+    let payload = gcounter_deltas(12, 1).remove(0);
+    c.send(&typed_delta("term", "gcounter", 12, 1, payload))
+        .await;
+    c.expect(|f| matches!(f, Frame::Ack(a) if a.seq == 1).then_some(()))
+        .await;
     kill(Pid::from_raw(server.pid()), Signal::SIGTERM).unwrap();
     assert_eq!(c.expect_close().await, Some(CloseCode::GOING_AWAY.0));
     let status = tokio::time::timeout(WAIT, server.child.wait())
@@ -72,7 +77,7 @@ async fn sigterm_closes_sessions_with_going_away_after_flushing() {
     let server = Binary::start(dir.path(), &[]).await;
     let mut c = Client::connect(server.addr).await;
     c.hello(12, None).await;
-    assert_eq!(c.join("term", None).await.acked_seq, 1);
+    assert_eq!(c.join_typed("term", "gcounter", None).await.acked_seq, 1);
 }
 
 #[tokio::test]

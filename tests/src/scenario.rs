@@ -22,6 +22,12 @@ pub struct FaultRates {
     pub storms: u32,
     /// Misbehaving connections sending malformed frames.
     pub rogues: u32,
+    /// Connections claiming another client's replica id against their grant, with a
+    /// delta of seq `u64::MAX` (refused at the handshake; nothing of them logged).
+    pub impostors: u32,
+    /// Connections with a client's own token and replica id (a duplicated instance):
+    /// they replace the client's session; its application takes over again.
+    pub twins: u32,
 }
 
 impl FaultRates {
@@ -34,6 +40,8 @@ impl FaultRates {
         clock_jumps: 0,
         storms: 0,
         rogues: 0,
+        impostors: 0,
+        twins: 0,
     };
 }
 
@@ -115,6 +123,8 @@ impl Scenario {
                 clock_jumps: 2,
                 storms: 1,
                 rogues: 2,
+                impostors: 0,
+                twins: 0,
             },
             liveness_bound: Duration::from_secs(60),
             max_tail_entries: 64,
@@ -184,6 +194,24 @@ impl Scenario {
         }
     }
 
+    /// Replica identity under attack and duplication: sessions claiming another
+    /// writer's replica id (with a huge seq) against their grant, and duplicated
+    /// instances (a client's own token and id) that replace the client's session
+    /// until its application takes over again; with dropped connections beside.
+    pub fn identity() -> Scenario {
+        Scenario {
+            name: "identity",
+            duration: Duration::from_secs(60),
+            faults: FaultRates {
+                drops: 2,
+                impostors: 4,
+                twins: 3,
+                ..FaultRates::NONE
+            },
+            ..Scenario::realistic()
+        }
+    }
+
     /// Every known scenario.
     pub fn all() -> Vec<Scenario> {
         vec![
@@ -192,6 +220,7 @@ impl Scenario {
             Scenario::crashy(),
             Scenario::strict(),
             Scenario::limited(),
+            Scenario::identity(),
         ]
     }
 

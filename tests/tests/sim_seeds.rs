@@ -22,6 +22,11 @@ fn sim_calm() {
 }
 
 #[test]
+fn sim_identity() {
+    check(Scenario::identity(), "sim_identity", 20);
+}
+
+#[test]
 fn sim_crashy() {
     check(Scenario::crashy(), "sim_crashy", 20);
 }

@@ -5,22 +5,27 @@
 //! Token file format (one grant per line; `#` starts a comment; blank lines ignored):
 //!
 //! ```text
-//! # token        access  room-prefix (optional; empty = every room)
+//! # token        access  room-prefix (optional; empty = every room)  replicas (optional)
 //! s3cret-writer  write
 //! viewer-token   read    public/
 //! team-a-token   write   team-a/
+//! sensor-7       write   sensors/  replicas=7
+//! fleet-token    write   replicas=1000-1999
 //! ```
 //!
 //! `access` is `read` or `write` (`write` includes read). A session whose token is
 //! missing or unknown is refused (`Reject unauthorized`, close 4002); rooms outside a
-//! grant's prefix are `forbidden`.
+//! grant's prefix are `forbidden`. A field `replicas=` restricts the replica ids the
+//! token may claim in its `Hello` — a comma-separated list of ids (`replicas=7,8`) or
+//! one inclusive range (`replicas=1000-1999`), decimal; without it any id may be
+//! claimed. A claim outside it is refused (`Reject replica_forbidden`, close 4014).
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use syncwire_proto::hub::{
-    Access, AccessRule, AuthDecision, AuthError, AuthRequest, Authorizer, Identity,
+    Access, AccessRule, AuthDecision, AuthError, AuthRequest, Authorizer, Identity, ReplicaGrant,
 };
 use syncwire_proto::wire::RoomId;
 use thiserror::Error;
@@ -32,6 +37,8 @@ pub struct TokenGrant {
     pub write: bool,
     /// Rooms whose name starts with this prefix ("" = all rooms).
     pub room_prefix: String,
+    /// The replica ids the token may claim.
+    pub replicas: ReplicaGrant,
 }
 
 /// A token file line that does not parse.
@@ -91,6 +98,7 @@ impl TokenAuthorizer {
         let grant = TokenGrant {
             write: true,
             room_prefix: String::new(),
+            replicas: ReplicaGrant::Any,
         };
         grants.insert(token.into(), Entry::new(1, grant));
         TokenAuthorizer { grants }
@@ -114,11 +122,25 @@ impl TokenAuthorizer {
                 Some(_) => return Err(bad("access must be `read` or `write`")),
                 None => return Err(bad("missing access (`read` or `write`)")),
             };
-            let room_prefix = words.next().unwrap_or("").to_owned();
-            if words.next().is_some() {
-                return Err(bad("too many fields"));
+            let mut room_prefix = None;
+            let mut replicas = None;
+            for word in words {
+                if let Some(list) = word.strip_prefix("replicas=") {
+                    if replicas.is_some() {
+                        return Err(bad("`replicas=` given twice"));
+                    }
+                    replicas = Some(parse_replicas(list).map_err(bad)?);
+                } else if room_prefix.is_none() {
+                    room_prefix = Some(word.to_owned());
+                } else {
+                    return Err(bad("too many fields"));
+                }
             }
-            let grant = TokenGrant { write, room_prefix };
+            let grant = TokenGrant {
+                write,
+                room_prefix: room_prefix.unwrap_or_default(),
+                replicas: replicas.unwrap_or_default(),
+            };
             if grants
                 .insert(token.to_owned(), Entry::new(line, grant))
                 .is_some()
@@ -145,6 +167,20 @@ impl TokenAuthorizer {
     }
 }
 
+/// Parses the value of a `replicas=` field: `7,8,9` or `1000-1999`.
+fn parse_replicas(list: &str) -> Result<ReplicaGrant, &'static str> {
+    let id = |s: &str| s.parse::<u64>().map_err(|_| "replica ids are decimal u64");
+    if let Some((first, last)) = list.split_once('-') {
+        let (first, last) = (id(first)?, id(last)?);
+        if first > last {
+            return Err("replica range must go from low to high");
+        }
+        return Ok(ReplicaGrant::Range(first..=last));
+    }
+    let ids = list.split(',').map(id).collect::<Result<Vec<_>, _>>()?;
+    Ok(ReplicaGrant::only(ids))
+}
+
 impl Authorizer for TokenAuthorizer {
     fn authorize(&self, request: &AuthRequest) -> AuthDecision {
         let found = request.token.as_deref().and_then(|t| self.grants.get(t));
@@ -152,7 +188,8 @@ impl Authorizer for TokenAuthorizer {
             return AuthDecision::Decided(Err(AuthError("missing or unknown token".to_owned())));
         };
         let name = format!("token#{}", entry.line);
-        AuthDecision::Decided(Ok(Identity::with_rule(name, entry.rule.clone())))
+        let identity = Identity::with_rule(name, entry.rule.clone());
+        AuthDecision::Decided(Ok(identity.with_replicas(entry.grant.replicas.clone())))
     }
 }
 
@@ -205,5 +242,29 @@ mod tests {
         assert!(TokenAuthorizer::parse("# nothing\n").is_err());
         let single = TokenAuthorizer::single("t");
         assert!(ask(&single, Some("t")).is_ok());
+    }
+
+    #[test]
+    fn replica_restrictions_follow_the_file() {
+        let text = "a write room/ replicas=7,8\nb read replicas=100-199\nc write\n";
+        let auth = TokenAuthorizer::parse(text).unwrap();
+        let a = ask(&auth, Some("a")).unwrap();
+        assert!(a.replicas.allows(ReplicaId(8)) && !a.replicas.allows(ReplicaId(9)));
+        assert_eq!(a.access_to(&RoomId::new("room/x")), Access::ReadWrite);
+        assert_eq!(a.access_to(&RoomId::new("x")), Access::None);
+        let b = ask(&auth, Some("b")).unwrap();
+        assert!(b.replicas.allows(ReplicaId(100)) && b.replicas.allows(ReplicaId(199)));
+        assert!(!b.replicas.allows(ReplicaId(200)));
+        assert_eq!(b.access_to(&RoomId::new("any")), Access::Read);
+        assert_eq!(ask(&auth, Some("c")).unwrap().replicas, ReplicaGrant::Any);
+        for bad in [
+            "a write replicas=x\n",
+            "a write replicas=9-1\n",
+            "a write replicas=1 replicas=2\n",
+            "a write p/ q/\n",
+            "a write replicas=\n",
+        ] {
+            assert_eq!(TokenAuthorizer::parse(bad).unwrap_err().line, 1, "{bad}");
+        }
     }
 }

@@ -31,8 +31,11 @@ pub struct ServerConfig {
     pub storage: Storage,
     /// Serve files from this directory at `/` (the demo page), if set.
     pub static_dir: Option<PathBuf>,
-    /// The hub state machine's configuration. Its `authorizer` is replaced by
-    /// [`ServerConfig::authorizer`].
+    /// The hub state machine's configuration (limits such as `max_user_info_bytes`
+    /// and `max_presence_bytes` included). Its `authorizer` is replaced by
+    /// [`ServerConfig::authorizer`]. Its `merger` (default: the built-in
+    /// [`Registry`](syncwire_proto::crdt::Registry)) decides which CRDT types rooms may
+    /// have: joins of other types are refused; register custom types there.
     pub hub: HubConfig,
     /// Decides who may connect and what each identity may do per room.
     pub authorizer: Arc<dyn Authorizer>,

@@ -6,8 +6,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use syncwire_tokio::proto::crdt::{CrdtError, DeltaMerger, Document, GCounter, GCounterOp};
 use syncwire_tokio::proto::wire::{
     ClientDelta, Frame, Hello, Join, Joined, Position, ReplicaId, RoomId,
 };
@@ -33,9 +36,32 @@ pub struct Running {
     task: JoinHandle<Result<(), syncwire_tokio::server::ServerError>>,
 }
 
+/// The configured merger, also accepting rooms of [`OPAQUE_CRDT`] (payloads it does
+/// not check): the raw tests log arbitrary bytes. A default server refuses that type.
+struct OpaqueToo(Arc<dyn DeltaMerger>);
+
+impl DeltaMerger for OpaqueToo {
+    fn merge(&self, tag: &str, a: &[u8], b: &[u8]) -> Result<Option<Vec<u8>>, CrdtError> {
+        self.0.merge(tag, a, b)
+    }
+    fn validate(&self, tag: &str, payload: &[u8]) -> Result<(), CrdtError> {
+        self.0.validate(tag, payload)
+    }
+    fn accepts_type(&self, tag: &str) -> bool {
+        tag == OPAQUE_CRDT || self.0.accepts_type(tag)
+    }
+}
+
 impl Running {
-    /// Starts `config` on 127.0.0.1 with a free port.
+    /// Starts `config` on 127.0.0.1 with a free port; rooms of [`OPAQUE_CRDT`] are
+    /// accepted besides the configured types.
     pub async fn start(mut config: ServerConfig) -> Running {
+        config.hub.merger = Arc::new(OpaqueToo(config.hub.merger.clone()));
+        Running::start_exact(config).await
+    }
+
+    /// Starts `config` as given on 127.0.0.1 with a free port.
+    pub async fn start_exact(mut config: ServerConfig) -> Running {
         config.addr = "127.0.0.1:0".parse().unwrap();
         let server = Server::bind(config).await.expect("bind");
         let addr = server.local_addr();
@@ -158,9 +184,14 @@ impl Client {
 
     /// Joins `room` (CRDT [`OPAQUE_CRDT`]) and returns `Joined`.
     pub async fn join(&mut self, room: &str, resume: Option<Position>) -> Joined {
+        self.join_typed(room, OPAQUE_CRDT, resume).await
+    }
+
+    /// Joins `room` as CRDT type `crdt` and returns `Joined`.
+    pub async fn join_typed(&mut self, room: &str, crdt: &str, resume: Option<Position>) -> Joined {
         let join = Frame::Join(Join {
             room: RoomId::new(room),
-            crdt: OPAQUE_CRDT.to_owned(),
+            crdt: crdt.to_owned(),
             resume,
         });
         self.send(&join).await;
@@ -216,6 +247,29 @@ pub fn delta(room: &str, replica: u64, seq: u64, payload: &[u8]) -> Frame {
         seq,
         payload: Bytes::copy_from_slice(payload),
     })
+}
+
+/// A client delta frame of CRDT type `crdt`.
+pub fn typed_delta(room: &str, crdt: &str, replica: u64, seq: u64, payload: Bytes) -> Frame {
+    Frame::ClientDelta(ClientDelta {
+        room: RoomId::new(room),
+        crdt: crdt.to_owned(),
+        replica: ReplicaId(replica),
+        seq,
+        payload,
+    })
+}
+
+/// `n` successive `gcounter` deltas of `replica`, each an increment by one (valid
+/// payloads for a server that checks them).
+pub fn gcounter_deltas(replica: u64, n: u64) -> Vec<Bytes> {
+    let mut doc = Document::<GCounter>::new(ReplicaId(replica));
+    (0..n)
+        .map(|_| {
+            let delta = doc.apply_local(GCounterOp::Increment(1), 0).unwrap();
+            Bytes::from(delta)
+        })
+        .collect()
 }
 
 /// A plain HTTP/1.1 GET; returns (status, body).

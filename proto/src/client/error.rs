@@ -123,6 +123,14 @@ pub enum DisconnectReason {
     Transport(TransportClosed),
     /// A fault detected by the session.
     Fault(SessionError),
+    /// The hub replaced this session: a newer session claimed the same replica id
+    /// (`Reject{replica_in_use}` / close 4013). Fatal: reconnecting with this
+    /// replica id would replace the other session in turn. Outbox and documents
+    /// are kept; continue under another replica id.
+    Replaced,
+    /// The identity may not use this replica id (`Reject{replica_forbidden}` /
+    /// close 4014). Fatal for this replica id; outbox and documents are kept.
+    ReplicaForbidden,
     /// `max_attempts` consecutive reconnection attempts failed.
     MaxAttemptsReached {
         /// Attempts made.

@@ -3,7 +3,8 @@
 //! The client's `Hello` (versions, replica, token, user info) is built in
 //! `transmit.rs` as soon as the transport is open. The hub answers `Welcome`
 //! (→ `Connected`, heartbeat started, rooms re-joined) or `Reject`: a fatal code
-//! (`unsupported_version`, `unauthorized`) fails the session without reconnecting,
+//! (`unsupported_version`, `unauthorized`, `replica_forbidden`) fails the session
+//! without reconnecting,
 //! any other code backs off. Pings are answered; any other frame is a protocol
 //! violation.
 
@@ -12,7 +13,7 @@ use super::error::SessionError;
 use super::metrics::bump;
 use super::state::ClientState;
 use super::timers::Timer;
-use crate::wire::{CloseCode, Frame, Reject, SUPPORTED_VERSIONS, Welcome};
+use crate::wire::{CloseCode, ErrorCode, Frame, Reject, SUPPORTED_VERSIONS, Welcome};
 
 impl Client {
     /// A frame arrived during the handshake.
@@ -50,7 +51,12 @@ impl Client {
     }
 
     fn on_handshake_reject(&mut self, r: Reject) {
-        let fatal = r.code.is_fatal();
+        if self.on_identity_reject(&r) {
+            return;
+        }
+        // Sending the same `Hello` again would be refused again: a too-large
+        // `user_info` is fatal during the handshake.
+        let fatal = r.code.is_fatal() || r.code == ErrorCode::PAYLOAD_TOO_LARGE;
         let err = SessionError::Rejected {
             code: r.code,
             room: r.room,

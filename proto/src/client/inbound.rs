@@ -55,7 +55,11 @@ impl Client {
             Frame::HubDelta(d) => self.on_hub_delta(d),
             Frame::DeltaBatch(b) => self.on_batch(b),
             Frame::Ack(a) => self.on_ack(a),
-            Frame::Reject(r) => self.on_reject(r),
+            Frame::Reject(r) => {
+                if !self.on_identity_reject(&r) {
+                    self.on_reject(r);
+                }
+            }
             Frame::Ping { nonce } => self.on_hub_ping(nonce),
             Frame::Pong { nonce } => self.on_pong(nonce),
             Frame::PeerJoined(p) => {

@@ -149,6 +149,7 @@ mod error;
 mod event;
 mod handshake;
 mod heartbeat;
+mod identity;
 mod inbound;
 mod invariants;
 mod merging;

@@ -119,7 +119,8 @@ impl Client {
         }
         bump(&mut self.metrics.errors.transport_lost);
         let fatal = closed.code.is_some_and(CloseCode::is_fatal);
-        let reason = DisconnectReason::Transport(closed);
+        let lost = super::identity::close_reason(closed.code);
+        let reason = lost.unwrap_or(DisconnectReason::Transport(closed));
         // The transport is gone already: nothing to close.
         self.transport_gone = true;
         if fatal {

@@ -22,6 +22,16 @@ pub trait DeltaMerger: Send + Sync {
         let _ = (tag, payload);
         Ok(())
     }
+
+    /// Whether the hub may hold rooms of type `tag`: a join naming a type this
+    /// returns `false` for is rejected `CRDT_MISMATCH`, so no room holds payloads
+    /// nobody checks. A [`Registry`](super::Registry) accepts exactly its registered
+    /// types; the default accepts every tag (a merger that checks nothing, such as
+    /// [`NoMerge`], lets any type through).
+    fn accepts_type(&self, tag: &str) -> bool {
+        let _ = tag;
+        true
+    }
 }
 
 /// A merger that knows no type: deltas are kept one by one.

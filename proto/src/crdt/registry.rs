@@ -153,11 +153,18 @@ impl DeltaMerger for Registry {
         }
     }
 
-    /// Decodes `payload` as type `tag` ([`Registry::validate`]); unknown tags pass.
+    /// Decodes `payload` as type `tag` ([`Registry::validate`]); unknown tags pass
+    /// (the hub never holds a room of an unknown type: see `accepts_type`).
     fn validate(&self, tag: &str, payload: &[u8]) -> Result<(), CrdtError> {
         match self.types.get(tag) {
             Some(t) => t.validate(payload),
             None => Ok(()),
         }
+    }
+
+    /// Only registered types: a hub configured with a registry refuses joins of
+    /// any other type.
+    fn accepts_type(&self, tag: &str) -> bool {
+        self.contains(tag)
     }
 }

@@ -1,12 +1,15 @@
 //! Authentication and per-room authorization: what the application supplies.
 //!
 //! A session's `Hello` carries a token; the application turns it into an
-//! [`Identity`] (a name plus a rule giving [`Access`] per room) or an [`AuthError`].
+//! [`Identity`] (a name, a rule giving [`Access`] per room, and a [`ReplicaGrant`]
+//! saying which replica ids it may speak for) or an [`AuthError`].
 //! It may answer inline through an [`Authorizer`] in the config, or later: the hub
 //! then emits an [`AuthRequest`] (drained with `Hub::poll_auth`) and waits for
 //! `Hub::handle_auth`.
 
 use core::fmt;
+use std::collections::BTreeSet;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -28,6 +31,35 @@ pub enum Access {
 /// Maps a room to the access an identity has in it.
 pub type AccessRule = Arc<dyn Fn(&RoomId) -> Access + Send + Sync>;
 
+/// Which replica ids an identity may claim in its `Hello`. A claim outside the grant
+/// is refused at the handshake with `Reject{REPLICA_FORBIDDEN}` and close
+/// `REPLICA_FORBIDDEN` (4014).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ReplicaGrant {
+    /// Any replica id (the default).
+    #[default]
+    Any,
+    /// Only the listed ids.
+    Only(Arc<BTreeSet<u64>>),
+    /// Only ids in this inclusive range.
+    Range(RangeInclusive<u64>),
+}
+
+impl ReplicaGrant {
+    /// A grant of exactly the given ids.
+    pub fn only(ids: impl IntoIterator<Item = u64>) -> Self {
+        ReplicaGrant::Only(Arc::new(ids.into_iter().collect()))
+    }
+    /// Whether `replica` may be claimed under this grant.
+    pub fn allows(&self, replica: ReplicaId) -> bool {
+        match self {
+            ReplicaGrant::Any => true,
+            ReplicaGrant::Only(ids) => ids.contains(&replica.0),
+            ReplicaGrant::Range(range) => range.contains(&replica.0),
+        }
+    }
+}
+
 /// Who a session is, as decided by the application's authorizer.
 #[derive(Clone)]
 pub struct Identity {
@@ -35,15 +67,23 @@ pub struct Identity {
     pub name: String,
     /// Per-room access.
     pub access: AccessRule,
+    /// The replica ids this identity may claim (checked once, at the handshake).
+    pub replicas: ReplicaGrant,
 }
 
 impl Identity {
-    /// An identity with the given access rule.
+    /// An identity with the given access rule, allowed any replica id.
     pub fn with_rule(name: impl Into<String>, rule: AccessRule) -> Self {
         Identity {
             name: name.into(),
             access: rule,
+            replicas: ReplicaGrant::Any,
         }
+    }
+    /// The same identity, restricted to the replica ids of `grant`.
+    pub fn with_replicas(mut self, grant: ReplicaGrant) -> Self {
+        self.replicas = grant;
+        self
     }
     /// An identity that may read and write every room.
     pub fn read_write_all(name: impl Into<String>) -> Self {
@@ -63,6 +103,7 @@ impl fmt::Debug for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Identity")
             .field("name", &self.name)
+            .field("replicas", &self.replicas)
             .finish_non_exhaustive()
     }
 }

@@ -2,14 +2,15 @@
 //! ranges and snapshot writes; and failing a room when storage lost its footing.
 
 use super::Hub;
+use super::auth::Access;
 use super::events::HubEvent;
 use super::log::RoomLog;
-use super::room::{LoadedRoom, Room, RoomState};
+use super::room::{LoadedRoom, PendingJoin, Room, RoomState};
 use super::session::clamp;
 use super::state::OpKind;
 use super::storage::{RoomRecord, StorageAction, StorageCompletion, StorageError};
 use crate::time::Instant;
-use crate::wire::{CloseCode, ErrorCode, RoomId};
+use crate::wire::{CloseCode, ErrorCode, RoomId, SessionId};
 
 /// Whether a record from storage is self-consistent enough to serve from.
 fn valid(rec: &RoomRecord) -> bool {
@@ -127,8 +128,11 @@ impl Hub {
             }
             Ok(Some(rec)) => (self.room_from_record(rec), false),
             Ok(None) => {
-                let Some(first) = pending.first() else {
+                // Only a writer's join creates a room (and fixes its type).
+                let writer = pending.iter().position(|p| self.may_write(p.session, room));
+                let Some(first) = writer.and_then(|i| pending.get(i)) else {
                     self.rooms.remove(room);
+                    self.refuse_creation(room, pending);
                     return;
                 };
                 let crdt = first.join.crdt.clone();
@@ -182,6 +186,30 @@ impl Hub {
             self.arm_idle(room);
         }
         self.maybe_compact(room);
+    }
+
+    /// Whether `sid` has write access to `room`.
+    fn may_write(&self, sid: SessionId, room: &RoomId) -> bool {
+        let identity = self.sessions.get(&sid).and_then(|s| s.identity());
+        identity.is_some_and(|i| i.access_to(room) == Access::ReadWrite)
+    }
+
+    /// Rejects the joins of a room that does not exist when none of them may create
+    /// it (read-only sessions): `FORBIDDEN`, with the room.
+    fn refuse_creation(&mut self, room: &RoomId, pending: Vec<PendingJoin>) {
+        for p in pending {
+            if let Some(s) = self.sessions.get_mut(&p.session) {
+                s.rooms.remove(room);
+            }
+            let msg = "room does not exist; creating it needs write access";
+            self.reject(
+                p.session,
+                ErrorCode::FORBIDDEN,
+                Some(room.clone()),
+                None,
+                msg,
+            );
+        }
     }
 
     fn empty_room(&self, crdt: String, epoch: u64) -> LoadedRoom {

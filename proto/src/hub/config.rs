@@ -27,8 +27,13 @@ pub struct HubConfig {
     pub max_frame_bytes: usize,
     /// Largest delta payload, in bytes.
     pub max_payload_bytes: usize,
-    /// Largest presence state, in bytes.
+    /// Largest presence state (`SetPresence.state`), in bytes; larger ones are
+    /// rejected `PAYLOAD_TOO_LARGE` with the room and not relayed.
     pub max_presence_bytes: usize,
+    /// Largest `Hello.user_info`, in bytes; a larger one refuses the handshake
+    /// (`Reject{PAYLOAD_TOO_LARGE}`, close `MESSAGE_TOO_BIG`). It is relayed to every
+    /// peer in `PeerJoined`, so it is kept small.
+    pub max_user_info_bytes: usize,
     /// Most sessions at once; further sessions are closed with `GOING_AWAY` at once.
     pub max_sessions: usize,
     /// Most rooms loaded at once, hub-wide; joins that need another are rejected `INTERNAL`.
@@ -81,6 +86,7 @@ impl Default for HubConfig {
             max_frame_bytes: 256 * 1024,
             max_payload_bytes: 192 * 1024,
             max_presence_bytes: 4 * 1024,
+            max_user_info_bytes: 1024,
             max_sessions: 10_000,
             max_loaded_rooms: 10_000,
             max_rooms_per_session: 64,
@@ -112,6 +118,8 @@ impl fmt::Debug for HubConfig {
             .field("heartbeat_timeout", &self.heartbeat_timeout)
             .field("max_frame_bytes", &self.max_frame_bytes)
             .field("max_backlog_bytes", &self.max_backlog_bytes)
+            .field("max_presence_bytes", &self.max_presence_bytes)
+            .field("max_user_info_bytes", &self.max_user_info_bytes)
             .field("max_tail_entries", &self.max_tail_entries)
             .field("authorizer", &self.authorizer.is_some())
             .finish_non_exhaustive()

@@ -1,5 +1,11 @@
 //! The handshake: version negotiation, authentication (inline or deferred to the
 //! driver), binding the session to its replica, and `Welcome`.
+//!
+//! Binding checks the identity's [`ReplicaGrant`](super::ReplicaGrant) (a claim
+//! outside it: `Reject{REPLICA_FORBIDDEN}` + close `REPLICA_FORBIDDEN`) and keeps one
+//! live session per replica id (`Hub::replicas`): a session completing the handshake
+//! with the replica id of a live session replaces it — the old one gets
+//! `Reject{REPLICA_IN_USE}` and close `REPLACED`, and leaves its rooms.
 
 use super::Hub;
 use super::auth::{AuthDecision, AuthError, AuthRequest, Identity};
@@ -35,6 +41,13 @@ impl Hub {
             self.close(sid, CloseCode::UNSUPPORTED_VERSION);
             return;
         };
+        let info_len = hello.user_info.as_ref().map_or(0, |i| i.len());
+        if info_len > self.config.max_user_info_bytes {
+            let msg = "user_info exceeds max_user_info_bytes";
+            self.reject(sid, ErrorCode::PAYLOAD_TOO_LARGE, None, None, msg);
+            self.close(sid, CloseCode::MESSAGE_TOO_BIG);
+            return;
+        }
         let Some(s) = self.sessions.get_mut(&sid) else {
             return;
         };
@@ -95,9 +108,18 @@ impl Hub {
             return;
         };
         let replica = s.replica;
+        if !identity.replicas.allows(replica) {
+            let msg = "this identity may not use the claimed replica id";
+            self.reject(sid, ErrorCode::REPLICA_FORBIDDEN, None, None, msg);
+            self.close(sid, CloseCode::REPLICA_FORBIDDEN);
+            return;
+        }
         let name = identity.name.clone();
         s.phase = Phase::Open { identity };
         s.last_seen = self.now;
+        if let Some(old) = self.replicas.insert(replica, sid) {
+            self.replace(old);
+        }
         let deadline = self.now.saturating_add(self.config.heartbeat_timeout);
         self.timers.set(TimerKey::Session(sid), deadline);
         let welcome = Frame::Welcome(Welcome {
@@ -112,5 +134,14 @@ impl Hub {
             replica,
             identity: name,
         });
+    }
+
+    /// Ends a live session whose replica id a newer session just claimed.
+    fn replace(&mut self, old: SessionId) {
+        if self.sessions.get(&old).is_some_and(|s| s.closing.is_none()) {
+            let msg = "replaced by a newer session with this replica id";
+            self.reject(old, ErrorCode::REPLICA_IN_USE, None, None, msg);
+            self.close(old, CloseCode::REPLACED);
+        }
     }
 }

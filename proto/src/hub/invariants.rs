@@ -24,6 +24,9 @@ impl Hub {
             if s.backlog > c.max_backlog_bytes.max(s.single_frame_allowance) {
                 return Err(format!("{sid:?} backlog {} over its bound", s.backlog));
             }
+            if s.is_open() && self.replicas.get(&s.replica) != Some(sid) {
+                return Err(format!("{sid:?} is open but not its replica's session"));
+            }
             let queued: usize = s.out.iter().map(|b| b.len()).sum();
             if queued > s.backlog {
                 return Err(format!("{sid:?} queued {queued} bytes beyond its backlog"));
@@ -45,6 +48,13 @@ impl Hub {
                 if !known {
                     return Err(format!("{sid:?} thinks it is in {room} but is not"));
                 }
+            }
+        }
+        for (replica, sid) in &self.replicas {
+            if self.sessions.get(sid).is_none_or(|s| s.replica != *replica) {
+                return Err(format!(
+                    "{replica:?} is bound to {sid:?}, which does not hold it"
+                ));
             }
         }
         for (id, r) in &self.rooms {
@@ -82,7 +92,8 @@ impl Hub {
                 if m.next > l.log.durable_head() {
                     return Err(format!("room {id}: {sid:?} delivered beyond the head"));
                 }
-                let behind = m.next < l.log.durable_head() && m.range_op.is_none();
+                let deltas = m.next < l.log.durable_head() && m.range_op.is_none();
+                let behind = deltas || m.presence_from.is_some();
                 if behind && !self.sessions.get(sid).is_some_and(|s| s.maybe_behind) {
                     return Err(format!("room {id}: {sid:?} behind but not flagged"));
                 }

@@ -31,6 +31,11 @@ impl Hub {
             reject(ErrorCode::TOO_MANY_ROOMS, "too many rooms for this session")
         } else if access == Access::None {
             reject(ErrorCode::FORBIDDEN, "no access to this room")
+        } else if !self.config.merger.accepts_type(&join.crdt) {
+            reject(
+                ErrorCode::CRDT_MISMATCH,
+                "CRDT type not registered on this hub",
+            )
         } else {
             match self.rooms.get(&room_id).map(|r| &r.state) {
                 Some(RoomState::Loaded(l)) if *l.crdt != *join.crdt => {
@@ -127,6 +132,7 @@ impl Hub {
             next: plan.start,
             range_op: None,
             presence: None,
+            presence_from: None,
         };
         l.members.insert(sid, member);
         if let Some(s) = self.sessions.get_mut(&sid) {

@@ -62,7 +62,8 @@ impl Hub {
     }
 
     /// The driver wrote `bytes` of this session's output to its socket. Frees backlog
-    /// and lets deltas that were held back (catch-up) flow again.
+    /// and lets deltas that were held back (catch-up) and the latest presence of
+    /// peers whose updates were dropped flow again.
     pub fn handle_flushed(&mut self, session: SessionId, bytes: usize) {
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
@@ -77,7 +78,8 @@ impl Hub {
         let behind = s.rooms.iter().any(|room| {
             let member = self.rooms.get(room).and_then(|r| r.loaded()).and_then(|l| {
                 let m = l.members.get(&session)?;
-                Some(m.range_op.is_none() && m.next < l.log.durable_head())
+                let deltas = m.range_op.is_none() && m.next < l.log.durable_head();
+                Some(deltas || m.presence_from.is_some())
             });
             member == Some(true)
         });
@@ -88,6 +90,7 @@ impl Hub {
         let rooms: Vec<RoomId> = s.rooms.iter().cloned().collect();
         for room in rooms {
             self.pump(session, &room);
+            self.resend_presence(session, &room);
         }
         self.finish();
     }
@@ -148,6 +151,9 @@ impl Hub {
             self.orphans.push((sid, std::mem::take(&mut session.out)));
         }
         self.timers.cancel(&TimerKey::Session(sid));
+        if self.replicas.get(&session.replica) == Some(&sid) {
+            self.replicas.remove(&session.replica);
+        }
         for room in &session.rooms {
             self.remove_member(sid, room);
         }

@@ -71,12 +71,22 @@
 //!   in both the offer and [`SUPPORTED_VERSIONS`](crate::wire::SUPPORTED_VERSIONS), or
 //!   rejects `UNSUPPORTED_VERSION` and closes. The authorizer decides inline or defers
 //!   ([`AuthRequest`] → [`Hub::handle_auth`]); a refusal is `Reject{UNAUTHORIZED}` +
-//!   close. The session is bound to the `Hello`'s replica: deltas naming another replica
-//!   are rejected `REPLICA_MISMATCH`. No `Welcome` within `handshake_timeout`: close
-//!   `HANDSHAKE_TIMEOUT`.
+//!   close. A `user_info` over `max_user_info_bytes` is `Reject{PAYLOAD_TOO_LARGE}` +
+//!   close `MESSAGE_TOO_BIG`. A replica id outside the identity's [`ReplicaGrant`] is
+//!   `Reject{REPLICA_FORBIDDEN}` + close `REPLICA_FORBIDDEN`. One live session per
+//!   replica: a session completing the handshake with the replica id of a welcomed
+//!   session replaces it (`Reject{REPLICA_IN_USE}` + close `REPLACED` for the old one,
+//!   which leaves its rooms). The session is bound to the `Hello`'s replica: deltas
+//!   naming another replica are rejected `REPLICA_MISMATCH`. No `Welcome` within
+//!   `handshake_timeout`: close `HANDSHAKE_TIMEOUT`.
 //! * **Rooms** load on first join (joins queue until storage answers), keep one CRDT
 //!   type (`CRDT_MISMATCH` otherwise) and unload after `room_idle_timeout` without
-//!   members. A new room (storage has no history) gets a fresh non-zero epoch from the
+//!   members. Only types the configured merger accepts
+//!   ([`DeltaMerger::accepts_type`](crate::crdt::DeltaMerger::accepts_type): a
+//!   registry's registered types) can be joined (`CRDT_MISMATCH` otherwise). A room
+//!   storage does not hold is created only by the join of a session with write access;
+//!   when none of the joins waiting for the load may write, they are rejected
+//!   `FORBIDDEN` and nothing is created. A new room (storage has no history) gets a fresh non-zero epoch from the
 //!   seeded generator; the epoch stays as long as storage keeps the history.
 //! * **Joined** carries epoch, `start`, `head` (durable), `acked_seq`, `writable`,
 //!   `resync` and `snapshot` per the [resume rules](resume); the entries `start..head`
@@ -105,7 +115,8 @@
 //!   and not yet reported by [`Hub::handle_flushed`]) is bounded by `max_backlog_bytes`.
 //!   Deltas that do not fit are not queued: the member falls behind and is caught up
 //!   from the log (memory tail or storage ranges) as the backlog drains, so slow
-//!   readers cost O(1) memory. Presence that does not fit is dropped. Any other frame
+//!   readers cost O(1) memory. Presence that does not fit is not queued; the member
+//!   gets the latest state of the peers it missed as it drains. Any other frame
 //!   that does not fit closes the session with `SLOW_CONSUMER` (it resumes from its
 //!   offset).
 //! * **Protection**: frames over `max_frame_bytes` → `PAYLOAD_TOO_LARGE`; undecodable
@@ -151,6 +162,7 @@ mod transmit;
 
 pub use auth::{
     Access, AccessRule, AllowAll, AuthDecision, AuthError, AuthRequest, Authorizer, Identity,
+    ReplicaGrant,
 };
 pub use config::{ConfigError, HubConfig};
 pub use events::HubEvent;

@@ -1,10 +1,16 @@
 //! Presence: peers joining and leaving (with user info), and ephemeral per-peer state
-//! that is relayed to the room and never logged. Presence updates that do not fit a
-//! recipient's backlog are dropped for that recipient (a later update supersedes them).
+//! that is relayed to the room and never logged.
+//!
+//! Presence state is bounded per update (`max_presence_bytes`) and never pushes a
+//! recipient past its backlog bound: an update that does not fit is dropped for that
+//! recipient, which is marked (`Member::presence_from`) and, as its backlog drains
+//! (`Hub::handle_flushed`), receives the latest state of the peers it missed — latest
+//! value wins, so a spamming peer costs each recipient at most one state per peer.
 
 use bytes::Bytes;
 
 use super::Hub;
+use super::outbox::Sink;
 use super::room::Room;
 use crate::wire::{
     ErrorCode, Frame, PeerJoined, PeerLeft, Presence, RoomId, SessionId, SetPresence,
@@ -39,15 +45,85 @@ impl Hub {
             state: p.state,
         });
         let bytes = Bytes::from(frame.encode());
-        for other in self.room_members(&p.room) {
+        let Hub {
+            rooms,
+            sessions,
+            ready,
+            metrics,
+            config,
+            ..
+        } = self;
+        let Some(l) = rooms.get_mut(&p.room).and_then(Room::loaded_mut) else {
+            return;
+        };
+        let mut sink = Sink {
+            sessions,
+            ready,
+            metrics,
+            max_backlog: config.max_backlog_bytes,
+        };
+        for (&other, m) in l.members.iter_mut() {
             if other == sid {
                 continue;
             }
-            if self.can_push(other, bytes.len()) {
-                self.push_bytes(other, bytes.clone());
-            } else {
-                self.metrics.presence_dropped = self.metrics.presence_dropped.saturating_add(1);
+            if m.presence_from.is_none() && sink.fits(other, bytes.len()) {
+                sink.queue(other, bytes.clone());
+                continue;
             }
+            // Dropped for this member: it gets the latest state once it drains.
+            sink.metrics.presence_dropped = sink.metrics.presence_dropped.saturating_add(1);
+            m.presence_from = Some(m.presence_from.map_or(sid, |from| from.min(sid)));
+            if let Some(s) = sink.sessions.get_mut(&other) {
+                s.maybe_behind = true;
+            }
+        }
+    }
+
+    /// Re-sends to `sid` the latest presence of the peers it missed in `room`, while
+    /// its backlog allows (see the module docs).
+    pub(crate) fn resend_presence(&mut self, sid: SessionId, room: &RoomId) {
+        let Hub {
+            rooms,
+            sessions,
+            ready,
+            metrics,
+            config,
+            ..
+        } = self;
+        let Some(l) = rooms.get_mut(room).and_then(Room::loaded_mut) else {
+            return;
+        };
+        let Some(from) = l.members.get(&sid).and_then(|m| m.presence_from) else {
+            return;
+        };
+        let mut sink = Sink {
+            sessions,
+            ready,
+            metrics,
+            max_backlog: config.max_backlog_bytes,
+        };
+        let mut stuck = None;
+        for (&peer, m) in l.members.iter() {
+            if peer < from || peer == sid {
+                continue;
+            }
+            let Some(state) = &m.presence else {
+                continue;
+            };
+            let frame = Frame::Presence(Presence {
+                room: room.clone(),
+                peer,
+                state: state.clone(),
+            });
+            let bytes = Bytes::from(frame.encode());
+            if !sink.fits(sid, bytes.len()) {
+                stuck = Some(peer);
+                break;
+            }
+            sink.queue(sid, bytes);
+        }
+        if let Some(m) = l.members.get_mut(&sid) {
+            m.presence_from = stuck;
         }
     }
 
@@ -71,17 +147,47 @@ impl Hub {
                 continue;
             }
             others.push(peer);
-            to_joiner.push(joined);
+            to_joiner.push((joined, None));
             if let Some(state) = &m.presence {
-                to_joiner.push(Frame::Presence(Presence {
+                let presence = Frame::Presence(Presence {
                     room: room.clone(),
                     peer,
                     state: state.clone(),
-                }));
+                });
+                to_joiner.push((presence, Some(peer)));
             }
         }
-        for f in &to_joiner {
-            self.send(sid, f);
+        // Peers' presence that does not fit the joiner's backlog follows as it
+        // drains, like any dropped presence (a big room cannot overflow a joiner).
+        let mut missed = None;
+        for (f, presence_of) in &to_joiner {
+            match presence_of {
+                None => {
+                    self.send(sid, f);
+                }
+                Some(peer) => {
+                    let bytes = Bytes::from(f.encode());
+                    if missed.is_none() && self.can_push(sid, bytes.len()) {
+                        self.push_bytes(sid, bytes);
+                    } else {
+                        missed = missed.or(Some(*peer));
+                    }
+                }
+            }
+        }
+        if let Some(from) = missed {
+            self.metrics.presence_dropped = self.metrics.presence_dropped.saturating_add(1);
+            let member = self
+                .rooms
+                .get_mut(room)
+                .and_then(Room::loaded_mut)
+                .and_then(|l| l.members.get_mut(&sid));
+            if let Some(m) = member {
+                m.presence_from = Some(m.presence_from.map_or(from, |f| f.min(from)));
+            }
+            if let Some(s) = self.sessions.get_mut(&sid) {
+                s.maybe_behind = true;
+            }
         }
         if let Some(f) = to_others.first() {
             let bytes = Bytes::from(f.encode());

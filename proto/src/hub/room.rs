@@ -21,6 +21,10 @@ pub(crate) struct Member {
     pub(crate) range_op: Option<OpId>,
     /// Latest presence state (ephemeral, never logged).
     pub(crate) presence: Option<Bytes>,
+    /// Presence of peers was dropped for this member (its backlog was full): the
+    /// latest state of every peer from this session id on is re-sent as its backlog
+    /// drains (latest value wins).
+    pub(crate) presence_from: Option<SessionId>,
 }
 
 /// The members of a loaded room in session-id order, with the subset of the
@@ -200,6 +204,7 @@ mod tests {
             next,
             range_op: None,
             presence: None,
+            presence_from: None,
         }
     }
 

@@ -17,7 +17,7 @@ use super::timers::Timers;
 use super::transmit::Cursor;
 use crate::rng::Rng;
 use crate::time::Instant;
-use crate::wire::{CloseCode, RoomId, SessionId};
+use crate::wire::{CloseCode, ReplicaId, RoomId, SessionId};
 
 /// What a storage operation in flight was for.
 #[derive(Clone, Debug)]
@@ -50,6 +50,8 @@ pub struct Hub {
     /// pointer rather than a whole `Session` (≈ 150 bytes less per session).
     pub(crate) sessions: BTreeMap<SessionId, Box<Session>>,
     pub(crate) rooms: BTreeMap<RoomId, Room>,
+    /// The live (welcomed) session of each replica id: one per replica.
+    pub(crate) replicas: BTreeMap<ReplicaId, SessionId>,
     pub(crate) ops: OpMap,
     /// Sessions with frames queued (`Session::out`), in the order their first frame
     /// was queued; a torn-down session's frames wait in `orphans`.
@@ -80,6 +82,7 @@ impl Hub {
             next_incarnation: 1,
             sessions: BTreeMap::new(),
             rooms: BTreeMap::new(),
+            replicas: BTreeMap::new(),
             ops: OpMap::default(),
             ready: VecDeque::new(),
             orphans: Vec::new(),

@@ -46,7 +46,8 @@ codes!(ErrorCode {
     UNSUPPORTED_VERSION = 1, "unsupported_version";
     /// The token was missing, invalid or expired. Fatal.
     UNAUTHORIZED = 2, "unauthorized";
-    /// The identity may not perform this operation on this room (e.g. write to a read-only room).
+    /// The identity may not perform this operation on this room (e.g. write to a
+    /// read-only room, or create a room without write access).
     FORBIDDEN = 3, "forbidden";
     /// The session exceeded its frame or byte rate; the frame was dropped.
     RATE_LIMITED = 4, "rate_limited";
@@ -58,7 +59,8 @@ codes!(ErrorCode {
     UNKNOWN_ROOM = 7, "unknown_room";
     /// The hub failed internally (e.g. storage); the client may retry later.
     INTERNAL = 8, "internal";
-    /// A join named a CRDT type different from the room's type.
+    /// A join named a CRDT type different from the room's type, or one the hub does
+    /// not register.
     CRDT_MISMATCH = 9, "crdt_mismatch";
     /// The session already joined the maximum number of rooms.
     TOO_MANY_ROOMS = 10, "too_many_rooms";
@@ -69,6 +71,13 @@ codes!(ErrorCode {
     /// A delta's sequence is not the next one the hub expects from its replica in the
     /// room (highest accepted + 1): an earlier delta is missing. Nothing was stored.
     SEQ_GAP = 13, "seq_gap";
+    /// Another session completed the handshake with this session's replica id and
+    /// replaced it; sent (no room, no seq) just before close `REPLACED`. Fatal for
+    /// this replica id: the client must not reconnect with it.
+    REPLICA_IN_USE = 14, "replica_in_use";
+    /// The identity may not speak for the replica id its `Hello` claimed; sent during
+    /// the handshake, followed by close `REPLICA_FORBIDDEN`. Fatal for that replica id.
+    REPLICA_FORBIDDEN = 15, "replica_forbidden";
 });
 
 /// A WebSocket close code used by syncwire (RFC 6455 §7.4 plus the private range 4000–4999).
@@ -100,6 +109,12 @@ codes!(CloseCode {
     SLOW_CONSUMER = 4011, "slow_consumer";
     /// The handshake did not complete in time.
     HANDSHAKE_TIMEOUT = 4012, "handshake_timeout";
+    /// A newer session claimed this session's replica id and replaced it. Clients must
+    /// not reconnect with the same replica id.
+    REPLACED = 4013, "replaced";
+    /// The identity may not use the claimed replica id. Clients must not reconnect
+    /// with the same replica id.
+    REPLICA_FORBIDDEN = 4014, "replica_forbidden";
 });
 
 impl CloseCode {
@@ -107,7 +122,10 @@ impl CloseCode {
     pub fn is_fatal(self) -> bool {
         matches!(
             self,
-            CloseCode::UNSUPPORTED_VERSION | CloseCode::UNAUTHORIZED
+            CloseCode::UNSUPPORTED_VERSION
+                | CloseCode::UNAUTHORIZED
+                | CloseCode::REPLACED
+                | CloseCode::REPLICA_FORBIDDEN
         )
     }
 }
@@ -117,7 +135,10 @@ impl ErrorCode {
     pub fn is_fatal(self) -> bool {
         matches!(
             self,
-            ErrorCode::UNSUPPORTED_VERSION | ErrorCode::UNAUTHORIZED
+            ErrorCode::UNSUPPORTED_VERSION
+                | ErrorCode::UNAUTHORIZED
+                | ErrorCode::REPLICA_IN_USE
+                | ErrorCode::REPLICA_FORBIDDEN
         )
     }
 
@@ -136,6 +157,8 @@ impl ErrorCode {
             ErrorCode::PAYLOAD_TOO_LARGE => CloseCode::MESSAGE_TOO_BIG,
             ErrorCode::INTERNAL => CloseCode::INTERNAL_ERROR,
             ErrorCode::MALFORMED => CloseCode::MALFORMED,
+            ErrorCode::REPLICA_IN_USE => CloseCode::REPLACED,
+            ErrorCode::REPLICA_FORBIDDEN => CloseCode::REPLICA_FORBIDDEN,
             _ => CloseCode::PROTOCOL_ERROR,
         }
     }
@@ -158,6 +181,13 @@ mod tests {
         assert!(!CloseCode::SLOW_CONSUMER.is_fatal());
         assert!(ErrorCode::UNSUPPORTED_VERSION.is_fatal());
         assert_eq!(ErrorCode::MALFORMED.close_code(), CloseCode::MALFORMED);
-        assert_eq!(ErrorCode::KNOWN.len(), 13);
+        assert_eq!(ErrorCode::KNOWN.len(), 15);
+        assert!(CloseCode::REPLACED.is_fatal());
+        assert!(CloseCode::REPLICA_FORBIDDEN.is_fatal());
+        assert_eq!(ErrorCode::REPLICA_IN_USE.close_code(), CloseCode::REPLACED);
+        assert_eq!(
+            ErrorCode::REPLICA_FORBIDDEN.close_code(),
+            CloseCode::REPLICA_FORBIDDEN
+        );
     }
 }

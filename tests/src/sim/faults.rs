@@ -39,6 +39,10 @@ pub enum Fault {
     Storm,
     /// Open a misbehaving connection.
     Rogue(RogueKind),
+    /// Open a connection claiming this client's replica id against its grant.
+    Impostor(usize),
+    /// Open a connection with this client's own token and replica id.
+    Twin(usize),
 }
 
 /// Faults with their times, in time order, and the time by which all have healed.
@@ -110,6 +114,15 @@ impl FaultPlan {
                 _ => RogueKind::HelloThenTruncated,
             };
             faults.push((t, Fault::Rogue(kind)));
+        }
+        // Drawn last: scenarios without these keep their plans seed for seed.
+        for _ in 0..f.impostors {
+            let t = at(rng);
+            faults.push((t, Fault::Impostor(pick(rng, n - 1) as usize)));
+        }
+        for _ in 0..f.twins {
+            let t = at(rng);
+            faults.push((t, Fault::Twin(pick(rng, n - 1) as usize)));
         }
         faults.sort_by_key(|(t, _)| *t);
         let mut heal_at = Instant::from_millis(end);

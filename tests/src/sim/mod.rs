@@ -9,6 +9,7 @@ mod world_check;
 mod world_client;
 mod world_faults;
 mod world_hub;
+mod world_identity;
 
 pub use world::{Stats, World};
 pub use world_faults::ROGUE_CLOSE_BOUND;

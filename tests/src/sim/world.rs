@@ -18,7 +18,7 @@ use core::time::Duration;
 use syncwire_proto::Instant;
 use syncwire_proto::client::{Client, ClientConfig};
 use syncwire_proto::crdt::Registry;
-use syncwire_proto::hub::{AllowAll, Hub, HubConfig, MemoryStorage};
+use syncwire_proto::hub::{Hub, HubConfig, MemoryStorage};
 use syncwire_proto::rng::Rng;
 use syncwire_proto::wire::{CloseCode, ReplicaId, RoomId, SessionId};
 
@@ -118,6 +118,9 @@ pub struct World {
     pub(crate) transcript: Transcript,
     pub(crate) plan: FaultPlan,
     pub(crate) rogues: Vec<Rogue>,
+    /// Clients a twin (duplicated instance) was opened against: only these may be
+    /// replaced, and their application takes over again.
+    pub(crate) twin_victims: Vec<usize>,
     pub(crate) settled_at: Option<Instant>,
     pub(crate) stats: Stats,
 }
@@ -134,6 +137,7 @@ impl World {
             cfg.seed = rng.next_u64();
             cfg.merger = registry.clone();
             cfg.backoff_cap = Duration::from_secs(8);
+            cfg.token = Some(super::world_identity::token_of(ReplicaId(i as u64 + 1)));
             let client = Client::new(cfg, Instant::ZERO).expect("valid client config");
             clients.push(SimClient::new(ReplicaId(i as u64 + 1), client));
         }
@@ -159,6 +163,7 @@ impl World {
             transcript: Transcript::new(record),
             plan,
             rogues: Vec::new(),
+            twin_victims: Vec::new(),
             settled_at: None,
             stats: Stats::default(),
         };
@@ -172,7 +177,7 @@ impl World {
         HubConfig {
             seed: self.hub_seed ^ self.hub_incarnation,
             merger: self.registry.clone(),
-            authorizer: Some(Arc::new(AllowAll)),
+            authorizer: Some(super::world_identity::authorizer()),
             max_tail_entries: self.scenario.max_tail_entries,
             ..self.scenario.limits.apply(HubConfig::default())
         }

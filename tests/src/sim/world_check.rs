@@ -248,6 +248,7 @@ impl World {
             ROGUE_REPLICA_BASE,
         ));
         found.extend(check_acked(&self.registry, &self.history, &fin));
+        found.extend(super::world_identity::check_no_impostor(&fin));
         found.extend(check_convergence(&self.registry, &fin));
         self.violations.extend(found);
     }

@@ -58,6 +58,7 @@ impl World {
                 let c = &mut self.clients[i];
                 c.on_event(self.now, ev, &mut self.history, &mut self.violations);
             }
+            busy |= self.take_over_if_replaced(i);
             if !busy {
                 break;
             }

@@ -45,6 +45,8 @@ impl World {
                 }
             }
             Fault::Rogue(kind) => self.rogue(kind),
+            Fault::Impostor(victim) => self.impostor(victim),
+            Fault::Twin(victim) => self.twin(victim),
         }
     }
 
@@ -92,8 +94,9 @@ impl World {
         self.schedule(self.now + down, Ev::HubUp);
     }
 
-    fn rogue(&mut self, kind: RogueKind) {
-        let Some(hub) = self.hub.as_mut() else { return };
+    /// Opens a misbehaving connection to the hub; `None` while the hub is down.
+    pub(crate) fn open_rogue(&mut self) -> Option<(usize, ConnId)> {
+        let hub = self.hub.as_mut()?;
         let index = self.rogues.len();
         let conn = self.net.open(Peer::Rogue(index), Default::default());
         let sid = hub.handle_session_opened(self.now);
@@ -107,6 +110,13 @@ impl World {
             opened: self.now,
             closed: None,
         });
+        Some((index, conn))
+    }
+
+    fn rogue(&mut self, kind: RogueKind) {
+        let Some((index, conn)) = self.open_rogue() else {
+            return;
+        };
         let hello = Frame::Hello(Hello {
             versions: vec![1],
             replica: ReplicaId(ROGUE_REPLICA_BASE + index as u64),

@@ -95,8 +95,15 @@ fn an_undecodable_payload_is_rejected_malformed_and_never_logged() {
     let fa = h.take(a);
     assert_eq!(stream(&fa), vec![(Some(0), Some(1))], "{fa:?}");
     assert_eq!(deltas(&h.take(b)), vec![(0, 1, 1)]);
-    // Types the merger does not know are not checked.
-    h.join(a, "s", "sum", None);
+    // Types the registry does not know are refused at the join: no room holds
+    // payloads nobody checks.
+    let refused = h.join(a, "s", "sum", None);
+    assert!(
+        matches!(refused.as_slice(), [Frame::Reject(r)]
+            if r.code == ErrorCode::CRDT_MISMATCH && r.room == Some(RoomId::new("s"))),
+        "{refused:?}"
+    );
+    assert_eq!(h.hub.room_count(), 1, "no room was created");
     h.delta(a, "s", 1, 1, Bytes::from_static(b"opaque"));
-    assert_eq!(acks(&h.take(a)), vec![1]);
+    assert_eq!(rejects(&h.take(a)), vec![ErrorCode::UNKNOWN_ROOM]);
 }

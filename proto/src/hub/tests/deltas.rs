@@ -119,15 +119,11 @@ fn invalid_deltas_are_rejected_with_room_and_seq() {
 
 #[test]
 fn read_only_members_cannot_write() {
-    let mut h = Harness::with(HubConfig::default());
-    let a = h.open();
-    h.send(a, hello(1));
-    h.hub
-        .handle_auth(h.now, a, Ok(Identity::read_only_all("ro")))
-        .unwrap();
-    h.settle();
-    h.take(a);
-    h.join(a, "r", "sum", None);
+    let mut h = Harness::with(deferred());
+    let (w, _) = h.connect_as(2, Identity::read_write_all("rw"));
+    h.join(w, "r", "sum", None);
+    let (a, _) = h.connect_as(1, Identity::read_only_all("ro"));
+    assert!(!joined(&h.join(a, "r", "sum", None)).writable);
     h.delta(a, "r", 1, 1, sum(1));
     assert_eq!(rejects(&h.take(a)), vec![ErrorCode::FORBIDDEN]);
 }

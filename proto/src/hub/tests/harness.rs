@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::crdt::{CrdtError, DeltaMerger};
+use crate::crdt::{CrdtError, DeltaMerger, Registry};
 use crate::hub::*;
 use crate::time::Instant;
 use crate::wire::*;
@@ -32,13 +32,35 @@ impl DeltaMerger for SumMerger {
     }
 }
 
+/// The built-in registry, but accepting rooms of any type (tests use ad-hoc tags
+/// such as "sum"); a hub with a plain [`Registry`] refuses unknown types.
+pub struct AnyType(pub Registry);
+
+impl DeltaMerger for AnyType {
+    fn merge(&self, tag: &str, a: &[u8], b: &[u8]) -> Result<Option<Vec<u8>>, CrdtError> {
+        self.0.merge(tag, a, b)
+    }
+    fn validate(&self, tag: &str, payload: &[u8]) -> Result<(), CrdtError> {
+        DeltaMerger::validate(&self.0, tag, payload)
+    }
+}
+
 pub fn sum(n: u64) -> Bytes {
     Bytes::from(n.to_le_bytes().to_vec())
+}
+
+/// [`config`] without an inline authorizer: sessions wait for `handle_auth`.
+pub fn deferred() -> HubConfig {
+    HubConfig {
+        authorizer: None,
+        ..config()
+    }
 }
 
 pub fn config() -> HubConfig {
     HubConfig {
         authorizer: Some(Arc::new(AllowAll)),
+        merger: Arc::new(AnyType(Registry::with_builtin())),
         ..HubConfig::default()
     }
 }
@@ -171,6 +193,16 @@ impl Harness {
             "{frames:?}"
         );
         sid
+    }
+
+    /// Opens a session and completes the handshake as `replica` with `identity`
+    /// (for hubs without an inline authorizer); returns it and what it received.
+    pub fn connect_as(&mut self, replica: u64, identity: Identity) -> (SessionId, Vec<Frame>) {
+        let sid = self.open();
+        self.send(sid, hello(replica));
+        self.hub.handle_auth(self.now, sid, Ok(identity)).unwrap();
+        self.settle();
+        (sid, self.take(sid))
     }
 
     /// Joins and returns every frame received in answer (Joined first).

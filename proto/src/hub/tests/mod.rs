@@ -5,9 +5,11 @@ mod harness;
 mod model;
 
 mod acks;
+mod authority;
 mod compaction;
 mod deltas;
 mod handshake;
+mod identity;
 mod presence;
 mod properties;
 mod protection;

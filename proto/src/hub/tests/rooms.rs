@@ -94,14 +94,10 @@ fn access_rules_decide_per_room() {
         "mine" => Access::ReadWrite,
         _ => Access::None,
     });
-    let mut h = Harness::with(HubConfig::default());
-    let a = h.open();
-    h.send(a, hello(1));
-    h.hub
-        .handle_auth(h.now, a, Ok(Identity::with_rule("ann", rule)))
-        .unwrap();
-    h.settle();
-    h.take(a);
+    let mut h = Harness::with(deferred());
+    let (w, _) = h.connect_as(2, Identity::read_write_all("writer"));
+    h.join(w, "public", "sum", None);
+    let (a, _) = h.connect_as(1, Identity::with_rule("ann", rule));
     assert_eq!(
         rejects(&h.join(a, "secret", "sum", None)),
         vec![ErrorCode::FORBIDDEN]

@@ -6,4 +6,5 @@ mod diag;
 mod reader_parity;
 mod rejections;
 mod roundtrip;
+mod spec_codes;
 mod spec_examples;
