@@ -127,6 +127,7 @@ mod catch_up;
 pub mod compaction;
 mod completion;
 mod config;
+pub mod defaults;
 mod delta;
 mod events;
 mod handshake;

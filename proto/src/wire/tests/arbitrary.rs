@@ -64,6 +64,11 @@ impl Arbitrary for Frame {
                     max_rooms: u32::arbitrary(g),
                     rate_frames_per_sec: u32::arbitrary(g),
                     rate_bytes_per_sec: u32::arbitrary(g),
+                    rate_frame_burst: u32::arbitrary(g),
+                    rate_byte_burst: u32::arbitrary(g),
+                    max_payload_bytes: u32::arbitrary(g),
+                    max_presence_bytes: u32::arbitrary(g),
+                    heartbeat_timeout_ms: u32::arbitrary(g),
                 },
             }),
             2 => Frame::Reject(Reject {

@@ -151,7 +151,7 @@ fn wrong_arity() {
         err(&[0x85, 0x02, 0x01, 0x01, 0x01, 0x83, 0x01, 0x01, 0x01]),
         DecodeError::WrongArity {
             what: "limits",
-            expected: 4,
+            expected: 9,
             got: 3
         }
     );
