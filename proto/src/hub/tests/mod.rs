@@ -13,7 +13,7 @@ mod properties;
 mod protection;
 mod resume;
 mod rooms;
-mod spec_defaults;
 mod slow_consumer;
+mod spec_defaults;
 mod storage;
 mod transmit_batches;
