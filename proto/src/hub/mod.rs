@@ -158,7 +158,7 @@ pub use events::HubEvent;
 pub use handshake::HubError;
 pub use memory_storage::MemoryStorage;
 pub use metrics::HubMetrics;
-pub use state::Hub;
+pub use state::{Hub, MAX_SAFE_INTEGER};
 pub use storage::{
     OpId, RoomRecord, StorageAction, StorageCompletion, StorageError, StoredEntry, StoredSnapshot,
 };

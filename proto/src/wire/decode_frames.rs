@@ -101,9 +101,7 @@ fn decode_owned(r: &mut In<'_>, n: usize, ty: u64) -> Result<Frame, DecodeError>
             arity(n, "Reject", 5)?;
             Frame::Reject(Reject {
                 code: ErrorCode(r.u16("code")?),
-                room: r
-                    .opt_text("room", MAX_ROOM_ID_LEN)?
-                    .map(|s| RoomId::new(&s)),
+                room: r.opt_room()?,
                 seq: r.opt_uint("seq")?,
                 message: r.text("message", MAX_MESSAGE_LEN)?,
             })
