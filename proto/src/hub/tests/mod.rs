@@ -14,6 +14,7 @@ mod protection;
 mod resume;
 mod rooms;
 mod slow_consumer;
+mod spec_behaviour;
 mod spec_defaults;
 mod storage;
 mod transmit_batches;
