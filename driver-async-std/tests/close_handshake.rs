@@ -8,7 +8,7 @@ use async_tungstenite::tungstenite::Message;
 use async_tungstenite::tungstenite::protocol::CloseFrame;
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use common::{AsyncStdServer, bounded};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use syncwire_async_std::server::MemoryStore;
 
 #[async_std::test]

@@ -94,10 +94,25 @@ mod tests {
     fn applied(args: &[&str]) -> HubConfig {
         let cli = Cli::try_parse_from(std::iter::once("syncwire").chain(args.iter().copied()))
             .expect("flags parse");
-        let mut hub = HubConfig::default();
         // Start from values no flag default has, so a field `apply` skips shows.
-        hub.max_frame_bytes = 1;
-        hub.rate_strike_window = Duration::ZERO;
+        let one = Duration::from_millis(1);
+        let mut hub = HubConfig {
+            max_frame_bytes: 1,
+            max_payload_bytes: 1,
+            max_presence_bytes: 1,
+            max_rooms_per_session: 1,
+            rate_frames_per_sec: 1,
+            rate_frame_burst: 1,
+            rate_bytes_per_sec: 1,
+            rate_byte_burst: 1,
+            rate_strikes_to_close: 1,
+            rate_strike_window: one,
+            max_backlog_bytes: 1,
+            heartbeat_interval: one,
+            heartbeat_timeout: one,
+            handshake_timeout: one,
+            ..HubConfig::default()
+        };
         cli.limits.apply(&mut hub);
         hub
     }
