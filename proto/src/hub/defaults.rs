@@ -31,6 +31,10 @@
 
 /// Largest inbound frame, in bytes (1 MiB).
 pub const MAX_FRAME_BYTES: u32 = 1024 * 1024;
+
+// The client's default inbound limit is the hub's: a default client takes every frame
+// a default hub sends for an accepted delta.
+const _: () = assert!(MAX_FRAME_BYTES as usize == crate::wire::DEFAULT_MAX_FRAME_BYTES);
 /// Largest delta payload, in bytes: the frame limit minus 1 KiB of envelope.
 pub const MAX_PAYLOAD_BYTES: u32 = MAX_FRAME_BYTES - 1024;
 /// Largest presence state, in bytes.
