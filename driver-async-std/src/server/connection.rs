@@ -12,7 +12,9 @@
 //!   to slow readers); a `Flushed` message is sent only when none is pending.
 //! * Closing: on a `Close` from the hub (in order) or the kill switch (at once), a
 //!   close frame with the code is sent and the peer's reply awaited for at most
-//!   [`CLOSE_WAIT`]. When the socket ends, the hub is told.
+//!   [`CLOSE_WAIT`]. A close the client starts is answered with the client's code
+//!   (RFC 6455 §5.5.1) before the socket is dropped. When the socket ends, the hub
+//!   is told.
 
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -159,7 +161,11 @@ async fn run(
                 break;
             }
             Woken::Read(Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)))) => {}
-            Woken::Read(Some(Ok(Message::Close(_)) | Err(_)) | None) => break,
+            Woken::Read(Some(Ok(Message::Close(_)))) => {
+                answer_close(ws).await;
+                break;
+            }
+            Woken::Read(Some(Err(_)) | None) => break,
         }
     }
     let _ = ctx.hub.send(ToHub::Closed { session }).await;
@@ -193,6 +199,13 @@ async fn write_batch(
         }
         None => true,
     }
+}
+
+/// Completes a close the client started (RFC 6455 §5.5.1): tungstenite queued the
+/// reply echoing the client's code when it read the Close; closing the sink flushes
+/// it, so the client sees a clean close rather than a reset. Bounded.
+async fn answer_close(ws: &mut Ws) {
+    let _ = async_std::future::timeout(CLOSE_WAIT, futures_util::SinkExt::close(ws)).await;
 }
 
 /// Sends a close frame and waits (bounded) for the peer to answer it.

@@ -3,6 +3,7 @@
 //! ```text
 //! syncwire serve --addr 127.0.0.1:8080 --data-dir ./data [--memory]
 //!                [--token T | --token-file F | --open] [--static-dir DIR] [--path /sync]
+//!                [limit flags, see `limits` and driver-tokio/README.md]
 //! ```
 //!
 //! Logging goes to stderr through `tracing` (filter with `RUST_LOG`, default `info`).
@@ -15,8 +16,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use limits::LimitArgs;
 use syncwire_tokio::proto::hub::{AllowAll, Authorizer};
 use syncwire_tokio::server::{Server, ServerConfig, Storage, TokenAuthorizer};
+
+#[path = "syncwire/limits.rs"]
+mod limits;
 
 #[derive(Parser)]
 #[command(name = "syncwire", version, about = "Real-time CRDT sync hub")]
@@ -57,6 +62,8 @@ struct Serve {
     /// HTTP path of the WebSocket endpoint.
     #[arg(long, default_value = "/sync")]
     path: String,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 fn authorizer(args: &Serve) -> Result<Arc<dyn Authorizer>, String> {
@@ -100,6 +107,7 @@ async fn serve(args: Serve) -> Result<(), String> {
     let mut config = ServerConfig::new(args.addr);
     config.authorizer = authorizer(&args)?;
     config.ws_path = args.path.clone();
+    args.limits.apply(&mut config.hub);
     config.static_dir = args.static_dir.clone();
     config.storage = if args.memory {
         Storage::Memory

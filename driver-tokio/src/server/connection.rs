@@ -11,7 +11,9 @@
 //!   pending.
 //! * Closing: on a `Close` from the hub (in order, after earlier frames) or the kill
 //!   switch (at once), a close frame with the code is sent; the peer's close reply is
-//!   awaited for at most [`CLOSE_WAIT`]. When the socket ends, the hub is told.
+//!   awaited for at most [`CLOSE_WAIT`]. A close the client starts is answered with
+//!   the client's code (the close handshake of RFC 6455 §5.5.1) before the socket is
+//!   dropped. When the socket ends, the hub is told.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,7 +120,11 @@ async fn run(
                     break;
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                Some(Ok(Message::Close(_))) => {
+                    answer_close(socket).await;
+                    break;
+                }
+                Some(Err(_)) | None => break,
             },
         }
     }
@@ -154,6 +160,14 @@ async fn write_batch(
         }
         None => true,
     }
+}
+
+/// Completes a close the client started (RFC 6455 §5.5.1): tungstenite queued the
+/// reply echoing the client's code when it read the Close; flushing sends it, so the
+/// client sees a clean close rather than a reset (1006 in a browser). Bounded.
+async fn answer_close(socket: &mut WebSocket) {
+    use futures_util::SinkExt;
+    let _ = tokio::time::timeout(CLOSE_WAIT, socket.close()).await;
 }
 
 /// Sends a close frame and waits (bounded) for the peer to answer it.

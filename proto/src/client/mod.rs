@@ -79,7 +79,10 @@
 //!             Frame::Hello(_) => Frame::Welcome(Welcome {
 //!                 version: 1, session: SessionId(1), heartbeat_ms: 0,
 //!                 limits: Limits { max_frame_bytes: 1 << 20, max_rooms: 16,
-//!                                  rate_frames_per_sec: 100, rate_bytes_per_sec: 1 << 20 },
+//!                                  rate_frames_per_sec: 100, rate_bytes_per_sec: 1 << 20,
+//!                                  rate_frame_burst: 200, rate_byte_burst: 2 << 20,
+//!                                  max_payload_bytes: 1 << 19, max_presence_bytes: 4096,
+//!                                  heartbeat_timeout_ms: 45_000 },
 //!             }),
 //!             Frame::Join(j) => Frame::Joined(Joined {
 //!                 room: j.room, crdt: j.crdt, epoch: 1, start: 0, head: 0, acked_seq: 0,

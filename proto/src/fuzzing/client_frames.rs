@@ -173,6 +173,11 @@ fn welcome(input: &mut Input<'_>) -> Frame {
             max_rooms: input.pick(&[16, 16, 1, 0]).unwrap_or(0),
             rate_frames_per_sec: input.pick(&[100, 1, 0]).unwrap_or(0),
             rate_bytes_per_sec: input.pick(&[1 << 20, 10, 0]).unwrap_or(0),
+            rate_frame_burst: input.pick(&[200, 1, 0]).unwrap_or(0),
+            rate_byte_burst: input.pick(&[2 << 20, 10, 0]).unwrap_or(0),
+            max_payload_bytes: input.pick(&[1 << 20, 64, 0]).unwrap_or(0),
+            max_presence_bytes: input.pick(&[4096, 1, 0]).unwrap_or(0),
+            heartbeat_timeout_ms: input.pick(&[0, 300, 3000, 45_000]).unwrap_or(0),
         },
     })
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use super::auth::Authorizer;
+use super::defaults as d;
 use crate::crdt::{DeltaMerger, Registry};
 use crate::wire::Limits;
 
@@ -77,26 +78,29 @@ pub struct HubConfig {
 }
 
 impl Default for HubConfig {
+    /// The limits of [`defaults`](super::defaults) (stated in docs/PROTOCOL.md §7).
     fn default() -> Self {
+        let ms = |v: u32| Duration::from_millis(u64::from(v));
+        let size = |v: u32| v as usize;
         HubConfig {
             seed: 0x5EED,
-            heartbeat_interval: Duration::from_secs(15),
-            heartbeat_timeout: Duration::from_secs(45),
-            handshake_timeout: Duration::from_secs(10),
-            max_frame_bytes: 256 * 1024,
-            max_payload_bytes: 192 * 1024,
-            max_presence_bytes: 4 * 1024,
-            max_user_info_bytes: 1024,
+            heartbeat_interval: ms(d::HEARTBEAT_INTERVAL_MS),
+            heartbeat_timeout: ms(d::HEARTBEAT_TIMEOUT_MS),
+            handshake_timeout: ms(d::HANDSHAKE_TIMEOUT_MS),
+            max_frame_bytes: size(d::MAX_FRAME_BYTES),
+            max_payload_bytes: size(d::MAX_PAYLOAD_BYTES),
+            max_presence_bytes: size(d::MAX_PRESENCE_BYTES),
+            max_user_info_bytes: size(d::MAX_USER_INFO_BYTES),
             max_sessions: 10_000,
             max_loaded_rooms: 10_000,
-            max_rooms_per_session: 64,
-            rate_frames_per_sec: 200,
-            rate_frame_burst: 400,
-            rate_bytes_per_sec: 1024 * 1024,
-            rate_byte_burst: 2 * 1024 * 1024,
-            rate_strikes_to_close: 20,
-            rate_strike_window: Duration::from_secs(10),
-            max_backlog_bytes: 1024 * 1024,
+            max_rooms_per_session: size(d::MAX_ROOMS_PER_SESSION),
+            rate_frames_per_sec: d::RATE_FRAMES_PER_SEC,
+            rate_frame_burst: d::RATE_FRAME_BURST,
+            rate_bytes_per_sec: d::RATE_BYTES_PER_SEC,
+            rate_byte_burst: d::RATE_BYTE_BURST,
+            rate_strikes_to_close: d::RATE_STRIKES_TO_CLOSE,
+            rate_strike_window: ms(d::RATE_STRIKE_WINDOW_MS),
+            max_backlog_bytes: size(d::MAX_BACKLOG_BYTES),
             batch_max_entries: 256,
             batch_max_bytes: 128 * 1024,
             max_tail_entries: 4096,
@@ -199,11 +203,18 @@ impl HubConfig {
 
     /// The limits announced to clients in `Welcome`.
     pub fn wire_limits(&self) -> Limits {
+        let size = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        let ms = |v: Duration| u32::try_from(v.as_millis()).unwrap_or(u32::MAX);
         Limits {
-            max_frame_bytes: u32::try_from(self.max_frame_bytes).unwrap_or(u32::MAX),
-            max_rooms: u32::try_from(self.max_rooms_per_session).unwrap_or(u32::MAX),
+            max_frame_bytes: size(self.max_frame_bytes),
+            max_rooms: size(self.max_rooms_per_session),
             rate_frames_per_sec: self.rate_frames_per_sec,
             rate_bytes_per_sec: self.rate_bytes_per_sec,
+            rate_frame_burst: self.rate_frame_burst,
+            rate_byte_burst: self.rate_byte_burst,
+            max_payload_bytes: size(self.max_payload_bytes),
+            max_presence_bytes: size(self.max_presence_bytes),
+            heartbeat_timeout_ms: ms(self.heartbeat_timeout),
         }
     }
 

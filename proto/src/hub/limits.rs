@@ -1,5 +1,11 @@
 //! Per-session rate limiting: integer token buckets for frames and bytes, and the
 //! strike counter that turns persistent abuse into a close.
+//!
+//! Exactly as docs/PROTOCOL.md §7 states it: both buckets start full; a frame passes
+//! only if both hold its tokens (one frame, `len` bytes) and then takes them; a frame
+//! that does not pass takes nothing and is a strike. The first strike opens a window;
+//! the `strikes_to_close`-th strike within it closes the session; a strike after the
+//! window has ended opens a new one.
 
 use core::time::Duration;
 
@@ -75,7 +81,7 @@ impl RateLimiter {
         }
     }
 
-    /// Charges one frame of `len` bytes.
+    /// Charges one frame of `len` bytes; a frame that does not pass is a strike.
     pub(crate) fn check(
         &mut self,
         now: Instant,
@@ -91,7 +97,7 @@ impl RateLimiter {
             self.bytes.take(len);
             return RateVerdict::Allow;
         }
-        if now.saturating_duration_since(self.window_start) > window {
+        if self.strikes == 0 || now.saturating_duration_since(self.window_start) > window {
             self.window_start = now;
             self.strikes = 0;
         }
@@ -134,6 +140,19 @@ mod tests {
         assert_eq!(r.check(t0, 10, 3, w), RateVerdict::Reject);
         assert_eq!(r.check(t0, 10, 3, w), RateVerdict::Reject);
         assert_eq!(r.check(t0, 10, 3, w), RateVerdict::Close);
+        // The window opens at the first strike, not when the session opened.
+        let at = |s: u64| Instant::from_millis(s * 1000);
+        let mut r = RateLimiter::new((1, 1), (1000, 1000), t0);
+        assert_eq!(r.check(t0, 10, 3, w), RateVerdict::Allow);
+        assert_eq!(r.check(at(9), 2000, 3, w), RateVerdict::Reject);
+        assert_eq!(r.check(at(15), 2000, 3, w), RateVerdict::Reject);
+        assert_eq!(r.check(at(19), 2000, 3, w), RateVerdict::Close);
+        // A strike after the window has ended opens a new one, counting 1.
+        let mut r = RateLimiter::new((1, 1), (1000, 1000), t0);
+        assert_eq!(r.check(at(1), 2000, 3, w), RateVerdict::Reject);
+        assert_eq!(r.check(at(12), 2000, 3, w), RateVerdict::Reject);
+        assert_eq!(r.check(at(13), 2000, 3, w), RateVerdict::Reject);
+        assert_eq!(r.check(at(14), 2000, 3, w), RateVerdict::Close);
         let later = Instant::from_millis(20_000);
         let mut r = RateLimiter::new((1, 1), (1000, 1000), t0);
         assert_eq!(r.check(t0, 2000, 2, w), RateVerdict::Reject);

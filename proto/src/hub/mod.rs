@@ -138,6 +138,7 @@ mod catch_up;
 pub mod compaction;
 mod completion;
 mod config;
+pub mod defaults;
 mod delta;
 mod events;
 mod handshake;
@@ -169,7 +170,7 @@ pub use events::HubEvent;
 pub use handshake::HubError;
 pub use memory_storage::MemoryStorage;
 pub use metrics::HubMetrics;
-pub use state::Hub;
+pub use state::{Hub, MAX_SAFE_INTEGER};
 pub use storage::{
     OpId, RoomRecord, StorageAction, StorageCompletion, StorageError, StoredEntry, StoredSnapshot,
 };

@@ -188,8 +188,13 @@ impl Hub {
         op
     }
 
-    /// A fresh non-zero epoch from the seeded generator.
+    /// A fresh epoch from the seeded generator, uniform in `1..=MAX_SAFE_INTEGER`:
+    /// never 0, and exact in a JavaScript number (docs/PROTOCOL.md §2).
     pub(crate) fn new_epoch(&mut self) -> u64 {
-        self.rng.next_u64().max(1)
+        self.rng.below_inclusive(MAX_SAFE_INTEGER - 1) + 1
     }
 }
+
+/// 2^53 − 1, the largest integer a JavaScript number holds exactly: every integer
+/// the hub generates (epochs, session ids) stays at or below it.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;

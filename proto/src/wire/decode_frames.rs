@@ -78,12 +78,17 @@ fn decode_owned(r: &mut In<'_>, n: usize, ty: u64) -> Result<Frame, DecodeError>
             let version = r.u32("version")?;
             let session = SessionId(r.uint("session")?);
             let heartbeat_ms = r.u32("heartbeat_ms")?;
-            r.exact_array("limits", 4)?;
+            r.exact_array("limits", 9)?;
             let limits = Limits {
                 max_frame_bytes: r.u32("max_frame_bytes")?,
                 max_rooms: r.u32("max_rooms")?,
                 rate_frames_per_sec: r.u32("rate_frames_per_sec")?,
                 rate_bytes_per_sec: r.u32("rate_bytes_per_sec")?,
+                rate_frame_burst: r.u32("rate_frame_burst")?,
+                rate_byte_burst: r.u32("rate_byte_burst")?,
+                max_payload_bytes: r.u32("max_payload_bytes")?,
+                max_presence_bytes: r.u32("max_presence_bytes")?,
+                heartbeat_timeout_ms: r.u32("heartbeat_timeout_ms")?,
             };
             Frame::Welcome(Welcome {
                 version,
@@ -96,9 +101,7 @@ fn decode_owned(r: &mut In<'_>, n: usize, ty: u64) -> Result<Frame, DecodeError>
             arity(n, "Reject", 5)?;
             Frame::Reject(Reject {
                 code: ErrorCode(r.u16("code")?),
-                room: r
-                    .opt_text("room", MAX_ROOM_ID_LEN)?
-                    .map(|s| RoomId::new(&s)),
+                room: r.opt_room()?,
                 seq: r.opt_uint("seq")?,
                 message: r.text("message", MAX_MESSAGE_LEN)?,
             })

@@ -110,11 +110,21 @@ impl Frame {
                 o.uint(u64::from(w.version));
                 o.uint(w.session.0);
                 o.uint(u64::from(w.heartbeat_ms));
-                o.array(4);
-                o.uint(u64::from(w.limits.max_frame_bytes));
-                o.uint(u64::from(w.limits.max_rooms));
-                o.uint(u64::from(w.limits.rate_frames_per_sec));
-                o.uint(u64::from(w.limits.rate_bytes_per_sec));
+                let l = &w.limits;
+                o.array(9);
+                for v in [
+                    l.max_frame_bytes,
+                    l.max_rooms,
+                    l.rate_frames_per_sec,
+                    l.rate_bytes_per_sec,
+                    l.rate_frame_burst,
+                    l.rate_byte_burst,
+                    l.max_payload_bytes,
+                    l.max_presence_bytes,
+                    l.heartbeat_timeout_ms,
+                ] {
+                    o.uint(u64::from(v));
+                }
             }
             Frame::Reject(r) => {
                 o.array(5);

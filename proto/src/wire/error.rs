@@ -78,6 +78,12 @@ pub enum DecodeError {
         /// The limit.
         max: usize,
     },
+    /// A text field that must not be empty is (a room name or a CRDT tag).
+    #[error("{field}: must not be empty")]
+    EmptyField {
+        /// The field.
+        field: &'static str,
+    },
     /// A text field is not valid UTF-8.
     #[error("{field}: invalid UTF-8")]
     InvalidUtf8 {

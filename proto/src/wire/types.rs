@@ -118,4 +118,14 @@ pub struct Limits {
     pub rate_frames_per_sec: u32,
     /// Sustained bytes per second allowed per session.
     pub rate_bytes_per_sec: u32,
+    /// Frames a session may send at once above the sustained rate (bucket capacity).
+    pub rate_frame_burst: u32,
+    /// Bytes a session may send at once above the sustained rate (bucket capacity).
+    pub rate_byte_burst: u32,
+    /// Largest delta payload the hub accepts, in bytes.
+    pub max_payload_bytes: u32,
+    /// Largest presence state the hub accepts, in bytes.
+    pub max_presence_bytes: u32,
+    /// Silence after which the hub closes the session (4010), in milliseconds.
+    pub heartbeat_timeout_ms: u32,
 }

@@ -18,6 +18,11 @@ pub fn welcome(heartbeat_ms: u32) -> Frame {
             max_rooms: 64,
             rate_frames_per_sec: 100,
             rate_bytes_per_sec: 1 << 20,
+            rate_frame_burst: 200,
+            rate_byte_burst: 2 << 20,
+            max_payload_bytes: (1 << 20) - 1024,
+            max_presence_bytes: 4096,
+            heartbeat_timeout_ms: heartbeat_ms.saturating_mul(3),
         },
     })
 }

@@ -83,6 +83,11 @@ fn hub_frame(g: &mut Gen) -> Frame {
                 max_rooms: 4,
                 rate_frames_per_sec: 10,
                 rate_bytes_per_sec: 1000,
+                rate_frame_burst: 20,
+                rate_byte_burst: 2000,
+                max_payload_bytes: 1000,
+                max_presence_bytes: 100,
+                heartbeat_timeout_ms: 60_000,
             },
         }),
         1 => Frame::Reject(Reject {

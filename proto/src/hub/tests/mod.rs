@@ -17,5 +17,7 @@ mod resume;
 mod rooms;
 mod seq_rule;
 mod slow_consumer;
+mod spec_behaviour;
+mod spec_defaults;
 mod storage;
 mod transmit_batches;

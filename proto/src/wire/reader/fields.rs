@@ -164,16 +164,27 @@ impl<'a> In<'a> {
         }
     }
 
+    /// A room name: text of 1..=`MAX_ROOM_ID_LEN` bytes (docs/PROTOCOL.md §2).
     pub(in crate::wire) fn room_str(&mut self) -> Result<&'a str, DecodeError> {
-        self.str("room", MAX_ROOM_ID_LEN)
+        non_empty("room", self.str("room", MAX_ROOM_ID_LEN)?)
+    }
+
+    /// A room name or `null` (the room of a `Reject`).
+    pub(in crate::wire) fn opt_room(&mut self) -> Result<Option<RoomId>, DecodeError> {
+        let room = self.opt_text("room", MAX_ROOM_ID_LEN)?;
+        match room.as_deref() {
+            Some(r) => non_empty("room", r).map(|r| Some(RoomId::new(r))),
+            None => Ok(None),
+        }
     }
 
     pub(in crate::wire) fn room(&mut self) -> Result<RoomId, DecodeError> {
         self.room_str().map(RoomId::new)
     }
 
+    /// A CRDT type tag: text of 1..=`MAX_CRDT_TAG_LEN` bytes.
     pub(in crate::wire) fn crdt_str(&mut self) -> Result<&'a str, DecodeError> {
-        self.str("crdt", MAX_CRDT_TAG_LEN)
+        non_empty("crdt", self.str("crdt", MAX_CRDT_TAG_LEN)?)
     }
 
     pub(in crate::wire) fn crdt(&mut self) -> Result<String, DecodeError> {
@@ -255,4 +266,12 @@ impl<'a> In<'a> {
             }),
         }
     }
+}
+
+/// Refuses an empty room name or CRDT tag.
+fn non_empty<'s>(field: &'static str, text: &'s str) -> Result<&'s str, DecodeError> {
+    if text.is_empty() {
+        return Err(DecodeError::EmptyField { field });
+    }
+    Ok(text)
 }

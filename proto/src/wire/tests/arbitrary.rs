@@ -25,12 +25,18 @@ fn opt<T>(g: &mut Gen, f: impl FnOnce(&mut Gen) -> T) -> Option<T> {
     if bool::arbitrary(g) { Some(f(g)) } else { None }
 }
 
+/// Text of 1..=`max` bytes (room names and CRDT tags are never empty).
+fn name(g: &mut Gen, max: usize) -> String {
+    let s = text(g, max);
+    if s.is_empty() { "r".to_owned() } else { s }
+}
+
 fn room(g: &mut Gen) -> RoomId {
-    RoomId::new(&text(g, MAX_ROOM_ID_LEN))
+    RoomId::new(&name(g, MAX_ROOM_ID_LEN))
 }
 
 fn crdt(g: &mut Gen) -> String {
-    text(g, MAX_CRDT_TAG_LEN)
+    name(g, MAX_CRDT_TAG_LEN)
 }
 
 /// Integers spread over all CBOR header widths.
@@ -64,6 +70,11 @@ impl Arbitrary for Frame {
                     max_rooms: u32::arbitrary(g),
                     rate_frames_per_sec: u32::arbitrary(g),
                     rate_bytes_per_sec: u32::arbitrary(g),
+                    rate_frame_burst: u32::arbitrary(g),
+                    rate_byte_burst: u32::arbitrary(g),
+                    max_payload_bytes: u32::arbitrary(g),
+                    max_presence_bytes: u32::arbitrary(g),
+                    heartbeat_timeout_ms: u32::arbitrary(g),
                 },
             }),
             2 => Frame::Reject(Reject {

@@ -151,7 +151,7 @@ fn wrong_arity() {
         err(&[0x85, 0x02, 0x01, 0x01, 0x01, 0x83, 0x01, 0x01, 0x01]),
         DecodeError::WrongArity {
             what: "limits",
-            expected: 4,
+            expected: 9,
             got: 3
         }
     );
@@ -293,4 +293,46 @@ fn errors_name_what_was_wrong() {
         .unwrap_err()
         .to_string();
     assert_eq!(msg, "frame of 10 bytes exceeds the maximum of 4");
+}
+
+#[test]
+fn empty_room_names_and_crdt_tags_are_rejected_in_every_frame() {
+    let empty_room = DecodeError::EmptyField { field: "room" };
+    let empty_crdt = DecodeError::EmptyField { field: "crdt" };
+    let frame = |parts: &[&[u8]]| parts.concat();
+    let cases: Vec<(Vec<u8>, &DecodeError)> = vec![
+        // [4, "", "g", null]
+        (
+            frame(&[&[0x84, 0x04], &text(b""), &text(b"g"), &[0xf6]]),
+            &empty_room,
+        ),
+        // [4, "r", "", null]
+        (
+            frame(&[&[0x84, 0x04], &text(b"r"), &text(b""), &[0xf6]]),
+            &empty_crdt,
+        ),
+        // [6, ""]
+        (frame(&[&[0x82, 0x06], &text(b"")]), &empty_room),
+        // [7, "", "g", 1, 1, h'']
+        (
+            frame(&[&[0x86, 0x07], &text(b""), &text(b"g"), &[0x01, 0x01, 0x40]]),
+            &empty_room,
+        ),
+        // [3, 6, "", null, "m"]
+        (
+            frame(&[&[0x85, 0x03, 0x06], &text(b""), &[0xf6], &text(b"m")]),
+            &empty_room,
+        ),
+        // [15, "", h'']
+        (frame(&[&[0x83, 0x0f], &text(b""), &[0x40]]), &empty_room),
+    ];
+    for (bytes, expected) in &cases {
+        assert_eq!(&err(bytes), *expected, "{bytes:02x?}");
+        // The borrowed path (the hub's) rejects it too.
+        let borrowed = Frame::decode_ref(bytes, usize::MAX).map(|_| ());
+        assert_eq!(borrowed.as_ref().err(), Some(*expected), "{bytes:02x?}");
+    }
+    // One byte is enough.
+    let join = frame(&[&[0x84, 0x04], &text(b"r"), &text(b"g"), &[0xf6]]);
+    assert!(Frame::decode(&join).is_ok());
 }

@@ -1,8 +1,11 @@
 //! The hex examples in docs/PROTOCOL.md are part of the contract: each must decode to
 //! the frame type its block names, re-encode to the same bytes, and match its
-//! diagnostic-notation line. Every frame type must have an example.
+//! diagnostic-notation line, and every CRDT payload it carries (delta or snapshot)
+//! must be valid for the frame's CRDT tag by the built-in registry (docs/CRDTS.md).
+//! Every frame type must have an example.
 
 use super::diag::diag;
+use crate::crdt::Registry;
 use crate::wire::Frame;
 
 const SPEC: &str = include_str!("../../../../docs/PROTOCOL.md");
@@ -108,4 +111,40 @@ fn every_frame_type_has_an_example() {
             "docs/PROTOCOL.md lacks an example of {name}"
         );
     }
+}
+
+/// The CRDT tag and the CRDT payloads (deltas, snapshot) a frame carries.
+fn crdt_payloads(frame: &Frame) -> Option<(&str, Vec<&[u8]>)> {
+    match frame {
+        Frame::Joined(j) => Some((&j.crdt, j.snapshot.iter().map(|b| &b[..]).collect())),
+        Frame::ClientDelta(d) => Some((&d.crdt, vec![&d.payload[..]])),
+        Frame::HubDelta(d) => Some((&d.crdt, vec![&d.payload[..]])),
+        Frame::DeltaBatch(b) => Some((&b.crdt, b.entries.iter().map(|e| &e.payload[..]).collect())),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_example_payload_is_valid_for_its_crdt_type() {
+    let registry = Registry::with_builtin();
+    let mut checked = 0;
+    for ex in examples() {
+        let frame = Frame::decode(&unhex(&ex.hex)).expect("examples decode");
+        let Some((tag, payloads)) = crdt_payloads(&frame) else {
+            continue;
+        };
+        assert!(
+            registry.contains(tag),
+            "example {} names CRDT {tag:?}, which CRDTS.md does not define",
+            ex.frame
+        );
+        for p in payloads {
+            registry.validate(tag, p).unwrap_or_else(|e| {
+                panic!("example {}: payload {p:02x?} is no {tag}: {e}", ex.frame)
+            });
+            checked += 1;
+        }
+    }
+    // Joined (snapshot), ClientDelta, HubDelta and two DeltaBatch entries at least.
+    assert!(checked >= 5, "only {checked} example payloads found");
 }
