@@ -55,6 +55,9 @@ pub(super) struct Room {
     /// Own log entries below this offset are delivered to the application (the
     /// replay after a `Joined` that reset or created its state); 0 when none.
     pub(super) deliver_own_below: u64,
+    /// The head of the latest `Joined` while the position has not reached it yet
+    /// (`CaughtUp` is owed); `None` otherwise.
+    pub(super) catch_up_to: Option<u64>,
 }
 
 impl Room {
@@ -68,6 +71,7 @@ impl Room {
             presence: None,
             presence_dirty: false,
             deliver_own_below: 0,
+            catch_up_to: None,
         }
     }
 
@@ -104,6 +108,7 @@ impl Room {
             self.status = RoomStatus::Pending;
         }
         self.presence_dirty = false;
+        self.catch_up_to = None;
     }
 }
 
