@@ -32,8 +32,9 @@ pub enum ReplicaOrigin {
 /// 64 random bits from the platform's secure source.
 pub fn random_u64() -> Result<u64, DriverError> {
     let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| DriverError::Config(format!("no random source for a fresh replica id: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| {
+        DriverError::Config(format!("no random source for a fresh replica id: {e}"))
+    })?;
     Ok(u64::from_le_bytes(bytes))
 }
 
@@ -70,12 +71,21 @@ mod tests {
             .map(|_| fresh_replica_id().expect("random").0)
             .collect();
         assert_eq!(ids.len(), 1000);
-        assert!(ids.iter().all(|&id| (1..=ReplicaId::MAX_FRESH).contains(&id)));
+        assert!(
+            ids.iter()
+                .all(|&id| (1..=ReplicaId::MAX_FRESH).contains(&id))
+        );
     }
 
     #[test]
     fn the_random_mapping_stays_in_range_at_its_edges() {
-        for bits in [0, 1, ReplicaId::MAX_FRESH - 1, ReplicaId::MAX_FRESH, u64::MAX] {
+        for bits in [
+            0,
+            1,
+            ReplicaId::MAX_FRESH - 1,
+            ReplicaId::MAX_FRESH,
+            u64::MAX,
+        ] {
             let id = ReplicaId::fresh_from_random(bits).0;
             assert!((1..=ReplicaId::MAX_FRESH).contains(&id), "{bits} -> {id}");
         }
@@ -90,6 +100,9 @@ mod tests {
         assert_ne!(a.replica, b.replica);
         assert_ne!(a.seed, 0);
         let (c, origin_c) = resolve(ClientConfig::new(ReplicaId(7))).expect("resolve");
-        assert_eq!((c.replica, origin_c), (Some(ReplicaId(7)), ReplicaOrigin::Chosen));
+        assert_eq!(
+            (c.replica, origin_c),
+            (Some(ReplicaId(7)), ReplicaOrigin::Chosen)
+        );
     }
 }

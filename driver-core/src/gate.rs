@@ -93,11 +93,20 @@ impl Gates {
     }
 
     /// Queues an operation on `room`; refused beyond `max` waiting in all.
-    pub(crate) fn push(&mut self, room: &RoomId, op: Waiting, max: usize) -> Result<(), DriverError> {
+    pub(crate) fn push(
+        &mut self,
+        room: &RoomId,
+        op: Waiting,
+        max: usize,
+    ) -> Result<(), DriverError> {
         if self.waiting >= max {
             return Err(DriverError::TooManyWaiting { max });
         }
-        self.rooms.entry(room.clone()).or_default().ops.push_back(op);
+        self.rooms
+            .entry(room.clone())
+            .or_default()
+            .ops
+            .push_back(op);
         self.waiting += 1;
         Ok(())
     }
@@ -112,7 +121,11 @@ impl Gates {
 
     /// Puts back an operation that could not be submitted yet (outbox full).
     pub(crate) fn push_front(&mut self, room: &RoomId, op: Waiting) {
-        self.rooms.entry(room.clone()).or_default().ops.push_front(op);
+        self.rooms
+            .entry(room.clone())
+            .or_default()
+            .ops
+            .push_front(op);
         self.waiting += 1;
     }
 

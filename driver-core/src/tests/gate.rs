@@ -26,7 +26,9 @@ impl Clock for Fixed {
 }
 
 fn session(config: ClientConfig) -> SharedSession {
-    Session::new(config, Arc::new(Fixed)).expect("valid config").0
+    Session::new(config, Arc::new(Fixed))
+        .expect("valid config")
+        .0
 }
 
 /// Connects the session and answers its `Hello` and `Join` like a hub whose room
@@ -106,8 +108,14 @@ fn value(doc: &Doc<GCounter>) -> u64 {
 fn a_chosen_id_waits_for_the_replay_then_builds_on_its_own_entries() {
     let shared = session(ClientConfig::new(ReplicaId(7)));
     let doc = Session::join::<GCounter>(&shared, RoomId::new("c")).expect("join");
-    assert_eq!(doc.apply(GCounterOp::Increment(1)).expect("apply"), Applied::Waiting);
-    assert_eq!(doc.apply(GCounterOp::Increment(2)).expect("apply"), Applied::Waiting);
+    assert_eq!(
+        doc.apply(GCounterOp::Increment(1)).expect("apply"),
+        Applied::Waiting
+    );
+    assert_eq!(
+        doc.apply(GCounterOp::Increment(2)).expect("apply"),
+        Applied::Waiting
+    );
     // Not in the document, not in the outbox: nothing was prepared yet.
     assert_eq!(value(&doc), 0);
     assert_eq!(Session::lock(&shared).client().outbox_len(), 0);
@@ -123,7 +131,10 @@ fn a_chosen_id_waits_for_the_replay_then_builds_on_its_own_entries() {
     assert_eq!(s.waiting_ops(), 0);
     // Prepared on top of the replica's earlier entry (5), numbered after seq 1.
     assert_eq!(s.client().outbox_len(), 1, "merged into one delta");
-    assert_eq!(s.client().room(&RoomId::new("c")).map(|r| r.next_seq), Some(4));
+    assert_eq!(
+        s.client().room(&RoomId::new("c")).map(|r| r.next_seq),
+        Some(4)
+    );
     drop(s);
     assert_eq!(value(&doc), 8);
     // Caught up: later operations go straight through.

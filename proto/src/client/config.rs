@@ -188,7 +188,6 @@ impl Default for ClientConfig {
             merger: Arc::new(Registry::with_builtin()),
         }
     }
-
 }
 
 impl fmt::Debug for ClientConfig {
