@@ -1,8 +1,9 @@
+//! Adds 1 to the shared counter "counter" and prints what this replica sees.
 use syncwire_tokio::client::{ClientConfig, SyncClient};
 use syncwire_tokio::proto::crdt::{GCounter, GCounterOp};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+pub(crate) async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("SYNCWIRE_URL").unwrap_or("ws://127.0.0.1:8080/sync".into());
     // No replica id given: a fresh random one for this instance.
     let client = SyncClient::connect(&url, ClientConfig::default())?;

@@ -6,7 +6,7 @@
 //! The example's code lives once, in `examples/readme_counter.rs`; a test checks
 //! that the README's block is that file. The programs run as child processes: this
 //! test binary re-executes itself with `--exact` on the `child_program` test, which
-//! runs the example's `main` (included below) or its fixed-id variant, depending on
+//! runs the example's `main` (the file is a module here) or its fixed-id variant, depending on
 //! an environment variable.
 
 mod common;
@@ -21,12 +21,9 @@ use syncwire_tokio::client::{ClientConfig, ClientEvent, SyncClient};
 use syncwire_tokio::proto::crdt::{GCounter, GCounterOp};
 use syncwire_tokio::proto::wire::ReplicaId;
 
-mod readme {
-    include!("../examples/readme_counter.rs");
-    pub(crate) fn run() -> Result<(), Box<dyn std::error::Error>> {
-        main()
-    }
-}
+/// The example file itself, as a module of this test binary.
+#[path = "../examples/readme_counter.rs"]
+mod readme;
 
 /// Which program a child process runs (unset: not a child).
 const CHILD: &str = "SYNCWIRE_README_CHILD";
@@ -48,7 +45,7 @@ async fn fixed_id_program() -> Result<(), Box<dyn std::error::Error>> {
 #[test]
 fn child_program() {
     match std::env::var(CHILD).as_deref() {
-        Ok("default") => readme::run().expect("the README example runs"),
+        Ok("default") => readme::main().expect("the README example runs"),
         Ok("fixed") => fixed_id_program().expect("the fixed-id variant runs"),
         _ => {} // run as a normal test: nothing to do
     }
