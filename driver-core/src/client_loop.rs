@@ -184,13 +184,15 @@ async fn write_all<S: crate::runtime::ClientSocket>(
 }
 
 /// Graceful close shared by the drivers' `SyncClient::close`: waits until the outbox
-/// is empty, the session stopped, or `give_up` completes, whichever is first; then
-/// closes the session. Returns the number of deltas left unacknowledged.
+/// is empty and no local operation waits for its room ([`crate::Applied::Waiting`]),
+/// the session stopped, or `give_up` completes, whichever is first; then closes the
+/// session. Returns the number of local changes left unacknowledged (deltas in the
+/// outbox plus operations still waiting).
 pub async fn flush_and_close(shared: &SharedSession, give_up: impl Future<Output = ()>) -> usize {
     let mut events = Session::lock(shared).subscribe();
     let pending = |s: &SharedSession| {
         let s = Session::lock(s);
-        s.client().outbox_len() > 0 && !s.client().state().is_stopped()
+        s.unacknowledged() > 0 && !s.client().state().is_stopped()
     };
     let mut give_up = std::pin::pin!(give_up);
     while pending(shared) {
@@ -207,7 +209,7 @@ pub async fn flush_and_close(shared: &SharedSession, give_up: impl Future<Output
         }
     }
     let mut s = Session::lock(shared);
-    let left = s.client().outbox_len();
+    let left = s.unacknowledged();
     s.close();
     left
 }

@@ -7,10 +7,11 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_channel::mpsc;
 use futures_core::Stream;
-use syncwire_proto::crdt::{DeltaCrdt, OpContext};
+use syncwire_proto::crdt::DeltaCrdt;
 use syncwire_proto::wire::RoomId;
 
 use crate::error::DriverError;
+use crate::local::Applied;
 use crate::session::{Session, SharedSession};
 
 /// A room's document of CRDT type `C`. Cloning gives another handle to the same room.
@@ -45,38 +46,26 @@ impl<C: DeltaCrdt> Doc<C> {
         &self.room
     }
 
-    /// Applies a local operation: the document changes at once and the delta is queued
-    /// for the hub (sent now if connected, kept in the outbox otherwise). Returns the
-    /// delta's sequence number. If the outbox is full the operation is not applied.
-    pub fn apply(&self, op: C::Op) -> Result<u64, DriverError> {
-        let mut s = Session::lock(&self.shared);
-        let wall = s.clock.wall_ms();
-        let now = s.clock.now();
-        let replica = s.client.config().replica;
-        let doc = s.docs.get_mut(&self.room).ok_or_else(|| {
-            DriverError::Client(syncwire_proto::client::ClientError::NotJoined(
-                self.room.clone(),
-            ))
-        })?;
-        let actual = doc.tag();
-        let typed = doc.downcast_mut::<C>().ok_or(DriverError::TypeMismatch {
-            room: self.room.clone(),
-            actual,
-            requested: C::TAG,
-        })?;
-        // Prepare without changing the document, so a refused submit changes nothing.
-        let delta = typed.state().prepare(op, &OpContext::new(replica, wall))?;
-        let bytes = delta.encode()?;
-        let seq = s
-            .client
-            .submit(now, &self.room, Bytes::from(bytes.clone()))?;
-        if let Some(doc) = s.docs.get_mut(&self.room) {
-            doc.apply_remote(&bytes)?;
-        }
-        s.changes = s.changes.wrapping_add(1);
-        s.notify(&self.room);
-        s.wake();
-        Ok(seq)
+    /// Applies a local operation.
+    ///
+    /// When the room's gate is open (always for a fresh replica id; for a restored
+    /// room; otherwise once the room caught up, see [`crate::gate`]) the delta is
+    /// prepared, the document changes at once, and the delta is queued for the hub
+    /// (sent now if connected, kept in the outbox otherwise):
+    /// [`Applied::Submitted`] with its sequence number. If the outbox is full the
+    /// operation is not applied ([`ClientError::OutboxFull`](syncwire_proto::client::ClientError::OutboxFull)).
+    ///
+    /// When the replica id was chosen by the caller and the room has not caught up
+    /// yet (it holds none of the replica's earlier entries), the operation waits:
+    /// [`Applied::Waiting`]. It is prepared, submitted and applied, in order, once the
+    /// room caught up; until then the document does not show it. At most
+    /// `outbox_max_deltas` operations wait; one more is refused with
+    /// [`DriverError::TooManyWaiting`].
+    pub fn apply(&self, op: C::Op) -> Result<Applied, DriverError>
+    where
+        C::Op: Send + 'static,
+    {
+        Session::lock(&self.shared).apply_local::<C>(&self.room, op)
     }
 
     /// Reads the current state.

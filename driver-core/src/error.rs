@@ -24,6 +24,13 @@ pub enum DriverError {
         /// The type requested.
         requested: &'static str,
     },
+    /// Too many local operations wait for their room to catch up
+    /// ([`Doc::apply`](crate::Doc::apply)); this one was not taken.
+    #[error("{max} local operations already wait for their rooms to catch up")]
+    TooManyWaiting {
+        /// The bound (the configuration's `outbox_max_deltas`).
+        max: usize,
+    },
     /// The session was closed; the handle can no longer be used.
     #[error("the session is closed")]
     Closed,

@@ -4,7 +4,7 @@
 
 use syncwire_proto::client::{ClientMetrics, ClientState};
 use syncwire_proto::crdt::DeltaCrdt;
-use syncwire_proto::wire::RoomId;
+use syncwire_proto::wire::{ReplicaId, RoomId};
 
 use crate::doc::Doc;
 use crate::error::DriverError;
@@ -28,8 +28,9 @@ impl SessionHandle {
         &self.shared
     }
 
-    /// Joins `room` as a document of type `C`. Local operations can be applied at
-    /// once; remote deltas arrive as the hub replays the room.
+    /// Joins `room` as a document of type `C`. Remote deltas arrive as the hub
+    /// replays the room; local operations apply at once with a fresh replica id and
+    /// otherwise wait until the room caught up ([`Doc::apply`]).
     pub fn join<C: DeltaCrdt>(&self, room: &str) -> Result<Doc<C>, DriverError> {
         Session::join::<C>(&self.shared, RoomId::new(room))
     }
@@ -52,5 +53,23 @@ impl SessionHandle {
     /// Local deltas not yet acknowledged by the hub.
     pub fn outbox_len(&self) -> usize {
         Session::lock(&self.shared).client().outbox_len()
+    }
+
+    /// The replica id this session speaks for (fresh and random unless the
+    /// configuration chose one).
+    pub fn replica(&self) -> ReplicaId {
+        Session::lock(&self.shared).client().replica()
+    }
+
+    /// Local operations waiting for their room to catch up
+    /// ([`Applied::Waiting`](crate::Applied::Waiting)).
+    pub fn waiting_ops(&self) -> usize {
+        Session::lock(&self.shared).waiting_ops()
+    }
+
+    /// Waiting local operations that were dropped because they failed once
+    /// prepared (the room turned out read-only or was rejected).
+    pub fn failed_waiting_ops(&self) -> u64 {
+        Session::lock(&self.shared).failed_waiting_ops()
     }
 }

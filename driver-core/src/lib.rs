@@ -9,6 +9,12 @@
 //!   machine directly, then wake the driver to flush).
 //! * [`Doc`] — a typed handle on one room's CRDT document: apply local operations,
 //!   read the state, await changes.
+//! * [`fresh_replica_id`] — a configuration without a replica id
+//!   ([`ClientConfig::default`](syncwire_proto::client::ClientConfig::default)) gets a
+//!   fresh random one per session, in `1..=2^53−1`; module `fresh`.
+//! * The join gate ([`gate`]): a session whose replica id is not fresh holds local
+//!   operations on a room until the room caught up with the hub
+//!   ([`Applied::Waiting`]), so they never merge into nothing.
 //! * [`EventStream`] — application events, fanned out to bounded subscriber queues.
 //! * [`Clock`] — how a driver supplies monotonic and wall-clock time.
 //! * [`SavedSession`] — the durable state of a session ([`Session::export`] /
@@ -29,8 +35,11 @@ mod clock;
 mod doc;
 mod error;
 mod events;
+mod fresh;
+pub mod gate;
 mod handle;
 pub mod hub;
+mod local;
 mod restore;
 mod runtime;
 mod session;
@@ -42,7 +51,9 @@ pub use clock::SystemClock;
 pub use doc::{Changes, Doc};
 pub use error::DriverError;
 pub use events::EventStream;
+pub use fresh::{ReplicaOrigin, fresh_replica_id, random_u64};
 pub use handle::SessionHandle;
+pub use local::Applied;
 pub use restore::{SavedDoc, SavedSession};
 pub use runtime::{ClientRuntime, ClientSocket, Incoming};
 pub use session::{Drained, Session, SharedSession, WakeReceiver};

@@ -5,21 +5,28 @@
 //!
 //! Both parts must be saved together (one [`SavedSession`]): a position is only
 //! meaningful with the document state that already includes the deltas before it.
+//! The replica id is saved with them: sequence numbers and CRDT entries belong to
+//! it, so a restored session keeps it (a configuration without a replica id takes
+//! the saved one).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use syncwire_proto::client::{Client, ClientConfig, PersistedState};
 use syncwire_proto::crdt::{DeltaCrdt, Document, DynDocument, Registry};
-use syncwire_proto::wire::RoomId;
+use syncwire_proto::wire::{ReplicaId, RoomId};
 
 use crate::clock::Clock;
 use crate::error::DriverError;
+use crate::fresh::{ReplicaOrigin, resolve};
 use crate::session::{Session, SharedSession, WakeReceiver};
 
 /// Everything a session needs to continue after a restart.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SavedSession {
+    /// The replica the state belongs to; `None` only for state saved without it
+    /// (restoring it then needs a configuration with the replica id).
+    pub replica: Option<ReplicaId>,
     /// The client's rooms, positions and unacknowledged deltas.
     pub client: PersistedState,
     /// The encoded state of each room's document.
@@ -51,6 +58,7 @@ impl Session {
             })
             .collect();
         SavedSession {
+            replica: Some(self.client.replica()),
             client: self.client.export_state(),
             docs,
         }
@@ -60,14 +68,36 @@ impl Session {
     /// from their positions once connected), its documents hold their saved state
     /// plus every unacknowledged local delta, and those deltas are sent again.
     /// Documents are rebuilt by type tag from `registry`; the application attaches to
-    /// a restored room with [`Session::join`].
+    /// a restored room with [`Session::join`]. The session speaks for the saved
+    /// replica: `config.replica` must be `None` (take the saved one) or the same id.
+    /// Restored rooms take local operations at once; rooms joined later wait until
+    /// they caught up (the replica may have written to them before).
     pub fn restore(
-        config: ClientConfig,
+        mut config: ClientConfig,
         clock: Arc<dyn Clock>,
         saved: SavedSession,
         registry: &Registry,
     ) -> Result<(SharedSession, WakeReceiver), DriverError> {
-        let replica = config.replica;
+        let replica = match (config.replica, saved.replica) {
+            (Some(mine), Some(theirs)) if mine != theirs => {
+                return Err(DriverError::Config(format!(
+                    "saved state belongs to replica {}, not {}",
+                    theirs.0, mine.0
+                )));
+            }
+            (Some(id), _) | (None, Some(id)) => id,
+            (None, None) if saved.client.rooms.is_empty() => {
+                // Nothing to continue: a new session.
+                return Session::new(config, clock);
+            }
+            (None, None) => {
+                return Err(DriverError::Config(
+                    "saved state without replica id needs ClientConfig::new(id)".into(),
+                ));
+            }
+        };
+        config.replica = Some(replica);
+        let (config, _) = resolve(config)?;
         let mut states: HashMap<RoomId, Vec<u8>> =
             saved.docs.into_iter().map(|d| (d.room, d.state)).collect();
         let mut docs: HashMap<RoomId, Box<dyn DynDocument>> = HashMap::new();
@@ -85,12 +115,12 @@ impl Session {
         }
         let client = Client::restore(config, clock.now(), saved.client)
             .map_err(|e| DriverError::Config(e.to_string()))?;
-        Ok(Session::wrap(client, docs, clock))
+        Ok(Session::wrap(client, ReplicaOrigin::Chosen, docs, clock))
     }
 
     /// Gives a restored room's document the caller's type `C`.
     pub(crate) fn attach<C: DeltaCrdt>(&mut self, room: &RoomId) -> Result<(), DriverError> {
-        let replica = self.client.config().replica;
+        let replica = self.client.replica();
         let doc = self
             .docs
             .get_mut(room)

@@ -19,6 +19,8 @@ use crate::clock::Clock;
 use crate::doc::{Doc, Watchers};
 use crate::error::DriverError;
 use crate::events::{EventStream, Listeners, SUBSCRIBER_QUEUE};
+use crate::fresh::{ReplicaOrigin, resolve};
+use crate::gate::Gates;
 
 /// A session shared between handles and the driver task.
 pub type SharedSession = Arc<Mutex<Session>>;
@@ -53,6 +55,10 @@ pub struct Session {
     pub(crate) restored: HashSet<RoomId>,
     /// Bumped whenever the durable state may have changed (see [`Session::change_count`]).
     pub(crate) changes: u64,
+    /// Whether the replica id is fresh (rooms joined need not wait to catch up).
+    pub(crate) origin: ReplicaOrigin,
+    /// Local operations waiting for their room to catch up.
+    pub(crate) gates: Gates,
 }
 
 impl std::fmt::Debug for Session {
@@ -66,23 +72,32 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// A new, disconnected session (call [`Session::connect`] to start) and the
-    /// receiver the driver task waits on for wake-ups.
+    /// receiver the driver task waits on for wake-ups. A configuration without a
+    /// replica id gets a fresh random one ([`crate::fresh_replica_id`]); a seed of 0
+    /// becomes random.
     pub fn new(
         config: ClientConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<(SharedSession, WakeReceiver), DriverError> {
+        let (config, origin) = resolve(config)?;
         let client =
             Client::new(config, clock.now()).map_err(|e| DriverError::Config(e.to_string()))?;
-        Ok(Session::wrap(client, HashMap::new(), clock))
+        Ok(Session::wrap(client, origin, HashMap::new(), clock))
     }
 
     pub(crate) fn wrap(
         client: Client,
+        origin: ReplicaOrigin,
         docs: HashMap<RoomId, Box<dyn DynDocument>>,
         clock: Arc<dyn Clock>,
     ) -> (SharedSession, WakeReceiver) {
         let (wake, rx) = mpsc::channel(0);
-        let restored = docs.keys().cloned().collect();
+        let restored: HashSet<RoomId> = docs.keys().cloned().collect();
+        let mut gates = Gates::default();
+        for room in &restored {
+            // A restored document holds the replica's own entries up to its position.
+            gates.add(room.clone(), true);
+        }
         let session = Session {
             client,
             docs,
@@ -93,6 +108,8 @@ impl Session {
             apply_errors: 0,
             restored,
             changes: 0,
+            origin,
+            gates,
         };
         (Arc::new(Mutex::new(session)), rx)
     }
@@ -108,6 +125,28 @@ impl Session {
     /// The proto client (state, metrics, rooms).
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Whether the replica id was drawn fresh for this session.
+    pub fn replica_origin(&self) -> ReplicaOrigin {
+        self.origin
+    }
+
+    /// Local operations waiting for their room to catch up ([`Doc::apply`]).
+    pub fn waiting_ops(&self) -> usize {
+        self.gates.waiting()
+    }
+
+    /// Local changes the hub has not acknowledged: deltas in the outbox plus
+    /// operations still waiting for their room.
+    pub fn unacknowledged(&self) -> usize {
+        self.client.outbox_len() + self.gates.waiting()
+    }
+
+    /// Waiting local operations dropped because they failed once prepared (the room
+    /// turned out read-only or was rejected, the CRDT refused the operation).
+    pub fn failed_waiting_ops(&self) -> u64 {
+        self.gates.failed()
     }
 
     /// Remote deltas that could not be applied to their room's document.
@@ -127,7 +166,8 @@ impl Session {
         self.wake();
     }
 
-    /// Closes the session: queued deltas that are not acknowledged stay unacknowledged.
+    /// Closes the session: queued deltas that are not acknowledged stay unacknowledged,
+    /// local operations still waiting for their room are dropped.
     pub fn close(&mut self) {
         let now = self.clock.now();
         self.client.close(now);
@@ -146,7 +186,10 @@ impl Session {
         }
         let now = s.clock.now();
         s.client.join(now, room.clone(), C::TAG)?;
-        let replica = s.client.config().replica;
+        let replica = s.client.replica();
+        // Nothing was ever written under a fresh id: no need to wait for the replay.
+        let open = s.origin == ReplicaOrigin::Fresh;
+        s.gates.add(room.clone(), open);
         // Typed by the caller: `OrSet<String>` and `OrSet<Value>` share a wire tag.
         s.docs
             .insert(room.clone(), Box::new(Document::<C>::new(replica)));
@@ -161,6 +204,7 @@ impl Session {
         let now = self.clock.now();
         self.client.leave(now, room)?;
         self.docs.remove(room);
+        self.gates.remove(room);
         self.watchers.remove(room);
         self.restored.remove(room);
         self.changes = self.changes.wrapping_add(1);
@@ -245,7 +289,22 @@ impl Session {
                     }
                 }
             }
-            ClientEvent::Resync { room, snapshot, .. } => self.resync(room, snapshot.as_deref()),
+            ClientEvent::Resync { room, snapshot, .. } => {
+                // The document was reset: own entries come back with the replay.
+                self.gates.close(room);
+                self.resync(room, snapshot.as_deref());
+            }
+            ClientEvent::CaughtUp { room, .. } => {
+                self.gates.open(room);
+                self.submit_waiting(room);
+            }
+            ClientEvent::DeltaAcked { .. } => {
+                // The outbox has room again for operations that waited for it.
+                for room in self.gates.ready_rooms() {
+                    self.submit_waiting(&room);
+                }
+            }
+            ClientEvent::JoinRejected { room, .. } => self.gates.fail_room(room),
             _ => {}
         }
     }
@@ -277,3 +336,7 @@ impl Session {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests/gate.rs"]
+mod gate_tests;

@@ -120,7 +120,11 @@ async fn offline_changes_wait_in_the_outbox_until_the_hub_appears() {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = probe.local_addr().unwrap();
     drop(probe);
-    let a = SyncClient::connect(&url(addr), config(11)).unwrap();
+    // A fresh replica id has written nothing before: its changes apply at once,
+    // even offline (a chosen id would wait for the room to catch up).
+    let mut fresh = config(11);
+    fresh.replica = None;
+    let a = SyncClient::connect(&url(addr), fresh).unwrap();
     let counter = a.join::<GCounter>("offline").unwrap();
     for _ in 0..10 {
         counter.apply(GCounterOp::Increment(1)).unwrap();

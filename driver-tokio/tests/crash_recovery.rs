@@ -41,7 +41,10 @@ struct Loaded {
 impl Loaded {
     /// Starts the client and a paced writer task (a load generator, not a wait).
     fn start(addr: SocketAddr, replica: u64) -> (Loaded, JoinHandle<()>) {
-        let client = SyncClient::connect(&url(addr), fast_config(replica)).unwrap();
+        // A fresh replica id: operations are submitted at once, with their seq.
+        let mut config = fast_config(replica);
+        config.replica = None;
+        let client = SyncClient::connect(&url(addr), config).unwrap();
         let rec = Recorder::new(&client);
         let ids = client.join::<OrSet<String>>("ids").unwrap();
         let count = client.join::<GCounter>("count").unwrap();
@@ -52,7 +55,8 @@ impl Loaded {
             for n in 0..WRITES {
                 tick.tick().await;
                 let id = format!("r{replica}-{n}");
-                let seq = i.apply(OrSetOp::Add(id.clone())).unwrap();
+                let applied = i.apply(OrSetOp::Add(id.clone())).unwrap();
+                let seq = applied.seq().expect("a fresh id never waits");
                 w.lock().unwrap().push((seq, id));
                 c.apply(GCounterOp::Increment(1)).unwrap();
             }

@@ -7,7 +7,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::sync::{Recorder, fast_config, until_acked_within, until_equal, url};
+use common::sync::{
+    Recorder, fast_config, fast_fresh_config, until_acked_within, until_equal, url,
+};
 use common::{Running, WAIT, http_get};
 use syncwire_tokio::client::{Doc, SyncClient};
 use syncwire_tokio::proto::crdt::{
@@ -140,8 +142,9 @@ async fn every_crdt_type_syncs_and_a_late_joiner_gets_snapshot_and_tail() {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
     config.hub.max_tail_entries = 8;
     let server = Running::start(config).await;
-    let a = SyncClient::connect(&url(server.addr), fast_config(1)).unwrap();
-    let b = SyncClient::connect(&url(server.addr), fast_config(2)).unwrap();
+    // Fresh replica ids: each round's operations apply at once, locally.
+    let a = SyncClient::connect(&url(server.addr), fast_fresh_config()).unwrap();
+    let b = SyncClient::connect(&url(server.addr), fast_fresh_config()).unwrap();
     let (da, db) = (Docs::join(&a), Docs::join(&b));
     for i in 0..ROUNDS {
         round(i, &da, &db);

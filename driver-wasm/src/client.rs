@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use syncwire_driver_core::{Session, SharedSession};
 use syncwire_proto::client::{ClientMetrics, ClientState, RoomInfo};
 use syncwire_proto::crdt::{DeltaCrdt, Registry};
-use syncwire_proto::wire::RoomId;
+use syncwire_proto::wire::{ReplicaId, RoomId};
 
 use crate::clock::BrowserClock;
 use crate::store::Store;
@@ -41,8 +41,12 @@ impl SyncClient {
     /// under `storage_key` after every change, and starts from what is saved there
     /// for the same replica: rooms joined before the reload are resumed, and their
     /// unacknowledged local changes are sent. Call [`join`](Self::join) for each
-    /// room as usual; a restored room keeps its saved document. Saved state that
-    /// cannot be used (corrupt, another replica) is discarded.
+    /// room as usual; a restored room keeps its saved document. The replica id is
+    /// saved with the state: with [`ClientConfig::default`] (no id) a page continues
+    /// as the saved replica, or starts with a fresh random id when nothing is saved.
+    /// Saved state that cannot be used (corrupt, another replica than a configured
+    /// id) is discarded. Local operations waiting for a room to catch up
+    /// ([`Applied::Waiting`](syncwire_driver_core::Applied::Waiting)) are not saved.
     pub fn connect_persistent(
         url: &str,
         config: ClientConfig,
@@ -62,6 +66,8 @@ impl SyncClient {
             .or_else(|_| Session::new(config, clock))?,
             None => Session::new(config, clock)?,
         };
+        // Saved at once, so a fresh id drawn now is the one the next load continues.
+        store.save_if_changed(&Session::lock(&shared));
         Ok(SyncClient::start(url, shared, wake, Some(store)))
     }
 
@@ -136,6 +142,18 @@ impl SyncClient {
         Session::lock(&self.shared).client().outbox_len()
     }
 
+    /// The replica id this session speaks for (fresh and random unless the
+    /// configuration chose one or the saved state had one).
+    pub fn replica(&self) -> ReplicaId {
+        Session::lock(&self.shared).client().replica()
+    }
+
+    /// Local changes not yet acknowledged: deltas in the outbox plus operations
+    /// waiting for their room to catch up.
+    pub fn unacknowledged(&self) -> usize {
+        Session::lock(&self.shared).unacknowledged()
+    }
+
     /// Reconnects at once if the session is waiting to retry.
     pub fn reconnect_now(&self) {
         let mut s = Session::lock(&self.shared);
@@ -145,12 +163,13 @@ impl SyncClient {
     }
 
     /// Closes the session gracefully: waits up to `flush_timeout` for the hub to
-    /// acknowledge the outbox, then closes the connection. Returns the number of
-    /// deltas left unacknowledged (still saved, if persistent).
+    /// acknowledge the outbox (and to submit operations waiting for their room),
+    /// then closes the connection. Returns the number of local changes left
+    /// unacknowledged (the outbox's are still saved, if persistent).
     pub async fn close(self, flush_timeout: Duration) -> usize {
         let mut events = self.events();
         let mut timeout = Sleep::new(flush_timeout.as_secs_f64() * 1000.0);
-        while self.outbox_len() > 0 && !self.state().is_stopped() {
+        while self.unacknowledged() > 0 && !self.state().is_stopped() {
             // Every ack or state change is an event; wait for the next one.
             let timed_out = std::future::poll_fn(|cx| {
                 if std::future::Future::poll(std::pin::Pin::new(&mut timeout), cx).is_ready() {
@@ -163,7 +182,7 @@ impl SyncClient {
                 break;
             }
         }
-        self.outbox_len()
+        self.unacknowledged()
     }
 }
 

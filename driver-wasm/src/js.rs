@@ -3,7 +3,9 @@
 //! ```js
 //! import init, { SyncwireClient } from "./syncwire_wasm.js";
 //! await init();
-//! const client = new SyncwireClient("ws://127.0.0.1:8080/sync", 7, "syncwire:7", "tab 7");
+//! // No replica id: a fresh random one, saved with the state under the storage key.
+//! const client = new SyncwireClient("ws://127.0.0.1:8080/sync", undefined, "syncwire", "tab");
+//! client.replicaId();                                    // e.g. 3141592653589793 (< 2^53)
 //! client.onEvent(ev => console.log(ev.type, ev));       // state, peerJoined, presence, ...
 //! const counter = client.joinCounter("counter");         // a PN-counter
 //! counter.onChange(() => render(counter.value()));
@@ -13,8 +15,12 @@
 //! todos.toJSON();                                        // { t1: { title: "buy milk" } }
 //! ```
 //!
-//! Every operation is applied locally at once and saved (if a storage key was
-//! given) before it returns, so a reload right after it keeps it.
+//! With a fresh replica id (no id given, nothing saved yet) or a restored room,
+//! every operation is applied locally at once and saved (if a storage key was
+//! given) before it returns, so a reload right after it keeps it. With an id of the
+//! page's choosing, operations on a newly joined room wait (in memory, not saved)
+//! until the room caught up with the hub (event `caughtUp`), so they build on
+//! what that replica wrote before.
 
 use std::rc::Rc;
 
@@ -40,23 +46,28 @@ pub struct JsClient {
 
 #[wasm_bindgen(js_class = SyncwireClient)]
 impl JsClient {
-    /// Connects to `url` as replica `replica` (a positive integer below 2^53, unique
-    /// per tab). With `storage_key` the session is saved in `localStorage` and
-    /// restored from it. `name` is shown to peers (presence).
+    /// Connects to `url`. `replica` is the replica id: `undefined`/`null` (the
+    /// default) for a fresh random one (with `storage_key`: the one saved there, if
+    /// any), or a positive integer below 2^53 of the page's choosing (unique per
+    /// tab). With `storage_key` the session — its replica id included — is saved in
+    /// `localStorage` and restored from it. `name` is shown to peers (presence).
     #[wasm_bindgen(constructor)]
     pub fn new(
         url: &str,
-        replica: f64,
+        replica: Option<f64>,
         storage_key: Option<String>,
         name: Option<String>,
     ) -> Result<JsClient, JsError> {
-        if !((1.0..=9_007_199_254_740_991.0).contains(&replica) && replica.fract() == 0.0) {
-            return Err(JsError::new(
-                "replica must be a positive integer below 2^53",
-            ));
+        let mut config = ClientConfig::default();
+        if let Some(replica) = replica {
+            let max = ReplicaId::MAX_FRESH as f64;
+            if !((1.0..=max).contains(&replica) && replica.fract() == 0.0) {
+                return Err(JsError::new(
+                    "replica must be a positive integer below 2^53",
+                ));
+            }
+            config.replica = Some(ReplicaId(replica as u64));
         }
-        let mut config = ClientConfig::new(ReplicaId(replica as u64));
-        config.seed = (js_sys::Math::random() * 4_294_967_296.0) as u64;
         config.user_info = name.map(|n| Bytes::from(n.into_bytes()));
         let client = match storage_key {
             Some(key) => SyncClient::connect_persistent(url, config, &key),
@@ -74,10 +85,17 @@ impl JsClient {
         format!("{:?}", self.client.state())
     }
 
-    /// Local changes not yet acknowledged by the hub.
+    /// Local changes not yet acknowledged by the hub (including operations
+    /// waiting for their room to catch up).
     #[wasm_bindgen(js_name = outboxLen)]
     pub fn outbox_len(&self) -> usize {
-        self.client.outbox_len()
+        self.client.unacknowledged()
+    }
+
+    /// The replica id this session speaks for (a number below 2^53, exact).
+    #[wasm_bindgen(js_name = replicaId)]
+    pub fn replica_id(&self) -> f64 {
+        self.client.replica().0 as f64
     }
 
     /// Reconnections made so far.
@@ -86,7 +104,7 @@ impl JsClient {
     }
 
     /// Calls `callback(event)` for every session event: an object with `type`
-    /// (`state`, `joined`, `resync`, `delta`, `acked`, `rejected`, `peerJoined`,
+    /// (`state`, `joined`, `resync`, `caughtUp`, `delta`, `acked`, `rejected`, `peerJoined`,
     /// `peerLeft`, `presence`, `error`) and its fields.
     #[wasm_bindgen(js_name = onEvent)]
     pub fn on_event(&self, callback: Function) {

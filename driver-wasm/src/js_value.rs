@@ -112,6 +112,11 @@ pub(crate) fn event_to_js(ev: &ClientEvent) -> JsValue {
             set(&o, "type", "resync");
             room(&o, r);
         }
+        ClientEvent::CaughtUp { room: r, offset } => {
+            set(&o, "type", "caughtUp");
+            room(&o, r);
+            set(&o, "offset", *offset as f64);
+        }
         ClientEvent::Delta {
             room: r, offset, ..
         } => {

@@ -18,11 +18,11 @@
 //! ```no_run
 //! use syncwire_wasm::{ClientConfig, SyncClient};
 //! use syncwire_wasm::proto::crdt::{PnCounter, PnCounterOp};
-//! use syncwire_wasm::proto::wire::ReplicaId;
 //!
 //! # fn demo() -> Result<(), syncwire_wasm::DriverError> {
+//! // A fresh random replica id, saved with the state under the key.
 //! let client = SyncClient::connect_persistent(
-//!     "ws://127.0.0.1:8080/sync", ClientConfig::new(ReplicaId(7)), "syncwire:7")?;
+//!     "ws://127.0.0.1:8080/sync", ClientConfig::default(), "syncwire")?;
 //! let counter = client.join::<PnCounter>("counter")?;
 //! counter.apply(PnCounterOp::Increment(1))?; // applied at once, queued and saved
 //! # Ok(()) }
@@ -41,6 +41,6 @@ mod timer;
 
 pub use client::SyncClient;
 pub use clock::BrowserClock;
-pub use syncwire_driver_core::{Changes, Doc, DriverError, EventStream};
+pub use syncwire_driver_core::{Applied, Changes, Doc, DriverError, EventStream};
 pub use syncwire_proto as proto;
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};

@@ -3,8 +3,10 @@
 //! `localStorage` entry, so a reload keeps unacknowledged changes and resumes
 //! every room from its offset.
 //!
-//! The entry also records the replica id: state saved by another replica is never
-//! restored (sequence numbers belong to their replica). A write that the browser
+//! The entry also records the replica id: a client without a replica id of its own
+//! (a fresh one by default) continues as the saved replica, and state saved by
+//! another replica than a configured one is never restored (sequence numbers and
+//! CRDT entries belong to their replica). A write that the browser
 //! refuses (quota) leaves the previous entry and is counted by the caller.
 
 use serde::{Deserialize, Serialize};
@@ -58,8 +60,10 @@ pub enum LoadError {
     OtherReplica(u64),
 }
 
-/// Encodes `saved` of `replica` as the text stored in the browser.
-pub fn encode(replica: ReplicaId, saved: &SavedSession) -> String {
+/// Encodes `saved` as the text stored in the browser. State without a replica id is
+/// stored as replica 0, which no client restores.
+pub fn encode(saved: &SavedSession) -> String {
+    let replica = saved.replica.unwrap_or(ReplicaId(0));
     let rooms = saved
         .client
         .rooms
@@ -95,8 +99,9 @@ pub fn encode(replica: ReplicaId, saved: &SavedSession) -> String {
     hex_encode(&bytes)
 }
 
-/// Decodes text written by [`encode`] for `replica`.
-pub fn decode(replica: ReplicaId, text: &str) -> Result<SavedSession, LoadError> {
+/// Decodes text written by [`encode`]; with `expected`, state of another replica is
+/// refused.
+pub fn decode(expected: Option<ReplicaId>, text: &str) -> Result<SavedSession, LoadError> {
     if text.len() > MAX_STORED_CHARS {
         return Err(LoadError::Corrupt("too large".into()));
     }
@@ -106,10 +111,13 @@ pub fn decode(replica: ReplicaId, text: &str) -> Result<SavedSession, LoadError>
     if stored.format != FORMAT {
         return Err(LoadError::Format(stored.format));
     }
-    if stored.replica != replica.0 {
+    if stored.replica == 0 || expected.is_some_and(|r| r.0 != stored.replica) {
         return Err(LoadError::OtherReplica(stored.replica));
     }
-    let mut saved = SavedSession::default();
+    let mut saved = SavedSession {
+        replica: Some(ReplicaId(stored.replica)),
+        ..SavedSession::default()
+    };
     for r in stored.rooms {
         let room = RoomId::new(&r.room);
         if let Some(state) = r.doc {
@@ -139,6 +147,7 @@ pub fn decode(replica: ReplicaId, text: &str) -> Result<SavedSession, LoadError>
 /// An empty state (nothing joined): what a fresh page starts from.
 pub fn empty() -> SavedSession {
     SavedSession {
+        replica: None,
         client: PersistedState::default(),
         docs: Vec::new(),
     }

@@ -7,11 +7,14 @@ use syncwire_proto::wire::ReplicaId;
 
 use crate::persist::{self, LoadError};
 
-/// One `localStorage` entry holding a replica's session.
+/// One `localStorage` entry holding a replica's session (the replica id is saved
+/// with it, see [`crate::persist`]).
 #[derive(Debug)]
 pub(crate) struct Store {
     key: String,
-    replica: ReplicaId,
+    /// The replica id the client was configured with, if any: entries of another
+    /// replica are not loaded.
+    expected: Option<ReplicaId>,
     /// Saves the browser refused (quota exceeded, storage disabled).
     pub(crate) failures: Cell<u64>,
     /// The session's change count at the last save.
@@ -19,10 +22,10 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    pub(crate) fn new(key: String, replica: ReplicaId) -> Store {
+    pub(crate) fn new(key: String, expected: Option<ReplicaId>) -> Store {
         Store {
             key,
-            replica,
+            expected,
             failures: Cell::new(0),
             saved_at: Cell::new(None),
         }
@@ -37,12 +40,12 @@ impl Store {
         let Some(text) = Store::storage().and_then(|s| s.get_item(&self.key).ok().flatten()) else {
             return Ok(None);
         };
-        persist::decode(self.replica, &text).map(Some)
+        persist::decode(self.expected, &text).map(Some)
     }
 
     /// Saves `saved`; a refused write is counted and the previous entry kept.
     pub(crate) fn save(&self, saved: &SavedSession) {
-        let text = persist::encode(self.replica, saved);
+        let text = persist::encode(saved);
         let ok = Store::storage().is_some_and(|s| s.set_item(&self.key, &text).is_ok());
         if !ok {
             self.failures.set(self.failures.get().saturating_add(1));

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use syncwire_wasm::proto::client::{ClientState, RoomStatus};
 use syncwire_wasm::proto::crdt::{GCounter, GCounterOp};
-use syncwire_wasm::proto::wire::ReplicaId;
 use syncwire_wasm::{ClientConfig, ClientEvent, SyncClient};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -28,15 +27,17 @@ const CONTROL: &str = match option_env!("SYNCWIRE_TEST_CONTROL") {
     None => "http://127.0.0.1:18732",
 };
 
-fn config(replica: u64) -> ClientConfig {
-    let mut c = ClientConfig::new(ReplicaId(replica));
-    c.backoff_base = Duration::from_millis(100);
-    c.backoff_cap = Duration::from_millis(500);
-    c
+/// A config with a fresh random replica id (local operations apply at once).
+fn config() -> ClientConfig {
+    ClientConfig {
+        backoff_base: Duration::from_millis(100),
+        backoff_cap: Duration::from_millis(500),
+        ..ClientConfig::default()
+    }
 }
 
-/// A replica id unique to this run.
-fn fresh_replica() -> u64 {
+/// A number unique to this run (for storage keys).
+fn unique_number() -> u64 {
     1_000_000 + (js_sys::Math::random() * 1e9) as u64
 }
 
@@ -97,7 +98,7 @@ fn value(doc: &syncwire_wasm::Doc<GCounter>) -> u64 {
 
 #[wasm_bindgen_test]
 async fn connects_and_joins() {
-    let client = SyncClient::connect(URL, config(fresh_replica())).expect("valid url");
+    let client = SyncClient::connect(URL, config()).expect("valid url");
     let _doc = client.join::<GCounter>("join-test").expect("join");
     wait_until("Connected and joined", 10.0, || {
         client.state() == ClientState::Connected
@@ -110,7 +111,7 @@ async fn connects_and_joins() {
 
 #[wasm_bindgen_test]
 async fn syncs_with_a_native_client() {
-    let client = SyncClient::connect(URL, config(fresh_replica())).expect("valid url");
+    let client = SyncClient::connect(URL, config()).expect("valid url");
     let native = client.join::<GCounter>("from-native").expect("join");
     let mine = client.join::<GCounter>("from-browser").expect("join");
     // The native peer increments 50 times, every 100 ms.
@@ -130,8 +131,8 @@ async fn syncs_with_a_native_client() {
 #[wasm_bindgen_test]
 async fn reconnects_after_server_restart_and_resumes_without_duplicates() {
     let _lock = ServerLock::acquire().await;
-    let a = SyncClient::connect(URL, config(fresh_replica())).expect("valid url");
-    let b = SyncClient::connect(URL, config(fresh_replica())).expect("valid url");
+    let a = SyncClient::connect(URL, config()).expect("valid url");
+    let b = SyncClient::connect(URL, config()).expect("valid url");
     let mut events = a.events();
     let da = a.join::<GCounter>("restart").expect("join");
     let db = b.join::<GCounter>("restart").expect("join");
@@ -190,9 +191,9 @@ async fn reconnects_after_server_restart_and_resumes_without_duplicates() {
 #[wasm_bindgen_test]
 async fn a_reload_keeps_unsent_changes_and_resumes() {
     let _lock = ServerLock::acquire().await;
-    let replica = fresh_replica();
-    let key = format!("syncwire-test:{replica}");
-    let first = SyncClient::connect_persistent(URL, config(replica), &key).expect("url");
+    let key = format!("syncwire-test:{}", unique_number());
+    let first = SyncClient::connect_persistent(URL, config(), &key).expect("url");
+    let replica = first.replica();
     let doc = first.join::<GCounter>("reload").expect("join");
     doc.apply(GCounterOp::Increment(2)).expect("apply");
     wait_until("acked", 10.0, || first.outbox_len() == 0).await;
@@ -208,7 +209,12 @@ async fn a_reload_keeps_unsent_changes_and_resumes() {
     drop(doc);
     drop(first); // the "reload": the page's client goes away with one unsent delta
 
-    let second = SyncClient::connect_persistent(URL, config(replica), &key).expect("url");
+    let second = SyncClient::connect_persistent(URL, config(), &key).expect("url");
+    assert_eq!(
+        second.replica(),
+        replica,
+        "the replica id was saved with the state"
+    );
     assert_eq!(second.outbox_len(), 1, "the unsent change was restored");
     assert_eq!(second.room("reload").and_then(|r| r.position), position);
     let doc = second.join::<GCounter>("reload").expect("attach");
@@ -219,7 +225,7 @@ async fn a_reload_keeps_unsent_changes_and_resumes() {
     })
     .await;
 
-    let check = SyncClient::connect(URL, config(fresh_replica())).expect("url");
+    let check = SyncClient::connect(URL, config()).expect("url");
     let seen = check.join::<GCounter>("reload").expect("join");
     wait_until("another client sees 7", 10.0, || value(&seen) == 7).await;
     second.clear_saved();

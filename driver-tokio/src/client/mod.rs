@@ -10,14 +10,14 @@
 //! ```no_run
 //! use syncwire_tokio::client::{ClientConfig, SyncClient};
 //! use syncwire_tokio::proto::crdt::{GCounter, GCounterOp};
-//! use syncwire_tokio::proto::wire::ReplicaId;
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = SyncClient::connect("ws://127.0.0.1:8080/sync", ClientConfig::new(ReplicaId(7)))?;
+//! // A fresh random replica id; `ClientConfig::new(ReplicaId(7))` would choose one.
+//! let client = SyncClient::connect("ws://127.0.0.1:8080/sync", ClientConfig::default())?;
 //! let counter = client.join::<GCounter>("counter")?;
 //! counter.apply(GCounterOp::Increment(1))?;          // applied locally, queued for the hub
 //! println!("value = {}", counter.read(|c| c.value())?);
-//! client.close(std::time::Duration::from_secs(2)).await; // flushes the outbox if it can
+//! client.close(std::time::Duration::from_secs(2)).await; // waits for the hub's acks
 //! # Ok(()) }
 //! ```
 
@@ -29,7 +29,7 @@ use std::time::Duration;
 use syncwire_driver_core::{Session, SystemClock, flush_and_close, run_client};
 use tokio::task::JoinHandle;
 
-pub use syncwire_driver_core::{Changes, Doc, DriverError, EventStream, SessionHandle};
+pub use syncwire_driver_core::{Applied, Changes, Doc, DriverError, EventStream, SessionHandle};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 
 /// A connection to a syncwire hub that keeps itself alive: it reconnects with
@@ -65,9 +65,10 @@ impl SyncClient {
         })
     }
 
-    /// Closes the session gracefully: waits up to `flush_timeout` for the hub to
+    /// Closes the session gracefully: waits up to `flush_timeout` for local
+    /// operations waiting for their room to be submitted and for the hub to
     /// acknowledge the outbox, then closes the connection and waits for the task.
-    /// Returns the number of deltas left unacknowledged.
+    /// Returns the number of local changes left unacknowledged.
     pub async fn close(mut self, flush_timeout: Duration) -> usize {
         let give_up = tokio::time::sleep(flush_timeout);
         let left = flush_and_close(self.handle.shared(), give_up).await;

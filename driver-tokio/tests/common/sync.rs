@@ -31,6 +31,15 @@ pub fn fast_config(replica: u64) -> ClientConfig {
     c
 }
 
+/// [`fast_config`] with a fresh random replica id: local operations apply at once
+/// (a chosen id makes them wait until the room caught up).
+pub fn fast_fresh_config() -> ClientConfig {
+    let mut c = fast_config(1);
+    c.replica = None;
+    c.seed = 0;
+    c
+}
+
 /// Waits until `doc`'s state satisfies `pred`, bounded by `limit`.
 pub async fn until_within<C: DeltaCrdt>(doc: &Doc<C>, limit: Duration, pred: impl Fn(&C) -> bool) {
     let mut changes = doc.changes();

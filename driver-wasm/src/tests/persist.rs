@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 fn sample() -> SavedSession {
     SavedSession {
+        replica: Some(ReplicaId(5)),
         client: PersistedState {
             rooms: vec![PersistedRoom {
                 room: RoomId::new("counter"),
@@ -35,22 +36,27 @@ fn sample() -> SavedSession {
 
 #[test]
 fn a_saved_session_round_trips() {
-    let text = encode(ReplicaId(5), &sample());
-    assert_eq!(decode(ReplicaId(5), &text), Ok(sample()));
+    let text = encode(&sample());
+    assert_eq!(decode(Some(ReplicaId(5)), &text), Ok(sample()));
+    // Without an id of its own, a client continues as the saved replica.
+    assert_eq!(decode(None, &text), Ok(sample()));
 }
 
 #[test]
 fn another_replicas_state_is_refused() {
-    let text = encode(ReplicaId(5), &sample());
-    assert_eq!(decode(ReplicaId(6), &text), Err(LoadError::OtherReplica(5)));
+    let text = encode(&sample());
+    assert_eq!(
+        decode(Some(ReplicaId(6)), &text),
+        Err(LoadError::OtherReplica(5))
+    );
 }
 
 #[test]
 fn corrupt_text_is_an_error_not_a_panic() {
-    let text = encode(ReplicaId(5), &sample());
+    let text = encode(&sample());
     for bad in ["zz", "abc", &text[..text.len() - 2], ""] {
         assert!(matches!(
-            decode(ReplicaId(5), bad),
+            decode(Some(ReplicaId(5)), bad),
             Err(LoadError::Corrupt(_))
         ));
     }

@@ -17,13 +17,23 @@ pub const MIN_FRAME_BYTES: usize = 256;
 /// (array and field headers at their largest).
 pub(super) const DELTA_FRAME_OVERHEAD: usize = 48;
 
-/// Configuration of one client session. Build it with [`ClientConfig::new`] and
-/// change the public fields; [`Client::new`](super::Client::new) validates it.
+/// Configuration of one client session. Build it with [`ClientConfig::default`] (a
+/// fresh replica id, picked by the driver) or [`ClientConfig::new`] (a replica id of
+/// the caller's choosing) and change the public fields;
+/// [`Client::new`](super::Client::new) validates it.
 #[derive(Clone)]
 pub struct ClientConfig {
-    /// The replica this session speaks for. Must be stable across restarts of the
-    /// same document instance (sequence numbers are per replica and room).
-    pub replica: ReplicaId,
+    /// The replica this session speaks for (sequence numbers and CRDT entries are
+    /// per replica). `None`, the default, asks for a **fresh replica id**: the
+    /// drivers draw a random one in `1..=`[`ReplicaId::MAX_FRESH`] per client
+    /// instance, so two processes started from one configuration never collide.
+    /// A pure [`Client`](super::Client) cannot draw randomness and refuses `None`
+    /// ([`ConfigError::NoReplica`]). `Some(id)` is a replica id of the caller's
+    /// choosing: the caller keeps it unique among live sessions; a process that
+    /// reuses it without the replica's saved state must not prepare local
+    /// operations before the room caught up ([`ClientEvent::CaughtUp`](super::ClientEvent::CaughtUp)),
+    /// which the drivers ensure.
+    pub replica: Option<ReplicaId>,
     /// Credential sent in `Hello`. Default: none. At most [`MAX_TOKEN_LEN`] bytes.
     pub token: Option<String>,
     /// Opaque user info shown to peers. Default: none.
@@ -71,32 +81,21 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// A configuration for `replica` with every other field at its default.
+    /// A configuration for the replica id `replica` (of the caller's choosing) with
+    /// every other field at its default. [`ClientConfig::default`] asks for a fresh one.
     pub fn new(replica: ReplicaId) -> Self {
         ClientConfig {
-            replica,
-            token: None,
-            user_info: None,
-            seed: 0,
-            heartbeat_interval: Duration::from_secs(10),
-            heartbeat_timeout: Duration::from_secs(30),
-            handshake_timeout: Duration::from_secs(10),
-            backoff_base: Duration::from_millis(500),
-            backoff_cap: Duration::from_secs(30),
-            max_attempts: None,
-            stable_after: Duration::from_secs(10),
-            outbox_max_deltas: 10_000,
-            outbox_max_bytes: 16 << 20,
-            max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
-            max_rooms: 256,
-            max_queued_events: 4096,
-            rate_limit_retry: Duration::from_secs(1),
-            merger: Arc::new(Registry::with_builtin()),
+            replica: Some(replica),
+            ..ClientConfig::default()
         }
     }
 
-    /// Checks the configuration for nonsense values.
+    /// Checks the configuration for nonsense values; a missing replica id is
+    /// [`ConfigError::NoReplica`].
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.replica.is_none() {
+            return Err(ConfigError::NoReplica);
+        }
         let durations = [
             ("heartbeat_interval", self.heartbeat_interval),
             ("heartbeat_timeout", self.heartbeat_timeout),
@@ -165,6 +164,32 @@ impl ClientConfig {
     }
 }
 
+impl Default for ClientConfig {
+    /// Every field at its default; no replica id (a fresh one, picked by the driver).
+    fn default() -> Self {
+        ClientConfig {
+            replica: None,
+            token: None,
+            user_info: None,
+            seed: 0,
+            heartbeat_interval: Duration::from_secs(10),
+            heartbeat_timeout: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(10),
+            backoff_base: Duration::from_millis(500),
+            backoff_cap: Duration::from_secs(30),
+            max_attempts: None,
+            stable_after: Duration::from_secs(10),
+            outbox_max_deltas: 10_000,
+            outbox_max_bytes: 16 << 20,
+            max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            max_rooms: 256,
+            max_queued_events: 4096,
+            rate_limit_retry: Duration::from_secs(1),
+            merger: Arc::new(Registry::with_builtin()),
+        }
+    }
+}
+
 impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfig")
@@ -192,6 +217,10 @@ impl fmt::Debug for ClientConfig {
 /// Why a [`ClientConfig`] was refused.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ConfigError {
+    /// No replica id: a [`Client`](super::Client) needs one (the drivers pick a
+    /// fresh one for a configuration without).
+    #[error("no replica id (the driver picks a fresh one; a bare Client needs one)")]
+    NoReplica,
     /// A duration that must be positive is zero (or below one microsecond).
     #[error("{field} must be positive")]
     ZeroDuration {

@@ -19,6 +19,13 @@
 //! or is new, so it needs them (merging is idempotent). After a plain resume its
 //! document already contains them, so they are skipped.
 //!
+//! Once the position reaches the `head` announced by a `Joined` (at once when
+//! there is nothing to replay), the room is caught up: `CaughtUp` follows the last
+//! replayed `Delta`, once per `Joined`. From then on the application holds every log
+//! entry up to that head, its own earlier ones included after a fresh state, and
+//! `acked_seq` has set the sequence counter: local operations prepared now cannot
+//! repeat or undercut what the replica already wrote.
+//!
 //! On `Joined`, `resync` replaces the position by (epoch, start) and emits
 //! `Resync` with the snapshot; otherwise the hub must continue the resume position
 //! (same epoch, `start` ≤ our offset; for a first join `start` = 0), or the
@@ -79,6 +86,7 @@ impl Client {
         r.writable = j.writable;
         r.presence_dirty = r.presence.is_some();
         r.bump_seq_past(j.acked_seq);
+        r.catch_up_to = Some(j.head);
         self.deliver(ClientEvent::Joined {
             room: j.room.clone(),
             epoch: j.epoch,
@@ -116,6 +124,24 @@ impl Client {
                     message: "room is read-only for this session".to_owned(),
                 });
             }
+        }
+        self.check_caught_up(&j.room);
+    }
+
+    /// Emits `CaughtUp` once the room's position reached the head of its latest `Joined`.
+    fn check_caught_up(&mut self, room: &RoomId) {
+        let Some(r) = self.rooms.get_mut(room) else {
+            return;
+        };
+        let (Some(head), Some(pos)) = (r.catch_up_to, r.position) else {
+            return;
+        };
+        if r.status == RoomStatus::Joined && pos.offset >= head {
+            r.catch_up_to = None;
+            self.deliver(ClientEvent::CaughtUp {
+                room: room.clone(),
+                offset: pos.offset,
+            });
         }
     }
 
@@ -155,6 +181,7 @@ impl Client {
                 }
             }
         }
+        self.check_caught_up(&a.room);
     }
 
     pub(super) fn on_hub_delta(&mut self, d: HubDelta) {
@@ -219,7 +246,7 @@ impl Client {
             return false;
         };
         pos.offset = next;
-        let own = replica == self.config.replica;
+        let own = replica == self.replica;
         if own && offset >= r.deliver_own_below {
             bump(&mut self.metrics.own_deltas_skipped);
         } else {
@@ -236,6 +263,7 @@ impl Client {
             // A logged entry is durable: it acknowledges the replica's deltas up to `seq`.
             self.apply_ack(room, seq);
         }
+        self.check_caught_up(room);
         true
     }
 }

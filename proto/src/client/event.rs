@@ -49,6 +49,21 @@ pub enum ClientEvent {
         /// The room state covering offsets `0..offset`, if any.
         snapshot: Option<Bytes>,
     },
+    /// The room caught up: its position reached the `head` of the latest
+    /// [`ClientEvent::Joined`] (it follows that `Joined` at once when there was
+    /// nothing to replay, else the last replayed `Delta`), once per `Joined`. The
+    /// application now holds every log entry below `offset` — after a fresh join or
+    /// a resync this replica's own earlier entries too — and the session knows the
+    /// replica's highest acknowledged sequence: local operations prepared from now
+    /// on build on everything the replica wrote before. A replica that joined with
+    /// no state of its own (a replica id reused by a new process) waits for this
+    /// before preparing local operations; the drivers do so.
+    CaughtUp {
+        /// The room.
+        room: RoomId,
+        /// The position reached (the next offset to be delivered).
+        offset: u64,
+    },
     /// A logged delta to merge, delivered at most once per document state and in
     /// log order: every remote delta, and, in the replay after a `Joined` that reset
     /// or created the room's state (`resync`, or a join without resume position),

@@ -11,7 +11,7 @@
 //!   a [`PersistedState`]).
 //! * **Getters** — [`state`](Client::state), [`failure`](Client::failure),
 //!   [`connection`](Client::connection), [`session`](Client::session),
-//!   [`attempts`](Client::attempts), [`config`](Client::config),
+//!   [`attempts`](Client::attempts), [`config`](Client::config), [`replica`](Client::replica),
 //!   [`room`](Client::room), [`rooms`](Client::rooms),
 //!   [`outbox_len`](Client::outbox_len), [`outbox_bytes`](Client::outbox_bytes),
 //!   [`metrics`](Client::metrics), [`export_state`](Client::export_state),
@@ -182,7 +182,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::rng::Rng;
 use crate::time::Instant;
-use crate::wire::{RoomId, Welcome};
+use crate::wire::{ReplicaId, RoomId, Welcome};
 use heartbeat::Heartbeat;
 use outbox::Outbox;
 use outputs::Outputs;
@@ -194,6 +194,8 @@ use timers::TimerTable;
 #[derive(Debug)]
 pub struct Client {
     config: ClientConfig,
+    /// `config.replica`, required by [`Client::new`].
+    replica: ReplicaId,
     now: Instant,
     rng: Rng,
     state: ClientState,
@@ -222,7 +224,9 @@ impl Client {
     /// A disconnected client; call [`connect`](Client::connect) to start.
     pub fn new(config: ClientConfig, now: Instant) -> Result<Client, ConfigError> {
         config.validate()?;
+        let replica = config.replica.ok_or(ConfigError::NoReplica)?;
         Ok(Client {
+            replica,
             rng: Rng::new(config.seed),
             now,
             state: ClientState::Disconnected,
@@ -257,6 +261,11 @@ impl Client {
     /// The configuration.
     pub fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// The replica this session speaks for.
+    pub fn replica(&self) -> ReplicaId {
+        self.replica
     }
 
     /// The hub's `Welcome` on the current connection, when connected.

@@ -60,6 +60,9 @@ pub(super) struct Room {
     /// Deltas of the room are not sent again until all of them arrived, so no
     /// sequence is ever in flight twice (PROTOCOL.md §8.1).
     pub(super) awaiting_rejects: usize,
+    /// The head of the latest `Joined` while the position has not reached it yet
+    /// (`CaughtUp` is owed); `None` otherwise.
+    pub(super) catch_up_to: Option<u64>,
 }
 
 impl Room {
@@ -74,6 +77,7 @@ impl Room {
             presence_dirty: false,
             deliver_own_below: 0,
             awaiting_rejects: 0,
+            catch_up_to: None,
         }
     }
 
@@ -111,6 +115,7 @@ impl Room {
         }
         self.presence_dirty = false;
         self.awaiting_rejects = 0;
+        self.catch_up_to = None;
     }
 }
 

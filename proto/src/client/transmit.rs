@@ -46,7 +46,7 @@ impl Client {
                     self.hello_sent = true;
                     return Some(Frame::Hello(Hello {
                         versions: SUPPORTED_VERSIONS.to_vec(),
-                        replica: self.config.replica,
+                        replica: self.replica,
                         token: self.config.token.clone(),
                         user_info: self.config.user_info.clone(),
                     }));
@@ -102,7 +102,7 @@ impl Client {
                 return Some(Frame::ClientDelta(ClientDelta {
                     room: id.clone(),
                     crdt: r.crdt.clone(),
-                    replica: self.config.replica,
+                    replica: self.replica,
                     seq: e.seq,
                     payload: e.payload,
                 }));

@@ -22,6 +22,19 @@ pub const MAX_OFFERED_VERSIONS: usize = 16;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
 pub struct ReplicaId(pub u64);
 
+impl ReplicaId {
+    /// The largest fresh replica id the drivers draw: 2^53 − 1, the largest integer a
+    /// JavaScript number holds exactly, so a browser application can read, store and
+    /// pass back any fresh id unchanged.
+    pub const MAX_FRESH: u64 = (1 << 53) - 1;
+
+    /// The fresh replica id for 64 random bits: one of `1..=`[`Self::MAX_FRESH`],
+    /// uniformly (to within 2^-53) when `random` is. Pure; the caller brings the randomness.
+    pub fn fresh_from_random(random: u64) -> ReplicaId {
+        ReplicaId(random % Self::MAX_FRESH + 1)
+    }
+}
+
 /// Identifies one session (connection) on a hub; also names a peer in presence frames.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
 pub struct SessionId(pub u64);

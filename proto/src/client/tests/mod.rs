@@ -1,6 +1,7 @@
 //! Tests of the client state machine, written against [`harness`], which plays
 //! the hub by hand.
 
+mod caught_up;
 mod config;
 mod delivery;
 mod faults;
