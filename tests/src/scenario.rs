@@ -28,6 +28,9 @@ pub struct FaultRates {
     /// Connections with a client's own token and replica id (a duplicated instance):
     /// they replace the client's session; its application takes over again.
     pub twins: u32,
+    /// Client processes that crash and restart empty (no saved state) under the
+    /// same replica id, re-joining the rooms they were in.
+    pub amnesias: u32,
 }
 
 impl FaultRates {
@@ -42,6 +45,7 @@ impl FaultRates {
         rogues: 0,
         impostors: 0,
         twins: 0,
+        amnesias: 0,
     };
 }
 
@@ -125,6 +129,7 @@ impl Scenario {
                 rogues: 2,
                 impostors: 0,
                 twins: 0,
+                amnesias: 0,
             },
             liveness_bound: Duration::from_secs(60),
             max_tail_entries: 64,
@@ -212,6 +217,30 @@ impl Scenario {
         }
     }
 
+    /// Client processes crash and restart with no state under the same replica id
+    /// (as a program with a configured id does), next to dropped connections, a hub
+    /// restart and rate limits: the restarted replica must neither reuse a sequence
+    /// the hub holds nor prepare a delta from an empty state (the application waits
+    /// until the room caught up, as the drivers' join gate does).
+    pub fn amnesia() -> Scenario {
+        Scenario {
+            name: "amnesia",
+            op_interval: Duration::from_millis(500),
+            faults: FaultRates {
+                drops: 3,
+                hub_restarts: 1,
+                storms: 1,
+                amnesias: 6,
+                ..FaultRates::NONE
+            },
+            limits: HubLimits {
+                rate: Some((10, 12)),
+                max_pending_appends: None,
+            },
+            ..Scenario::realistic()
+        }
+    }
+
     /// Every known scenario.
     pub fn all() -> Vec<Scenario> {
         vec![
@@ -221,6 +250,7 @@ impl Scenario {
             Scenario::strict(),
             Scenario::limited(),
             Scenario::identity(),
+            Scenario::amnesia(),
         ]
     }
 

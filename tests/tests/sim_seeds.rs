@@ -47,3 +47,8 @@ fn limited_scenario_refuses_deltas_mid_stream() {
         out.stats
     );
 }
+
+#[test]
+fn sim_amnesia() {
+    check(Scenario::amnesia(), "sim_amnesia", 30);
+}

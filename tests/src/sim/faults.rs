@@ -43,6 +43,8 @@ pub enum Fault {
     Impostor(usize),
     /// Open a connection with this client's own token and replica id.
     Twin(usize),
+    /// Crash this client's process and restart it empty under the same replica id.
+    Amnesia(usize),
 }
 
 /// Faults with their times, in time order, and the time by which all have healed.
@@ -123,6 +125,10 @@ impl FaultPlan {
         for _ in 0..f.twins {
             let t = at(rng);
             faults.push((t, Fault::Twin(pick(rng, n - 1) as usize)));
+        }
+        for _ in 0..f.amnesias {
+            let t = at(rng);
+            faults.push((t, Fault::Amnesia(pick(rng, n - 1) as usize)));
         }
         faults.sort_by_key(|(t, _)| *t);
         let mut heal_at = Instant::from_millis(end);

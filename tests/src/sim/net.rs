@@ -24,6 +24,8 @@ pub enum Peer {
     Client(usize),
     /// A misbehaving connection, by index.
     Rogue(usize),
+    /// A connection of a client process that crashed: nobody reads its end.
+    Gone,
 }
 
 /// One connection's state.
@@ -93,6 +95,15 @@ impl Net {
     /// The connection, if known.
     pub fn get_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
         self.conns.get_mut(&id)
+    }
+
+    /// Client `i`'s process died: its connections no longer reach it (or its successor).
+    pub fn orphan_client(&mut self, i: usize) {
+        for c in self.conns.values_mut() {
+            if c.peer == Peer::Client(i) {
+                c.peer = Peer::Gone;
+            }
+        }
     }
 
     /// Forgets a connection neither side uses any more.

@@ -97,6 +97,18 @@ impl SimClient {
             .map(|(bw, _)| bw)
     }
 
+    /// The process crashed: `client` is its empty successor (same replica id).
+    /// Documents, unacknowledged deltas and the connection are gone; returns the
+    /// rooms the application was in, to join again. The clock, the network
+    /// conditions and the generation counter (so deliveries of the new process are
+    /// told apart from the old one's) carry over.
+    pub fn restart(&mut self, client: Client) -> Vec<(RoomId, &'static str)> {
+        self.client = client;
+        self.conn = None;
+        let rooms = std::mem::take(&mut self.rooms);
+        rooms.into_iter().map(|(r, app)| (r, app.crdt)).collect()
+    }
+
     /// Starts the application's copy of a freshly joined room.
     pub fn open_room(&mut self, registry: &Registry, room: RoomId, crdt: &'static str) {
         let Ok(doc) = registry.new_document(crdt, self.replica) else {

@@ -131,7 +131,7 @@ impl World {
         let c = self.net.get(conn)?;
         match c.peer {
             Peer::Client(i) => Some((i, c.client_conn)),
-            Peer::Rogue(_) => None,
+            Peer::Rogue(_) | Peer::Gone => None,
         }
     }
 

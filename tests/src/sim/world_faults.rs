@@ -47,7 +47,35 @@ impl World {
             Fault::Rogue(kind) => self.rogue(kind),
             Fault::Impostor(victim) => self.impostor(victim),
             Fault::Twin(victim) => self.twin(victim),
+            Fault::Amnesia(i) => self.amnesia(i),
         }
+    }
+
+    /// Client `i`'s process crashes and restarts with nothing saved: its connection
+    /// is reset (the hub learns after a network delay; the dead process hears
+    /// nothing more), and a new client with the same configuration but a fresh
+    /// session re-joins the rooms the old one was in, with no position.
+    fn amnesia(&mut self, i: usize) {
+        if let Some(conn) = self.clients[i].conn {
+            self.break_conn(conn);
+        }
+        self.net.orphan_client(i);
+        let mut cfg = self.clients[i].client.config().clone();
+        cfg.seed = self.rng.next_u64();
+        let now = self.clients[i].local(self.now);
+        let Ok(client) = syncwire_proto::client::Client::new(cfg, now) else {
+            self.violate("client_error", format!("c{i}: restart config refused"));
+            return;
+        };
+        let rooms = self.clients[i].restart(client);
+        self.transcript.note(self.now, &Self::who(i), || {
+            format!("crashed; restarts empty and re-joins {rooms:?}")
+        });
+        for (room, crdt) in rooms {
+            self.join(i, room, crdt);
+        }
+        self.wakes[i] = None;
+        self.on_client_wake(i);
     }
 
     /// Breaks `conn`: both sides learn after a network delay; nothing in flight arrives.
