@@ -29,11 +29,15 @@
 //!   [`poll_event`](Client::poll_event) (application events),
 //!   [`poll_timeout`](Client::poll_timeout) (the next deadline).
 //!
-//! Every input and command takes `now`. It must not go backwards; if it does it is
-//! clamped to the latest value seen. Timers that expired by `now` fire inside every
-//! input, so [`poll_timeout`](Client::poll_timeout) never returns a deadline before
-//! the latest `now`; the driver calls [`handle_timeout`](Client::handle_timeout)
-//! once `now >= deadline` (checking that itself). Own logged deltas reach the application
+//! Every input and command takes `now`, from a monotonic clock. If it goes
+//! backwards anyway, the session's time stands still for that step and then
+//! follows the driver's clock again, so time that elapsed before the step still
+//! counts and every timeout stays bounded in the driver's time (a step back does
+//! not delay a deadline). Timers that expired by `now` fire inside every input, so
+//! [`poll_timeout`](Client::poll_timeout), which is expressed in the driver's
+//! clock, never returns a deadline before the most recent `now`; the driver calls
+//! [`handle_timeout`](Client::handle_timeout) once `now >= deadline` (checking
+//! that itself). Own logged deltas reach the application
 //! only in the replay after a `Joined` with `resync` or without resume position (docs/PROTOCOL.md §8.2).
 //!
 //! # Drain order
@@ -174,6 +178,7 @@ pub use persist::{PersistedDelta, PersistedRoom, PersistedState};
 pub use rooms::{RoomInfo, RoomStatus};
 pub use state::ClientState;
 
+use core::time::Duration;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::rng::Rng;
@@ -190,7 +195,10 @@ use timers::TimerTable;
 #[derive(Debug)]
 pub struct Client {
     config: ClientConfig,
+    /// The session's own monotonic time: the driver's `now` plus `skew`.
     now: Instant,
+    /// How far the driver's clock stepped back in total (see `timers.rs`).
+    skew: Duration,
     rng: Rng,
     state: ClientState,
     failure: Option<DisconnectReason>,
@@ -221,6 +229,7 @@ impl Client {
         Ok(Client {
             rng: Rng::new(config.seed),
             now,
+            skew: Duration::ZERO,
             state: ClientState::Disconnected,
             failure: None,
             timers: TimerTable::default(),

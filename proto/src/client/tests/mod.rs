@@ -7,6 +7,7 @@ mod faults;
 mod frames;
 mod harness;
 mod heartbeat;
+mod liveness;
 mod outbox;
 mod own_entries;
 mod prop_ops;
