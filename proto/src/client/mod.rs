@@ -155,6 +155,7 @@ mod handshake;
 mod heartbeat;
 mod inbound;
 mod invariants;
+mod join_timer;
 mod merging;
 mod metrics;
 mod outbox;
@@ -212,6 +213,8 @@ pub struct Client {
     hello_sent: bool,
     /// The current (or last) connection.
     conn: ConnectionId,
+    /// When the current (or last) connection attempt started.
+    attempt_started: Instant,
     /// The current connection is gone (reported closed or commanded closed).
     transport_gone: bool,
     rooms: BTreeMap<RoomId, Room>,
@@ -239,6 +242,7 @@ impl Client {
             connected_since: None,
             hello_sent: false,
             conn: ConnectionId(0),
+            attempt_started: now,
             transport_gone: true,
             rooms: BTreeMap::new(),
             leaving: BTreeSet::new(),

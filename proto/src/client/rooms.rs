@@ -9,6 +9,7 @@
 use bytes::Bytes;
 
 use super::error::ClientError;
+use crate::time::Instant;
 use crate::wire::{ErrorCode, MAX_CRDT_TAG_LEN, MAX_ROOM_ID_LEN, Position, RoomId};
 
 /// Membership status of a room.
@@ -55,6 +56,8 @@ pub(super) struct Room {
     /// Own log entries below this offset are delivered to the application (the
     /// replay after a `Joined` that reset or created its state); 0 when none.
     pub(super) deliver_own_below: u64,
+    /// When the `Join` was sent, while `Joining`.
+    pub(super) join_sent: Instant,
 }
 
 impl Room {
@@ -68,6 +71,7 @@ impl Room {
             presence: None,
             presence_dirty: false,
             deliver_own_below: 0,
+            join_sent: Instant::ZERO,
         }
     }
 

@@ -157,6 +157,7 @@ impl Client {
         self.transport_gone = false;
         self.conn = ConnectionId(self.conn.0.wrapping_add(1));
         self.out.push_open(self.conn);
+        self.attempt_started = self.now;
         self.timers
             .set(Timer::Handshake, self.now + self.config.handshake_timeout);
         self.set_state(ClientState::Connecting, None);
@@ -176,6 +177,7 @@ impl Client {
             Timer::Idle,
             Timer::Stable,
             Timer::RateLimit,
+            Timer::Join,
         ] {
             self.timers.stop(t);
         }

@@ -30,16 +30,19 @@ pub(super) enum Timer {
     Stable,
     /// Deltas paused after a `rate_limited` reject may be sent again.
     RateLimit,
+    /// The earliest `Join` sent may have gone unanswered (`join_timeout`).
+    Join,
 }
 
 impl Timer {
-    const ALL: [Timer; 6] = [
+    const ALL: [Timer; 7] = [
         Timer::Handshake,
         Timer::Ping,
         Timer::Idle,
         Timer::Backoff,
         Timer::Stable,
         Timer::RateLimit,
+        Timer::Join,
     ];
 
     fn index(self) -> usize {
@@ -50,6 +53,7 @@ impl Timer {
             Timer::Backoff => 3,
             Timer::Stable => 4,
             Timer::RateLimit => 5,
+            Timer::Join => 6,
         }
     }
 }
@@ -57,7 +61,7 @@ impl Timer {
 /// One optional deadline per [`Timer`].
 #[derive(Clone, Debug, Default)]
 pub(super) struct TimerTable {
-    at: [Option<Instant>; 6],
+    at: [Option<Instant>; 7],
 }
 
 impl TimerTable {
@@ -138,6 +142,7 @@ impl Client {
             Timer::Backoff => self.on_backoff_timer(),
             Timer::Stable => self.attempts = 0,
             Timer::RateLimit => {}
+            Timer::Join => self.on_join_timer(),
         }
     }
 }

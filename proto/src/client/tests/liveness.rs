@@ -81,3 +81,69 @@ fn clock_step_back_while_handshaking_and_connected_keeps_timeouts() {
             .contains(&ClientEvent::Error(SessionError::HeartbeatTimeout))
     );
 }
+
+/// Advances `total` in steps of 5 s, the hub sending a `Ping` after each, so the
+/// heartbeat sees a live hub.
+fn live_hub_for(h: &mut Harness, total: Duration) {
+    let step = Duration::from_secs(5);
+    let mut left = total;
+    while left > Duration::ZERO {
+        let d = left.min(step);
+        h.advance(d);
+        left -= d;
+        if h.client.state() == Connected {
+            h.recv(crate::wire::Frame::Ping { nonce: 1 });
+        }
+    }
+}
+
+#[test]
+fn unanswered_join_times_out_reconnects_and_joins_again() {
+    let mut h = Harness::connected(config());
+    h.client.join(h.now, room("r"), "g").expect("join");
+    h.drain();
+    assert!(h.sent.iter().any(|f| matches!(f, crate::wire::Frame::Join(_))));
+    h.clear();
+    live_hub_for(&mut h, config().join_timeout - Duration::from_secs(1));
+    assert_eq!(h.client.state(), Connected, "hub alive, join still pending");
+    h.clear();
+    h.advance(Duration::from_secs(1));
+    assert!(h.events.contains(&ClientEvent::Error(SessionError::JoinTimeout {
+        room: room("r")
+    })));
+    assert!(matches!(
+        h.transport[0],
+        TransportCommand::Close {
+            code: CloseCode::HEARTBEAT_TIMEOUT,
+            ..
+        }
+    ));
+    assert_eq!(h.client.state(), Connecting, "retried at once");
+    assert_eq!(h.client.metrics().errors.join_timeouts, 1);
+    h.clear();
+    h.open();
+    h.recv(welcome(0));
+    assert!(h.sent.iter().any(|f| matches!(f, crate::wire::Frame::Join(_))));
+    h.recv(joined("r", 1, 0, 0, 0));
+    live_hub_for(&mut h, config().join_timeout * 2);
+    assert_eq!(h.client.state(), Connected, "answered joins do not time out");
+}
+
+#[test]
+fn join_deadline_follows_each_room() {
+    let mut h = Harness::connected(config());
+    h.client.join(h.now, room("a"), "g").expect("join");
+    h.drain();
+    live_hub_for(&mut h, Duration::from_secs(10));
+    h.client.join(h.now, room("b"), "g").expect("join");
+    h.drain();
+    h.recv(joined("a", 1, 0, 0, 0));
+    // "a" was answered; "b" (sent 10 s later) times out 10 s after "a" would have.
+    live_hub_for(&mut h, config().join_timeout - Duration::from_secs(1));
+    assert_eq!(h.client.state(), Connected);
+    h.clear();
+    h.advance(Duration::from_secs(1));
+    assert!(h.events.contains(&ClientEvent::Error(SessionError::JoinTimeout {
+        room: room("b")
+    })));
+}
