@@ -179,7 +179,6 @@ pub use persist::{PersistedDelta, PersistedRoom, PersistedState};
 pub use rooms::{RoomInfo, RoomStatus};
 pub use state::ClientState;
 
-use core::time::Duration;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::rng::Rng;
@@ -196,10 +195,10 @@ use timers::TimerTable;
 #[derive(Debug)]
 pub struct Client {
     config: ClientConfig,
-    /// The session's own monotonic time: the driver's `now` plus `skew`.
+    /// The session's own monotonic time (see `timers.rs`).
     now: Instant,
-    /// How far the driver's clock stepped back in total (see `timers.rs`).
-    skew: Duration,
+    /// The most recent `now` the driver gave.
+    driver_now: Instant,
     rng: Rng,
     state: ClientState,
     failure: Option<DisconnectReason>,
@@ -232,7 +231,7 @@ impl Client {
         Ok(Client {
             rng: Rng::new(config.seed),
             now,
-            skew: Duration::ZERO,
+            driver_now: now,
             state: ClientState::Disconnected,
             failure: None,
             timers: TimerTable::default(),

@@ -3,11 +3,12 @@
 //! client fires expired timers itself on every input (`Client::advance`, called
 //! first by every input and command).
 //!
-//! The session keeps its own monotonic time: the driver's `now` plus a `skew`
-//! that grows by every step the driver's clock takes backwards. So the session's
-//! time stands still across such a step and then advances exactly as the driver's
-//! clock does: a deadline armed `d` before the step still fires after `d` of the
-//! driver's time in total, and a clock stepped back never postpones a timeout.
+//! The session keeps its own monotonic time, which advances by every forward step
+//! of the driver's `now` (from one input to the next) and stands still when `now`
+//! steps back. So a deadline armed `d` ahead still fires after `d` of the driver's
+//! time in total, and a clock stepped back never postpones a timeout. Deadlines
+//! are handed to the driver in its own clock: the most recent `now` plus the time
+//! left.
 //! (Clamping `now` to the latest value instead would freeze every timer for as
 //! long as the step was: simulator seeds 720 and 2210 of `realistic` stayed
 //! `Connecting` for 80 s after a clock stepped back during a black-holed attempt.)
@@ -108,15 +109,11 @@ impl TimerTable {
 }
 
 impl Client {
-    /// Advances the session's time to the driver's `now` (a step back is absorbed
-    /// into the skew) and fires every timer that expired.
+    /// Advances the session's time by the driver's forward step to `now` (none if
+    /// `now` stepped back) and fires every timer that expired.
     pub(super) fn advance(&mut self, now: Instant) {
-        let local = now.saturating_add(self.skew);
-        if local > self.now {
-            self.now = local;
-        } else {
-            self.skew = self.skew.saturating_add(self.now - local);
-        }
+        self.now = self.now + (now - self.driver_now);
+        self.driver_now = now;
         // Each timer fired is disarmed and re-armed only in the future, so this
         // terminates quickly; the bound is a guard.
         for _ in 0..32 {
@@ -127,10 +124,10 @@ impl Client {
         }
     }
 
-    /// `at` of the session's time, in the driver's clock.
+    /// `at` of the session's time, in the driver's clock (never before the most
+    /// recent `now`).
     pub(super) fn to_driver_time(&self, at: Instant) -> Instant {
-        let skew = u64::try_from(self.skew.as_micros()).unwrap_or(u64::MAX);
-        Instant::from_micros(at.as_micros().saturating_sub(skew))
+        self.driver_now + (at - self.now)
     }
 
     /// Handles an expired timer.
