@@ -3,8 +3,9 @@
 //!
 //! A room is `Pending` while a `Join` is owed to the hub (before the first
 //! connection, after every reconnect, after a gap), `Joining` once the `Join` was
-//! sent, `Joined` after the hub's `Joined`, and `Rejected` if the hub refused it
-//! (it then stays so until the application leaves the room).
+//! sent (at most `join_timeout`, see `join_timer.rs`), `Joined` after the hub's
+//! `Joined`, and `Rejected` if the hub refused it (it then stays so until the
+//! application leaves the room).
 
 use bytes::Bytes;
 

@@ -10,6 +10,12 @@
 //! any ─close─▶ Closed      fatal Reject / fatal close code / max attempts ─▶ Failed
 //! ```
 //!
+//! Every waiting state has a bounded exit: `Connecting` + `Handshaking` end
+//! within `handshake_timeout` of the attempt's start (`attempt_started`), a
+//! `Joining` room within `join_timeout` (`join_timer.rs`), `Connected` without
+//! frames within `heartbeat_timeout`, `Backoff` within `backoff_cap`
+//! (`check_invariants` checks the deadlines; docs/PROTOCOL.md §10.1).
+//!
 //! Reconnection: losing a `Connected` connection while the attempt counter is 0
 //! retries at once (the counter becomes 1); otherwise the counter grows and the
 //! retry waits a jittered delay (see `backoff.rs`). A connection that stays up for

@@ -102,15 +102,22 @@ fn unanswered_join_times_out_reconnects_and_joins_again() {
     let mut h = Harness::connected(config());
     h.client.join(h.now, room("r"), "g").expect("join");
     h.drain();
-    assert!(h.sent.iter().any(|f| matches!(f, crate::wire::Frame::Join(_))));
+    assert!(
+        h.sent
+            .iter()
+            .any(|f| matches!(f, crate::wire::Frame::Join(_)))
+    );
     h.clear();
     live_hub_for(&mut h, config().join_timeout - Duration::from_secs(1));
     assert_eq!(h.client.state(), Connected, "hub alive, join still pending");
     h.clear();
     h.advance(Duration::from_secs(1));
-    assert!(h.events.contains(&ClientEvent::Error(SessionError::JoinTimeout {
-        room: room("r")
-    })));
+    assert!(
+        h.events
+            .contains(&ClientEvent::Error(SessionError::JoinTimeout {
+                room: room("r")
+            }))
+    );
     assert!(matches!(
         h.transport[0],
         TransportCommand::Close {
@@ -123,10 +130,18 @@ fn unanswered_join_times_out_reconnects_and_joins_again() {
     h.clear();
     h.open();
     h.recv(welcome(0));
-    assert!(h.sent.iter().any(|f| matches!(f, crate::wire::Frame::Join(_))));
+    assert!(
+        h.sent
+            .iter()
+            .any(|f| matches!(f, crate::wire::Frame::Join(_)))
+    );
     h.recv(joined("r", 1, 0, 0, 0));
     live_hub_for(&mut h, config().join_timeout * 2);
-    assert_eq!(h.client.state(), Connected, "answered joins do not time out");
+    assert_eq!(
+        h.client.state(),
+        Connected,
+        "answered joins do not time out"
+    );
 }
 
 #[test]
@@ -143,7 +158,10 @@ fn join_deadline_follows_each_room() {
     assert_eq!(h.client.state(), Connected);
     h.clear();
     h.advance(Duration::from_secs(1));
-    assert!(h.events.contains(&ClientEvent::Error(SessionError::JoinTimeout {
-        room: room("b")
-    })));
+    assert!(
+        h.events
+            .contains(&ClientEvent::Error(SessionError::JoinTimeout {
+                room: room("b")
+            }))
+    );
 }
