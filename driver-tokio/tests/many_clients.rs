@@ -59,6 +59,7 @@ async fn crowd(n: u64) {
         config.handshake_timeout = Duration::from_secs(30);
         config.heartbeat_interval = Duration::from_secs(20);
         config.heartbeat_timeout = Duration::from_secs(60);
+        config.join_timeout = Duration::from_secs(60);
         let client = SyncClient::connect(&url(server.addr), config).unwrap();
         let doc = client.join::<GCounter>("crowd").unwrap();
         // Queued locally; sent once the join is accepted.

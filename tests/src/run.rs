@@ -3,6 +3,9 @@
 //!
 //! * `SYNCWIRE_SIM_SEED=S`: run only seed `S`, recording and printing its transcript.
 //! * `SYNCWIRE_SIM_SEEDS=N`: run seeds `1..=N` instead of the test's default count.
+//! * `SYNCWIRE_SIM_PROGRESS=K`: print each failing seed to stderr as soon as it
+//!   fails, and a progress line (seeds done, elapsed wall time) every `K` seeds —
+//!   for long runs, which otherwise report only at their end.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -99,7 +102,9 @@ pub fn run_seeds(scenario: &Scenario, test: &str, default_count: u64) -> Result<
     let (seeds, replay) = seeds_from_env(default_count);
     let mut failures = Vec::new();
     let mut settle_max = core::time::Duration::ZERO;
-    for &seed in &seeds {
+    let progress = env_u64("SYNCWIRE_SIM_PROGRESS").filter(|&k| k > 0);
+    let started = std::time::Instant::now();
+    for (done, &seed) in (1u64..).zip(&seeds) {
         let out = run_seed(scenario, seed, replay);
         if replay {
             for line in &out.transcript {
@@ -119,7 +124,19 @@ pub fn run_seeds(scenario: &Scenario, test: &str, default_count: u64) -> Result<
                 msg.push_str(&format!("  {v}\n"));
             }
             msg.push_str(&format!("  replay: {}\n", replay_command(seed, test)));
+            if progress.is_some() {
+                eprint!("{msg}");
+            }
             failures.push(msg);
+        }
+        if progress.is_some_and(|k| done % k == 0) {
+            eprintln!(
+                "{}: {done}/{} seeds, {} failed, {:.0?} elapsed",
+                scenario.name,
+                seeds.len(),
+                failures.len(),
+                started.elapsed()
+            );
         }
     }
     let summary = format!(

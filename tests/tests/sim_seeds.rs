@@ -1,8 +1,42 @@
 //! Runs the simulation scenarios over many seeds (see docs/TESTING.md).
 //! `SYNCWIRE_SIM_SEEDS=N` runs N seeds; `SYNCWIRE_SIM_SEED=S` replays one.
+//! [`REGRESSIONS`] are seeds that once failed; they run every time, in every build.
 
-use syncwire_tests::run::run_seeds;
+use syncwire_tests::run::{replay_command, run_seed, run_seeds};
 use syncwire_tests::scenario::Scenario;
+
+/// Seeds that found a bug, by scenario, each run on every `cargo test` (one seed
+/// costs about a second in release mode).
+const REGRESSIONS: &[(&str, u64, &str)] = &[
+    (
+        "realistic",
+        720,
+        "issue 23: clock stepped back 83 s during a black-holed attempt; Connecting forever",
+    ),
+    (
+        "realistic",
+        2210,
+        "issue 23: clock stepped back 88 s during a black-holed attempt; Connecting forever",
+    ),
+];
+
+#[test]
+fn sim_regression_seeds() {
+    let mut failures = Vec::new();
+    for &(name, seed, why) in REGRESSIONS {
+        let scenario = Scenario::by_name(name).unwrap_or_else(|| panic!("no scenario {name}"));
+        let out = run_seed(&scenario, seed, false);
+        if !out.violations.is_empty() {
+            let test = format!("sim_{name}");
+            failures.push(format!(
+                "regression seed {seed} of {name} ({why}) failed: {:?}\n  replay: {}",
+                out.violations,
+                replay_command(seed, &test)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
 
 fn check(scenario: Scenario, test: &str, default_count: u64) {
     match run_seeds(&scenario, test, default_count) {
@@ -51,4 +85,9 @@ fn limited_scenario_refuses_deltas_mid_stream() {
 #[test]
 fn sim_amnesia() {
     check(Scenario::amnesia(), "sim_amnesia", 30);
+}
+
+#[test]
+fn sim_strict() {
+    check(Scenario::strict(), "sim_strict", 10);
 }

@@ -51,6 +51,11 @@ pub struct ClientConfig {
     /// Time from asking for a transport until the hub's `Welcome`; on expiry the
     /// attempt is closed with `HANDSHAKE_TIMEOUT` and the session backs off. Default: 10 s.
     pub handshake_timeout: Duration,
+    /// Time from sending a `Join` until the hub's `Joined` (or `Reject`); on expiry
+    /// the connection is closed with `HEARTBEAT_TIMEOUT`, `SessionError::JoinTimeout`
+    /// is reported and the session reconnects, which sends the `Join` again.
+    /// Default: 30 s.
+    pub join_timeout: Duration,
     /// Base of the exponential backoff. Default: 500 ms.
     pub backoff_base: Duration,
     /// Largest backoff delay. Must be ≥ `backoff_base`. Default: 30 s.
@@ -100,6 +105,7 @@ impl ClientConfig {
             ("heartbeat_interval", self.heartbeat_interval),
             ("heartbeat_timeout", self.heartbeat_timeout),
             ("handshake_timeout", self.handshake_timeout),
+            ("join_timeout", self.join_timeout),
             ("backoff_base", self.backoff_base),
             ("backoff_cap", self.backoff_cap),
             ("stable_after", self.stable_after),
@@ -175,6 +181,7 @@ impl Default for ClientConfig {
             heartbeat_interval: Duration::from_secs(10),
             heartbeat_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(10),
+            join_timeout: Duration::from_secs(30),
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(30),
             max_attempts: None,
@@ -200,6 +207,7 @@ impl fmt::Debug for ClientConfig {
             .field("heartbeat_interval", &self.heartbeat_interval)
             .field("heartbeat_timeout", &self.heartbeat_timeout)
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("join_timeout", &self.join_timeout)
             .field("backoff_base", &self.backoff_base)
             .field("backoff_cap", &self.backoff_cap)
             .field("max_attempts", &self.max_attempts)

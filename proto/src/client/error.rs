@@ -108,6 +108,13 @@ pub enum SessionError {
     /// The transport did not open or the handshake did not finish in time.
     #[error("handshake timed out")]
     HandshakeTimeout,
+    /// The hub answered a `Join` neither with `Joined` nor with `Reject` within
+    /// `join_timeout`; the connection was dropped and the join is retried.
+    #[error("hub did not answer the join of room {room} in time")]
+    JoinTimeout {
+        /// The room whose `Join` went unanswered.
+        room: RoomId,
+    },
     /// The driver left `max_queued_events` events undrained while more deltas
     /// arrived; the connection was dropped and will resume where delivery stopped.
     #[error("application is not draining events")]

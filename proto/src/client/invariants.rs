@@ -48,7 +48,8 @@ impl Client {
         if !connected && !self.leaving.is_empty() {
             return Err("Leave frames owed while not connected".to_owned());
         }
-        let timer_states: [(Timer, &[ClientState]); 6] = [
+        self.check_bounded_waits()?;
+        let timer_states: [(Timer, &[ClientState]); 7] = [
             (
                 Timer::Handshake,
                 &[ClientState::Connecting, ClientState::Handshaking],
@@ -58,6 +59,7 @@ impl Client {
             (Timer::Backoff, &[ClientState::Backoff]),
             (Timer::Stable, &[ClientState::Connected]),
             (Timer::RateLimit, &[ClientState::Connected]),
+            (Timer::Join, &[ClientState::Connected]),
         ];
         for (t, states) in timer_states {
             if self.timers.is_set(t) && !states.contains(&self.state) {
@@ -77,6 +79,46 @@ impl Client {
         let frame_entries = self.config.max_frame_bytes;
         if self.out.events_len() > max_events.saturating_add(frame_entries) {
             return Err(format!("{} events queued", self.out.events_len()));
+        }
+        Ok(())
+    }
+
+    /// Every state that waits for the transport or the hub has a deadline that
+    /// ends the wait within its timeout: `Connecting`/`Handshaking` by
+    /// `attempt_started + handshake_timeout`, each `Joining` room by `join_sent +
+    /// join_timeout` (docs/PROTOCOL.md §10.1).
+    fn check_bounded_waits(&self) -> Result<(), String> {
+        if matches!(
+            self.state,
+            ClientState::Connecting | ClientState::Handshaking
+        ) {
+            let bound = self.attempt_started + self.config.handshake_timeout;
+            if self.attempt_started > self.now {
+                return Err("connection attempt started after now".to_owned());
+            }
+            match self.timers.get(Timer::Handshake) {
+                Some(at) if at <= bound => {}
+                other => {
+                    return Err(format!(
+                        "{:?} with handshake deadline {other:?}, bound {bound:?}",
+                        self.state
+                    ));
+                }
+            }
+        }
+        for (id, r) in &self.rooms {
+            if r.status != RoomStatus::Joining {
+                continue;
+            }
+            let bound = r.join_sent + self.config.join_timeout;
+            match self.timers.get(Timer::Join) {
+                Some(at) if at <= bound && r.join_sent <= self.now => {}
+                other => {
+                    return Err(format!(
+                        "room {id} Joining with join deadline {other:?}, bound {bound:?}"
+                    ));
+                }
+            }
         }
         Ok(())
     }

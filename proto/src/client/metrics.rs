@@ -19,6 +19,8 @@ pub struct ErrorCounts {
     pub heartbeat_timeouts: u64,
     /// Connection attempts that did not finish the handshake in time.
     pub handshake_timeouts: u64,
+    /// `Join`s the hub did not answer in time.
+    pub join_timeouts: u64,
     /// Connections dropped because events were not drained.
     pub slow_application: u64,
     /// Transports the driver reported closed or failed.
@@ -34,6 +36,7 @@ impl ErrorCounts {
             SessionError::ProtocolViolation(_) => &mut self.protocol_violations,
             SessionError::HeartbeatTimeout => &mut self.heartbeat_timeouts,
             SessionError::HandshakeTimeout => &mut self.handshake_timeouts,
+            SessionError::JoinTimeout { .. } => &mut self.join_timeouts,
             SessionError::SlowApplication => &mut self.slow_application,
         };
         *c = c.saturating_add(1);

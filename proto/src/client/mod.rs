@@ -29,11 +29,15 @@
 //!   [`poll_event`](Client::poll_event) (application events),
 //!   [`poll_timeout`](Client::poll_timeout) (the next deadline).
 //!
-//! Every input and command takes `now`. It must not go backwards; if it does it is
-//! clamped to the latest value seen. Timers that expired by `now` fire inside every
-//! input, so [`poll_timeout`](Client::poll_timeout) never returns a deadline before
-//! the latest `now`; the driver calls [`handle_timeout`](Client::handle_timeout)
-//! once `now >= deadline` (checking that itself). Own logged deltas reach the application
+//! Every input and command takes `now`, from a monotonic clock. If it goes
+//! backwards anyway, the session's time stands still for that step and then
+//! follows the driver's clock again, so time that elapsed before the step still
+//! counts and every timeout stays bounded in the driver's time (a step back does
+//! not delay a deadline). Timers that expired by `now` fire inside every input, so
+//! [`poll_timeout`](Client::poll_timeout), which is expressed in the driver's
+//! clock, never returns a deadline before the most recent `now`; the driver calls
+//! [`handle_timeout`](Client::handle_timeout) once `now >= deadline` (checking
+//! that itself). Own logged deltas reach the application
 //! only in the replay after a `Joined` with `resync` or without resume position (docs/PROTOCOL.md §8.2).
 //!
 //! # Drain order
@@ -155,6 +159,7 @@ mod heartbeat;
 mod identity;
 mod inbound;
 mod invariants;
+mod join_timer;
 mod merging;
 mod metrics;
 mod outbox;
@@ -196,7 +201,10 @@ pub struct Client {
     config: ClientConfig,
     /// `config.replica`, required by [`Client::new`].
     replica: ReplicaId,
+    /// The session's own monotonic time (see `timers.rs`).
     now: Instant,
+    /// The most recent `now` the driver gave.
+    driver_now: Instant,
     rng: Rng,
     state: ClientState,
     failure: Option<DisconnectReason>,
@@ -210,6 +218,8 @@ pub struct Client {
     hello_sent: bool,
     /// The current (or last) connection.
     conn: ConnectionId,
+    /// When the current (or last) connection attempt started.
+    attempt_started: Instant,
     /// The current connection is gone (reported closed or commanded closed).
     transport_gone: bool,
     rooms: BTreeMap<RoomId, Room>,
@@ -229,6 +239,7 @@ impl Client {
             replica,
             rng: Rng::new(config.seed),
             now,
+            driver_now: now,
             state: ClientState::Disconnected,
             failure: None,
             timers: TimerTable::default(),
@@ -238,6 +249,7 @@ impl Client {
             connected_since: None,
             hello_sent: false,
             conn: ConnectionId(0),
+            attempt_started: now,
             transport_gone: true,
             rooms: BTreeMap::new(),
             leaving: BTreeSet::new(),

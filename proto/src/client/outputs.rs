@@ -86,9 +86,10 @@ impl Client {
     }
 
     /// The earliest deadline at which [`handle_timeout`](Client::handle_timeout)
-    /// must be called; never before the latest `now` given to the client.
+    /// must be called, in the driver's clock; never before the most recent `now`
+    /// given to the client (see the module docs for a clock stepping back).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next()
+        self.timers.next().map(|at| self.to_driver_time(at))
     }
 
     /// Fires every timer due at `now`.

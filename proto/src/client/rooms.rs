@@ -3,12 +3,14 @@
 //!
 //! A room is `Pending` while a `Join` is owed to the hub (before the first
 //! connection, after every reconnect, after a gap), `Joining` once the `Join` was
-//! sent, `Joined` after the hub's `Joined`, and `Rejected` if the hub refused it
-//! (it then stays so until the application leaves the room).
+//! sent (at most `join_timeout`, see `join_timer.rs`), `Joined` after the hub's
+//! `Joined`, and `Rejected` if the hub refused it (it then stays so until the
+//! application leaves the room).
 
 use bytes::Bytes;
 
 use super::error::ClientError;
+use crate::time::Instant;
 use crate::wire::{ErrorCode, MAX_CRDT_TAG_LEN, MAX_ROOM_ID_LEN, Position, RoomId};
 
 /// Membership status of a room.
@@ -63,6 +65,8 @@ pub(super) struct Room {
     /// The head of the latest `Joined` while the position has not reached it yet
     /// (`CaughtUp` is owed); `None` otherwise.
     pub(super) catch_up_to: Option<u64>,
+    /// When the `Join` was sent, while `Joining`.
+    pub(super) join_sent: Instant,
 }
 
 impl Room {
@@ -78,6 +82,7 @@ impl Room {
             deliver_own_below: 0,
             awaiting_rejects: 0,
             catch_up_to: None,
+            join_sent: Instant::ZERO,
         }
     }
 

@@ -10,6 +10,12 @@
 //! any ─close─▶ Closed      fatal Reject / fatal close code / max attempts ─▶ Failed
 //! ```
 //!
+//! Every waiting state has a bounded exit: `Connecting` + `Handshaking` end
+//! within `handshake_timeout` of the attempt's start (`attempt_started`), a
+//! `Joining` room within `join_timeout` (`join_timer.rs`), `Connected` without
+//! frames within `heartbeat_timeout`, `Backoff` within `backoff_cap`
+//! (`check_invariants` checks the deadlines; docs/PROTOCOL.md §10.1).
+//!
 //! Reconnection: losing a `Connected` connection while the attempt counter is 0
 //! retries at once (the counter becomes 1); otherwise the counter grows and the
 //! retry waits a jittered delay (see `backoff.rs`). A connection that stays up for
@@ -158,6 +164,7 @@ impl Client {
         self.transport_gone = false;
         self.conn = ConnectionId(self.conn.0.wrapping_add(1));
         self.out.push_open(self.conn);
+        self.attempt_started = self.now;
         self.timers
             .set(Timer::Handshake, self.now + self.config.handshake_timeout);
         self.set_state(ClientState::Connecting, None);
@@ -177,6 +184,7 @@ impl Client {
             Timer::Idle,
             Timer::Stable,
             Timer::RateLimit,
+            Timer::Join,
         ] {
             self.timers.stop(t);
         }

@@ -73,6 +73,11 @@ impl Client {
         for (id, r) in &mut self.rooms {
             if r.status == RoomStatus::Pending && !paused {
                 r.status = RoomStatus::Joining;
+                r.join_sent = self.now;
+                if !self.timers.is_set(Timer::Join) {
+                    self.timers
+                        .set(Timer::Join, self.now + self.config.join_timeout);
+                }
                 return Some(Frame::Join(Join {
                     room: id.clone(),
                     crdt: r.crdt.clone(),

@@ -3,7 +3,10 @@
 //! connections, timeouts with arbitrary time steps, time going backwards) and
 //! application commands (connect, close, join, submit, presence, leave, a stalled
 //! application, export + restore). After every step the outputs are drained and
-//! checked by [`Checker`](super::client_check::Checker).
+//! checked by [`Checker`](super::client_check::Checker), and the bounded exits
+//! by [`Waits`](super::client_liveness::Waits): a client whose transport goes
+//! silent leaves `Connecting`/`Handshaking` within `handshake_timeout`, a room
+//! the hub never answers leaves `Joining` within `join_timeout`.
 
 use core::time::Duration;
 use std::sync::Arc;
@@ -12,6 +15,7 @@ use bytes::Bytes;
 
 use super::client_check::Checker;
 use super::client_frames::{HubModel, OWN, TAGS, rooms};
+use super::client_liveness::Waits;
 use super::reader::Input;
 use crate::client::{Client, ClientConfig, ConnectionId, TransportClosed, TransportCommand};
 use crate::crdt::NoMerge;
@@ -72,10 +76,12 @@ struct Driver {
     conn: ConnectionId,
     model: HubModel,
     check: Checker,
+    waits: Waits,
 }
 
 impl Driver {
-    fn step(&mut self, input: &mut Input<'_>) {
+    /// One step; returns the `now` it gave the client, if it gave one.
+    fn step(&mut self, input: &mut Input<'_>) -> Option<Instant> {
         let rooms = rooms();
         let now = self.now;
         match input.below(18) {
@@ -134,7 +140,10 @@ impl Driver {
                 }
             }
             16 => match input.below(4) {
-                0 => self.check.stalled = !self.check.stalled,
+                0 => {
+                    self.check.stalled = !self.check.stalled;
+                    return None;
+                }
                 1 => {
                     // A report about a connection the session already gave up.
                     let stale = ConnectionId(self.conn.0.wrapping_sub(1));
@@ -146,8 +155,12 @@ impl Driver {
                     let back = u64::try_from(step(input).as_micros()).unwrap_or(u64::MAX);
                     let back = Instant::from_micros(now.as_micros().saturating_sub(back));
                     self.client.handle_timeout(back);
+                    return Some(back);
                 }
-                _ => self.restore(),
+                _ => {
+                    self.restore();
+                    return Some(self.now);
+                }
             },
             _ => {
                 self.now = now.saturating_add(step(input));
@@ -155,6 +168,7 @@ impl Driver {
                 self.client.handle_frame(self.now, self.conn, &bytes);
             }
         }
+        Some(self.now)
     }
 
     /// Exports the state and restores a new client from it (an app restart).
@@ -165,9 +179,13 @@ impl Driver {
         let restored = restored.unwrap_or_else(|e| panic!("exported state must restore: {e}"));
         self.client = restored;
         self.check.restarted();
+        self.waits.restarted();
     }
 
-    fn drain(&mut self) {
+    fn drain(&mut self, given: Option<Instant>) {
+        if let Some(now) = given {
+            self.waits.input(now);
+        }
         while let Some(frame) = self.client.poll_transmit() {
             if let Some(f) = self.check.transmitted(&self.client, &frame) {
                 self.model.observe(&f);
@@ -184,7 +202,8 @@ impl Driver {
         if !self.check.stalled {
             self.check.drain_events(&mut self.client);
         }
-        self.check.after_step(&self.client, self.now);
+        self.check.after_step(&self.client, self.waits.latest());
+        self.waits.after_step(&self.client);
     }
 }
 
@@ -202,14 +221,16 @@ pub fn client_session(data: &[u8]) {
         conn: ConnectionId::default(),
         model: HubModel::default(),
         check: Checker::default(),
+        waits: Waits::default(),
     };
+    d.waits.input(Instant::ZERO);
     let mut steps = 0;
     while !input.is_empty() && steps < MAX_STEPS {
-        d.step(&mut input);
-        d.drain();
+        let given = d.step(&mut input);
+        d.drain(given);
         steps += 1;
     }
     d.check.stalled = false;
-    d.drain();
+    d.drain(None);
     d.check.finish(&d.client);
 }

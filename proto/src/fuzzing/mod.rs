@@ -10,6 +10,7 @@ mod cbor;
 mod client;
 mod client_check;
 mod client_frames;
+mod client_liveness;
 mod crdt;
 mod decode;
 mod hub;

@@ -9,6 +9,7 @@ mod frames;
 mod harness;
 mod heartbeat;
 mod identity;
+mod liveness;
 mod outbox;
 mod own_entries;
 mod prop_ops;
