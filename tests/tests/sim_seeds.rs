@@ -91,3 +91,12 @@ fn sim_amnesia() {
 fn sim_strict() {
     check(Scenario::strict(), "sim_strict", 10);
 }
+
+/// The `amnesia` scenario does what it exists for: clients restart empty (and the
+/// seed passes every checker).
+#[test]
+fn amnesia_scenario_restarts_clients() {
+    let out = syncwire_tests::run::run_seed(&Scenario::amnesia(), 1, false);
+    assert!(out.violations.is_empty(), "{:?}", out.violations);
+    assert!(out.stats.client_restarts > 0, "{:?}", out.stats);
+}

@@ -94,6 +94,8 @@ pub struct Stats {
     pub max_queue: usize,
     /// Local deltas the hub refused and the client kept (`rate_limited`, `seq_gap`, ...).
     pub delta_refusals: u64,
+    /// Client processes restarted empty (`amnesias`).
+    pub client_restarts: u64,
 }
 
 /// The simulated world of one seed.

@@ -254,7 +254,7 @@ impl World {
         }
     }
 
-    fn local_op(&mut self, i: usize, room: RoomId) {
+    pub(crate) fn local_op(&mut self, i: usize, room: RoomId) {
         if !self.clients[i].ready(&room) {
             return;
         }

@@ -71,8 +71,12 @@ impl World {
         self.transcript.note(self.now, &Self::who(i), || {
             format!("crashed; restarts empty and re-joins {rooms:?}")
         });
+        self.stats.client_restarts += 1;
         for (room, crdt) in rooms {
-            self.join(i, room, crdt);
+            self.join(i, room.clone(), crdt);
+            // The restarted program's first act, as in the README example: an
+            // operation at once (held back by the gate until the room caught up).
+            self.local_op(i, room);
         }
         self.wakes[i] = None;
         self.on_client_wake(i);
