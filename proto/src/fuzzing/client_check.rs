@@ -156,8 +156,10 @@ impl Checker {
                     first.is_some_and(|f| seq >= f),
                     "rejected seq {seq} of {room} never submitted"
                 );
+                // A withdrawn sequence is given to the next delta (PROTOCOL.md §8.1),
+                // so it may equal `next_seq` afterwards, never exceed it.
                 if let Some(r) = client.room(&room) {
-                    assert!(seq < r.next_seq, "rejected seq {seq} not issued");
+                    assert!(seq <= r.next_seq, "rejected seq {seq} not issued");
                 }
             }
             _ => {}
