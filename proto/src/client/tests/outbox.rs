@@ -385,3 +385,27 @@ fn leaving_discards_the_rooms_outbox() {
     assert_eq!(h.client.outbox_len(), 0);
     assert!(matches!(h.sent.last(), Some(Frame::Leave(_))));
 }
+
+#[test]
+fn the_latest_joined_is_authoritative_for_numbering_even_below_earlier_acks() {
+    let mut h = Harness::joined_room(config());
+    h.submit("r", b"a");
+    h.submit("r", b"b");
+    h.recv(ack("r", 2));
+    h.submit("r", b"c"); // seq 3, in flight
+    h.lost(TransportClosed::failed("reset"));
+    h.open();
+    h.recv(welcome(0));
+    h.clear();
+    // A new history (epoch 2, e.g. the hub's storage was reset) holds nothing of
+    // this replica: c is sent again as its 1, not lost behind a gap.
+    h.recv(Frame::Joined(Joined {
+        resync: true,
+        ..match joined("r", 2, 0, 0, 0) {
+            Frame::Joined(j) => j,
+            _ => unreachable!(),
+        }
+    }));
+    assert_eq!(h.sent_seqs(), vec![1]);
+    assert_eq!(h.client.check_invariants(), Ok(()));
+}
