@@ -3,7 +3,7 @@
 //! [`HubConfig::default`](super::HubConfig) and the `syncwire serve` flags take
 //! their defaults from here, and docs/PROTOCOL.md §7 states the same numbers (a
 //! test in `hub/tests/spec_defaults.rs` compares the spec's table with the
-//! `Welcome` of a default hub, and one in driver-tokio with the binary's).
+//! `Welcome` of a default hub, and a server-side test does the same for the binary).
 //!
 //! Why these values (a production deployment's expectations, not a demo's):
 //!
