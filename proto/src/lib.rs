@@ -6,7 +6,8 @@
 //! * [`crdt`]: delta-state CRDTs, the type registry and the replica-side document.
 //! * [`client`]: the client session state machine.
 //! * [`hub`]: the hub state machine and its storage interface.
-//! * [`time`] and [`rng`]: the core's own monotonic time type and seeded randomness.
+//! * [`time`]: the core's own monotonic time type. Seeded randomness lives in module
+//!   `rng` (public only with the `test-hooks` feature, for the simulator).
 //!
 //! The crate performs no I/O, reads no clock and uses no global randomness: time is
 //! an argument on every input, randomness comes from a generator seeded by config,
@@ -20,7 +21,10 @@ pub mod crdt;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod hub;
+#[cfg(feature = "test-hooks")]
 pub mod rng;
+#[cfg(not(feature = "test-hooks"))]
+mod rng;
 pub mod time;
 pub mod wire;
 

@@ -35,6 +35,7 @@ impl Rng {
     }
 
     /// A new generator whose seed derives from this one (for per-session streams).
+    #[cfg(feature = "test-hooks")]
     pub fn fork(&mut self) -> Rng {
         Rng::new(self.next_u64())
     }

@@ -202,6 +202,7 @@ impl RoomLog {
     }
 
     /// Checks internal consistency (for `Hub::check_invariants`).
+    #[cfg(any(test, feature = "test-hooks"))]
     pub(crate) fn check(&self) -> Result<(), String> {
         for (i, e) in self.tail.iter().enumerate() {
             let want = self.tail_start.saturating_add(i as u64);

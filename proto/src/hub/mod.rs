@@ -143,6 +143,7 @@ mod delta;
 mod events;
 mod handshake;
 mod inbound;
+#[cfg(any(test, feature = "test-hooks"))]
 mod invariants;
 mod join;
 mod lifecycle;

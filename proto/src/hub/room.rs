@@ -75,6 +75,7 @@ impl Members {
         let i = self.find(sid).ok()?;
         self.0.get_mut(i).map(|(_, m)| m)
     }
+    #[cfg(any(test, feature = "test-hooks"))]
     pub(crate) fn contains_key(&self, sid: &SessionId) -> bool {
         self.find(sid).is_ok()
     }

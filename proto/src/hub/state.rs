@@ -157,7 +157,8 @@ impl Hub {
     }
 
     /// How many durable entries a loaded room holds in memory.
-    pub fn room_tail_len(&self, room: &RoomId) -> Option<usize> {
+    #[cfg(test)]
+    pub(crate) fn room_tail_len(&self, room: &RoomId) -> Option<usize> {
         Some(self.rooms.get(room)?.loaded()?.log.tail_len())
     }
 

@@ -110,7 +110,8 @@ impl HubDeltaRef<'_> {
     }
 
     /// The exact encoded size in bytes.
-    pub fn encoded_len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn encoded_len(&self) -> usize {
         [self.epoch, self.offset, self.replica.0, self.seq]
             .iter()
             .map(|&v| head_len(v))
@@ -122,7 +123,8 @@ impl HubDeltaRef<'_> {
     }
 
     /// Encodes into a new buffer of exactly [`HubDeltaRef::encoded_len`] bytes.
-    pub fn encode(&self) -> Vec<u8> {
+    #[cfg(test)]
+    pub(crate) fn encode(&self) -> Vec<u8> {
         exact(self.encoded_len(), |o| self.write(o))
     }
 }

@@ -56,18 +56,25 @@ impl Frame {
 
     /// Like [`Frame::decode_with_limit`], but byte-string fields are slices of `input`
     /// (no copy; they keep `input`'s allocation alive).
-    pub fn decode_bytes(input: &Bytes, max_frame_bytes: usize) -> Result<Frame, DecodeError> {
+    #[cfg(test)]
+    pub(crate) fn decode_bytes(
+        input: &Bytes,
+        max_frame_bytes: usize,
+    ) -> Result<Frame, DecodeError> {
         decode_in(input, Some(input), max_frame_bytes).map(FrameRef::into_owned)
     }
 
     /// Like [`Frame::decode_with_limit`], but a `ClientDelta` borrows its room and CRDT
     /// tag from `input` instead of allocating them (same validation, same errors).
-    pub fn decode_ref(input: &[u8], max_frame_bytes: usize) -> Result<FrameRef<'_>, DecodeError> {
+    pub(crate) fn decode_ref(
+        input: &[u8],
+        max_frame_bytes: usize,
+    ) -> Result<FrameRef<'_>, DecodeError> {
         decode_in(input, None, max_frame_bytes)
     }
 
     /// [`Frame::decode_ref`] with byte-string fields sliced from `input` (no copy).
-    pub fn decode_ref_bytes(
+    pub(crate) fn decode_ref_bytes(
         input: &Bytes,
         max_frame_bytes: usize,
     ) -> Result<FrameRef<'_>, DecodeError> {

@@ -15,12 +15,14 @@ mod reader;
 mod room_encoder;
 mod types;
 
-pub use borrowed::{AckRef, ClientDeltaRef, FrameRef, HubDeltaRef};
+#[cfg(test)]
+pub(crate) use borrowed::HubDeltaRef;
+pub(crate) use borrowed::{AckRef, ClientDeltaRef, FrameRef};
 pub use codes::{CloseCode, ErrorCode};
 pub use decode::DEFAULT_MAX_FRAME_BYTES;
 pub use error::DecodeError;
 pub use frame::*;
-pub use room_encoder::RoomEncoder;
+pub(crate) use room_encoder::RoomEncoder;
 pub use types::*;
 
 #[cfg(test)]
