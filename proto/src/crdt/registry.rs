@@ -24,6 +24,7 @@ pub const MAX_REGISTERED_TYPES: usize = 64;
 /// Byte-level operations on one registered CRDT type.
 trait ErasedType: Send + Sync {
     fn merge(&self, first: &[u8], second: &[u8]) -> Result<Option<Vec<u8>>, CrdtError>;
+    fn merge_many(&self, base: &[u8], deltas: &[&[u8]]) -> Result<Option<Vec<u8>>, CrdtError>;
     fn empty_state(&self) -> Result<Vec<u8>, CrdtError>;
     fn validate(&self, bytes: &[u8]) -> Result<(), CrdtError>;
     fn new_document(&self, replica: ReplicaId) -> Box<dyn DynDocument>;
@@ -36,6 +37,14 @@ impl<C: DeltaCrdt> ErasedType for Typed<C> {
         let mut a = C::decode(first)?;
         let b = C::decode(second)?;
         a.merge(&b);
+        let bytes = a.encode()?;
+        Ok((bytes.len() <= MAX_ENCODED_BYTES).then_some(bytes))
+    }
+    fn merge_many(&self, base: &[u8], deltas: &[&[u8]]) -> Result<Option<Vec<u8>>, CrdtError> {
+        let mut a = C::decode(base)?;
+        for d in deltas {
+            a.merge(&C::decode(d)?);
+        }
         let bytes = a.encode()?;
         Ok((bytes.len() <= MAX_ENCODED_BYTES).then_some(bytes))
     }
@@ -149,6 +158,19 @@ impl DeltaMerger for Registry {
     fn merge(&self, tag: &str, first: &[u8], second: &[u8]) -> Result<Option<Vec<u8>>, CrdtError> {
         match self.types.get(tag) {
             Some(t) => t.merge(first, second),
+            None => Ok(None),
+        }
+    }
+
+    /// Decodes `base` once, merges each delta into it and encodes the result once.
+    fn merge_many(
+        &self,
+        tag: &str,
+        base: &[u8],
+        deltas: &[&[u8]],
+    ) -> Result<Option<Vec<u8>>, CrdtError> {
+        match self.types.get(tag) {
+            Some(t) => t.merge_many(base, deltas),
             None => Ok(None),
         }
     }

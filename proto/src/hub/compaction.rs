@@ -3,8 +3,9 @@
 //! When a room's tail exceeds `max_tail_entries` or `max_tail_bytes`, the oldest
 //! entries leave memory until the tail is at three quarters of both bounds. Each one
 //! is folded into the room's snapshot with the configured
-//! [`DeltaMerger`] while the merger knows the room's type;
-//! once it does not (or a merge fails) the entries still leave memory — they stay in
+//! [`DeltaMerger`] — all of them in one `merge_many` call, so the snapshot is decoded
+//! and encoded once per compaction, not once per entry — while the merger knows the
+//! room's type; once it does not (or a merge fails) the entries still leave memory — they stay in
 //! storage and catch-up reads them from there. An advanced snapshot is written with
 //! [`StorageAction::WriteSnapshot`], one write in flight per room, carrying the
 //! per-replica sequence table so deduplication survives the entries' deletion.
@@ -21,25 +22,69 @@ use super::storage::{StorageAction, StoredEntry, StoredSnapshot};
 use crate::crdt::DeltaMerger;
 use crate::wire::RoomId;
 
-/// Folds `entry` into `base` (a state covering `0..entry.offset`, with its seq table).
-fn fold(
+/// Folds `entries` (consecutive offsets, oldest first) into `base`, or — with no
+/// snapshot yet — into the first of them, which must be offset 0 (so a first snapshot
+/// merges at least two entries and exists only when the merger knows the type).
+/// The whole run is merged in one [`DeltaMerger::merge_many`] call: the snapshot is
+/// decoded and encoded once per compaction, not once per entry. If that fails (a
+/// result over the size bound, a payload that does not decode), the longest prefix
+/// that folds one by one is kept. `None` when nothing folds.
+fn fold_run(
     merger: &dyn DeltaMerger,
     crdt: &str,
-    base: &StoredSnapshot,
-    entry: &StoredEntry,
+    base: Option<&StoredSnapshot>,
+    entries: &[StoredEntry],
 ) -> Option<StoredSnapshot> {
-    if base.offset != entry.offset {
+    let (start, rest) = match base {
+        Some(b) => (b.clone(), entries),
+        None => {
+            let (head, rest) = entries.split_first()?;
+            if head.offset != 0 {
+                return None;
+            }
+            (first(head), rest)
+        }
+    };
+    let run = rest
+        .iter()
+        .zip(start.offset..)
+        .take_while(|(e, want)| e.offset == *want)
+        .count();
+    let rest = &rest[..run];
+    if rest.is_empty() {
         return None;
     }
-    let state = merger.merge(crdt, &base.state, &entry.payload).ok()??;
+    let payloads: Vec<&[u8]> = rest.iter().map(|e| &e.payload[..]).collect();
+    if let Ok(Some(state)) = merger.merge_many(crdt, &start.state, &payloads) {
+        return Some(advance(&start, state, rest));
+    }
+    let mut folded: Option<StoredSnapshot> = None;
+    for entry in rest {
+        let base = folded.as_ref().unwrap_or(&start);
+        match merger.merge(crdt, &base.state, &entry.payload) {
+            Ok(Some(state)) => folded = Some(advance(base, state, std::slice::from_ref(entry))),
+            _ => break,
+        }
+    }
+    folded
+}
+
+/// `base` advanced past `entries` (consecutive, starting at `base.offset`), with
+/// `state` the merge of all of them and the seq table raised by theirs.
+fn advance(base: &StoredSnapshot, state: Vec<u8>, entries: &[StoredEntry]) -> StoredSnapshot {
     let mut table: BTreeMap<_, _> = base.seqs.iter().copied().collect();
-    let slot = table.entry(entry.replica).or_insert(0);
-    *slot = (*slot).max(entry.seq);
-    Some(StoredSnapshot {
-        offset: entry.offset.saturating_add(1),
+    for e in entries {
+        let slot = table.entry(e.replica).or_insert(0);
+        *slot = (*slot).max(e.seq);
+    }
+    let offset = entries
+        .last()
+        .map_or(base.offset, |e| e.offset.saturating_add(1));
+    StoredSnapshot {
+        offset,
         state: Bytes::from(state),
         seqs: table.into_iter().collect(),
-    })
+    }
 }
 
 /// The state covering offset 0 alone: the first delta (used only as a merge base).
@@ -64,28 +109,21 @@ impl Hub {
         }
         let (target_n, target_b) = (max_n - max_n / 4, max_b - max_b / 4);
         let before = l.snapshot.as_ref().map_or(0, |s| s.offset);
-        let mut folding = true;
+        let mut leaving = Vec::new();
         while l.log.tail_len() > target_n || l.log.tail_bytes() > target_b {
             let Some(entry) = l.log.pop_front() else {
                 break;
             };
-            if !folding {
-                continue;
-            }
-            let next = match &l.snapshot {
-                Some(base) => fold(merger.as_ref(), &l.crdt, base, &entry),
-                // No snapshot yet: the first snapshot merges the first two entries, so
-                // that one is only created when the merger knows the type.
-                None if entry.offset == 0 => l
-                    .log
-                    .pop_front()
-                    .and_then(|second| fold(merger.as_ref(), &l.crdt, &first(&entry), &second)),
-                None => None,
-            };
-            match next {
-                Some(s) => l.snapshot = Some(s),
-                None => folding = false,
-            }
+            leaving.push(entry);
+        }
+        // A first snapshot needs two entries to merge.
+        if l.snapshot.is_none() && leaving.len() == 1 {
+            leaving.extend(l.log.pop_front());
+        }
+        // What does not fold leaves memory all the same: it stays in storage, and
+        // catch-up reads it from there.
+        if let Some(s) = fold_run(merger.as_ref(), &l.crdt, l.snapshot.as_ref(), &leaving) {
+            l.snapshot = Some(s);
         }
         let after = l.snapshot.as_ref().map_or(0, |s| s.offset);
         if after > before {

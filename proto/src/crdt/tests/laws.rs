@@ -4,6 +4,7 @@
 use quickcheck::{Gen, QuickCheck};
 
 use super::harness::{Script, Subject, join, run};
+use crate::crdt::{CrdtError, DeltaMerger, Registry};
 
 const TESTS: u64 = 250;
 
@@ -72,6 +73,35 @@ pub(super) fn convergence<C: Subject>(script: Script<C>, order: Vec<u16>) -> boo
     r.replicas[0] == r.replicas[1] && r.replicas[1] == r.replicas[2] && r.replicas[0] == fresh
 }
 
+/// Only `merge`: `merge_many` falls back to the trait's pairwise default.
+struct Pairwise<'a>(&'a Registry);
+
+impl DeltaMerger for Pairwise<'_> {
+    fn merge(&self, tag: &str, a: &[u8], b: &[u8]) -> Result<Option<Vec<u8>>, CrdtError> {
+        self.0.merge(tag, a, b)
+    }
+}
+
+/// The registry's `merge_many` (one decode and one encode of the base, as the hub's
+/// compaction uses it) gives the same bytes as merging the deltas in one at a time.
+pub(super) fn merge_many_equals_pairwise<C: Subject>(script: Script<C>, s: u8) -> bool {
+    let r = run(&script);
+    let mut registry = Registry::new();
+    registry.register::<C>().expect("register");
+    let base = r.replicas[usize::from(s) % 3].encode().expect("encode");
+    let deltas: Vec<Vec<u8>> = r
+        .deltas
+        .iter()
+        .map(|d| d.encode().expect("encode"))
+        .collect();
+    let refs: Vec<&[u8]> = deltas.iter().map(Vec::as_slice).collect();
+    let many = registry
+        .merge_many(C::TAG, &base, &refs)
+        .expect("merge_many");
+    let pairwise = Pairwise(&registry).merge_many(C::TAG, &base, &refs);
+    many.is_some() && Ok(many) == pairwise
+}
+
 /// Encode → decode gives the value back; encoding is deterministic.
 pub(super) fn round_trip<C: Subject>(script: Script<C>) -> bool {
     let r = run(&script);
@@ -129,6 +159,11 @@ macro_rules! law_tests {
             #[test]
             fn three_replicas_converge_under_any_delivery() {
                 qc().quickcheck(convergence::<T> as fn(Script<T>, Vec<u16>) -> bool);
+            }
+
+            #[test]
+            fn merge_many_is_pairwise_merge() {
+                qc().quickcheck(merge_many_equals_pairwise::<T> as fn(Script<T>, u8) -> bool);
             }
 
             #[test]

@@ -2,9 +2,10 @@
 //! room's CRDT type; fresh joiners get snapshot + tail; unknown types just trim.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use super::harness::*;
-use crate::crdt::NoMerge;
+use crate::crdt::{CrdtError, DeltaMerger, NoMerge};
 use crate::hub::*;
 use crate::wire::*;
 
@@ -100,4 +101,88 @@ fn without_a_merger_the_tail_is_trimmed_and_history_served_from_storage() {
     let frames = h.join(a, "r", "sum", None);
     assert_eq!(joined(&frames).start, 0);
     assert_eq!(deltas(&frames).len(), 30);
+}
+
+/// [`SumMerger`] that counts how often the snapshot is merged into, and can be made
+/// to refuse the batch merge and one payload value.
+#[derive(Default)]
+struct Counting {
+    batches: AtomicUsize,
+    pairs: AtomicUsize,
+    refuse_batches: bool,
+    refuse_value: Option<u64>,
+}
+
+impl DeltaMerger for Counting {
+    fn merge(&self, tag: &str, a: &[u8], b: &[u8]) -> Result<Option<Vec<u8>>, CrdtError> {
+        self.pairs.fetch_add(1, Relaxed);
+        if self.refuse_value.map(sum).as_deref() == Some(b) {
+            return Ok(None);
+        }
+        SumMerger.merge(tag, a, b)
+    }
+    fn merge_many(
+        &self,
+        tag: &str,
+        base: &[u8],
+        deltas: &[&[u8]],
+    ) -> Result<Option<Vec<u8>>, CrdtError> {
+        self.batches.fetch_add(1, Relaxed);
+        if self.refuse_batches {
+            return Ok(None);
+        }
+        SumMerger.merge_many(tag, base, deltas)
+    }
+}
+
+#[test]
+fn a_compaction_merges_into_the_snapshot_once_not_once_per_entry() {
+    // Merging into a large state costs O(state): a compaction that folds 100 entries
+    // must pay it once, not 100 times (issue 18, large OR-sets stalling the hub).
+    let merger = Arc::new(Counting::default());
+    let mut h = Harness::with(HubConfig {
+        max_tail_entries: 400,
+        ..cfg(merger.clone())
+    });
+    let w = h.connect(1);
+    h.join(w, "r", "sum", None);
+    for seq in 1..=1000 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let compactions = h.hub.metrics().compactions;
+    assert!(compactions >= 5, "the tail was compacted several times");
+    assert_eq!(merger.batches.load(Relaxed) as u64, compactions);
+    assert_eq!(merger.pairs.load(Relaxed), 0, "no merge entry by entry");
+    let a = h.connect(2);
+    let frames = h.join(a, "r", "sum", None);
+    assert_eq!(total(&frames), (1..=1000).sum::<u64>());
+}
+
+#[test]
+fn when_a_run_does_not_fold_at_once_its_longest_foldable_prefix_does() {
+    let merger = Arc::new(Counting {
+        refuse_batches: true,
+        refuse_value: Some(13),
+        ..Counting::default()
+    });
+    let mut h = Harness::with(cfg(merger));
+    let w = h.connect(1);
+    h.join(w, "r", "sum", None);
+    for seq in 1..=30 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let room = RoomId::new("r");
+    let snap = h.storage.snapshot(&room).expect("snapshot written").clone();
+    assert_eq!(
+        snap.offset, 12,
+        "folded up to the entry that does not merge"
+    );
+    assert!(h.hub.room_tail_len(&room).unwrap() <= 8);
+    let a = h.connect(2);
+    let frames = h.join(a, "r", "sum", None);
+    assert_eq!(
+        total(&frames),
+        (1..=30).sum::<u64>(),
+        "the rest is served from storage"
+    );
 }

@@ -40,6 +40,14 @@ impl DeltaMerger for AnyType {
     fn merge(&self, tag: &str, a: &[u8], b: &[u8]) -> Result<Option<Vec<u8>>, CrdtError> {
         self.0.merge(tag, a, b)
     }
+    fn merge_many(
+        &self,
+        tag: &str,
+        base: &[u8],
+        deltas: &[&[u8]],
+    ) -> Result<Option<Vec<u8>>, CrdtError> {
+        self.0.merge_many(tag, base, deltas)
+    }
     fn validate(&self, tag: &str, payload: &[u8]) -> Result<(), CrdtError> {
         DeltaMerger::validate(&self.0, tag, payload)
     }
