@@ -11,13 +11,15 @@
 //!   take all of it but 1 KiB, which leaves room for the largest `HubDelta` envelope
 //!   (room name ≤ 256 bytes, CRDT tag ≤ 64, five 64-bit integers), so every accepted
 //!   delta can be broadcast in a frame no larger than the limit.
-//! * **Rate**: 1000 frames/s sustained with a burst of 2000 per session. A live-data
-//!   publisher (market ticks, telemetry, cursors at 60 Hz in several rooms) easily
-//!   exceeds the previous 200/s; Centrifugo and Socket.IO do not rate-limit clients
-//!   by default at all. 1000/s still stops a runaway loop within milliseconds.
-//!   Bytes: 1 MiB/s sustained (one maximum-size frame per second) with a 2 MiB burst
-//!   (two maximum-size frames back to back): the byte burst must be at least the
-//!   frame limit, or a maximal frame could never pass.
+//! * **Rate**: 10,000 frames/s sustained with a burst of 20,000 per session: one
+//!   session can publish a live feed (market ticks, telemetry, cursors of many users
+//!   relayed by one server-side writer) at 10,000 deltas/s. Centrifugo and Socket.IO
+//!   do not rate-limit clients by default at all; the limit is there to stop a
+//!   runaway loop, which it still does within two seconds.
+//!   Bytes: 4 MiB/s sustained (10,000 deltas/s of up to ~400 bytes each, or four
+//!   maximum-size frames per second) with an 8 MiB burst: the byte burst must be at
+//!   least the frame limit, or a maximal frame could never pass. Tune both per
+//!   deployment (`syncwire serve --rate-*`).
 //! * **Strikes**: 20 rate-limit rejections within 10 s close the session (4004): a
 //!   client that honours `Reject rate_limited` by backing off never gets there.
 //! * **Rooms**: 64 per session (Centrifugo's `client_channel_limit` is 128).
@@ -44,13 +46,13 @@ pub const MAX_USER_INFO_BYTES: u32 = 1024;
 /// Most rooms one session may be in (or joining) at once.
 pub const MAX_ROOMS_PER_SESSION: u32 = 64;
 /// Sustained inbound frames per second per session.
-pub const RATE_FRAMES_PER_SEC: u32 = 1000;
+pub const RATE_FRAMES_PER_SEC: u32 = 10_000;
 /// Inbound frame burst per session (token bucket capacity).
-pub const RATE_FRAME_BURST: u32 = 2000;
+pub const RATE_FRAME_BURST: u32 = 20_000;
 /// Sustained inbound bytes per second per session.
-pub const RATE_BYTES_PER_SEC: u32 = 1024 * 1024;
+pub const RATE_BYTES_PER_SEC: u32 = 4 * 1024 * 1024;
 /// Inbound byte burst per session (token bucket capacity).
-pub const RATE_BYTE_BURST: u32 = 2 * 1024 * 1024;
+pub const RATE_BYTE_BURST: u32 = 8 * 1024 * 1024;
 /// Rate-limit rejections within [`RATE_STRIKE_WINDOW_MS`] that close the session.
 pub const RATE_STRIKES_TO_CLOSE: u32 = 20;
 /// Window over which rate-limit rejections are counted, in milliseconds.
