@@ -151,6 +151,9 @@ impl Client {
             return;
         };
         r.bump_seq_past(seq);
+        if r.awaiting_rejects > 0 && seq >= r.awaiting_from {
+            r.awaiting_rejects = 0;
+        }
         let removed = self.outbox.settle(room, seq, || r.take_seq());
         if !removed.is_empty() {
             add(&mut self.metrics.deltas_acked, removed.len());

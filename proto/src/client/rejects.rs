@@ -73,6 +73,7 @@ impl Client {
             return;
         };
         r.awaiting_rejects = later;
+        r.awaiting_from = seq;
         if code == ErrorCode::SEQ_GAP || code == ErrorCode::UNKNOWN_ROOM {
             // The hub's view of this replica or of the membership differs from
             // ours: re-join; `Joined.acked_seq` renumbers the queue.

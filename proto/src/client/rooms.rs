@@ -60,8 +60,13 @@ pub(super) struct Room {
     /// Refusals still due for deltas sent after one the hub refused: the hub
     /// refuses every delta after a missing sequence, one `Reject` each, in order.
     /// Deltas of the room are not sent again until all of them arrived, so no
-    /// sequence is ever in flight twice (PROTOCOL.md §8.1).
+    /// sequence is ever in flight twice (PROTOCOL.md §8.1). An `Ack` at or above
+    /// [`awaiting_from`](Self::awaiting_from) ends the wait: the hub accepted what it
+    /// was expected to refuse, so the refusals will not come (a hub that does not
+    /// keep the sequence rule must not stall the outbox).
     pub(super) awaiting_rejects: usize,
+    /// The refused sequence number the awaited refusals follow.
+    pub(super) awaiting_from: u64,
     /// The head of the latest `Joined` while the position has not reached it yet
     /// (`CaughtUp` is owed); `None` otherwise.
     pub(super) catch_up_to: Option<u64>,
@@ -81,6 +86,7 @@ impl Room {
             presence_dirty: false,
             deliver_own_below: 0,
             awaiting_rejects: 0,
+            awaiting_from: 0,
             catch_up_to: None,
             join_sent: Instant::ZERO,
         }

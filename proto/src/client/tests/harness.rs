@@ -239,3 +239,41 @@ pub fn healthy_reply(frame: &Frame) -> Option<Frame> {
         _ => None,
     }
 }
+
+/// A healthy hub that keeps the sequence rule (PROTOCOL.md §8.1): per room it
+/// accepts only the next sequence number, re-acknowledges duplicates, refuses a gap
+/// with `seq_gap`, and answers a join with the highest sequence it accepted.
+/// Everything else is answered as [`healthy_reply`] does.
+#[derive(Debug, Default)]
+pub struct HealthyHub {
+    accepted: std::collections::BTreeMap<RoomId, u64>,
+}
+
+impl HealthyHub {
+    /// The hub's answer to `frame`, if it sends one.
+    pub fn reply(&mut self, frame: &Frame) -> Option<Frame> {
+        match frame {
+            Frame::ClientDelta(d) => {
+                let accepted = self.accepted.entry(d.room.clone()).or_default();
+                if d.seq > accepted.saturating_add(1) {
+                    return Some(Frame::Reject(Reject {
+                        code: ErrorCode::SEQ_GAP,
+                        room: Some(d.room.clone()),
+                        seq: Some(d.seq),
+                        message: "seq gap".into(),
+                    }));
+                }
+                *accepted = (*accepted).max(d.seq);
+                Some(ack(d.room.as_str(), d.seq))
+            }
+            Frame::Join(j) => {
+                let mut reply = healthy_reply(frame)?;
+                if let Frame::Joined(joined) = &mut reply {
+                    joined.acked_seq = self.accepted.get(&j.room).copied().unwrap_or(0);
+                }
+                Some(reply)
+            }
+            _ => healthy_reply(frame),
+        }
+    }
+}

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use core::time::Duration;
 
-use super::harness::{ME, PEER, healthy_reply};
+use super::harness::{HealthyHub, ME, PEER};
 use super::prop_ops::{Op, config, room};
 use crate::client::{
     Client, ClientError, ClientState, ConnectionId, TransportClosed, TransportCommand,
@@ -22,6 +22,8 @@ pub struct Run {
     pub unanswered: Vec<Frame>,
     /// The connection of the latest `Open`.
     pub conn: ConnectionId,
+    /// What answers `Op::Reply` (and, in the drain property, everything after).
+    pub hub: HealthyHub,
 }
 
 impl Run {
@@ -35,6 +37,7 @@ impl Run {
             hold: false,
             unanswered: Vec::new(),
             conn: ConnectionId::default(),
+            hub: HealthyHub::default(),
         }
     }
 
@@ -130,7 +133,7 @@ impl Run {
             }
             Op::Reply => {
                 for f in std::mem::take(&mut self.unanswered) {
-                    if let Some(reply) = healthy_reply(&f) {
+                    if let Some(reply) = self.hub.reply(&f) {
                         self.client.handle_frame(now, self.conn, &reply.encode());
                         self.drain();
                     }

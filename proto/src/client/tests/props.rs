@@ -5,7 +5,6 @@
 use quickcheck::{QuickCheck, TestResult};
 use std::collections::VecDeque;
 
-use super::harness::healthy_reply;
 use super::prop_ops::{Benign, Op};
 use super::prop_run::Run;
 use crate::client::{ClientState, RoomStatus, TransportCommand};
@@ -52,14 +51,16 @@ fn outbox_drains_on_a_healthy_hub(ops: Vec<Op>) -> TestResult {
         run.client.connect(run.now);
     }
     // Frames sent on a connection that is still up get their answers first.
-    let mut to_client: VecDeque<Frame> = run.unanswered.iter().filter_map(healthy_reply).collect();
+    let unanswered = std::mem::take(&mut run.unanswered);
+    let mut to_client: VecDeque<Frame> =
+        unanswered.iter().filter_map(|f| run.hub.reply(f)).collect();
     for _ in 0..2_000 {
         while run.client.poll_event().is_some() {}
         while let Some(b) = run.client.poll_transmit() {
             let Ok(f) = Frame::decode(&b) else {
                 return TestResult::error("client sent an undecodable frame");
             };
-            to_client.extend(healthy_reply(&f));
+            to_client.extend(run.hub.reply(&f));
         }
         let mut busy = false;
         while let Some(t) = run.client.poll_transport() {
@@ -127,4 +128,30 @@ fn prop_outbox_drains_on_a_healthy_hub() {
     QuickCheck::new()
         .tests(300)
         .quickcheck(outbox_drains_on_a_healthy_hub as fn(Vec<Op>) -> TestResult);
+}
+
+/// Regression (found by `prop_outbox_drains_on_a_healthy_hub`): a final refusal of
+/// seq 1 arrives from outside the healthy hub, which then acknowledges seq 1 and 2.
+/// The client waited for a `seq_gap` refusal of the old seq 2 that never came, and
+/// its outbox stalled while connected. An `Ack` at or above the refused seq now ends
+/// the wait.
+#[test]
+fn an_ack_instead_of_the_awaited_refusals_does_not_stall_the_outbox() {
+    let ops = vec![
+        Op::Join(133, false),
+        Op::Connect,
+        Op::Open,
+        Op::Submit(37, 28),
+        Op::Submit(184, 34),
+        Op::Reply,
+        Op::Reply,
+        Op::Hub(Frame::Reject(Reject {
+            code: ErrorCode::MALFORMED,
+            room: Some(RoomId::new("b")),
+            seq: Some(1),
+            message: String::new(),
+        })),
+    ];
+    let r = outbox_drains_on_a_healthy_hub(ops);
+    assert!(!r.is_failure() && !r.is_error(), "{r:?}");
 }
