@@ -29,7 +29,7 @@ use crate::wire::RoomId;
 /// decoded and encoded once per compaction, not once per entry. If that fails (a
 /// result over the size bound, a payload that does not decode), the longest prefix
 /// that folds one by one is kept. `None` when nothing folds.
-fn fold_run(
+pub(crate) fn fold_run(
     merger: &dyn DeltaMerger,
     crdt: &str,
     base: Option<&StoredSnapshot>,
@@ -45,6 +45,8 @@ fn fold_run(
             (first(head), rest)
         }
     };
+    // Entries the base already covers are skipped.
+    let rest = &rest[rest.iter().take_while(|e| e.offset < start.offset).count()..];
     let run = rest
         .iter()
         .zip(start.offset..)
@@ -134,10 +136,11 @@ impl Hub {
             });
         }
         self.write_snapshot(room);
+        self.backfill(room);
     }
 
     /// Starts a snapshot write if the snapshot is ahead of storage and none is in flight.
-    fn write_snapshot(&mut self, room: &RoomId) {
+    pub(crate) fn write_snapshot(&mut self, room: &RoomId) {
         let Some(r) = self.rooms.get(room) else {
             return;
         };

@@ -80,6 +80,9 @@ impl Hub {
             (OpKind::Range { session, from }, StorageCompletion::Range { result, .. }) => {
                 self.on_range(&room, session, from, result)
             }
+            (OpKind::Backfill { from }, StorageCompletion::Range { result, .. }) => {
+                self.on_backfill(&room, from, result)
+            }
             (OpKind::Snapshot { offset }, StorageCompletion::SnapshotWritten { result, .. }) => {
                 self.on_snapshot_written(&room, offset, result.is_ok())
             }
@@ -152,6 +155,8 @@ impl Hub {
         if let Some(r) = self.rooms.get_mut(room) {
             r.state = RoomState::Loaded(Box::new(loaded));
         }
+        // Entries only in storage between the snapshot and the tail: fold them in.
+        self.backfill(room);
         self.events.push(HubEvent::RoomLoaded {
             room: room.clone(),
             epoch,
@@ -220,6 +225,7 @@ impl Hub {
             snapshot: None,
             storage_first: 0,
             snapshot_write: None,
+            backfill: Default::default(),
             snapshot_durable: 0,
             members: Default::default(),
             parked: Vec::new(),
@@ -238,6 +244,7 @@ impl Hub {
             snapshot: rec.snapshot,
             storage_first: rec.first_offset,
             snapshot_write: None,
+            backfill: Default::default(),
             members: Default::default(),
             parked: Vec::new(),
             encoder: None,

@@ -134,6 +134,7 @@
 //! for tests by [`MemoryStorage`]; compaction in [`compaction`].
 
 mod auth;
+mod backfill;
 mod catch_up;
 pub mod compaction;
 mod completion;

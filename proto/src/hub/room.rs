@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::backfill::Backfill;
 use super::log::RoomLog;
 use super::storage::{OpId, StoredSnapshot};
 use crate::wire::{Join, ReplicaId, RoomEncoder, SessionId};
@@ -142,6 +143,8 @@ pub(crate) struct LoadedRoom {
     pub(crate) snapshot_write: Option<(OpId, u64)>,
     /// Offset covered by the last snapshot storage confirmed.
     pub(crate) snapshot_durable: u64,
+    /// Reading entries that are only in storage into the snapshot ([`super::backfill`]).
+    pub(crate) backfill: Backfill,
     pub(crate) members: Members,
     /// Joins waiting until their replica has no append in flight in this room, so
     /// `Joined.acked_seq` is exactly the highest sequence the hub accepted from it
@@ -188,6 +191,7 @@ impl Room {
                     && r.parked.is_empty()
                     && r.log.inflight_len() == 0
                     && r.snapshot_write.is_none()
+                    && !matches!(r.backfill, Backfill::Reading { .. })
             }
         }
     }

@@ -27,6 +27,7 @@ pub(crate) enum OpKind {
     Append,
     Range { session: SessionId, from: u64 },
     Snapshot { offset: u64 },
+    Backfill { from: u64 },
 }
 
 /// A storage operation in flight.

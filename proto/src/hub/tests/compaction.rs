@@ -186,3 +186,76 @@ fn when_a_run_does_not_fold_at_once_its_longest_foldable_prefix_does() {
         "the rest is served from storage"
     );
 }
+
+/// A storage holding `n` entries of room "r" (payloads 1..=n) and no snapshot, as
+/// left by crashes that lost every snapshot write (here: written by a hub that
+/// could not fold).
+fn unfolded_log(n: u64) -> MemoryStorage {
+    let mut h = Harness::with(cfg(Arc::new(NoMerge)));
+    let w = h.connect(1);
+    h.join(w, "r", "sum", None);
+    for seq in 1..=n {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let room = RoomId::new("r");
+    assert!(h.storage.snapshot(&room).is_none());
+    assert_eq!(h.storage.entry_count(&room), n as usize);
+    h.storage.clone()
+}
+
+#[test]
+fn entries_only_in_storage_are_folded_into_the_snapshot_when_the_room_loads() {
+    // Loaded with its last 8 entries in memory, the room has 92 entries between its
+    // (absent) snapshot and its tail: compaction alone could never fold them, and
+    // the log would grow for ever (issue 18: 68,000 entries after frequent restarts).
+    let mut h = Harness::with_storage(cfg(Arc::new(SumMerger)), unfolded_log(100));
+    let w = h.connect(1);
+    h.join(w, "r", "sum", None);
+    let room = RoomId::new("r");
+    let snap = h.storage.snapshot(&room).expect("backfilled").clone();
+    assert_eq!(snap.offset, 92, "the snapshot reaches the in-memory tail");
+    assert_eq!(snap.seqs, vec![(ReplicaId(1), 92)]);
+    assert_eq!(h.storage.entry_count(&room), 8, "folded entries deleted");
+    // Compaction goes on from there as usual.
+    for seq in 101..=130 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    assert!(h.storage.entry_count(&room) <= 8);
+    let a = h.connect(2);
+    let frames = h.join(a, "r", "sum", None);
+    assert_eq!(total(&frames), (1..=130).sum::<u64>());
+}
+
+#[test]
+fn a_gap_of_one_entry_takes_the_tail_front_into_the_first_snapshot() {
+    let mut h = Harness::with_storage(cfg(Arc::new(SumMerger)), unfolded_log(9));
+    let w = h.connect(1);
+    h.join(w, "r", "sum", None);
+    let room = RoomId::new("r");
+    let snap = h.storage.snapshot(&room).expect("backfilled").clone();
+    assert_eq!(
+        snap.offset, 2,
+        "entry 0 from storage and entry 1 from the tail"
+    );
+    let a = h.connect(2);
+    let frames = h.join(a, "r", "sum", None);
+    assert_eq!(total(&frames), (1..=9).sum::<u64>());
+}
+
+#[test]
+fn a_room_of_a_type_the_merger_does_not_know_reads_its_gap_once_and_stops() {
+    let mut h = Harness::with_storage(cfg(Arc::new(NoMerge)), unfolded_log(100));
+    let w = h.connect(1);
+    h.join(w, "r", "sum", None);
+    let reads = h.hub.metrics().storage_ops;
+    for seq in 101..=130 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let room = RoomId::new("r");
+    assert!(h.storage.snapshot(&room).is_none());
+    assert_eq!(
+        h.hub.metrics().storage_ops - reads,
+        30,
+        "one append per delta, no more backfill reads"
+    );
+}
