@@ -2,7 +2,9 @@
 //! ([`run_seeds`]), and the replay command printed for a failing seed.
 //!
 //! * `SYNCWIRE_SIM_SEED=S`: run only seed `S`, recording and printing its transcript.
-//! * `SYNCWIRE_SIM_SEEDS=N`: run seeds `1..=N` instead of the test's default count.
+//! * `SYNCWIRE_SIM_SEEDS=N`: run seeds `1..=N` instead of the test's default count;
+//!   `SYNCWIRE_SIM_SEEDS=A..=B`: run seeds `A..=B` (a long campaign split into parts,
+//!   across sessions or machines).
 //! * `SYNCWIRE_SIM_PROGRESS=K`: print each failing seed to stderr as soon as it
 //!   fails, and a progress line (seeds done, elapsed wall time) every `K` seeds —
 //!   for long runs, which otherwise report only at their end.
@@ -73,11 +75,21 @@ pub fn replay_command(seed: u64, test: &str) -> String {
     format!("SYNCWIRE_SIM_SEED={seed} cargo test -p syncwire-tests --release -- {test} --nocapture")
 }
 
+/// `N` (seeds `1..=N`) or `A..=B`.
+fn seed_range(v: &str) -> Option<(u64, u64)> {
+    let v = v.trim();
+    match v.split_once("..=") {
+        Some((a, b)) => Some((a.trim().parse().ok()?, b.trim().parse().ok()?)),
+        None => Some((1, v.parse().ok()?)),
+    }
+}
+
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
 
-/// The seeds to run: the one of `SYNCWIRE_SIM_SEED`, else `1..=SYNCWIRE_SIM_SEEDS`,
+/// The seeds to run: the one of `SYNCWIRE_SIM_SEED`, else those of
+/// `SYNCWIRE_SIM_SEEDS` (`N` for `1..=N`, or `A..=B`),
 /// else `1..=default_count` (in release builds; unoptimized builds, as in a plain
 /// `cargo test --workspace`, run one seed as a smoke test, so that the
 /// full count stays with `cargo test -p syncwire-tests --release`). The flag tells
@@ -91,8 +103,11 @@ pub fn seeds_from_env(default_count: u64) -> (Vec<u64>, bool) {
     } else {
         default_count
     };
-    let n = env_u64("SYNCWIRE_SIM_SEEDS").unwrap_or(default_count);
-    ((1..=n).collect(), false)
+    let range = std::env::var("SYNCWIRE_SIM_SEEDS")
+        .ok()
+        .and_then(|v| seed_range(&v));
+    let (first, last) = range.unwrap_or((1, default_count));
+    ((first..=last).collect(), false)
 }
 
 /// Runs the seeds chosen by the environment for `scenario` and returns a report
@@ -131,7 +146,7 @@ pub fn run_seeds(scenario: &Scenario, test: &str, default_count: u64) -> Result<
         }
         if progress.is_some_and(|k| done % k == 0) {
             eprintln!(
-                "{}: {done}/{} seeds, {} failed, {:.0?} elapsed",
+                "{}: {done}/{} seeds (up to seed {seed}), {} failed, {:.0?} elapsed",
                 scenario.name,
                 seeds.len(),
                 failures.len(),
@@ -150,5 +165,18 @@ pub fn run_seeds(scenario: &Scenario, test: &str, default_count: u64) -> Result<
         Ok(summary)
     } else {
         Err(format!("{summary}\n{}", failures.join("")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seed_range;
+
+    #[test]
+    fn seed_counts_and_ranges_parse() {
+        assert_eq!(seed_range("250"), Some((1, 250)));
+        assert_eq!(seed_range(" 401..=10000 "), Some((401, 10_000)));
+        assert_eq!(seed_range("4..="), None);
+        assert_eq!(seed_range("x"), None);
     }
 }
