@@ -5,6 +5,8 @@
 //! * [`wire`]: frame types, CBOR encoding and bounded decoding (docs/PROTOCOL.md).
 //! * [`crdt`]: delta-state CRDTs, the type registry and the replica-side document.
 //! * [`client`]: the client session state machine.
+//! * [`replica`]: the client session with its rooms' documents, the join gate and
+//!   the one output queue every driver, the simulator and the fuzzers drive.
 //! * [`hub`]: the hub state machine and its storage interface.
 //! * [`time`] and [`rng`]: the core's own monotonic time type and seeded randomness.
 //!
@@ -20,6 +22,7 @@ pub mod crdt;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod hub;
+pub mod replica;
 pub mod rng;
 pub mod time;
 pub mod wire;
