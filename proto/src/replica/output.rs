@@ -79,7 +79,7 @@ impl Replica {
         self.client.handle_timeout(now);
     }
 
-    /// The next output, in the order the [module docs](self) give; events are
+    /// The next output, in the order [`Output`] gives; events are
     /// applied to the documents before they are handed out.
     pub fn poll_output(&mut self) -> Option<Output> {
         if let Some(frame) = self.client.poll_transmit() {
