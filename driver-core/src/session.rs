@@ -31,16 +31,34 @@ pub type SharedSession = Arc<Mutex<Session>>;
 pub type WakeReceiver = mpsc::Receiver<()>;
 
 /// Outputs of one [`Session::drain`], to be performed by the driver in this order:
-/// write `transmits` to the current connection, then perform `transport` commands,
-/// then sleep until a message, a wake-up, or `deadline`.
+/// write the [`transmits`](Drained::take_transmits) to the current connection, then
+/// perform the [`transport`](Drained::take_transport) commands, then sleep until a
+/// message, a wake-up, or the [`deadline`](Drained::deadline). (In the replica's
+/// output order frames come before transport commands, and once a command closed
+/// or replaced the connection the session has no frame for it, so this batching
+/// keeps that order.)
 #[derive(Debug, Default)]
 pub struct Drained {
-    /// Encoded frames for the current connection.
-    pub transmits: Vec<Bytes>,
-    /// Open / close commands for the transport.
-    pub transport: Vec<TransportCommand>,
+    transmits: Vec<Bytes>,
+    transport: Vec<TransportCommand>,
+    deadline: Option<Instant>,
+}
+
+impl Drained {
+    /// Encoded frames for the current connection, in order.
+    pub fn take_transmits(&mut self) -> Vec<Bytes> {
+        std::mem::take(&mut self.transmits)
+    }
+
+    /// Open / close commands for the transport, in order.
+    pub fn take_transport(&mut self) -> Vec<TransportCommand> {
+        std::mem::take(&mut self.transport)
+    }
+
     /// When to call [`Session::handle_timeout`] next.
-    pub deadline: Option<Instant>,
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
 }
 
 /// The proto replica with the clock, the wake-up signal and the subscribers.
