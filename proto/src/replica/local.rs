@@ -32,6 +32,14 @@ where
 }
 
 impl Replica {
+    /// Gives `now` to the client for a command that may not reach it (refused
+    /// early, or held back by the gate): timers due by `now` fire inside every
+    /// input and command, as the client's own commands do.
+    pub(super) fn tick(&mut self, now: Instant) {
+        self.now = now;
+        self.client.handle_timeout(now);
+    }
+
     /// Checks that `room` holds a document of type `C`.
     pub(super) fn check_type<C: DeltaCrdt>(&self, room: &RoomId) -> Result<(), ReplicaError> {
         let doc = self
@@ -51,11 +59,9 @@ impl Replica {
     /// Submits `op` at once, or queues it behind the room's gate.
     pub(super) fn local(
         &mut self,
-        now: Instant,
         room: &RoomId,
         mut op: LocalOp,
     ) -> Result<Applied, ReplicaError> {
-        self.now = self.now.max(now);
         if self.gates.must_wait(room) {
             let max = self.client.config().outbox_max_deltas;
             self.gates.push(room, op, max)?;

@@ -209,7 +209,7 @@ impl Replica {
     /// [`restore`](Replica::restore) is not joined again: the first `join` attaches
     /// to it (keeping its restored state) if its type is `C`'s.
     pub fn join<C: DeltaCrdt>(&mut self, now: Instant, room: RoomId) -> Result<(), ReplicaError> {
-        self.now = now;
+        self.tick(now);
         if self.docs.is_restored(&room) {
             return saved::attach::<C>(self, &room);
         }
@@ -227,7 +227,7 @@ impl Replica {
         tag: &str,
         registry: &Registry,
     ) -> Result<(), ReplicaError> {
-        self.now = now;
+        self.tick(now);
         if saved::attach_tag(self, &room, tag, registry)? {
             return Ok(());
         }
@@ -260,9 +260,10 @@ impl Replica {
     where
         C::Op: Send,
     {
+        self.tick(now);
         self.check_type::<C>(room)?;
         let prepare = local::prepare_op::<C>(room.clone(), op);
-        self.local(now, room, LocalOp { prepare, wall_ms })
+        self.local(room, LocalOp { prepare, wall_ms })
     }
 
     /// [`apply`](Replica::apply) for a room of a built-in type chosen at run time:
