@@ -13,7 +13,8 @@
 //! The crate performs no I/O, reads no clock and uses no global randomness: time is
 //! an argument on every input, randomness comes from a generator seeded by config,
 //! and the same seed with the same inputs yields byte-identical outputs. Drivers
-//! (one per async runtime, and the browser) feed inputs and drain outputs.
+//! (one per async runtime, and the browser) feed inputs and drain outputs; the
+//! client side's output order is documented once, at [`replica::Output`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

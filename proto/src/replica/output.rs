@@ -29,6 +29,8 @@
 //! Own logged deltas reach the application only in the replay after a `Joined`
 //! with `resync` or without resume position (docs/PROTOCOL.md §8.2).
 //!
+//! `proto/tests/replica_loop.rs` drives a replica against a fake hub this way.
+//!
 
 use bytes::Bytes;
 
