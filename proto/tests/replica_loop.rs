@@ -13,11 +13,13 @@ use syncwire_proto::crdt::{AnyOp, GCounter, GCounterOp, NoMerge, PnCounter, PnCo
 use syncwire_proto::replica::{Applied, Output, Replica, ReplicaError, ReplicaOrigin};
 use syncwire_proto::wire::*;
 
-/// Stands in for a WebSocket to a hub that accepts everything.
+/// Stands in for a WebSocket to a hub that accepts everything, or (with a
+/// `snapshot`) answers every join with a resync to it and acks nothing.
 #[derive(Default)]
 struct FakeHub {
     to_client: VecDeque<Vec<u8>>,
     offset: u64,
+    snapshot: Option<bytes::Bytes>,
 }
 
 impl FakeHub {
@@ -43,13 +45,14 @@ impl FakeHub {
                 room: j.room,
                 crdt: j.crdt,
                 epoch: 1,
-                start: 0,
-                head: 0,
+                start: u64::from(self.snapshot.is_some()),
+                head: u64::from(self.snapshot.is_some()),
                 acked_seq: 0,
                 writable: true,
-                resync: false,
-                snapshot: None,
+                resync: self.snapshot.is_some(),
+                snapshot: self.snapshot.clone(),
             }),
+            Frame::ClientDelta(_) if self.snapshot.is_some() => return,
             Frame::ClientDelta(d) => {
                 self.offset += 1;
                 Frame::Ack(Ack {
@@ -71,7 +74,15 @@ fn run(
     now: &mut Instant,
     done: impl Fn(&ClientEvent) -> bool,
 ) -> Vec<ClientEvent> {
-    let mut hub = FakeHub::default();
+    run_with(FakeHub::default(), replica, now, done)
+}
+
+fn run_with(
+    mut hub: FakeHub,
+    replica: &mut Replica,
+    now: &mut Instant,
+    done: impl Fn(&ClientEvent) -> bool,
+) -> Vec<ClientEvent> {
     let mut current = ConnectionId::default();
     let mut events = Vec::new();
     for _ in 0..200 {
@@ -82,7 +93,7 @@ fn run(
                     current = conn; // a real driver starts a WebSocket connect here
                     replica.handle_transport_open(*now, conn);
                 }
-                Output::Transport(TransportCommand::Close { .. }) => hub = FakeHub::default(),
+                Output::Transport(TransportCommand::Close { .. }) => hub.to_client.clear(),
                 Output::Event(event) => events.push(event),
             }
         }
@@ -217,4 +228,41 @@ fn waiting_operations_are_bounded() {
         0,
         "leaving drops the room's waiting operations"
     );
+}
+
+#[test]
+fn a_resync_resets_the_document_and_replays_the_own_outbox() {
+    let mut now = Instant::ZERO;
+    let mut r = Replica::new(ClientConfig::new(ReplicaId(7)), now, ReplicaOrigin::Fresh).unwrap();
+    let room = RoomId::new("doc");
+    r.join::<GCounter>(now, room.clone()).unwrap();
+    r.apply::<GCounter>(now, 1, &room, GCounterOp::Increment(2))
+        .unwrap();
+    // The hub's snapshot: another replica's 5, without this replica's unacked 2.
+    let mut theirs = syncwire_proto::crdt::Document::<GCounter>::new(ReplicaId(9));
+    theirs.apply_local(GCounterOp::Increment(5), 1).unwrap();
+    let hub = FakeHub {
+        snapshot: Some(theirs.encode_state().unwrap().into()),
+        ..FakeHub::default()
+    };
+    r.connect(now);
+    let caught_up = |e: &ClientEvent| matches!(e, ClientEvent::CaughtUp { .. });
+    let events = run_with(hub, &mut r, &mut now, caught_up);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Resync { .. }))
+    );
+    assert_eq!(
+        r.read::<GCounter>(&room).unwrap().value(),
+        7,
+        "snapshot + own outbox"
+    );
+    assert_eq!(r.apply_errors(), 0);
+    let after = r.apply::<GCounter>(now, 1, &room, GCounterOp::Increment(1));
+    assert!(
+        matches!(after, Ok(Applied::Submitted { .. })),
+        "gate open once caught up"
+    );
+    assert_eq!(r.read::<GCounter>(&room).unwrap().value(), 8);
 }
