@@ -42,19 +42,19 @@ pub async fn run_client<R: ClientRuntime>(
     let mut wake_open = true;
     let mut turn = 0usize;
     loop {
-        let (drained, stopped) = {
+        let (mut drained, stopped) = {
             let mut s = Session::lock(&shared);
             (s.drain(), s.client().state().is_stopped())
         };
         if let Some((conn, sock)) = ws.as_mut() {
-            if let Err(e) = write_all(sock, drained.transmits).await {
+            if let Err(e) = write_all(sock, drained.take_transmits()).await {
                 let conn = *conn;
                 ws = None;
                 Session::lock(&shared).handle_transport_closed(conn, TransportClosed::failed(e));
                 continue;
             }
         }
-        for cmd in drained.transport {
+        for cmd in drained.take_transport() {
             match cmd {
                 TransportCommand::Open { conn } => {
                     if let Some((_, old)) = ws.take() {
@@ -77,7 +77,7 @@ pub async fn run_client<R: ClientRuntime>(
         if stopped && ws.is_none() && connecting.is_none() {
             return;
         }
-        let deadline = drained.deadline;
+        let deadline = drained.deadline();
         let mut sleep = deadline.map(|d| rt.sleep(d.saturating_duration_since(clock.now())));
         turn = turn.wrapping_add(1);
         let woken = poll_fn(|cx| {

@@ -10,8 +10,8 @@ use futures_core::Stream;
 use syncwire_proto::crdt::DeltaCrdt;
 use syncwire_proto::wire::RoomId;
 
+use crate::Applied;
 use crate::error::DriverError;
-use crate::local::Applied;
 use crate::session::{Session, SharedSession};
 
 /// A room's document of CRDT type `C`. Cloning gives another handle to the same room.
@@ -48,10 +48,11 @@ impl<C: DeltaCrdt> Doc<C> {
 
     /// Applies a local operation.
     ///
-    /// When the room's gate is open (always for a fresh replica id; for a restored
-    /// room; otherwise once the room caught up, see [`crate::gate`]) the delta is
-    /// prepared, the document changes at once, and the delta is queued for the hub
-    /// (sent now if connected, kept in the outbox otherwise):
+    /// This is [`Replica::apply`](syncwire_proto::replica::Replica::apply) at the
+    /// clock's time. When the room's gate is open (always for a fresh replica id; for
+    /// a restored room; otherwise once the room caught up, see [`crate::gate`]) the
+    /// delta is prepared and checked (size, nesting), queued for the hub (sent now if
+    /// connected, kept in the outbox otherwise) and the document changes at once:
     /// [`Applied::Submitted`] with its sequence number. If the outbox is full the
     /// operation is not applied ([`ClientError::OutboxFull`](syncwire_proto::client::ClientError::OutboxFull)).
     ///
@@ -65,19 +66,20 @@ impl<C: DeltaCrdt> Doc<C> {
     where
         C::Op: Send + 'static,
     {
-        Session::lock(&self.shared).apply_local::<C>(&self.room, op)
+        let mut s = Session::lock(&self.shared);
+        let (now, wall_ms) = (s.clock().now(), s.clock().wall_ms());
+        let applied = s.replica_mut().apply::<C>(now, wall_ms, &self.room, op)?;
+        s.changed();
+        Ok(applied)
     }
 
     /// Reads the current state.
     pub fn read<R>(&self, f: impl FnOnce(&C) -> R) -> Result<R, DriverError> {
         let s = Session::lock(&self.shared);
-        let doc = s.docs.get(&self.room).ok_or(DriverError::Closed)?;
-        let typed = doc.downcast_ref::<C>().ok_or(DriverError::TypeMismatch {
-            room: self.room.clone(),
-            actual: doc.tag(),
-            requested: C::TAG,
-        })?;
-        Ok(f(typed.state()))
+        if s.replica().document(&self.room).is_none() {
+            return Err(DriverError::Closed);
+        }
+        Ok(f(s.replica().read::<C>(&self.room)?))
     }
 
     /// A copy of the current state.
@@ -88,8 +90,8 @@ impl<C: DeltaCrdt> Doc<C> {
     /// Sets this session's ephemeral presence state in the room (sent to peers, never logged).
     pub fn set_presence(&self, state: Bytes) -> Result<(), DriverError> {
         let mut s = Session::lock(&self.shared);
-        let now = s.clock.now();
-        s.client.set_presence(now, &self.room, state)?;
+        let now = s.clock().now();
+        s.replica_mut().set_presence(now, &self.room, state)?;
         s.wake();
         Ok(())
     }
@@ -99,11 +101,7 @@ impl<C: DeltaCrdt> Doc<C> {
     pub fn changes(&self) -> Changes {
         let (tx, rx) = mpsc::channel(0);
         let mut s = Session::lock(&self.shared);
-        s.watchers
-            .entry(self.room.clone())
-            .or_default()
-            .txs
-            .push(tx);
+        s.watch(&self.room).txs.push(tx);
         Changes { rx }
     }
 
@@ -129,7 +127,7 @@ impl Stream for Changes {
 /// The change subscribers of one room.
 #[derive(Debug, Default)]
 pub(crate) struct Watchers {
-    txs: Vec<mpsc::Sender<()>>,
+    pub(crate) txs: Vec<mpsc::Sender<()>>,
 }
 
 impl Watchers {

@@ -2,6 +2,7 @@
 
 use syncwire_proto::client::ClientError;
 use syncwire_proto::crdt::CrdtError;
+use syncwire_proto::replica::ReplicaError;
 use syncwire_proto::wire::RoomId;
 use thiserror::Error;
 
@@ -37,4 +38,24 @@ pub enum DriverError {
     /// The URL or configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
+}
+
+impl From<ReplicaError> for DriverError {
+    fn from(e: ReplicaError) -> Self {
+        match e {
+            ReplicaError::Client(e) => DriverError::Client(e),
+            ReplicaError::Crdt(e) => DriverError::Crdt(e),
+            ReplicaError::TypeMismatch {
+                room,
+                actual,
+                requested,
+            } => DriverError::TypeMismatch {
+                room,
+                actual,
+                requested,
+            },
+            ReplicaError::TooManyWaiting { max } => DriverError::TooManyWaiting { max },
+            other => DriverError::Config(other.to_string()),
+        }
+    }
 }

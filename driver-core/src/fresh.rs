@@ -15,19 +15,10 @@
 //! until the room caught up ([`crate::Doc::apply`]).
 
 use syncwire_proto::client::ClientConfig;
+use syncwire_proto::replica::ReplicaOrigin;
 use syncwire_proto::wire::ReplicaId;
 
 use crate::error::DriverError;
-
-/// Where a session's replica id came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReplicaOrigin {
-    /// Drawn at random for this instance: nothing was ever written under it.
-    Fresh,
-    /// Given by the caller (or restored with saved state): earlier instances may have
-    /// written under it.
-    Chosen,
-}
 
 /// 64 random bits from the platform's secure source.
 pub fn random_u64() -> Result<u64, DriverError> {

@@ -3,25 +3,28 @@
 //! The runtime-neutral half of every syncwire client driver (tokio, async-std,
 //! browser). A driver owns a socket and a timer; everything else lives here, once:
 //!
-//! * [`Session`] — the proto [`Client`](syncwire_proto::client::Client) plus the
-//!   typed documents of its rooms, behind one mutex shared by the application's
-//!   handles and the driver's I/O task (the quinn pattern: handles mutate the state
-//!   machine directly, then wake the driver to flush).
+//! * [`Session`] — the proto [`Replica`](syncwire_proto::replica::Replica) (the
+//!   client session, its rooms' documents and the join gate, written once in proto
+//!   for drivers, simulator and fuzzers alike) with the clock, the wake-up signal,
+//!   event subscribers and change watchers, behind one mutex shared by the
+//!   application's handles and the driver's I/O task (the quinn pattern: handles
+//!   mutate the state machine directly, then wake the driver to flush).
 //! * [`Doc`] — a typed handle on one room's CRDT document: apply local operations,
 //!   read the state, await changes.
 //! * [`fresh_replica_id`] — a configuration without a replica id
 //!   ([`ClientConfig::default`](syncwire_proto::client::ClientConfig::default)) gets a
 //!   fresh random one per session, in `1..=2^53−1`; module `fresh`.
-//! * The join gate ([`gate`]): a session whose replica id is not fresh holds local
-//!   operations on a room until the room caught up with the hub
+//! * The join gate ([`gate`], in proto): a session whose replica id is not fresh
+//!   holds local operations on a room until the room caught up with the hub
 //!   ([`Applied::Waiting`]), so they never merge into nothing.
 //! * [`EventStream`] — application events, fanned out to bounded subscriber queues.
 //! * [`Clock`] — how a driver supplies monotonic and wall-clock time.
 //! * [`SavedSession`] — the durable state of a session ([`Session::export`] /
 //!   [`Session::restore`]), for drivers that persist it (the browser driver).
 //!
-//! * [`run_client`] — the client's I/O loop, written once: [`Session::drain`] (frames
-//!   to send, transport commands, the next deadline), perform them, then wait for a
+//! * [`run_client`] — the client's I/O loop, written once: [`Session::drain`] (the
+//!   replica's one output queue: frames to send, transport commands, events fanned
+//!   out to subscribers; then the next deadline), perform them, then wait for a
 //!   socket message, a connect result, the deadline (checking `now >= deadline`
 //!   itself), or [`Session`]'s wake signal. A runtime plugs in through the small
 //!   [`ClientRuntime`] trait (connect, sleep, background close); the tokio and
@@ -36,10 +39,8 @@ mod doc;
 mod error;
 mod events;
 mod fresh;
-pub mod gate;
 mod handle;
 pub mod hub;
-mod local;
 mod restore;
 mod runtime;
 mod session;
@@ -51,10 +52,10 @@ pub use clock::SystemClock;
 pub use doc::{Changes, Doc};
 pub use error::DriverError;
 pub use events::EventStream;
-pub use fresh::{ReplicaOrigin, fresh_replica_id, random_u64};
+pub use fresh::{fresh_replica_id, random_u64};
 pub use handle::SessionHandle;
-pub use local::Applied;
-pub use restore::{SavedDoc, SavedSession};
 pub use runtime::{ClientRuntime, ClientSocket, Incoming};
 pub use session::{Drained, Session, SharedSession, WakeReceiver};
 pub use syncwire_proto as proto;
+pub use syncwire_proto::replica::gate;
+pub use syncwire_proto::replica::{Applied, ReplicaOrigin, SavedDoc, SavedSession};

@@ -44,7 +44,7 @@ pub(crate) async fn run(
     let mut sock: Option<(ConnectionId, Socket)> = None;
     let mut online = BrowserSignals::online();
     loop {
-        let (drained, stopped) = {
+        let (mut drained, stopped) = {
             let mut s = Session::lock(&shared);
             let drained = s.drain();
             if let Some(store) = &store {
@@ -54,7 +54,7 @@ pub(crate) async fn run(
         };
         let mut lost: Option<(ConnectionId, TransportClosed)> = None;
         if let Some((conn, ws)) = sock.as_ref() {
-            for frame in &drained.transmits {
+            for frame in &drained.take_transmits() {
                 if let Err(e) = ws.send(frame) {
                     lost = Some((*conn, TransportClosed::failed(e)));
                     break;
@@ -64,7 +64,7 @@ pub(crate) async fn run(
         if lost.is_some() {
             sock = None;
         }
-        for cmd in drained.transport {
+        for cmd in drained.take_transport() {
             match cmd {
                 TransportCommand::Open { conn } => {
                     if let Some((_, old)) = sock.take() {
@@ -95,7 +95,7 @@ pub(crate) async fn run(
         if stopped && sock.is_none() {
             return;
         }
-        let mut sleep = drained.deadline.map(|d| {
+        let mut sleep = drained.deadline().map(|d| {
             Sleep::new(
                 d.saturating_duration_since(BrowserClock.now())
                     .as_secs_f64()
@@ -139,7 +139,7 @@ pub(crate) async fn run(
                 }
             }
             Wake::Deadline => {
-                if drained.deadline.is_some_and(|d| BrowserClock.now() >= d) {
+                if drained.deadline().is_some_and(|d| BrowserClock.now() >= d) {
                     s.handle_timeout();
                 }
             }

@@ -39,7 +39,7 @@ fn connect_and_join(shared: &SharedSession) -> ConnectionId {
     s.connect();
     let conn = s
         .drain()
-        .transport
+        .take_transport()
         .into_iter()
         .find_map(|c| match c {
             TransportCommand::Open { conn } => Some(conn),

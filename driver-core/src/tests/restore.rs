@@ -3,9 +3,12 @@
 use super::*;
 use crate::Applied;
 use crate::clock::Clock;
+use syncwire_proto::client::ClientConfig;
+use syncwire_proto::crdt::Registry;
 use syncwire_proto::crdt::{GCounter, GCounterOp, OrSet, OrSetOp, Value};
+use syncwire_proto::replica::SavedSession;
 use syncwire_proto::time::WallClockMillis;
-use syncwire_proto::wire::ReplicaId;
+use syncwire_proto::wire::{ReplicaId, RoomId};
 
 struct Fixed;
 impl Clock for Fixed {

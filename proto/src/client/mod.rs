@@ -27,7 +27,7 @@
 //! * **Outputs** — [`poll_transmit`](Client::poll_transmit) (encoded frames),
 //!   [`poll_transport`](Client::poll_transport) (open / close the connection),
 //!   [`poll_event`](Client::poll_event) (application events),
-//!   [`poll_timeout`](Client::poll_timeout) (the next deadline).
+//!   [`poll_timeout`](Client::poll_timeout) (the next deadline); see below.
 //!
 //! Every input and command takes `now`, from a monotonic clock. If it goes
 //! backwards anyway, the session's time stands still for that step and then
@@ -40,113 +40,18 @@
 //! that itself). Own logged deltas reach the application
 //! only in the replay after a `Joined` with `resync` or without resume position (docs/PROTOCOL.md §8.2).
 //!
-//! # Drain order
+//! # Outputs and the driver loop
 //!
-//! After every input or command, the driver drains, in this order:
-//! 1. `poll_transmit` until `None`, writing each frame to the current connection;
-//! 2. `poll_transport` until `None`, opening or closing connections. Each
-//!    connection has a [`ConnectionId`]; the driver passes it back with every
-//!    report (`handle_transport_open`, `handle_frame`, `handle_transport_closed`),
-//!    and reports about a connection the session already closed are ignored;
-//! 3. `poll_event` until `None`, handing events to the application;
-//! 4. `poll_timeout`, to know when to call `handle_timeout`.
-//!
-//! Reporting a transport result (`handle_transport_open`) or issuing commands
-//! while handling events are inputs too: drain again from step 1 until nothing is
-//! left, then sleep until the next frame or the deadline.
-//!
-//! Frames are built lazily in `poll_transmit` from the session state, so nothing
-//! is queued for an undrained transmit. Transport commands coalesce to at most a
-//! `Close` followed by an `Open`. Events are bounded by `max_queued_events`: when
-//! that many are undrained and more hub deltas arrive, the connection is dropped
-//! (`SessionError::SlowApplication`) and resumes later from the last delivered
-//! offset, so no delta is lost; other events beyond twice the bound are dropped
-//! and counted in [`ClientMetrics::events_dropped`].
-//!
-//! # Driver loop
-//!
-//! ```
-//! use bytes::Bytes;
-//! use std::collections::VecDeque;
-//! use syncwire_proto::Instant;
-//! use syncwire_proto::client::{
-//!     Client, ClientConfig, ClientEvent, ConnectionId, TransportCommand,
-//! };
-//! use syncwire_proto::wire::*;
-//!
-//! /// Stands in for a WebSocket to a hub that accepts everything.
-//! #[derive(Default)]
-//! struct FakeHub { to_client: VecDeque<Vec<u8>> }
-//! impl FakeHub {
-//!     fn receive(&mut self, bytes: &[u8]) {
-//!         let reply = match Frame::decode(bytes).unwrap() {
-//!             Frame::Hello(_) => Frame::Welcome(Welcome {
-//!                 version: 1, session: SessionId(1), heartbeat_ms: 0,
-//!                 limits: Limits { max_frame_bytes: 1 << 20, max_rooms: 16,
-//!                                  rate_frames_per_sec: 100, rate_bytes_per_sec: 1 << 20,
-//!                                  rate_frame_burst: 200, rate_byte_burst: 2 << 20,
-//!                                  max_payload_bytes: 1 << 19, max_presence_bytes: 4096,
-//!                                  heartbeat_timeout_ms: 45_000 },
-//!             }),
-//!             Frame::Join(j) => Frame::Joined(Joined {
-//!                 room: j.room, crdt: j.crdt, epoch: 1, start: 0, head: 0, acked_seq: 0,
-//!                 writable: true, resync: false, snapshot: None,
-//!             }),
-//!             Frame::ClientDelta(d) => Frame::Ack(Ack { room: d.room, seq: d.seq, offset: Some(0) }),
-//!             _ => return,
-//!         };
-//!         self.to_client.push_back(reply.encode());
-//!     }
-//! }
-//!
-//! let mut now = Instant::ZERO;
-//! let mut client = Client::new(ClientConfig::new(ReplicaId(7)), now)?;
-//! let room = RoomId::new("doc");
-//! client.join(now, room.clone(), "gcounter")?;
-//! client.submit(now, &room, Bytes::from_static(b"+1"))?; // queued while offline
-//! client.connect(now);
-//!
-//! let mut hub = FakeHub::default();
-//! let mut current = ConnectionId::default();
-//! let mut acked = false;
-//! for _ in 0..100 {
-//!     let mut busy = false;
-//!     while let Some(frame) = client.poll_transmit() {
-//!         busy = true;
-//!         hub.receive(&frame);
-//!     }
-//!     while let Some(cmd) = client.poll_transport() {
-//!         busy = true;
-//!         match cmd {
-//!             TransportCommand::Open { conn } => {
-//!                 current = conn; // a real driver starts a WebSocket connect here
-//!                 client.handle_transport_open(now, conn);
-//!             }
-//!             TransportCommand::Close { .. } => hub = FakeHub::default(),
-//!         }
-//!     }
-//!     while let Some(event) = client.poll_event() {
-//!         busy = true;
-//!         acked |= matches!(event, ClientEvent::DeltaAcked { seq: 1, .. });
-//!     }
-//!     if acked {
-//!         break;
-//!     }
-//!     if busy {
-//!         continue; // handling outputs may have produced more
-//!     }
-//!     // Idle: wait for the next frame or the deadline, whichever comes first.
-//!     if let Some(bytes) = hub.to_client.pop_front() {
-//!         client.handle_frame(now, current, &bytes);
-//!     } else if let Some(deadline) = client.poll_timeout() {
-//!         now = deadline;
-//!         client.handle_timeout(now);
-//!     }
-//! }
-//! assert!(acked);
-//! assert_eq!(client.outbox_len(), 0);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Drivers do not drive a bare `Client`: a [`Replica`](crate::replica::Replica)
+//! owns one together with the rooms' documents, and its
+//! [`poll_output`](crate::replica::Replica::poll_output) is the one way out. It
+//! takes from the client's three queues in the order its [`Output`](crate::replica::Output)
+//! documents: `poll_transmit`, then `poll_transport`, then `poll_event`.
+//! `poll_timeout` gives the next deadline. Frames are built lazily in
+//! `poll_transmit` from the session state, so nothing is queued for an undrained
+//! transmit; transport commands coalesce to at most a `Close` followed by an
+//! `Open`; events are bounded by `max_queued_events` (see `Output`). The three
+//! pollers stay public for benchmarks and tools that exercise a bare session.
 
 mod backoff;
 mod commands;
@@ -154,6 +59,7 @@ mod config;
 mod delivery;
 mod error;
 mod event;
+mod getters;
 mod handshake;
 mod heartbeat;
 mod identity;
@@ -195,7 +101,7 @@ use rooms::Room;
 use timers::TimerTable;
 
 /// One replica's session with a hub. See the [module docs](self) for the API
-/// families and the drain order.
+/// families and how its outputs are drained.
 #[derive(Debug)]
 pub struct Client {
     config: ClientConfig,
@@ -258,71 +164,5 @@ impl Client {
             metrics: ClientMetrics::default(),
             config,
         })
-    }
-
-    /// The lifecycle state.
-    pub fn state(&self) -> ClientState {
-        self.state
-    }
-
-    /// Why the session is `Failed` (or `Closed`), if it is.
-    pub fn failure(&self) -> Option<&DisconnectReason> {
-        self.failure.as_ref()
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
-    /// The replica this session speaks for.
-    pub fn replica(&self) -> ReplicaId {
-        self.replica
-    }
-
-    /// The hub's `Welcome` on the current connection, when connected.
-    pub fn session(&self) -> Option<&Welcome> {
-        self.session.as_ref()
-    }
-
-    /// Consecutive reconnection attempts since the last stable connection.
-    pub fn attempts(&self) -> u32 {
-        self.attempts
-    }
-
-    /// One room's state, if the room is joined (in any status).
-    pub fn room(&self, room: &RoomId) -> Option<RoomInfo> {
-        self.rooms.get(room).map(Room::info)
-    }
-
-    /// All rooms with their state, in room order.
-    pub fn rooms(&self) -> impl Iterator<Item = (&RoomId, RoomInfo)> + '_ {
-        self.rooms.iter().map(|(id, r)| (id, r.info()))
-    }
-
-    /// Deltas in the outbox (unacknowledged, across rooms).
-    pub fn outbox_len(&self) -> usize {
-        self.outbox.len()
-    }
-
-    /// Deltas of `room` in the outbox.
-    pub fn room_outbox_len(&self, room: &RoomId) -> usize {
-        self.outbox.entries(room).count()
-    }
-
-    /// Payload bytes in the outbox.
-    pub fn outbox_bytes(&self) -> usize {
-        self.outbox.bytes()
-    }
-
-    /// The session's counters, with `time_connected` up to the latest `now`.
-    pub fn metrics(&self) -> ClientMetrics {
-        let mut m = self.metrics.clone();
-        if let Some(since) = self.connected_since {
-            m.time_connected = m.time_connected.saturating_add(self.now - since);
-        }
-        m.rtt_last = self.heartbeat.rtt_last;
-        m.rtt_smoothed = self.heartbeat.rtt_smoothed;
-        m
     }
 }

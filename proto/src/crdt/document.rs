@@ -83,13 +83,27 @@ impl<C: DeltaCrdt> Document<C> {
     /// encoded delta to send. On error (the operation does not fit, the delta
     /// would exceed the size limit or nesting limits) nothing changes.
     pub fn apply_local(&mut self, op: C::Op, now: WallClockMillis) -> Result<Vec<u8>, CrdtError> {
+        let (delta, bytes) = self.prepare_checked(op, now)?;
+        let changed = self.state.merge(&delta);
+        self.note(changed);
+        Ok(bytes)
+    }
+
+    /// The encoded delta of a local operation at wall-clock time `now`, checked
+    /// like [`apply_local`](Self::apply_local) checks it, without changing the
+    /// document: a caller that must first hand the delta to the session commits
+    /// it afterwards with [`apply_remote`](Self::apply_remote) (the replica layer
+    /// does so, so that a delta the session refuses changes nothing).
+    pub fn prepare_local(&self, op: C::Op, now: WallClockMillis) -> Result<Vec<u8>, CrdtError> {
+        self.prepare_checked(op, now).map(|(_, bytes)| bytes)
+    }
+
+    fn prepare_checked(&self, op: C::Op, now: WallClockMillis) -> Result<(C, Vec<u8>), CrdtError> {
         let ctx = OpContext::new(self.replica, now);
         let delta = self.state.prepare(op, &ctx)?;
         let bytes = delta.encode()?;
         codec::check_cbor(C::TAG, &bytes, self.max_delta_bytes)?;
-        let changed = self.state.merge(&delta);
-        self.note(changed);
-        Ok(bytes)
+        Ok((delta, bytes))
     }
 
     /// Merges an encoded remote delta (or state); returns whether the state

@@ -1,9 +1,12 @@
-//! Fuzz body for the client session: the input is a program of driver inputs
+//! Fuzz body for the client side, driven through the [`Replica`] every driver runs
+//! (client session, documents, join gate): the input is a program of driver inputs
 //! (raw and structured hub frames, transport opens and closes, reports about stale
 //! connections, timeouts with arbitrary time steps, time going backwards) and
-//! application commands (connect, close, join, submit, presence, leave, a stalled
-//! application, export + restore). After every step the outputs are drained and
-//! checked by [`Checker`](super::client_check::Checker), and the bounded exits
+//! application commands (connect, close, join, local operations — of any size,
+//! held back by the gate or not —, presence, leave, a stalled driver that polls
+//! nothing, export + restore). After every step the outputs are polled
+//! ([`Replica::poll_output`]) and checked by
+//! [`Checker`](super::client_check::Checker), and the bounded exits
 //! by [`Waits`](super::client_liveness::Waits): a client whose transport goes
 //! silent leaves `Connecting`/`Handshaking` within `handshake_timeout`, a room
 //! the hub never answers leaves `Joining` within `join_timeout`.
@@ -17,10 +20,11 @@ use super::client_check::Checker;
 use super::client_frames::{HubModel, OWN, TAGS, rooms};
 use super::client_liveness::Waits;
 use super::reader::Input;
-use crate::client::{Client, ClientConfig, ConnectionId, TransportClosed, TransportCommand};
-use crate::crdt::NoMerge;
+use crate::client::{ClientConfig, ConnectionId, TransportClosed, TransportCommand};
+use crate::crdt::{AnyOp, GCounterOp, LwwOp, NoMerge, OrSetOp, Registry, Value};
+use crate::replica::{Applied, Output, Replica, ReplicaOrigin};
 use crate::time::Instant;
-use crate::wire::CloseCode;
+use crate::wire::{CloseCode, RoomId};
 
 /// Most steps per input, so every input runs in bounded time.
 const MAX_STEPS: usize = 2_000;
@@ -68,8 +72,21 @@ fn step(input: &mut Input<'_>) -> Duration {
     }
 }
 
+/// A local operation for a room of type `tag` (of any size: a long text value
+/// can exceed the frame limit).
+fn op(tag: &str, input: &mut Input<'_>) -> AnyOp {
+    let text = Value::Text(String::from_utf8_lossy(input.bytes(300)).into_owned());
+    match tag {
+        "lww" => AnyOp::Lww(LwwOp::Set(text)),
+        "orset" if input.below(2) == 0 => AnyOp::OrSet(OrSetOp::Remove(text)),
+        "orset" => AnyOp::OrSet(OrSetOp::Add(text)),
+        _ => AnyOp::GCounter(GCounterOp::Increment(u64::from(input.u16()))),
+    }
+}
+
 struct Driver {
-    client: Client,
+    replica: Replica,
+    registry: Registry,
     config: ClientConfig,
     now: Instant,
     /// The last connection the client asked to open.
@@ -85,9 +102,9 @@ impl Driver {
         let rooms = rooms();
         let now = self.now;
         match input.below(18) {
-            0 => self.client.connect(now),
-            1 => self.client.close(now),
-            2 | 3 => self.client.handle_transport_open(now, self.conn),
+            0 => self.replica.connect(now),
+            1 => self.replica.close(now),
+            2 | 3 => self.replica.handle_transport_open(now, self.conn),
             4 => {
                 let closed = match input.below(4) {
                     0 => TransportClosed::failed("io"),
@@ -95,47 +112,44 @@ impl Driver {
                     2 => TransportClosed::closed(CloseCode(input.u16()), "x"),
                     _ => TransportClosed::closed(CloseCode::UNAUTHORIZED, ""),
                 };
-                self.client.handle_transport_closed(now, self.conn, closed);
+                self.replica.handle_transport_closed(now, self.conn, closed);
             }
             5 => {
                 let bytes = input.bytes(512).to_vec();
-                self.client.handle_frame(now, self.conn, &bytes);
+                self.replica.handle_frame(now, self.conn, &bytes);
             }
             6..=9 => {
                 let bytes = self.model.frame(input);
-                self.client.handle_frame(now, self.conn, &bytes);
+                self.replica.handle_frame(now, self.conn, &bytes);
             }
             10 => {
-                if let Some(deadline) = self.client.poll_timeout() {
+                if let Some(deadline) = self.replica.poll_timeout() {
                     self.now = deadline.max(now);
                 }
-                self.client.handle_timeout(self.now);
+                self.replica.handle_timeout(self.now);
             }
             11 => {
                 self.now = now.saturating_add(step(input));
-                self.client.handle_timeout(self.now);
+                self.replica.handle_timeout(self.now);
             }
             12 => {
                 let room = input.pick(&rooms).unwrap_or_else(|| rooms[0].clone());
                 let tag = input.pick(TAGS).unwrap_or("gcounter");
-                let _ = self.client.join(now, room, tag);
+                let _ = self.replica.join_tag(now, room, tag, &self.registry);
             }
             13 => {
                 let room = input.pick(&rooms).unwrap_or_else(|| rooms[0].clone());
-                let payload = Bytes::copy_from_slice(input.bytes(300));
-                if let Ok(seq) = self.client.submit(now, &room, payload) {
-                    self.check.submitted(&room, seq);
-                }
+                self.local_op(now, &room, input);
             }
             14 => {
                 let room = input.pick(&rooms).unwrap_or_else(|| rooms[0].clone());
                 let state = Bytes::copy_from_slice(input.bytes(300));
-                let _ = self.client.set_presence(now, &room, state);
+                let _ = self.replica.set_presence(now, &room, state);
             }
             15 => {
                 let room = input.pick(&rooms).unwrap_or_else(|| rooms[0].clone());
-                self.check.drain_events(&mut self.client);
-                if self.client.leave(now, &room).is_ok() {
+                self.poll_all();
+                if self.replica.leave(now, &room).is_ok() {
                     self.check.left(&room);
                 }
             }
@@ -147,14 +161,14 @@ impl Driver {
                 1 => {
                     // A report about a connection the session already gave up.
                     let stale = ConnectionId(self.conn.0.wrapping_sub(1));
-                    self.client
+                    self.replica
                         .handle_frame(now, stale, &self.model.frame(input));
                 }
                 2 => {
                     // Time going backwards is clamped by the client.
                     let back = u64::try_from(step(input).as_micros()).unwrap_or(u64::MAX);
                     let back = Instant::from_micros(now.as_micros().saturating_sub(back));
-                    self.client.handle_timeout(back);
+                    self.replica.handle_timeout(back);
                     return Some(back);
                 }
                 _ => {
@@ -165,19 +179,66 @@ impl Driver {
             _ => {
                 self.now = now.saturating_add(step(input));
                 let bytes = self.model.frame(input);
-                self.client.handle_frame(self.now, self.conn, &bytes);
+                self.replica.handle_frame(self.now, self.conn, &bytes);
             }
         }
         Some(self.now)
     }
 
-    /// Exports the state and restores a new client from it (an app restart).
+    /// A local operation through the replica's one local path.
+    fn local_op(&mut self, now: Instant, room: &RoomId, input: &mut Input<'_>) {
+        let tag = self.replica.document(room).map_or("gcounter", |d| d.tag());
+        let doc_before = self.replica.document(room).map(|d| d.encode_state());
+        let outbox_before = self.replica.client().outbox_len();
+        match self
+            .replica
+            .apply_any(now, now.as_micros() / 1000, room, op(tag, input))
+        {
+            Ok(Applied::Submitted { .. } | Applied::Waiting) => self.check.submitted(room),
+            Err(_) => {
+                // A refused operation changes nothing.
+                let doc_after = self.replica.document(room).map(|d| d.encode_state());
+                assert_eq!(
+                    doc_before, doc_after,
+                    "refused operation changed the document"
+                );
+                assert_eq!(outbox_before, self.replica.client().outbox_len());
+            }
+        }
+    }
+
+    /// Polls every output (a driver that is not stalled).
+    fn poll_all(&mut self) {
+        let mut commands = 0;
+        while let Some(output) = self.replica.poll_output() {
+            match output {
+                Output::Transmit(frame) => {
+                    if let Some(f) = self.check.transmitted(self.replica.client(), &frame) {
+                        self.model.observe(&f);
+                    }
+                }
+                Output::Transport(cmd) => {
+                    commands += 1;
+                    assert!(commands <= 2, "more than Close + Open queued");
+                    if let TransportCommand::Open { conn } = cmd {
+                        self.conn = conn;
+                    }
+                }
+                Output::Event(event) => {
+                    let dropped = self.replica.client().metrics().events_dropped > 0;
+                    self.check.event(event, dropped);
+                }
+            }
+        }
+    }
+
+    /// Exports the state and restores a new replica from it (an app restart).
     fn restore(&mut self) {
-        self.check.drain_events(&mut self.client);
-        let state = self.client.export_state();
-        let restored = Client::restore(self.config.clone(), self.now, state);
+        self.poll_all();
+        let saved = self.replica.export();
+        let restored = Replica::restore(self.config.clone(), self.now, saved, &self.registry);
         let restored = restored.unwrap_or_else(|e| panic!("exported state must restore: {e}"));
-        self.client = restored;
+        self.replica = restored;
         self.check.restarted();
         self.waits.restarted();
     }
@@ -186,36 +247,30 @@ impl Driver {
         if let Some(now) = given {
             self.waits.input(now);
         }
-        while let Some(frame) = self.client.poll_transmit() {
-            if let Some(f) = self.check.transmitted(&self.client, &frame) {
-                self.model.observe(&f);
-            }
-        }
-        let mut commands = 0;
-        while let Some(cmd) = self.client.poll_transport() {
-            commands += 1;
-            assert!(commands <= 2, "more than Close + Open queued");
-            if let TransportCommand::Open { conn } = cmd {
-                self.conn = conn;
-            }
-        }
         if !self.check.stalled {
-            self.check.drain_events(&mut self.client);
+            self.poll_all();
         }
-        self.check.after_step(&self.client, self.waits.latest());
-        self.waits.after_step(&self.client);
+        self.check.after_step(&self.replica, self.waits.latest());
+        self.waits.after_step(self.replica.client());
     }
 }
 
 /// Runs the client session program in `data`; panics on a violated invariant.
 pub fn client_session(data: &[u8]) {
     let mut input = Input::new(data);
-    let config = config(input.byte());
-    let Ok(client) = Client::new(config.clone(), Instant::ZERO) else {
+    let flags = input.byte();
+    let config = config(flags);
+    let origin = if flags & 128 != 0 {
+        ReplicaOrigin::Fresh
+    } else {
+        ReplicaOrigin::Chosen
+    };
+    let Ok(replica) = Replica::new(config.clone(), Instant::ZERO, origin) else {
         return;
     };
     let mut d = Driver {
-        client,
+        replica,
+        registry: Registry::with_builtin(),
         config,
         now: Instant::ZERO,
         conn: ConnectionId::default(),
@@ -232,5 +287,5 @@ pub fn client_session(data: &[u8]) {
     }
     d.check.stalled = false;
     d.drain(None);
-    d.check.finish(&d.client);
+    d.check.finish(d.replica.client());
 }

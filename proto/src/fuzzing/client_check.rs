@@ -12,6 +12,7 @@ use bytes::Bytes;
 
 use super::client_frames::OWN;
 use crate::client::{Client, ClientEvent, ClientState};
+use crate::replica::Replica;
 use crate::time::Instant;
 use crate::wire::{Frame, RoomId};
 
@@ -20,8 +21,9 @@ use crate::wire::{Frame, RoomId};
 pub(crate) struct Checker {
     /// The application does not drain events (a slow application).
     pub(crate) stalled: bool,
-    /// Sequences returned by `submit`, per room, since the room was last left.
-    submitted: BTreeMap<RoomId, BTreeSet<u64>>,
+    /// Rooms a local operation was taken on (submitted or waiting) since the room
+    /// was last left.
+    submitted: BTreeSet<RoomId>,
     /// Highest `DeltaAcked` per room.
     acked: BTreeMap<RoomId, u64>,
     /// Lowest offset the next `Delta` of a room may have.
@@ -34,9 +36,9 @@ pub(crate) struct Checker {
 }
 
 impl Checker {
-    /// `submit` returned `seq`.
-    pub(crate) fn submitted(&mut self, room: &RoomId, seq: u64) {
-        self.submitted.entry(room.clone()).or_default().insert(seq);
+    /// A local operation on `room` was taken.
+    pub(crate) fn submitted(&mut self, room: &RoomId) {
+        self.submitted.insert(room.clone());
     }
 
     /// The application left `room` (after draining its events).
@@ -90,15 +92,8 @@ impl Checker {
         Some(frame)
     }
 
-    /// Drains and checks every queued event.
-    pub(crate) fn drain_events(&mut self, client: &mut Client) {
-        while let Some(event) = client.poll_event() {
-            let dropped = client.metrics().events_dropped > 0;
-            self.event(event, dropped);
-        }
-    }
-
-    fn event(&mut self, event: ClientEvent, dropped: bool) {
+    /// Checks one event the replica handed out.
+    pub(crate) fn event(&mut self, event: ClientEvent, dropped: bool) {
         match event {
             ClientEvent::StateChanged { from, to, .. } => {
                 if let Some(prev) = self.state.filter(|_| !dropped) {
@@ -156,7 +151,7 @@ impl Checker {
             ClientEvent::DeltaRejected { room, seq, .. } => {
                 // Numbers move (a `Joined` renumbers the queue from its `acked_seq`),
                 // so only: something was submitted to the room, and the seq is real.
-                let any = self.submitted.get(&room).is_some_and(|s| !s.is_empty());
+                let any = self.submitted.contains(&room);
                 assert!(
                     any && seq >= 1,
                     "rejected seq {seq} of {room}, where nothing was submitted"
@@ -168,8 +163,21 @@ impl Checker {
         }
     }
 
-    /// Checks the client's state after one step and its drain.
-    pub(crate) fn after_step(&self, client: &Client, now: Instant) {
+    /// Checks the replica's state after one step and its drain: the client's
+    /// invariants and bounds, waiting operations within their bound, one document
+    /// per joined room.
+    pub(crate) fn after_step(&self, replica: &Replica, now: Instant) {
+        let client = replica.client();
+        let max = client.config().outbox_max_deltas;
+        assert!(
+            replica.waiting_ops() <= max,
+            "waiting operations over their bound"
+        );
+        assert_eq!(
+            replica.documents().count(),
+            client.rooms().count(),
+            "a joined room without document, or a document without room"
+        );
         if let Err(e) = client.check_invariants() {
             panic!("client invariant: {e}");
         }

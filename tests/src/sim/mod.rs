@@ -1,8 +1,8 @@
 //! The simulator: the world, its virtual network, the fault plan and the workload.
 
+pub mod client;
 pub mod faults;
 pub mod net;
-pub mod replica;
 pub mod workload;
 pub mod world;
 mod world_check;

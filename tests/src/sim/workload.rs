@@ -1,12 +1,8 @@
-//! Random local operations on proto CRDT documents, by type tag: counters,
+//! Random local operations ([`AnyOp`]) for rooms, by CRDT type tag: counters,
 //! OR-set, map (with nested counters and sets), LWW register, MV register.
 
-use syncwire_proto::crdt::{
-    AnyOp, CrdtError, DynDocument, GCounter, GCounterOp, LwwOp, LwwRegister, MapOp, MvOp,
-    MvRegister, OrMap, OrSet, OrSetOp, PnCounter, PnCounterOp, Value,
-};
+use syncwire_proto::crdt::{AnyOp, GCounterOp, LwwOp, MapOp, MvOp, OrSetOp, PnCounterOp, Value};
 use syncwire_proto::rng::Rng;
-use syncwire_proto::time::WallClockMillis;
 
 fn small(rng: &mut Rng, max: u64) -> u64 {
     rng.below_inclusive(max)
@@ -49,40 +45,23 @@ fn map_op(rng: &mut Rng) -> MapOp {
     }
 }
 
-/// Applies one random local operation to `doc` (of type `tag`) at wall-clock
-/// `wall` and returns the encoded delta. `Ok(None)` for an unknown type.
-pub fn random_op(
-    tag: &str,
-    doc: &mut (dyn DynDocument + 'static),
-    rng: &mut Rng,
-    wall: WallClockMillis,
-) -> Result<Option<Vec<u8>>, CrdtError> {
-    let delta = match tag {
-        "gcounter" => doc
-            .downcast_mut::<GCounter>()
-            .map(|d| d.apply_local(GCounterOp::Increment(1 + small(rng, 9)), wall)),
-        "pncounter" => doc.downcast_mut::<PnCounter>().map(|d| {
+/// One random local operation for a room of type `tag`; `None` for an unknown type.
+pub fn random_op(tag: &str, rng: &mut Rng) -> Option<AnyOp> {
+    let op = match tag {
+        "gcounter" => AnyOp::GCounter(GCounterOp::Increment(1 + small(rng, 9))),
+        "pncounter" => {
             let by = 1 + small(rng, 9);
-            let op = if small(rng, 2) == 0 {
+            AnyOp::PnCounter(if small(rng, 2) == 0 {
                 PnCounterOp::Decrement(by)
             } else {
                 PnCounterOp::Increment(by)
-            };
-            d.apply_local(op, wall)
-        }),
-        "orset" => doc
-            .downcast_mut::<OrSet<Value>>()
-            .map(|d| d.apply_local(set_op(rng), wall)),
-        "map" => doc
-            .downcast_mut::<OrMap>()
-            .map(|d| d.apply_local(map_op(rng), wall)),
-        "lww" => doc
-            .downcast_mut::<LwwRegister<Value>>()
-            .map(|d| d.apply_local(LwwOp::Set(value(rng)), wall)),
-        "mvreg" => doc
-            .downcast_mut::<MvRegister<Value>>()
-            .map(|d| d.apply_local(MvOp::Set(value(rng)), wall)),
-        _ => None,
+            })
+        }
+        "orset" => AnyOp::OrSet(set_op(rng)),
+        "map" => AnyOp::Map(map_op(rng)),
+        "lww" => AnyOp::Lww(LwwOp::Set(value(rng))),
+        "mvreg" => AnyOp::MvReg(MvOp::Set(value(rng))),
+        _ => return None,
     };
-    delta.transpose()
+    Some(op)
 }

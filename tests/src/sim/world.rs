@@ -16,15 +16,16 @@ use std::sync::Arc;
 use bytes::Bytes;
 use core::time::Duration;
 use syncwire_proto::Instant;
-use syncwire_proto::client::{Client, ClientConfig};
+use syncwire_proto::client::ClientConfig;
 use syncwire_proto::crdt::Registry;
 use syncwire_proto::hub::{Hub, HubConfig, MemoryStorage};
+use syncwire_proto::replica::{Replica, ReplicaOrigin};
 use syncwire_proto::rng::Rng;
 use syncwire_proto::wire::{CloseCode, ReplicaId, RoomId, SessionId};
 
+use super::client::SimClient;
 use super::faults::{Fault, FaultPlan};
 use super::net::{ConnId, Net};
-use super::replica::SimClient;
 use crate::check::{History, Violation};
 use crate::scenario::Scenario;
 use crate::transcript::Transcript;
@@ -84,7 +85,7 @@ pub(crate) struct Rogue {
 pub struct Stats {
     /// Events processed.
     pub events: u64,
-    /// Local deltas submitted.
+    /// Local operations taken (submitted at once, or waiting for their room).
     pub submitted: u64,
     /// Hub restarts.
     pub hub_restarts: u64,
@@ -140,8 +141,9 @@ impl World {
             cfg.merger = registry.clone();
             cfg.backoff_cap = Duration::from_secs(8);
             cfg.token = Some(super::world_identity::token_of(ReplicaId(i as u64 + 1)));
-            let client = Client::new(cfg, Instant::ZERO).expect("valid client config");
-            clients.push(SimClient::new(ReplicaId(i as u64 + 1), client));
+            let app = Replica::new(cfg, Instant::ZERO, ReplicaOrigin::Chosen)
+                .expect("valid client config");
+            clients.push(SimClient::new(ReplicaId(i as u64 + 1), app));
         }
         let hub_seed = rng.next_u64();
         let mut world = World {

@@ -42,15 +42,19 @@ impl World {
             why.push("storage writes pending".into());
         }
         for (i, c) in self.clients.iter().enumerate() {
-            if c.client.state() != ClientState::Connected {
-                why.push(format!("c{i} is {:?}", c.client.state()));
+            let client = c.app.client();
+            if client.state() != ClientState::Connected {
+                why.push(format!("c{i} is {:?}", client.state()));
                 continue;
             }
-            if c.client.outbox_len() > 0 {
-                why.push(format!("c{i} outbox holds {}", c.client.outbox_len()));
+            if client.outbox_len() > 0 {
+                why.push(format!("c{i} outbox holds {}", client.outbox_len()));
             }
-            for (room, app) in &c.rooms {
-                let info = c.client.room(room);
+            if c.app.waiting_ops() > 0 {
+                why.push(format!("c{i} has {} waiting ops", c.app.waiting_ops()));
+            }
+            for (room, _) in c.app.documents() {
+                let info = client.room(room);
                 let status = info.as_ref().map(|i| i.status);
                 let pos = info.and_then(|i| i.position).map(|p| (p.epoch, p.offset));
                 // Own deltas are acked with their offsets: every position reaches the head.
@@ -60,9 +64,6 @@ impl World {
                         "c{i} {room:?} {status:?} at {pos:?}, hub at {:?}",
                         hub.room_position(room)
                     ));
-                }
-                if !app.unacked.is_empty() {
-                    why.push(format!("c{i} {room:?} has {} unacked", app.unacked.len()));
                 }
             }
         }
@@ -138,8 +139,8 @@ impl World {
         }
         let mut replicas = Vec::new();
         for c in &self.clients {
-            for (room, app) in &c.rooms {
-                let state = app.doc.encode_state().map(Bytes::from).unwrap_or_default();
+            for (room, doc) in c.app.documents() {
+                let state = doc.encode_state().map(Bytes::from).unwrap_or_default();
                 replicas.push(ReplicaRoom {
                     replica: c.replica,
                     room: room.clone(),
@@ -174,14 +175,15 @@ impl World {
                 println!("hub {:?}: {doc:?}", r.room);
             }
             let c = self.clients.iter().find(|c| c.replica == r.replica);
-            if let Some(app) = c.and_then(|c| c.rooms.get(&r.room)) {
-                println!("replica {} {:?}: {:?}", r.replica.0, r.room, app.doc);
+            if let Some((c, doc)) = c.and_then(|c| Some((c, c.app.document(&r.room)?))) {
+                let generation = c.generation(&r.room);
+                println!("replica {} {:?}: {:?}", r.replica.0, r.room, doc);
                 let got: std::collections::BTreeSet<u64> = self
                     .history
                     .deliveries
                     .iter()
                     .filter(|d| d.replica == r.replica && d.room == r.room)
-                    .filter(|d| d.generation == app.generation)
+                    .filter(|d| d.generation == generation)
                     .map(|d| d.offset)
                     .collect();
                 let missing: Vec<(u64, u64)> = logs
@@ -191,10 +193,7 @@ impl World {
                     .filter(|(o, rep)| *rep != r.replica && !got.contains(o))
                     .map(|(o, rep)| (*o, rep.0))
                     .collect();
-                println!(
-                    "generation {} missing remote (offset, origin): {missing:?}",
-                    app.generation
-                );
+                println!("generation {generation} missing remote (offset, origin): {missing:?}");
             }
         }
     }
@@ -206,7 +205,7 @@ impl World {
         }
         if self.scenario.faults == FaultRates::NONE {
             let gaps: Vec<_> = (self.clients.iter())
-                .map(|c| (c.replica, c.client.metrics().gaps))
+                .map(|c| (c.replica, c.app.client().metrics().gaps))
                 .collect();
             self.violations.extend(check_no_gap_rejoins(&gaps));
         }

@@ -1,4 +1,4 @@
-//! Client-side handlers of the world: draining a client in the documented order,
+//! Client-side handlers of the world: draining a client's one output queue,
 //! transport results, frames and closes reaching the client, timers, and the
 //! workload (local operations, presence, leaves and joins).
 
@@ -6,6 +6,7 @@ use bytes::Bytes;
 use syncwire_proto::client::{
     ClientEvent, ClientState, ConnectionId, SessionError, TransportClosed, TransportCommand,
 };
+use syncwire_proto::replica::{Applied, Output, ReplicaError};
 use syncwire_proto::wire::{CloseCode, RoomId};
 
 use super::net::{ConnId, Peer};
@@ -18,16 +19,16 @@ impl World {
         format!("c{i}")
     }
 
-    /// Joins `room` on client `i` (application and session).
+    /// Joins `room` on client `i`.
     pub(crate) fn join(&mut self, i: usize, room: RoomId, crdt: &'static str) {
         let now = self.clients[i].local(self.now);
         let c = &mut self.clients[i];
-        if c.rooms.contains_key(&room) {
+        if c.app.document(&room).is_some() {
             return;
         }
-        match c.client.join(now, room.clone(), crdt) {
+        match c.app.join_tag(now, room.clone(), crdt, &self.registry) {
             Ok(()) => {
-                c.open_room(&self.registry, room.clone(), crdt);
+                c.opened(room.clone());
                 self.transcript
                     .note(self.now, &Self::who(i), || format!("join {room:?}"));
             }
@@ -35,50 +36,50 @@ impl World {
         }
     }
 
-    /// Drains client `i` (transmit, transport, events; again until quiet), checks
-    /// its invariants and re-arms its wake-up.
+    /// Drains client `i` (its one output queue, until quiet; events are recorded
+    /// for the checkers), checks its invariants and re-arms its wake-up.
     pub(crate) fn drain_client(&mut self, i: usize) {
         loop {
-            let mut busy = false;
-            while let Some(frame) = self.clients[i].client.poll_transmit() {
-                busy = true;
-                self.client_send(i, frame);
-            }
-            while let Some(cmd) = self.clients[i].client.poll_transport() {
-                busy = true;
-                self.client_transport(i, cmd);
-            }
-            while let Some(ev) = self.clients[i].client.poll_event() {
-                busy = true;
-                self.transcript
-                    .note(self.now, &Self::who(i), || format!("event {ev:?}"));
-                if let ClientEvent::Error(SessionError::Rejected { seq: Some(_), .. }) = &ev {
-                    self.stats.delta_refusals += 1;
+            while let Some(output) = self.clients[i].app.poll_output() {
+                match output {
+                    Output::Transmit(frame) => self.client_send(i, frame),
+                    Output::Transport(cmd) => self.client_transport(i, cmd),
+                    Output::Event(ev) => self.client_event(i, ev),
                 }
-                let c = &mut self.clients[i];
-                c.on_event(self.now, ev, &mut self.history, &mut self.violations);
             }
-            busy |= self.take_over_if_replaced(i);
-            if !busy {
+            if !self.take_over_if_replaced(i) {
                 break;
             }
         }
-        if let Err(e) = self.clients[i].client.check_invariants() {
+        self.clients[i].drained();
+        if let Err(e) = self.clients[i].app.client().check_invariants() {
             self.violate("client_invariant", format!("c{i}: {e}"));
         }
-        let max = self.clients[i].client.config().outbox_max_deltas;
-        let n = self.clients[i].client.outbox_len();
-        if n > max {
-            self.violate("queue_bound", format!("c{i} outbox {n} > {max}"));
+        let max = self.clients[i].app.client().config().outbox_max_deltas;
+        let n = self.clients[i].app.client().outbox_len();
+        let waiting = self.clients[i].app.waiting_ops();
+        if n > max || waiting > max {
+            let detail = format!("c{i} outbox {n}, waiting {waiting} > {max}");
+            self.violate("queue_bound", detail);
         }
         let c = &self.clients[i];
-        if let Some(deadline) = c.client.poll_timeout() {
+        if let Some(deadline) = c.app.poll_timeout() {
             let at = c.global(deadline).max(self.now);
             if self.wakes[i].is_none_or(|w| w > at || w < self.now) {
                 self.wakes[i] = Some(at);
                 self.schedule(at, Ev::ClientWake(i));
             }
         }
+    }
+
+    fn client_event(&mut self, i: usize, ev: ClientEvent) {
+        self.transcript
+            .note(self.now, &Self::who(i), || format!("event {ev:?}"));
+        if let ClientEvent::Error(SessionError::Rejected { seq: Some(_), .. }) = &ev {
+            self.stats.delta_refusals += 1;
+        }
+        let c = &mut self.clients[i];
+        c.record(self.now, &ev, &mut self.history, &mut self.violations);
     }
 
     fn client_send(&mut self, i: usize, frame: Bytes) {
@@ -146,9 +147,7 @@ impl World {
         self.transcript
             .note(self.now, &Self::who(i), || "transport broken".into());
         let closed = TransportClosed::failed("connection reset");
-        self.clients[i]
-            .client
-            .handle_transport_closed(now, id, closed);
+        self.clients[i].app.handle_transport_closed(now, id, closed);
         self.drain_client(i);
     }
 
@@ -168,9 +167,7 @@ impl World {
         self.transcript
             .note(self.now, &Self::who(i), || format!("closed by hub {code}"));
         let closed = TransportClosed::closed(code, "");
-        self.clients[i]
-            .client
-            .handle_transport_closed(now, id, closed);
+        self.clients[i].app.handle_transport_closed(now, id, closed);
         self.drain_client(i);
     }
 
@@ -179,7 +176,7 @@ impl World {
         self.transcript.note(self.now, &Self::who(i), || {
             format!("<- {}", describe(bytes))
         });
-        self.clients[i].client.handle_frame(now, id, bytes);
+        self.clients[i].app.handle_frame(now, id, bytes);
         self.drain_client(i);
     }
 
@@ -188,12 +185,8 @@ impl World {
         if self.wakes[i].is_some_and(|w| w <= self.now) {
             self.wakes[i] = None;
         }
-        if self.clients[i]
-            .client
-            .poll_timeout()
-            .is_some_and(|d| d <= now)
-        {
-            self.clients[i].client.handle_timeout(now);
+        if self.clients[i].app.poll_timeout().is_some_and(|d| d <= now) {
+            self.clients[i].app.handle_timeout(now);
         }
         self.drain_client(i);
     }
@@ -204,8 +197,8 @@ impl World {
             return;
         }
         let now = self.clients[i].local(self.now);
-        if self.clients[i].client.state() == ClientState::Disconnected {
-            self.clients[i].client.connect(now);
+        if self.clients[i].app.client().state() == ClientState::Disconnected {
+            self.clients[i].app.connect(now);
         } else {
             self.work_step(i);
         }
@@ -218,7 +211,8 @@ impl World {
     fn work_step(&mut self, i: usize) {
         let now = self.clients[i].local(self.now);
         let roll = self.rng.below_inclusive(99);
-        let joined: Vec<RoomId> = self.clients[i].rooms.keys().cloned().collect();
+        let docs = self.clients[i].app.documents();
+        let joined: Vec<RoomId> = docs.map(|(r, _)| r.clone()).collect();
         if joined.is_empty() || roll >= 94 {
             let rooms = &self.scenario.rooms;
             let (name, crdt) =
@@ -233,58 +227,53 @@ impl World {
             self.local_op(i, room);
         } else if roll < 90 {
             let state = Bytes::from(format!("cursor {}", self.rng.below_inclusive(999)));
-            if let Err(e) = self.clients[i].client.set_presence(now, &room, state) {
+            if let Err(e) = self.clients[i].app.set_presence(now, &room, state) {
                 self.violate("client_error", format!("c{i} presence {room:?}: {e}"));
             }
         } else if self.scenario.leave_rejoin
             && joined.len() > 1
-            && self.clients[i]
-                .rooms
-                .get(&room)
-                .is_some_and(|a| a.unacked.is_empty())
+            && self.clients[i].app.client().room_outbox_len(&room) == 0
         {
             // Leaving discards unacknowledged deltas: the application leaves
             // only once its deltas are acknowledged, so none is in flight.
+            // (Operations still waiting for the room are dropped: never submitted,
+            // they are in no history.)
             self.transcript
                 .note(self.now, &Self::who(i), || format!("leave {room:?}"));
-            self.clients[i].rooms.remove(&room);
-            if let Err(e) = self.clients[i].client.leave(now, &room) {
+            if let Err(e) = self.clients[i].app.leave(now, &room) {
                 self.violate("client_error", format!("c{i} leave {room:?}: {e}"));
             }
         }
     }
 
+    /// One random local operation on `room` of client `i`, through the replica's
+    /// one local path (held back by its join gate until the room caught up).
     pub(crate) fn local_op(&mut self, i: usize, room: RoomId) {
-        if !self.clients[i].ready(&room) {
-            return;
-        }
         let now = self.clients[i].local(self.now);
         // Wall clock for LWW stamps: the client's own (jumping) clock.
         let wall = 1_700_000_000_000 + now.as_micros() / 1000;
         let c = &mut self.clients[i];
-        let Some(app) = c.rooms.get_mut(&room) else {
+        let Some(tag) = c.app.document(&room).map(|d| d.tag()) else {
             return;
         };
-        let delta = match random_op(app.crdt, &mut *app.doc, &mut self.rng, wall) {
-            Ok(Some(d)) => Bytes::from(d),
-            Ok(None) => return,
-            Err(e) => {
-                let detail = format!("c{i} op on {room:?}: {e}");
-                self.violate("crdt_error", detail);
-                return;
-            }
+        let Some(op) = random_op(tag, &mut self.rng) else {
+            return;
         };
-        match c.client.submit(now, &room, delta.clone()) {
-            Ok(seq) => {
-                if let Some(app) = c.rooms.get_mut(&room) {
-                    app.unacked.push((seq, delta));
-                }
+        match c.app.apply_any(now, wall, &room, op) {
+            Ok(Applied::Submitted { seq }) => {
                 self.stats.submitted += 1;
                 self.transcript.note(self.now, &Self::who(i), || {
                     format!("submit {room:?} seq {seq}")
                 });
             }
-            Err(e) => self.violate("client_error", format!("c{i} submit {room:?}: {e}")),
+            Ok(Applied::Waiting) => {
+                self.stats.submitted += 1;
+                self.transcript
+                    .note(self.now, &Self::who(i), || format!("op waits on {room:?}"));
+            }
+            // The bound on waiting operations: the application is told, nothing changed.
+            Err(ReplicaError::TooManyWaiting { .. }) => {}
+            Err(e) => self.violate("client_error", format!("c{i} op on {room:?}: {e}")),
         }
     }
 }

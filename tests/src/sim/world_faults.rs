@@ -4,6 +4,7 @@
 //! also joins a real room and submits a delta with an undecodable payload first).
 
 use core::time::Duration;
+use syncwire_proto::replica::{Replica, ReplicaOrigin};
 use syncwire_proto::wire::{ClientDelta, Frame, Hello, Join, ReplicaId, RoomId};
 
 use super::faults::{Fault, RogueKind};
@@ -60,14 +61,14 @@ impl World {
             self.break_conn(conn);
         }
         self.net.orphan_client(i);
-        let mut cfg = self.clients[i].client.config().clone();
+        let mut cfg = self.clients[i].app.client().config().clone();
         cfg.seed = self.rng.next_u64();
         let now = self.clients[i].local(self.now);
-        let Ok(client) = syncwire_proto::client::Client::new(cfg, now) else {
+        let Ok(app) = Replica::new(cfg, now, ReplicaOrigin::Chosen) else {
             self.violate("client_error", format!("c{i}: restart config refused"));
             return;
         };
-        let rooms = self.clients[i].restart(client);
+        let rooms = self.clients[i].restart(app);
         self.transcript.note(self.now, &Self::who(i), || {
             format!("crashed; restarts empty and re-joins {rooms:?}")
         });

@@ -133,9 +133,7 @@ impl World {
                 .get(conn)
                 .map(|c| c.client_conn)
                 .unwrap_or_default();
-            self.clients[i]
-                .client
-                .handle_transport_closed(now, id, closed);
+            self.clients[i].app.handle_transport_closed(now, id, closed);
             self.drain_client(i);
             return;
         };
@@ -153,7 +151,7 @@ impl World {
             .get(conn)
             .map(|c| c.client_conn)
             .unwrap_or_default();
-        self.clients[i].client.handle_transport_open(now, id);
+        self.clients[i].app.handle_transport_open(now, id);
         self.drain_client(i);
     }
 

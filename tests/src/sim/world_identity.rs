@@ -137,11 +137,11 @@ impl World {
     pub(crate) fn take_over_if_replaced(&mut self, i: usize) -> bool {
         let twinned = self.twin_victims.contains(&i);
         let c = &mut self.clients[i];
-        let replaced = c.client.state() == ClientState::Failed
-            && c.client.failure() == Some(&DisconnectReason::Replaced);
+        let replaced = c.app.client().state() == ClientState::Failed
+            && c.app.client().failure() == Some(&DisconnectReason::Replaced);
         if replaced && twinned {
             let now = c.local(self.now);
-            c.client.connect(now);
+            c.app.connect(now);
             self.transcript
                 .note(self.now, &Self::who(i), || "replaced: take over".into());
         }

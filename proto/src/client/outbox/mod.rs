@@ -11,6 +11,12 @@
 //! entries after it renumbered (`merging.rs` says when a merge happens). The
 //! outbox is bounded in entries and payload bytes; a push that would exceed either
 //! bound fails and leaves the outbox untouched.
+//!
+//! This file owns the queues, their bounds and totals, and the sent prefix;
+//! `settle.rs` holds what the hub's answers do to the numbering (acks, refusals,
+//! the `acked_seq` of a `Joined`).
+
+mod settle;
 
 use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
@@ -128,102 +134,6 @@ impl Outbox {
         self.count += 1;
         self.bytes = bytes;
         Ok(())
-    }
-
-    /// The hub holds every sequence ≤ `seq` of this replica in `room`. Entries
-    /// with such a sequence that may have reached the hub are removed (acked);
-    /// entries that never left this client are renumbered with `fresh` (called in
-    /// order, yielding increasing sequences above `seq`) and moved to the back, or
-    /// removed if `fresh` is exhausted. Returns the removed entries.
-    pub(super) fn settle(
-        &mut self,
-        room: &RoomId,
-        seq: u64,
-        mut fresh: impl FnMut() -> Option<u64>,
-    ) -> Vec<Entry> {
-        let Some(q) = self.rooms.get_mut(room) else {
-            return Vec::new();
-        };
-        let mut removed = Vec::new();
-        let mut renumbered = Vec::new();
-        let mut i = 0;
-        while i < q.entries.len() {
-            if q.entries.get(i).is_none_or(|e| e.seq > seq) {
-                i += 1;
-                continue;
-            }
-            let Some(mut e) = q.entries.remove(i) else {
-                break;
-            };
-            if i < q.sent {
-                q.sent -= 1;
-            }
-            let new_seq = if e.ever_sent { None } else { fresh() };
-            match new_seq {
-                Some(new_seq) => {
-                    e.seq = new_seq;
-                    renumbered.push(e);
-                }
-                None => {
-                    self.count -= 1;
-                    self.bytes -= e.payload.len();
-                    removed.push(e);
-                }
-            }
-        }
-        q.entries.extend(renumbered);
-        self.drop_if_empty(room);
-        removed
-    }
-
-    /// Withdraws the entry of `room` with sequence `seq` (the hub refused it for
-    /// good): removes it and renumbers every later entry one lower, so the queue
-    /// stays consecutive. Only valid when no later entry can be on the hub, which
-    /// the sequence rule guarantees once `seq` was refused.
-    pub(super) fn withdraw(&mut self, room: &RoomId, seq: u64) -> Option<Entry> {
-        let q = self.rooms.get_mut(room)?;
-        let i = q.entries.iter().position(|e| e.seq == seq)?;
-        let e = q.entries.remove(i)?;
-        if i < q.sent {
-            q.sent -= 1;
-        }
-        for later in q.entries.iter_mut().skip(i) {
-            later.seq = later.seq.saturating_sub(1);
-        }
-        self.count -= 1;
-        self.bytes -= e.payload.len();
-        self.drop_if_empty(room);
-        Some(e)
-    }
-
-    /// The hub refused the in-flight entry `seq`: it and every entry after it become
-    /// unsent, and none of them is on the hub (the hub refuses every delta after a
-    /// missing one). Returns how many entries were in flight after it (each of
-    /// them will be refused too), or `None` if `seq` is not in flight.
-    pub(super) fn rewind(&mut self, room: &RoomId, seq: u64) -> Option<usize> {
-        let q = self.rooms.get_mut(room)?;
-        let i = q.entries.iter().take(q.sent).position(|e| e.seq == seq)?;
-        let later = q.sent - i - 1;
-        q.sent = i;
-        for e in q.entries.iter_mut().skip(i) {
-            e.ever_sent = false;
-        }
-        Some(later)
-    }
-
-    /// After a `Joined` whose `acked_seq` settled the queue: the hub holds exactly
-    /// the sequences up to `acked` (PROTOCOL.md §3.5), so every remaining entry is
-    /// renumbered consecutively from `acked + 1`. Returns the room's next sequence.
-    pub(super) fn renumber_after(&mut self, room: &RoomId, acked: u64) -> u64 {
-        let mut next = acked.saturating_add(1);
-        if let Some(q) = self.rooms.get_mut(room) {
-            for e in q.entries.iter_mut() {
-                e.seq = next;
-                e.ever_sent = false;
-                next = next.saturating_add(1);
-            }
-        }
-        next
     }
 
     /// Removes every entry of `room` and returns them.
