@@ -29,6 +29,9 @@
 //! * [`hub::HubCore`] — the runtime-neutral half of a hub server's hub task (drain
 //!   the hub into bounded per-connection and storage queues, with their overflow
 //!   outcomes), shared by the tokio and async-std servers.
+//! * [`server`] (feature `server`, native targets) — the rest of the hub server, once:
+//!   settings, hub task, connection loop, storage (memory and redb) behind the small
+//!   [`server::ServerRuntime`] trait; the tokio and async-std servers are adapters.
 
 mod client_loop;
 mod clock;
@@ -42,6 +45,8 @@ pub mod hub;
 mod local;
 mod restore;
 mod runtime;
+#[cfg(feature = "server")]
+pub mod server;
 mod session;
 
 pub use client_loop::{flush_and_close, run_client};

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use syncwire_async_std::client::{ClientConfig, Doc, EventStream};
 use syncwire_async_std::proto::crdt::DeltaCrdt;
 use syncwire_async_std::proto::wire::ReplicaId;
-use syncwire_async_std::server::{MemoryStore, Server, ServerConfig};
+use syncwire_async_std::server::{MemoryStore, Server, ServerConfig, Storage};
 
 /// Upper bound of every wait.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -71,7 +71,7 @@ impl AsyncStdServer {
     /// Binds `addr` (port 0: any free port) with `store` and starts serving.
     pub async fn start(addr: SocketAddr, store: MemoryStore) -> AsyncStdServer {
         let mut config = ServerConfig::new(addr);
-        config.storage = store;
+        config.storage = Storage::Shared(store);
         let server = Server::bind(config).await.expect("bind");
         let addr = server.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();

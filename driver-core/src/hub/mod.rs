@@ -45,18 +45,21 @@ pub use write::{Written, write_outbound};
 /// time between drains (the latency a turn adds) short and the channels served fairly.
 pub const INPUT_BATCH: usize = 256;
 
-/// The hub, its connections' queues and its storage queue.
+/// The hub, its connections' queues and its storage queue. Its state is private: a
+/// server feeds it through the `handle_*` inputs, drains it with [`HubCore::drain`],
+/// waits until [`HubCore::next_deadline`] and shuts it down with
+/// [`HubCore::begin_shutdown`] / [`HubCore::close_all`].
 pub struct HubCore<C, S> {
     /// The state machine.
-    pub hub: Hub,
+    hub: Hub,
     /// Each open session's outbound queue.
-    pub conns: HashMap<SessionId, C>,
+    conns: HashMap<SessionId, C>,
     /// Where storage actions go.
-    pub storage: S,
+    storage: S,
     /// Overflow counters (shared with the server's metrics).
-    pub counters: Arc<HubCounters>,
+    counters: Arc<HubCounters>,
     /// Shutting down: no new sessions, inbound frames ignored.
-    pub draining: bool,
+    draining: bool,
 }
 
 impl<C, S> std::fmt::Debug for HubCore<C, S> {
@@ -82,7 +85,7 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
 
     /// A connection was accepted: returns its session, or `None` while draining
     /// (the connection should be closed `GOING_AWAY`).
-    pub fn open(&mut self, now: Instant, conn: C) -> Option<SessionId> {
+    pub fn handle_opened(&mut self, now: Instant, conn: C) -> Option<SessionId> {
         if self.draining {
             return None;
         }
@@ -97,30 +100,30 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
     /// libraries hand out messages that share their connection's read buffer, and a
     /// zero-copy payload (`Hub::handle_frame_bytes`) kept in the log tail would keep
     /// that whole buffer alive (measured cost of the copy: docs/BENCHMARKS.md).
-    pub fn frame(&mut self, now: Instant, session: SessionId, bytes: &[u8]) {
+    pub fn handle_frame(&mut self, now: Instant, session: SessionId, bytes: &[u8]) {
         if !self.draining {
             self.hub.handle_frame(now, session, bytes);
         }
     }
 
     /// The connection wrote and flushed `bytes` of hub output.
-    pub fn flushed(&mut self, session: SessionId, bytes: usize) {
+    pub fn handle_flushed(&mut self, session: SessionId, bytes: usize) {
         self.hub.handle_flushed(session, bytes);
     }
 
     /// The connection ended.
-    pub fn closed(&mut self, now: Instant, session: SessionId) {
+    pub fn handle_closed(&mut self, now: Instant, session: SessionId) {
         self.conns.remove(&session);
         self.hub.handle_session_closed(now, session);
     }
 
     /// Storage finished an action.
-    pub fn storage_done(&mut self, now: Instant, done: StorageCompletion) {
+    pub fn handle_storage(&mut self, now: Instant, done: StorageCompletion) {
         self.hub.handle_storage(now, done);
     }
 
     /// The hub's deadline may have passed: calls `handle_timeout` if `now >= deadline`.
-    pub fn timeout(&mut self, now: Instant) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         if self.hub.poll_timeout().is_some_and(|d| now >= d) {
             self.hub.handle_timeout(now);
         }
@@ -129,6 +132,42 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
     /// Whether a draining hub has finished: no storage operation in flight.
     pub fn drained(&self) -> bool {
         self.draining && self.hub.pending_storage_ops() == 0
+    }
+
+    /// Starts the shutdown: from now on no new session is opened and inbound frames
+    /// are ignored; storage in flight still completes ([`HubCore::drained`]).
+    pub fn begin_shutdown(&mut self) {
+        self.draining = true;
+    }
+
+    /// Whether [`HubCore::begin_shutdown`] was called.
+    pub fn is_draining(&self) -> bool {
+        self.draining
+    }
+
+    /// When the hub wants [`HubCore::handle_timeout`] called, if it does.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.hub.poll_timeout()
+    }
+
+    /// The state machine, read-only (metrics, session counts).
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The queue of an open session, if it is open.
+    pub fn conn(&self, session: SessionId) -> Option<&C> {
+        self.conns.get(&session)
+    }
+
+    /// The number of open sessions with a queue.
+    pub fn conn_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// The overflow counters.
+    pub fn counters(&self) -> &HubCounters {
+        &self.counters
     }
 
     /// Drains every hub output until an iteration produces no new input for the hub;
