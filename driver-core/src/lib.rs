@@ -26,6 +26,9 @@
 //!   itself), or [`Session`]'s wake signal. A runtime plugs in through the small
 //!   [`ClientRuntime`] trait (connect, sleep, background close); the tokio and
 //!   async-std drivers are such adapters.
+//! * [`SyncClient`] — the native drivers' client handle over a [`ClientExecutor`]
+//!   (spawn, URL rules); [`WsAdapter`] — a WebSocket library's socket as the shared
+//!   loops see it, given a [`WsCodec`] ([`tungstenite_codec!`] writes tungstenite's).
 //! * [`hub::HubCore`] — the runtime-neutral half of a hub server's hub task (drain
 //!   the hub into bounded per-connection and storage queues, with their overflow
 //!   outcomes), shared by the tokio and async-std servers.
@@ -48,6 +51,9 @@ mod runtime;
 #[cfg(feature = "server")]
 pub mod server;
 mod session;
+#[cfg(not(target_arch = "wasm32"))]
+mod sync_client;
+mod ws;
 
 pub use client_loop::{flush_and_close, run_client};
 pub use clock::Clock;
@@ -62,4 +68,7 @@ pub use local::Applied;
 pub use restore::{SavedDoc, SavedSession};
 pub use runtime::{ClientRuntime, ClientSocket, Incoming};
 pub use session::{Drained, Session, SharedSession, WakeReceiver};
+#[cfg(not(target_arch = "wasm32"))]
+pub use sync_client::{ClientExecutor, SyncClient};
 pub use syncwire_proto as proto;
+pub use ws::{Outgoing, WsAdapter, WsCodec};

@@ -19,7 +19,7 @@ use syncwire_driver_core::server::{
     ConnContext, HubServer, OpenedStorage, ServerConfig, ServerCounters, ServerError, serve,
 };
 
-use super::runtime::{AsyncStd, WsSocket};
+use super::runtime::{AsyncStdServer as AsyncStd, WsSocket};
 
 /// A bound, not yet running server. See the [module docs](super).
 pub struct Server {
@@ -147,7 +147,7 @@ impl Accept {
         let accepted =
             async_tungstenite::accept_hdr_async_with_config(tcp, check_path, Some(self.ws_config));
         if let Ok(ws) = accepted.await {
-            serve(&mut WsSocket(ws), &self.ctx).await;
+            serve(&mut WsSocket::new(ws), &self.ctx).await;
         }
     }
 }

@@ -30,8 +30,9 @@ use syncwire_proto::wire::{CloseCode, SessionId};
 use super::ServerCounters;
 use super::messages::ToHub;
 use super::outbound_queue::{self, Receiver};
-use super::runtime::{Outgoing, ServerRuntime, ServerSocket, timeout};
+use super::runtime::{ServerRuntime, ServerSocket, timeout};
 use crate::Incoming;
+use crate::Outgoing;
 use crate::hub::{FlushedBytes, Outbound, write_outbound};
 
 /// How long a closing connection waits for the peer's close reply.

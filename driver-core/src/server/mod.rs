@@ -6,7 +6,7 @@
 //!
 //! A server plugs in through [`ServerRuntime`] (spawn, sleep) and hands each accepted
 //! WebSocket to [`serve`] as a [`ServerSocket`] (a `Stream` of [`Incoming`](crate::Incoming) and a
-//! `Sink` of [`Outgoing`]). Accepting connections, HTTP routes and signals stay in
+//! `Sink` of [`Outgoing`]; [`WsAdapter`](crate::WsAdapter) makes one). Accepting connections, HTTP routes and signals stay in
 //! the server crates.
 //!
 //! ```text
@@ -40,11 +40,12 @@ use std::sync::Arc;
 use futures_channel::oneshot;
 use syncwire_proto::hub::Hub;
 
+pub use crate::Outgoing;
 pub use config::{MemoryStore, ServerConfig, ServerError, Storage};
 pub use connection::{CLOSE_WAIT, ConnContext, serve};
 pub use counters::{STORAGE_BATCH_BUCKETS, ServerCounters};
 pub use messages::ToHub;
-pub use runtime::{Outgoing, ServerRuntime, ServerSocket, timeout};
+pub use runtime::{ServerRuntime, ServerSocket, timeout};
 
 use crate::hub::{HubCore, random_seed};
 use crate::{Clock, SystemClock};

@@ -10,22 +10,11 @@
 use std::future::Future;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::Sink;
 use futures_util::future::{Either, select};
-use syncwire_proto::wire::CloseCode;
 
-use crate::Incoming;
-
-/// One WebSocket message a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outgoing {
-    /// A binary message: one encoded frame.
-    Binary(Bytes),
-    /// A close frame with this code and reason.
-    Close(CloseCode, String),
-}
+use crate::{Incoming, Outgoing};
 
 /// An accepted WebSocket: yields [`Incoming`] messages (`None` when the connection
 /// ended) and takes [`Outgoing`] messages. Closing the sink (`SinkExt::close`) must

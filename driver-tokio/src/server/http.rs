@@ -21,7 +21,7 @@ use syncwire_driver_core::server::{ConnContext, ServerCounters, serve};
 use tower_http::services::ServeDir;
 
 use super::metrics;
-use super::runtime::{AxumSocket, Tokio};
+use super::runtime::{AxumSocket, TokioServer};
 
 /// How long `/health` and `/metrics` wait for the hub task to answer.
 const HUB_ANSWER: Duration = Duration::from_secs(2);
@@ -29,7 +29,7 @@ const HUB_ANSWER: Duration = Duration::from_secs(2);
 /// Shared state of every route.
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub(crate) conn: ConnContext<Tokio>,
+    pub(crate) conn: ConnContext<TokioServer>,
     pub(crate) metrics: Arc<ServerCounters>,
     pub(crate) read_buffer: usize,
     pub(crate) write_buffer: usize,
@@ -56,9 +56,9 @@ async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Respons
         .max_message_size(state.max_message)
         .max_frame_size(state.max_message)
         // The socket and context live in this block, lent to `serve` (see there).
-        .on_upgrade(
-            move |mut socket| async move { serve(&mut AxumSocket(&mut socket), &ctx).await },
-        )
+        .on_upgrade(move |mut socket| async move {
+            serve(&mut AxumSocket::new(&mut socket), &ctx).await
+        })
 }
 
 async fn health(State(state): State<AppState>) -> Response {

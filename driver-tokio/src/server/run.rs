@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::http::{AppState, router};
-use super::runtime::Tokio;
+use super::runtime::TokioServer;
 use super::{ServerConfig, ServerError};
 
 /// A bound, not yet running server. See the [module docs](super) for the shape.
@@ -68,7 +68,7 @@ impl Server {
         let hub_stopped = async move {
             let _ = hub_stop.wait_for(|s| *s).await;
         };
-        let hub = HubServer::start(Tokio, &config, storage, metrics.clone(), hub_stopped)?;
+        let hub = HubServer::start(TokioServer, &config, storage, metrics.clone(), hub_stopped)?;
         let state = AppState {
             conn: hub.context().clone(),
             metrics,
