@@ -16,27 +16,15 @@ use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use futures_channel::oneshot;
 use futures_util::StreamExt;
 use syncwire_driver_core::server::{
-    ConnContext, HubServer, OpenedStorage, ServerConfig, ServerCounters, ServerError, serve,
+    Bound, ConnContext, HubServer, ServerConfig, ServerCounters, ServerError, serve,
 };
 
 use super::runtime::{AsyncStdServer as AsyncStd, WsSocket};
 
-/// A bound, not yet running server. See the [module docs](super).
-pub struct Server {
-    config: ServerConfig,
-    listener: TcpListener,
-    storage: OpenedStorage,
-    local_addr: SocketAddr,
-}
-
-impl std::fmt::Debug for Server {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server")
-            .field("local_addr", &self.local_addr)
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
+/// A server with its listener bound and its storage open, not yet serving. See the
+/// [module docs](super).
+#[derive(Debug)]
+pub struct Server(Bound<TcpListener>);
 
 impl Server {
     /// Validates the config (static files are the tokio server's: a `static_dir` is
@@ -46,35 +34,30 @@ impl Server {
             let why = "static_dir is served by the tokio server only";
             return Err(ServerError::Config(why.to_owned()));
         }
-        let storage = config.open()?;
-        let listener = TcpListener::bind(config.addr).await?;
-        Ok(Server {
-            local_addr: listener.local_addr()?,
-            config,
-            listener,
-            storage,
-        })
+        let bound = Bound::bind(config, |addr| async move {
+            let tcp = TcpListener::bind(addr).await?;
+            tcp.local_addr().map(|at| (tcp, at))
+        });
+        bound.await.map(Server)
     }
 
-    /// The address actually bound (useful with port 0).
+    /// Where it listens: the configured address, with the port the system picked if
+    /// it was 0.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.0.local_addr
     }
 
-    /// Serves until `shutdown` completes, then shuts down gracefully: stops accepting,
-    /// lets storage finish (every accepted delta durable and acked), closes every
-    /// session with `GOING_AWAY` (1001) and waits (up to `shutdown_grace`) for the
-    /// connections to end.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), ServerError> {
-        let Server {
-            config,
-            listener,
-            storage,
-            ..
-        } = self;
+    /// Accepts connections until `shutdown` completes; then stops accepting, lets the
+    /// hub finish its storage (each delta it accepted is durable and acked), sends
+    /// every session `GOING_AWAY` (1001) and gives the connections up to
+    /// `shutdown_grace` to end.
+    pub async fn run_until<F>(self, shutdown: F) -> Result<(), ServerError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Server(bound) = self;
+        let (config, listener) = (bound.config, bound.listener);
+        let storage = bound.storage;
         let counters = Arc::new(ServerCounters::default());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let stopped = async move {

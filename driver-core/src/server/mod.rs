@@ -35,6 +35,7 @@ mod runtime;
 mod storage;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures_channel::oneshot;
@@ -66,6 +67,47 @@ impl ServerConfig {
     pub fn open(&self) -> Result<OpenedStorage, ServerError> {
         self.validate()?;
         Ok(OpenedStorage(storage::open(&self.storage)?))
+    }
+}
+
+/// A server bound to its address with its storage open, not yet running: what each
+/// server's `Server` holds between `bind` and `run_until`.
+pub struct Bound<L> {
+    /// The validated settings.
+    pub config: ServerConfig,
+    /// The runtime's listener.
+    pub listener: L,
+    /// The storage the settings name, open.
+    pub storage: OpenedStorage,
+    /// The address actually bound (useful with port 0).
+    pub local_addr: SocketAddr,
+}
+
+impl<L> Bound<L> {
+    /// Validates `config`, opens its storage, then binds with `listen` (which returns
+    /// the listener and the address it got).
+    pub async fn bind<F, Fut>(config: ServerConfig, listen: F) -> Result<Self, ServerError>
+    where
+        F: FnOnce(SocketAddr) -> Fut,
+        Fut: Future<Output = std::io::Result<(L, SocketAddr)>>,
+    {
+        let storage = config.open()?;
+        let (listener, local_addr) = listen(config.addr).await?;
+        Ok(Bound {
+            config,
+            listener,
+            storage,
+            local_addr,
+        })
+    }
+}
+
+impl<L> std::fmt::Debug for Bound<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use syncwire_driver_core::server::{HubServer, OpenedStorage, ServerCounters};
+use syncwire_driver_core::server::{Bound, HubServer, ServerCounters};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -14,38 +14,23 @@ use super::runtime::TokioServer;
 use super::{ServerConfig, ServerError};
 
 /// A bound, not yet running server. See the [module docs](super) for the shape.
-pub struct Server {
-    config: ServerConfig,
-    listener: TcpListener,
-    storage: OpenedStorage,
-    local_addr: SocketAddr,
-}
-
-impl std::fmt::Debug for Server {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server")
-            .field("local_addr", &self.local_addr)
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Debug)]
+pub struct Server(Bound<TcpListener>);
 
 impl Server {
     /// Validates the config, opens storage and binds the listener.
     pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
-        let storage = config.open()?;
-        let listener = TcpListener::bind(config.addr).await?;
-        Ok(Server {
-            local_addr: listener.local_addr()?,
-            config,
-            listener,
-            storage,
-        })
+        let bound = Bound::bind(config, |addr| async move {
+            let listener = TcpListener::bind(addr).await?;
+            let local = listener.local_addr()?;
+            Ok((listener, local))
+        });
+        Ok(Server(bound.await?))
     }
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.0.local_addr
     }
 
     /// Serves until `shutdown` completes, then shuts down gracefully: stops accepting,
@@ -56,12 +41,12 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let Server {
+        let Bound {
             config,
             listener,
             storage,
             ..
-        } = self;
+        } = self.0;
         let metrics = Arc::new(ServerCounters::default());
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut hub_stop = stop_rx.clone();
