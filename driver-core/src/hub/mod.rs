@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use syncwire_proto::Instant;
-use syncwire_proto::hub::{AuthError, Hub, HubEvent, StorageCompletion};
+use syncwire_proto::hub::{AuthError, Hub, HubEvent, HubOutput, StorageCompletion};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
 pub use flushed::FlushedBytes;
@@ -170,38 +170,33 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
         &self.counters
     }
 
-    /// Drains every hub output until an iteration produces no new input for the hub;
-    /// hub events go to `on_event` (for logging). Each connection gets the frames of an
-    /// iteration as one batch, before its close if the hub closes it.
+    /// Performs every hub output ([`Hub::poll_output`], whose order is legal by
+    /// construction) until there is none; hub events go to `on_event` (for logging).
+    /// Each connection gets the frames the hub queued for it as one batch, before its
+    /// close if the hub closes it.
     pub fn drain(&mut self, now: Instant, mut on_event: impl FnMut(HubEvent)) {
-        loop {
-            let mut progressed = false;
-            while let Some((session, frames)) = self.hub.poll_transmit_batch() {
-                progressed |= self.deliver(now, session, Outbound::Frames(frames));
-            }
-            while let Some((session, code)) = self.hub.poll_close() {
-                progressed |= self.deliver(now, session, Outbound::Close(code));
-                // Dropping the queue ends it after the close message.
-                self.conns.remove(&session);
-            }
-            while let Some(action) = self.hub.poll_storage() {
-                if let Err((action, why)) = self.storage.try_send(action) {
-                    self.counters.storage_overflow.fetch_add(1, Relaxed);
-                    self.hub
-                        .handle_storage(now, failed_completion(&action, why));
-                    progressed = true;
+        while let Some(output) = self.hub.poll_output() {
+            match output {
+                HubOutput::Transmit { session, frames } => {
+                    self.deliver(now, session, Outbound::Frames(frames));
                 }
-            }
-            while let Some(request) = self.hub.poll_auth() {
-                let refusal = Err(AuthError("authorization unavailable".to_owned()));
-                let _ = self.hub.handle_auth(now, request.session, refusal);
-                progressed = true;
-            }
-            while let Some(event) = self.hub.poll_event() {
-                on_event(event);
-            }
-            if !progressed {
-                return;
+                HubOutput::Close { session, code } => {
+                    self.deliver(now, session, Outbound::Close(code));
+                    // Dropping the queue ends it after the close message.
+                    self.conns.remove(&session);
+                }
+                HubOutput::Storage(action) => {
+                    if let Err((action, why)) = self.storage.try_send(action) {
+                        self.counters.storage_overflow.fetch_add(1, Relaxed);
+                        self.hub
+                            .handle_storage(now, failed_completion(&action, why));
+                    }
+                }
+                HubOutput::Auth(request) => {
+                    let refusal = Err(AuthError("authorization unavailable".to_owned()));
+                    let _ = self.hub.handle_auth(now, request.session, refusal);
+                }
+                HubOutput::Event(event) => on_event(event),
             }
         }
     }
@@ -216,11 +211,11 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
         }
     }
 
-    /// Queues `msg` for a connection; returns whether the hub was given new input
-    /// (the session had to be closed).
-    fn deliver(&mut self, now: Instant, session: SessionId, msg: Outbound) -> bool {
+    /// Queues `msg` for a connection; a connection whose queue refuses it is closed
+    /// (and reported closed to the hub).
+    fn deliver(&mut self, now: Instant, session: SessionId, msg: Outbound) {
         let Some(conn) = self.conns.get_mut(&session) else {
-            return false;
+            return;
         };
         let frames = match &msg {
             Outbound::Frames(f) => f.len(),
@@ -233,7 +228,7 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
                     let n = u64::try_from(frames).unwrap_or(u64::MAX);
                     self.counters.outbound_frames.fetch_add(n, Relaxed);
                 }
-                return false;
+                return;
             }
             Err(SendRefused::Full(Outbound::Close(code))) => code,
             Err(SendRefused::Full(Outbound::Frames(_))) => {
@@ -246,7 +241,6 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
             conn.kill(code);
         }
         self.hub.handle_session_closed(now, session);
-        true
     }
 }
 
