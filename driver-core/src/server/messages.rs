@@ -5,7 +5,7 @@
 //!   makes connection tasks wait, which stops them reading their sockets: TCP flow
 //!   control then pushes back on clients. The hub task never waits on a connection.
 //! * [`Outbound`]: hub → one connection, over a bounded per-connection queue
-//!   ([`outbound_queue`](super::outbound_queue), small while the connection is idle).
+//!   (`outbound_queue`, small while the connection is idle).
 //!   The hub task only uses `try_send`; a full queue closes the session with
 //!   `SLOW_CONSUMER` through the connection's kill switch (the shared
 //!   [`HubCore`](crate::hub::HubCore) decides; see `hub_task`).
@@ -23,7 +23,7 @@ use crate::hub::{ConnQueue, FlushedBytes, Outbound, SendRefused, StorageQueue};
 
 /// Connection (or HTTP handler) → hub task.
 #[derive(Debug)]
-pub enum ToHub {
+pub(crate) enum ToHub {
     /// A WebSocket was accepted. The reply is `None` when the server is shutting down.
     Opened {
         /// Frames and closes for this connection.

@@ -1,13 +1,15 @@
 //! The hub server's runtime-neutral half (feature `server`), written once for the
 //! tokio and async-std servers: settings and their validation ([`ServerConfig`],
-//! [`ServerError`]), the hub task, the per-connection loop ([`serve`]), the messages
-//! between them ([`ToHub`]), the bounded per-connection queue ([`outbound_queue`]) and
-//! storage (memory, shared memory and redb backends, on a worker thread of their own).
+//! [`ServerError`]), the hub task (`hub_task`), the per-connection loop ([`serve`]),
+//! the messages between them (`messages`), the bounded per-connection queue
+//! (`outbound_queue`) and storage (memory, shared memory and redb backends, on a
+//! worker thread of their own: `storage`).
 //!
 //! A server plugs in through [`ServerRuntime`] (spawn, sleep) and hands each accepted
-//! WebSocket to [`serve`] as a [`ServerSocket`] (a `Stream` of [`Incoming`](crate::Incoming) and a
-//! `Sink` of [`Outgoing`]; [`WsAdapter`](crate::WsAdapter) makes one). Accepting connections, HTTP routes and signals stay in
-//! the server crates.
+//! WebSocket to [`serve`] as a [`ServerSocket`] (a `Stream` of
+//! [`Incoming`](crate::Incoming) and a `Sink` of [`Outgoing`];
+//! [`WsAdapter`](crate::WsAdapter) makes one). Accepting connections, HTTP routes and
+//! signals stay in the server crates.
 //!
 //! ```text
 //! connection task ×N ──ToHub (bounded, awaits)──▶ hub task ──StorageAction (bounded)──▶ storage thread
@@ -23,14 +25,14 @@
 //! (each gets `GOING_AWAY`, 1001), within [`ServerConfig::shutdown_grace`].
 //!
 //! Every queue is bounded; the outcome of each bound is described where the queue is
-//! used (`hub_task`, [`connection`](serve), [`outbound_queue`], `storage::worker`).
+//! used (`hub_task`, [`connection`](serve), `outbound_queue`, `storage::worker`).
 
 mod config;
 mod connection;
 mod counters;
 mod hub_task;
 mod messages;
-pub mod outbound_queue;
+mod outbound_queue;
 mod runtime;
 mod storage;
 
@@ -45,7 +47,6 @@ pub use crate::Outgoing;
 pub use config::{MemoryStore, ServerConfig, ServerError, Storage};
 pub use connection::{CLOSE_WAIT, ConnContext, serve};
 pub use counters::{STORAGE_BATCH_BUCKETS, ServerCounters};
-pub use messages::ToHub;
 pub use runtime::{ServerRuntime, ServerSocket, timeout};
 
 use crate::hub::{HubCore, random_seed};

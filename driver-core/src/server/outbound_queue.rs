@@ -15,7 +15,6 @@
 //! `SLOW_CONSUMER`), on a queue whose receiver is gone [`TrySendError::Closed`].
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -131,9 +130,11 @@ impl<T> Drop for Sender<T> {
 }
 
 impl<T> Receiver<T> {
-    /// The next message; `None` once the sender is gone and the queue is empty.
+    /// The next message; `None` once the sender is gone and the queue is empty. (The
+    /// connection loop polls [`Receiver::poll_recv`] in its own select.)
+    #[cfg(test)]
     pub async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
     /// Polls for the next message; `Ready(None)` once the sender is gone and the
