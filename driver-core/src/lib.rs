@@ -32,9 +32,9 @@
 //! * [`hub::HubCore`] — the runtime-neutral half of a hub server's hub task (drain
 //!   the hub into bounded per-connection and storage queues, with their overflow
 //!   outcomes), shared by the tokio and async-std servers.
-//! * [`server`] (feature `server`, native targets) — the rest of the hub server, once:
+//! * `server` (feature `server`, native targets) — the rest of the hub server, once:
 //!   settings, hub task, connection loop, storage (memory and redb) behind the small
-//!   [`server::ServerRuntime`] trait; the tokio and async-std servers are adapters.
+//!   `server::ServerRuntime` trait; the tokio and async-std servers are adapters.
 
 mod client_loop;
 mod clock;

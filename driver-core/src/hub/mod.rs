@@ -1,14 +1,15 @@
-//! The runtime-neutral half of a hub server's hub task ([`HubCore`]), shared by the
-//! tokio and async-std servers: it owns the proto [`Hub`], feeds it the connections'
-//! inputs, and drains its outputs into per-connection bounded queues and the storage
-//! queue. A server supplies the queues ([`ConnQueue`], [`StorageQueue`]) and the
-//! waiting (its runtime's select over inbound messages, completions, the deadline and
-//! shutdown).
+//! The state half of a hub server's hub task ([`HubCore`]): it owns the proto [`Hub`],
+//! feeds it the connections' inputs (`handle_*`), and performs its outputs
+//! ([`Hub::poll_output`]) into per-connection bounded queues and the storage queue. Its
+//! user supplies the queues ([`ConnQueue`], [`StorageQueue`]) and the waiting: the
+//! server half in `syncwire_driver_core::server` (feature `server`, shared by the
+//! tokio and async-std servers) waits on inbound messages, completions, the deadline
+//! ([`HubCore::next_deadline`]) and shutdown.
 //!
 //! # Bounds and their outcomes
 //!
 //! * Outbound, per connection: the hub bounds each session's unflushed bytes
-//!   (`max_backlog_bytes`, released by [`HubCore::flushed`]); the frames one drain
+//!   (`max_backlog_bytes`, released by [`HubCore::handle_flushed`]); the frames one drain
 //!   produces for a connection go to its queue as one [`Outbound::Frames`] batch, so
 //!   the queue holds at most one message per drain the connection has not caught up
 //!   with, however small the frames. When [`ConnQueue::try_send`] finds it full,

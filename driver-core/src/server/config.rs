@@ -46,7 +46,8 @@ pub enum Storage {
     },
 }
 
-/// Everything [`Server::bind`](super::Server::bind) needs.
+/// Everything a server's `Server::bind` needs (the tokio and async-std servers take
+/// the same settings).
 #[derive(Clone)]
 pub struct ServerConfig {
     /// Address to listen on (port 0 picks a free port; see `Server::local_addr`).
