@@ -4,13 +4,13 @@
 //! `syncwire-tokio` (switching runtime changes imports, not code):
 //!
 //! * [`client::SyncClient`] — a self-healing session with typed CRDT documents.
-//! * [`server::Server`] — the hub served over WebSocket at `/sync` (in-memory
-//!   storage; durable redb storage, `/health` and `/metrics` are tokio-only).
+//! * [`server::Server`] — the hub served over WebSocket at `/sync`, with memory or
+//!   durable redb storage (`/health` and `/metrics` are tokio-only).
 //!
 //! Both are thin: the client's I/O loop is [`syncwire_driver_core::run_client`] and
-//! the server's hub logic is [`syncwire_driver_core::hub::HubCore`], both shared with
-//! the tokio driver; this crate only supplies async-std sockets, timers and tasks,
-//! with async-tungstenite for the WebSocket protocol.
+//! the server half is [`syncwire_driver_core::server`], both shared with the tokio
+//! driver; this crate only supplies async-std sockets, timers and tasks, with
+//! async-tungstenite for the WebSocket protocol.
 //!
 //! # smol
 //!

@@ -163,3 +163,23 @@ async fn the_server_rejects_bad_input_explicitly() {
     assert_eq!(a.close(WAIT).await, 0);
     server.stop().await;
 }
+
+#[async_std::test]
+async fn bind_refuses_settings_this_server_cannot_serve() {
+    use syncwire_async_std::server::{Server, ServerConfig, ServerError};
+    let addr = "127.0.0.1:0".parse().unwrap();
+    // Static files are the tokio server's: refused, not silently ignored.
+    let mut config = ServerConfig::new(addr);
+    config.static_dir = Some(".".into());
+    assert!(matches!(
+        Server::bind(config).await,
+        Err(ServerError::Config(_))
+    ));
+    // The shared validation applies: a zero-capacity queue is refused.
+    let mut config = ServerConfig::new(addr);
+    config.outbound_capacity = 0;
+    assert!(matches!(
+        Server::bind(config).await,
+        Err(ServerError::Config(_))
+    ));
+}

@@ -29,9 +29,15 @@
 //!   itself), or [`Session`]'s wake signal. A runtime plugs in through the small
 //!   [`ClientRuntime`] trait (connect, sleep, background close); the tokio and
 //!   async-std drivers are such adapters.
+//! * [`SyncClient`] — the native drivers' client handle over a [`ClientExecutor`]
+//!   (spawn, URL rules); [`WsAdapter`] — a WebSocket library's socket as the shared
+//!   loops see it, given a [`WsCodec`] ([`tungstenite_codec!`] writes tungstenite's).
 //! * [`hub::HubCore`] — the runtime-neutral half of a hub server's hub task (drain
 //!   the hub into bounded per-connection and storage queues, with their overflow
 //!   outcomes), shared by the tokio and async-std servers.
+//! * `server` (feature `server`, native targets) — the rest of the hub server, once:
+//!   settings, hub task, connection loop, storage (memory and redb) behind the small
+//!   `server::ServerRuntime` trait; the tokio and async-std servers are adapters.
 
 mod client_loop;
 mod clock;
@@ -43,7 +49,12 @@ mod handle;
 pub mod hub;
 mod restore;
 mod runtime;
+#[cfg(feature = "server")]
+pub mod server;
 mod session;
+#[cfg(not(target_arch = "wasm32"))]
+mod sync_client;
+mod ws;
 
 pub use client_loop::{flush_and_close, run_client};
 pub use clock::Clock;
@@ -56,6 +67,9 @@ pub use fresh::{fresh_replica_id, random_u64};
 pub use handle::SessionHandle;
 pub use runtime::{ClientRuntime, ClientSocket, Incoming};
 pub use session::{Drained, Session, SharedSession, WakeReceiver};
+#[cfg(not(target_arch = "wasm32"))]
+pub use sync_client::{ClientExecutor, SyncClient};
 pub use syncwire_proto as proto;
 pub use syncwire_proto::replica::gate;
 pub use syncwire_proto::replica::{Applied, ReplicaOrigin, SavedDoc, SavedSession};
+pub use ws::{Outgoing, WsAdapter, WsCodec};

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use support::raw::{self, RawAck, RawClientDelta, RawHubDelta};
 use support::{World, client_delta};
+use syncwire_proto::hub::HubOutput;
 use syncwire_proto::wire::SessionId;
 
 /// Deltas fed to one hub before a fresh one is set up.
@@ -64,19 +65,23 @@ fn run_syncwire(iters: u64, subscribers: u64, input: Input) -> Duration {
                 Input::Shared => hub.handle_frame_bytes(*now, writer.session, bytes.clone()),
                 Input::Slice => hub.handle_frame(*now, writer.session, bytes),
             }
-            while let Some(action) = hub.poll_storage() {
-                let done = storage.execute(action);
-                hub.handle_storage(*now, done);
+            while let Some(output) = hub.poll_output() {
+                match output {
+                    HubOutput::Storage(action) => {
+                        let done = storage.execute(action);
+                        hub.handle_storage(*now, done);
+                    }
+                    HubOutput::Transmit { session, frames } => {
+                        for out in frames {
+                            hub.handle_flushed(session, out.len());
+                            delivered += u64::from(session != writer.session);
+                            black_box(out);
+                        }
+                    }
+                    HubOutput::Close { session, code } => panic!("hub closed {session:?} {code}"),
+                    HubOutput::Auth(_) | HubOutput::Event(_) => {}
+                }
             }
-            while let Some((to, out)) = hub.poll_transmit() {
-                hub.handle_flushed(to, out.len());
-                delivered += u64::from(to != writer.session);
-                black_box(out);
-            }
-            if let Some(closed) = hub.poll_close() {
-                panic!("hub closed {closed:?}");
-            }
-            while hub.poll_event().is_some() {}
         }
         total += start.elapsed();
         assert_eq!(

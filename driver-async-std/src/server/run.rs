@@ -1,89 +1,78 @@
-//! [`Server`]: binds the listener, starts the hub task, accepts connections, and
-//! shuts down in order.
+//! [`Server`]: binds the listener, starts the shared hub half (driver-core), accepts
+//! connections (WebSocket handshake at the configured path, 404 elsewhere), and shuts
+//! down in order.
 
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
 use std::pin::pin;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use async_std::net::TcpListener;
+use async_std::net::{TcpListener, TcpStream};
+use async_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use async_tungstenite::tungstenite::http::StatusCode;
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use futures_channel::oneshot;
 use futures_util::StreamExt;
-use syncwire_driver_core::hub::random_seed;
-use syncwire_driver_core::{Clock, SystemClock};
-use syncwire_proto::hub::Hub;
+use syncwire_driver_core::server::{
+    Bound, ConnContext, HubServer, ServerConfig, ServerCounters, ServerError, serve,
+};
 
-use super::config::{ServerConfig, ServerError};
-use super::connection::{self, ConnContext};
-use super::hub_loop::HubLoop;
+use super::runtime::{AsyncStdServer as AsyncStd, WsSocket};
 
-/// A bound, not yet running server. See the [module docs](super).
-pub struct Server {
-    config: ServerConfig,
-    listener: TcpListener,
-    local_addr: SocketAddr,
-}
-
-impl std::fmt::Debug for Server {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server")
-            .field("local_addr", &self.local_addr)
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
+/// A server with its listener bound and its storage open, not yet serving. See the
+/// [module docs](super).
+#[derive(Debug)]
+pub struct Server(Bound<TcpListener>);
 
 impl Server {
-    /// Validates the config and binds the listener.
+    /// Validates the config (static files are the tokio server's: a `static_dir` is
+    /// refused), opens storage and binds the listener.
     pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
-        config.validate()?;
-        let listener = TcpListener::bind(config.addr).await?;
-        let local_addr = listener.local_addr()?;
-        Ok(Server {
-            config,
-            listener,
-            local_addr,
-        })
+        if config.static_dir.is_some() {
+            let why = "static_dir is served by the tokio server only";
+            return Err(ServerError::Config(why.to_owned()));
+        }
+        let bound = Bound::bind(config, |addr| async move {
+            let tcp = TcpListener::bind(addr).await?;
+            tcp.local_addr().map(|at| (tcp, at))
+        });
+        bound.await.map(Server)
     }
 
-    /// The address actually bound (useful with port 0).
+    /// Where it listens: the configured address, with the port the system picked if
+    /// it was 0.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.0.local_addr
     }
 
-    /// Serves until `shutdown` completes, then shuts down gracefully: stops accepting,
-    /// runs the storage already queued, closes every session with `GOING_AWAY` (1001)
-    /// and waits (up to `shutdown_grace`) for the connections to end.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), ServerError> {
-        let Server {
-            config, listener, ..
-        } = self;
-        let mut hub_config = config.hub.clone();
-        hub_config.authorizer = Some(config.authorizer.clone());
-        hub_config.seed = random_seed();
-        let clock = SystemClock::default();
-        let hub = Hub::new(hub_config, clock.now())?;
-        let (hub_tx, hub_rx) = async_std::channel::bounded(config.inbound_capacity);
-        let (stop_tx, stop_rx) = oneshot::channel();
-        let (alive_tx, alive_rx) = async_std::channel::bounded::<()>(1);
-        let hub_loop = HubLoop::new(hub, clock, config.storage.clone(), config.storage_capacity);
-        let hub_task = async_std::task::spawn(hub_loop.run(hub_rx, stop_rx));
+    /// Accepts connections until `shutdown` completes; then stops accepting, lets the
+    /// hub finish its storage (each delta it accepted is durable and acked), sends
+    /// every session `GOING_AWAY` (1001) and gives the connections up to
+    /// `shutdown_grace` to end.
+    pub async fn run_until<F>(self, shutdown: F) -> Result<(), ServerError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Server(bound) = self;
+        let (config, listener) = (bound.config, bound.listener);
+        let storage = bound.storage;
+        let counters = Arc::new(ServerCounters::default());
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let stopped = async move {
+            let _ = stop_rx.await;
+        };
+        let hub = HubServer::start(AsyncStd, &config, storage, counters, stopped)?;
         let max_message = config.hub.max_frame_bytes.saturating_mul(2);
-        let ctx = ConnContext {
-            hub: hub_tx,
-            ws_path: config.ws_path.clone(),
+        let accept = Accept {
+            ctx: hub.context().clone(),
+            ws_path: Arc::from(config.ws_path.as_str()),
             ws_config: WebSocketConfig::default()
                 .read_buffer_size(config.ws_read_buffer)
-                .write_buffer_size(0)
+                .write_buffer_size(config.ws_write_buffer)
                 .max_message_size(Some(max_message))
                 .max_frame_size(Some(max_message)),
-            outbound_capacity: config.outbound_capacity,
-            _alive: alive_tx,
         };
         let mut shutdown = pin!(shutdown);
         let mut incoming = listener.incoming();
@@ -98,7 +87,7 @@ impl Server {
             match next {
                 None => break,
                 Some(Ok(tcp)) => {
-                    async_std::task::spawn(connection::serve(tcp, ctx.clone()));
+                    async_std::task::spawn(accept.clone().serve(tcp));
                 }
                 // Out of descriptors or an aborted handshake: keep serving the others.
                 Some(Err(_)) => async_std::task::sleep(Duration::from_millis(10)).await,
@@ -106,11 +95,42 @@ impl Server {
         }
         drop(incoming);
         drop(listener);
-        drop(ctx);
+        drop(accept);
         let _ = stop_tx.send(());
-        hub_task.await;
-        // Connections hold `_alive` clones until they end; an error means all are gone.
-        let _ = async_std::future::timeout(config.shutdown_grace, alive_rx.recv()).await;
+        hub.finish().await;
         Ok(())
+    }
+}
+
+/// What a connection task needs to handshake and serve.
+#[derive(Clone, Debug)]
+struct Accept {
+    ctx: ConnContext<AsyncStd>,
+    ws_path: Arc<str>,
+    ws_config: WebSocketConfig,
+}
+
+impl Accept {
+    /// The WebSocket handshake (only at the configured path; anything else is answered
+    /// 404), then the shared connection loop.
+    // The path check's error type is tungstenite's handshake `ErrorResponse`, fixed by its API.
+    #[allow(clippy::result_large_err)]
+    async fn serve(self, tcp: TcpStream) {
+        let _ = tcp.set_nodelay(true);
+        let path = self.ws_path.clone();
+        let check_path = move |req: &Request, resp: Response| {
+            if req.uri().path() == &*path {
+                Ok(resp)
+            } else {
+                let mut refusal = ErrorResponse::new(Some("not found".to_owned()));
+                *refusal.status_mut() = StatusCode::NOT_FOUND;
+                Err(refusal)
+            }
+        };
+        let accepted =
+            async_tungstenite::accept_hdr_async_with_config(tcp, check_path, Some(self.ws_config));
+        if let Ok(ws) = accepted.await {
+            serve(&mut WsSocket::new(ws), &self.ctx).await;
+        }
     }
 }

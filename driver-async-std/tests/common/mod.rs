@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use syncwire_async_std::client::{ClientConfig, Doc, EventStream};
 use syncwire_async_std::proto::crdt::DeltaCrdt;
 use syncwire_async_std::proto::wire::ReplicaId;
-use syncwire_async_std::server::{MemoryStore, Server, ServerConfig};
+use syncwire_async_std::server::{MemoryStore, Server, ServerConfig, Storage};
 
 /// Upper bound of every wait.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -71,7 +71,12 @@ impl AsyncStdServer {
     /// Binds `addr` (port 0: any free port) with `store` and starts serving.
     pub async fn start(addr: SocketAddr, store: MemoryStore) -> AsyncStdServer {
         let mut config = ServerConfig::new(addr);
-        config.storage = store;
+        config.storage = Storage::Shared(store);
+        AsyncStdServer::start_with(config).await
+    }
+
+    /// Binds and starts one with `config`.
+    pub async fn start_with(config: ServerConfig) -> AsyncStdServer {
         let server = Server::bind(config).await.expect("bind");
         let addr = server.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -88,34 +93,98 @@ impl AsyncStdServer {
     }
 }
 
-/// A tokio server (syncwire-tokio, memory storage) on its own tokio runtime.
+/// A tokio server (syncwire-tokio) on its own tokio runtime.
 pub struct TokioServer {
     /// Where it listens.
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), syncwire_tokio::server::ServerError>>>,
     rt: Option<tokio::runtime::Runtime>,
 }
 
 impl TokioServer {
-    /// Starts one on 127.0.0.1 (any free port).
+    /// Starts one on 127.0.0.1 (any free port) with memory storage.
     pub fn start() -> TokioServer {
-        use syncwire_tokio::server::{Server, ServerConfig};
+        TokioServer::start_with(ServerConfig::new("127.0.0.1:0".parse().unwrap()))
+    }
+
+    /// Starts one with `config` (the same settings type as the async-std server's).
+    pub fn start_with(config: ServerConfig) -> TokioServer {
+        use syncwire_tokio::server::Server;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .unwrap();
-        let config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
         let server = rt.block_on(Server::bind(config)).expect("bind");
         let addr = server.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
-        rt.spawn(server.run_until(async move {
+        let task = rt.spawn(server.run_until(async move {
             let _ = stopped.await;
         }));
         TokioServer {
             addr,
             stop: Some(stop),
+            task: Some(task),
             rt: Some(rt),
+        }
+    }
+
+    /// Stops it gracefully and waits until it has (its storage closed).
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            bounded("server stops", task).await.unwrap().unwrap();
+        }
+    }
+}
+
+/// Which server a test body runs against.
+#[derive(Clone, Copy, Debug)]
+pub enum Which {
+    /// syncwire-async-std's server.
+    AsyncStd,
+    /// syncwire-tokio's server (on a tokio runtime of its own).
+    Tokio,
+}
+
+/// A running server of either kind.
+pub enum AnyServer {
+    /// An async-std server.
+    AsyncStd(AsyncStdServer),
+    /// A tokio server.
+    Tokio(TokioServer),
+}
+
+impl Which {
+    /// Both servers, for tests written once.
+    pub const BOTH: [Which; 2] = [Which::AsyncStd, Which::Tokio];
+
+    /// Binds and starts this kind of server with `config`.
+    pub async fn start(self, config: ServerConfig) -> AnyServer {
+        match self {
+            Which::AsyncStd => AnyServer::AsyncStd(AsyncStdServer::start_with(config).await),
+            Which::Tokio => AnyServer::Tokio(TokioServer::start_with(config)),
+        }
+    }
+}
+
+impl AnyServer {
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            AnyServer::AsyncStd(s) => s.addr,
+            AnyServer::Tokio(s) => s.addr,
+        }
+    }
+
+    /// Stops it gracefully and waits until it has (its storage closed).
+    pub async fn stop(self) {
+        match self {
+            AnyServer::AsyncStd(s) => s.stop().await,
+            AnyServer::Tokio(s) => s.stop().await,
         }
     }
 }

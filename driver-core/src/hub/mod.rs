@@ -1,14 +1,15 @@
-//! The runtime-neutral half of a hub server's hub task ([`HubCore`]), shared by the
-//! tokio and async-std servers: it owns the proto [`Hub`], feeds it the connections'
-//! inputs, and drains its outputs into per-connection bounded queues and the storage
-//! queue. A server supplies the queues ([`ConnQueue`], [`StorageQueue`]) and the
-//! waiting (its runtime's select over inbound messages, completions, the deadline and
-//! shutdown).
+//! The state half of a hub server's hub task ([`HubCore`]): it owns the proto [`Hub`],
+//! feeds it the connections' inputs (`handle_*`), and performs its outputs
+//! ([`Hub::poll_output`]) into per-connection bounded queues and the storage queue. Its
+//! user supplies the queues ([`ConnQueue`], [`StorageQueue`]) and the waiting: the
+//! server half in `syncwire_driver_core::server` (feature `server`, shared by the
+//! tokio and async-std servers) waits on inbound messages, completions, the deadline
+//! ([`HubCore::next_deadline`]) and shutdown.
 //!
 //! # Bounds and their outcomes
 //!
 //! * Outbound, per connection: the hub bounds each session's unflushed bytes
-//!   (`max_backlog_bytes`, released by [`HubCore::flushed`]); the frames one drain
+//!   (`max_backlog_bytes`, released by [`HubCore::handle_flushed`]); the frames one drain
 //!   produces for a connection go to its queue as one [`Outbound::Frames`] batch, so
 //!   the queue holds at most one message per drain the connection has not caught up
 //!   with, however small the frames. When [`ConnQueue::try_send`] finds it full,
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use syncwire_proto::Instant;
-use syncwire_proto::hub::{AuthError, Hub, HubEvent, StorageCompletion};
+use syncwire_proto::hub::{AuthError, Hub, HubEvent, HubOutput, StorageCompletion};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
 pub use flushed::FlushedBytes;
@@ -45,18 +46,21 @@ pub use write::{Written, write_outbound};
 /// time between drains (the latency a turn adds) short and the channels served fairly.
 pub const INPUT_BATCH: usize = 256;
 
-/// The hub, its connections' queues and its storage queue.
+/// The hub, its connections' queues and its storage queue. Its state is private: a
+/// server feeds it through the `handle_*` inputs, drains it with [`HubCore::drain`],
+/// waits until [`HubCore::next_deadline`] and shuts it down with
+/// [`HubCore::begin_shutdown`] / [`HubCore::close_all`].
 pub struct HubCore<C, S> {
     /// The state machine.
-    pub hub: Hub,
+    hub: Hub,
     /// Each open session's outbound queue.
-    pub conns: HashMap<SessionId, C>,
+    conns: HashMap<SessionId, C>,
     /// Where storage actions go.
-    pub storage: S,
+    storage: S,
     /// Overflow counters (shared with the server's metrics).
-    pub counters: Arc<HubCounters>,
+    counters: Arc<HubCounters>,
     /// Shutting down: no new sessions, inbound frames ignored.
-    pub draining: bool,
+    draining: bool,
 }
 
 impl<C, S> std::fmt::Debug for HubCore<C, S> {
@@ -82,7 +86,7 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
 
     /// A connection was accepted: returns its session, or `None` while draining
     /// (the connection should be closed `GOING_AWAY`).
-    pub fn open(&mut self, now: Instant, conn: C) -> Option<SessionId> {
+    pub fn handle_opened(&mut self, now: Instant, conn: C) -> Option<SessionId> {
         if self.draining {
             return None;
         }
@@ -97,30 +101,30 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
     /// libraries hand out messages that share their connection's read buffer, and a
     /// zero-copy payload (`Hub::handle_frame_bytes`) kept in the log tail would keep
     /// that whole buffer alive (measured cost of the copy: docs/BENCHMARKS.md).
-    pub fn frame(&mut self, now: Instant, session: SessionId, bytes: &[u8]) {
+    pub fn handle_frame(&mut self, now: Instant, session: SessionId, bytes: &[u8]) {
         if !self.draining {
             self.hub.handle_frame(now, session, bytes);
         }
     }
 
     /// The connection wrote and flushed `bytes` of hub output.
-    pub fn flushed(&mut self, session: SessionId, bytes: usize) {
+    pub fn handle_flushed(&mut self, session: SessionId, bytes: usize) {
         self.hub.handle_flushed(session, bytes);
     }
 
     /// The connection ended.
-    pub fn closed(&mut self, now: Instant, session: SessionId) {
+    pub fn handle_closed(&mut self, now: Instant, session: SessionId) {
         self.conns.remove(&session);
         self.hub.handle_session_closed(now, session);
     }
 
     /// Storage finished an action.
-    pub fn storage_done(&mut self, now: Instant, done: StorageCompletion) {
+    pub fn handle_storage(&mut self, now: Instant, done: StorageCompletion) {
         self.hub.handle_storage(now, done);
     }
 
     /// The hub's deadline may have passed: calls `handle_timeout` if `now >= deadline`.
-    pub fn timeout(&mut self, now: Instant) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         if self.hub.poll_timeout().is_some_and(|d| now >= d) {
             self.hub.handle_timeout(now);
         }
@@ -131,38 +135,69 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
         self.draining && self.hub.pending_storage_ops() == 0
     }
 
-    /// Drains every hub output until an iteration produces no new input for the hub;
-    /// hub events go to `on_event` (for logging). Each connection gets the frames of an
-    /// iteration as one batch, before its close if the hub closes it.
+    /// Starts the shutdown: from now on no new session is opened and inbound frames
+    /// are ignored; storage in flight still completes ([`HubCore::drained`]).
+    pub fn begin_shutdown(&mut self) {
+        self.draining = true;
+    }
+
+    /// Whether [`HubCore::begin_shutdown`] was called.
+    pub fn is_draining(&self) -> bool {
+        self.draining
+    }
+
+    /// When the hub wants [`HubCore::handle_timeout`] called, if it does.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.hub.poll_timeout()
+    }
+
+    /// The state machine, read-only (metrics, session counts).
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The queue of an open session, if it is open.
+    pub fn conn(&self, session: SessionId) -> Option<&C> {
+        self.conns.get(&session)
+    }
+
+    /// The number of open sessions with a queue.
+    pub fn conn_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// The overflow counters.
+    pub fn counters(&self) -> &HubCounters {
+        &self.counters
+    }
+
+    /// Performs every hub output ([`Hub::poll_output`], whose order is legal by
+    /// construction) until there is none; hub events go to `on_event` (for logging).
+    /// Each connection gets the frames the hub queued for it as one batch, before its
+    /// close if the hub closes it.
     pub fn drain(&mut self, now: Instant, mut on_event: impl FnMut(HubEvent)) {
-        loop {
-            let mut progressed = false;
-            while let Some((session, frames)) = self.hub.poll_transmit_batch() {
-                progressed |= self.deliver(now, session, Outbound::Frames(frames));
-            }
-            while let Some((session, code)) = self.hub.poll_close() {
-                progressed |= self.deliver(now, session, Outbound::Close(code));
-                // Dropping the queue ends it after the close message.
-                self.conns.remove(&session);
-            }
-            while let Some(action) = self.hub.poll_storage() {
-                if let Err((action, why)) = self.storage.try_send(action) {
-                    self.counters.storage_overflow.fetch_add(1, Relaxed);
-                    self.hub
-                        .handle_storage(now, failed_completion(&action, why));
-                    progressed = true;
+        while let Some(output) = self.hub.poll_output() {
+            match output {
+                HubOutput::Transmit { session, frames } => {
+                    self.deliver(now, session, Outbound::Frames(frames));
                 }
-            }
-            while let Some(request) = self.hub.poll_auth() {
-                let refusal = Err(AuthError("authorization unavailable".to_owned()));
-                let _ = self.hub.handle_auth(now, request.session, refusal);
-                progressed = true;
-            }
-            while let Some(event) = self.hub.poll_event() {
-                on_event(event);
-            }
-            if !progressed {
-                return;
+                HubOutput::Close { session, code } => {
+                    self.deliver(now, session, Outbound::Close(code));
+                    // Dropping the queue ends it after the close message.
+                    self.conns.remove(&session);
+                }
+                HubOutput::Storage(action) => {
+                    if let Err((action, why)) = self.storage.try_send(action) {
+                        self.counters.storage_overflow.fetch_add(1, Relaxed);
+                        self.hub
+                            .handle_storage(now, failed_completion(&action, why));
+                    }
+                }
+                HubOutput::Auth(request) => {
+                    let refusal = Err(AuthError("authorization unavailable".to_owned()));
+                    let _ = self.hub.handle_auth(now, request.session, refusal);
+                }
+                HubOutput::Event(event) => on_event(event),
             }
         }
     }
@@ -177,11 +212,11 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
         }
     }
 
-    /// Queues `msg` for a connection; returns whether the hub was given new input
-    /// (the session had to be closed).
-    fn deliver(&mut self, now: Instant, session: SessionId, msg: Outbound) -> bool {
+    /// Queues `msg` for a connection; a connection whose queue refuses it is closed
+    /// (and reported closed to the hub).
+    fn deliver(&mut self, now: Instant, session: SessionId, msg: Outbound) {
         let Some(conn) = self.conns.get_mut(&session) else {
-            return false;
+            return;
         };
         let frames = match &msg {
             Outbound::Frames(f) => f.len(),
@@ -194,7 +229,7 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
                     let n = u64::try_from(frames).unwrap_or(u64::MAX);
                     self.counters.outbound_frames.fetch_add(n, Relaxed);
                 }
-                return false;
+                return;
             }
             Err(SendRefused::Full(Outbound::Close(code))) => code,
             Err(SendRefused::Full(Outbound::Frames(_))) => {
@@ -207,7 +242,6 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
             conn.kill(code);
         }
         self.hub.handle_session_closed(now, session);
-        true
     }
 }
 

@@ -89,13 +89,13 @@ fn core(storage_capacity: usize) -> (Core, Queue<StorageAction>) {
 
 fn open(c: &mut Core, capacity: usize) -> (SessionId, Queue<Outbound>) {
     let q = Queue::new(capacity);
-    let session = c.open(NOW, q.clone()).unwrap();
+    let session = c.handle_opened(NOW, q.clone()).unwrap();
     c.drain(NOW, drop);
     (session, q)
 }
 
 fn frame(c: &mut Core, session: SessionId, f: Frame) {
-    c.frame(NOW, session, &Bytes::from(f.encode()));
+    c.handle_frame(NOW, session, &Bytes::from(f.encode()));
     c.drain(NOW, drop);
 }
 
@@ -155,9 +155,9 @@ fn a_full_storage_queue_fails_the_join_explicitly() {
 fn a_draining_core_refuses_new_sessions_and_closes_the_rest_going_away() {
     let (mut c, _storage) = core(16);
     let (_session, q) = open(&mut c, 4);
-    c.draining = true;
+    c.begin_shutdown();
     assert!(c.drained(), "nothing in flight");
-    assert_eq!(c.open(NOW, Queue::new(4)), None);
+    assert_eq!(c.handle_opened(NOW, Queue::new(4)), None);
     c.close_all(CloseCode::GOING_AWAY);
     assert!(c.conns.is_empty());
     assert_eq!(q.pop(), Some(Outbound::Close(CloseCode::GOING_AWAY)));
@@ -172,7 +172,7 @@ fn the_frames_of_one_drain_arrive_as_one_batch_in_order() {
     // Three inputs before one drain: their three Pongs go out as one message.
     for nonce in 1..=3 {
         let bytes = Bytes::from(Frame::Ping { nonce }.encode());
-        c.frame(NOW, session, &bytes);
+        c.handle_frame(NOW, session, &bytes);
     }
     c.drain(NOW, drop);
     assert_eq!(q.len(), 1, "one message for the whole drain");

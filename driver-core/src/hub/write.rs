@@ -1,5 +1,5 @@
-//! [`write_outbound`]: the write half of a server's connection task, shared by the
-//! tokio and async-std servers (they differ only in their socket and queue types).
+//! [`write_outbound`]: the write half of a server's connection task (the shared
+//! connection loop in `server`, for the tokio and async-std servers alike).
 
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt};

@@ -4,8 +4,9 @@
 //! [`syncwire_driver_core::Session`], shared by the handles and the task. Handles
 //! issue commands directly on it and wake the task; the task owns the WebSocket and
 //! the timer, feeds inputs, drains outputs and performs them. The task's loop is
-//! [`syncwire_driver_core::run_client`], shared with the async-std driver; this
-//! module only supplies the tokio adapter (`runtime`).
+//! [`syncwire_driver_core::run_client`] and the handle is
+//! [`syncwire_driver_core::SyncClient`], both shared with the async-std driver; this
+//! module only supplies the tokio adapter ([`Tokio`]).
 //!
 //! ```no_run
 //! use syncwire_tokio::client::{ClientConfig, SyncClient};
@@ -23,75 +24,13 @@
 
 mod runtime;
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use syncwire_driver_core::{Session, SystemClock, flush_and_close, run_client};
-use tokio::task::JoinHandle;
-
+pub use runtime::Tokio;
 pub use syncwire_driver_core::{Applied, Changes, Doc, DriverError, EventStream, SessionHandle};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 
-/// A connection to a syncwire hub that keeps itself alive: it reconnects with
+/// A connection to a syncwire hub that keeps itself alive (driver-core's
+/// [`SyncClient`](syncwire_driver_core::SyncClient) on tokio): it reconnects with
 /// backoff, resumes every room, and keeps local changes in an outbox until the hub
-/// acknowledges them. Dropping it closes the session.
-#[derive(Debug)]
-pub struct SyncClient {
-    handle: SessionHandle,
-    task: Option<JoinHandle<()>>,
-}
-
-impl SyncClient {
-    /// Starts a session with the hub at `url` (`ws://host:port/sync`). Returns at once;
-    /// the connection is made in the background. Must be called within a tokio runtime.
-    pub fn connect(url: &str, config: ClientConfig) -> Result<SyncClient, DriverError> {
-        let request = url.to_string();
-        if !(request.starts_with("ws://") || request.starts_with("wss://")) {
-            return Err(DriverError::Config(format!("not a WebSocket URL: {url}")));
-        }
-        let clock = SystemClock::default();
-        let (shared, wake) = Session::new(config, Arc::new(clock))?;
-        Session::lock(&shared).connect();
-        let task = tokio::spawn(run_client(
-            runtime::Tokio,
-            shared.clone(),
-            wake,
-            request,
-            clock,
-        ));
-        Ok(SyncClient {
-            handle: SessionHandle::new(shared),
-            task: Some(task),
-        })
-    }
-
-    /// Closes the session gracefully: waits up to `flush_timeout` for local
-    /// operations waiting for their room to be submitted and for the hub to
-    /// acknowledge the outbox, then closes the connection and waits for the task.
-    /// Returns the number of local changes left unacknowledged.
-    pub async fn close(mut self, flush_timeout: Duration) -> usize {
-        let give_up = tokio::time::sleep(flush_timeout);
-        let left = flush_and_close(self.handle.shared(), give_up).await;
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-        left
-    }
-}
-
-/// `join`, `events`, `state`, `metrics` and `outbox_len` come from the shared
-/// [`SessionHandle`] (the same for every driver).
-impl std::ops::Deref for SyncClient {
-    type Target = SessionHandle;
-    fn deref(&self) -> &SessionHandle {
-        &self.handle
-    }
-}
-
-impl Drop for SyncClient {
-    fn drop(&mut self) {
-        if self.task.is_some() {
-            Session::lock(self.handle.shared()).close();
-        }
-    }
-}
+/// acknowledges them. Dropping it closes the session. `connect` must be called within
+/// a tokio runtime; `ws://` and `wss://` URLs are served.
+pub type SyncClient = syncwire_driver_core::SyncClient<Tokio>;

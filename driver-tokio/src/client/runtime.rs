@@ -1,20 +1,16 @@
-//! The tokio adapter of the shared client loop ([`syncwire_driver_core::run_client`]):
-//! tokio-tungstenite sockets mapped to [`Incoming`] / `Sink<Bytes>`, tokio timers and
-//! a background close. The loop itself lives in driver-core, shared with async-std.
+//! The tokio adapter of the shared client ([`syncwire_driver_core::SyncClient`] and its
+//! loop, [`syncwire_driver_core::run_client`]): tokio-tungstenite sockets (through
+//! driver-core's [`WsAdapter`]), tokio's spawn and timers, and a background close.
 
 use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use syncwire_driver_core::{ClientRuntime, Incoming};
+use futures_util::SinkExt;
+use syncwire_driver_core::{ClientExecutor, ClientRuntime, DriverError, Outgoing, WsAdapter};
 use syncwire_proto::wire::CloseCode;
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite};
 
 /// Read buffer per connection; tungstenite's default (128 KiB) is far more than frames need.
 const READ_BUFFER: usize = 8 * 1024;
@@ -22,48 +18,14 @@ const READ_BUFFER: usize = 8 * 1024;
 /// How long a background close waits for the peer.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
-/// The tokio runtime, as the shared client loop sees it.
+syncwire_driver_core::tungstenite_codec!(pub Tungstenite, tungstenite);
+
+/// The tokio runtime, as the shared client sees it.
 #[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Tokio;
+pub struct Tokio;
 
-/// A tokio-tungstenite WebSocket seen as a stream of [`Incoming`] and a sink of frames.
-pub(super) struct Socket(WebSocketStream<MaybeTlsStream<TcpStream>>);
-
-impl Stream for Socket {
-    type Item = Incoming;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Incoming>> {
-        self.0.poll_next_unpin(cx).map(|m| m.map(incoming))
-    }
-}
-
-fn incoming(msg: Result<Message, WsError>) -> Incoming {
-    match msg {
-        Ok(Message::Binary(bytes)) => Incoming::Binary(bytes),
-        Ok(Message::Text(_)) => Incoming::Text,
-        Ok(Message::Close(f)) => {
-            Incoming::Close(f.map(|f| (CloseCode(u16::from(f.code)), f.reason.to_string())))
-        }
-        Ok(_) => Incoming::Control,
-        Err(e) => Incoming::Failed(e.to_string()),
-    }
-}
-
-impl Sink<Bytes> for Socket {
-    type Error = String;
-    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), String>> {
-        self.0.poll_ready_unpin(cx).map_err(|e| e.to_string())
-    }
-    fn start_send(mut self: Pin<&mut Self>, item: Bytes) -> Result<(), String> {
-        let msg = Message::Binary(item);
-        self.0.start_send_unpin(msg).map_err(|e| e.to_string())
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), String>> {
-        self.0.poll_flush_unpin(cx).map_err(|e| e.to_string())
-    }
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), String>> {
-        self.0.poll_close_unpin(cx).map_err(|e| e.to_string())
-    }
-}
+/// A tokio-tungstenite WebSocket seen as a stream of `Incoming` and a sink of frames.
+pub type Socket = WsAdapter<WebSocketStream<MaybeTlsStream<TcpStream>>, Tungstenite>;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -82,7 +44,7 @@ impl ClientRuntime for Tokio {
                 tokio_tungstenite::connect_async_with_config(url, Some(config), true)
                     .await
                     .map_err(|e| e.to_string())?;
-            Ok(Socket(ws))
+            Ok(WsAdapter::new(ws))
         })
     }
 
@@ -90,14 +52,27 @@ impl ClientRuntime for Tokio {
         Box::pin(tokio::time::sleep(delay))
     }
 
-    fn close_in_background(&self, socket: Socket, code: CloseCode, reason: &str) {
-        let frame = CloseFrame {
-            code: WsCloseCode::from(code.0),
-            reason: reason.to_owned().into(),
-        };
-        let mut ws = socket.0;
+    fn close_in_background(&self, mut socket: Socket, code: CloseCode, reason: &str) {
+        let close = Outgoing::Close(code, reason.to_owned());
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(Some(frame))).await;
+            let _ = tokio::time::timeout(CLOSE_WAIT, socket.send(close)).await;
         });
+    }
+}
+
+impl ClientExecutor for Tokio {
+    fn spawn<F>(&self, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        tokio::spawn(task);
+    }
+
+    fn check_url(url: &str) -> Result<(), DriverError> {
+        if url.starts_with("ws://") || url.starts_with("wss://") {
+            Ok(())
+        } else {
+            Err(DriverError::Config(format!("not a WebSocket URL: {url}")))
+        }
     }
 }

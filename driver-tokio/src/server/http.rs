@@ -17,13 +17,11 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use syncwire_proto::hub::HubMetrics;
-use tokio::sync::oneshot;
+use syncwire_driver_core::server::{ConnContext, ServerCounters, serve};
 use tower_http::services::ServeDir;
 
-use super::connection::{self, ConnContext};
-use super::messages::ToHub;
-use super::metrics::ServerMetrics;
+use super::metrics;
+use super::runtime::{AxumSocket, TokioServer};
 
 /// How long `/health` and `/metrics` wait for the hub task to answer.
 const HUB_ANSWER: Duration = Duration::from_secs(2);
@@ -31,8 +29,8 @@ const HUB_ANSWER: Duration = Duration::from_secs(2);
 /// Shared state of every route.
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub(crate) conn: ConnContext,
-    pub(crate) metrics: Arc<ServerMetrics>,
+    pub(crate) conn: ConnContext<TokioServer>,
+    pub(crate) metrics: Arc<ServerCounters>,
     pub(crate) read_buffer: usize,
     pub(crate) write_buffer: usize,
     pub(crate) max_message: usize,
@@ -43,7 +41,7 @@ pub(crate) fn router(state: AppState, ws_path: &str, static_dir: Option<PathBuf>
     let router = Router::new()
         .route(ws_path, get(upgrade))
         .route("/health", get(health))
-        .route("/metrics", get(metrics));
+        .route("/metrics", get(render_metrics));
     let router = match static_dir {
         Some(dir) => router.fallback_service(ServeDir::new(dir)),
         None => router,
@@ -58,31 +56,23 @@ async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Respons
         .max_message_size(state.max_message)
         .max_frame_size(state.max_message)
         // The socket and context live in this block, lent to `serve` (see there).
-        .on_upgrade(move |mut socket| async move { connection::serve(&mut socket, &ctx).await })
-}
-
-async fn hub_metrics(state: &AppState) -> Option<HubMetrics> {
-    let (reply, answer) = oneshot::channel();
-    let ask = state.conn.hub.send(ToHub::Metrics { reply });
-    let both = async move {
-        ask.await.ok()?;
-        answer.await.ok()
-    };
-    tokio::time::timeout(HUB_ANSWER, both).await.ok().flatten()
+        .on_upgrade(move |mut socket| async move {
+            serve(&mut AxumSocket::new(&mut socket), &ctx).await
+        })
 }
 
 async fn health(State(state): State<AppState>) -> Response {
-    match hub_metrics(&state).await {
+    match state.conn.hub_metrics(HUB_ANSWER).await {
         Some(_) => (StatusCode::OK, "ok\n").into_response(),
         None => (StatusCode::SERVICE_UNAVAILABLE, "hub not responding\n").into_response(),
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
-    let Some(hub) = hub_metrics(&state).await else {
+async fn render_metrics(State(state): State<AppState>) -> Response {
+    let Some(hub) = state.conn.hub_metrics(HUB_ANSWER).await else {
         return (StatusCode::SERVICE_UNAVAILABLE, "hub not responding\n").into_response();
     };
-    let body = state.metrics.render(&hub);
+    let body = metrics::render(&state.metrics, &hub);
     let kind = "text/plain; version=0.0.4; charset=utf-8";
     ([(header::CONTENT_TYPE, kind)], body).into_response()
 }

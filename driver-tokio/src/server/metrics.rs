@@ -1,4 +1,4 @@
-//! Server-side counters ([`ServerMetrics`]) and the Prometheus text rendering of
+//! Server-side counters (driver-core's `ServerCounters`) and the Prometheus text rendering of
 //! those plus the hub's own [`HubMetrics`].
 //!
 //! The text exposition format is written by hand rather than with a metrics crate:
@@ -8,56 +8,31 @@
 //! is prefixed `syncwire_`; label values are code names (`rate_limited`), never input.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
+use std::sync::atomic::Ordering::Relaxed;
 
 use syncwire_proto::hub::HubMetrics;
 
-/// Upper bounds (seconds) of the storage batch latency histogram buckets.
-const BUCKETS: [f64; 9] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5];
+use syncwire_driver_core::server::{STORAGE_BATCH_BUCKETS as BUCKETS, ServerCounters};
 
-/// Counters kept by the server around the hub. All operations are lock-free.
-#[derive(Debug, Default)]
-pub(crate) struct ServerMetrics {
-    pub(crate) connections_total: AtomicU64,
-    pub(crate) connections_closed: AtomicU64,
-    pub(crate) text_rejected: AtomicU64,
-    /// Overflow counters kept by the shared hub core.
-    pub(crate) hub: std::sync::Arc<syncwire_driver_core::hub::HubCounters>,
-    storage_actions: AtomicU64,
-    batch_buckets: [AtomicU64; BUCKETS.len()],
-    batch_count: AtomicU64,
-    batch_sum_us: AtomicU64,
+/// Renders the server's counters and `hub` in the Prometheus text format (version
+/// 0.0.4).
+pub(crate) fn render(counters: &ServerCounters, hub: &HubMetrics) -> String {
+    Render(counters).render(hub)
 }
 
-impl ServerMetrics {
-    /// Adds one to a counter.
-    pub(crate) fn inc(counter: &AtomicU64) {
-        counter.fetch_add(1, Relaxed);
-    }
+struct Render<'a>(&'a ServerCounters);
 
-    /// Records one executed storage batch of `actions` actions.
-    pub(crate) fn storage_batch(&self, actions: usize, took: Duration) {
-        self.storage_actions
-            .fetch_add(u64::try_from(actions).unwrap_or(u64::MAX), Relaxed);
-        let secs = took.as_secs_f64();
-        for (bucket, bound) in self.batch_buckets.iter().zip(BUCKETS) {
-            if secs <= bound {
-                bucket.fetch_add(1, Relaxed);
-            }
-        }
-        self.batch_count.fetch_add(1, Relaxed);
-        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        self.batch_sum_us.fetch_add(us, Relaxed);
+impl std::ops::Deref for Render<'_> {
+    type Target = ServerCounters;
+    fn deref(&self) -> &ServerCounters {
+        self.0
     }
+}
 
-    /// Renders these counters and `hub` in the Prometheus text format (version 0.0.4).
-    pub(crate) fn render(&self, hub: &HubMetrics) -> String {
+impl Render<'_> {
+    fn render(&self, hub: &HubMetrics) -> String {
         let mut out = String::with_capacity(4096);
-        let open = self
-            .connections_total
-            .load(Relaxed)
-            .saturating_sub(self.connections_closed.load(Relaxed));
+        let open = self.connections_open();
         let gauges: [(&str, &str, u64); 3] = [
             (
                 "sessions",
@@ -243,13 +218,15 @@ fn labelled(out: &mut String, name: &str, help: &str, values: &[(String, u64)]) 
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use syncwire_proto::wire::ErrorCode;
 
     #[test]
     fn renders_hub_and_server_metrics() {
-        let m = ServerMetrics::default();
-        ServerMetrics::inc(&m.connections_total);
+        let m = ServerCounters::default();
+        ServerCounters::inc(&m.connections_total);
         m.storage_batch(3, Duration::from_millis(2));
         let mut hub = HubMetrics {
             sessions: 2,
@@ -257,7 +234,7 @@ mod tests {
             ..HubMetrics::default()
         };
         hub.rejections.insert(ErrorCode::RATE_LIMITED, 4);
-        let text = m.render(&hub);
+        let text = render(&m, &hub);
         assert!(text.contains("syncwire_sessions 2\n"));
         assert!(text.contains("syncwire_deltas_in_total 7\n"));
         assert!(text.contains("syncwire_connections_open 1\n"));

@@ -14,33 +14,24 @@
 //!
 //! # Architecture (tasks and queues)
 //!
-//! ```text
-//! connection task ×N ──ToHub (bounded, awaits)──▶ hub task ──StorageAction (bounded)──▶ storage thread
-//!        ▲                                          │   ▲                                    │
-//!        └──── Outbound (bounded per connection) ───┘   └──── StorageCompletion (bounded) ────┘
-//! ```
+//! The hub task, the connection loop, the settings, the storage worker and its
+//! backends (memory, redb) are the runtime-neutral server half in
+//! [`syncwire_driver_core::server`], shared with the async-std server (its module docs
+//! draw the tasks and queues). This module keeps what is tokio's and HTTP's:
 //!
-//! * `hub_task`: owns the `Hub`; the only glue to the proto API.
-//! * `connection`: one task per socket (read → hub, hub → batched writes).
-//! * `outbound_queue`: the bounded per-connection queue, small while idle.
-//! * `storage`: backends (memory, redb) and the group-committing worker thread.
+//! * `runtime`: the tokio adapter (spawn, sleep, axum's WebSocket as a server socket).
 //! * `http`: the axum router; `metrics`: Prometheus text; [`auth`]: token grants.
+//! * `run`: [`Server`], binding, serving and the ordered shutdown.
 //!
-//! Time is a process-local monotonic clock (`clock`). Every queue is bounded; the
-//! outcome of each bound is described where the queue is used.
+//! Every queue is bounded; the outcome of each bound is described where the queue is
+//! used (driver-core's server modules).
 
 pub mod auth;
-mod clock;
-mod config;
-mod connection;
 mod http;
-mod hub_task;
-mod messages;
 mod metrics;
-mod outbound_queue;
 mod run;
-mod storage;
+mod runtime;
 
 pub use auth::{TokenAuthorizer, TokenFileError, TokenGrant};
-pub use config::{ServerConfig, ServerError, Storage};
 pub use run::Server;
+pub use syncwire_driver_core::server::{MemoryStore, ServerConfig, ServerError, Storage};

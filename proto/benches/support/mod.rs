@@ -12,7 +12,7 @@ use bytes::Bytes;
 use syncwire_proto::Instant;
 use syncwire_proto::client::{Client, ClientConfig, ConnectionId, TransportCommand};
 use syncwire_proto::crdt::NoMerge;
-use syncwire_proto::hub::{AllowAll, Hub, HubConfig, MemoryStorage};
+use syncwire_proto::hub::{AllowAll, Hub, HubConfig, HubOutput, MemoryStorage};
 use syncwire_proto::wire::{ClientDelta, Frame, ReplicaId, RoomId, SessionId};
 
 /// Payload size of every benched delta.
@@ -131,22 +131,27 @@ impl World {
                 }
                 while p.client.poll_event().is_some() {}
             }
-            while let Some((to, bytes)) = self.hub.poll_transmit() {
-                self.hub.handle_flushed(to, bytes.len());
-                if let Some(p) = peers.iter_mut().find(|p| p.session == to) {
-                    p.client.handle_frame(self.now, p.conn, &bytes);
+            while let Some(output) = self.hub.poll_output() {
+                match output {
+                    HubOutput::Transmit { session, frames } => {
+                        for bytes in frames {
+                            self.hub.handle_flushed(session, bytes.len());
+                            if let Some(p) = peers.iter_mut().find(|p| p.session == session) {
+                                p.client.handle_frame(self.now, p.conn, &bytes);
+                            }
+                        }
+                    }
+                    HubOutput::Close { session, code } => {
+                        panic!("hub closed {session:?} with {code:?}")
+                    }
+                    HubOutput::Storage(action) => {
+                        let done = self.storage.execute(action);
+                        self.hub.handle_storage(self.now, done);
+                    }
+                    HubOutput::Auth(_) | HubOutput::Event(_) => {}
                 }
                 progressed = true;
             }
-            if let Some((to, code)) = self.hub.poll_close() {
-                panic!("hub closed {to:?} with {code:?}");
-            }
-            while let Some(action) = self.hub.poll_storage() {
-                let done = self.storage.execute(action);
-                self.hub.handle_storage(self.now, done);
-                progressed = true;
-            }
-            while self.hub.poll_event().is_some() {}
             if !progressed {
                 break;
             }

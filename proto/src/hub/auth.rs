@@ -4,7 +4,7 @@
 //! [`Identity`] (a name, a rule giving [`Access`] per room, and a [`ReplicaGrant`]
 //! saying which replica ids it may speak for) or an [`AuthError`].
 //! It may answer inline through an [`Authorizer`] in the config, or later: the hub
-//! then emits an [`AuthRequest`] (drained with `Hub::poll_auth`) and waits for
+//! then emits an [`AuthRequest`] (handed out by `Hub::poll_output`) and waits for
 //! `Hub::handle_auth`.
 
 use core::fmt;

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use crate::wire::{CloseCode, ErrorCode, ReplicaId, RoomId, SessionId};
 
-/// Something the operator may want to log or count. Drained with `Hub::poll_event`.
+/// Something the operator may want to log or count. Handed out by `Hub::poll_output`.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum HubEvent {
     /// A session completed its handshake.

@@ -13,7 +13,7 @@ impl Hub {
     /// A transport connection was accepted; returns the id the hub assigned to it.
     ///
     /// If the hub already has `max_sessions` sessions, the new one is closed at once
-    /// with `GOING_AWAY` (see [`Hub::poll_close`]) and no state is kept for it.
+    /// with `GOING_AWAY` (a `HubOutput::Close` from [`Hub::poll_output`]) and no state is kept for it.
     pub fn handle_session_opened(&mut self, now: Instant) -> SessionId {
         let now = clamp(&mut self.now, now);
         let sid = SessionId(self.next_session);

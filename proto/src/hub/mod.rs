@@ -9,24 +9,18 @@
 //!   `Bytes`: payloads are then kept without copying), [`Hub::handle_session_closed`],
 //!   [`Hub::handle_flushed`],
 //!   [`Hub::handle_timeout`], [`Hub::handle_auth`], [`Hub::handle_storage`].
-//! * **Outputs** (`poll_*`), drained by the driver after every input, in this order:
-//!   1. [`Hub::poll_transmit`] — encoded frames (`Bytes`, shared by all recipients of a
-//!      broadcast) to write to a session's socket, a session at a time; or
-//!      [`Hub::poll_transmit_batch`] — all of a session's queued frames at once (one
-//!      write and one flush per session per turn);
-//!   2. [`Hub::poll_close`] — sessions to close with a [`CloseCode`](crate::wire::CloseCode),
-//!      after writing the frames already drained for them (a `Reject` precedes its close);
-//!   3. [`Hub::poll_storage`] — [`StorageAction`]s for the backend;
-//!   4. [`Hub::poll_auth`] — [`AuthRequest`]s when no inline [`Authorizer`] decided;
-//!   5. [`Hub::poll_event`] — [`HubEvent`]s for the operator (bounded; oldest dropped);
-//!   6. [`Hub::poll_timeout`] — the one deadline at which to call `handle_timeout`.
+//! * **Outputs**: [`Hub::poll_output`], the one way out — [`HubOutput`]s (frames to
+//!   write, sessions to close, storage actions, authentication requests, operator
+//!   events) in an order that is legal by construction ([`output`] says how), so the
+//!   driver performs each as it comes; and [`Hub::poll_timeout`], the one deadline at
+//!   which to call `handle_timeout`.
 //! * **Getters**: [`Hub::metrics`], [`Hub::backlog`], [`Hub::room_position`],
 //!   [`Hub::room_members`], [`Hub::check_invariants`], ...
 //!
 //! # Driver loop
 //!
 //! ```
-//! use syncwire_proto::hub::{Hub, HubConfig, MemoryStorage, AllowAll};
+//! use syncwire_proto::hub::{Hub, HubConfig, HubOutput, MemoryStorage, AllowAll};
 //! use syncwire_proto::wire::{Frame, Hello};
 //! use syncwire_proto::Instant;
 //! use std::sync::Arc;
@@ -39,24 +33,23 @@
 //! let session = hub.handle_session_opened(now);
 //! let hello = Frame::Hello(Hello { versions: vec![1], replica: Default::default(), token: None, user_info: None });
 //! hub.handle_frame(now, session, &hello.encode());
-//! // Drain outputs until quiet.
-//! loop {
-//!     let mut progressed = false;
-//!     while let Some((to, bytes)) = hub.poll_transmit() {
-//!         // socket(to).write(bytes) ... then report what reached the socket:
-//!         hub.handle_flushed(to, bytes.len());
-//!         progressed = true;
+//! // Perform every output as it comes, until there is none.
+//! while let Some(output) = hub.poll_output() {
+//!     match output {
+//!         HubOutput::Transmit { session, frames } => {
+//!             // socket(session).write(frames) ... then report what reached the socket:
+//!             let bytes = frames.iter().map(|f| f.len()).sum();
+//!             hub.handle_flushed(session, bytes);
+//!         }
+//!         HubOutput::Close { .. } => { /* close the socket with the code */ }
+//!         HubOutput::Storage(action) => {
+//!             // A real backend runs this asynchronously and reports when it completes.
+//!             let done = storage.execute(action);
+//!             hub.handle_storage(now, done);
+//!         }
+//!         HubOutput::Auth(_request) => { /* ask the app, then hub.handle_auth(..) */ }
+//!         HubOutput::Event(_event) => { /* log / count */ }
 //!     }
-//!     while let Some((_to, _code)) = hub.poll_close() { /* close socket(_to) with _code */ }
-//!     while let Some(action) = hub.poll_storage() {
-//!         // A real backend runs this asynchronously and reports when it completes.
-//!         let done = storage.execute(action);
-//!         hub.handle_storage(now, done);
-//!         progressed = true;
-//!     }
-//!     while let Some(_request) = hub.poll_auth() { /* ask the app, then hub.handle_auth(..) */ }
-//!     while let Some(_event) = hub.poll_event() { /* log / count */ }
-//!     if !progressed { break; }
 //! }
 //! // Then sleep until the next message, storage completion, or this deadline
 //! // (checking `now >= deadline` itself before calling `handle_timeout`):
@@ -154,6 +147,7 @@ mod memory_storage;
 mod metrics;
 mod op_map;
 mod outbox;
+pub mod output;
 mod presence;
 pub mod resume;
 mod room;
@@ -172,6 +166,7 @@ pub use events::HubEvent;
 pub use handshake::HubError;
 pub use memory_storage::MemoryStorage;
 pub use metrics::HubMetrics;
+pub use output::HubOutput;
 pub use state::{Hub, MAX_SAFE_INTEGER};
 pub use storage::{
     OpId, RoomRecord, StorageAction, StorageCompletion, StorageError, StoredEntry, StoredSnapshot,

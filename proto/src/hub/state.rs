@@ -98,22 +98,22 @@ impl Hub {
     }
 
     /// The next session to close, with its code, after its queued frames were sent.
-    pub fn poll_close(&mut self) -> Option<(SessionId, CloseCode)> {
+    pub(crate) fn poll_close(&mut self) -> Option<(SessionId, CloseCode)> {
         self.closes.pop_front()
     }
 
     /// The next storage action to execute.
-    pub fn poll_storage(&mut self) -> Option<StorageAction> {
+    pub(crate) fn poll_storage(&mut self) -> Option<StorageAction> {
         self.storage.pop_front()
     }
 
     /// The next authentication the driver must decide (answer with [`Hub::handle_auth`]).
-    pub fn poll_auth(&mut self) -> Option<AuthRequest> {
+    pub(crate) fn poll_auth(&mut self) -> Option<AuthRequest> {
         self.auth.pop_front()
     }
 
     /// The next operator event.
-    pub fn poll_event(&mut self) -> Option<HubEvent> {
+    pub(crate) fn poll_event(&mut self) -> Option<HubEvent> {
         self.events.pop()
     }
 

@@ -1,7 +1,7 @@
 //! The storage interface: actions the hub emits and completions the driver feeds back.
 //!
 //! The hub never performs I/O. It describes what must be stored or loaded as a
-//! [`StorageAction`] (drained with `Hub::poll_storage`), the driver executes it on a
+//! [`StorageAction`] (handed out by `Hub::poll_output`), the driver executes it on a
 //! backend (memory, an embedded crash-safe store, a distributed log) and reports the
 //! result as a [`StorageCompletion`] naming the same [`OpId`] (`Hub::handle_storage`).
 //!

@@ -1,6 +1,6 @@
-//! Handing queued frames to the driver: a session at a time (`poll_transmit_batch`,
-//! what the servers use: one write and one flush per session per turn) or frame by
-//! frame (`poll_transmit`). Frames wait in their session's `out` buffer, sessions with
+//! Handing queued frames out: a session at a time (`poll_transmit_batch`, what
+//! [`Hub::poll_output`] hands the driver: one write and one flush per session per
+//! turn) or frame by frame (`poll_transmit`, for the crate's tests and fuzz bodies). Frames wait in their session's `out` buffer, sessions with
 //! output in `Hub::ready` in the order their first frame was queued; a torn-down
 //! session's frames wait in `Hub::orphans` until handed out.
 
@@ -26,7 +26,8 @@ impl Hub {
     ///
     /// Frames come session by session (all of one session's queued frames, then the
     /// next session's); each session's frames in the order they were queued.
-    pub fn poll_transmit(&mut self) -> Option<(SessionId, Bytes)> {
+    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))]
+    pub(crate) fn poll_transmit(&mut self) -> Option<(SessionId, Bytes)> {
         loop {
             if let Some(c) = &mut self.current {
                 if let Some(slot) = c.frames.get_mut(c.next) {
@@ -47,9 +48,9 @@ impl Hub {
     }
 
     /// Every frame queued for the next session with output, in order: the same frames
-    /// as repeated [`Hub::poll_transmit`], a session at a time, without a per-frame
+    /// as repeated `Hub::poll_transmit`, a session at a time, without a per-frame
     /// hand-over (a driver writes the batch with one flush). The two may be mixed.
-    pub fn poll_transmit_batch(&mut self) -> Option<(SessionId, Vec<Bytes>)> {
+    pub(crate) fn poll_transmit_batch(&mut self) -> Option<(SessionId, Vec<Bytes>)> {
         if let Some(mut c) = self.current.take() {
             if c.next < c.frames.len() {
                 let rest = c.frames.split_off(c.next);

@@ -1,75 +1,84 @@
-//! Hub-side handlers of the world: draining the hub in the documented order,
+//! Hub-side handlers of the world: performing the hub's outputs as they come,
 //! connections reaching the hub, frames, closes, flush credit, timers and the
 //! simulated durable storage (writes become durable after a latency, in order).
 
 use bytes::Bytes;
 use core::time::Duration;
 use syncwire_proto::client::TransportClosed;
+use syncwire_proto::hub::HubOutput;
+use syncwire_proto::wire::{CloseCode, SessionId};
 
 use super::net::{ConnId, Peer};
 use super::world::{Ev, World};
 use crate::transcript::describe;
 
 impl World {
-    /// Drains the hub (transmit, close, storage, auth, events; until quiet),
-    /// checks its invariants and bounds, and re-arms its wake-up.
+    /// Performs every hub output as `Hub::poll_output` hands it out (its order is
+    /// legal by construction), checks its invariants and bounds, and re-arms its
+    /// wake-up.
     pub(crate) fn drain_hub(&mut self) {
-        loop {
-            let mut busy = false;
-            while let Some((sid, bytes)) = self.hub.as_mut().and_then(|h| h.poll_transmit()) {
-                busy = true;
-                let Some(&conn) = self.sessions.get(&sid) else {
-                    continue;
-                };
-                let (held, bw) = match self.net.get(conn).map(|c| c.peer) {
-                    Some(Peer::Client(i)) => {
-                        let c = &self.clients[i];
-                        (c.held(self.now), c.bandwidth(self.now))
+        while let Some(output) = self.hub.as_mut().and_then(|h| h.poll_output()) {
+            match output {
+                HubOutput::Transmit { session, frames } => {
+                    for bytes in frames {
+                        self.transmit(session, bytes);
                     }
-                    _ => (None, None),
-                };
-                let at = self
-                    .net
-                    .down(conn, self.now, &mut self.rng, held, bytes.len(), bw);
-                self.queue_down(at, conn, bytes);
-            }
-            while let Some((sid, code)) = self.hub.as_mut().and_then(|h| h.poll_close()) {
-                busy = true;
-                let Some(conn) = self.sessions.remove(&sid) else {
-                    continue;
-                };
-                let held = match self.net.get(conn).map(|c| c.peer) {
-                    Some(Peer::Client(i)) => self.clients[i].held(self.now),
-                    _ => None,
-                };
-                if let Some(c) = self.net.get_mut(conn) {
-                    c.hub_gone = true;
                 }
-                self.transcript
-                    .note(self.now, "hub", || format!("close s{} {code}", sid.0));
-                let at = self.net.down(conn, self.now, &mut self.rng, held, 0, None);
-                self.schedule(at, Ev::HubClosed(conn, code));
-            }
-            while let Some(action) = self.hub.as_mut().and_then(|h| h.poll_storage()) {
-                busy = true;
-                self.storage.submit(action);
-                let base = u64::try_from(self.scenario.storage_latency.as_micros()).unwrap_or(0);
-                let at = self.now + Duration::from_micros(base + self.rng.below_inclusive(base));
-                self.schedule(at, Ev::StorageDone(self.hub_incarnation));
-            }
-            if let Some(req) = self.hub.as_mut().and_then(|h| h.poll_auth()) {
-                self.violate("hub_protocol", format!("unexpected auth request {req:?}"));
-                continue;
-            }
-            while let Some(ev) = self.hub.as_mut().and_then(|h| h.poll_event()) {
-                self.transcript
-                    .note(self.now, "hub", || format!("event {ev:?}"));
-            }
-            if !busy {
-                break;
+                HubOutput::Close { session, code } => self.close(session, code),
+                HubOutput::Storage(action) => {
+                    self.storage.submit(action);
+                    let base =
+                        u64::try_from(self.scenario.storage_latency.as_micros()).unwrap_or(0);
+                    let at =
+                        self.now + Duration::from_micros(base + self.rng.below_inclusive(base));
+                    self.schedule(at, Ev::StorageDone(self.hub_incarnation));
+                }
+                HubOutput::Auth(req) => {
+                    self.violate("hub_protocol", format!("unexpected auth request {req:?}"));
+                }
+                HubOutput::Event(ev) => {
+                    self.transcript
+                        .note(self.now, "hub", || format!("event {ev:?}"));
+                }
             }
         }
         self.check_hub();
+    }
+
+    /// Sends one hub frame down its session's connection.
+    fn transmit(&mut self, sid: SessionId, bytes: Bytes) {
+        let Some(&conn) = self.sessions.get(&sid) else {
+            return;
+        };
+        let (held, bw) = match self.net.get(conn).map(|c| c.peer) {
+            Some(Peer::Client(i)) => {
+                let c = &self.clients[i];
+                (c.held(self.now), c.bandwidth(self.now))
+            }
+            _ => (None, None),
+        };
+        let at = self
+            .net
+            .down(conn, self.now, &mut self.rng, held, bytes.len(), bw);
+        self.queue_down(at, conn, bytes);
+    }
+
+    /// Closes a session's connection from the hub's side.
+    fn close(&mut self, sid: SessionId, code: CloseCode) {
+        let Some(conn) = self.sessions.remove(&sid) else {
+            return;
+        };
+        let held = match self.net.get(conn).map(|c| c.peer) {
+            Some(Peer::Client(i)) => self.clients[i].held(self.now),
+            _ => None,
+        };
+        if let Some(c) = self.net.get_mut(conn) {
+            c.hub_gone = true;
+        }
+        self.transcript
+            .note(self.now, "hub", || format!("close s{} {code}", sid.0));
+        let at = self.net.down(conn, self.now, &mut self.rng, held, 0, None);
+        self.schedule(at, Ev::HubClosed(conn, code));
     }
 
     fn queue_down(&mut self, at: syncwire_proto::Instant, conn: ConnId, bytes: Bytes) {

@@ -103,3 +103,54 @@ fn output_queued_before_a_close_is_still_handed_out() {
     assert!(h.hub.poll_transmit_batch().is_none());
     h.hub.check_invariants().unwrap();
 }
+
+#[test]
+fn poll_output_hands_out_a_rejection_before_its_close_and_then_nothing() {
+    let mut h = Harness::new();
+    let s = h.open();
+    let mut hello = hello(1);
+    if let Frame::Hello(x) = &mut hello {
+        x.versions = vec![u32::MAX];
+    }
+    h.hub.handle_frame(h.now, s, &hello.encode());
+    let mut outputs = Vec::new();
+    while let Some(o) = h.hub.poll_output() {
+        outputs.push(o);
+    }
+    let close = crate::hub::HubOutput::Close {
+        session: s,
+        code: CloseCode::UNSUPPORTED_VERSION,
+    };
+    let at = |want: &dyn Fn(&crate::hub::HubOutput) -> bool| outputs.iter().position(want);
+    let transmit =
+        at(&|o| matches!(o, crate::hub::HubOutput::Transmit { session, .. } if *session == s));
+    let closed = at(&|o| *o == close);
+    assert!(transmit.expect("the rejection") < closed.expect("the close"));
+    h.hub.check_invariants().unwrap();
+}
+
+#[test]
+fn poll_output_gives_each_session_its_whole_batch_before_storage_and_events() {
+    let (mut h, a, b) = three_deltas_completed();
+    // A further delta: its Append is waiting next to the three deltas' frames.
+    let fourth = delta("r", "sum", 1, 4, sum(4));
+    h.hub.handle_frame(h.now, a, &fourth.encode());
+    let mut kinds = Vec::new();
+    while let Some(o) = h.hub.poll_output() {
+        match o {
+            crate::hub::HubOutput::Transmit { session, frames } => {
+                assert!(session == a || session == b);
+                kinds.push(("transmit", frames.len()));
+            }
+            crate::hub::HubOutput::Storage(_) => kinds.push(("storage", 1)),
+            crate::hub::HubOutput::Close { .. } => panic!("nobody is closed"),
+            crate::hub::HubOutput::Auth(_) => panic!("authorization is inline"),
+            crate::hub::HubOutput::Event(_) => kinds.push(("event", 1)),
+        }
+    }
+    let first_other = kinds.iter().position(|(k, _)| *k != "transmit");
+    let transmits = &kinds[..first_other.unwrap_or(kinds.len())];
+    assert_eq!(transmits, [("transmit", 3), ("transmit", 3)], "{kinds:?}");
+    assert!(kinds.contains(&("storage", 1)), "the fourth delta's append");
+    h.hub.check_invariants().unwrap();
+}

@@ -1,24 +1,25 @@
-//! The hub task's bounds through the tokio channels: a full outbound channel closes
-//! the session `SLOW_CONSUMER` through the kill switch; a full storage channel fails
+//! The hub task's bounds through the server's channels: a full outbound queue closes
+//! the session `SLOW_CONSUMER` through the kill switch; a full storage queue fails
 //! the action and the hub answers `INTERNAL`; a `Flushed` message releases every byte
-//! the connection added to its counter. (The logic is driver-core's `HubCore`;
-//! these check the tokio queue adapters end to end.)
+//! the connection added to its counter. (The logic is `HubCore`'s; these check the
+//! server's queue adapters end to end.)
 
 use std::sync::Arc;
 
 use bytes::Bytes;
+use std::sync::mpsc;
 use syncwire_proto::hub::{AllowAll, Hub, HubConfig};
 use syncwire_proto::wire::{
     CloseCode, ErrorCode, Frame, Hello, Join, ReplicaId, RoomId, SessionId,
 };
-use tokio::sync::{mpsc, oneshot};
+
+use futures_channel::oneshot;
 
 use super::HubTask;
-use crate::server::clock::Clock;
-use crate::server::messages::{Outbound, StorageTx, ToHub};
-use crate::server::metrics::ServerMetrics;
+use crate::hub::{FlushedBytes, HubCore, Outbound};
+use crate::server::messages::{StorageTx, ToHub};
 use crate::server::outbound_queue::{self, Receiver};
-use syncwire_driver_core::hub::{FlushedBytes, HubCore};
+use crate::{Clock, SystemClock};
 
 struct Conn {
     session: SessionId,
@@ -39,12 +40,11 @@ fn task_with(
         authorizer: Some(Arc::new(AllowAll)),
         ..config
     };
-    let clock = Clock::new();
-    let (storage, actions) = mpsc::channel(storage_capacity);
-    let metrics = ServerMetrics::default();
+    let clock = SystemClock::default();
+    let (storage, actions) = mpsc::sync_channel(storage_capacity);
     let hub = Hub::new(config, clock.now()).unwrap();
     let task = HubTask {
-        core: HubCore::new(hub, StorageTx(storage), metrics.hub.clone()),
+        core: HubCore::new(hub, StorageTx(storage), Arc::default()),
         clock,
     };
     (task, actions)
@@ -62,7 +62,7 @@ fn open(t: &mut HubTask, capacity: usize) -> Conn {
         reply,
     });
     t.drain();
-    let session = session.try_recv().unwrap().unwrap();
+    let session = session.try_recv().unwrap().unwrap().unwrap();
     Conn {
         session,
         rx,
@@ -88,29 +88,29 @@ fn hello(replica: u64) -> Frame {
     })
 }
 
-#[tokio::test]
-async fn a_full_outbound_queue_closes_the_session_as_slow_consumer() {
+#[test]
+fn a_full_outbound_queue_closes_the_session_as_slow_consumer() {
     let (mut t, _actions) = task(16);
     let mut c = open(&mut t, 1);
     frame(&mut t, c.session, hello(1)); // the Welcome fills the queue
-    assert_eq!(t.core.hub.session_count(), 1);
+    assert_eq!(t.core.hub().session_count(), 1);
     frame(&mut t, c.session, Frame::Ping { nonce: 9 }); // the Pong does not fit
-    assert_eq!(c.kill.try_recv(), Ok(CloseCode::SLOW_CONSUMER));
-    assert_eq!(t.core.hub.session_count(), 0);
-    assert!(!t.core.conns.contains_key(&c.session));
+    assert_eq!(c.kill.try_recv(), Ok(Some(CloseCode::SLOW_CONSUMER)));
+    assert_eq!(t.core.hub().session_count(), 0);
+    assert!(t.core.conn(c.session).is_none());
     assert!(matches!(c.rx.try_recv(), Ok(Outbound::Frames(f)) if f.len() == 1));
     assert_eq!(
         t.core
-            .counters
+            .counters()
             .outbound_overflow
             .load(std::sync::atomic::Ordering::Relaxed),
         1
     );
 }
 
-#[tokio::test]
-async fn a_full_storage_queue_fails_the_join_explicitly() {
-    let (mut t, mut actions) = task(1);
+#[test]
+fn a_full_storage_queue_fails_the_join_explicitly() {
+    let (mut t, actions) = task(1);
     let mut a = open(&mut t, 64);
     let mut b = open(&mut t, 64);
     frame(&mut t, a.session, hello(1));
@@ -137,7 +137,7 @@ async fn a_full_storage_queue_fails_the_join_explicitly() {
     assert_eq!(rejected, Some(ErrorCode::INTERNAL));
     assert_eq!(
         t.core
-            .counters
+            .counters()
             .storage_overflow
             .load(std::sync::atomic::Ordering::Relaxed),
         1
@@ -150,8 +150,8 @@ async fn a_full_storage_queue_fails_the_join_explicitly() {
     }
 }
 
-#[tokio::test]
-async fn a_flushed_message_releases_everything_the_connection_added() {
+#[test]
+fn a_flushed_message_releases_everything_the_connection_added() {
     // A backlog of one byte: each frame fits only once the previous one is released.
     let config = HubConfig {
         max_backlog_bytes: 1,
@@ -172,12 +172,12 @@ async fn a_flushed_message_releases_everything_the_connection_added() {
     // The whole Welcome was released, so the Pong fits: the session stays open.
     frame(&mut t, c.session, Frame::Ping { nonce: 3 });
     assert!(matches!(c.rx.try_recv(), Ok(Outbound::Frames(f)) if f.len() == 1));
-    assert!(c.kill.try_recv().is_err(), "not closed");
-    assert_eq!(t.core.hub.session_count(), 1);
+    assert_eq!(c.kill.try_recv(), Ok(None), "not closed");
+    assert_eq!(t.core.hub().session_count(), 1);
 }
 
-#[tokio::test]
-async fn without_the_release_the_same_pong_closes_the_session() {
+#[test]
+fn without_the_release_the_same_pong_closes_the_session() {
     let config = HubConfig {
         max_backlog_bytes: 1,
         ..HubConfig::default()
@@ -187,5 +187,5 @@ async fn without_the_release_the_same_pong_closes_the_session() {
     frame(&mut t, c.session, hello(1));
     assert!(c.rx.try_recv().is_ok());
     frame(&mut t, c.session, Frame::Ping { nonce: 3 });
-    assert_eq!(t.core.hub.session_count(), 0, "closed as a slow consumer");
+    assert_eq!(t.core.hub().session_count(), 0, "closed as a slow consumer");
 }

@@ -6,25 +6,25 @@
 //! the completions back, in order, on a channel sized to hold every action that can be
 //! in flight (queue capacity + one batch), so it does not wait on the hub in practice.
 //! The thread ends when the hub drops its sender; dropping the backend then closes the
-//! database.
+//! database, and `ended` fires (an async runtime awaits it instead of joining).
 
 use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::sync::mpsc::{self, SyncSender};
 
+use futures_channel::oneshot;
 use syncwire_proto::hub::{StorageAction, StorageCompletion};
-use tokio::sync::mpsc;
 
 use super::Backend;
-use crate::server::metrics::ServerMetrics;
+use crate::server::ServerCounters;
 
-/// The hub task's ends of the worker's channels, and the thread.
+/// The hub task's ends of the worker's channels, and the thread's end signal.
 pub(crate) struct Worker {
     /// Actions to run (bounded; the hub uses `try_send`).
-    pub(crate) actions: mpsc::Sender<StorageAction>,
+    pub(crate) actions: SyncSender<StorageAction>,
     /// Completions, in action order.
-    pub(crate) completions: mpsc::Receiver<StorageCompletion>,
-    /// The thread, joined at shutdown.
-    pub(crate) thread: JoinHandle<()>,
+    pub(crate) completions: async_channel::Receiver<StorageCompletion>,
+    /// `Ok(())` once the thread ended normally (cancelled if it panicked).
+    pub(crate) ended: oneshot::Receiver<()>,
 }
 
 /// Starts the worker thread.
@@ -32,14 +32,15 @@ pub(crate) fn spawn(
     mut backend: Box<dyn Backend>,
     capacity: usize,
     max_batch: usize,
-    metrics: Arc<ServerMetrics>,
+    counters: Arc<ServerCounters>,
 ) -> std::io::Result<Worker> {
-    let (actions, mut rx) = mpsc::channel::<StorageAction>(capacity);
-    let (done_tx, completions) = mpsc::channel(capacity.saturating_add(max_batch));
-    let thread = std::thread::Builder::new()
+    let (actions, rx) = mpsc::sync_channel::<StorageAction>(capacity);
+    let (done_tx, completions) = async_channel::bounded(capacity.saturating_add(max_batch));
+    let (ended_tx, ended) = oneshot::channel();
+    std::thread::Builder::new()
         .name("syncwire-storage".to_owned())
         .spawn(move || {
-            while let Some(first) = rx.blocking_recv() {
+            'run: while let Ok(first) = rx.recv() {
                 let mut batch = vec![first];
                 while batch.len() < max_batch {
                     match rx.try_recv() {
@@ -50,17 +51,19 @@ pub(crate) fn spawn(
                 let n = batch.len();
                 let started = std::time::Instant::now();
                 let done = backend.execute_batch(batch);
-                metrics.storage_batch(n, started.elapsed());
+                counters.storage_batch(n, started.elapsed());
                 for c in done {
-                    if done_tx.blocking_send(c).is_err() {
-                        return;
+                    if done_tx.send_blocking(c).is_err() {
+                        break 'run;
                     }
                 }
             }
+            drop(backend);
+            let _ = ended_tx.send(());
         })?;
     Ok(Worker {
         actions,
         completions,
-        thread,
+        ended,
     })
 }

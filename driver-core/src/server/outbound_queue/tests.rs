@@ -2,9 +2,7 @@
 //! `Closed` once the receiver is gone, `None`/`Disconnected` once the sender is gone
 //! and the queue drained, wake-ups of a waiting receiver, and the memory release.
 
-use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
-
-use super::{KEEP_SLOTS, channel};
+use super::{KEEP_SLOTS, TryRecvError, TrySendError, channel};
 
 #[test]
 fn delivers_in_order_and_refuses_beyond_the_bound() {

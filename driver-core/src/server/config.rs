@@ -1,17 +1,43 @@
-//! [`ServerConfig`], the [`Storage`] choice and [`ServerError`].
+//! [`ServerConfig`], the [`Storage`] choice and [`ServerError`], shared by every
+//! server (tokio, async-std).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use syncwire_proto::hub::{AllowAll, Authorizer, ConfigError, HubConfig};
+use syncwire_proto::hub::{AllowAll, Authorizer, ConfigError, HubConfig, MemoryStorage};
 use thiserror::Error;
+
+/// Room logs in process memory (proto's `MemoryStorage`) that outlive a server:
+/// clones share the same logs, so a server restarted with a clone of the store
+/// ([`Storage::Shared`]) resumes every room (within the process; nothing survives
+/// the process). Two stores are equal when they share the same logs.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore(pub(crate) Arc<Mutex<MemoryStorage>>);
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+}
+
+impl PartialEq for MemoryStore {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for MemoryStore {}
 
 /// Where the hub's room logs live.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Storage {
     /// In process memory (proto's `MemoryStorage`): lost on exit. For tests and demos.
     Memory,
+    /// In a [`MemoryStore`] the caller keeps, so a restarted server (in the same
+    /// process) finds the rooms again. For tests and demos.
+    Shared(MemoryStore),
     /// An embedded crash-safe redb database in this directory (created if missing).
     /// Every append is fsynced before the hub acks it.
     Redb {
@@ -20,7 +46,8 @@ pub enum Storage {
     },
 }
 
-/// Everything [`Server::bind`](super::Server::bind) needs.
+/// Everything a server's `Server::bind` needs (the tokio and async-std servers take
+/// the same settings).
 #[derive(Clone)]
 pub struct ServerConfig {
     /// Address to listen on (port 0 picks a free port; see `Server::local_addr`).
@@ -29,7 +56,8 @@ pub struct ServerConfig {
     pub ws_path: String,
     /// Storage backend.
     pub storage: Storage,
-    /// Serve files from this directory at `/` (the demo page), if set.
+    /// Serve files from this directory at `/` (the demo page), if set. Only servers
+    /// with an HTTP surface (tokio) serve files; the others refuse a config with it set.
     pub static_dir: Option<PathBuf>,
     /// The hub state machine's configuration (limits such as `max_user_info_bytes`
     /// and `max_presence_bytes` included). Its `authorizer` is replaced by
@@ -113,8 +141,10 @@ pub enum ServerError {
 }
 
 impl ServerConfig {
-    /// Checks the settings the hub does not check itself.
-    pub(crate) fn validate(&self) -> Result<(), ServerError> {
+    /// Checks the settings the hub does not check itself (every server calls this in
+    /// its `bind`). `/health` and `/metrics` are reserved for every server, so that a
+    /// config works unchanged on each.
+    pub fn validate(&self) -> Result<(), ServerError> {
         let bad = |m: &str| Err(ServerError::Config(m.to_owned()));
         if !self.ws_path.starts_with('/') {
             return bad("ws_path must start with '/'");

@@ -15,7 +15,7 @@ pub(crate) mod worker;
 
 use syncwire_proto::hub::{MemoryStorage, StorageAction, StorageCompletion, StorageError};
 
-use super::config::{ServerError, Storage};
+use super::config::{MemoryStore, ServerError, Storage};
 
 /// Executes storage actions. Completions come back in action order, one per action.
 pub(crate) trait Backend: Send + 'static {
@@ -29,15 +29,23 @@ impl Backend for MemoryStorage {
     }
 }
 
+impl Backend for MemoryStore {
+    fn execute_batch(&mut self, actions: Vec<StorageAction>) -> Vec<StorageCompletion> {
+        let mut store = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        actions.into_iter().map(|a| store.execute(a)).collect()
+    }
+}
+
 /// Opens the backend the config asks for.
 pub(crate) fn open(storage: &Storage) -> Result<Box<dyn Backend>, ServerError> {
     match storage {
         Storage::Memory => Ok(Box::new(MemoryStorage::new())),
+        Storage::Shared(store) => Ok(Box::new(store.clone())),
         Storage::Redb { dir } => Ok(Box::new(redb_backend::RedbBackend::open(dir)?)),
     }
 }
 
-pub(crate) use syncwire_driver_core::hub::failed_completion as failed;
+pub(crate) use crate::hub::failed_completion as failed;
 
 /// The same completion turned into a failure (used when a transaction does not commit).
 pub(crate) fn as_failure(done: &StorageCompletion, message: &str) -> StorageCompletion {

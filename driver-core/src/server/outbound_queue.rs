@@ -1,6 +1,6 @@
 //! The per-connection outbound queue (hub task → one connection task): a bounded
-//! single-producer single-consumer FIFO with the subset of tokio's `mpsc` API the
-//! server uses (`try_send`, `recv`, `try_recv`, tokio's error types).
+//! single-producer single-consumer FIFO with the subset of an `mpsc` API the server
+//! uses (`try_send`, `recv`, `try_recv`). Runtime-neutral: a `Mutex` and a `Waker`.
 //!
 //! Why not `tokio::sync::mpsc`: a tokio channel allocates its first 32-slot block and
 //! its cache-padded shared state up front, ≈ 1.5 KiB per connection, most of what an
@@ -15,14 +15,29 @@
 //! `SLOW_CONSUMER`), on a queue whose receiver is gone [`TrySendError::Closed`].
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
+/// Why [`Sender::try_send`] refused a message (handed back).
+#[derive(Debug, PartialEq, Eq)]
+pub enum TrySendError<T> {
+    /// The queue holds `capacity` messages.
+    Full(T),
+    /// The receiver is gone.
+    Closed(T),
+}
+
+/// Why [`Receiver::try_recv`] returned nothing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Nothing is queued, and the sender is alive.
+    Empty,
+    /// Nothing is queued, and the sender is gone.
+    Disconnected,
+}
 
 /// Slots a drained queue keeps allocated; a larger buffer (after a burst) is freed.
-pub(crate) const KEEP_SLOTS: usize = 8;
+pub const KEEP_SLOTS: usize = 8;
 
 struct State<T> {
     queue: VecDeque<T>,
@@ -41,17 +56,17 @@ fn lock<T>(shared: &Shared<T>) -> MutexGuard<'_, State<T>> {
 }
 
 /// The sending half (held by the hub task).
-pub(crate) struct Sender<T> {
+pub struct Sender<T> {
     shared: Shared<T>,
 }
 
 /// The receiving half (held by the connection task).
-pub(crate) struct Receiver<T> {
+pub struct Receiver<T> {
     shared: Shared<T>,
 }
 
 /// A queue holding at most `capacity` messages (`capacity` ≥ 1).
-pub(crate) fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Mutex::new(State {
         queue: VecDeque::new(),
         capacity: capacity.max(1),
@@ -67,7 +82,7 @@ pub(crate) fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 
 impl<T> Sender<T> {
     /// Queues `msg` unless the queue is full or the receiver is gone.
-    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+    pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         let waker = {
             let mut state = lock(&self.shared);
             if !state.receiver_alive {
@@ -115,12 +130,16 @@ impl<T> Drop for Sender<T> {
 }
 
 impl<T> Receiver<T> {
-    /// The next message; `None` once the sender is gone and the queue is empty.
-    pub(crate) async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+    /// The next message; `None` once the sender is gone and the queue is empty. (The
+    /// connection loop polls [`Receiver::poll_recv`] in its own select.)
+    #[cfg(test)]
+    pub async fn recv(&mut self) -> Option<T> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    /// Polls for the next message; `Ready(None)` once the sender is gone and the
+    /// queue is empty.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut state = lock(&self.shared);
         if let Some(msg) = pop(&mut state) {
             return Poll::Ready(Some(msg));
@@ -136,7 +155,7 @@ impl<T> Receiver<T> {
     }
 
     /// The next message if one is queued.
-    pub(crate) fn try_recv(&mut self) -> Result<T, TryRecvError> {
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = lock(&self.shared);
         match pop(&mut state) {
             Some(msg) => Ok(msg),

@@ -5,31 +5,30 @@
 //!   makes connection tasks wait, which stops them reading their sockets: TCP flow
 //!   control then pushes back on clients. The hub task never waits on a connection.
 //! * [`Outbound`]: hub → one connection, over a bounded per-connection queue
-//!   (`outbound_queue`, small while the connection is idle). The hub
-//!   task only uses `try_send`; a full channel closes the session with
-//!   `SLOW_CONSUMER` through its [`ConnHandle::kill`] switch (the shared
-//!   [`HubCore`](syncwire_driver_core::hub::HubCore) decides; see `hub_task`).
+//!   (`outbound_queue`, small while the connection is idle).
+//!   The hub task only uses `try_send`; a full queue closes the session with
+//!   `SLOW_CONSUMER` through the connection's kill switch (the shared
+//!   [`HubCore`](crate::hub::HubCore) decides; see `hub_task`).
 //! * [`StorageTx`]: hub → storage worker, bounded; a full queue fails the action.
 
+use std::sync::mpsc::{SyncSender, TrySendError as StdTrySendError};
+
 use bytes::Bytes;
-use syncwire_driver_core::hub::{ConnQueue, FlushedBytes, SendRefused, StorageQueue};
+use futures_channel::oneshot;
 use syncwire_proto::hub::{HubMetrics, StorageAction};
 use syncwire_proto::wire::{CloseCode, SessionId};
-use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::{mpsc, oneshot};
 
-use super::outbound_queue;
+use super::outbound_queue::{self, TrySendError};
+use crate::hub::{ConnQueue, FlushedBytes, Outbound, SendRefused, StorageQueue};
 
-pub(crate) use syncwire_driver_core::hub::Outbound;
-
-/// Connection → hub.
+/// Connection (or HTTP handler) → hub task.
 #[derive(Debug)]
 pub(crate) enum ToHub {
     /// A WebSocket was accepted. The reply is `None` when the server is shutting down.
     Opened {
         /// Frames and closes for this connection.
         outbound: outbound_queue::Sender<Outbound>,
-        /// Closes the connection at once, bypassing the (full) outbound channel.
+        /// Closes the connection at once, bypassing the (full) outbound queue.
         kill: oneshot::Sender<CloseCode>,
         /// What the connection flushed and the hub has not taken yet.
         flushed: FlushedBytes,
@@ -37,14 +36,28 @@ pub(crate) enum ToHub {
         reply: oneshot::Sender<Option<SessionId>>,
     },
     /// A binary message arrived.
-    Frame { session: SessionId, bytes: Bytes },
+    Frame {
+        /// The connection's session.
+        session: SessionId,
+        /// The message.
+        bytes: Bytes,
+    },
     /// The connection wrote and flushed hub output: take the bytes from its
     /// [`FlushedBytes`] (one message per take, however many writes it covers).
-    Flushed { session: SessionId },
+    Flushed {
+        /// The connection's session.
+        session: SessionId,
+    },
     /// The connection ended.
-    Closed { session: SessionId },
+    Closed {
+        /// The connection's session.
+        session: SessionId,
+    },
     /// A snapshot of the hub's counters (for `/metrics` and `/health`).
-    Metrics { reply: oneshot::Sender<HubMetrics> },
+    Metrics {
+        /// Where the snapshot goes.
+        reply: oneshot::Sender<HubMetrics>,
+    },
 }
 
 /// The hub task's handle on one connection.
@@ -53,7 +66,7 @@ pub(crate) struct ConnHandle {
     /// Bounded queue of outbound messages.
     pub(crate) outbound: outbound_queue::Sender<Outbound>,
     /// One-shot switch that closes the connection at once.
-    pub(crate) kill: Option<oneshot::Sender<CloseCode>>,
+    pub(crate) kill: oneshot::Sender<CloseCode>,
     /// What the connection flushed and the hub has not taken yet.
     pub(crate) flushed: FlushedBytes,
 }
@@ -65,22 +78,20 @@ impl ConnQueue for ConnHandle {
             TrySendError::Closed(_) => SendRefused::Closed,
         })
     }
-    fn kill(mut self, code: CloseCode) {
-        if let Some(kill) = self.kill.take() {
-            let _ = kill.send(code);
-        }
+    fn kill(self, code: CloseCode) {
+        let _ = self.kill.send(code);
     }
 }
 
 /// The hub's end of the storage worker's bounded queue.
 #[derive(Debug)]
-pub(crate) struct StorageTx(pub(crate) mpsc::Sender<StorageAction>);
+pub(crate) struct StorageTx(pub(crate) SyncSender<StorageAction>);
 
 impl StorageQueue for StorageTx {
     fn try_send(&mut self, action: StorageAction) -> Result<(), (StorageAction, &'static str)> {
         self.0.try_send(action).map_err(|e| match e {
-            TrySendError::Full(a) => (a, "storage queue full"),
-            TrySendError::Closed(a) => (a, "storage worker stopped"),
+            StdTrySendError::Full(a) => (a, "storage queue full"),
+            StdTrySendError::Disconnected(a) => (a, "storage worker stopped"),
         })
     }
 }

@@ -16,7 +16,7 @@ use syncwire_proto::hub::{StorageAction, StorageCompletion};
 
 use super::redb_tables::Tables;
 use super::{Backend, as_failure, failed};
-use crate::server::config::ServerError;
+use crate::server::ServerError;
 
 /// Keys and values stored as byte strings.
 pub(crate) type Bin = &'static [u8];

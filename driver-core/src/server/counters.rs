@@ -1,0 +1,62 @@
+//! [`ServerCounters`]: what a server counts around the hub (connections, rejected
+//! text messages, storage batches), for a metrics endpoint to render. All lock-free.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use crate::hub::HubCounters;
+
+/// Upper bounds (seconds) of the storage batch latency histogram buckets.
+pub const STORAGE_BATCH_BUCKETS: [f64; 9] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5];
+
+/// Counters kept by a server around the hub.
+#[derive(Debug, Default)]
+pub struct ServerCounters {
+    /// WebSocket connections accepted.
+    pub connections_total: AtomicU64,
+    /// WebSocket connections ended.
+    pub connections_closed: AtomicU64,
+    /// Text messages answered with close 1002.
+    pub text_rejected: AtomicU64,
+    /// Overflow counters kept by the shared hub core.
+    pub hub: Arc<HubCounters>,
+    /// Storage actions executed by the worker.
+    pub storage_actions: AtomicU64,
+    /// Storage batches per latency bucket ([`STORAGE_BATCH_BUCKETS`], cumulative).
+    pub batch_buckets: [AtomicU64; STORAGE_BATCH_BUCKETS.len()],
+    /// Storage batches executed.
+    pub batch_count: AtomicU64,
+    /// Total time spent executing storage batches, in microseconds.
+    pub batch_sum_us: AtomicU64,
+}
+
+impl ServerCounters {
+    /// Adds one to a counter.
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Relaxed);
+    }
+
+    /// Records one executed storage batch of `actions` actions.
+    pub fn storage_batch(&self, actions: usize, took: Duration) {
+        self.storage_actions
+            .fetch_add(u64::try_from(actions).unwrap_or(u64::MAX), Relaxed);
+        let secs = took.as_secs_f64();
+        for (bucket, bound) in self.batch_buckets.iter().zip(STORAGE_BATCH_BUCKETS) {
+            if secs <= bound {
+                bucket.fetch_add(1, Relaxed);
+            }
+        }
+        self.batch_count.fetch_add(1, Relaxed);
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.batch_sum_us.fetch_add(us, Relaxed);
+    }
+
+    /// Connections accepted and not yet ended.
+    pub fn connections_open(&self) -> u64 {
+        self.connections_total
+            .load(Relaxed)
+            .saturating_sub(self.connections_closed.load(Relaxed))
+    }
+}
