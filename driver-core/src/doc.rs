@@ -54,14 +54,15 @@ impl<C: DeltaCrdt> Doc<C> {
     /// delta is prepared and checked (size, nesting), queued for the hub (sent now if
     /// connected, kept in the outbox otherwise) and the document changes at once:
     /// [`Applied::Submitted`] with its sequence number. If the outbox is full the
-    /// operation is not applied ([`ClientError::OutboxFull`](syncwire_proto::client::ClientError::OutboxFull)).
+    /// operation is not applied ([`ClientError::OutboxFull`](syncwire_proto::client::ClientError::OutboxFull),
+    /// inside [`DriverError::Replica`]).
     ///
     /// When the replica id was chosen by the caller and the room has not caught up
     /// yet (it holds none of the replica's earlier entries), the operation waits:
     /// [`Applied::Waiting`]. It is prepared, submitted and applied, in order, once the
     /// room caught up; until then the document does not show it. At most
     /// `outbox_max_deltas` operations wait; one more is refused with
-    /// [`DriverError::TooManyWaiting`].
+    /// [`ReplicaError::TooManyWaiting`](syncwire_proto::replica::ReplicaError::TooManyWaiting).
     pub fn apply(&self, op: C::Op) -> Result<Applied, DriverError>
     where
         C::Op: Send + 'static,

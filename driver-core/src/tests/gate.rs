@@ -7,6 +7,7 @@ use bytes::Bytes;
 use syncwire_proto::Instant;
 use syncwire_proto::client::{ClientConfig, ConnectionId, TransportCommand};
 use syncwire_proto::crdt::{DeltaCrdt, GCounter, GCounterOp, OpContext};
+use syncwire_proto::replica::ReplicaError;
 use syncwire_proto::time::WallClockMillis;
 use syncwire_proto::wire::{
     BatchEntry, DeltaBatch, Frame, Joined, ReplicaId, RoomId, SessionId, Welcome,
@@ -151,7 +152,9 @@ fn waiting_operations_are_bounded_with_a_typed_error() {
     doc.apply(GCounterOp::Increment(1)).expect("second waits");
     assert!(matches!(
         doc.apply(GCounterOp::Increment(1)),
-        Err(DriverError::TooManyWaiting { max: 2 })
+        Err(DriverError::Replica(ReplicaError::TooManyWaiting {
+            max: 2
+        }))
     ));
     assert_eq!(Session::lock(&shared).waiting_ops(), 2);
     // The two taken are not lost: they go out once the room caught up.

@@ -6,7 +6,7 @@ use crate::clock::Clock;
 use syncwire_proto::client::ClientConfig;
 use syncwire_proto::crdt::Registry;
 use syncwire_proto::crdt::{GCounter, GCounterOp, OrSet, OrSetOp, Value};
-use syncwire_proto::replica::SavedSession;
+use syncwire_proto::replica::{ReplicaError, SavedSession};
 use syncwire_proto::time::WallClockMillis;
 use syncwire_proto::wire::{ReplicaId, RoomId};
 
@@ -72,7 +72,7 @@ fn a_restored_room_refuses_another_type_and_retypes_a_shared_tag() {
     let back = restore(saved.clone());
     assert!(matches!(
         Session::join::<GCounter>(&back, RoomId::new("s")),
-        Err(DriverError::TypeMismatch { .. })
+        Err(DriverError::Replica(ReplicaError::TypeMismatch { .. }))
     ));
     let back = restore(saved);
     let typed = Session::join::<OrSet<String>>(&back, RoomId::new("s")).expect("attach");
@@ -113,7 +113,10 @@ fn a_restored_session_keeps_the_saved_replica_id() {
         saved,
         &Registry::with_builtin(),
     );
-    assert!(matches!(refused, Err(DriverError::Config(_))));
+    assert!(matches!(
+        refused,
+        Err(DriverError::Replica(ReplicaError::WrongReplica { .. }))
+    ));
 }
 
 #[test]
