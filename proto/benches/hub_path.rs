@@ -1,8 +1,8 @@
 //! Hub bench: the per-delta server path — decode a `ClientDelta` (received as
-//! `Bytes`, like a WebSocket message; `syncwire_slice_input`: as `&[u8]`) → dedupe →
+//! `&[u8]`, as the servers hand it to `Hub::handle_frame`) → dedupe →
 //! append (MemoryStorage, executed at once) → ack → encode the `HubDelta` for
 //! each subscriber → report the bytes flushed. One writer session and 1 or 10
-//! subscriber sessions in one room, joined through real clients. Each batch
+//! subscriber sessions in one room, joined through real replicas. Each batch
 //! starts from a fresh hub (set-up and frame pre-encoding not timed), so storage
 //! memory stays bounded. Baseline in the same run: a minimal hand-written loop
 //! over a HashMap (dedupe) and a Vec (log) with raw ciborium + serde frames.
@@ -27,18 +27,8 @@ const CHUNK: u64 = 20_000;
 /// Deltas per timed iteration.
 const BATCH: u64 = 100;
 
-/// How the writer's frames reach the hub.
-#[derive(Clone, Copy)]
-enum Input {
-    /// As `Bytes` (what a WebSocket server receives): `Hub::handle_frame_bytes`,
-    /// payloads kept as slices of the message.
-    Shared,
-    /// As `&[u8]`: `Hub::handle_frame`, payloads copied.
-    Slice,
-}
-
 /// Runs `iters` batches through fresh hubs with `subscribers` subscribers.
-fn run_syncwire(iters: u64, subscribers: u64, input: Input) -> Duration {
+fn run_syncwire(iters: u64, subscribers: u64) -> Duration {
     let mut total = Duration::ZERO;
     let mut left = iters * BATCH;
     while left > 0 {
@@ -48,23 +38,13 @@ fn run_syncwire(iters: u64, subscribers: u64, input: Input) -> Duration {
         for r in 0..subscribers {
             let _ = world.join(100 + r, 16);
         }
-        // Shared buffers, as a WebSocket library hands them out (a `Bytes` fresh from
-        // a `Vec` would allocate on its first clone); kept until after the timing.
-        let frames: Vec<Bytes> = (1..=n)
-            .map(|s| {
-                let frame = Bytes::from(client_delta(1, s).encode());
-                drop(frame.clone());
-                frame
-            })
-            .collect();
+        // Encoded before the timing, kept until after it.
+        let frames: Vec<Vec<u8>> = (1..=n).map(|s| client_delta(1, s).encode()).collect();
         let World { hub, storage, now } = &mut world;
         let mut delivered = 0u64;
         let start = WallClock::now();
         for bytes in &frames {
-            match input {
-                Input::Shared => hub.handle_frame_bytes(*now, writer.session, bytes.clone()),
-                Input::Slice => hub.handle_frame(*now, writer.session, bytes),
-            }
+            hub.handle_frame(*now, writer.session, bytes);
             while let Some(output) = hub.poll_output() {
                 match output {
                     HubOutput::Storage(action) => {
@@ -170,10 +150,7 @@ fn hub_path(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("hub/delta_path_64B/{subscribers}_subscriber"));
         g.throughput(Throughput::Elements(BATCH));
         g.bench_function("syncwire", |b| {
-            b.iter_custom(|iters| run_syncwire(iters, subscribers, Input::Shared))
-        });
-        g.bench_function("syncwire_slice_input", |b| {
-            b.iter_custom(|iters| run_syncwire(iters, subscribers, Input::Slice))
+            b.iter_custom(|iters| run_syncwire(iters, subscribers))
         });
         g.bench_function("baseline", |b| {
             b.iter_custom(|iters| run_baseline(iters, subscribers))

@@ -18,6 +18,7 @@
 //! client side's output order is documented once, at [`replica::Output`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(not(test), warn(unreachable_pub))]
 
 pub mod client;
 pub mod crdt;
@@ -28,6 +29,7 @@ pub mod replica;
 #[cfg(feature = "test-hooks")]
 pub mod rng;
 #[cfg(not(feature = "test-hooks"))]
+#[allow(unreachable_pub)] // public only with `test-hooks`
 mod rng;
 pub mod time;
 pub mod wire;

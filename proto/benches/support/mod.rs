@@ -1,6 +1,6 @@
 //! Shared set-up of the proto benches: a hub with [`MemoryStorage`] and real
-//! clients connected to it in memory, so every frame a bench feeds is one the
-//! client or hub produced (no hand-built `Ack`s: the wire `Ack` is in flux).
+//! replicas (what every driver runs) connected to it in memory, so every frame a
+//! bench feeds is one a replica or the hub produced.
 #![allow(dead_code)]
 
 pub mod raw;
@@ -10,15 +10,17 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use syncwire_proto::Instant;
-use syncwire_proto::client::{Client, ClientConfig, ConnectionId, TransportCommand};
-use syncwire_proto::crdt::NoMerge;
+use syncwire_proto::client::{ClientConfig, ConnectionId, TransportCommand};
+use syncwire_proto::crdt::{GCounter, NoMerge};
 use syncwire_proto::hub::{AllowAll, Hub, HubConfig, HubOutput, MemoryStorage};
+use syncwire_proto::replica::{Output, Replica, ReplicaOrigin};
 use syncwire_proto::wire::{ClientDelta, Frame, ReplicaId, RoomId, SessionId};
 
 /// Payload size of every benched delta.
 pub const PAYLOAD_BYTES: usize = 64;
-/// CRDT type tag used by the benches (opaque to the hub, never merged).
-pub const CRDT: &str = "bench";
+/// CRDT type tag of the benches' room: the replicas hold a [`GCounter`]; the hub
+/// (with [`NoMerge`]) treats the 64-byte payloads of the pre-built frames as opaque.
+pub const CRDT: &str = "gcounter";
 /// The one room of the benches.
 pub const ROOM: &str = "bench-room";
 
@@ -65,10 +67,10 @@ pub fn client_config(replica: u64, outbox: usize) -> ClientConfig {
     config
 }
 
-/// A client connected to a hub session (in memory).
+/// A replica connected to a hub session (in memory).
 pub struct Peer {
-    /// The client state machine.
-    pub client: Client,
+    /// The replica.
+    pub replica: Replica,
     /// Its connection id.
     pub conn: ConnectionId,
     /// The hub's session for it.
@@ -96,40 +98,45 @@ impl World {
         }
     }
 
-    /// Connects a new client of `replica` and joins it to [`ROOM`].
+    /// Connects a new replica `replica` and joins it to [`ROOM`].
     pub fn join(&mut self, replica: u64, outbox: usize) -> Peer {
-        let mut client = Client::new(client_config(replica, outbox), self.now).expect("config");
-        client.connect(self.now);
-        let conn = match client.poll_transport() {
-            Some(TransportCommand::Open { conn }) => conn,
+        let config = client_config(replica, outbox);
+        let mut r = Replica::new(config, self.now, ReplicaOrigin::Fresh).expect("config");
+        r.connect(self.now);
+        let conn = match r.poll_output() {
+            Some(Output::Transport(TransportCommand::Open { conn })) => conn,
             other => panic!("expected Open, got {other:?}"),
         };
-        client.handle_transport_open(self.now, conn);
+        r.handle_transport_open(self.now, conn);
         let session = self.hub.handle_session_opened(self.now);
-        client
-            .join(self.now, RoomId::new(ROOM), CRDT)
+        r.join::<GCounter>(self.now, RoomId::new(ROOM))
             .expect("join");
         let mut peer = Peer {
-            client,
+            replica: r,
             conn,
             session,
         };
         self.pump(std::slice::from_mut(&mut peer));
-        let info = peer.client.room(&RoomId::new(ROOM)).expect("room");
+        let info = peer
+            .replica
+            .client()
+            .room(&RoomId::new(ROOM))
+            .expect("room");
         assert!(info.writable, "joined and writable: {info:?}");
         peer
     }
 
-    /// Moves frames between the clients and the hub, and runs storage, until quiet.
+    /// Moves frames between the replicas and the hub, and runs storage, until quiet.
     pub fn pump(&mut self, peers: &mut [Peer]) {
         loop {
             let mut progressed = false;
             for p in peers.iter_mut() {
-                while let Some(bytes) = p.client.poll_transmit() {
-                    self.hub.handle_frame(self.now, p.session, &bytes);
-                    progressed = true;
+                while let Some(out) = p.replica.poll_output() {
+                    if let Output::Transmit(bytes) = out {
+                        self.hub.handle_frame(self.now, p.session, &bytes);
+                        progressed = true;
+                    }
                 }
-                while p.client.poll_event().is_some() {}
             }
             while let Some(output) = self.hub.poll_output() {
                 match output {
@@ -137,7 +144,7 @@ impl World {
                         for bytes in frames {
                             self.hub.handle_flushed(session, bytes.len());
                             if let Some(p) = peers.iter_mut().find(|p| p.session == session) {
-                                p.client.handle_frame(self.now, p.conn, &bytes);
+                                p.replica.handle_frame(self.now, p.conn, &bytes);
                             }
                         }
                     }

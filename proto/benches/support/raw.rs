@@ -69,3 +69,25 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> T {
     ciborium::from_reader(bytes).expect("decode")
 }
+
+/// What a hand-written client does for a counter increment: bump its own entry,
+/// encode the one-entry delta `{replica: count}`, wrap it in a `ClientDelta` frame.
+#[inline(never)]
+pub fn counter_increment_frame(
+    counts: &mut std::collections::BTreeMap<u64, u64>,
+    replica: u64,
+    seq: u64,
+) -> Vec<u8> {
+    let count = counts.entry(replica).or_insert(0);
+    *count += 1;
+    let delta: std::collections::BTreeMap<u64, u64> = [(replica, *count)].into();
+    let payload = ByteBuf::from(encode(&delta));
+    encode(&RawClientDelta(
+        7,
+        ROOM.into(),
+        CRDT.into(),
+        replica,
+        seq,
+        payload,
+    ))
+}

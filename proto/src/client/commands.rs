@@ -19,7 +19,12 @@ impl Client {
     /// Joins `room` with CRDT type `crdt`. The `Join` is sent when connected;
     /// `ClientEvent::Joined` (or `JoinRejected`) follows. A room left earlier is
     /// joined afresh (no resume position).
-    pub fn join(&mut self, now: Instant, room: RoomId, crdt: &str) -> Result<(), ClientError> {
+    pub(crate) fn join(
+        &mut self,
+        now: Instant,
+        room: RoomId,
+        crdt: &str,
+    ) -> Result<(), ClientError> {
         self.advance(now);
         validate_names(&room, crdt)?;
         if self.rooms.contains_key(&room) {
@@ -39,7 +44,7 @@ impl Client {
     /// deltas of the room. Sequences stay consecutive (PROTOCOL.md §8.1), so a
     /// queued delta is renumbered when an earlier one is withdrawn or a re-join
     /// finds the hub holding other numbers; its number is final once acknowledged.
-    pub fn submit(
+    pub(crate) fn submit(
         &mut self,
         now: Instant,
         room: &RoomId,
@@ -81,7 +86,7 @@ impl Client {
 
     /// Sets this session's presence state in `room`; sent now if joined, and again
     /// after every re-join. Only the latest state is kept.
-    pub fn set_presence(
+    pub(crate) fn set_presence(
         &mut self,
         now: Instant,
         room: &RoomId,
@@ -112,7 +117,7 @@ impl Client {
     /// replays them as `Delta`, unless they become durable only after that join's
     /// `Joined` (they are then acknowledged but never delivered), so applications
     /// should leave a room once its deltas are acknowledged.
-    pub fn leave(&mut self, now: Instant, room: &RoomId) -> Result<(), ClientError> {
+    pub(crate) fn leave(&mut self, now: Instant, room: &RoomId) -> Result<(), ClientError> {
         self.advance(now);
         let Some(r) = self.rooms.remove(room) else {
             return Err(ClientError::NotJoined(room.clone()));

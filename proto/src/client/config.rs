@@ -20,7 +20,7 @@ pub(super) const DELTA_FRAME_OVERHEAD: usize = 48;
 /// Configuration of one client session. Build it with [`ClientConfig::default`] (a
 /// fresh replica id, picked by the driver) or [`ClientConfig::new`] (a replica id of
 /// the caller's choosing) and change the public fields;
-/// [`Client::new`](super::Client::new) validates it.
+/// [`Replica::new`](crate::replica::Replica::new) validates it.
 #[derive(Clone)]
 pub struct ClientConfig {
     /// The replica this session speaks for (sequence numbers and CRDT entries are

@@ -8,7 +8,8 @@ use super::error::{DisconnectReason, SessionError};
 use super::state::ClientState;
 use crate::wire::{CloseCode, ErrorCode, ReplicaId, RoomId, SessionId};
 
-/// An event for the application, drained with [`Client::poll_event`](super::Client::poll_event).
+/// An event for the application, handed out by
+/// [`Replica::poll_output`](crate::replica::Replica::poll_output) as [`Output::Event`](crate::replica::Output::Event).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientEvent {
     /// The lifecycle state changed. `reason` is set when a connection ended
@@ -146,8 +147,8 @@ pub enum ClientEvent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ConnectionId(pub u64);
 
-/// What the driver must do with its transport, drained with
-/// [`Client::poll_transport`](super::Client::poll_transport).
+/// What the driver must do with its transport, handed out by
+/// [`Replica::poll_output`](crate::replica::Replica::poll_output) as [`Output::Transport`](crate::replica::Output::Transport).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransportCommand {
     /// Open a new connection to the hub; report the outcome with

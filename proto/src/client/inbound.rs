@@ -18,7 +18,7 @@ use crate::wire::{CloseCode, DecodeError, Frame};
 impl Client {
     /// A binary message arrived on connection `conn`. Ignored unless `conn` is the
     /// current connection and the handshake has started.
-    pub fn handle_frame(&mut self, now: Instant, conn: ConnectionId, bytes: &[u8]) {
+    pub(crate) fn handle_frame(&mut self, now: Instant, conn: ConnectionId, bytes: &[u8]) {
         self.advance(now);
         let open = matches!(
             self.state,

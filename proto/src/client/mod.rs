@@ -5,53 +5,39 @@
 //! local deltas that survives disconnects, and presence. It performs no I/O and
 //! reads no clock; a driver owns the WebSocket and the timer.
 //!
-//! # Method families
-//!
-//! * **Construction** — [`new`](Client::new), [`restore`](Client::restore) (from
-//!   a [`PersistedState`]).
-//! * **Getters** — [`state`](Client::state), [`failure`](Client::failure),
-//!   [`connection`](Client::connection), [`session`](Client::session),
-//!   [`attempts`](Client::attempts), [`config`](Client::config), [`replica`](Client::replica),
-//!   [`room`](Client::room), [`rooms`](Client::rooms),
-//!   [`outbox_len`](Client::outbox_len), [`outbox_bytes`](Client::outbox_bytes),
-//!   [`metrics`](Client::metrics), [`export_state`](Client::export_state),
-//!   [`check_invariants`](Client::check_invariants).
-//! * **Inputs from the driver** — [`handle_transport_open`](Client::handle_transport_open),
-//!   [`handle_frame`](Client::handle_frame),
-//!   [`handle_transport_closed`](Client::handle_transport_closed),
-//!   [`handle_timeout`](Client::handle_timeout).
-//! * **Application commands** — [`connect`](Client::connect), [`join`](Client::join),
-//!   [`submit`](Client::submit), [`set_presence`](Client::set_presence),
-//!   [`leave`](Client::leave), [`close`](Client::close). Caller mistakes return a
-//!   [`ClientError`] and change nothing; faults of the hub become events.
-//! * **Outputs** — [`poll_transmit`](Client::poll_transmit) (encoded frames),
-//!   [`poll_transport`](Client::poll_transport) (open / close the connection),
-//!   [`poll_event`](Client::poll_event) (application events),
-//!   [`poll_timeout`](Client::poll_timeout) (the next deadline); see below.
+//! Applications and drivers reach it through a [`Replica`](crate::replica::Replica),
+//! which owns one together with the rooms' documents: the replica's commands and
+//! inputs are the one way in, its [`poll_output`](crate::replica::Replica::poll_output)
+//! the one way out. What is public here is what the replica hands out read-only
+//! ([`Replica::client`](crate::replica::Replica::client)): the getters —
+//! [`state`](Client::state), [`failure`](Client::failure),
+//! [`connection`](Client::connection), [`session`](Client::session),
+//! [`attempts`](Client::attempts), [`config`](Client::config), [`replica`](Client::replica),
+//! [`room`](Client::room), [`rooms`](Client::rooms),
+//! [`outbox_len`](Client::outbox_len), [`outbox_bytes`](Client::outbox_bytes),
+//! [`metrics`](Client::metrics) — and, with the `test-hooks` feature,
+//! `check_invariants`; plus the configuration, errors, events and persisted state
+//! types.
 //!
 //! Every input and command takes `now`, from a monotonic clock. If it goes
 //! backwards anyway, the session's time stands still for that step and then
 //! follows the driver's clock again, so time that elapsed before the step still
 //! counts and every timeout stays bounded in the driver's time (a step back does
 //! not delay a deadline). Timers that expired by `now` fire inside every input, so
-//! [`poll_timeout`](Client::poll_timeout), which is expressed in the driver's
-//! clock, never returns a deadline before the most recent `now`; the driver calls
-//! [`handle_timeout`](Client::handle_timeout) once `now >= deadline` (checking
-//! that itself). Own logged deltas reach the application
+//! the replica's [`poll_timeout`](crate::replica::Replica::poll_timeout), which is
+//! expressed in the driver's clock, never returns a deadline before the most recent
+//! `now`; the driver calls [`handle_timeout`](crate::replica::Replica::handle_timeout)
+//! once `now >= deadline` (checking that itself). Own logged deltas reach the application
 //! only in the replay after a `Joined` with `resync` or without resume position (docs/PROTOCOL.md §8.2).
 //!
-//! # Outputs and the driver loop
+//! # Outputs
 //!
-//! Drivers do not drive a bare `Client`: a [`Replica`](crate::replica::Replica)
-//! owns one together with the rooms' documents, and its
-//! [`poll_output`](crate::replica::Replica::poll_output) is the one way out. It
-//! takes from the client's three queues in the order its [`Output`](crate::replica::Output)
-//! documents: `poll_transmit`, then `poll_transport`, then `poll_event`.
-//! `poll_timeout` gives the next deadline. Frames are built lazily in
-//! `poll_transmit` from the session state, so nothing is queued for an undrained
-//! transmit; transport commands coalesce to at most a `Close` followed by an
-//! `Open`; events are bounded by `max_queued_events` (see `Output`). The three
-//! pollers stay public for benchmarks and tools that exercise a bare session.
+//! The replica takes from the client's three queues in the order its
+//! [`Output`](crate::replica::Output) documents: frames, then transport commands,
+//! then events; then the next deadline. Frames are built lazily from the session
+//! state, so nothing is queued for an undrained transmit; transport commands
+//! coalesce to at most a `Close` followed by an `Open`; events are bounded by
+//! `max_queued_events` (see `Output`).
 
 mod backoff;
 mod commands;
@@ -64,6 +50,7 @@ mod handshake;
 mod heartbeat;
 mod identity;
 mod inbound;
+#[cfg(any(test, feature = "test-hooks"))]
 mod invariants;
 mod join_timer;
 mod merging;
@@ -138,7 +125,7 @@ pub struct Client {
 
 impl Client {
     /// A disconnected client; call [`connect`](Client::connect) to start.
-    pub fn new(config: ClientConfig, now: Instant) -> Result<Client, ConfigError> {
+    pub(crate) fn new(config: ClientConfig, now: Instant) -> Result<Client, ConfigError> {
         config.validate()?;
         let replica = config.replica.ok_or(ConfigError::NoReplica)?;
         Ok(Client {

@@ -41,11 +41,13 @@ impl Outputs {
     }
 
     /// Undrained transport commands.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub(super) fn transport_len(&self) -> usize {
         self.transport.len()
     }
 
     /// Undrained events.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub(super) fn events_len(&self) -> usize {
         self.events.len()
     }
@@ -76,24 +78,24 @@ impl Client {
     }
 
     /// The next transport command for the driver.
-    pub fn poll_transport(&mut self) -> Option<TransportCommand> {
+    pub(crate) fn poll_transport(&mut self) -> Option<TransportCommand> {
         self.out.transport.pop_front()
     }
 
     /// The next application event.
-    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+    pub(crate) fn poll_event(&mut self) -> Option<ClientEvent> {
         self.out.events.pop_front()
     }
 
     /// The earliest deadline at which [`handle_timeout`](Client::handle_timeout)
     /// must be called, in the driver's clock; never before the most recent `now`
     /// given to the client (see the module docs for a clock stepping back).
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next().map(|at| self.to_driver_time(at))
     }
 
     /// Fires every timer due at `now`.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
         self.advance(now);
     }
 }

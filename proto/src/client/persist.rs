@@ -48,7 +48,7 @@ pub struct PersistedDelta {
 impl Client {
     /// The durable state to store. Store it after events that change it
     /// (`Delta`, `Resync`, `DeltaAcked`, `Joined`) and after `submit`.
-    pub fn export_state(&self) -> PersistedState {
+    pub(crate) fn export_state(&self) -> PersistedState {
         let rooms = self
             .rooms
             .iter()
@@ -72,7 +72,7 @@ impl Client {
 
     /// A disconnected client holding `state`: its rooms are joined again (resuming
     /// from their positions) and its queued deltas sent once connected.
-    pub fn restore(
+    pub(crate) fn restore(
         config: ClientConfig,
         now: Instant,
         state: PersistedState,

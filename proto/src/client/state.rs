@@ -70,7 +70,7 @@ impl Client {
     /// Starts connecting. From `Backoff` it retries at once; from `Disconnected`,
     /// `Closed` or `Failed` it starts afresh (attempt counter reset); otherwise it
     /// does nothing.
-    pub fn connect(&mut self, now: Instant) {
+    pub(crate) fn connect(&mut self, now: Instant) {
         self.advance(now);
         match self.state {
             ClientState::Disconnected | ClientState::Closed | ClientState::Failed => {
@@ -89,7 +89,7 @@ impl Client {
     /// Closes the session: the transport is closed with `NORMAL` and no reconnect
     /// happens. Rooms and the outbox are kept (see `export_state`); `connect`
     /// starts again.
-    pub fn close(&mut self, now: Instant) {
+    pub(crate) fn close(&mut self, now: Instant) {
         self.advance(now);
         if self.state.is_stopped() {
             return;
@@ -102,7 +102,7 @@ impl Client {
 
     /// The driver opened connection `conn` requested by `TransportCommand::Open`.
     /// Ignored unless `conn` is the connection the session is waiting for.
-    pub fn handle_transport_open(&mut self, now: Instant, conn: ConnectionId) {
+    pub(crate) fn handle_transport_open(&mut self, now: Instant, conn: ConnectionId) {
         self.advance(now);
         if self.state == ClientState::Connecting && conn == self.conn {
             self.hello_sent = false;
@@ -113,7 +113,7 @@ impl Client {
     /// The transport closed or failed without the session asking for it (also a
     /// failed connection attempt). A fatal close code fails the session; anything
     /// else leads to a reconnect. Ignored for any connection but the current one.
-    pub fn handle_transport_closed(
+    pub(crate) fn handle_transport_closed(
         &mut self,
         now: Instant,
         conn: ConnectionId,

@@ -20,7 +20,7 @@ use crate::wire::{ClientDelta, Frame, Hello, Join, Leave, SUPPORTED_VERSIONS, Se
 
 impl Client {
     /// The next encoded frame to write to the current connection, if any.
-    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+    pub(crate) fn poll_transmit(&mut self) -> Option<Bytes> {
         let frame = self.next_frame()?;
         let bytes = frame.encode();
         bump(&mut self.metrics.frames_sent);

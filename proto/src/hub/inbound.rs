@@ -33,8 +33,11 @@ impl Hub {
 
     /// Like [`Hub::handle_frame`], for a message already held as [`Bytes`]: delta
     /// payloads are kept as slices of it instead of being copied (they share its
-    /// allocation while the hub holds them).
-    pub fn handle_frame_bytes(&mut self, now: Instant, session: SessionId, bytes: Bytes) {
+    /// allocation while the hub holds them). Not public: a server's WebSocket
+    /// messages share their connection's read buffer, which a payload kept in the
+    /// log would keep alive (see `HubCore::handle_frame`); the tests drive both paths.
+    #[cfg(test)]
+    pub(crate) fn handle_frame_bytes(&mut self, now: Instant, session: SessionId, bytes: Bytes) {
         self.handle_input(now, session, &bytes, Some(&bytes));
     }
 

@@ -5,8 +5,8 @@
 //! * **Construction**: [`Hub::new`] with a [`HubConfig`] (validated, [`ConfigError`]).
 //! * **Inputs** (`handle_*`, each takes `now`; time that goes backwards is clamped):
 //!   [`Hub::handle_session_opened`] (the hub assigns the [`SessionId`](crate::wire::SessionId)),
-//!   [`Hub::handle_frame`] (or [`Hub::handle_frame_bytes`] for a message held as
-//!   `Bytes`: payloads are then kept without copying), [`Hub::handle_session_closed`],
+//!   [`Hub::handle_frame`] (the payloads of accepted deltas are copied, so the hub
+//!   never keeps a WebSocket library's read buffer alive), [`Hub::handle_session_closed`],
 //!   [`Hub::handle_flushed`],
 //!   [`Hub::handle_timeout`], [`Hub::handle_auth`], [`Hub::handle_storage`].
 //! * **Outputs**: [`Hub::poll_output`], the one way out — [`HubOutput`]s (frames to
@@ -15,7 +15,7 @@
 //!   driver performs each as it comes; and [`Hub::poll_timeout`], the one deadline at
 //!   which to call `handle_timeout`.
 //! * **Getters**: [`Hub::metrics`], [`Hub::backlog`], [`Hub::room_position`],
-//!   [`Hub::room_members`], [`Hub::check_invariants`], ...
+//!   [`Hub::room_members`], ...; with the `test-hooks` feature, `Hub::check_invariants`.
 //!
 //! # Driver loop
 //!

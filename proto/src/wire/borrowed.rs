@@ -13,7 +13,7 @@ use super::types::{ReplicaId, RoomId};
 
 /// A `ClientDelta` whose room and CRDT tag borrow from the decoded input.
 #[derive(Clone, PartialEq, Eq, Debug)]
-pub struct ClientDeltaRef<'a> {
+pub(crate) struct ClientDeltaRef<'a> {
     /// The room name.
     pub room: &'a str,
     /// The CRDT type tag of the payload.
@@ -28,7 +28,7 @@ pub struct ClientDeltaRef<'a> {
 
 impl ClientDeltaRef<'_> {
     /// The owned frame (allocates the room id and tag).
-    pub fn to_owned_delta(&self) -> ClientDelta {
+    pub(crate) fn to_owned_delta(&self) -> ClientDelta {
         ClientDelta {
             room: RoomId::new(self.room),
             crdt: self.crdt.to_owned(),
@@ -41,7 +41,7 @@ impl ClientDeltaRef<'_> {
 
 /// A decoded frame: `ClientDelta` borrowed from the input, every other type owned.
 #[derive(Clone, PartialEq, Eq, Debug)]
-pub enum FrameRef<'a> {
+pub(crate) enum FrameRef<'a> {
     /// A client delta, borrowing its strings.
     ClientDelta(ClientDeltaRef<'a>),
     /// Any other frame.
@@ -50,7 +50,7 @@ pub enum FrameRef<'a> {
 
 impl FrameRef<'_> {
     /// The owned frame.
-    pub fn into_owned(self) -> Frame {
+    pub(crate) fn into_owned(self) -> Frame {
         match self {
             FrameRef::ClientDelta(d) => Frame::ClientDelta(d.to_owned_delta()),
             FrameRef::Owned(f) => f,
@@ -60,7 +60,7 @@ impl FrameRef<'_> {
 
 /// A `HubDelta` to encode from borrowed fields (same bytes as [`Frame::HubDelta`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct HubDeltaRef<'a> {
+pub(crate) struct HubDeltaRef<'a> {
     /// The room name.
     pub room: &'a str,
     /// The CRDT type tag of the payload.
@@ -79,7 +79,7 @@ pub struct HubDeltaRef<'a> {
 
 /// An `Ack` to encode from borrowed fields (same bytes as [`Frame::Ack`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct AckRef<'a> {
+pub(crate) struct AckRef<'a> {
     /// The room name.
     pub room: &'a str,
     /// Cumulative acknowledged sequence.
@@ -139,7 +139,7 @@ impl AckRef<'_> {
     }
 
     /// The exact encoded size in bytes.
-    pub fn encoded_len(&self) -> usize {
+    pub(crate) fn encoded_len(&self) -> usize {
         let offset = self.offset.map_or(1, head_len);
         (2 + offset)
             .saturating_add(head_len(self.seq))
@@ -147,7 +147,7 @@ impl AckRef<'_> {
     }
 
     /// Encodes into a new buffer of exactly [`AckRef::encoded_len`] bytes.
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         exact(self.encoded_len(), |o| self.write(o))
     }
 }

@@ -27,7 +27,7 @@ pub(super) fn string_len(len: usize) -> usize {
 
 /// Encodes the `HubDelta` and `Ack` frames of one room at one epoch.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RoomEncoder {
+pub(crate) struct RoomEncoder {
     /// `[8, 8, room, crdt, epoch` of every `HubDelta`.
     hub_delta: Vec<u8>,
     /// `[4, 10, room` of every `Ack`.
@@ -36,7 +36,7 @@ pub struct RoomEncoder {
 
 impl RoomEncoder {
     /// The encoder of `room`'s frames, whose CRDT tag is `crdt`, at `epoch`.
-    pub fn new(room: &str, crdt: &str, epoch: u64) -> Self {
+    pub(crate) fn new(room: &str, crdt: &str, epoch: u64) -> Self {
         let mut hub_delta = Vec::new();
         let mut o = Out(&mut hub_delta);
         o.array(8);
@@ -53,7 +53,7 @@ impl RoomEncoder {
     }
 
     /// The exact size of [`RoomEncoder::hub_delta`] with these fields.
-    pub fn hub_delta_len(
+    pub(crate) fn hub_delta_len(
         &self,
         offset: u64,
         replica: ReplicaId,
@@ -67,7 +67,7 @@ impl RoomEncoder {
 
     /// A `HubDelta` of this room (`len` from [`RoomEncoder::hub_delta_len`] sizes the
     /// buffer; any value is correct, the exact one avoids reallocation).
-    pub fn hub_delta(
+    pub(crate) fn hub_delta(
         &self,
         len: usize,
         offset: u64,
@@ -86,12 +86,12 @@ impl RoomEncoder {
     }
 
     /// The exact size of [`RoomEncoder::ack`] with these fields.
-    pub fn ack_len(&self, seq: u64, offset: Option<u64>) -> usize {
+    pub(crate) fn ack_len(&self, seq: u64, offset: Option<u64>) -> usize {
         (head_len(seq) + offset.map_or(1, head_len)).saturating_add(self.ack.len())
     }
 
     /// An `Ack` of this room (`len` as for [`RoomEncoder::hub_delta`]).
-    pub fn ack(&self, len: usize, seq: u64, offset: Option<u64>) -> Vec<u8> {
+    pub(crate) fn ack(&self, len: usize, seq: u64, offset: Option<u64>) -> Vec<u8> {
         let mut buf = Vec::with_capacity(len);
         buf.extend_from_slice(&self.ack);
         let mut o = Out(&mut buf);

@@ -210,6 +210,7 @@ impl Outbox {
     }
 
     /// Verifies totals, bounds, ordering, the sent prefix and that every room is `known`.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub(super) fn check(
         &self,
         connected: bool,
