@@ -250,24 +250,24 @@ pub enum Frame {
 }
 
 /// Numeric frame type codes (the first element of every frame array).
-pub mod frame_type {
+pub(crate) mod frame_type {
     #![allow(missing_docs)]
-    pub const HELLO: u64 = 1;
-    pub const WELCOME: u64 = 2;
-    pub const REJECT: u64 = 3;
-    pub const JOIN: u64 = 4;
-    pub const JOINED: u64 = 5;
-    pub const LEAVE: u64 = 6;
-    pub const CLIENT_DELTA: u64 = 7;
-    pub const HUB_DELTA: u64 = 8;
-    pub const DELTA_BATCH: u64 = 9;
-    pub const ACK: u64 = 10;
-    pub const PING: u64 = 11;
-    pub const PONG: u64 = 12;
-    pub const PEER_JOINED: u64 = 13;
-    pub const PEER_LEFT: u64 = 14;
-    pub const SET_PRESENCE: u64 = 15;
-    pub const PRESENCE: u64 = 16;
+    pub(crate) const HELLO: u64 = 1;
+    pub(crate) const WELCOME: u64 = 2;
+    pub(crate) const REJECT: u64 = 3;
+    pub(crate) const JOIN: u64 = 4;
+    pub(crate) const JOINED: u64 = 5;
+    pub(crate) const LEAVE: u64 = 6;
+    pub(crate) const CLIENT_DELTA: u64 = 7;
+    pub(crate) const HUB_DELTA: u64 = 8;
+    pub(crate) const DELTA_BATCH: u64 = 9;
+    pub(crate) const ACK: u64 = 10;
+    pub(crate) const PING: u64 = 11;
+    pub(crate) const PONG: u64 = 12;
+    pub(crate) const PEER_JOINED: u64 = 13;
+    pub(crate) const PEER_LEFT: u64 = 14;
+    pub(crate) const SET_PRESENCE: u64 = 15;
+    pub(crate) const PRESENCE: u64 = 16;
 }
 
 impl Frame {
