@@ -4,7 +4,7 @@
 //! `0..=min(cap, base · 2^(n-1))` (the "full jitter" of the AWS architecture blog),
 //! drawn from the session's seeded generator. The policy around it (immediate
 //! first retry after losing an established connection, reset after a stable
-//! connection, `max_attempts`) lives in `state.rs`.
+//! connection, `max_attempts`) lives in `lifecycle.rs`.
 
 use core::time::Duration;
 

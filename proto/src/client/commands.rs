@@ -8,10 +8,10 @@ use bytes::Bytes;
 
 use super::Client;
 use super::error::ClientError;
+use super::lifecycle::ClientState;
 use super::merging::max_payload;
 use super::metrics::bump;
 use super::rooms::{Room, RoomStatus, validate_names};
-use super::state::ClientState;
 use crate::time::Instant;
 use crate::wire::RoomId;
 

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 
 use super::error::{DisconnectReason, SessionError};
-use super::state::ClientState;
+use super::lifecycle::ClientState;
 use crate::wire::{CloseCode, ErrorCode, ReplicaId, RoomId, SessionId};
 
 /// An event for the application, handed out by

@@ -3,9 +3,9 @@
 use bytes::Bytes;
 
 use super::error::DisconnectReason;
+use super::lifecycle::ClientState;
 use super::metrics::ClientMetrics;
 use super::rooms::{Room, RoomInfo};
-use super::state::ClientState;
 use super::{Client, ClientConfig};
 use crate::wire::{ReplicaId, RoomId, Welcome};
 

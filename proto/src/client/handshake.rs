@@ -10,8 +10,8 @@
 
 use super::Client;
 use super::error::SessionError;
+use super::lifecycle::ClientState;
 use super::metrics::bump;
-use super::state::ClientState;
 use super::timers::Timer;
 use crate::wire::{CloseCode, ErrorCode, Frame, Reject, SUPPORTED_VERSIONS, Welcome};
 

@@ -10,8 +10,8 @@
 use super::Client;
 use super::error::SessionError;
 use super::event::{ClientEvent, ConnectionId};
+use super::lifecycle::ClientState;
 use super::metrics::{add, bump};
-use super::state::ClientState;
 use crate::time::Instant;
 use crate::wire::{CloseCode, DecodeError, Frame};
 

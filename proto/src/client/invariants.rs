@@ -2,8 +2,8 @@
 //! the simulator and fuzzing.
 
 use super::Client;
+use super::lifecycle::ClientState;
 use super::rooms::RoomStatus;
-use super::state::ClientState;
 use super::timers::Timer;
 
 impl Client {

@@ -53,6 +53,7 @@ mod inbound;
 #[cfg(any(test, feature = "test-hooks"))]
 mod invariants;
 mod join_timer;
+mod lifecycle;
 mod merging;
 mod metrics;
 mod outbox;
@@ -60,7 +61,6 @@ mod outputs;
 mod persist;
 mod rejects;
 mod rooms;
-mod state;
 mod timers;
 mod transmit;
 
@@ -71,10 +71,10 @@ pub use config::{ClientConfig, ConfigError, MIN_FRAME_BYTES};
 pub use error::{ClientError, DisconnectReason, RestoreError, SessionError};
 pub use event::{ClientEvent, ConnectionId, TransportClosed, TransportCommand};
 pub use heartbeat::MIN_HUB_HEARTBEAT;
+pub use lifecycle::ClientState;
 pub use metrics::{ClientMetrics, ErrorCounts};
 pub use persist::{PersistedDelta, PersistedRoom, PersistedState};
 pub use rooms::{RoomInfo, RoomStatus};
-pub use state::ClientState;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -12,9 +12,9 @@
 use bytes::Bytes;
 
 use super::Client;
+use super::lifecycle::ClientState;
 use super::metrics::{add, bump};
 use super::rooms::RoomStatus;
-use super::state::ClientState;
 use super::timers::Timer;
 use crate::wire::{ClientDelta, Frame, Hello, Join, Leave, SUPPORTED_VERSIONS, SetPresence};
 

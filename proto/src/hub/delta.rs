@@ -14,8 +14,8 @@ use std::borrow::Cow;
 use bytes::Bytes;
 
 use super::Hub;
+use super::backlog::Sink;
 use super::log::Dedupe;
-use super::outbox::Sink;
 use super::room::{LoadedRoom, Member, Room};
 use super::state::OpKind;
 use super::storage::StorageAction;

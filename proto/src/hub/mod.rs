@@ -128,6 +128,7 @@
 
 mod auth;
 mod backfill;
+mod backlog;
 mod catch_up;
 pub mod compaction;
 mod completion;
@@ -146,7 +147,6 @@ mod log;
 mod memory_storage;
 mod metrics;
 mod op_map;
-mod outbox;
 pub mod output;
 mod presence;
 pub mod resume;

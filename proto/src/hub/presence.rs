@@ -10,7 +10,7 @@
 use bytes::Bytes;
 
 use super::Hub;
-use super::outbox::Sink;
+use super::backlog::Sink;
 use super::room::Room;
 use crate::wire::{
     ErrorCode, Frame, PeerJoined, PeerLeft, Presence, RoomId, SessionId, SetPresence,
