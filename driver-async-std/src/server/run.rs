@@ -44,7 +44,7 @@ impl Server {
     /// Where it listens: the configured address, with the port the system picked if
     /// it was 0.
     pub fn local_addr(&self) -> SocketAddr {
-        self.0.local_addr
+        self.0.local_addr()
     }
 
     /// Accepts connections until `shutdown` completes; then stops accepting, lets the
@@ -55,9 +55,7 @@ impl Server {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let Server(bound) = self;
-        let (config, listener) = (bound.config, bound.listener);
-        let storage = bound.storage;
+        let (config, listener, storage) = self.0.into_parts();
         let counters = Arc::new(ServerCounters::default());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let stopped = async move {

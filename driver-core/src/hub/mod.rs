@@ -25,6 +25,7 @@
 
 mod flushed;
 mod queues;
+#[cfg(feature = "server")]
 mod write;
 
 use std::collections::HashMap;
@@ -37,7 +38,8 @@ use syncwire_proto::wire::{CloseCode, SessionId};
 
 pub use flushed::FlushedBytes;
 pub use queues::{ConnQueue, HubCounters, Outbound, SendRefused, StorageQueue, failed_completion};
-pub use write::{Written, write_outbound};
+#[cfg(feature = "server")]
+pub(crate) use write::write_outbound;
 
 /// Most inputs of one kind a server's hub task takes without waiting after the one
 /// that woke it, before it drains the hub. Handling a batch of inputs before draining

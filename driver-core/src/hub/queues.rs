@@ -2,7 +2,7 @@
 //! connection ([`ConnQueue`]) and the storage queue ([`StorageQueue`]), plus the
 //! overflow counters and the failed completion that answers a refused action.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use bytes::Bytes;
 use syncwire_proto::hub::{StorageAction, StorageCompletion, StorageError};
@@ -47,14 +47,36 @@ pub trait StorageQueue {
 #[derive(Debug, Default)]
 pub struct HubCounters {
     /// Sessions closed `SLOW_CONSUMER` because their outbound queue was full.
-    pub outbound_overflow: AtomicU64,
+    pub(crate) outbound_overflow: AtomicU64,
     /// Storage actions failed because the storage queue refused them.
-    pub storage_overflow: AtomicU64,
+    pub(crate) storage_overflow: AtomicU64,
     /// [`Outbound::Frames`] batches queued to connections.
-    pub outbound_batches: AtomicU64,
+    pub(crate) outbound_batches: AtomicU64,
     /// Frames in those batches (divided by the batches: the mean batch size, which
     /// is what makes writes cheap under load).
-    pub outbound_frames: AtomicU64,
+    pub(crate) outbound_frames: AtomicU64,
+}
+
+impl HubCounters {
+    /// Sessions closed `SLOW_CONSUMER` because their outbound queue was full.
+    pub fn outbound_overflow(&self) -> u64 {
+        self.outbound_overflow.load(Relaxed)
+    }
+
+    /// Storage actions failed because the storage queue refused them.
+    pub fn storage_overflow(&self) -> u64 {
+        self.storage_overflow.load(Relaxed)
+    }
+
+    /// [`Outbound::Frames`] batches queued to connections.
+    pub fn outbound_batches(&self) -> u64 {
+        self.outbound_batches.load(Relaxed)
+    }
+
+    /// Frames in those batches.
+    pub fn outbound_frames(&self) -> u64 {
+        self.outbound_frames.load(Relaxed)
+    }
 }
 
 /// The failed completion answering `action`.

@@ -9,18 +9,18 @@ use super::Outbound;
 
 /// What one [`write_outbound`] call wrote.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Written {
+pub(crate) struct Written {
     /// Bytes of hub frames written and flushed (for the hub's `handle_flushed`).
-    pub bytes: usize,
+    pub(crate) bytes: usize,
     /// The close the hub asked for after those frames, if it did.
-    pub close: Option<CloseCode>,
+    pub(crate) close: Option<CloseCode>,
 }
 
 /// Writes `first` and every further message `next` yields without waiting (until a
 /// close, which is returned, not sent), each frame as one `message(bytes)`, then
 /// flushes once: one flush per wake-up of the connection, however many batches
 /// were waiting.
-pub async fn write_outbound<S, M>(
+pub(crate) async fn write_outbound<S, M>(
     sink: &mut S,
     first: Outbound,
     mut next: impl FnMut() -> Option<Outbound>,

@@ -15,27 +15,67 @@ pub const STORAGE_BATCH_BUCKETS: [f64; 9] =
 #[derive(Debug, Default)]
 pub struct ServerCounters {
     /// WebSocket connections accepted.
-    pub connections_total: AtomicU64,
+    pub(crate) connections_total: AtomicU64,
     /// WebSocket connections ended.
-    pub connections_closed: AtomicU64,
+    pub(crate) connections_closed: AtomicU64,
     /// Text messages answered with close 1002.
-    pub text_rejected: AtomicU64,
+    pub(crate) text_rejected: AtomicU64,
     /// Overflow counters kept by the shared hub core.
-    pub hub: Arc<HubCounters>,
+    pub(crate) hub: Arc<HubCounters>,
     /// Storage actions executed by the worker.
-    pub storage_actions: AtomicU64,
+    pub(crate) storage_actions: AtomicU64,
     /// Storage batches per latency bucket ([`STORAGE_BATCH_BUCKETS`], cumulative).
-    pub batch_buckets: [AtomicU64; STORAGE_BATCH_BUCKETS.len()],
+    pub(crate) batch_buckets: [AtomicU64; STORAGE_BATCH_BUCKETS.len()],
     /// Storage batches executed.
-    pub batch_count: AtomicU64,
+    pub(crate) batch_count: AtomicU64,
     /// Total time spent executing storage batches, in microseconds.
-    pub batch_sum_us: AtomicU64,
+    pub(crate) batch_sum_us: AtomicU64,
 }
 
 impl ServerCounters {
     /// Adds one to a counter.
-    pub fn inc(counter: &AtomicU64) {
+    pub(crate) fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Relaxed);
+    }
+
+    /// Counts one accepted WebSocket connection.
+    pub fn connection_accepted(&self) {
+        Self::inc(&self.connections_total);
+    }
+
+    /// WebSocket connections accepted.
+    pub fn connections_total(&self) -> u64 {
+        self.connections_total.load(Relaxed)
+    }
+
+    /// Text messages answered with close 1002.
+    pub fn text_rejected(&self) -> u64 {
+        self.text_rejected.load(Relaxed)
+    }
+
+    /// The hub core's overflow and batch counters.
+    pub fn hub(&self) -> &HubCounters {
+        &self.hub
+    }
+
+    /// Storage actions executed by the worker.
+    pub fn storage_actions(&self) -> u64 {
+        self.storage_actions.load(Relaxed)
+    }
+
+    /// Storage batches per latency bucket ([`STORAGE_BATCH_BUCKETS`], cumulative).
+    pub fn batch_buckets(&self) -> [u64; STORAGE_BATCH_BUCKETS.len()] {
+        std::array::from_fn(|i| self.batch_buckets[i].load(Relaxed))
+    }
+
+    /// Storage batches executed.
+    pub fn batch_count(&self) -> u64 {
+        self.batch_count.load(Relaxed)
+    }
+
+    /// Total time spent executing storage batches, in microseconds.
+    pub fn batch_sum_us(&self) -> u64 {
+        self.batch_sum_us.load(Relaxed)
     }
 
     /// Records one executed storage batch of `actions` actions.

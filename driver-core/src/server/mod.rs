@@ -74,14 +74,10 @@ impl ServerConfig {
 /// A server bound to its address with its storage open, not yet running: what each
 /// server's `Server` holds between `bind` and `run_until`.
 pub struct Bound<L> {
-    /// The validated settings.
-    pub config: ServerConfig,
-    /// The runtime's listener.
-    pub listener: L,
-    /// The storage the settings name, open.
-    pub storage: OpenedStorage,
-    /// The address actually bound (useful with port 0).
-    pub local_addr: SocketAddr,
+    config: ServerConfig,
+    listener: L,
+    storage: OpenedStorage,
+    local_addr: SocketAddr,
 }
 
 impl<L> Bound<L> {
@@ -100,6 +96,16 @@ impl<L> Bound<L> {
             storage,
             local_addr,
         })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The validated settings, the runtime's listener and the open storage, to run.
+    pub fn into_parts(self) -> (ServerConfig, L, OpenedStorage) {
+        (self.config, self.listener, self.storage)
     }
 }
 

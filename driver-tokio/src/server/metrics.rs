@@ -8,7 +8,6 @@
 //! is prefixed `syncwire_`; label values are code names (`rate_limited`), never input.
 
 use std::fmt::Write as _;
-use std::sync::atomic::Ordering::Relaxed;
 
 use syncwire_proto::hub::HubMetrics;
 
@@ -49,7 +48,7 @@ impl Render<'_> {
             (
                 "connections_total",
                 "WebSocket connections accepted.",
-                self.connections_total.load(Relaxed),
+                self.connections_total(),
             ),
             (
                 "deltas_in_total",
@@ -91,27 +90,27 @@ impl Render<'_> {
             (
                 "text_messages_rejected_total",
                 "Text messages answered with close 1002.",
-                self.text_rejected.load(Relaxed),
+                self.text_rejected(),
             ),
             (
                 "outbound_overflow_total",
                 "Sessions closed because their outbound queue was full.",
-                self.hub.outbound_overflow.load(Relaxed),
+                self.hub().outbound_overflow(),
             ),
             (
                 "storage_overflow_total",
                 "Storage actions failed because the storage queue was full.",
-                self.hub.storage_overflow.load(Relaxed),
+                self.hub().storage_overflow(),
             ),
             (
                 "outbound_batches_total",
                 "Batches of frames queued to connections (one per connection per hub turn).",
-                self.hub.outbound_batches.load(Relaxed),
+                self.hub().outbound_batches(),
             ),
             (
                 "outbound_frames_total",
                 "Frames in those batches.",
-                self.hub.outbound_frames.load(Relaxed),
+                self.hub().outbound_frames(),
             ),
             (
                 "storage_ops_total",
@@ -126,7 +125,7 @@ impl Render<'_> {
             (
                 "storage_actions_total",
                 "Storage actions executed by the worker.",
-                self.storage_actions.load(Relaxed),
+                self.storage_actions(),
             ),
         ];
         for (name, help, v) in counters {
@@ -184,16 +183,12 @@ impl Render<'_> {
             "# HELP {name} Time to execute (and commit) one storage batch."
         );
         let _ = writeln!(out, "# TYPE {name} histogram");
-        for (bucket, bound) in self.batch_buckets.iter().zip(BUCKETS) {
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{le=\"{bound}\"}} {}",
-                bucket.load(Relaxed)
-            );
+        for (bucket, bound) in self.batch_buckets().into_iter().zip(BUCKETS) {
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {}", bucket);
         }
-        let count = self.batch_count.load(Relaxed);
+        let count = self.batch_count();
         let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-        let sum = self.batch_sum_us.load(Relaxed) as f64 / 1e6;
+        let sum = self.batch_sum_us() as f64 / 1e6;
         let _ = writeln!(out, "{name}_sum {sum}");
         let _ = writeln!(out, "{name}_count {count}");
     }
@@ -226,7 +221,7 @@ mod tests {
     #[test]
     fn renders_hub_and_server_metrics() {
         let m = ServerCounters::default();
-        ServerCounters::inc(&m.connections_total);
+        m.connection_accepted();
         m.storage_batch(3, Duration::from_millis(2));
         let mut hub = HubMetrics {
             sessions: 2,

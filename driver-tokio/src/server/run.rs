@@ -30,7 +30,7 @@ impl Server {
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.0.local_addr
+        self.0.local_addr()
     }
 
     /// Serves until `shutdown` completes, then shuts down gracefully: stops accepting,
@@ -41,12 +41,7 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let Bound {
-            config,
-            listener,
-            storage,
-            ..
-        } = self.0;
+        let (config, listener, storage) = self.0.into_parts();
         let metrics = Arc::new(ServerCounters::default());
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut hub_stop = stop_rx.clone();
