@@ -4,8 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use bytes::Bytes;
-use syncwire_proto::hub::{StorageAction, StorageCompletion, StorageError};
+use syncwire_proto::hub::{Frames, StorageAction, StorageCompletion, StorageError};
 use syncwire_proto::wire::CloseCode;
 
 /// Hub → connection.
@@ -14,7 +13,7 @@ pub enum Outbound {
     /// Write these frames, in order, each as one binary message. One drain of the hub
     /// sends a connection all the frames it produced for it as one batch, so the
     /// connection is woken once per batch rather than once per frame.
-    Frames(Vec<Bytes>),
+    Frames(Frames),
     /// Close the WebSocket with this code after the frames before it.
     Close(CloseCode),
 }

@@ -136,6 +136,7 @@ mod config;
 pub mod defaults;
 mod delta;
 mod events;
+mod frames;
 mod handshake;
 mod inbound;
 #[cfg(any(test, feature = "test-hooks"))]
@@ -163,6 +164,7 @@ pub use auth::{
 };
 pub use config::{ConfigError, HubConfig};
 pub use events::HubEvent;
+pub use frames::{Frames, IntoIter as FramesIntoIter};
 pub use handshake::HubError;
 pub use memory_storage::MemoryStorage;
 pub use metrics::HubMetrics;

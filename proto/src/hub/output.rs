@@ -14,9 +14,7 @@
 //! session) are taken into account by the next call: call `poll_output` until it
 //! returns `None`, then sleep until the next input or [`Hub::poll_timeout`].
 
-use bytes::Bytes;
-
-use super::{AuthRequest, Hub, HubEvent, StorageAction};
+use super::{AuthRequest, Frames, Hub, HubEvent, StorageAction};
 use crate::wire::{CloseCode, SessionId};
 
 /// One thing the driver must do, from [`Hub::poll_output`].
@@ -29,7 +27,7 @@ pub enum HubOutput {
         /// The session to write to.
         session: SessionId,
         /// Its frames, in order (`Bytes` shared by all recipients of a broadcast).
-        frames: Vec<Bytes>,
+        frames: Frames,
     },
     /// Close the session's socket with this code, after the frames handed out for it
     /// before.

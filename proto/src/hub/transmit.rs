@@ -7,6 +7,7 @@
 use bytes::Bytes;
 
 use super::Hub;
+use super::frames::Frames;
 use crate::wire::SessionId;
 
 /// Largest buffer (in frames) a finished frame-by-frame batch gives back to its
@@ -38,10 +39,10 @@ impl Hub {
             if let Some(done) = self.current.take() {
                 self.recycle(done);
             }
-            let (sid, frames) = self.next_batch()?;
+            let (sid, frames) = self.next_queued()?;
             self.current = Some(Cursor {
                 sid,
-                frames,
+                frames: frames.into_iter().collect(),
                 next: 0,
             });
         }
@@ -50,26 +51,29 @@ impl Hub {
     /// Every frame queued for the next session with output, in order: the same frames
     /// as repeated `Hub::poll_transmit`, a session at a time, without a per-frame
     /// hand-over (a driver writes the batch with one flush). The two may be mixed.
-    pub(crate) fn poll_transmit_batch(&mut self) -> Option<(SessionId, Vec<Bytes>)> {
+    pub(crate) fn poll_transmit_batch(&mut self) -> Option<(SessionId, Frames)> {
         if let Some(mut c) = self.current.take() {
             if c.next < c.frames.len() {
                 let rest = c.frames.split_off(c.next);
-                return Some((c.sid, rest));
+                return Some((c.sid, rest.into()));
             }
             self.recycle(c);
         }
-        self.next_batch()
+        let (sid, frames) = self.next_queued()?;
+        Some((sid, frames))
     }
 
-    /// Takes the queued frames of the first ready session.
-    fn next_batch(&mut self) -> Option<(SessionId, Vec<Bytes>)> {
+    /// Takes the queued frames of the first ready session (a single frame leaves the
+    /// session its buffer: see [`Frames`]).
+    fn next_queued(&mut self) -> Option<(SessionId, Frames)> {
         while let Some(sid) = self.ready.pop_front() {
             if let Some(s) = self.sessions.get_mut(&sid) {
                 if !s.out.is_empty() {
-                    return Some((sid, std::mem::take(&mut s.out)));
+                    return Some((sid, Frames::take_from(&mut s.out)));
                 }
             } else if let Some(i) = self.orphans.iter().position(|(o, _)| *o == sid) {
-                return Some(self.orphans.swap_remove(i));
+                let (sid, frames) = self.orphans.swap_remove(i);
+                return Some((sid, frames.into()));
             }
         }
         None
