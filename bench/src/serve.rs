@@ -23,7 +23,7 @@ pub const WS_WRITE_BUFFER: usize = 16 * 1024;
 /// limits (the load is the point), appends in flight bounded only by memory.
 pub fn syncwire_config(addr: SocketAddr) -> ServerConfig {
     let mut config = ServerConfig::new(addr);
-    let hub = &mut config.hub;
+    let hub = config.hub_mut();
     hub.rate_frames_per_sec = u32::MAX / 2;
     hub.rate_frame_burst = u32::MAX / 2;
     hub.rate_bytes_per_sec = u32::MAX / 2;
@@ -31,8 +31,8 @@ pub fn syncwire_config(addr: SocketAddr) -> ServerConfig {
     hub.max_pending_appends = 1 << 20;
     hub.max_sessions = 20_000;
     hub.merger = Arc::new(NoMerge);
-    config.ws_read_buffer = WS_READ_BUFFER;
-    config.ws_write_buffer = WS_WRITE_BUFFER;
+    config.set_ws_read_buffer(WS_READ_BUFFER);
+    config.set_ws_write_buffer(WS_WRITE_BUFFER);
     config
 }
 

@@ -170,14 +170,14 @@ async fn bind_refuses_settings_this_server_cannot_serve() {
     let addr = "127.0.0.1:0".parse().unwrap();
     // Static files are the tokio server's: refused, not silently ignored.
     let mut config = ServerConfig::new(addr);
-    config.static_dir = Some(".".into());
+    config.set_static_dir(Some(".".into()));
     assert!(matches!(
         Server::bind(config).await,
         Err(ServerError::Config(_))
     ));
     // The shared validation applies: a zero-capacity queue is refused.
     let mut config = ServerConfig::new(addr);
-    config.outbound_capacity = 0;
+    config.set_outbound_capacity(0);
     assert!(matches!(
         Server::bind(config).await,
         Err(ServerError::Config(_))

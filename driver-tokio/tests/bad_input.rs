@@ -61,8 +61,8 @@ async fn log_of(addr: std::net::SocketAddr, room: &str, token: Option<&str>) -> 
 #[tokio::test]
 async fn oversized_frames_are_rejected_and_huge_ones_close_only_that_session() {
     let mut cfg = config();
-    cfg.hub.max_frame_bytes = 4096;
-    cfg.hub.max_payload_bytes = 2048;
+    cfg.hub_mut().max_frame_bytes = 4096;
+    cfg.hub_mut().max_payload_bytes = 2048;
     let server = Running::start(cfg).await;
     let (mut good, mut bad) = (
         Client::connect(server.addr).await,
@@ -138,7 +138,7 @@ async fn protocol_violations_get_their_reject_codes() {
 async fn token_file_grants_are_enforced() {
     let grants = "writer write\nviewer read public/\n";
     let mut cfg = config();
-    cfg.authorizer = Arc::new(TokenAuthorizer::parse(grants).unwrap());
+    cfg.set_authorizer(Arc::new(TokenAuthorizer::parse(grants).unwrap()));
     let server = Running::start(cfg).await;
     let mut anon = Client::connect(server.addr).await;
     anon.send(&Frame::Hello(Hello {
@@ -187,9 +187,9 @@ async fn token_file_grants_are_enforced() {
 /// Hub limits for flood tests: a burst of 20 frames, almost no refill.
 fn strict() -> ServerConfig {
     let mut cfg = config();
-    cfg.hub.rate_frame_burst = 20;
-    cfg.hub.rate_frames_per_sec = 1;
-    cfg.hub.rate_strikes_to_close = 10;
+    cfg.hub_mut().rate_frame_burst = 20;
+    cfg.hub_mut().rate_frames_per_sec = 1;
+    cfg.hub_mut().rate_strikes_to_close = 10;
     cfg
 }
 

@@ -25,7 +25,7 @@ struct Running {
 
 async fn start(addr: SocketAddr, storage: Storage) -> Running {
     let mut config = ServerConfig::new(addr);
-    config.storage = storage;
+    config.set_storage(storage);
     let server = Server::bind(config).await.expect("bind");
     let addr = server.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();

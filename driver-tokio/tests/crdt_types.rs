@@ -140,7 +140,7 @@ fn check_final(d: &Docs) {
 #[tokio::test]
 async fn every_crdt_type_syncs_and_a_late_joiner_gets_snapshot_and_tail() {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
-    config.hub.max_tail_entries = 8;
+    config.hub_mut().max_tail_entries = 8;
     let server = Running::start(config).await;
     // Fresh replica ids: each round's operations apply at once, locally.
     let a = SyncClient::connect(&url(server.addr), fast_fresh_config()).unwrap();

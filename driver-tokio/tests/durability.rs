@@ -9,9 +9,9 @@ use syncwire_tokio::server::{ServerConfig, Storage};
 
 fn redb_config(dir: &std::path::Path) -> ServerConfig {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
-    config.storage = Storage::Redb {
+    config.set_storage(Storage::Redb {
         dir: dir.to_owned(),
-    };
+    });
     config
 }
 

@@ -37,7 +37,7 @@ async fn rejected(c: &mut Client) -> (ErrorCode, Option<String>) {
 async fn token_file_replica_restrictions_are_enforced() {
     let grants = "sensor write sensors/ replicas=7\nfleet write replicas=100-199\n";
     let mut cfg = config();
-    cfg.authorizer = Arc::new(TokenAuthorizer::parse(grants).unwrap());
+    cfg.set_authorizer(Arc::new(TokenAuthorizer::parse(grants).unwrap()));
     let server = Running::start(cfg).await;
     let mut own = Client::connect(server.addr).await;
     own.hello(7, Some("sensor")).await;
@@ -99,7 +99,9 @@ async fn a_second_session_with_one_replica_id_replaces_the_first() {
 #[tokio::test]
 async fn a_read_only_token_cannot_create_a_room() {
     let mut cfg = config();
-    cfg.authorizer = Arc::new(TokenAuthorizer::parse("w write\nr read\n").unwrap());
+    cfg.set_authorizer(Arc::new(
+        TokenAuthorizer::parse("w write\nr read\n").unwrap(),
+    ));
     let server = Running::start(cfg).await;
     let mut reader = Client::connect(server.addr).await;
     reader.hello(1, Some("r")).await;
@@ -144,7 +146,7 @@ async fn the_default_server_refuses_unknown_crdt_types() {
 #[tokio::test]
 async fn an_oversized_user_info_is_refused_at_the_handshake() {
     let mut cfg = config();
-    cfg.hub.max_user_info_bytes = 16;
+    cfg.hub_mut().max_user_info_bytes = 16;
     let server = Running::start(cfg).await;
     let mut c = Client::connect(server.addr).await;
     c.send(&hello(1, None, Some(Bytes::from(vec![b'x'; 17]))))

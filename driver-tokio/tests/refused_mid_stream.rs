@@ -17,9 +17,9 @@ use syncwire_tokio::server::ServerConfig;
 #[tokio::test]
 async fn a_rate_limited_publisher_loses_no_set_element() {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
-    config.hub.rate_frames_per_sec = 20;
-    config.hub.rate_frame_burst = 4;
-    config.hub.rate_strikes_to_close = 1_000_000;
+    config.hub_mut().rate_frames_per_sec = 20;
+    config.hub_mut().rate_frame_burst = 4;
+    config.hub_mut().rate_strikes_to_close = 1_000_000;
     let server = Running::start(config).await;
 
     let mut pub_config = fast_config(1);

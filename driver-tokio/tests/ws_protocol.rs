@@ -65,7 +65,7 @@ async fn a_malformed_frame_is_rejected_then_closed() {
 #[tokio::test]
 async fn tokens_are_checked() {
     let mut config = memory_config();
-    config.authorizer = std::sync::Arc::new(TokenAuthorizer::single("s3cret"));
+    config.set_authorizer(std::sync::Arc::new(TokenAuthorizer::single("s3cret")));
     let server = Running::start(config).await;
     let mut bad = Client::connect(server.addr).await;
     bad.send(&Frame::Hello(syncwire_tokio::proto::wire::Hello {
@@ -123,7 +123,7 @@ async fn static_files_are_served_when_configured() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("index.html"), "<h1>demo</h1>").unwrap();
     let mut config = memory_config();
-    config.static_dir = Some(dir.path().to_owned());
+    config.set_static_dir(Some(dir.path().to_owned()));
     let server = Running::start(config).await;
     let (status, body) = http_get(server.addr, "/").await;
     assert_eq!((status, body.as_str()), (200, "<h1>demo</h1>"));

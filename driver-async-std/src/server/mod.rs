@@ -5,7 +5,7 @@
 //! use syncwire_async_std::server::{Server, ServerConfig, Storage};
 //! # async fn demo() -> Result<(), syncwire_async_std::server::ServerError> {
 //! let mut config = ServerConfig::new("127.0.0.1:8080".parse().unwrap());
-//! config.storage = Storage::Redb { dir: "./data".into() };
+//! config.set_storage(Storage::Redb { dir: "./data".into() });
 //! let server = Server::bind(config).await?;
 //! println!("listening on {}", server.local_addr());
 //! server.run_until(std::future::pending()).await

@@ -30,7 +30,7 @@ impl Server {
     /// Validates the config (static files are the tokio server's: a `static_dir` is
     /// refused), opens storage and binds the listener.
     pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
-        if config.static_dir.is_some() {
+        if config.static_dir().is_some() {
             let why = "static_dir is served by the tokio server only";
             return Err(ServerError::Config(why.to_owned()));
         }
@@ -62,13 +62,13 @@ impl Server {
             let _ = stop_rx.await;
         };
         let hub = HubServer::start(AsyncStd, &config, storage, counters, stopped)?;
-        let max_message = config.hub.max_frame_bytes.saturating_mul(2);
+        let max_message = config.hub().max_frame_bytes.saturating_mul(2);
         let accept = Accept {
             ctx: hub.context().clone(),
-            ws_path: Arc::from(config.ws_path.as_str()),
+            ws_path: Arc::from(config.ws_path()),
             ws_config: WebSocketConfig::default()
-                .read_buffer_size(config.ws_read_buffer)
-                .write_buffer_size(config.ws_write_buffer)
+                .read_buffer_size(config.ws_read_buffer())
+                .write_buffer_size(config.ws_write_buffer())
                 .max_message_size(Some(max_message))
                 .max_frame_size(Some(max_message)),
         };

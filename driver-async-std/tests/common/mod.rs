@@ -71,7 +71,7 @@ impl AsyncStdServer {
     /// Binds `addr` (port 0: any free port) with `store` and starts serving.
     pub async fn start(addr: SocketAddr, store: MemoryStore) -> AsyncStdServer {
         let mut config = ServerConfig::new(addr);
-        config.storage = Storage::Shared(store);
+        config.set_storage(Storage::Shared(store));
         AsyncStdServer::start_with(config).await
     }
 

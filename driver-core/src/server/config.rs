@@ -47,46 +47,23 @@ pub enum Storage {
 }
 
 /// Everything a server's `Server::bind` needs (the tokio and async-std servers take
-/// the same settings).
+/// the same settings): [`ServerConfig::new`] gives the defaults, `set_*` change one
+/// setting (chainable), and a getter of the same name reads it.
 #[derive(Clone)]
 pub struct ServerConfig {
-    /// Address to listen on (port 0 picks a free port; see `Server::local_addr`).
-    pub addr: SocketAddr,
-    /// HTTP path of the WebSocket endpoint (default `/sync`).
-    pub ws_path: String,
-    /// Storage backend.
-    pub storage: Storage,
-    /// Serve files from this directory at `/` (the demo page), if set. Only servers
-    /// with an HTTP surface (tokio) serve files; the others refuse a config with it set.
-    pub static_dir: Option<PathBuf>,
-    /// The hub state machine's configuration (limits such as `max_user_info_bytes`
-    /// and `max_presence_bytes` included). Its `authorizer` is replaced by
-    /// [`ServerConfig::authorizer`]. Its `merger` (default: the built-in
-    /// [`Registry`](syncwire_proto::crdt::Registry)) decides which CRDT types rooms may
-    /// have: joins of other types are refused; register custom types there.
-    pub hub: HubConfig,
-    /// Decides who may connect and what each identity may do per room.
-    pub authorizer: Arc<dyn Authorizer>,
-    /// WebSocket read buffer per connection, in bytes (tungstenite's default is 128 KiB;
-    /// keep this small so that idle connections stay cheap).
-    pub ws_read_buffer: usize,
-    /// WebSocket write buffer target per connection, in bytes: frames are gathered up
-    /// to this size before a `send` syscall. It is allocated as output arrives (an idle
-    /// connection holds almost none of it) and kept at its high-water mark; 16 KiB
-    /// (tungstenite's default is 128 KiB) takes a fan-out batch in a few syscalls
-    /// (docs/BENCHMARKS.md).
-    pub ws_write_buffer: usize,
-    /// Capacity of each connection's outbound queue, in messages (each message is the
-    /// batch of frames one hub turn produced for the connection).
-    pub outbound_capacity: usize,
-    /// Capacity of the connections → hub queue, in messages.
-    pub inbound_capacity: usize,
-    /// Capacity of the hub → storage queue, in actions; overflow fails the action.
-    pub storage_capacity: usize,
-    /// Most actions the storage worker executes in one transaction (group commit).
-    pub storage_batch: usize,
-    /// How long shutdown waits for storage to finish and sessions to close.
-    pub shutdown_grace: std::time::Duration,
+    pub(crate) addr: SocketAddr,
+    pub(crate) ws_path: String,
+    pub(crate) storage: Storage,
+    pub(crate) static_dir: Option<PathBuf>,
+    pub(crate) hub: HubConfig,
+    pub(crate) authorizer: Arc<dyn Authorizer>,
+    pub(crate) ws_read_buffer: usize,
+    pub(crate) ws_write_buffer: usize,
+    pub(crate) outbound_capacity: usize,
+    pub(crate) inbound_capacity: usize,
+    pub(crate) storage_capacity: usize,
+    pub(crate) storage_batch: usize,
+    pub(crate) shutdown_grace: std::time::Duration,
 }
 
 impl ServerConfig {
@@ -108,6 +85,168 @@ impl ServerConfig {
             storage_batch: 512,
             shutdown_grace: std::time::Duration::from_secs(10),
         }
+    }
+}
+
+impl ServerConfig {
+    /// Address to listen on (port 0 picks a free port; see `Server::local_addr`).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Sets [`addr`](Self::addr).
+    pub fn set_addr(&mut self, addr: SocketAddr) -> &mut Self {
+        self.addr = addr;
+        self
+    }
+
+    /// HTTP path of the WebSocket endpoint (default `/sync`).
+    pub fn ws_path(&self) -> &str {
+        &self.ws_path
+    }
+
+    /// Sets [`ws_path`](Self::ws_path).
+    pub fn set_ws_path(&mut self, ws_path: impl Into<String>) -> &mut Self {
+        self.ws_path = ws_path.into();
+        self
+    }
+
+    /// Storage backend (default [`Storage::Memory`]).
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Sets [`storage`](Self::storage).
+    pub fn set_storage(&mut self, storage: Storage) -> &mut Self {
+        self.storage = storage;
+        self
+    }
+
+    /// Serve files from this directory at `/` (the demo page), if set. Only servers
+    /// with an HTTP surface (tokio) serve files; the others refuse a config with it set.
+    pub fn static_dir(&self) -> Option<&std::path::Path> {
+        self.static_dir.as_deref()
+    }
+
+    /// Sets [`static_dir`](Self::static_dir).
+    pub fn set_static_dir(&mut self, static_dir: Option<PathBuf>) -> &mut Self {
+        self.static_dir = static_dir;
+        self
+    }
+
+    /// The hub state machine's configuration (limits such as `max_user_info_bytes`
+    /// and `max_presence_bytes` included). Its `authorizer` is replaced by the server's
+    /// ([`ServerConfig::set_authorizer`]). Its `merger` (default: the built-in
+    /// [`Registry`](syncwire_proto::crdt::Registry)) decides which CRDT types rooms may
+    /// have: joins of other types are refused; register custom types there.
+    pub fn hub(&self) -> &HubConfig {
+        &self.hub
+    }
+
+    /// Sets [`hub`](Self::hub).
+    pub fn set_hub(&mut self, hub: HubConfig) -> &mut Self {
+        self.hub = hub;
+        self
+    }
+
+    /// The hub configuration, to change some of its settings in place.
+    pub fn hub_mut(&mut self) -> &mut HubConfig {
+        &mut self.hub
+    }
+
+    /// Decides who may connect and what each identity may do per room (default
+    /// [`AllowAll`]).
+    pub fn authorizer(&self) -> &Arc<dyn Authorizer> {
+        &self.authorizer
+    }
+
+    /// Sets [`authorizer`](Self::authorizer).
+    pub fn set_authorizer(&mut self, authorizer: Arc<dyn Authorizer>) -> &mut Self {
+        self.authorizer = authorizer;
+        self
+    }
+
+    /// WebSocket read buffer per connection, in bytes (tungstenite's default is 128 KiB;
+    /// keep this small so that idle connections stay cheap). Default 4 KiB.
+    pub fn ws_read_buffer(&self) -> usize {
+        self.ws_read_buffer
+    }
+
+    /// Sets [`ws_read_buffer`](Self::ws_read_buffer).
+    pub fn set_ws_read_buffer(&mut self, ws_read_buffer: usize) -> &mut Self {
+        self.ws_read_buffer = ws_read_buffer;
+        self
+    }
+
+    /// WebSocket write buffer target per connection, in bytes: frames are gathered up
+    /// to this size before a `send` syscall. It is allocated as output arrives (an idle
+    /// connection holds almost none of it) and kept at its high-water mark; 16 KiB
+    /// (tungstenite's default is 128 KiB) takes a fan-out batch in a few syscalls
+    /// (docs/BENCHMARKS.md).
+    pub fn ws_write_buffer(&self) -> usize {
+        self.ws_write_buffer
+    }
+
+    /// Sets [`ws_write_buffer`](Self::ws_write_buffer).
+    pub fn set_ws_write_buffer(&mut self, ws_write_buffer: usize) -> &mut Self {
+        self.ws_write_buffer = ws_write_buffer;
+        self
+    }
+
+    /// Capacity of each connection's outbound queue, in messages (each message is the
+    /// batch of frames one hub turn produced for the connection).
+    pub fn outbound_capacity(&self) -> usize {
+        self.outbound_capacity
+    }
+
+    /// Sets [`outbound_capacity`](Self::outbound_capacity).
+    pub fn set_outbound_capacity(&mut self, outbound_capacity: usize) -> &mut Self {
+        self.outbound_capacity = outbound_capacity;
+        self
+    }
+
+    /// Capacity of the connections → hub queue, in messages.
+    pub fn inbound_capacity(&self) -> usize {
+        self.inbound_capacity
+    }
+
+    /// Sets [`inbound_capacity`](Self::inbound_capacity).
+    pub fn set_inbound_capacity(&mut self, inbound_capacity: usize) -> &mut Self {
+        self.inbound_capacity = inbound_capacity;
+        self
+    }
+
+    /// Capacity of the hub → storage queue, in actions; overflow fails the action.
+    pub fn storage_capacity(&self) -> usize {
+        self.storage_capacity
+    }
+
+    /// Sets [`storage_capacity`](Self::storage_capacity).
+    pub fn set_storage_capacity(&mut self, storage_capacity: usize) -> &mut Self {
+        self.storage_capacity = storage_capacity;
+        self
+    }
+
+    /// Most actions the storage worker executes in one transaction (group commit).
+    pub fn storage_batch(&self) -> usize {
+        self.storage_batch
+    }
+
+    /// Sets [`storage_batch`](Self::storage_batch).
+    pub fn set_storage_batch(&mut self, storage_batch: usize) -> &mut Self {
+        self.storage_batch = storage_batch;
+        self
+    }
+
+    /// How long shutdown waits for storage to finish and sessions to close.
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        self.shutdown_grace
+    }
+
+    /// Sets [`shutdown_grace`](Self::shutdown_grace).
+    pub fn set_shutdown_grace(&mut self, shutdown_grace: std::time::Duration) -> &mut Self {
+        self.shutdown_grace = shutdown_grace;
+        self
     }
 }
 

@@ -105,17 +105,17 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 
 async fn serve(args: Serve) -> Result<(), String> {
     let mut config = ServerConfig::new(args.addr);
-    config.authorizer = authorizer(&args)?;
-    config.ws_path = args.path.clone();
-    args.limits.apply(&mut config.hub);
-    config.static_dir = args.static_dir.clone();
-    config.storage = if args.memory {
+    config.set_authorizer(authorizer(&args)?);
+    config.set_ws_path(args.path.clone());
+    args.limits.apply(config.hub_mut());
+    config.set_static_dir(args.static_dir.clone());
+    config.set_storage(if args.memory {
         Storage::Memory
     } else {
         Storage::Redb {
             dir: args.data_dir.clone(),
         }
-    };
+    });
     let shutdown = shutdown_signal();
     let server = Server::bind(config).await.map_err(|e| e.to_string())?;
     println!("syncwire listening on {}", server.local_addr());

@@ -5,7 +5,7 @@
 //! use syncwire_tokio::server::{Server, ServerConfig, Storage};
 //! # async fn demo() -> Result<(), syncwire_tokio::server::ServerError> {
 //! let mut config = ServerConfig::new("127.0.0.1:8080".parse().unwrap());
-//! config.storage = Storage::Redb { dir: "./data".into() };
+//! config.set_storage(Storage::Redb { dir: "./data".into() });
 //! let server = Server::bind(config).await?;
 //! println!("listening on {}", server.local_addr());
 //! server.run_until(async { let _ = tokio::signal::ctrl_c().await; }).await

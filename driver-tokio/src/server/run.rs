@@ -52,11 +52,11 @@ impl Server {
         let state = AppState {
             conn: hub.context().clone(),
             metrics,
-            read_buffer: config.ws_read_buffer,
-            write_buffer: config.ws_write_buffer,
-            max_message: config.hub.max_frame_bytes.saturating_mul(2),
+            read_buffer: config.ws_read_buffer(),
+            write_buffer: config.ws_write_buffer(),
+            max_message: config.hub().max_frame_bytes.saturating_mul(2),
         };
-        let app = router(state, &config.ws_path, config.static_dir.clone());
+        let app = router(state, config.ws_path(), config.static_dir().map(Into::into));
         tokio::spawn(async move {
             shutdown.await;
             let _ = stop_tx.send(true);

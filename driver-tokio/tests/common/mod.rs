@@ -56,13 +56,13 @@ impl Running {
     /// Starts `config` on 127.0.0.1 with a free port; rooms of [`OPAQUE_CRDT`] are
     /// accepted besides the configured types.
     pub async fn start(mut config: ServerConfig) -> Running {
-        config.hub.merger = Arc::new(OpaqueToo(config.hub.merger.clone()));
+        config.hub_mut().merger = Arc::new(OpaqueToo(config.hub().merger.clone()));
         Running::start_exact(config).await
     }
 
     /// Starts `config` as given on 127.0.0.1 with a free port.
     pub async fn start_exact(mut config: ServerConfig) -> Running {
-        config.addr = "127.0.0.1:0".parse().unwrap();
+        config.set_addr("127.0.0.1:0".parse().unwrap());
         let server = Server::bind(config).await.expect("bind");
         let addr = server.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
