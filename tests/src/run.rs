@@ -14,8 +14,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use syncwire_proto::Instant;
 
 use crate::check::Violation;
-use crate::scenario::Scenario;
-use crate::sim::{Stats, World};
+use crate::scenario::{Path, Scenario};
+use crate::sim::{Coverage, Stats, World};
 
 /// The result of one seed.
 #[derive(Clone, Debug)]
@@ -84,6 +84,37 @@ fn seed_range(v: &str) -> Option<(u64, u64)> {
     }
 }
 
+/// Fewest seeds a run must have for [`Scenario::exercises`] to be checked (a single
+/// seed may well miss a fault kind).
+pub const COVERAGE_MIN_SEEDS: usize = 10;
+
+/// The paths of `expected` that `covered` (summed over a run) never saw.
+fn missing(
+    expected: &[Path],
+    covered: &Coverage,
+    hub_restarts: u64,
+    client_restarts: u64,
+) -> Vec<Path> {
+    expected
+        .iter()
+        .copied()
+        .filter(|p| {
+            let n = match p {
+                Path::Acks => covered.acks,
+                Path::Deliveries => covered.deliveries,
+                Path::CaughtUp => covered.caught_up,
+                Path::Compaction => covered.snapshot_writes,
+                Path::Resyncs => covered.resyncs,
+                Path::HubRestarts => hub_restarts,
+                Path::ClientRestarts => client_restarts,
+                Path::CatchUpFromStorage => covered.storage_ranges,
+                Path::Refusal(code) => covered.refusals.get(code).copied().unwrap_or(0),
+            };
+            n == 0
+        })
+        .collect()
+}
+
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
@@ -117,6 +148,8 @@ pub fn run_seeds(scenario: &Scenario, test: &str, default_count: u64) -> Result<
     let (seeds, replay) = seeds_from_env(default_count);
     let mut failures = Vec::new();
     let mut settle_max = core::time::Duration::ZERO;
+    let mut covered = Coverage::default();
+    let (mut hub_restarts, mut client_restarts) = (0u64, 0u64);
     let progress = env_u64("SYNCWIRE_SIM_PROGRESS").filter(|&k| k > 0);
     let started = std::time::Instant::now();
     for (done, &seed) in (1u64..).zip(&seeds) {
@@ -133,6 +166,9 @@ pub fn run_seeds(scenario: &Scenario, test: &str, default_count: u64) -> Result<
         if let Some(t) = out.settled_at {
             settle_max = settle_max.max(t - out.heal_at);
         }
+        covered.add(&out.stats.coverage);
+        hub_restarts += out.stats.hub_restarts;
+        client_restarts += out.stats.client_restarts;
         if !out.violations.is_empty() {
             let mut msg = format!("seed {seed} of scenario {} failed:\n", scenario.name);
             for v in out.violations.iter().take(5) {
@@ -155,12 +191,27 @@ pub fn run_seeds(scenario: &Scenario, test: &str, default_count: u64) -> Result<
         }
     }
     let summary = format!(
-        "{}: {} seeds, {} failed, slowest settle {:?} after heal",
+        "{}: {} seeds, {} failed, slowest settle {:?} after heal\n  coverage: hub restarts {hub_restarts}, client restarts {client_restarts}, {covered:?}",
         scenario.name,
         seeds.len(),
         failures.len(),
         settle_max
     );
+    if !replay && seeds.len() >= COVERAGE_MIN_SEEDS {
+        let gaps = missing(
+            &scenario.exercises(),
+            &covered,
+            hub_restarts,
+            client_restarts,
+        );
+        if !gaps.is_empty() {
+            failures.push(format!(
+                "coverage: {gaps:?} never happened in {} seeds of {}, which exists to exercise them\n",
+                seeds.len(),
+                scenario.name
+            ));
+        }
+    }
     if failures.is_empty() {
         Ok(summary)
     } else {
@@ -171,6 +222,27 @@ pub fn run_seeds(scenario: &Scenario, test: &str, default_count: u64) -> Result<
 #[cfg(test)]
 mod tests {
     use super::seed_range;
+
+    #[test]
+    fn a_path_that_never_fired_is_reported() {
+        use super::{Coverage, Path, missing};
+        let mut covered = Coverage {
+            acks: 3,
+            ..Coverage::default()
+        };
+        covered.refusals.insert("rate_limited", 2);
+        let expected = [
+            Path::Acks,
+            Path::Refusal("rate_limited"),
+            Path::Refusal("replica_in_use"),
+            Path::HubRestarts,
+            Path::ClientRestarts,
+        ];
+        assert_eq!(
+            missing(&expected, &covered, 1, 0),
+            [Path::Refusal("replica_in_use"), Path::ClientRestarts]
+        );
+    }
 
     #[test]
     fn seed_counts_and_ranges_parse() {

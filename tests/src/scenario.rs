@@ -241,6 +241,25 @@ impl Scenario {
         }
     }
 
+    /// The paths this scenario exists to exercise: a run of at least
+    /// [`COVERAGE_MIN_SEEDS`](crate::run::COVERAGE_MIN_SEEDS) seeds fails if one of
+    /// them never fired (so a checker cannot pass on empty data). Chosen from what the
+    /// default seed counts do fire; paths no scenario fires yet (slow-consumer closes,
+    /// authorization refusals, storage failures) are listed in docs/TESTING.md.
+    pub fn exercises(&self) -> Vec<Path> {
+        use Path::*;
+        let mut paths = vec![Acks, Deliveries, CaughtUp, Compaction, Resyncs];
+        paths.extend(match self.name {
+            "realistic" => vec![HubRestarts],
+            "crashy" => vec![HubRestarts, CatchUpFromStorage],
+            "limited" => vec![HubRestarts, Refusal("rate_limited")],
+            "identity" => vec![Refusal("replica_in_use")],
+            "amnesia" => vec![HubRestarts, ClientRestarts],
+            _ => vec![],
+        });
+        paths
+    }
+
     /// Every known scenario.
     pub fn all() -> Vec<Scenario> {
         vec![
@@ -272,4 +291,27 @@ fn default_rooms() -> Vec<(String, &'static str)> {
     .into_iter()
     .map(|(n, t)| (n.to_owned(), t))
     .collect()
+}
+
+/// A path of the system a simulation run can exercise ([`Scenario::exercises`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// The hub acknowledged local deltas.
+    Acks,
+    /// Remote entries reached applications.
+    Deliveries,
+    /// Rooms caught up with the hub.
+    CaughtUp,
+    /// The hub compacted a log (snapshot writes).
+    Compaction,
+    /// Documents were reset to the hub's snapshot.
+    Resyncs,
+    /// The hub crashed and restarted.
+    HubRestarts,
+    /// Client processes restarted empty.
+    ClientRestarts,
+    /// Members were caught up from storage ranges (not the in-memory tail).
+    CatchUpFromStorage,
+    /// The hub refused deltas or joins with this reason.
+    Refusal(&'static str),
 }

@@ -11,5 +11,5 @@ mod world_faults;
 mod world_hub;
 mod world_identity;
 
-pub use world::{Stats, World};
+pub use world::{Coverage, Stats, World};
 pub use world_faults::ROGUE_CLOSE_BOUND;

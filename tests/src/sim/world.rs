@@ -97,6 +97,50 @@ pub struct Stats {
     pub delta_refusals: u64,
     /// Client processes restarted empty (`amnesias`).
     pub client_restarts: u64,
+    /// Coverage: what the run exercised (see [`Coverage`]).
+    pub coverage: Coverage,
+}
+
+/// Paths of the system one run exercised, counted so a scenario can assert that the
+/// paths it exists for really fired (a run where, say, acks stopped being recorded
+/// would otherwise pass every checker on empty data).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// `DeltaAcked` events: the hub acknowledged local deltas.
+    pub acks: u64,
+    /// Remote entries delivered to applications (`Delta` events).
+    pub deliveries: u64,
+    /// `Resync` events: a document reset to the hub's snapshot (or emptied).
+    pub resyncs: u64,
+    /// `CaughtUp` events.
+    pub caught_up: u64,
+    /// Sessions the hub closed `SLOW_CONSUMER`.
+    pub slow_consumer_closes: u64,
+    /// Sessions the hub closed with any other code but `GOING_AWAY`.
+    pub other_closes: u64,
+    /// Range reads the hub asked storage for (catch-up from storage, backfill).
+    pub storage_ranges: u64,
+    /// Snapshot writes (compaction).
+    pub snapshot_writes: u64,
+    /// Refusals of a delta or a join the clients saw, by reason name.
+    pub refusals: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl Coverage {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Coverage) {
+        self.acks += other.acks;
+        self.deliveries += other.deliveries;
+        self.resyncs += other.resyncs;
+        self.caught_up += other.caught_up;
+        self.slow_consumer_closes += other.slow_consumer_closes;
+        self.other_closes += other.other_closes;
+        self.storage_ranges += other.storage_ranges;
+        self.snapshot_writes += other.snapshot_writes;
+        for (k, v) in &other.refusals {
+            *self.refusals.entry(k).or_default() += v;
+        }
+    }
 }
 
 /// The simulated world of one seed.

@@ -78,6 +78,21 @@ impl World {
         if let ClientEvent::Error(SessionError::Rejected { seq: Some(_), .. }) = &ev {
             self.stats.delta_refusals += 1;
         }
+        let cov = &mut self.stats.coverage;
+        match &ev {
+            ClientEvent::DeltaAcked { .. } => cov.acks += 1,
+            ClientEvent::Delta { .. } => cov.deliveries += 1,
+            ClientEvent::Resync { .. } => cov.resyncs += 1,
+            ClientEvent::CaughtUp { .. } => cov.caught_up += 1,
+            ClientEvent::Error(SessionError::Rejected { code, .. })
+            | ClientEvent::DeltaRejected { code, .. }
+            | ClientEvent::JoinRejected { code, .. } => {
+                *cov.refusals
+                    .entry(code.name().unwrap_or("unknown"))
+                    .or_default() += 1;
+            }
+            _ => {}
+        }
         let c = &mut self.clients[i];
         c.record(self.now, &ev, &mut self.history, &mut self.violations);
     }

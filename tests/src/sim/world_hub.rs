@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use core::time::Duration;
 use syncwire_proto::client::TransportClosed;
-use syncwire_proto::hub::HubOutput;
+use syncwire_proto::hub::{HubOutput, StorageAction};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
 use super::net::{ConnId, Peer};
@@ -24,8 +24,23 @@ impl World {
                         self.transmit(session, bytes);
                     }
                 }
-                HubOutput::Close { session, code } => self.close(session, code),
+                HubOutput::Close { session, code } => {
+                    let cov = &mut self.stats.coverage;
+                    if code == CloseCode::SLOW_CONSUMER {
+                        cov.slow_consumer_closes += 1;
+                    } else if code != CloseCode::GOING_AWAY {
+                        cov.other_closes += 1;
+                    }
+                    self.close(session, code)
+                }
                 HubOutput::Storage(action) => {
+                    match &action {
+                        StorageAction::LoadRange { .. } => self.stats.coverage.storage_ranges += 1,
+                        StorageAction::WriteSnapshot { .. } => {
+                            self.stats.coverage.snapshot_writes += 1
+                        }
+                        _ => {}
+                    }
                     self.storage.submit(action);
                     let base =
                         u64::try_from(self.scenario.storage_latency.as_micros()).unwrap_or(0);
