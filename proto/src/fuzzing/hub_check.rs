@@ -30,10 +30,15 @@ fn durable(
     }
 }
 
+/// Per room and replica, the highest sequence the hub was told is durable by a
+/// successful storage completion (an append's, or a load's record).
+pub(crate) type Confirmed = std::collections::BTreeMap<(RoomId, ReplicaId), u64>;
+
 /// Checks one frame the hub sent to a session speaking for `replica`.
 pub(crate) fn sent(
     storage: &mut MemoryStorage,
     failing: bool,
+    confirmed: &Confirmed,
     replica: Option<ReplicaId>,
     bytes: &[u8],
 ) {
@@ -49,12 +54,25 @@ pub(crate) fn sent(
                 a.seq,
                 a.room
             );
+            let told = confirmed.get(&(a.room.clone(), me)).copied().unwrap_or(0);
+            assert!(
+                a.seq <= told,
+                "ack of seq {} in {} before storage confirmed it (confirmed {told})",
+                a.seq,
+                a.room
+            );
         }
         Frame::Joined(j) => {
             let (seq, epoch, head) = durable(storage, failing, &j.room, me);
             assert!(
                 j.acked_seq <= seq,
                 "Joined acks {} but storage holds {seq}",
+                j.acked_seq
+            );
+            let told = confirmed.get(&(j.room.clone(), me)).copied().unwrap_or(0);
+            assert!(
+                j.acked_seq <= told,
+                "Joined acks {} before storage confirmed it (confirmed {told})",
                 j.acked_seq
             );
             // A new room's `Create` may still be in flight (epoch 0 here: no record).
