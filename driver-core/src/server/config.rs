@@ -1,50 +1,13 @@
-//! [`ServerConfig`], the [`Storage`] choice and [`ServerError`], shared by every
-//! server (tokio, async-std).
+//! [`ServerConfig`] and [`ServerError`], shared by every server (tokio, async-std).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use syncwire_proto::hub::{AllowAll, Authorizer, ConfigError, HubConfig, MemoryStorage};
+use syncwire_proto::hub::{AllowAll, Authorizer, ConfigError, HubConfig};
+
+use super::storage_choice::Storage;
 use thiserror::Error;
-
-/// Room logs in process memory (proto's `MemoryStorage`) that outlive a server:
-/// clones share the same logs, so a server restarted with a clone of the store
-/// ([`Storage::Shared`]) resumes every room (within the process; nothing survives
-/// the process). Two stores are equal when they share the same logs.
-#[derive(Clone, Debug, Default)]
-pub struct MemoryStore(pub(crate) Arc<Mutex<MemoryStorage>>);
-
-impl MemoryStore {
-    /// An empty store.
-    pub fn new() -> Self {
-        MemoryStore::default()
-    }
-}
-
-impl PartialEq for MemoryStore {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for MemoryStore {}
-
-/// Where the hub's room logs live.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Storage {
-    /// In process memory (proto's `MemoryStorage`): lost on exit. For tests and demos.
-    Memory,
-    /// In a [`MemoryStore`] the caller keeps, so a restarted server (in the same
-    /// process) finds the rooms again. For tests and demos.
-    Shared(MemoryStore),
-    /// An embedded crash-safe redb database in this directory (created if missing).
-    /// Every append is fsynced before the hub acks it.
-    Redb {
-        /// The data directory; the database file is `syncwire.redb` inside it.
-        dir: PathBuf,
-    },
-}
 
 /// Everything a server's `Server::bind` needs (the tokio and async-std servers take
 /// the same settings): [`ServerConfig::new`] gives the defaults, `set_*` change one

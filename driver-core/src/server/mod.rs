@@ -35,6 +35,7 @@ mod messages;
 mod outbound_queue;
 mod runtime;
 mod storage;
+mod storage_choice;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -44,10 +45,11 @@ use futures_channel::oneshot;
 use syncwire_proto::hub::Hub;
 
 pub use crate::Outgoing;
-pub use config::{MemoryStore, ServerConfig, ServerError, Storage};
+pub use config::{ServerConfig, ServerError};
 pub use connection::{CLOSE_WAIT, ConnContext, serve};
 pub use counters::{STORAGE_BATCH_BUCKETS, ServerCounters};
 pub use runtime::{ServerRuntime, ServerSocket, timeout};
+pub use storage_choice::{MemoryStore, Storage};
 
 use crate::hub::{HubCore, random_seed};
 use crate::{Clock, SystemClock};

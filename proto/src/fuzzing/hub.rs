@@ -13,13 +13,12 @@ use super::hub_frames::{Sequences, client_frame};
 use super::reader::Input;
 use crate::crdt::NoMerge;
 use crate::hub::{
-    AllowAll, AuthError, Hub, HubConfig, Identity, MemoryStorage, OpId, StorageAction,
-    StorageCompletion, StorageError,
+    AllowAll, AuthError, Hub, HubConfig, Identity, MemoryStorage, StorageCompletion, StorageError,
 };
 use crate::time::Instant;
-use crate::wire::{ReplicaId, RoomId, SessionId};
+use crate::wire::{ReplicaId, SessionId};
 
-use super::hub_check::Confirmed;
+use super::hub_confirm::Confirmations;
 
 /// Most steps per input.
 const MAX_STEPS: usize = 2_000;
@@ -70,13 +69,8 @@ struct Driver {
     storage: MemoryStorage,
     failing: bool,
     completions: Vec<StorageCompletion>,
-    /// What each executed append or load would confirm to the hub once its
-    /// completion arrives: (room, per-replica sequences).
-    confirms: std::collections::BTreeMap<OpId, (RoomId, Vec<(ReplicaId, u64)>)>,
-    /// Sequences the hub was told are durable (successful completions delivered):
-    /// the most it may acknowledge. Storage executes actions at once, so checking
-    /// acks against storage alone would miss an ack sent before the completion.
-    confirmed: Confirmed,
+    /// What the hub was told is durable: the most it may acknowledge.
+    confirmed: Confirmations,
     auth: Vec<SessionId>,
     slots: Vec<Slot>,
     seqs: Sequences,
@@ -162,7 +156,7 @@ impl Driver {
                 if input.below(8) == 0 {
                     fail(&mut done);
                 }
-                self.confirm(&done);
+                self.confirmed.delivered(&done);
                 self.hub.handle_storage(now, done);
             }
             12 => {
@@ -205,7 +199,6 @@ impl Driver {
         };
         self.hub = hub;
         self.completions.clear();
-        self.confirms.clear();
         self.confirmed.clear();
         self.auth.clear();
         self.slots.clear();
@@ -242,18 +235,7 @@ impl Driver {
             self.slots.retain(|s| s.id != sid);
         }
         while let Some(action) = self.hub.poll_storage() {
-            match &action {
-                StorageAction::Append {
-                    op, room, entries, ..
-                } => {
-                    let seqs = entries.iter().map(|e| (e.replica, e.seq)).collect();
-                    self.confirms.insert(*op, (room.clone(), seqs));
-                }
-                StorageAction::Load { op, room, .. } => {
-                    self.confirms.insert(*op, (room.clone(), Vec::new()));
-                }
-                _ => {}
-            }
+            self.confirmed.executed(&action);
             let done = self.storage.execute(action);
             self.completions.push(done);
         }
@@ -269,27 +251,6 @@ impl Driver {
             "event queue over its bound"
         );
         hub_check::after_step(&self.hub, self.now, self.slots.iter().map(|s| s.id));
-    }
-}
-
-impl Driver {
-    /// Records what a successful completion tells the hub is durable.
-    fn confirm(&mut self, done: &StorageCompletion) {
-        let Some((room, seqs)) = self.confirms.remove(&done.op()) else {
-            return;
-        };
-        let durable = match done {
-            StorageCompletion::Appended { result: Ok(()), .. } => seqs,
-            StorageCompletion::Loaded {
-                result: Ok(Some(rec)),
-                ..
-            } => rec.seqs.clone(),
-            _ => return,
-        };
-        for (replica, seq) in durable {
-            let slot = self.confirmed.entry((room.clone(), replica)).or_insert(0);
-            *slot = (*slot).max(seq);
-        }
     }
 }
 
@@ -319,8 +280,7 @@ pub fn hub_sessions(data: &[u8]) {
         storage: MemoryStorage::new(),
         failing: false,
         completions: Vec::new(),
-        confirms: Default::default(),
-        confirmed: Default::default(),
+        confirmed: Confirmations::default(),
         auth: Vec::new(),
         slots: Vec::new(),
         seqs: Sequences::default(),

@@ -8,6 +8,7 @@ use crate::hub::{Hub, MemoryStorage};
 use crate::time::Instant;
 use crate::wire::{Frame, ReplicaId, RoomId};
 
+use super::hub_confirm::Confirmations;
 use super::hub_frames::stored;
 
 /// The highest durable sequence of `replica` in `room`, and the room's epoch and head.
@@ -30,15 +31,11 @@ fn durable(
     }
 }
 
-/// Per room and replica, the highest sequence the hub was told is durable by a
-/// successful storage completion (an append's, or a load's record).
-pub(crate) type Confirmed = std::collections::BTreeMap<(RoomId, ReplicaId), u64>;
-
 /// Checks one frame the hub sent to a session speaking for `replica`.
 pub(crate) fn sent(
     storage: &mut MemoryStorage,
     failing: bool,
-    confirmed: &Confirmed,
+    confirmed: &Confirmations,
     replica: Option<ReplicaId>,
     bytes: &[u8],
 ) {
@@ -54,7 +51,7 @@ pub(crate) fn sent(
                 a.seq,
                 a.room
             );
-            let told = confirmed.get(&(a.room.clone(), me)).copied().unwrap_or(0);
+            let told = confirmed.told(&a.room, me);
             assert!(
                 a.seq <= told,
                 "ack of seq {} in {} before storage confirmed it (confirmed {told})",
@@ -69,7 +66,7 @@ pub(crate) fn sent(
                 "Joined acks {} but storage holds {seq}",
                 j.acked_seq
             );
-            let told = confirmed.get(&(j.room.clone(), me)).copied().unwrap_or(0);
+            let told = confirmed.told(&j.room, me);
             assert!(
                 j.acked_seq <= told,
                 "Joined acks {} before storage confirmed it (confirmed {told})",

@@ -15,6 +15,7 @@ mod crdt;
 mod decode;
 mod hub;
 mod hub_check;
+mod hub_confirm;
 mod hub_frames;
 mod reader;
 

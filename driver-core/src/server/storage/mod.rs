@@ -15,7 +15,8 @@ pub(crate) mod worker;
 
 use syncwire_proto::hub::{MemoryStorage, StorageAction, StorageCompletion, StorageError};
 
-use super::config::{MemoryStore, ServerError, Storage};
+use super::config::ServerError;
+use super::storage_choice::{MemoryStore, Storage};
 
 /// Executes storage actions. Completions come back in action order, one per action.
 pub(crate) trait Backend: Send + 'static {
