@@ -56,7 +56,7 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
     subscribers: Vec<usize>,
     /// Deliveries (deltas × subscribers) per fan-out throughput run (enough for the
-    /// run's start — a thousand `PeerJoined` notices per subscriber still in flight —
+    /// run's start — the `Peers` notices of a thousand joins still in flight —
     /// to stay a small part of it).
     #[arg(long, default_value_t = 5_000_000)]
     deliveries: u64,

@@ -24,7 +24,7 @@ async fn close_with(server: &AnyServer, handshake: bool, code: u16) -> u16 {
     let (mut ws, _) = bounded("connect", connect).await.expect("connect");
     if handshake {
         let hello = Frame::Hello(Hello {
-            versions: vec![1],
+            versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
             replica: ReplicaId(1),
             token: None,
             user_info: None,

@@ -142,7 +142,7 @@ async fn token_file_grants_are_enforced() {
     let server = Running::start(cfg).await;
     let mut anon = Client::connect(server.addr).await;
     anon.send(&Frame::Hello(Hello {
-        versions: vec![1],
+        versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
         replica: Default::default(),
         token: None,
         user_info: None,

@@ -16,7 +16,7 @@ async fn welcome_of(flags: &[&str]) -> Welcome {
     let server = Binary::start(dir.path(), &extra).await;
     let mut c = Client::connect(server.addr).await;
     c.send(&Frame::Hello(Hello {
-        versions: vec![1],
+        versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
         replica: ReplicaId(1),
         token: None,
         user_info: None,

@@ -17,7 +17,7 @@ fn config() -> ServerConfig {
 
 fn hello(replica: u64, token: Option<&str>, user_info: Option<Bytes>) -> Frame {
     Frame::Hello(Hello {
-        versions: vec![1],
+        versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
         replica: ReplicaId(replica),
         token: token.map(str::to_owned),
         user_info,
@@ -72,7 +72,7 @@ async fn a_second_session_with_one_replica_id_replaces_the_first() {
     peer.join("doc", None).await;
     let old_session = peer
         .expect(|f| match f {
-            Frame::PeerJoined(p) => Some(p.peer),
+            Frame::Peers(p) => p.joined.first().map(|e| e.peer),
             _ => None,
         })
         .await;
@@ -85,7 +85,7 @@ async fn a_second_session_with_one_replica_id_replaces_the_first() {
     assert_eq!(old.expect_close().await, Some(CloseCode::REPLACED.0));
     let left = peer
         .expect(|f| match f {
-            Frame::PeerLeft(p) => Some(p.peer),
+            Frame::Peers(p) => p.left.first().copied(),
             _ => None,
         })
         .await;

@@ -69,7 +69,7 @@ async fn tokens_are_checked() {
     let server = Running::start(config).await;
     let mut bad = Client::connect(server.addr).await;
     bad.send(&Frame::Hello(syncwire_tokio::proto::wire::Hello {
-        versions: vec![1],
+        versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
         replica: Default::default(),
         token: Some("wrong".to_owned()),
         user_info: None,

@@ -105,7 +105,7 @@ impl JsClient {
 
     /// Calls `callback(event)` for every session event: an object with `type`
     /// (`state`, `joined`, `resync`, `caughtUp`, `delta`, `acked`, `rejected`, `peerJoined`,
-    /// `peerLeft`, `presence`, `error`) and its fields.
+    /// `peerLeft`, `peerCount`, `presence`, `error`) and its fields.
     #[wasm_bindgen(js_name = onEvent)]
     pub fn on_event(&self, callback: Function) {
         let mut events = self.client.events();

@@ -156,6 +156,11 @@ pub(crate) fn event_to_js(ev: &ClientEvent) -> JsValue {
             room(&o, r);
             set(&o, "peer", peer.0 as f64);
         }
+        ClientEvent::PeerCount { room: r, count } => {
+            set(&o, "type", "peerCount");
+            room(&o, r);
+            set(&o, "count", *count as f64);
+        }
         ClientEvent::Presence {
             room: r,
             peer,

@@ -26,7 +26,7 @@ impl FakeHub {
     fn receive(&mut self, bytes: &[u8]) {
         let reply = match Frame::decode(bytes).expect("a client frame") {
             Frame::Hello(_) => Frame::Welcome(Welcome {
-                version: 1,
+                version: syncwire_proto::wire::SUPPORTED_VERSIONS[0],
                 session: SessionId(1),
                 heartbeat_ms: 0,
                 limits: Limits {

@@ -101,7 +101,7 @@ fn frame(c: &mut Core, session: SessionId, f: Frame) {
 
 fn hello(replica: u64) -> Frame {
     Frame::Hello(Hello {
-        versions: vec![1],
+        versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
         replica: ReplicaId(replica),
         token: None,
         user_info: None,

@@ -50,7 +50,7 @@ fn connect_and_join(shared: &SharedSession) -> ConnectionId {
     s.handle_transport_open(conn);
     s.drain();
     let welcome = Frame::Welcome(Welcome {
-        version: 1,
+        version: syncwire_proto::wire::SUPPORTED_VERSIONS[0],
         session: SessionId(1),
         heartbeat_ms: 0,
         limits: syncwire_proto::hub::HubConfig::default().wire_limits(),

@@ -148,10 +148,7 @@ impl Client {
                         return t;
                     }
                     assert!(
-                        matches!(
-                            f,
-                            Frame::PeerJoined(_) | Frame::PeerLeft(_) | Frame::Presence(_)
-                        ),
+                        matches!(f, Frame::Peers(_) | Frame::Presence(_)),
                         "unexpected frame {f:?}"
                     );
                 }
@@ -172,7 +169,7 @@ impl Client {
     /// Handshake with `replica`; returns after `Welcome`.
     pub async fn hello(&mut self, replica: u64, token: Option<&str>) {
         let hello = Frame::Hello(Hello {
-            versions: vec![1],
+            versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
             replica: ReplicaId(replica),
             token: token.map(str::to_owned),
             user_info: None,

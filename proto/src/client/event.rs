@@ -127,6 +127,14 @@ pub enum ClientEvent {
         /// The peer's session.
         peer: SessionId,
     },
+    /// The room's member count changed (this session included). In a room too large
+    /// to list peer by peer this is all the hub tells about its members.
+    PeerCount {
+        /// The room.
+        room: RoomId,
+        /// Members of the room.
+        count: u64,
+    },
     /// A peer's ephemeral presence state.
     Presence {
         /// The room.

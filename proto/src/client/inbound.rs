@@ -62,24 +62,7 @@ impl Client {
             }
             Frame::Ping { nonce } => self.on_hub_ping(nonce),
             Frame::Pong { nonce } => self.on_pong(nonce),
-            Frame::PeerJoined(p) => {
-                if self.rooms.contains_key(&p.room) {
-                    self.emit(ClientEvent::PeerJoined {
-                        room: p.room,
-                        peer: p.peer,
-                        replica: p.replica,
-                        user_info: p.user_info,
-                    });
-                }
-            }
-            Frame::PeerLeft(p) => {
-                if self.rooms.contains_key(&p.room) {
-                    self.emit(ClientEvent::PeerLeft {
-                        room: p.room,
-                        peer: p.peer,
-                    });
-                }
-            }
+            Frame::Peers(p) => self.on_peers(p),
             Frame::Presence(p) => {
                 if self.rooms.contains_key(&p.room) {
                     self.emit(ClientEvent::Presence {

@@ -58,6 +58,7 @@ mod merging;
 mod metrics;
 mod outbox;
 mod outputs;
+mod peers;
 mod persist;
 mod rejects;
 mod rooms;
@@ -73,6 +74,7 @@ pub use event::{ClientEvent, ConnectionId, TransportClosed, TransportCommand};
 pub use heartbeat::MIN_HUB_HEARTBEAT;
 pub use lifecycle::ClientState;
 pub use metrics::{ClientMetrics, ErrorCounts};
+pub use peers::MAX_TRACKED_PEERS;
 pub use persist::{PersistedDelta, PersistedRoom, PersistedState};
 pub use rooms::{RoomInfo, RoomStatus};
 

@@ -7,11 +7,13 @@
 //! `Joined`, and `Rejected` if the hub refused it (it then stays so until the
 //! application leaves the room).
 
+use std::collections::BTreeSet;
+
 use bytes::Bytes;
 
 use super::error::ClientError;
 use crate::time::Instant;
-use crate::wire::{ErrorCode, MAX_CRDT_TAG_LEN, MAX_ROOM_ID_LEN, Position, RoomId};
+use crate::wire::{ErrorCode, MAX_CRDT_TAG_LEN, MAX_ROOM_ID_LEN, Position, RoomId, SessionId};
 
 /// Membership status of a room.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub struct RoomInfo {
     pub writable: bool,
     /// The presence state last set for the room.
     pub presence: Option<Bytes>,
+    /// Members of the room (this session included) as the hub last counted them.
+    pub peer_count: Option<u64>,
 }
 
 /// The client's record of a room.
@@ -72,6 +76,10 @@ pub(super) struct Room {
     pub(super) catch_up_to: Option<u64>,
     /// When the `Join` was sent, while `Joining`.
     pub(super) join_sent: Instant,
+    /// Peers the hub listed (empty in summary mode), see [`super::peers`].
+    pub(super) peers: BTreeSet<SessionId>,
+    /// The member count of the hub's last `Peers` frame.
+    pub(super) peer_count: Option<u64>,
 }
 
 impl Room {
@@ -89,6 +97,8 @@ impl Room {
             awaiting_from: 0,
             catch_up_to: None,
             join_sent: Instant::ZERO,
+            peers: BTreeSet::new(),
+            peer_count: None,
         }
     }
 
@@ -101,6 +111,7 @@ impl Room {
             next_seq: self.next_seq,
             writable: self.writable,
             presence: self.presence.clone(),
+            peer_count: self.peer_count,
         }
     }
 

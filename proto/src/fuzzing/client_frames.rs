@@ -118,16 +118,28 @@ impl HubModel {
             7 => Frame::Pong {
                 nonce: pick_u64(input, &[self.ping]),
             },
-            8 => Frame::PeerJoined(PeerJoined {
-                room,
-                peer: SessionId(input.small()),
-                replica: ReplicaId(input.small()),
-                user_info: input.bool().then(|| Bytes::copy_from_slice(input.bytes(8))),
-            }),
-            9 => Frame::PeerLeft(PeerLeft {
-                room,
-                peer: SessionId(input.small()),
-            }),
+            8 | 9 => {
+                let modes = [PeersMode::Full, PeersMode::Changes, PeersMode::Summary];
+                let mode = modes[input.below(modes.len())];
+                let joined = (0..input.below(4))
+                    .map(|_| PeerInfo {
+                        peer: SessionId(input.small()),
+                        replica: ReplicaId(input.small()),
+                        user_info: input.bool().then(|| Bytes::copy_from_slice(input.bytes(8))),
+                        state: input.bool().then(|| Bytes::copy_from_slice(input.bytes(8))),
+                    })
+                    .collect();
+                let left = (0..input.below(4))
+                    .map(|_| SessionId(input.small()))
+                    .collect();
+                Frame::Peers(Peers {
+                    room,
+                    mode,
+                    count: input.small(),
+                    joined,
+                    left,
+                })
+            }
             10 => Frame::Presence(Presence {
                 room,
                 peer: SessionId(input.small()),

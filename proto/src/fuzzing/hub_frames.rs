@@ -77,7 +77,7 @@ pub(crate) fn client_frame(
     let frame = match input.below(10) {
         0 => Frame::Hello(Hello {
             versions: input
-                .pick(&[vec![1], vec![1], vec![2, 1], vec![2], vec![]])
+                .pick(&[vec![2], vec![2], vec![3, 2], vec![1], vec![]])
                 .unwrap_or_default(),
             replica: input.pick(REPLICAS).unwrap_or(ReplicaId(1)),
             token: input.bool().then(|| "t".to_owned()),

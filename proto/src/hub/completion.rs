@@ -229,6 +229,7 @@ impl Hub {
             snapshot_durable: 0,
             members: Default::default(),
             parked: Vec::new(),
+            peers: Default::default(),
             encoder: None,
         }
     }
@@ -247,6 +248,7 @@ impl Hub {
             backfill: Default::default(),
             members: Default::default(),
             parked: Vec::new(),
+            peers: Default::default(),
             encoder: None,
         }
     }

@@ -31,6 +31,12 @@ pub struct HubConfig {
     /// Largest presence state (`SetPresence.state`), in bytes; larger ones are
     /// rejected `PAYLOAD_TOO_LARGE` with the room and not relayed.
     pub max_presence_bytes: usize,
+    /// Most members a room lists peer by peer (`Peers` frames, PROTOCOL.md §3.12);
+    /// a larger room tells its members only the count and relays no presence, until
+    /// it has at most half this many members again.
+    pub max_presence_members: usize,
+    /// Least time between two member counts sent to the members of a summarised room.
+    pub presence_summary_interval: Duration,
     /// Largest `Hello.user_info`, in bytes; a larger one refuses the handshake
     /// (`Reject{PAYLOAD_TOO_LARGE}`, close `MESSAGE_TOO_BIG`). It is relayed to every
     /// peer in `PeerJoined`, so it is kept small.
@@ -91,6 +97,8 @@ impl Default for HubConfig {
             max_payload_bytes: size(d::MAX_PAYLOAD_BYTES),
             max_presence_bytes: size(d::MAX_PRESENCE_BYTES),
             max_user_info_bytes: size(d::MAX_USER_INFO_BYTES),
+            max_presence_members: size(d::MAX_PRESENCE_MEMBERS),
+            presence_summary_interval: ms(d::PRESENCE_SUMMARY_INTERVAL_MS),
             max_sessions: 10_000,
             max_loaded_rooms: 10_000,
             max_rooms_per_session: size(d::MAX_ROOMS_PER_SESSION),
@@ -124,6 +132,7 @@ impl fmt::Debug for HubConfig {
             .field("max_backlog_bytes", &self.max_backlog_bytes)
             .field("max_presence_bytes", &self.max_presence_bytes)
             .field("max_user_info_bytes", &self.max_user_info_bytes)
+            .field("max_presence_members", &self.max_presence_members)
             .field("max_tail_entries", &self.max_tail_entries)
             .field("authorizer", &self.authorizer.is_some())
             .finish_non_exhaustive()
@@ -175,6 +184,11 @@ impl HubConfig {
         )?;
         check(self.max_payload_bytes > 0, "max_payload_bytes", nz)?;
         check(self.max_sessions > 0, "max_sessions", nz)?;
+        check(
+            !self.presence_summary_interval.is_zero(),
+            "presence_summary_interval",
+            nz,
+        )?;
         check(self.max_loaded_rooms > 0, "max_loaded_rooms", nz)?;
         check(self.max_rooms_per_session > 0, "max_rooms_per_session", nz)?;
         check(

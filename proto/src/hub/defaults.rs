@@ -30,6 +30,9 @@
 //!   pings may be lost before a session is declared dead. (Socket.IO: 25 s + 20 s.)
 //! * **Handshake**: 10 s from the WebSocket upgrade to `Welcome`.
 //! * **Presence**: 4 KiB per presence state (cursors and selections, not documents).
+//!   Rooms of up to 256 members are listed peer by peer; larger rooms are summarised
+//!   by their member count, sent at most once a second (a list of thousands of
+//!   avatars is not a UI anyone reads, and keeping it costs every member O(N)).
 
 /// Largest inbound frame, in bytes (1 MiB).
 pub const MAX_FRAME_BYTES: u32 = 1024 * 1024;
@@ -41,6 +44,10 @@ const _: () = assert!(MAX_FRAME_BYTES as usize == crate::wire::DEFAULT_MAX_FRAME
 pub const MAX_PAYLOAD_BYTES: u32 = MAX_FRAME_BYTES - 1024;
 /// Largest presence state, in bytes.
 pub const MAX_PRESENCE_BYTES: u32 = 4 * 1024;
+/// Most members a room lists peer by peer in `Peers` frames; above, only the count.
+pub const MAX_PRESENCE_MEMBERS: u32 = 256;
+/// Least time between two member counts sent to a summarised room, in milliseconds.
+pub const PRESENCE_SUMMARY_INTERVAL_MS: u32 = 1_000;
 /// Largest `Hello.user_info`, in bytes (shown to every peer of every room joined).
 pub const MAX_USER_INFO_BYTES: u32 = 1024;
 /// Most rooms one session may be in (or joining) at once.

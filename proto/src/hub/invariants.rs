@@ -14,6 +14,14 @@ impl Hub {
         if self.rooms.len() > c.max_loaded_rooms {
             return Err("more rooms than max_loaded_rooms".into());
         }
+        for (room, r) in &self.rooms {
+            let due = r.loaded().is_some_and(|l| l.peers.is_due());
+            if due && !self.peers_due.contains(room) {
+                return Err(format!(
+                    "{room:?} has membership changes no flush will tell"
+                ));
+            }
+        }
         for (sid, s) in &self.sessions {
             if s.closing.is_some() {
                 return Err(format!("{sid:?} left marked for closing"));

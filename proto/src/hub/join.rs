@@ -133,13 +133,14 @@ impl Hub {
             range_op: None,
             presence: None,
             presence_from: None,
+            listed: false,
         };
         l.members.insert(sid, member);
         if let Some(s) = self.sessions.get_mut(&sid) {
             s.maybe_behind = true;
         }
         self.send(sid, &joined);
-        self.announce_join(sid, &join.room);
+        self.note_joined(&join.room, sid);
         self.pump(sid, &join.room);
     }
 

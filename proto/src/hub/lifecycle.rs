@@ -115,6 +115,7 @@ impl Hub {
                     }
                 }
                 TimerKey::RoomIdle(room) => self.unload_if_idle(&room),
+                TimerKey::PeerCount(room) => self.on_peer_count_due(&room),
             }
             self.finish();
         }
@@ -174,9 +175,8 @@ impl Hub {
                 if l.parked.len() < parked && l.members.is_empty() && l.parked.is_empty() {
                     self.arm_idle(room);
                 } else if l.members.remove(&sid).is_some() {
-                    let others: Vec<SessionId> = l.members.keys().copied().collect();
-                    let empty = others.is_empty();
-                    self.broadcast_peer_left(room, sid, &others);
+                    let empty = l.members.is_empty();
+                    self.note_left(room, sid);
                     if empty {
                         self.arm_idle(room);
                     }

@@ -31,7 +31,7 @@
 //! let now = Instant::from_millis(1);
 //! // A socket was accepted; then a message arrived on it.
 //! let session = hub.handle_session_opened(now);
-//! let hello = Frame::Hello(Hello { versions: vec![1], replica: Default::default(), token: None, user_info: None });
+//! let hello = Frame::Hello(Hello { versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(), replica: Default::default(), token: None, user_info: None });
 //! hub.handle_frame(now, session, &hello.encode());
 //! // Perform every output as it comes, until there is none.
 //! while let Some(output) = hub.poll_output() {
@@ -149,6 +149,7 @@ mod memory_storage;
 mod metrics;
 mod op_map;
 pub mod output;
+mod peers;
 mod presence;
 pub mod resume;
 mod room;

@@ -1,5 +1,5 @@
-//! Presence: peers joining and leaving (with user info), and ephemeral per-peer state
-//! that is relayed to the room and never logged.
+//! Presence: ephemeral per-peer state that is relayed to the room and never logged
+//! (who is in the room is told by [`super::peers`]).
 //!
 //! Presence state is bounded per update (`max_presence_bytes`) and never pushes a
 //! recipient past its backlog bound: an update that does not fit is dropped for that
@@ -12,9 +12,7 @@ use bytes::Bytes;
 use super::Hub;
 use super::backlog::Sink;
 use super::room::Room;
-use crate::wire::{
-    ErrorCode, Frame, PeerJoined, PeerLeft, Presence, RoomId, SessionId, SetPresence,
-};
+use crate::wire::{ErrorCode, Frame, Presence, RoomId, SessionId, SetPresence};
 
 impl Hub {
     pub(crate) fn on_set_presence(&mut self, sid: SessionId, p: SetPresence) {
@@ -39,6 +37,17 @@ impl Hub {
             return;
         };
         member.presence = Some(p.state.clone());
+        // Members hear of a peer before its presence; a room too large to list
+        // relays none (its members hold no list to attach it to).
+        self.flush_room_peers_if_due(&p.room);
+        if !self
+            .rooms
+            .get(&p.room)
+            .and_then(Room::loaded)
+            .is_some_and(|l| l.peers.listed())
+        {
+            return;
+        }
         let frame = Frame::Presence(Presence {
             room: p.room.clone(),
             peer: sid,
@@ -82,6 +91,7 @@ impl Hub {
     /// Re-sends to `sid` the latest presence of the peers it missed in `room`, while
     /// its backlog allows (see the module docs).
     pub(crate) fn resend_presence(&mut self, sid: SessionId, room: &RoomId) {
+        self.flush_room_peers_if_due(room);
         let Hub {
             rooms,
             sessions,
@@ -96,6 +106,13 @@ impl Hub {
         let Some(from) = l.members.get(&sid).and_then(|m| m.presence_from) else {
             return;
         };
+        if !l.peers.listed() {
+            // Summary mode relays no presence; the next full list carries it.
+            if let Some(m) = l.members.get_mut(&sid) {
+                m.presence_from = None;
+            }
+            return;
+        }
         let mut sink = Sink {
             sessions,
             ready,
@@ -127,89 +144,19 @@ impl Hub {
         }
     }
 
-    /// After `Joined`: existing peers (and their presence) to the joiner, the joiner to them.
-    pub(crate) fn announce_join(&mut self, sid: SessionId, room: &RoomId) {
-        let Some(l) = self.rooms.get(room).and_then(Room::loaded) else {
-            return;
-        };
-        let mut to_joiner = Vec::new();
-        let mut to_others = Vec::new();
-        let mut others = Vec::new();
-        for (&peer, m) in &l.members {
-            let joined = Frame::PeerJoined(PeerJoined {
-                room: room.clone(),
-                peer,
-                replica: m.replica,
-                user_info: m.user_info.clone(),
-            });
-            if peer == sid {
-                to_others.push(joined);
-                continue;
-            }
-            others.push(peer);
-            to_joiner.push((joined, None));
-            if let Some(state) = &m.presence {
-                let presence = Frame::Presence(Presence {
-                    room: room.clone(),
-                    peer,
-                    state: state.clone(),
-                });
-                to_joiner.push((presence, Some(peer)));
-            }
+    /// Marks that `sid` missed the presence of `room`'s peers from session `from` on:
+    /// their latest states follow as its backlog drains.
+    pub(crate) fn mark_presence_missed(&mut self, room: &RoomId, sid: SessionId, from: SessionId) {
+        let member = self
+            .rooms
+            .get_mut(room)
+            .and_then(Room::loaded_mut)
+            .and_then(|l| l.members.get_mut(&sid));
+        if let Some(m) = member {
+            m.presence_from = Some(m.presence_from.map_or(from, |f| f.min(from)));
         }
-        // Peers' presence that does not fit the joiner's backlog follows as it
-        // drains, like any dropped presence (a big room cannot overflow a joiner).
-        let mut missed = None;
-        for (f, presence_of) in &to_joiner {
-            match presence_of {
-                None => {
-                    self.send(sid, f);
-                }
-                Some(peer) => {
-                    let bytes = Bytes::from(f.encode());
-                    if missed.is_none() && self.can_push(sid, bytes.len()) {
-                        self.push_bytes(sid, bytes);
-                    } else {
-                        missed = missed.or(Some(*peer));
-                    }
-                }
-            }
-        }
-        if let Some(from) = missed {
-            self.metrics.presence_dropped = self.metrics.presence_dropped.saturating_add(1);
-            let member = self
-                .rooms
-                .get_mut(room)
-                .and_then(Room::loaded_mut)
-                .and_then(|l| l.members.get_mut(&sid));
-            if let Some(m) = member {
-                m.presence_from = Some(m.presence_from.map_or(from, |f| f.min(from)));
-            }
-            if let Some(s) = self.sessions.get_mut(&sid) {
-                s.maybe_behind = true;
-            }
-        }
-        if let Some(f) = to_others.first() {
-            let bytes = Bytes::from(f.encode());
-            for peer in others {
-                self.push_bytes(peer, bytes.clone());
-            }
-        }
-    }
-
-    pub(crate) fn broadcast_peer_left(
-        &mut self,
-        room: &RoomId,
-        sid: SessionId,
-        others: &[SessionId],
-    ) {
-        let frame = Frame::PeerLeft(PeerLeft {
-            room: room.clone(),
-            peer: sid,
-        });
-        let bytes = Bytes::from(frame.encode());
-        for &peer in others {
-            self.push_bytes(peer, bytes.clone());
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            s.maybe_behind = true;
         }
     }
 }

@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 use super::backfill::Backfill;
 use super::log::RoomLog;
+use super::peers::PeerNotices;
 use super::storage::{OpId, StoredSnapshot};
 use crate::wire::{Join, ReplicaId, RoomEncoder, SessionId};
 
@@ -26,6 +27,8 @@ pub(crate) struct Member {
     /// latest state of every peer from this session id on is re-sent as its backlog
     /// drains (latest value wins).
     pub(crate) presence_from: Option<SessionId>,
+    /// The member was told the room's peers (or its summary) since it joined.
+    pub(crate) listed: bool,
 }
 
 /// The members of a loaded room in session-id order, with the subset of the
@@ -150,6 +153,8 @@ pub(crate) struct LoadedRoom {
     /// `Joined.acked_seq` is exactly the highest sequence the hub accepted from it
     /// (PROTOCOL.md §3.5); served in order as the appends become durable.
     pub(crate) parked: Vec<PendingJoin>,
+    /// Joins and leaves not yet told to the members ([`super::peers`]).
+    pub(crate) peers: PeerNotices,
     /// Encodes the live frames; made at the first delivery (idle rooms keep none).
     pub(crate) encoder: Option<RoomEncoder>,
 }
@@ -210,6 +215,7 @@ mod tests {
             range_op: None,
             presence: None,
             presence_from: None,
+            listed: true,
         }
     }
 

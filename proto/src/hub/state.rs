@@ -67,6 +67,8 @@ pub struct Hub {
     pub(crate) events: EventQueue,
     pub(crate) timers: Timers,
     pub(crate) metrics: HubMetrics,
+    /// Rooms whose membership changes wait for the turn's flush ([`super::peers`]).
+    pub(crate) peers_due: Vec<RoomId>,
 }
 
 impl Hub {
@@ -93,6 +95,7 @@ impl Hub {
             storage: VecDeque::new(),
             auth: VecDeque::new(),
             timers: Timers::default(),
+            peers_due: Vec::new(),
             metrics: HubMetrics::default(),
         })
     }

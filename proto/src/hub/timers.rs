@@ -12,6 +12,8 @@ pub(crate) enum TimerKey {
     Session(SessionId),
     /// Unload a room that has been without members.
     RoomIdle(RoomId),
+    /// Send a summary room's member count (at most once per summary interval).
+    PeerCount(RoomId),
 }
 
 /// At most one deadline per key, ordered by time.

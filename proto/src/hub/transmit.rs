@@ -66,6 +66,11 @@ impl Hub {
     /// Takes the queued frames of the first ready session (a single frame leaves the
     /// session its buffer: see [`Frames`]).
     fn next_queued(&mut self) -> Option<(SessionId, Frames)> {
+        if !self.peers_due.is_empty() {
+            // The turn's joins and leaves: one `Peers` frame per member and room.
+            self.flush_peers();
+            self.finish();
+        }
         while let Some(sid) = self.ready.pop_front() {
             if let Some(s) = self.sessions.get_mut(&sid) {
                 if !s.out.is_empty() {

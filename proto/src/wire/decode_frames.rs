@@ -12,6 +12,9 @@ use super::types::*;
 /// bound the entry count by the input left.
 const MIN_BATCH_ENTRY_BYTES: usize = 4;
 
+/// Smallest possible encoding of one `Peers` entry (`[uint, uint, null, null]`).
+const MIN_PEER_BYTES: usize = 5;
+
 fn arity(got: usize, what: &'static str, expected: usize) -> Result<(), DecodeError> {
     if got != expected {
         return Err(DecodeError::WrongArity {
@@ -188,22 +191,6 @@ fn decode_owned(r: &mut In<'_>, n: usize, ty: u64) -> Result<Frame, DecodeError>
                 nonce: r.uint("nonce")?,
             }
         }
-        PEER_JOINED => {
-            arity(n, "PeerJoined", 5)?;
-            Frame::PeerJoined(PeerJoined {
-                room: r.room()?,
-                peer: SessionId(r.uint("peer")?),
-                replica: ReplicaId(r.uint("replica")?),
-                user_info: r.opt_bytes("user_info")?,
-            })
-        }
-        PEER_LEFT => {
-            arity(n, "PeerLeft", 3)?;
-            Frame::PeerLeft(PeerLeft {
-                room: r.room()?,
-                peer: SessionId(r.uint("peer")?),
-            })
-        }
         SET_PRESENCE => {
             arity(n, "SetPresence", 3)?;
             Frame::SetPresence(SetPresence {
@@ -217,6 +204,39 @@ fn decode_owned(r: &mut In<'_>, n: usize, ty: u64) -> Result<Frame, DecodeError>
                 room: r.room()?,
                 peer: SessionId(r.uint("peer")?),
                 state: r.bytes("state")?,
+            })
+        }
+        PEERS => {
+            arity(n, "Peers", 6)?;
+            let room = r.room()?;
+            let code = r.uint("mode")?;
+            let mode = PeersMode::from_code(code).ok_or(DecodeError::IntegerOutOfRange {
+                field: "mode",
+                value: code,
+            })?;
+            let count = r.uint("count")?;
+            let n_joined = r.array("joined")?;
+            let mut joined = Vec::with_capacity(n_joined.min(r.remaining() / MIN_PEER_BYTES));
+            for _ in 0..n_joined {
+                r.exact_array("peer", 4)?;
+                joined.push(PeerInfo {
+                    peer: SessionId(r.uint("peer")?),
+                    replica: ReplicaId(r.uint("replica")?),
+                    user_info: r.opt_bytes("user_info")?,
+                    state: r.opt_bytes("state")?,
+                });
+            }
+            let n_left = r.array("left")?;
+            let mut left = Vec::with_capacity(n_left.min(r.remaining()));
+            for _ in 0..n_left {
+                left.push(SessionId(r.uint("left")?));
+            }
+            Frame::Peers(Peers {
+                room,
+                mode,
+                count,
+                joined,
+                left,
             })
         }
         other => return Err(DecodeError::UnknownFrameType(other)),

@@ -216,20 +216,6 @@ impl Frame {
                 o.uint(PONG);
                 o.uint(*nonce);
             }
-            Frame::PeerJoined(p) => {
-                o.array(5);
-                o.uint(PEER_JOINED);
-                o.text(p.room.as_str());
-                o.uint(p.peer.0);
-                o.uint(p.replica.0);
-                o.opt_bytes(p.user_info.as_deref());
-            }
-            Frame::PeerLeft(p) => {
-                o.array(3);
-                o.uint(PEER_LEFT);
-                o.text(p.room.as_str());
-                o.uint(p.peer.0);
-            }
             Frame::SetPresence(p) => {
                 o.array(3);
                 o.uint(SET_PRESENCE);
@@ -242,6 +228,25 @@ impl Frame {
                 o.text(p.room.as_str());
                 o.uint(p.peer.0);
                 o.bytes(&p.state);
+            }
+            Frame::Peers(p) => {
+                o.array(6);
+                o.uint(PEERS);
+                o.text(p.room.as_str());
+                o.uint(p.mode.code());
+                o.uint(p.count);
+                o.array(p.joined.len());
+                for e in &p.joined {
+                    o.array(4);
+                    o.uint(e.peer.0);
+                    o.uint(e.replica.0);
+                    o.opt_bytes(e.user_info.as_deref());
+                    o.opt_bytes(e.state.as_deref());
+                }
+                o.array(p.left.len());
+                for s in &p.left {
+                    o.uint(s.0);
+                }
             }
         }
     }
@@ -277,12 +282,13 @@ impl Frame {
                 }
                 Frame::SetPresence(p) => p.room.as_str().len() + p.state.len(),
                 Frame::Presence(p) => p.room.as_str().len() + p.state.len(),
-                Frame::PeerJoined(p) => {
-                    p.room.as_str().len() + p.user_info.as_ref().map_or(0, |b| b.len())
+                Frame::Peers(p) => {
+                    p.room.as_str().len()
+                        + p.joined.iter().map(PeerInfo::size_hint).sum::<usize>()
+                        + 9 * p.left.len()
                 }
                 Frame::Leave(l) => l.room.as_str().len(),
                 Frame::Ack(a) => a.room.as_str().len(),
-                Frame::PeerLeft(p) => p.room.as_str().len(),
                 Frame::Welcome(_) | Frame::Ping { .. } | Frame::Pong { .. } => 0,
             }
     }

@@ -164,26 +164,74 @@ pub struct Ack {
     pub offset: Option<u64>,
 }
 
-/// Hub → client: a peer joined a room.
+/// How a [`Peers`] frame changes the receiver's list of a room's peers (§3.12).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PeersMode {
+    /// `0`: the room's peers are exactly `joined` (replace the list; `left` is empty).
+    /// Sent first after each `Joined` of a listed room, and when a room falls back
+    /// below the summary threshold.
+    Full,
+    /// `1`: remove `left`, then add `joined`.
+    Changes,
+    /// `2`: the room has too many members to list; only `count` is kept (forget the
+    /// list; `joined` and `left` are empty).
+    Summary,
+}
+
+impl PeersMode {
+    /// The wire value.
+    pub fn code(self) -> u64 {
+        match self {
+            PeersMode::Full => 0,
+            PeersMode::Changes => 1,
+            PeersMode::Summary => 2,
+        }
+    }
+    /// The mode of a wire value, if it is one.
+    pub fn from_code(code: u64) -> Option<PeersMode> {
+        match code {
+            0 => Some(PeersMode::Full),
+            1 => Some(PeersMode::Changes),
+            2 => Some(PeersMode::Summary),
+            _ => None,
+        }
+    }
+}
+
+/// One peer in a [`Peers`] frame.
 #[derive(Clone, PartialEq, Eq, Debug)]
-pub struct PeerJoined {
-    /// The room.
-    pub room: RoomId,
+pub struct PeerInfo {
     /// The peer's session.
     pub peer: SessionId,
     /// The peer's replica.
     pub replica: ReplicaId,
     /// The peer's user info from its `Hello`.
     pub user_info: Option<Bytes>,
+    /// The peer's latest presence state, if it set one (and it fitted; §3.13).
+    pub state: Option<Bytes>,
 }
 
-/// Hub → client: a peer left a room.
+impl PeerInfo {
+    /// An upper bound of the entry's encoded size, in bytes.
+    pub(crate) fn size_hint(&self) -> usize {
+        let opt = |b: &Option<Bytes>| b.as_ref().map_or(1, |b| b.len() + 9);
+        1 + 9 + 9 + opt(&self.user_info) + opt(&self.state)
+    }
+}
+
+/// Hub → client: the peers of a room, or how they changed, batched per hub turn.
 #[derive(Clone, PartialEq, Eq, Debug)]
-pub struct PeerLeft {
+pub struct Peers {
     /// The room.
     pub room: RoomId,
-    /// The peer's session.
-    pub peer: SessionId,
+    /// How the lists apply to the receiver's view.
+    pub mode: PeersMode,
+    /// Members of the room, the receiver included.
+    pub count: u64,
+    /// Peers that joined (or, in [`PeersMode::Full`], all peers).
+    pub joined: Vec<PeerInfo>,
+    /// Sessions that left.
+    pub left: Vec<SessionId>,
 }
 
 /// Client → hub: set this session's ephemeral presence state in a room.
@@ -239,14 +287,12 @@ pub enum Frame {
         /// The nonce of the ping answered.
         nonce: u64,
     },
-    /// Type 13, hub → client.
-    PeerJoined(PeerJoined),
-    /// Type 14, hub → client.
-    PeerLeft(PeerLeft),
     /// Type 15, client → hub.
     SetPresence(SetPresence),
     /// Type 16, hub → client.
     Presence(Presence),
+    /// Type 17, hub → client.
+    Peers(Peers),
 }
 
 /// Numeric frame type codes (the first element of every frame array).
@@ -264,10 +310,9 @@ pub(crate) mod frame_type {
     pub(crate) const ACK: u64 = 10;
     pub(crate) const PING: u64 = 11;
     pub(crate) const PONG: u64 = 12;
-    pub(crate) const PEER_JOINED: u64 = 13;
-    pub(crate) const PEER_LEFT: u64 = 14;
     pub(crate) const SET_PRESENCE: u64 = 15;
     pub(crate) const PRESENCE: u64 = 16;
+    pub(crate) const PEERS: u64 = 17;
 }
 
 impl Frame {
@@ -286,10 +331,9 @@ impl Frame {
             Frame::Ack(_) => "Ack",
             Frame::Ping { .. } => "Ping",
             Frame::Pong { .. } => "Pong",
-            Frame::PeerJoined(_) => "PeerJoined",
-            Frame::PeerLeft(_) => "PeerLeft",
             Frame::SetPresence(_) => "SetPresence",
             Frame::Presence(_) => "Presence",
+            Frame::Peers(_) => "Peers",
         }
     }
 }

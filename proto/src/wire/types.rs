@@ -5,7 +5,7 @@ use core::fmt;
 use std::sync::Arc;
 
 /// Protocol versions this build speaks, newest first.
-pub const SUPPORTED_VERSIONS: &[u32] = &[1];
+pub const SUPPORTED_VERSIONS: &[u32] = &[2];
 
 /// Longest room id, in bytes of UTF-8.
 pub const MAX_ROOM_ID_LEN: usize = 256;

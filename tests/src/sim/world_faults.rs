@@ -151,7 +151,7 @@ impl World {
             return;
         };
         let hello = Frame::Hello(Hello {
-            versions: vec![1],
+            versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
             replica: ReplicaId(ROGUE_REPLICA_BASE + index as u64),
             token: None,
             user_info: None,

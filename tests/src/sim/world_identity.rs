@@ -86,7 +86,7 @@ impl World {
         let payload = self.registry.empty_state(crdt).unwrap_or_default();
         let frames = [
             Frame::Hello(Hello {
-                versions: vec![1],
+                versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
                 replica,
                 token: Some("impostor".into()),
                 user_info: None,
@@ -116,7 +116,7 @@ impl World {
         let (room, crdt) = self.some_room();
         let frames = [
             Frame::Hello(Hello {
-                versions: vec![1],
+                versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
                 replica,
                 token: Some(token_of(replica)),
                 user_info: None,

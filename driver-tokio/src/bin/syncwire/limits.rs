@@ -25,6 +25,12 @@ pub(crate) struct LimitArgs {
     /// Largest `user_info` a client may announce in its `Hello`, in bytes.
     #[arg(long, default_value_t = d::MAX_USER_INFO_BYTES)]
     max_user_info_bytes: u32,
+    /// Most members a room lists peer by peer; larger rooms get only a member count.
+    #[arg(long, default_value_t = d::MAX_PRESENCE_MEMBERS)]
+    max_presence_members: u32,
+    /// Least time between two member counts sent to a room too large to list, in ms.
+    #[arg(long, default_value_t = d::PRESENCE_SUMMARY_INTERVAL_MS)]
+    presence_summary_interval_ms: u32,
     /// Most rooms one session may be in at once.
     #[arg(long, default_value_t = d::MAX_ROOMS_PER_SESSION)]
     max_rooms: u32,
@@ -69,6 +75,8 @@ impl LimitArgs {
         hub.max_payload_bytes = size(self.max_payload_bytes);
         hub.max_presence_bytes = size(self.max_presence_bytes);
         hub.max_user_info_bytes = size(self.max_user_info_bytes);
+        hub.max_presence_members = size(self.max_presence_members);
+        hub.presence_summary_interval = ms(self.presence_summary_interval_ms);
         hub.max_rooms_per_session = size(self.max_rooms);
         hub.rate_frames_per_sec = self.rate_frames_per_sec;
         hub.rate_frame_burst = self.rate_frame_burst;
@@ -105,6 +113,8 @@ mod tests {
             max_payload_bytes: 1,
             max_presence_bytes: 1,
             max_user_info_bytes: 1,
+            max_presence_members: 1,
+            presence_summary_interval: one,
             max_rooms_per_session: 1,
             rate_frames_per_sec: 1,
             rate_frame_burst: 1,
@@ -133,6 +143,11 @@ mod tests {
         assert_eq!(hub.rate_strike_window, default.rate_strike_window);
         assert_eq!(hub.max_backlog_bytes, default.max_backlog_bytes);
         assert_eq!(hub.max_user_info_bytes, default.max_user_info_bytes);
+        assert_eq!(hub.max_presence_members, default.max_presence_members);
+        assert_eq!(
+            hub.presence_summary_interval,
+            default.presence_summary_interval
+        );
     }
 
     #[test]
@@ -148,11 +163,17 @@ mod tests {
             "2500",
             "--max-user-info-bytes",
             "300",
+            "--max-presence-members",
+            "40",
+            "--presence-summary-interval-ms",
+            "250",
         ]);
         assert_eq!(hub.rate_strikes_to_close, 3);
         assert_eq!(hub.rate_strike_window, Duration::from_millis(1500));
         assert_eq!(hub.max_backlog_bytes, 65536);
         assert_eq!(hub.handshake_timeout, Duration::from_millis(2500));
         assert_eq!(hub.max_user_info_bytes, 300);
+        assert_eq!(hub.max_presence_members, 40);
+        assert_eq!(hub.presence_summary_interval, Duration::from_millis(250));
     }
 }

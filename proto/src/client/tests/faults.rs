@@ -147,9 +147,10 @@ fn undrained_non_delivery_events_are_bounded_and_counted() {
     c.max_queued_events = 2;
     let mut h = Harness::joined_room(c);
     for _ in 0..10 {
-        let f = Frame::PeerLeft(PeerLeft {
+        let f = Frame::Presence(Presence {
             room: room("r"),
             peer: SessionId(3),
+            state: bytes::Bytes::from_static(b"p"),
         })
         .encode();
         h.client.handle_frame(h.now, h.conn, &f);

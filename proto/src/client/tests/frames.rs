@@ -10,7 +10,7 @@ pub fn room(name: &str) -> RoomId {
 
 pub fn welcome(heartbeat_ms: u32) -> Frame {
     Frame::Welcome(Welcome {
-        version: 1,
+        version: crate::wire::SUPPORTED_VERSIONS[0],
         session: SessionId(1),
         heartbeat_ms,
         limits: Limits {

@@ -147,15 +147,24 @@ fn hub_frame(g: &mut Gen) -> Frame {
         },
         10 => Frame::Pong { nonce: small(g, 4) },
         _ => match small(g, 4) {
-            0 => Frame::PeerJoined(PeerJoined {
+            0 => Frame::Peers(Peers {
                 room: r,
-                peer: SessionId(3),
-                replica,
-                user_info: None,
+                mode: PeersMode::Changes,
+                count: 2,
+                joined: vec![PeerInfo {
+                    peer: SessionId(3),
+                    replica,
+                    user_info: None,
+                    state: None,
+                }],
+                left: vec![],
             }),
-            1 => Frame::PeerLeft(PeerLeft {
+            1 => Frame::Peers(Peers {
                 room: r,
-                peer: SessionId(3),
+                mode: PeersMode::Changes,
+                count: 1,
+                joined: vec![],
+                left: vec![SessionId(3)],
             }),
             2 => Frame::Presence(Presence {
                 room: r,

@@ -154,46 +154,139 @@ fn presence_is_sent_when_joined_and_again_after_rejoin() {
     );
 }
 
+fn peer(sid: u64, state: Option<&'static [u8]>) -> PeerInfo {
+    PeerInfo {
+        peer: SessionId(sid),
+        replica: PEER,
+        user_info: None,
+        state: state.map(Bytes::from_static),
+    }
+}
+
+fn peers(r: &str, mode: PeersMode, count: u64, joined: Vec<PeerInfo>, left: &[u64]) -> Frame {
+    Frame::Peers(Peers {
+        room: room(r),
+        mode,
+        count,
+        joined,
+        left: left.iter().map(|&s| SessionId(s)).collect(),
+    })
+}
+
+fn joined_ev(sid: u64) -> ClientEvent {
+    ClientEvent::PeerJoined {
+        room: room("r"),
+        peer: SessionId(sid),
+        replica: PEER,
+        user_info: None,
+    }
+}
+
+fn left_ev(sid: u64) -> ClientEvent {
+    ClientEvent::PeerLeft {
+        room: room("r"),
+        peer: SessionId(sid),
+    }
+}
+
+fn count_ev(count: u64) -> ClientEvent {
+    ClientEvent::PeerCount {
+        room: room("r"),
+        count,
+    }
+}
+
 #[test]
 fn peer_frames_become_events() {
     let mut h = Harness::joined_room(config());
-    h.recv(Frame::PeerJoined(PeerJoined {
-        room: room("r"),
-        peer: SessionId(4),
-        replica: PEER,
-        user_info: None,
-    }));
+    h.recv(peers("r", PeersMode::Full, 2, vec![peer(4, None)], &[]));
     h.recv(Frame::Presence(Presence {
         room: room("r"),
         peer: SessionId(4),
         state: Bytes::from_static(b"p"),
     }));
-    h.recv(Frame::PeerLeft(PeerLeft {
-        room: room("r"),
-        peer: SessionId(4),
-    }));
-    h.recv(Frame::PeerLeft(PeerLeft {
-        room: room("other"),
-        peer: SessionId(4),
-    }));
+    h.recv(peers(
+        "r",
+        PeersMode::Changes,
+        2,
+        vec![peer(5, Some(b"q"))],
+        &[4],
+    ));
+    h.recv(peers("other", PeersMode::Changes, 1, vec![], &[5]));
     assert_eq!(
         h.app_events(),
         vec![
-            ClientEvent::PeerJoined {
-                room: room("r"),
-                peer: SessionId(4),
-                replica: PEER,
-                user_info: None
-            },
+            joined_ev(4),
+            count_ev(2),
             ClientEvent::Presence {
                 room: room("r"),
                 peer: SessionId(4),
                 state: Bytes::from_static(b"p")
             },
-            ClientEvent::PeerLeft {
+            left_ev(4),
+            joined_ev(5),
+            ClientEvent::Presence {
                 room: room("r"),
-                peer: SessionId(4)
+                peer: SessionId(5),
+                state: Bytes::from_static(b"q")
             },
         ]
     );
+    assert_eq!(
+        h.client.room(&room("r")).and_then(|r| r.peer_count),
+        Some(2)
+    );
+}
+
+#[test]
+fn a_full_list_after_a_reconnect_tells_only_the_difference() {
+    let mut h = Harness::joined_room(config());
+    h.recv(peers(
+        "r",
+        PeersMode::Full,
+        3,
+        vec![peer(4, None), peer(5, None)],
+        &[],
+    ));
+    let seen = h.app_events().len();
+    // The hub lists 5 again and 9 (a new session of someone), not 4.
+    h.recv(peers(
+        "r",
+        PeersMode::Full,
+        3,
+        vec![peer(5, None), peer(9, None)],
+        &[],
+    ));
+    assert_eq!(h.app_events()[seen..], [left_ev(4), joined_ev(9)]);
+}
+
+#[test]
+fn a_summary_forgets_the_list_and_keeps_the_count() {
+    let mut h = Harness::joined_room(config());
+    h.recv(peers(
+        "r",
+        PeersMode::Full,
+        3,
+        vec![peer(4, None), peer(5, None)],
+        &[],
+    ));
+    let seen = h.app_events().len();
+    h.recv(peers("r", PeersMode::Summary, 900, vec![], &[]));
+    assert_eq!(
+        h.app_events()[seen..],
+        [left_ev(4), left_ev(5), count_ev(900)]
+    );
+    let seen = h.app_events().len();
+    h.recv(peers("r", PeersMode::Summary, 900, vec![], &[]));
+    assert_eq!(h.app_events().len(), seen, "an unchanged count is not news");
+    h.recv(peers("r", PeersMode::Full, 2, vec![peer(7, None)], &[]));
+    assert_eq!(h.app_events()[seen..], [joined_ev(7), count_ev(2)]);
+}
+
+#[test]
+fn a_changes_frame_for_unknown_or_known_peers_adds_no_duplicate_events() {
+    let mut h = Harness::joined_room(config());
+    h.recv(peers("r", PeersMode::Changes, 2, vec![peer(4, None)], &[8]));
+    h.recv(peers("r", PeersMode::Changes, 2, vec![peer(4, None)], &[]));
+    assert_eq!(h.app_events(), vec![joined_ev(4), count_ev(2)]);
 }

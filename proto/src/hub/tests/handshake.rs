@@ -17,7 +17,7 @@ fn welcome_announces_version_session_heartbeat_and_limits() {
     let [Frame::Welcome(w)] = frames.as_slice() else {
         panic!("{frames:?}")
     };
-    assert_eq!(w.version, 1);
+    assert_eq!(w.version, 2);
     assert_eq!(w.session, sid);
     assert_eq!(w.heartbeat_ms, 15_000);
     assert_eq!(w.limits, h.hub.config().wire_limits());
@@ -32,7 +32,7 @@ fn unsupported_versions_are_rejected_with_a_reason_and_closed() {
     h.send(
         sid,
         Frame::Hello(Hello {
-            versions: vec![2, 9],
+            versions: vec![1, 9],
             replica: ReplicaId(1),
             token: None,
             user_info: None,
@@ -109,7 +109,7 @@ fn inline_authorizer_decides_or_defers() {
     let mut h = Harness::with(cfg);
     let with_token = |t: &str| {
         Frame::Hello(Hello {
-            versions: vec![1],
+            versions: crate::wire::SUPPORTED_VERSIONS.to_vec(),
             replica: ReplicaId(1),
             token: Some(t.into()),
             user_info: None,

@@ -232,7 +232,7 @@ impl Harness {
 
 pub fn hello(replica: u64) -> Frame {
     Frame::Hello(Hello {
-        versions: vec![1],
+        versions: crate::wire::SUPPORTED_VERSIONS.to_vec(),
         replica: ReplicaId(replica),
         token: Some("t".into()),
         user_info: Some(Bytes::from(format!("user{replica}"))),

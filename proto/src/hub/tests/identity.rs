@@ -32,7 +32,7 @@ fn a_second_session_with_a_replica_id_replaces_the_first() {
     assert!(!h.closed.contains_key(&new));
     let fp = h.take(peer);
     assert!(
-        matches!(fp.as_slice(), [Frame::PeerLeft(p)] if p.peer == old),
+        matches!(fp.as_slice(), [Frame::Peers(p)] if p.left == [old] && p.joined.is_empty()),
         "{fp:?}"
     );
     assert_eq!(h.hub.room_members(&RoomId::new("r")), vec![peer]);
@@ -146,7 +146,7 @@ fn an_oversized_user_info_refuses_the_handshake() {
     });
     let hello_with = |info: &[u8]| {
         Frame::Hello(Hello {
-            versions: vec![1],
+            versions: crate::wire::SUPPORTED_VERSIONS.to_vec(),
             replica: ReplicaId(3),
             token: None,
             user_info: Some(bytes::Bytes::copy_from_slice(info)),

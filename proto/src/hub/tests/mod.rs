@@ -10,6 +10,7 @@ mod compaction;
 mod deltas;
 mod handshake;
 mod identity;
+mod peers;
 mod presence;
 mod properties;
 mod protection;

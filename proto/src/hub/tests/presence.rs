@@ -21,13 +21,26 @@ fn joiners_learn_existing_peers_and_their_presence_and_peers_learn_the_joiner() 
     h.send(a, set("r", b"cursor@1"));
     let b = h.connect(2);
     let fb = h.join(b, "r", "sum", None);
-    assert!(
-        matches!(&fb[1], Frame::PeerJoined(p) if p.peer == a && p.replica == ReplicaId(1) && p.user_info.as_deref() == Some(&b"user1"[..]))
+    let [Frame::Joined(_), Frame::Peers(p)] = fb.as_slice() else {
+        panic!("{fb:?}")
+    };
+    assert_eq!((p.mode, p.count), (PeersMode::Full, 2));
+    assert_eq!(
+        p.joined,
+        vec![PeerInfo {
+            peer: a,
+            replica: ReplicaId(1),
+            user_info: Some(Bytes::from_static(b"user1")),
+            state: Some(Bytes::from_static(b"cursor@1")),
+        }]
     );
-    assert!(matches!(&fb[2], Frame::Presence(p) if p.peer == a && &p.state[..] == b"cursor@1"));
     let fa = h.take(a);
+    let [Frame::Peers(p)] = fa.as_slice() else {
+        panic!("{fa:?}")
+    };
+    assert_eq!((p.mode, p.count, p.left.len()), (PeersMode::Changes, 2, 0));
     assert!(
-        matches!(fa.as_slice(), [Frame::PeerJoined(p)] if p.peer == b && p.user_info.as_deref() == Some(&b"user2"[..]))
+        matches!(p.joined.as_slice(), [e] if e.peer == b && e.user_info.as_deref() == Some(&b"user2"[..]) && e.state.is_none())
     );
 }
 
@@ -69,7 +82,7 @@ fn a_lost_session_leaves_every_room() {
         .take(b)
         .into_iter()
         .filter_map(|f| match f {
-            Frame::PeerLeft(p) if p.peer == a => Some(p.room),
+            Frame::Peers(p) if p.left == [a] => Some(p.room),
             _ => None,
         })
         .collect();
@@ -184,9 +197,15 @@ fn a_joiner_gets_many_large_presence_states_within_its_backlog() {
     let peers = |frames: &[Frame]| -> Vec<SessionId> {
         frames
             .iter()
-            .filter_map(|f| match f {
-                Frame::Presence(p) => Some(p.peer),
-                _ => None,
+            .flat_map(|f| match f {
+                Frame::Presence(p) => vec![p.peer],
+                Frame::Peers(p) => p
+                    .joined
+                    .iter()
+                    .filter(|e| e.state.is_some())
+                    .map(|e| e.peer)
+                    .collect(),
+                _ => vec![],
             })
             .collect()
     };

@@ -45,7 +45,7 @@ fn malformed_frames_reject_and_close_but_accepted_data_stays() {
     assert_eq!(rejects(&h.take(a)), vec![ErrorCode::MALFORMED]);
     assert_eq!(h.closed.get(&a), Some(&CloseCode::MALFORMED));
     let fb = h.take(b);
-    assert!(matches!(fb.as_slice(), [Frame::PeerLeft(p)] if p.peer == a));
+    assert!(matches!(fb.as_slice(), [Frame::Peers(p)] if p.left == [a]));
     assert_eq!(h.storage.entry_count(&RoomId::new("r")), 1);
     let c = h.connect(3);
     assert_eq!(deltas(&h.join(c, "r", "sum", None)), vec![(0, 1, 1)]);

@@ -28,7 +28,7 @@ fn names(frames: &[Frame]) -> Vec<&'static str> {
 }
 
 #[test]
-fn a_join_is_answered_joined_then_peers_with_presence_then_the_replay() {
+fn a_join_is_answered_joined_then_the_replay_then_peers_with_presence() {
     let mut h = Harness::new();
     let a = h.connect(1);
     h.join(a, "r", "sum", None);
@@ -38,19 +38,20 @@ fn a_join_is_answered_joined_then_peers_with_presence_then_the_replay() {
     h.take(a);
     let b = h.connect(2);
     let fb = h.join(b, "r", "sum", None);
-    assert_eq!(
-        names(&fb),
-        ["Joined", "PeerJoined", "Presence", "DeltaBatch"],
-        "{fb:?}"
+    assert_eq!(names(&fb), ["Joined", "DeltaBatch", "Peers"], "{fb:?}");
+    assert!(
+        matches!(&fb[2], Frame::Peers(p) if p.mode == PeersMode::Full && matches!(p.joined.as_slice(), [e] if e.peer == a && e.replica == ReplicaId(1) && e.state.as_deref() == Some(&b"cursor"[..])))
     );
-    assert!(matches!(&fb[1], Frame::PeerJoined(p) if p.peer == a && p.replica == ReplicaId(1)));
     assert_eq!(deltas(&fb), vec![(0, 1, 1), (1, 1, 2)]);
     // The existing member learns of the newcomer, with its user info.
     let fa = h.take(a);
-    let [Frame::PeerJoined(p)] = fa.as_slice() else {
+    let [Frame::Peers(p)] = fa.as_slice() else {
         panic!("{fa:?}")
     };
-    assert_eq!((p.peer, p.user_info.as_deref()), (b, Some(&b"user2"[..])));
+    let [e] = p.joined.as_slice() else {
+        panic!("{p:?}")
+    };
+    assert_eq!((e.peer, e.user_info.as_deref()), (b, Some(&b"user2"[..])));
 }
 
 #[test]
@@ -67,10 +68,14 @@ fn a_join_of_a_joined_room_is_a_leave_then_a_join_from_the_new_position() {
     let again = h.join(a, "r", "sum", Some(Position { epoch, offset: 1 }));
     let j = joined(&again);
     assert_eq!((j.start, j.head, j.resync), (1, 2, false));
-    assert_eq!(names(&again), ["Joined", "PeerJoined", "DeltaBatch"]);
+    assert_eq!(names(&again), ["Joined", "DeltaBatch", "Peers"]);
     assert_eq!(deltas(&again), vec![(1, 2, 2)]);
     let fb = h.take(b);
-    assert_eq!(names(&fb), ["PeerLeft", "PeerJoined"], "{fb:?}");
+    // One notice for the turn: a left, then a (as a new session of the room) joined.
+    assert!(
+        matches!(fb.as_slice(), [Frame::Peers(p)] if p.left == [a] && p.joined.len() == 1 && p.joined[0].peer == a),
+        "{fb:?}"
+    );
     // A re-join that is refused leaves the session outside the room.
     let refused = h.join(a, "r", "other", None);
     assert_eq!(rejects(&refused), vec![ErrorCode::CRDT_MISMATCH]);
@@ -204,7 +209,7 @@ fn a_delta_taken_in_before_its_session_closed_is_still_logged_and_counted_in_ack
     h.release_storage();
     h.hold_storage = false;
     let fb = h.take(b);
-    assert_eq!(names(&fb), ["PeerLeft", "HubDelta"], "{fb:?}");
+    assert_eq!(names(&fb), ["Peers", "HubDelta"], "{fb:?}");
     assert_eq!(deltas(&fb), vec![(0, 1, 1)]);
     // The origin learns on its next join that seq 1 is durable.
     let again = h.connect(1);

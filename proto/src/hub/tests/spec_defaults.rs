@@ -66,6 +66,8 @@ fn actual(name: &str, w: &Welcome, c: &HubConfig) -> Option<u64> {
         "handshake_timeout_ms" => return ms(c.handshake_timeout),
         "max_backlog_bytes" => return u64::try_from(c.max_backlog_bytes).ok(),
         "max_user_info_bytes" => return u64::try_from(c.max_user_info_bytes).ok(),
+        "max_presence_members" => return u64::try_from(c.max_presence_members).ok(),
+        "presence_summary_interval_ms" => return ms(c.presence_summary_interval),
         _ => return None,
     };
     Some(u64::from(v))

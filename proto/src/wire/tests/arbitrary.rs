@@ -139,15 +139,22 @@ impl Arbitrary for Frame {
             }),
             10 => Frame::Ping { nonce: uint(g) },
             11 => Frame::Pong { nonce: uint(g) },
-            12 => Frame::PeerJoined(PeerJoined {
+            12 | 13 => Frame::Peers(Peers {
                 room: room(g),
-                peer: SessionId(uint(g)),
-                replica: ReplicaId(uint(g)),
-                user_info: opt(g, bytes),
-            }),
-            13 => Frame::PeerLeft(PeerLeft {
-                room: room(g),
-                peer: SessionId(uint(g)),
+                mode: [PeersMode::Full, PeersMode::Changes, PeersMode::Summary]
+                    [usize::arbitrary(g) % 3],
+                count: uint(g),
+                joined: (0..usize::arbitrary(g) % 4)
+                    .map(|_| PeerInfo {
+                        peer: SessionId(uint(g)),
+                        replica: ReplicaId(uint(g)),
+                        user_info: opt(g, bytes),
+                        state: opt(g, bytes),
+                    })
+                    .collect(),
+                left: (0..usize::arbitrary(g) % 4)
+                    .map(|_| SessionId(uint(g)))
+                    .collect(),
             }),
             14 => Frame::SetPresence(SetPresence {
                 room: room(g),

@@ -23,10 +23,9 @@ const ALL_FRAMES: &[&str] = &[
     "Ack",
     "Ping",
     "Pong",
-    "PeerJoined",
-    "PeerLeft",
     "SetPresence",
     "Presence",
+    "Peers",
 ];
 
 #[derive(Debug, Default)]
