@@ -11,6 +11,7 @@ mod resume;
 mod scenarios;
 mod serve;
 mod server_proc;
+mod shared_room;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -49,7 +50,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "fanout,latency,idle,connect,resume"
+        default_value = "fanout,latency,idle,shared,connect,resume"
     )]
     scenarios: Vec<String>,
     /// Subscriber counts of the fan-out throughput runs.
@@ -77,6 +78,9 @@ struct Args {
     /// Idle connections of the memory run.
     #[arg(long, default_value_t = 5_000)]
     idle: usize,
+    /// Clients of the shared-room run (all join one room, then stay idle).
+    #[arg(long, default_value_t = 10_000)]
+    shared: usize,
     /// Connections of the establishment run.
     #[arg(long, default_value_t = 1_000)]
     connects: usize,
@@ -169,6 +173,18 @@ async fn main() -> Result<(), BenchError> {
             per,
             "bytes",
         ));
+    }
+    if wants("shared") {
+        let mut secs = [0.0; 2];
+        let mut per = [0.0; 2];
+        for (i, kind) in both.into_iter().enumerate() {
+            let r = shared_room::run(kind, args.shared).await?;
+            secs[i] = r.join_secs;
+            per[i] = r.rss_per_conn;
+        }
+        let sc = format!("shared_{}", args.shared);
+        rows.push(row(sc.clone(), "join_all", secs, "s"));
+        rows.push(row(sc, "rss_per_conn", per, "bytes"));
     }
     if wants("connect") {
         let mut p = [[0.0; 2]; 2];
