@@ -40,8 +40,8 @@ async fn many_clients_sync_one_room() {
     crowd(count(250)).await;
 }
 
-/// Every join and every delta fans out to all members: ~N² frames (2 million for
-/// 1,000 clients), which takes minutes in a debug build on two shared cores.
+/// Every delta fans out to all members: ~N² frames (a million for 1,000 clients;
+/// joins are told once per hub turn, PROTOCOL.md §3.12), which takes minutes in a debug build on two shared cores.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "O(N^2) fan-out; run with `--release -- --ignored`"]
 async fn a_thousand_clients_sync_one_room() {
