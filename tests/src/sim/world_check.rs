@@ -64,6 +64,16 @@ impl World {
                         "c{i} {room:?} {status:?} at {pos:?}, hub at {:?}",
                         hub.room_position(room)
                     ));
+                    continue;
+                }
+                // Every membership change reaches every member (PROTOCOL.md §3.12):
+                // once settled, each member counts the room as the hub does.
+                let members = hub.room_members(room).len() as u64;
+                let counted = client.room(room).and_then(|i| i.peer_count);
+                if counted != Some(members) {
+                    why.push(format!(
+                        "c{i} {room:?} counts {counted:?} members, the hub {members}"
+                    ));
                 }
             }
         }
