@@ -41,9 +41,58 @@ pub fn stamped_payload() -> Bytes {
     Bytes::from(p)
 }
 
-/// The send time stamped in a payload.
+/// The send time stamped in a payload: in its last [`PAYLOAD_BYTES`] (all of an
+/// opaque payload; the value, encoded last, of an `lww` write).
 pub fn stamp_of(payload: &[u8]) -> Option<u64> {
-    payload.get(..8)?.try_into().ok().map(u64::from_le_bytes)
+    let value = payload.get(payload.len().checked_sub(PAYLOAD_BYTES)?..)?;
+    value.get(..8)?.try_into().ok().map(u64::from_le_bytes)
+}
+
+/// The CRDT type of the benched room.
+pub fn crdt(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Durable => "lww",
+        Kind::Syncwire | Kind::Baseline => CRDT,
+    }
+}
+
+/// An `lww` register write of `value` (docs/CRDTS.md: `[millis, replica, value]`,
+/// the value a byte string, encoded last so it ends the payload).
+fn lww_set(replica: u64, value: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(value.len() + 24);
+    out.push(0x83);
+    cbor_uint(&mut out, now_millis());
+    cbor_uint(&mut out, replica);
+    out.extend_from_slice(&[0x58, value.len() as u8]);
+    out.extend_from_slice(value);
+    Bytes::from(out)
+}
+
+/// Wall-clock milliseconds (the LWW stamp).
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A CBOR unsigned integer in its shortest form.
+fn cbor_uint(out: &mut Vec<u8>, v: u64) {
+    match v {
+        0..=23 => out.push(v as u8),
+        24..=0xff => out.extend_from_slice(&[0x18, v as u8]),
+        0x100..=0xffff => {
+            out.push(0x19);
+            out.extend_from_slice(&(v as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(0x1a);
+            out.extend_from_slice(&(v as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(0x1b);
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+    }
 }
 
 /// Where the client stands in the room after joining (syncwire only).
@@ -76,7 +125,7 @@ pub async fn connect(
             }
             Err("baseline closed before joining".into())
         }
-        Kind::Syncwire => {
+        Kind::Syncwire | Kind::Durable => {
             let hello = Frame::Hello(Hello {
                 versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
                 replica: ReplicaId(replica),
@@ -86,7 +135,7 @@ pub async fn connect(
             ws.send(Message::Binary(hello.encode().into())).await?;
             let join = Frame::Join(Join {
                 room: RoomId::new(room),
-                crdt: CRDT.to_owned(),
+                crdt: crdt(kind).to_owned(),
                 resume,
             });
             ws.send(Message::Binary(join.encode().into())).await?;
@@ -116,10 +165,15 @@ pub fn delta_message(kind: Kind, replica: u64, seq: u64) -> Message {
     let payload = stamped_payload();
     match kind {
         Kind::Baseline => Message::Binary(payload),
-        Kind::Syncwire => {
+        Kind::Syncwire | Kind::Durable => {
+            let payload = if kind == Kind::Durable {
+                lww_set(replica, &payload)
+            } else {
+                payload
+            };
             let frame = Frame::ClientDelta(ClientDelta {
                 room: RoomId::new(ROOM),
-                crdt: CRDT.to_owned(),
+                crdt: crdt(kind).to_owned(),
                 replica: ReplicaId(replica),
                 seq,
                 payload,
@@ -140,7 +194,7 @@ pub fn deliveries(kind: Kind, msg: &Message, mut on_delta: impl FnMut(u64, &[u8]
             on_delta(0, bytes);
             1
         }
-        Kind::Syncwire => deliveries_decoded(bytes, on_delta),
+        Kind::Syncwire | Kind::Durable => deliveries_decoded(bytes, on_delta),
     }
 }
 
@@ -150,13 +204,15 @@ pub fn deliveries(kind: Kind, msg: &Message, mut on_delta: impl FnMut(u64, &[u8]
 /// under test, and the baseline's clients do not decode anything either.
 pub fn payloads(kind: Kind, msg: &Message, mut on_payload: impl FnMut(&[u8])) -> u64 {
     match (kind, msg) {
-        (Kind::Syncwire, Message::Binary(bytes)) => match hub_delta_payload(bytes) {
-            Some(payload) => {
-                on_payload(payload);
-                1
+        (Kind::Syncwire | Kind::Durable, Message::Binary(bytes)) => {
+            match hub_delta_payload(bytes) {
+                Some(payload) => {
+                    on_payload(payload);
+                    1
+                }
+                None => deliveries_decoded(bytes, |_, p| on_payload(p)),
             }
-            None => deliveries_decoded(bytes, |_, p| on_payload(p)),
-        },
+        }
         _ => deliveries(kind, msg, |_, p| on_payload(p)),
     }
 }
@@ -242,5 +298,20 @@ mod tests {
         });
         let msg = Message::Binary(ack.encode().into());
         assert_eq!(payloads(Kind::Syncwire, &msg, |_| panic!("no delta")), 0);
+    }
+
+    #[test]
+    fn an_lww_write_is_valid_for_the_hub_and_keeps_the_stamp_and_the_fast_path() {
+        use syncwire_proto::crdt::{DeltaMerger, Registry};
+        let value = stamped_payload();
+        let lww = lww_set(u64::from(u32::MAX) + 7, &value);
+        Registry::with_builtin()
+            .validate("lww", &lww)
+            .expect("the hub accepts it");
+        assert_eq!(stamp_of(&lww), stamp_of(&value));
+        let msg = hub_delta(lww);
+        let mut fast = Vec::new();
+        assert_eq!(payloads(Kind::Durable, &msg, |p| fast.push(p.to_vec())), 1);
+        assert_eq!(fast, vec![value.to_vec()], "the value ends the frame");
     }
 }

@@ -23,8 +23,11 @@ use server_proc::ServerProc;
 /// Which server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Kind {
-    /// The syncwire server (driver-tokio, memory storage).
+    /// The syncwire server (driver-tokio, memory storage, opaque payloads).
     Syncwire,
+    /// The syncwire server as deployed: the embedded durable store (redb, every
+    /// append fsynced before its ack) and a validated built-in type (`lww`).
+    Durable,
     /// The raw tokio-tungstenite broadcast server.
     Baseline,
 }
@@ -34,6 +37,7 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Syncwire => "syncwire",
+            Kind::Durable => "durable",
             Kind::Baseline => "baseline",
         }
     }
@@ -78,6 +82,10 @@ struct Args {
     /// Idle connections of the memory run.
     #[arg(long, default_value_t = 5_000)]
     idle: usize,
+    /// Run syncwire as deployed (redb storage, `lww` deltas validated and compacted
+    /// by the hub) instead of memory storage and opaque payloads.
+    #[arg(long)]
+    durable: bool,
     /// Clients of the shared-room run (all join one room, then stay idle).
     #[arg(long, default_value_t = 10_000)]
     shared: usize,
@@ -109,7 +117,12 @@ async fn main() -> Result<(), BenchError> {
     let _ = conn::now_us();
     let mut rows = Vec::new();
     let wants = |s: &str| args.scenarios.iter().any(|x| x == s);
-    let both = [Kind::Syncwire, Kind::Baseline];
+    let syncwire = if args.durable {
+        Kind::Durable
+    } else {
+        Kind::Syncwire
+    };
+    let both = [syncwire, Kind::Baseline];
     if wants("fanout") {
         for &subs in &args.subscribers {
             let deltas = (args.deliveries / subs as u64).max(1);
@@ -207,6 +220,11 @@ async fn main() -> Result<(), BenchError> {
         let sc = format!("resume_{}", args.resumes);
         rows.push(row(sc.clone(), "p50", p[0], "us"));
         rows.push(row(sc, "p99", p[1], "us"));
+    }
+    if args.durable {
+        for r in &mut rows {
+            r.scenario.push_str("_durable");
+        }
     }
     if args.json {
         for r in &rows {

@@ -35,7 +35,7 @@ pub async fn resume_times(kind: Kind, n: usize) -> Result<Vec<u64>, BenchError> 
             offset: next,
         });
         let (mut ws, _) = conn::connect(kind, &url, 2, ROOM, resume).await?;
-        if kind == Kind::Syncwire {
+        if kind != Kind::Baseline {
             let mut got = false;
             while !got {
                 let wait = tokio::time::timeout(Duration::from_secs(10), ws.next()).await;

@@ -7,8 +7,8 @@ use std::error::Error;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use syncwire_proto::crdt::NoMerge;
-use syncwire_tokio::server::{Server, ServerConfig};
+use syncwire_proto::crdt::{NoMerge, Registry};
+use syncwire_tokio::server::{Server, ServerConfig, Storage};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::Kind;
@@ -36,6 +36,16 @@ pub fn syncwire_config(addr: SocketAddr) -> ServerConfig {
     config
 }
 
+/// The deployed configuration: like [`syncwire_config`] (no rate limits: the load
+/// is the point) but with the embedded durable store in `dir` and the built-in
+/// types, so every delta is validated, fsynced before its ack, and compacted.
+pub fn durable_config(addr: SocketAddr, dir: std::path::PathBuf) -> ServerConfig {
+    let mut config = syncwire_config(addr);
+    config.hub_mut().merger = Arc::new(Registry::with_builtin());
+    config.set_storage(Storage::Redb { dir });
+    config
+}
+
 /// Runs the server of `kind` until stdin closes.
 pub async fn serve(kind: Kind) -> Result<(), Box<dyn Error>> {
     let addr: SocketAddr = "127.0.0.1:0".parse()?;
@@ -49,6 +59,15 @@ pub async fn serve(kind: Kind) -> Result<(), Box<dyn Error>> {
             let server = Server::bind(syncwire_config(addr)).await?;
             announce(server.local_addr()).await?;
             server.run_until(stdin_closed).await?;
+        }
+        Kind::Durable => {
+            let dir = std::env::temp_dir().join(format!("syncwire-bench-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let server = Server::bind(durable_config(addr, dir.clone())).await?;
+            announce(server.local_addr()).await?;
+            let served = server.run_until(stdin_closed).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            served?;
         }
         Kind::Baseline => {
             let listener = tokio::net::TcpListener::bind(addr).await?;

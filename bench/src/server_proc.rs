@@ -52,7 +52,7 @@ impl ServerProc {
             }
         };
         let path = match kind {
-            Kind::Syncwire => "/sync",
+            Kind::Syncwire | Kind::Durable => "/sync",
             Kind::Baseline => "/",
         };
         Ok(ServerProc {
