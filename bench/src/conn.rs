@@ -302,7 +302,7 @@ mod tests {
 
     #[test]
     fn an_lww_write_is_valid_for_the_hub_and_keeps_the_stamp_and_the_fast_path() {
-        use syncwire_proto::crdt::{DeltaMerger, Registry};
+        use syncwire_proto::crdt::Registry;
         let value = stamped_payload();
         let lww = lww_set(u64::from(u32::MAX) + 7, &value);
         Registry::with_builtin()
