@@ -94,7 +94,6 @@ client.onEvent((ev) => {
   if (ev.room && ev.room !== "demo-counter") { renderStatus(); return; }
   if (ev.type === "peerJoined") peers.set(ev.peer, ev.name || `replica ${ev.replica}`);
   if (ev.type === "peerLeft") peers.delete(ev.peer);
-  if (ev.type === "state" && ev.to !== "Connected") peers.clear();
   renderPresence();
   renderStatus();
 });

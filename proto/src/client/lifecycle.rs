@@ -200,6 +200,7 @@ impl Client {
         for room in self.rooms.values_mut() {
             room.connection_lost();
         }
+        self.forget_peers();
         let limit = self.frame_limit();
         self.outbox.connection_lost(&*self.config.merger, limit);
         for (id, room) in self.rooms.iter_mut() {

@@ -2,9 +2,10 @@
 //! applied to the room's peer set and turned into `PeerJoined` / `PeerLeft` /
 //! `Presence` / `PeerCount` events.
 //!
-//! The set survives a lost connection: the next `Joined` is followed by a full list,
-//! and only the difference reaches the application (peers of the old connection that
-//! are gone leave, new ones join). A room in summary mode holds no set, only the count.
+//! A lost connection forgets every room's peers (each gets `PeerLeft`, and the count
+//! is unknown again), as y-websocket drops remote awareness states: a view of who is
+//! there that nobody keeps up to date is not shown. The `full` list after the next
+//! `Joined` announces them again. A room in summary mode holds no set, only the count.
 
 use std::collections::BTreeSet;
 
@@ -68,6 +69,22 @@ impl Client {
                 room: p.room.clone(),
                 count: p.count,
             });
+        }
+        for e in events {
+            self.emit(e);
+        }
+    }
+}
+
+impl Client {
+    /// The connection is gone: every peer of every room leaves the application's view.
+    pub(super) fn forget_peers(&mut self) {
+        let mut events = Vec::new();
+        for (id, room) in self.rooms.iter_mut() {
+            for gone in std::mem::take(&mut room.peers) {
+                events.push(left(id, gone));
+            }
+            room.peer_count = None;
         }
         for e in events {
             self.emit(e);

@@ -83,14 +83,17 @@
 //!   seeded generator; the epoch stays as long as storage keeps the history.
 //! * **Joined** carries epoch, `start`, `head` (durable), `acked_seq`, `writable`,
 //!   `resync` and `snapshot` per the [resume rules](resume); the entries `start..head`
-//!   follow as `DeltaBatch` frames, then live `HubDelta`s. After `Joined` the joiner
-//!   receives `PeerJoined` (and the latest `Presence`) of each member; the members
-//!   receive `PeerJoined` of the joiner. A fresh join (no `resume`) is not a resync
-//!   but still carries the snapshot when the log prefix was compacted.
+//!   follow as `DeltaBatch` frames, then live `HubDelta`s. Who is in the room is
+//!   told in `Peers` frames batched per turn (`hub/peers.rs`, PROTOCOL.md §3.12):
+//!   the joiner gets the whole list (with presence) at the end of the turn, the
+//!   members one frame with everyone who came and went. A fresh join (no `resume`)
+//!   is not a resync but still carries the snapshot when the log prefix was
+//!   compacted.
 //! * **Deltas** are deduplicated per room by (replica, seq) against the highest sequence
 //!   accepted so far (appends in flight included): a duplicate of a durable delta is
 //!   re-acked (`Ack` with `offset: None`), a duplicate of one in flight is acked when it
-//!   becomes durable; gaps in sequences are allowed. A new delta's payload must decode
+//!   becomes durable; a new sequence must follow the highest accepted one (else
+//!   `Reject{SEQ_GAP}`, PROTOCOL.md §8.1). A new delta's payload must decode
 //!   as the room's CRDT type (`DeltaMerger::validate` of the configured merger;
 //!   otherwise `Reject{MALFORMED, room, seq}`, nothing logged, the session stays open).
 //!   It then gets the next offset and an `Append` action. Only once durable (in log

@@ -239,7 +239,7 @@ fn peer_frames_become_events() {
 }
 
 #[test]
-fn a_full_list_after_a_reconnect_tells_only_the_difference() {
+fn a_full_list_replaces_the_view_and_tells_only_the_difference() {
     let mut h = Harness::joined_room(config());
     h.recv(peers(
         "r",
@@ -249,7 +249,7 @@ fn a_full_list_after_a_reconnect_tells_only_the_difference() {
         &[],
     ));
     let seen = h.app_events().len();
-    // The hub lists 5 again and 9 (a new session of someone), not 4.
+    // The hub lists 5 again and 9, not 4.
     h.recv(peers(
         "r",
         PeersMode::Full,
@@ -258,6 +258,30 @@ fn a_full_list_after_a_reconnect_tells_only_the_difference() {
         &[],
     ));
     assert_eq!(h.app_events()[seen..], [left_ev(4), joined_ev(9)]);
+}
+
+#[test]
+fn a_lost_connection_forgets_the_peers() {
+    let mut h = Harness::joined_room(config());
+    h.recv(peers(
+        "r",
+        PeersMode::Full,
+        3,
+        vec![peer(4, None), peer(5, None)],
+        &[],
+    ));
+    let seen = h.app_events().len();
+    h.client.handle_transport_closed(
+        h.now,
+        h.conn,
+        TransportClosed {
+            code: None,
+            reason: String::new(),
+        },
+    );
+    h.drain();
+    assert_eq!(h.app_events()[seen..], [left_ev(4), left_ev(5)]);
+    assert_eq!(h.client.room(&room("r")).and_then(|r| r.peer_count), None);
 }
 
 #[test]
