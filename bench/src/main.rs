@@ -54,7 +54,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "fanout,latency,idle,shared,connect,resume"
+        default_value = "fanout,latency,idle,idle_shared,connect,resume"
     )]
     scenarios: Vec<String>,
     /// Subscriber counts of the fan-out throughput runs.
@@ -88,7 +88,7 @@ struct Args {
     durable: bool,
     /// Clients of the shared-room run (all join one room, then stay idle).
     #[arg(long, default_value_t = 10_000)]
-    shared: usize,
+    idle_shared: usize,
     /// Connections of the establishment run.
     #[arg(long, default_value_t = 1_000)]
     connects: usize,
@@ -187,15 +187,15 @@ async fn main() -> Result<(), BenchError> {
             "bytes",
         ));
     }
-    if wants("shared") {
+    if wants("idle_shared") {
         let mut secs = [0.0; 2];
         let mut per = [0.0; 2];
         for (i, kind) in both.into_iter().enumerate() {
-            let r = shared_room::run(kind, args.shared).await?;
+            let r = shared_room::run(kind, args.idle_shared).await?;
             secs[i] = r.join_secs;
             per[i] = r.rss_per_conn;
         }
-        let sc = format!("shared_{}", args.shared);
+        let sc = format!("idle_shared_{}", args.idle_shared);
         rows.push(row(sc.clone(), "join_all", secs, "s"));
         rows.push(row(sc, "rss_per_conn", per, "bytes"));
     }
