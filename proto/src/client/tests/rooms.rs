@@ -238,8 +238,8 @@ fn peer_frames_become_events() {
     );
 }
 
-#[test]
-fn a_full_list_replaces_the_view_and_tells_only_the_difference() {
+/// A joined room whose full list named peers 4 and 5; the events seen so far.
+fn listing_4_and_5() -> (Harness, usize) {
     let mut h = Harness::joined_room(config());
     h.recv(peers(
         "r",
@@ -249,6 +249,12 @@ fn a_full_list_replaces_the_view_and_tells_only_the_difference() {
         &[],
     ));
     let seen = h.app_events().len();
+    (h, seen)
+}
+
+#[test]
+fn a_full_list_replaces_the_view_and_tells_only_the_difference() {
+    let (mut h, seen) = listing_4_and_5();
     // The hub lists 5 again and 9, not 4.
     h.recv(peers(
         "r",
@@ -262,15 +268,7 @@ fn a_full_list_replaces_the_view_and_tells_only_the_difference() {
 
 #[test]
 fn a_lost_connection_forgets_the_peers() {
-    let mut h = Harness::joined_room(config());
-    h.recv(peers(
-        "r",
-        PeersMode::Full,
-        3,
-        vec![peer(4, None), peer(5, None)],
-        &[],
-    ));
-    let seen = h.app_events().len();
+    let (mut h, seen) = listing_4_and_5();
     h.client.handle_transport_closed(
         h.now,
         h.conn,
@@ -286,15 +284,7 @@ fn a_lost_connection_forgets_the_peers() {
 
 #[test]
 fn a_summary_forgets_the_list_and_keeps_the_count() {
-    let mut h = Harness::joined_room(config());
-    h.recv(peers(
-        "r",
-        PeersMode::Full,
-        3,
-        vec![peer(4, None), peer(5, None)],
-        &[],
-    ));
-    let seen = h.app_events().len();
+    let (mut h, seen) = listing_4_and_5();
     h.recv(peers("r", PeersMode::Summary, 900, vec![], &[]));
     assert_eq!(
         h.app_events()[seen..],
