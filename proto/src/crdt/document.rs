@@ -98,6 +98,25 @@ impl<C: DeltaCrdt> Document<C> {
         self.prepare_checked(op, now).map(|(_, bytes)| bytes)
     }
 
+    /// The delta of a local operation and its encoding, checked like
+    /// [`prepare_local`](Self::prepare_local); merge it with
+    /// [`commit_delta`](Self::commit_delta) once the session took it.
+    pub(crate) fn prepare_delta(
+        &self,
+        op: C::Op,
+        now: WallClockMillis,
+    ) -> Result<(C, Vec<u8>), CrdtError> {
+        self.prepare_checked(op, now)
+    }
+
+    /// Merges a delta prepared by [`prepare_delta`](Self::prepare_delta); returns
+    /// whether the state changed.
+    pub(crate) fn commit_delta(&mut self, delta: &C) -> bool {
+        let changed = self.state.merge(delta);
+        self.note(changed);
+        changed
+    }
+
     fn prepare_checked(&self, op: C::Op, now: WallClockMillis) -> Result<(C, Vec<u8>), CrdtError> {
         let ctx = OpContext::new(self.replica, now);
         let delta = self.state.prepare(op, &ctx)?;

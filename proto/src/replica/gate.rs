@@ -33,13 +33,21 @@ use crate::wire::RoomId;
 
 use super::ReplicaError;
 
-/// Prepares the encoded delta of one local operation on the room's current
-/// document at a wall-clock time. Callable again (the operation is cloned) if
-/// submitting it must wait.
+/// Prepares the delta of one local operation on the room's current document at a
+/// wall-clock time. Callable again (the operation is cloned) if submitting it must
+/// wait.
 pub(super) type Prepare = Box<
-    dyn FnMut(&(dyn DynDocument + 'static), WallClockMillis) -> Result<Vec<u8>, ReplicaError>
+    dyn FnMut(&(dyn DynDocument + 'static), WallClockMillis) -> Result<Prepared, ReplicaError>
         + Send,
 >;
+
+/// A prepared local delta: its encoding (for the client) and how to merge it into
+/// the document once the client took it — the typed delta itself, so committing it
+/// does not decode what was just encoded.
+pub(super) struct Prepared {
+    pub(super) bytes: Vec<u8>,
+    pub(super) commit: Box<dyn FnOnce(&mut (dyn DynDocument + 'static)) + Send>,
+}
 
 /// One local operation, prepared when it is submitted.
 pub(super) struct LocalOp {

@@ -13,7 +13,7 @@ use crate::crdt::{DeltaCrdt, DynDocument};
 use crate::time::Instant;
 use crate::wire::RoomId;
 
-use super::gate::{LocalOp, Prepare};
+use super::gate::{LocalOp, Prepare, Prepared};
 use super::{Replica, ReplicaError};
 
 /// The preparation of `op` on a document of type `C`.
@@ -27,7 +27,13 @@ where
             actual: doc.tag(),
             requested: C::TAG,
         })?;
-        Ok(typed.prepare_local(op.clone(), wall_ms)?)
+        let (delta, bytes) = typed.prepare_delta(op.clone(), wall_ms)?;
+        let commit = Box::new(move |doc: &mut (dyn DynDocument + 'static)| {
+            if let Some(typed) = doc.downcast_mut::<C>() {
+                typed.commit_delta(&delta);
+            }
+        });
+        Ok(Prepared { bytes, commit })
     })
 }
 
@@ -78,11 +84,10 @@ impl Replica {
             .docs
             .get(room)
             .ok_or_else(|| ReplicaError::Client(ClientError::NotJoined(room.clone())))?;
-        let bytes = Bytes::from((op.prepare)(doc, op.wall_ms)?);
-        let seq = self.client.submit(self.now, room, bytes.clone())?;
+        let Prepared { bytes, commit } = (op.prepare)(doc, op.wall_ms)?;
+        let seq = self.client.submit(self.now, room, Bytes::from(bytes))?;
         if let Some(doc) = self.docs.get_mut(room) {
-            // The delta was just prepared from this document's type: it decodes.
-            let _ = doc.apply_remote(&bytes);
+            commit(doc.as_mut());
         }
         Ok(seq)
     }
