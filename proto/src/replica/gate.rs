@@ -46,8 +46,11 @@ pub(super) type Prepare = Box<
 /// does not decode what was just encoded.
 pub(super) struct Prepared {
     pub(super) bytes: Vec<u8>,
-    pub(super) commit: Box<dyn FnOnce(&mut (dyn DynDocument + 'static)) + Send>,
+    pub(super) commit: Commit,
 }
+
+/// Merges a prepared delta into the document it was prepared on.
+pub(super) type Commit = Box<dyn FnOnce(&mut (dyn DynDocument + 'static)) + Send>;
 
 /// One local operation, prepared when it is submitted.
 pub(super) struct LocalOp {
