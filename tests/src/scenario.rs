@@ -3,7 +3,7 @@
 
 use core::time::Duration;
 
-use syncwire_proto::hub::HubConfig;
+use syncwire_proto::hub::{HubConfig, PlantedFault};
 
 /// Expected number of faults of each kind during a run's faulty phase.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +56,8 @@ pub struct HubLimits {
     pub rate: Option<(u32, u32)>,
     /// Appends in flight per room before deltas are refused `rate_limited`.
     pub max_pending_appends: Option<usize>,
+    /// A bug planted in the hub on purpose (`tests/tests/planted_faults.rs`).
+    pub planted: Option<PlantedFault>,
 }
 
 impl HubLimits {
@@ -68,6 +70,7 @@ impl HubLimits {
         if let Some(n) = self.max_pending_appends {
             config.max_pending_appends = n;
         }
+        config.planted = self.planted;
         config
     }
 }
@@ -185,6 +188,7 @@ impl Scenario {
             limits: HubLimits {
                 rate: Some((6, 8)),
                 max_pending_appends: Some(3),
+                ..HubLimits::default()
             },
             // No throttled consumers: the simulated network queues a throttled
             // connection's frames without bound instead of pushing back on the hub
@@ -236,6 +240,7 @@ impl Scenario {
             limits: HubLimits {
                 rate: Some((10, 12)),
                 max_pending_appends: None,
+                ..HubLimits::default()
             },
             ..Scenario::realistic()
         }

@@ -37,6 +37,14 @@ impl Hub {
                 })
                 .collect(),
         });
+        #[cfg(feature = "test-hooks")]
+        let frame = match frame {
+            Frame::DeltaBatch(mut b) if self.planted(super::PlantedFault::ReorderBatches) => {
+                b.entries.reverse();
+                Frame::DeltaBatch(b)
+            }
+            other => other,
+        };
         Some(Bytes::from(frame.encode()))
     }
 

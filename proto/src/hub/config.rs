@@ -81,6 +81,9 @@ pub struct HubConfig {
     /// Answers authorization inline; `None` (or a deferred answer) makes the hub
     /// emit an [`AuthRequest`](super::AuthRequest) for the driver.
     pub authorizer: Option<Arc<dyn Authorizer>>,
+    /// A bug planted on purpose (feature `test-hooks` only), see [`PlantedFault`].
+    #[cfg(feature = "test-hooks")]
+    pub planted: Option<super::PlantedFault>,
 }
 
 impl Default for HubConfig {
@@ -118,6 +121,8 @@ impl Default for HubConfig {
             max_events: 4096,
             merger: Arc::new(Registry::with_builtin()),
             authorizer: None,
+            #[cfg(feature = "test-hooks")]
+            planted: None,
         }
     }
 }

@@ -69,6 +69,12 @@ impl Hub {
                 Some((ErrorCode::MALFORMED, "sequence numbers start at 1".into()))
             } else {
                 match l.log.dedupe(d.replica, d.seq) {
+                    #[cfg(feature = "test-hooks")]
+                    Dedupe::Durable(_) | Dedupe::InFlight
+                        if self.planted(super::PlantedFault::SkipDedupe) =>
+                    {
+                        self.content_problem(&d, l, m)
+                    }
                     Dedupe::Durable(acked) => {
                         let ack = AckRef {
                             room: d.room,
@@ -102,6 +108,9 @@ impl Hub {
             return;
         };
         let entry = l.log.reserve(op, d.replica, d.seq, d.payload);
+        #[cfg(feature = "test-hooks")]
+        let early_ack = (self.config.planted == Some(super::PlantedFault::AckBeforeDurable))
+            .then_some((d.seq, entry.offset));
         self.storage.push_back(StorageAction::Append {
             op,
             room: room_id,
@@ -109,6 +118,15 @@ impl Hub {
             entries: vec![entry],
         });
         self.metrics.deltas_in = self.metrics.deltas_in.saturating_add(1);
+        #[cfg(feature = "test-hooks")]
+        if let Some((seq, offset)) = early_ack {
+            let ack = AckRef {
+                room: d.room,
+                seq,
+                offset: Some(offset),
+            };
+            self.push_bytes(sid, Bytes::from(ack.encode()));
+        }
     }
 
     /// Why the next expected delta of its replica cannot be accepted, if it cannot.

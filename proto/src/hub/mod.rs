@@ -153,6 +153,8 @@ mod metrics;
 mod op_map;
 pub mod output;
 mod peers;
+#[cfg(feature = "test-hooks")]
+mod planted;
 mod presence;
 pub mod resume;
 mod room;
@@ -173,6 +175,8 @@ pub use handshake::HubError;
 pub use memory_storage::MemoryStorage;
 pub use metrics::HubMetrics;
 pub use output::HubOutput;
+#[cfg(feature = "test-hooks")]
+pub use planted::PlantedFault;
 pub use state::{Hub, MAX_SAFE_INTEGER};
 pub use storage::{
     OpId, RoomRecord, StorageAction, StorageCompletion, StorageError, StoredEntry, StoredSnapshot,
