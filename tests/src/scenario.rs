@@ -31,6 +31,8 @@ pub struct FaultRates {
     /// Client processes that crash and restart empty (no saved state) under the
     /// same replica id, re-joining the rooms they were in.
     pub amnesias: u32,
+    /// Deltas a client sends twice (a retry the hub must deduplicate).
+    pub resends: u32,
 }
 
 impl FaultRates {
@@ -46,6 +48,7 @@ impl FaultRates {
         impostors: 0,
         twins: 0,
         amnesias: 0,
+        resends: 0,
     };
 }
 
@@ -133,6 +136,7 @@ impl Scenario {
                 impostors: 0,
                 twins: 0,
                 amnesias: 0,
+                resends: 0,
             },
             liveness_bound: Duration::from_secs(60),
             max_tail_entries: 64,
@@ -204,9 +208,10 @@ impl Scenario {
     }
 
     /// Replica identity under attack and duplication: sessions claiming another
-    /// writer's replica id (with a huge seq) against their grant, and duplicated
+    /// writer's replica id (with a huge seq) against their grant, duplicated
     /// instances (a client's own token and id) that replace the client's session
-    /// until its application takes over again; with dropped connections beside.
+    /// until its application takes over again, and deltas sent twice (a retrying
+    /// client: the hub re-acks or ignores the copy); with dropped connections beside.
     pub fn identity() -> Scenario {
         Scenario {
             name: "identity",
@@ -215,6 +220,7 @@ impl Scenario {
                 drops: 2,
                 impostors: 4,
                 twins: 3,
+                resends: 12,
                 ..FaultRates::NONE
             },
             ..Scenario::realistic()

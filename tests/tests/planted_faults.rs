@@ -39,6 +39,15 @@ fn an_ack_before_durable_loses_an_acknowledged_delta_in_a_hub_crash() {
 }
 
 #[test]
+fn a_skipped_dedupe_logs_a_resent_delta_twice() {
+    let kinds = caught(Scenario::identity(), PlantedFault::SkipDedupe);
+    assert!(
+        kinds.iter().any(|k| k.starts_with("duplicate_delivery")),
+        "{kinds:?}"
+    );
+}
+
+#[test]
 fn reordered_catch_up_batches_break_the_delivery_order() {
     let kinds = caught(Scenario::realistic(), PlantedFault::ReorderBatches);
     let order = |k: &String| k.starts_with("per_origin_order") || k.starts_with("log_order");

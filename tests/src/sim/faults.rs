@@ -45,6 +45,9 @@ pub enum Fault {
     Twin(usize),
     /// Crash this client's process and restart it empty under the same replica id.
     Amnesia(usize),
+    /// This client's next delta reaches the hub twice (a retry on the same
+    /// connection, 300 ms later).
+    Resend(usize),
 }
 
 /// Faults with their times, in time order, and the time by which all have healed.
@@ -129,6 +132,10 @@ impl FaultPlan {
         for _ in 0..f.amnesias {
             let t = at(rng);
             faults.push((t, Fault::Amnesia(pick(rng, n - 1) as usize)));
+        }
+        for _ in 0..f.resends {
+            let t = at(rng);
+            faults.push((t, Fault::Resend(pick(rng, n - 1) as usize)));
         }
         faults.sort_by_key(|(t, _)| *t);
         let mut heal_at = Instant::from_millis(end);

@@ -10,7 +10,7 @@
 //! `world_faults.rs`; the settle check and final state in `world_check.rs`.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -168,6 +168,9 @@ pub struct World {
     /// Clients a twin (duplicated instance) was opened against: only these may be
     /// replaced, and their application takes over again.
     pub(crate) twin_victims: Vec<usize>,
+    /// Clients whose next `ClientDelta` is sent again a little later on the same
+    /// connection (a client retrying an unacknowledged delta: the hub must dedupe).
+    pub(crate) resend_next: BTreeSet<usize>,
     pub(crate) settled_at: Option<Instant>,
     pub(crate) stats: Stats,
 }
@@ -212,6 +215,7 @@ impl World {
             plan,
             rogues: Vec::new(),
             twin_victims: Vec::new(),
+            resend_next: BTreeSet::new(),
             settled_at: None,
             stats: Stats::default(),
         };

@@ -14,6 +14,9 @@ use super::workload::random_op;
 use super::world::{Ev, World};
 use crate::transcript::describe;
 
+/// How much later a re-sent delta reaches the hub after its first copy.
+const RESEND_AFTER: core::time::Duration = core::time::Duration::from_millis(300);
+
 impl World {
     pub(crate) fn who(i: usize) -> String {
         format!("c{i}")
@@ -110,6 +113,10 @@ impl World {
         });
         let held = self.clients[i].held(self.now);
         let at = self.net.up(conn, self.now, &mut self.rng, held);
+        // `[7, ...]` of six elements: a `ClientDelta` (PROTOCOL.md §3.7).
+        if frame.starts_with(&[0x86, 0x07]) && self.resend_next.remove(&i) {
+            self.schedule(at + RESEND_AFTER, Ev::ToHub(conn, frame.clone()));
+        }
         self.schedule(at, Ev::ToHub(conn, frame));
     }
 

@@ -49,6 +49,9 @@ impl World {
             Fault::Impostor(victim) => self.impostor(victim),
             Fault::Twin(victim) => self.twin(victim),
             Fault::Amnesia(i) => self.amnesia(i),
+            Fault::Resend(i) => {
+                self.resend_next.insert(i);
+            }
         }
     }
 
