@@ -89,13 +89,17 @@ impl ClientExecutor for AsyncStd {
         async_std::task::spawn(task);
     }
 
-    /// Only `ws://`: this driver has no TLS.
+    /// Only `ws://`: this driver has no TLS, so `wss://` is refused at once with
+    /// [`DriverError::TlsUnsupported`] (rather than by every connect attempt).
     fn check_url(url: &str) -> Result<(), DriverError> {
         if url.starts_with("ws://") {
             return Ok(());
         }
-        Err(DriverError::Config(format!(
-            "not a ws:// URL (wss:// is not supported by this driver): {url}"
-        )))
+        if url.starts_with("wss://") {
+            return Err(DriverError::TlsUnsupported {
+                url: url.to_owned(),
+            });
+        }
+        Err(DriverError::Config(format!("not a ws:// URL: {url}")))
     }
 }
