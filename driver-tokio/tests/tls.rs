@@ -151,6 +151,16 @@ async fn an_untrusted_certificate_is_reported_at_every_attempt() {
 }
 
 #[tokio::test]
+async fn the_platform_roots_do_not_trust_a_private_ca() {
+    let pki = Pki::new("private CA", &["127.0.0.1"]);
+    let (addr, _stop) = tls_server(Some(pki.files())).await;
+    let seen = tls_failures(&format!("wss://{addr}/sync"), Tokio::default()).await;
+    // A machine without a trust store says so instead.
+    let expected = [TlsFailure::UnknownIssuer, TlsFailure::NoRootCertificates];
+    assert!(seen.iter().all(|f| expected.contains(f)), "{seen:?}");
+}
+
+#[tokio::test]
 async fn a_certificate_for_another_name_is_reported() {
     let pki = Pki::new("test CA", &["hub.example.invalid"]);
     let (addr, _stop) = tls_server(Some(pki.files())).await;
