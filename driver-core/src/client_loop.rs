@@ -23,7 +23,7 @@ use crate::session::{Session, SharedSession, WakeReceiver};
 
 enum Woken<S> {
     Message(Option<Incoming>),
-    Connected(Result<S, String>),
+    Connected(Result<S, TransportClosed>),
     Deadline,
     Handle(bool),
 }
@@ -150,7 +150,7 @@ pub async fn run_client<R: ClientRuntime>(
                         ws = Some((conn, sock));
                         s.handle_transport_open(conn);
                     }
-                    Err(e) => s.handle_transport_closed(conn, TransportClosed::failed(e)),
+                    Err(closed) => s.handle_transport_closed(conn, closed),
                 }
             }
             Woken::Deadline => {

@@ -17,6 +17,13 @@ pub enum DriverError {
     /// The URL or configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The URL asks for TLS (`wss://`) and this driver has none (the async-std
+    /// driver); the tokio and browser drivers connect to `wss://` URLs.
+    #[error("wss:// (TLS) is not supported by this driver: {url}")]
+    TlsUnsupported {
+        /// The refused URL.
+        url: String,
+    },
 }
 
 impl From<syncwire_proto::client::ClientError> for DriverError {

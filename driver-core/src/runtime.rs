@@ -12,6 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::Sink;
+use syncwire_proto::client::TransportClosed;
 use syncwire_proto::wire::CloseCode;
 
 /// One WebSocket message (or failure) as the shared loop sees it.
@@ -46,8 +47,9 @@ impl<T> ClientSocket for T where
 pub trait ClientRuntime: Send + Sync + 'static {
     /// The connected socket type.
     type Socket: ClientSocket;
-    /// A connect attempt in progress.
-    type Connect: Future<Output = Result<Self::Socket, String>> + Unpin + Send + 'static;
+    /// A connect attempt in progress. A failure is reported to the session as is, so
+    /// a driver that can tell a TLS failure says so ([`TransportClosed::tls_failed`]).
+    type Connect: Future<Output = Result<Self::Socket, TransportClosed>> + Unpin + Send + 'static;
     /// A timer.
     type Sleep: Future<Output = ()> + Unpin + Send + 'static;
 

@@ -49,11 +49,16 @@ impl<R: ClientExecutor> SyncClient<R> {
     /// the connection is made in the background on the driver's runtime (tokio: call it
     /// within a tokio runtime; async-std: from any thread and executor, smol included).
     pub fn connect(url: &str, config: ClientConfig) -> Result<Self, DriverError> {
+        Self::connect_with(url, config, R::default())
+    }
+
+    /// [`connect`](Self::connect) on a runtime adapter configured by the application
+    /// (the tokio driver's adapter carries the TLS settings for `wss://` URLs).
+    pub fn connect_with(url: &str, config: ClientConfig, rt: R) -> Result<Self, DriverError> {
         R::check_url(url)?;
         let clock = SystemClock::default();
         let (shared, wake) = Session::new(config, Arc::new(clock))?;
         Session::lock(&shared).connect();
-        let rt = R::default();
         let (done, task) = oneshot::channel();
         let io = run_client(rt.clone(), shared.clone(), wake, url.to_owned(), clock);
         rt.spawn(async move {

@@ -7,7 +7,8 @@
 //! [`syncwire_driver_core::run_client`] and the handle is
 //! [`syncwire_driver_core::SyncClient`], both shared with the tokio driver; this module
 //! only supplies the async-std adapter ([`AsyncStd`]). The API is the same as
-//! `syncwire_tokio::client`'s. Only `ws://` URLs are supported (no TLS).
+//! `syncwire_tokio::client`'s. Only `ws://` URLs are supported (no TLS: `wss://` is
+//! refused at `connect` with [`DriverError::TlsUnsupported`]).
 //!
 //! ```no_run
 //! use syncwire_async_std::client::{ClientConfig, SyncClient};
@@ -32,8 +33,9 @@ pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 /// A connection to a syncwire hub that keeps itself alive (driver-core's
 /// [`SyncClient`](syncwire_driver_core::SyncClient) on async-std): it reconnects with
 /// backoff, resumes every room, and keeps local changes in an outbox until the hub
-/// acknowledges them. Dropping it closes the session. `connect` refuses anything but
-/// `ws://` URLs (`wss://` included) with [`DriverError::Config`]; the connection runs
+/// acknowledges them. Dropping it closes the session. `connect` refuses `wss://` URLs
+/// with [`DriverError::TlsUnsupported`] (this driver has no TLS: use the tokio driver)
+/// and anything else but `ws://` with [`DriverError::Config`]; the connection runs
 /// on async-std's executor, so it may be called from any thread and any executor,
 /// smol included.
 pub type SyncClient = syncwire_driver_core::SyncClient<AsyncStd>;

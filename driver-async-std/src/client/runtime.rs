@@ -14,6 +14,7 @@ use async_tungstenite::tungstenite::client::IntoClientRequest;
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use futures_util::SinkExt;
 use syncwire_driver_core::{ClientExecutor, ClientRuntime, DriverError, Outgoing, WsAdapter};
+use syncwire_proto::client::TransportClosed;
 use syncwire_proto::wire::CloseCode;
 
 /// Read buffer per connection; tungstenite's default (128 KiB) is far more than frames need.
@@ -34,7 +35,11 @@ pub type Socket = WsAdapter<WebSocketStream<TcpStream>, Tungstenite>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// TCP connect (Nagle off) and WebSocket handshake for a `ws://` URL.
-async fn connect(url: String) -> Result<Socket, String> {
+async fn connect(url: String) -> Result<Socket, TransportClosed> {
+    connect_ws(url).await.map_err(TransportClosed::failed)
+}
+
+async fn connect_ws(url: String) -> Result<Socket, String> {
     let request = url.into_client_request().map_err(|e| e.to_string())?;
     let uri = request.uri();
     if uri.scheme_str() != Some("ws") {
@@ -57,7 +62,7 @@ async fn connect(url: String) -> Result<Socket, String> {
 
 impl ClientRuntime for AsyncStd {
     type Socket = Socket;
-    type Connect = BoxFuture<Result<Socket, String>>;
+    type Connect = BoxFuture<Result<Socket, TransportClosed>>;
     type Sleep = BoxFuture<()>;
 
     fn connect(&self, url: &str) -> Self::Connect {
@@ -84,13 +89,17 @@ impl ClientExecutor for AsyncStd {
         async_std::task::spawn(task);
     }
 
-    /// Only `ws://`: this driver has no TLS.
+    /// Only `ws://`: this driver has no TLS, so `wss://` is refused at once with
+    /// [`DriverError::TlsUnsupported`] (rather than by every connect attempt).
     fn check_url(url: &str) -> Result<(), DriverError> {
         if url.starts_with("ws://") {
             return Ok(());
         }
-        Err(DriverError::Config(format!(
-            "not a ws:// URL (wss:// is not supported by this driver): {url}"
-        )))
+        if url.starts_with("wss://") {
+            return Err(DriverError::TlsUnsupported {
+                url: url.to_owned(),
+            });
+        }
+        Err(DriverError::Config(format!("not a ws:// URL: {url}")))
     }
 }

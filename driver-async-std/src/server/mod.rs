@@ -24,4 +24,4 @@ mod run;
 mod runtime;
 
 pub use run::Server;
-pub use syncwire_driver_core::server::{MemoryStore, ServerConfig, ServerError, Storage};
+pub use syncwire_driver_core::server::{MemoryStore, ServerConfig, ServerError, Storage, TlsFiles};

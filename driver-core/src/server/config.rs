@@ -27,6 +27,17 @@ pub struct ServerConfig {
     pub(crate) storage_capacity: usize,
     pub(crate) storage_batch: usize,
     pub(crate) shutdown_grace: std::time::Duration,
+    pub(crate) tls: Option<TlsFiles>,
+}
+
+/// PEM files of the certificate chain and private key a server terminates TLS with
+/// ([`ServerConfig::set_tls`]). The files are read once, when the server binds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first (what a CA hands out as `fullchain.pem`).
+    pub cert_chain: PathBuf,
+    /// The private key of the leaf certificate (PKCS#8, PKCS#1 or SEC1 PEM).
+    pub private_key: PathBuf,
 }
 
 impl ServerConfig {
@@ -47,6 +58,7 @@ impl ServerConfig {
             storage_capacity: 65_536,
             storage_batch: 512,
             shutdown_grace: std::time::Duration::from_secs(10),
+            tls: None,
         }
     }
 }
@@ -211,6 +223,19 @@ impl ServerConfig {
         self.shutdown_grace = shutdown_grace;
         self
     }
+
+    /// TLS termination (default `None`: plain `ws://`, for development or behind a
+    /// reverse proxy that terminates TLS; docs/DEPLOYMENT.md). Only the tokio server
+    /// terminates TLS; the async-std server refuses a config with it.
+    pub fn tls(&self) -> Option<&TlsFiles> {
+        self.tls.as_ref()
+    }
+
+    /// Sets [`tls`](Self::tls).
+    pub fn set_tls(&mut self, tls: Option<TlsFiles>) -> &mut Self {
+        self.tls = tls;
+        self
+    }
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -221,6 +246,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("storage", &self.storage)
             .field("static_dir", &self.static_dir)
             .field("hub", &self.hub)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -240,6 +266,9 @@ pub enum ServerError {
     /// The storage backend could not be opened.
     #[error("storage error: {0}")]
     Storage(String),
+    /// The TLS certificate chain or private key could not be read or used.
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
 }
 
 impl ServerConfig {

@@ -45,7 +45,7 @@ use futures_channel::oneshot;
 use syncwire_proto::hub::Hub;
 
 pub use crate::Outgoing;
-pub use config::{ServerConfig, ServerError};
+pub use config::{ServerConfig, ServerError, TlsFiles};
 pub use connection::{CLOSE_WAIT, ConnContext, serve};
 pub use counters::{STORAGE_BATCH_BUCKETS, ServerCounters};
 pub use runtime::{ServerRuntime, ServerSocket, timeout};

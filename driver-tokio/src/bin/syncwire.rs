@@ -3,6 +3,7 @@
 //! ```text
 //! syncwire serve --addr 127.0.0.1:8080 --data-dir ./data [--memory]
 //!                [--token T | --token-file F | --open] [--static-dir DIR] [--path /sync]
+//!                [--tls-cert FILE --tls-key FILE]
 //!                [limit flags, see `limits` and driver-tokio/README.md]
 //! ```
 //!
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use limits::LimitArgs;
 use syncwire_tokio::proto::hub::{AllowAll, Authorizer};
-use syncwire_tokio::server::{Server, ServerConfig, Storage, TokenAuthorizer};
+use syncwire_tokio::server::{Server, ServerConfig, Storage, TlsFiles, TokenAuthorizer};
 
 #[path = "syncwire/limits.rs"]
 mod limits;
@@ -62,6 +63,12 @@ struct Serve {
     /// HTTP path of the WebSocket endpoint.
     #[arg(long, default_value = "/sync")]
     path: String,
+    /// Terminate TLS with this certificate chain (PEM, leaf first); clients use wss://.
+    #[arg(long, requires = "tls_key", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -116,10 +123,17 @@ async fn serve(args: Serve) -> Result<(), String> {
             dir: args.data_dir.clone(),
         }
     });
+    if let (Some(cert_chain), Some(private_key)) = (&args.tls_cert, &args.tls_key) {
+        config.set_tls(Some(TlsFiles {
+            cert_chain: cert_chain.clone(),
+            private_key: private_key.clone(),
+        }));
+    }
     let shutdown = shutdown_signal();
     let server = Server::bind(config).await.map_err(|e| e.to_string())?;
     println!("syncwire listening on {}", server.local_addr());
-    tracing::info!(addr = %server.local_addr(), path = %args.path, "listening");
+    let tls = server.is_tls();
+    tracing::info!(addr = %server.local_addr(), path = %args.path, tls, "listening");
     server.run_until(shutdown).await.map_err(|e| e.to_string())
 }
 

@@ -23,14 +23,23 @@
 //! ```
 
 mod runtime;
+mod tls;
 
 pub use runtime::Tokio;
 pub use syncwire_driver_core::{Applied, Changes, Doc, DriverError, EventStream, SessionHandle};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
+pub use syncwire_proto::client::{DisconnectReason, TlsFailure};
+pub use tls::ClientTls;
 
 /// A connection to a syncwire hub that keeps itself alive (driver-core's
 /// [`SyncClient`](syncwire_driver_core::SyncClient) on tokio): it reconnects with
 /// backoff, resumes every room, and keeps local changes in an outbox until the hub
 /// acknowledges them. Dropping it closes the session. `connect` must be called within
-/// a tokio runtime; `ws://` and `wss://` URLs are served.
+/// a tokio runtime; `ws://` and `wss://` URLs are served. `wss://` trusts the
+/// platform's root certificates; `SyncClient::connect_with(url, config,
+/// Tokio::with_tls(ClientTls::from_root_pem(pem)?))` trusts others. A refused
+/// certificate does not stop the session: each attempt's failure is an event
+/// (`StateChanged` into `Backoff`, with `reason.tls_failure()` naming a [`TlsFailure`])
+/// and a logged warning, and the session keeps retrying with backoff (the module
+/// docs of `tls` say why).
 pub type SyncClient = syncwire_driver_core::SyncClient<Tokio>;

@@ -22,6 +22,10 @@
 //! * `runtime`: the tokio adapter (spawn, sleep, axum's WebSocket as a server socket).
 //! * `http`: the axum router; `metrics`: Prometheus text; [`auth`]: token grants.
 //! * `run`: [`Server`], binding, serving and the ordered shutdown.
+//! * `tls`: TLS termination with rustls when [`ServerConfig::tls`] is set (the
+//!   certificate chain and key as PEM files); without it the server speaks plain
+//!   `ws://`, for development or behind a TLS-terminating reverse proxy
+//!   (docs/DEPLOYMENT.md).
 //!
 //! Every queue is bounded; the outcome of each bound is described where the queue is
 //! used (driver-core's server modules).
@@ -31,7 +35,8 @@ mod http;
 mod metrics;
 mod run;
 mod runtime;
+mod tls;
 
 pub use auth::{TokenAuthorizer, TokenFileError, TokenGrant};
 pub use run::Server;
-pub use syncwire_driver_core::server::{MemoryStore, ServerConfig, ServerError, Storage};
+pub use syncwire_driver_core::server::{MemoryStore, ServerConfig, ServerError, Storage, TlsFiles};

@@ -145,6 +145,17 @@ pub enum DisconnectReason {
     },
 }
 
+impl DisconnectReason {
+    /// The TLS failure behind this disconnect, if the transport reported one
+    /// ([`TransportClosed::tls`]).
+    pub fn tls_failure(&self) -> Option<super::event::TlsFailure> {
+        match self {
+            DisconnectReason::Transport(closed) => closed.tls,
+            _ => None,
+        }
+    }
+}
+
 /// Persisted state that cannot be restored.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum RestoreError {

@@ -1,6 +1,6 @@
 //! What the client reports: application events ([`ClientEvent`]), commands to the
 //! driver's transport ([`TransportCommand`]) and the driver's report of a lost
-//! transport ([`TransportClosed`]).
+//! transport ([`TransportClosed`], with [`TlsFailure`] when TLS refused the hub).
 
 use bytes::Bytes;
 
@@ -185,6 +185,47 @@ pub struct TransportClosed {
     pub code: Option<CloseCode>,
     /// Close reason text or error description.
     pub reason: String,
+    /// Set when the connection (attempt) failed in TLS: the certificate was refused
+    /// or the handshake failed. The session treats it like any other failed attempt
+    /// (backoff, then retry), so the application sees one such report per attempt.
+    pub tls: Option<TlsFailure>,
+}
+
+/// Why a TLS connection attempt failed, as far as the driver can tell. Retrying does
+/// not cure the certificate kinds unless something changes on either side (the hub
+/// gets a new certificate, the client another root), so an application that cannot
+/// wait for that should show them and stop (`close`) or bound the attempts
+/// (`ClientConfig::max_attempts`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TlsFailure {
+    /// The hub's certificate chain does not lead to a trusted root (self-signed,
+    /// private CA not given to the client, incomplete chain).
+    UnknownIssuer,
+    /// The certificate is not valid for the host name (or IP address) in the URL.
+    NotValidForName,
+    /// The certificate has expired or is not valid yet (check the clocks too).
+    Expired,
+    /// The certificate was refused for another reason (revoked, bad signature,
+    /// unsupported or malformed, wrong usage).
+    BadCertificate,
+    /// The client has no root certificates to check any certificate against.
+    NoRootCertificates,
+    /// The TLS handshake failed otherwise: no common protocol version or cipher
+    /// suite, an alert from the hub, or a peer that does not speak TLS.
+    Handshake,
+}
+
+impl std::fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TlsFailure::UnknownIssuer => "certificate issued by an unknown authority",
+            TlsFailure::NotValidForName => "certificate not valid for this host",
+            TlsFailure::Expired => "certificate expired or not yet valid",
+            TlsFailure::BadCertificate => "certificate refused",
+            TlsFailure::NoRootCertificates => "no root certificates to verify the hub",
+            TlsFailure::Handshake => "TLS handshake failed",
+        })
+    }
 }
 
 impl TransportClosed {
@@ -193,6 +234,16 @@ impl TransportClosed {
         TransportClosed {
             code: None,
             reason: reason.into(),
+            tls: None,
+        }
+    }
+
+    /// A connection attempt that failed in TLS (no close code).
+    pub fn tls_failed(failure: TlsFailure, reason: impl Into<String>) -> Self {
+        TransportClosed {
+            code: None,
+            reason: reason.into(),
+            tls: Some(failure),
         }
     }
 
@@ -201,6 +252,7 @@ impl TransportClosed {
         TransportClosed {
             code: Some(code),
             reason: reason.into(),
+            tls: None,
         }
     }
 }

@@ -70,7 +70,7 @@ mod tests;
 
 pub use config::{ClientConfig, ConfigError, MIN_FRAME_BYTES};
 pub use error::{ClientError, DisconnectReason, RestoreError, SessionError};
-pub use event::{ClientEvent, ConnectionId, TransportClosed, TransportCommand};
+pub use event::{ClientEvent, ConnectionId, TlsFailure, TransportClosed, TransportCommand};
 pub use heartbeat::MIN_HUB_HEARTBEAT;
 pub use lifecycle::ClientState;
 pub use metrics::{ClientMetrics, ErrorCounts};

@@ -84,6 +84,7 @@ impl Run {
                 let closed = TransportClosed {
                     code: code.map(CloseCode),
                     reason: String::new(),
+                    tls: None,
                 };
                 c.handle_transport_closed(now, conn, closed);
             }

@@ -4,7 +4,8 @@ use core::time::Duration;
 
 use super::harness::*;
 use crate::client::{
-    ClientEvent, ClientState, DisconnectReason, SessionError, TransportClosed, TransportCommand,
+    ClientEvent, ClientState, DisconnectReason, SessionError, TlsFailure, TransportClosed,
+    TransportCommand,
 };
 use crate::wire::*;
 
@@ -118,6 +119,28 @@ fn failed_connection_attempt_backs_off_then_retries() {
         h.transport
     );
     assert_eq!(h.client.metrics().reconnects, 1);
+}
+
+#[test]
+fn every_tls_failure_is_reported_with_its_kind_and_backs_off() {
+    let mut h = Harness::new(config());
+    h.client.connect(h.now);
+    h.drain();
+    for attempt in 1..=3 {
+        h.lost(TransportClosed::tls_failed(
+            TlsFailure::UnknownIssuer,
+            "unknown issuer",
+        ));
+        assert_eq!(h.client.state(), Backoff);
+        assert_eq!(h.client.attempts(), attempt);
+        let reported = h.events.iter().filter(|e| {
+            matches!(e, ClientEvent::StateChanged { to: Backoff, reason: Some(r), .. }
+                if r.tls_failure() == Some(TlsFailure::UnknownIssuer))
+        });
+        assert_eq!(reported.count(), 1, "attempt {attempt}: {:?}", h.events);
+        h.clear();
+        h.next_deadline().expect("retry");
+    }
 }
 
 #[test]
