@@ -269,14 +269,8 @@ fn a_full_list_replaces_the_view_and_tells_only_the_difference() {
 #[test]
 fn a_lost_connection_forgets_the_peers() {
     let (mut h, seen) = listing_4_and_5();
-    h.client.handle_transport_closed(
-        h.now,
-        h.conn,
-        TransportClosed {
-            code: None,
-            reason: String::new(),
-        },
-    );
+    h.client
+        .handle_transport_closed(h.now, h.conn, TransportClosed::failed("reset"));
     h.drain();
     assert_eq!(h.app_events()[seen..], [left_ev(4), left_ev(5)]);
     assert_eq!(h.client.room(&room("r")).and_then(|r| r.peer_count), None);
