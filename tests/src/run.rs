@@ -109,6 +109,9 @@ fn missing(
                 Path::ClientRestarts => client_restarts,
                 Path::CatchUpFromStorage => covered.storage_ranges,
                 Path::Refusal(code) => covered.refusals.get(code).copied().unwrap_or(0),
+                Path::SlowConsumerCloses => covered.slow_consumer_closes,
+                Path::StorageFailures => covered.storage_failures,
+                Path::ClientRestores => covered.client_restores,
             };
             n == 0
         })

@@ -31,6 +31,19 @@ pub struct FaultRates {
     /// Client processes that crash and restart empty (no saved state) under the
     /// same replica id, re-joining the rooms they were in.
     pub amnesias: u32,
+    /// Client processes that crash and restart from the state they last saved
+    /// (`Replica::export` / `Replica::restore`); what changed after the save is lost.
+    pub restores: u32,
+    /// Windows of 1–10 s in which the hub's storage fails about half of the actions
+    /// it completes (transient errors; half of them after the write took effect).
+    pub storage_faults: u32,
+    /// A client's write grant is revoked (every room read-only) and its connection
+    /// dropped, so the re-join is refused mid-stream; granted again 5–20 s later.
+    pub revocations: u32,
+    /// A client's token stops being accepted and its connection is dropped: the
+    /// handshake is refused (`unauthorized`, close 4002) until the token is renewed
+    /// 5–20 s later and the application connects again.
+    pub expiries: u32,
 }
 
 impl FaultRates {
@@ -46,6 +59,10 @@ impl FaultRates {
         impostors: 0,
         twins: 0,
         amnesias: 0,
+        restores: 0,
+        storage_faults: 0,
+        revocations: 0,
+        expiries: 0,
     };
 }
 
@@ -56,6 +73,9 @@ pub struct HubLimits {
     pub rate: Option<(u32, u32)>,
     /// Appends in flight per room before deltas are refused `rate_limited`.
     pub max_pending_appends: Option<usize>,
+    /// Bytes queued for a session and not yet flushed before it is closed
+    /// `slow_consumer` (4011).
+    pub max_backlog_bytes: Option<usize>,
 }
 
 impl HubLimits {
@@ -67,6 +87,9 @@ impl HubLimits {
         }
         if let Some(n) = self.max_pending_appends {
             config.max_pending_appends = n;
+        }
+        if let Some(n) = self.max_backlog_bytes {
+            config.max_backlog_bytes = n;
         }
         config
     }
@@ -103,6 +126,9 @@ pub struct Scenario {
     pub max_tail_entries: usize,
     /// Hub limits tightened so that refusals happen mid-stream.
     pub limits: HubLimits,
+    /// Whether the hub's authorizer restricts clients (some rooms read-only or
+    /// forbidden per replica, see `sim/world_auth.rs`) instead of allowing all.
+    pub restricted: bool,
 }
 
 impl Scenario {
@@ -130,10 +156,15 @@ impl Scenario {
                 impostors: 0,
                 twins: 0,
                 amnesias: 0,
+                restores: 0,
+                storage_faults: 0,
+                revocations: 0,
+                expiries: 0,
             },
             liveness_bound: Duration::from_secs(60),
             max_tail_entries: 64,
             limits: HubLimits::default(),
+            restricted: false,
         }
     }
 
@@ -185,6 +216,7 @@ impl Scenario {
             limits: HubLimits {
                 rate: Some((6, 8)),
                 max_pending_appends: Some(3),
+                max_backlog_bytes: None,
             },
             // No throttled consumers: the simulated network queues a throttled
             // connection's frames without bound instead of pushing back on the hub
@@ -236,6 +268,32 @@ impl Scenario {
             limits: HubLimits {
                 rate: Some((10, 12)),
                 max_pending_appends: None,
+                max_backlog_bytes: None,
+            },
+            ..Scenario::realistic()
+        }
+    }
+
+    /// Slow consumers against a small hub backlog bound (4 KiB instead of 1 MiB):
+    /// many clients' downstream is throttled for a while, so the hub's backlog of
+    /// unflushed bytes (flush credit comes back only as frames reach the client)
+    /// trips its bound and the session is closed `slow_consumer` (4011), as in
+    /// production; the client resumes from its offset and is caught up from storage.
+    /// The simulated network queues a throttled connection's frames without bound, but
+    /// the hub's bound is what decides here: deltas wait in the log, other frames that
+    /// do not fit close the session.
+    pub fn slow() -> Scenario {
+        Scenario {
+            name: "slow",
+            op_interval: Duration::from_millis(400),
+            faults: FaultRates {
+                drops: 2,
+                slow_consumers: 10,
+                ..FaultRates::NONE
+            },
+            limits: HubLimits {
+                max_backlog_bytes: Some(2048),
+                ..HubLimits::default()
             },
             ..Scenario::realistic()
         }
@@ -255,6 +313,7 @@ impl Scenario {
             "limited" => vec![HubRestarts, Refusal("rate_limited")],
             "identity" => vec![Refusal("replica_in_use")],
             "amnesia" => vec![HubRestarts, ClientRestarts],
+            "slow" => vec![SlowConsumerCloses, CatchUpFromStorage],
             _ => vec![],
         });
         paths
@@ -270,6 +329,7 @@ impl Scenario {
             Scenario::limited(),
             Scenario::identity(),
             Scenario::amnesia(),
+            Scenario::slow(),
         ]
     }
 
@@ -314,4 +374,10 @@ pub enum Path {
     CatchUpFromStorage,
     /// The hub refused deltas or joins with this reason.
     Refusal(&'static str),
+    /// The hub closed sessions `slow_consumer` (4011).
+    SlowConsumerCloses,
+    /// Storage actions failed (injected transient errors).
+    StorageFailures,
+    /// Client processes restarted from their saved state.
+    ClientRestores,
 }

@@ -100,3 +100,8 @@ fn amnesia_scenario_restarts_clients() {
     assert!(out.violations.is_empty(), "{:?}", out.violations);
     assert!(out.stats.client_restarts > 0, "{:?}", out.stats);
 }
+
+#[test]
+fn sim_slow() {
+    check(Scenario::slow(), "sim_slow", 20);
+}

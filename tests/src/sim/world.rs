@@ -124,6 +124,10 @@ pub struct Coverage {
     pub snapshot_writes: u64,
     /// Refusals of a delta or a join the clients saw, by reason name.
     pub refusals: std::collections::BTreeMap<&'static str, u64>,
+    /// Storage completions the simulated storage turned into failures.
+    pub storage_failures: u64,
+    /// Client processes restarted from their saved state.
+    pub client_restores: u64,
 }
 
 impl Coverage {
@@ -137,6 +141,8 @@ impl Coverage {
         self.other_closes += other.other_closes;
         self.storage_ranges += other.storage_ranges;
         self.snapshot_writes += other.snapshot_writes;
+        self.storage_failures += other.storage_failures;
+        self.client_restores += other.client_restores;
         for (k, v) in &other.refusals {
             *self.refusals.entry(k).or_default() += v;
         }
