@@ -112,6 +112,7 @@ fn missing(
                 Path::SlowConsumerCloses => covered.slow_consumer_closes,
                 Path::StorageFailures => covered.storage_failures,
                 Path::ClientRestores => covered.client_restores,
+                Path::Withdrawn => covered.withdrawn,
             };
             n == 0
         })

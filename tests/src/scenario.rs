@@ -299,6 +299,66 @@ impl Scenario {
         }
     }
 
+    /// An authorizer other than allow-all: per replica some rooms are read-only and
+    /// some forbidden (joins refused `forbidden`), write grants are revoked for a
+    /// while (the re-join comes back read-only and queued deltas are withdrawn,
+    /// refused mid-stream) and tokens expire (the handshake is refused
+    /// `unauthorized`, close 4002, until renewed); with dropped connections and a
+    /// hub restart beside. See `sim/world_auth.rs`.
+    pub fn restricted() -> Scenario {
+        Scenario {
+            name: "restricted",
+            op_interval: Duration::from_millis(700),
+            faults: FaultRates {
+                drops: 3,
+                hub_restarts: 1,
+                revocations: 5,
+                expiries: 3,
+                ..FaultRates::NONE
+            },
+            restricted: true,
+            ..Scenario::realistic()
+        }
+    }
+
+    /// Storage fails now and then (1–10 s windows in which about half of the
+    /// completed actions fail, half of those after the write took effect), next to
+    /// dropped connections and a hub restart: the hub must refuse `internal`, close
+    /// the room's members (1011) and reload from what storage really holds; nothing
+    /// acknowledged may be lost and nothing delivered twice.
+    pub fn storage_faults() -> Scenario {
+        Scenario {
+            name: "storage_faults",
+            faults: FaultRates {
+                drops: 2,
+                hub_restarts: 1,
+                storage_faults: 4,
+                ..FaultRates::NONE
+            },
+            ..Scenario::realistic()
+        }
+    }
+
+    /// Client processes crash and restart from the state they last saved
+    /// (`Replica::export` / `Replica::restore`; the application saves now and then,
+    /// not after every change), next to dropped connections and a hub restart. A
+    /// delta submitted after the save is lost to the client unless the hub logged it;
+    /// one the hub acknowledged must still be durable, and the restored replica must
+    /// converge (its own logged entries included).
+    pub fn restore() -> Scenario {
+        Scenario {
+            name: "restore",
+            op_interval: Duration::from_millis(700),
+            faults: FaultRates {
+                drops: 3,
+                hub_restarts: 1,
+                restores: 6,
+                ..FaultRates::NONE
+            },
+            ..Scenario::realistic()
+        }
+    }
+
     /// The paths this scenario exists to exercise: a run of at least
     /// [`COVERAGE_MIN_SEEDS`](crate::run::COVERAGE_MIN_SEEDS) seeds fails if one of
     /// them never fired (so a checker cannot pass on empty data). Chosen from what the
@@ -314,6 +374,14 @@ impl Scenario {
             "identity" => vec![Refusal("replica_in_use")],
             "amnesia" => vec![HubRestarts, ClientRestarts],
             "slow" => vec![SlowConsumerCloses, CatchUpFromStorage],
+            "storage_faults" => vec![HubRestarts, StorageFailures, Refusal("internal")],
+            "restore" => vec![HubRestarts, ClientRestores],
+            "restricted" => vec![
+                HubRestarts,
+                Refusal("forbidden"),
+                Refusal("unauthorized"),
+                Withdrawn,
+            ],
             _ => vec![],
         });
         paths
@@ -330,6 +398,9 @@ impl Scenario {
             Scenario::identity(),
             Scenario::amnesia(),
             Scenario::slow(),
+            Scenario::restricted(),
+            Scenario::storage_faults(),
+            Scenario::restore(),
         ]
     }
 
@@ -380,4 +451,6 @@ pub enum Path {
     StorageFailures,
     /// Client processes restarted from their saved state.
     ClientRestores,
+    /// Local deltas refused for good and withdrawn (`DeltaRejected`).
+    Withdrawn,
 }

@@ -18,6 +18,16 @@ const REGRESSIONS: &[(&str, u64, &str)] = &[
         2210,
         "issue 23: clock stepped back 88 s during a black-holed attempt; Connecting forever",
     ),
+    (
+        "restore",
+        4,
+        "restored from a save older than acked own deltas: they were skipped in the resume replay; divergence",
+    ),
+    (
+        "restore",
+        10,
+        "restored from a save older than acked own deltas: they were skipped in the resume replay; divergence",
+    ),
 ];
 
 #[test]
@@ -104,4 +114,19 @@ fn amnesia_scenario_restarts_clients() {
 #[test]
 fn sim_slow() {
     check(Scenario::slow(), "sim_slow", 20);
+}
+
+#[test]
+fn sim_restricted() {
+    check(Scenario::restricted(), "sim_restricted", 20);
+}
+
+#[test]
+fn sim_storage_faults() {
+    check(Scenario::storage_faults(), "sim_storage_faults", 20);
+}
+
+#[test]
+fn sim_restore() {
+    check(Scenario::restore(), "sim_restore", 20);
 }

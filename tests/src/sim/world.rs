@@ -26,6 +26,7 @@ use syncwire_proto::wire::{CloseCode, ReplicaId, RoomId, SessionId};
 use super::client::SimClient;
 use super::faults::{Fault, FaultPlan};
 use super::net::{ConnId, Net};
+use super::world_auth::AccessPolicy;
 use crate::check::{History, Violation};
 use crate::scenario::Scenario;
 use crate::transcript::Transcript;
@@ -47,6 +48,8 @@ pub(crate) enum Ev {
     Fault(Fault),
     HubUp,
     Check,
+    /// The application of client `i` resets `room` (leave, and join again if `true`).
+    AppReset(usize, RoomId, bool),
 }
 
 pub(crate) struct Scheduled {
@@ -128,6 +131,8 @@ pub struct Coverage {
     pub storage_failures: u64,
     /// Client processes restarted from their saved state.
     pub client_restores: u64,
+    /// Local deltas refused for good (`DeltaRejected`: withdrawn).
+    pub withdrawn: u64,
 }
 
 impl Coverage {
@@ -143,6 +148,7 @@ impl Coverage {
         self.snapshot_writes += other.snapshot_writes;
         self.storage_failures += other.storage_failures;
         self.client_restores += other.client_restores;
+        self.withdrawn += other.withdrawn;
         for (k, v) in &other.refusals {
             *self.refusals.entry(k).or_default() += v;
         }
@@ -176,6 +182,10 @@ pub struct World {
     pub(crate) twin_victims: Vec<usize>,
     pub(crate) settled_at: Option<Instant>,
     pub(crate) stats: Stats,
+    /// Room access and token validity (`restricted` worlds, revocations, expiries).
+    pub(crate) policy: AccessPolicy,
+    /// Until then storage fails about half of the actions it completes.
+    pub(crate) storage_trouble_until: Option<Instant>,
 }
 
 impl World {
@@ -196,6 +206,7 @@ impl World {
             clients.push(SimClient::new(ReplicaId(i as u64 + 1), app));
         }
         let hub_seed = rng.next_u64();
+        let scenario_restricted = scenario.restricted;
         let mut world = World {
             net: Net::new(scenario.latency, scenario.jitter),
             wakes: vec![None; clients.len()],
@@ -220,6 +231,8 @@ impl World {
             twin_victims: Vec::new(),
             settled_at: None,
             stats: Stats::default(),
+            policy: AccessPolicy::new(scenario_restricted),
+            storage_trouble_until: None,
         };
         world.start_hub();
         world.start_clients();
@@ -231,7 +244,7 @@ impl World {
         HubConfig {
             seed: self.hub_seed ^ self.hub_incarnation,
             merger: self.registry.clone(),
-            authorizer: Some(super::world_identity::authorizer()),
+            authorizer: Some(super::world_identity::authorizer(self.policy.clone())),
             max_tail_entries: self.scenario.max_tail_entries,
             ..self.scenario.limits.apply(HubConfig::default())
         }
@@ -317,6 +330,7 @@ impl World {
             Ev::Fault(f) => self.apply_fault(f),
             Ev::HubUp => self.start_hub(),
             Ev::Check => self.on_check(),
+            Ev::AppReset(i, room, rejoin) => self.app_reset(i, room, rejoin),
         }
     }
 }
