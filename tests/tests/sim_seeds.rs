@@ -113,20 +113,20 @@ fn amnesia_scenario_restarts_clients() {
 
 #[test]
 fn sim_slow() {
-    check(Scenario::slow(), "sim_slow", 20);
+    check(Scenario::slow(), "sim_slow", 12);
 }
 
 #[test]
 fn sim_restricted() {
-    check(Scenario::restricted(), "sim_restricted", 20);
+    check(Scenario::restricted(), "sim_restricted", 12);
 }
 
 #[test]
 fn sim_storage_faults() {
-    check(Scenario::storage_faults(), "sim_storage_faults", 20);
+    check(Scenario::storage_faults(), "sim_storage_faults", 12);
 }
 
 #[test]
 fn sim_restore() {
-    check(Scenario::restore(), "sim_restore", 20);
+    check(Scenario::restore(), "sim_restore", 12);
 }
