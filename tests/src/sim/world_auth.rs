@@ -19,7 +19,9 @@
 //! join again: a fresh document from the hub's state and its own logged entries),
 //! and leaves a room it may not enter. A refusal is only accepted by the checkers
 //! when the policy ever denied it ([`AccessPolicy::may_refuse_write`],
-//! [`AccessPolicy::may_refuse_join`]); a refused delta must not be logged.
+//! [`AccessPolicy::may_refuse_join`]); a refused delta must not be logged; and at the
+//! end no log may hold a delta of a replica in a room its static rule never let it
+//! write (`forbidden_write_logged`).
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -30,6 +32,7 @@ use syncwire_proto::wire::{ErrorCode, ReplicaId, RoomId};
 
 use super::faults::Fault;
 use super::world::{Ev, World};
+use crate::check::{FinalState, Violation};
 
 /// The access rules of a world, shared by every hub incarnation's authorizer.
 #[derive(Clone, Debug, Default)]
@@ -230,4 +233,30 @@ impl World {
         }
         self.drain_client(i);
     }
+}
+
+/// No durable log may hold a delta of a replica in a room its static rule never let
+/// it write (read-only or no access for the whole run): the hub enforced the rule.
+pub(crate) fn check_no_forbidden_writes(
+    policy: &AccessPolicy,
+    fin: &FinalState,
+    rogue_from: u64,
+) -> Vec<Violation> {
+    let restricted = policy.with(|p| p.restricted);
+    if !restricted {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for (room, r) in &fin.rooms {
+        for (replica, seq) in &r.seqs {
+            if replica.0 < rogue_from && static_access(replica.0, room) != Access::ReadWrite {
+                let detail = format!(
+                    "{room:?}: replica {} may not write there, storage holds its seq {seq}",
+                    replica.0
+                );
+                found.push(Violation::new("forbidden_write_logged", None, detail));
+            }
+        }
+    }
+    found
 }
