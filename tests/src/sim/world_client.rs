@@ -8,7 +8,7 @@ use syncwire_proto::client::{
     TransportCommand,
 };
 use syncwire_proto::replica::{Applied, Output, ReplicaError};
-use syncwire_proto::wire::{CloseCode, RoomId};
+use syncwire_proto::wire::{CloseCode, ErrorCode, RoomId};
 
 use super::net::{ConnId, Peer};
 use super::workload::random_op;
@@ -93,6 +93,12 @@ impl World {
                     .or_default() += 1;
             }
             _ => {}
+        }
+        if let ClientEvent::Error(SessionError::Rejected { code, message, .. }) = &ev {
+            if *code == ErrorCode::INTERNAL && self.scenario.faults.storage_faults == 0 {
+                // `internal` means a hub failure (PROTOCOL.md §5); nothing fails here.
+                self.violate("spurious_internal", format!("c{i}: {message}"));
+            }
         }
         if matches!(ev, ClientEvent::DeltaRejected { .. }) {
             self.stats.coverage.withdrawn += 1;
