@@ -19,6 +19,8 @@
 pub use syncwire_proto as proto;
 
 pub mod check;
+pub mod fault_rates;
+pub mod path;
 pub mod run;
 pub mod scenario;
 pub mod sim;

@@ -5,6 +5,8 @@
 //! * `SYNCWIRE_SIM_SEEDS=N`: run seeds `1..=N` instead of the test's default count;
 //!   `SYNCWIRE_SIM_SEEDS=A..=B`: run seeds `A..=B` (a long campaign split into parts,
 //!   across sessions or machines).
+//! * `SYNCWIRE_SIM_FRESH=A`: the default count is half fixed seeds (`1..`), half
+//!   fresh ones from `A` on (CI derives `A` from the commit, see `scripts/test`).
 //! * `SYNCWIRE_SIM_PROGRESS=K`: print each failing seed to stderr as soon as it
 //!   fails, and a progress line (seeds done, elapsed wall time) every `K` seeds —
 //!   for long runs, which otherwise report only at their end.
@@ -109,6 +111,10 @@ fn missing(
                 Path::ClientRestarts => client_restarts,
                 Path::CatchUpFromStorage => covered.storage_ranges,
                 Path::Refusal(code) => covered.refusals.get(code).copied().unwrap_or(0),
+                Path::SlowConsumerCloses => covered.slow_consumer_closes,
+                Path::StorageFailures => covered.storage_failures,
+                Path::ClientRestores => covered.client_restores,
+                Path::Withdrawn => covered.withdrawn,
             };
             n == 0
         })
@@ -123,8 +129,11 @@ fn env_u64(name: &str) -> Option<u64> {
 /// `SYNCWIRE_SIM_SEEDS` (`N` for `1..=N`, or `A..=B`),
 /// else `1..=default_count` (in release builds; unoptimized builds, as in a plain
 /// `cargo test --workspace`, run one seed as a smoke test, so that the
-/// full count stays with `cargo test -p syncwire-tests --release`). The flag tells
-/// whether one seed is replayed.
+/// full count stays with `cargo test -p syncwire-tests --release`). With
+/// `SYNCWIRE_SIM_FRESH=A` (CI sets it from the commit) the default count is split:
+/// the fixed seeds `1..=⌈N/2⌉` and `⌊N/2⌋` fresh seeds from `A` on, so every commit
+/// also tries seeds no run tried before at about the same cost ([`default_seeds`]).
+/// The flag tells whether one seed is replayed.
 pub fn seeds_from_env(default_count: u64) -> (Vec<u64>, bool) {
     if let Some(seed) = env_u64("SYNCWIRE_SIM_SEED") {
         return (vec![seed], true);
@@ -137,8 +146,39 @@ pub fn seeds_from_env(default_count: u64) -> (Vec<u64>, bool) {
     let range = std::env::var("SYNCWIRE_SIM_SEEDS")
         .ok()
         .and_then(|v| seed_range(&v));
-    let (first, last) = range.unwrap_or((1, default_count));
-    ((first..=last).collect(), false)
+    match range {
+        Some((first, last)) => ((first..=last).collect(), false),
+        None => (
+            default_seeds(default_count, env_u64("SYNCWIRE_SIM_FRESH")),
+            false,
+        ),
+    }
+}
+
+/// The default seeds of a test whose count is `count`: `1..=count`, or with a fresh
+/// base `1..=⌈count/2⌉` followed by `⌊count/2⌋` seeds from `fresh` on.
+pub fn default_seeds(count: u64, fresh: Option<u64>) -> Vec<u64> {
+    let Some(base) = fresh else {
+        return (1..=count).collect();
+    };
+    let fixed = count.div_ceil(2);
+    let extra = count - fixed;
+    (1..=fixed)
+        .chain((0..extra).map(|k| base.saturating_add(k)))
+        .collect()
+}
+
+/// `1..=3` or `1..=3, 90..=91` for the summary line.
+fn describe_seeds(seeds: &[u64]) -> String {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for &s in seeds {
+        match runs.last_mut() {
+            Some((_, last)) if last.checked_add(1) == Some(s) => *last = s,
+            _ => runs.push((s, s)),
+        }
+    }
+    let parts: Vec<String> = runs.iter().map(|(a, b)| format!("{a}..={b}")).collect();
+    parts.join(", ")
 }
 
 /// Runs the seeds chosen by the environment for `scenario` and returns a report
@@ -191,9 +231,10 @@ pub fn run_seeds(scenario: &Scenario, test: &str, default_count: u64) -> Result<
         }
     }
     let summary = format!(
-        "{}: {} seeds, {} failed, slowest settle {:?} after heal\n  coverage: hub restarts {hub_restarts}, client restarts {client_restarts}, {covered:?}",
+        "{}: {} seeds ({}), {} failed, slowest settle {:?} after heal\n  coverage: hub restarts {hub_restarts}, client restarts {client_restarts}, {covered:?}",
         scenario.name,
         seeds.len(),
+        describe_seeds(&seeds),
         failures.len(),
         settle_max
     );
@@ -241,6 +282,18 @@ mod tests {
         assert_eq!(
             missing(&expected, &covered, 1, 0),
             [Path::Refusal("replica_in_use"), Path::ClientRestarts]
+        );
+    }
+
+    #[test]
+    fn fresh_seeds_take_half_of_the_default_count() {
+        use super::{default_seeds, describe_seeds};
+        assert_eq!(default_seeds(4, None), [1, 2, 3, 4]);
+        assert_eq!(default_seeds(5, Some(1000)), [1, 2, 3, 1000, 1001]);
+        assert_eq!(default_seeds(1, Some(1000)), [1]);
+        assert_eq!(
+            describe_seeds(&default_seeds(5, Some(1000))),
+            "1..=3, 1000..=1001"
         );
     }
 

@@ -5,52 +5,8 @@ use core::time::Duration;
 
 use syncwire_proto::hub::{HubConfig, PlantedFault};
 
-/// Expected number of faults of each kind during a run's faulty phase.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FaultRates {
-    /// Single connections dropped mid-stream.
-    pub drops: u32,
-    /// Partitions of a few clients (messages held, new connections black-holed).
-    pub partitions: u32,
-    /// Hub crashes that keep only durable storage, followed by a restart.
-    pub hub_restarts: u32,
-    /// Clients whose downstream bandwidth is throttled for a while.
-    pub slow_consumers: u32,
-    /// Jumps of one client's clock (forward or backward).
-    pub clock_jumps: u32,
-    /// Reconnect storms: every connection drops at once.
-    pub storms: u32,
-    /// Misbehaving connections sending malformed frames.
-    pub rogues: u32,
-    /// Connections claiming another client's replica id against their grant, with a
-    /// delta of seq `u64::MAX` (refused at the handshake; nothing of them logged).
-    pub impostors: u32,
-    /// Connections with a client's own token and replica id (a duplicated instance):
-    /// they replace the client's session; its application takes over again.
-    pub twins: u32,
-    /// Client processes that crash and restart empty (no saved state) under the
-    /// same replica id, re-joining the rooms they were in.
-    pub amnesias: u32,
-    /// Deltas a client sends twice (a retry the hub must deduplicate).
-    pub resends: u32,
-}
-
-impl FaultRates {
-    /// No faults at all.
-    pub const NONE: FaultRates = FaultRates {
-        drops: 0,
-        partitions: 0,
-        hub_restarts: 0,
-        slow_consumers: 0,
-        clock_jumps: 0,
-        storms: 0,
-        rogues: 0,
-        impostors: 0,
-        twins: 0,
-        amnesias: 0,
-        resends: 0,
-    };
-}
+pub use crate::fault_rates::FaultRates;
+pub use crate::path::Path;
 
 /// Hub limits a scenario tightens (`None`: the hub's default).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -61,6 +17,9 @@ pub struct HubLimits {
     pub max_pending_appends: Option<usize>,
     /// A bug planted in the hub on purpose (`tests/tests/planted_faults.rs`).
     pub planted: Option<PlantedFault>,
+    /// Bytes queued for a session and not yet flushed before it is closed
+    /// `slow_consumer` (4011).
+    pub max_backlog_bytes: Option<usize>,
 }
 
 impl HubLimits {
@@ -74,6 +33,9 @@ impl HubLimits {
             config.max_pending_appends = n;
         }
         config.planted = self.planted;
+        if let Some(n) = self.max_backlog_bytes {
+            config.max_backlog_bytes = n;
+        }
         config
     }
 }
@@ -109,6 +71,9 @@ pub struct Scenario {
     pub max_tail_entries: usize,
     /// Hub limits tightened so that refusals happen mid-stream.
     pub limits: HubLimits,
+    /// Whether the hub's authorizer restricts clients (some rooms read-only or
+    /// forbidden per replica, see `sim/world_auth.rs`) instead of allowing all.
+    pub restricted: bool,
 }
 
 impl Scenario {
@@ -137,10 +102,15 @@ impl Scenario {
                 twins: 0,
                 amnesias: 0,
                 resends: 0,
+                restores: 0,
+                storage_faults: 0,
+                revocations: 0,
+                expiries: 0,
             },
             liveness_bound: Duration::from_secs(60),
             max_tail_entries: 64,
             limits: HubLimits::default(),
+            restricted: false,
         }
     }
 
@@ -192,6 +162,7 @@ impl Scenario {
             limits: HubLimits {
                 rate: Some((6, 8)),
                 max_pending_appends: Some(3),
+                max_backlog_bytes: None,
                 ..HubLimits::default()
             },
             // No throttled consumers: the simulated network queues a throttled
@@ -246,7 +217,96 @@ impl Scenario {
             limits: HubLimits {
                 rate: Some((10, 12)),
                 max_pending_appends: None,
+                max_backlog_bytes: None,
                 ..HubLimits::default()
+            },
+            ..Scenario::realistic()
+        }
+    }
+
+    /// Slow consumers against a small hub backlog bound (4 KiB instead of 1 MiB):
+    /// many clients' downstream is throttled for a while, so the hub's backlog of
+    /// unflushed bytes (flush credit comes back only as frames reach the client)
+    /// trips its bound and the session is closed `slow_consumer` (4011), as in
+    /// production; the client resumes from its offset and is caught up from storage.
+    /// The simulated network queues a throttled connection's frames without bound, but
+    /// the hub's bound is what decides here: deltas wait in the log, other frames that
+    /// do not fit close the session.
+    pub fn slow() -> Scenario {
+        Scenario {
+            name: "slow",
+            op_interval: Duration::from_millis(400),
+            // Snapshot writes durable later, so members behind the memory tail are
+            // caught up from storage ranges (not only closed behind a snapshot).
+            storage_latency: Duration::from_millis(40),
+            faults: FaultRates {
+                drops: 2,
+                slow_consumers: 10,
+                ..FaultRates::NONE
+            },
+            limits: HubLimits {
+                max_backlog_bytes: Some(2048),
+                ..HubLimits::default()
+            },
+            ..Scenario::realistic()
+        }
+    }
+
+    /// An authorizer other than allow-all: per replica some rooms are read-only and
+    /// some forbidden (joins refused `forbidden`), write grants are revoked for a
+    /// while (the re-join comes back read-only and queued deltas are withdrawn,
+    /// refused mid-stream) and tokens expire (the handshake is refused
+    /// `unauthorized`, close 4002, until renewed); with dropped connections and a
+    /// hub restart beside. See `sim/world_auth.rs`.
+    pub fn restricted() -> Scenario {
+        Scenario {
+            name: "restricted",
+            op_interval: Duration::from_millis(700),
+            faults: FaultRates {
+                drops: 3,
+                hub_restarts: 1,
+                revocations: 5,
+                expiries: 3,
+                ..FaultRates::NONE
+            },
+            restricted: true,
+            ..Scenario::realistic()
+        }
+    }
+
+    /// Storage fails now and then (1–10 s windows in which about half of the
+    /// completed actions fail, half of those after the write took effect), next to
+    /// dropped connections and a hub restart: the hub must refuse `internal`, close
+    /// the room's members (1011) and reload from what storage really holds; nothing
+    /// acknowledged may be lost and nothing delivered twice.
+    pub fn storage_faults() -> Scenario {
+        Scenario {
+            name: "storage_faults",
+            faults: FaultRates {
+                drops: 2,
+                hub_restarts: 1,
+                storage_faults: 4,
+                ..FaultRates::NONE
+            },
+            ..Scenario::realistic()
+        }
+    }
+
+    /// Client processes crash and restart from the state they last saved
+    /// (`Replica::export` / `Replica::restore`; the application saves now and then,
+    /// not after every change), next to dropped connections and a hub restart. A
+    /// delta submitted after the save is lost to the client unless the hub logged it;
+    /// one the hub acknowledged must still be durable, and the restored replica must
+    /// converge (its own logged entries included).
+    pub fn restore() -> Scenario {
+        Scenario {
+            name: "restore",
+            op_interval: Duration::from_millis(700),
+            faults: FaultRates {
+                drops: 3,
+                hub_restarts: 1,
+                restores: 6,
+                ..FaultRates::NONE
             },
             ..Scenario::realistic()
         }
@@ -266,6 +326,15 @@ impl Scenario {
             "limited" => vec![HubRestarts, Refusal("rate_limited")],
             "identity" => vec![Refusal("replica_in_use")],
             "amnesia" => vec![HubRestarts, ClientRestarts],
+            "slow" => vec![SlowConsumerCloses, CatchUpFromStorage],
+            "storage_faults" => vec![HubRestarts, StorageFailures, Refusal("internal")],
+            "restore" => vec![HubRestarts, ClientRestores],
+            "restricted" => vec![
+                HubRestarts,
+                Refusal("forbidden"),
+                Refusal("unauthorized"),
+                Withdrawn,
+            ],
             _ => vec![],
         });
         paths
@@ -281,6 +350,10 @@ impl Scenario {
             Scenario::limited(),
             Scenario::identity(),
             Scenario::amnesia(),
+            Scenario::slow(),
+            Scenario::restricted(),
+            Scenario::storage_faults(),
+            Scenario::restore(),
         ]
     }
 
@@ -302,27 +375,4 @@ fn default_rooms() -> Vec<(String, &'static str)> {
     .into_iter()
     .map(|(n, t)| (n.to_owned(), t))
     .collect()
-}
-
-/// A path of the system a simulation run can exercise ([`Scenario::exercises`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Path {
-    /// The hub acknowledged local deltas.
-    Acks,
-    /// Remote entries reached applications.
-    Deliveries,
-    /// Rooms caught up with the hub.
-    CaughtUp,
-    /// The hub compacted a log (snapshot writes).
-    Compaction,
-    /// Documents were reset to the hub's snapshot.
-    Resyncs,
-    /// The hub crashed and restarted.
-    HubRestarts,
-    /// Client processes restarted empty.
-    ClientRestarts,
-    /// Members were caught up from storage ranges (not the in-memory tail).
-    CatchUpFromStorage,
-    /// The hub refused deltas or joins with this reason.
-    Refusal(&'static str),
 }

@@ -18,6 +18,21 @@ const REGRESSIONS: &[(&str, u64, &str)] = &[
         2210,
         "issue 23: clock stepped back 88 s during a black-holed attempt; Connecting forever",
     ),
+    (
+        "slow",
+        1,
+        "issue 17: a member behind a durable snapshot was refused internal and closed 1011",
+    ),
+    (
+        "restore",
+        4,
+        "restored from a save older than acked own deltas: they were skipped in the resume replay; divergence",
+    ),
+    (
+        "restore",
+        10,
+        "restored from a save older than acked own deltas: they were skipped in the resume replay; divergence",
+    ),
 ];
 
 #[test]
@@ -99,4 +114,24 @@ fn amnesia_scenario_restarts_clients() {
     let out = syncwire_tests::run::run_seed(&Scenario::amnesia(), 1, false);
     assert!(out.violations.is_empty(), "{:?}", out.violations);
     assert!(out.stats.client_restarts > 0, "{:?}", out.stats);
+}
+
+#[test]
+fn sim_slow() {
+    check(Scenario::slow(), "sim_slow", 12);
+}
+
+#[test]
+fn sim_restricted() {
+    check(Scenario::restricted(), "sim_restricted", 12);
+}
+
+#[test]
+fn sim_storage_faults() {
+    check(Scenario::storage_faults(), "sim_storage_faults", 12);
+}
+
+#[test]
+fn sim_restore() {
+    check(Scenario::restore(), "sim_restore", 12);
 }

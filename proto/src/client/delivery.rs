@@ -16,8 +16,10 @@
 //! (a logged entry is durable). They are delivered as `Delta` only in the replay
 //! after a `Joined` that gave the room a fresh state — `resync`, or a join without a
 //! resume position — up to that join's `head`: the application's document was reset
-//! or is new, so it needs them (merging is idempotent). After a plain resume its
-//! document already contains them, so they are skipped.
+//! or is new, so it needs them (merging is idempotent). The same holds for the
+//! resumes of a room restored from saved state until it first caught up: the save
+//! may predate own entries the hub logged (and acknowledged) before the restart.
+//! After any other resume the document already contains them, so they are skipped.
 //!
 //! Once the position reaches the `head` announced by a `Joined` (at once when
 //! there is nothing to replay), the room is caught up: `CaughtUp` follows the last
@@ -77,8 +79,10 @@ impl Client {
                 }
             }
         };
-        if j.resync || r.position.is_none() {
-            // A fresh state for the room: own entries in the replay must reach it.
+        if j.resync || r.position.is_none() || r.restored {
+            // A fresh state for the room, or a document restored from a save that
+            // may predate own entries logged since: own entries in the replay must
+            // reach it (merging is idempotent).
             r.deliver_own_below = j.head;
         }
         r.position = Some(position);
@@ -138,6 +142,7 @@ impl Client {
         };
         if r.status == RoomStatus::Joined && pos.offset >= head {
             r.catch_up_to = None;
+            r.restored = false;
             self.deliver(ClientEvent::CaughtUp {
                 room: room.clone(),
                 offset: pos.offset,

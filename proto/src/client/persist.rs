@@ -116,8 +116,10 @@ impl Client {
                     .append(&pr.room, &pr.crdt, e)
                     .map_err(|_| RestoreError::OutboxTooLarge)?;
             }
-            c.rooms
-                .insert(pr.room, Room::new(&pr.crdt, pr.position, next_seq));
+            let mut room = Room::new(&pr.crdt, pr.position, next_seq);
+            // The saved document may lack own entries logged after the save.
+            room.restored = true;
+            c.rooms.insert(pr.room, room);
         }
         Ok(c)
     }

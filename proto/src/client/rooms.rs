@@ -61,6 +61,10 @@ pub(super) struct Room {
     /// Own log entries below this offset are delivered to the application (the
     /// replay after a `Joined` that reset or created its state); 0 when none.
     pub(super) deliver_own_below: u64,
+    /// Restored from saved state and not caught up since: the saved document may
+    /// predate own entries logged after the save (saves can lag acks), so the
+    /// replay delivers own entries as after a fresh state.
+    pub(super) restored: bool,
     /// Refusals still due for deltas sent after one the hub refused: the hub
     /// refuses every delta after a missing sequence, one `Reject` each, in order.
     /// Deltas of the room are not sent again until all of them arrived, so no
@@ -93,6 +97,7 @@ impl Room {
             presence: None,
             presence_dirty: false,
             deliver_own_below: 0,
+            restored: false,
             awaiting_rejects: 0,
             awaiting_from: 0,
             catch_up_to: None,

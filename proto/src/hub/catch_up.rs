@@ -1,8 +1,11 @@
 //! Catch-up delivery: members behind the durable head (after a join or resume, or
 //! because their backlog was full when a delta went live) receive `DeltaBatch`
 //! frames from the in-memory tail, or from storage ranges when the entries are no
-//! longer in memory. Batches are only queued while the member's backlog is below half
-//! its bound, so catching up never overflows it; a member reaching the head is live.
+//! longer in memory. A member whose entries were compacted away meanwhile (the
+//! snapshot covering them became durable, so storage may have deleted them) fell too
+//! far behind: it is closed `SLOW_CONSUMER` and resumes into a resync. Batches are
+//! only queued while the member's backlog is below half its bound, so catching up
+//! never overflows it; a member reaching the head is live.
 
 use bytes::Bytes;
 
@@ -66,6 +69,12 @@ impl Hub {
                 l.epoch,
                 self.rooms.get(room).map_or(0, |r| r.incarnation),
             );
+            if next < l.storage_first {
+                // Compacted away: a snapshot became durable while the member was
+                // behind, and storage may have deleted the entries it needs.
+                self.fell_behind_compaction(sid);
+                return;
+            }
             if next < l.log.tail_start() {
                 let kind = OpKind::Range {
                     session: sid,
@@ -107,6 +116,14 @@ impl Hub {
         true
     }
 
+    /// A member whose next entries were compacted away fell too far behind to be
+    /// caught up by entries: it is closed `SLOW_CONSUMER` and resumes from its
+    /// position, which the join answers with a resync (PROTOCOL.md §8.3, §8.4).
+    /// Nothing failed, so no `internal` refusal.
+    fn fell_behind_compaction(&mut self, sid: SessionId) {
+        self.close(sid, CloseCode::SLOW_CONSUMER);
+    }
+
     pub(crate) fn member_mut(
         &mut self,
         room: &RoomId,
@@ -134,11 +151,17 @@ impl Hub {
             return;
         };
         let head = l.log.durable_head();
+        let compacted = from < l.storage_first;
         let Some(m) = l.members.get_mut(&sid) else {
             return;
         };
         m.range_op = None;
         if m.next != from {
+            return;
+        }
+        if compacted {
+            // The snapshot covering `from` became durable while the read was queued.
+            self.fell_behind_compaction(sid);
             return;
         }
         let mut entries = result.unwrap_or_default();

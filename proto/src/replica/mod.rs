@@ -121,7 +121,10 @@ impl Replica {
     /// Documents are rebuilt by type tag from `registry`; the application attaches
     /// to a restored room with [`join`](Replica::join). `config.replica` must be the
     /// saved replica. Restored rooms take local operations at once; rooms joined
-    /// later wait until they caught up.
+    /// later wait until they caught up. The save may be older than the replica's
+    /// last acknowledgements: own deltas the hub logged after it come back in the
+    /// first replay of each restored room; deltas submitted after it that the hub
+    /// never logged are lost (they were never acknowledged).
     pub fn restore(
         config: ClientConfig,
         now: Instant,

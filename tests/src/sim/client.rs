@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use syncwire_proto::Instant;
 use syncwire_proto::client::ClientEvent;
-use syncwire_proto::replica::Replica;
+use syncwire_proto::replica::{Replica, SavedSession};
 use syncwire_proto::wire::{ReplicaId, RoomId};
 
 use super::net::ConnId;
@@ -31,6 +31,8 @@ pub struct SimClient {
     pub throttle: Option<(u64, Instant)>,
     /// What the checkers record from this client's events.
     pub seen: Seen,
+    /// The state the application last saved (`Replica::export`), if any.
+    pub saved: Option<SavedSession>,
 }
 
 /// What the history recorder keeps of one client, across its restarts.
@@ -44,6 +46,8 @@ pub struct Seen {
     outbox: BTreeMap<RoomId, Vec<(u64, Bytes)>>,
     /// The replica's apply errors already reported.
     apply_errors: u64,
+    /// The client's count of withdrawn deltas as of the last drain.
+    withdrawn: u64,
 }
 
 impl SimClient {
@@ -57,6 +61,7 @@ impl SimClient {
             held_until: None,
             throttle: None,
             seen: Seen::default(),
+            saved: None,
         }
     }
 
@@ -96,6 +101,7 @@ impl SimClient {
         self.conn = None;
         self.seen.outbox.clear();
         self.seen.apply_errors = 0;
+        self.seen.withdrawn = 0;
         rooms
     }
 
@@ -113,6 +119,7 @@ impl SimClient {
     /// Remembers the outbox after a drain (see [`Seen`]).
     pub fn drained(&mut self) {
         let client = self.app.client();
+        self.seen.withdrawn = client.metrics().deltas_rejected;
         self.seen.outbox = (self.app.documents())
             .map(|(room, _)| {
                 let entries = client.room_unacked(room).map(|(s, p)| (s, p.clone()));
@@ -122,11 +129,13 @@ impl SimClient {
     }
 
     /// Records one event the replica handed out (already applied to its
-    /// documents) at world time `now`.
+    /// documents) at world time `now`. A refusal is a violation unless
+    /// `expected_refusal` (the world's access policy explains it).
     pub fn record(
         &mut self,
         now: Instant,
         event: &ClientEvent,
+        expected_refusal: bool,
         history: &mut History,
         violations: &mut Vec<Violation>,
     ) {
@@ -162,8 +171,12 @@ impl SimClient {
             ClientEvent::DeltaAcked { room, seq } => {
                 // Sequences of queued deltas change when the outbox folds or
                 // renumbers (PROTOCOL.md §8.1); once the room's queue is empty,
-                // every delta queued in it is acknowledged.
-                let all = self.app.client().room_outbox_len(room) == 0;
+                // every delta queued in it is acknowledged — unless deltas were
+                // withdrawn since the last drain (a `Joined` that acks some and
+                // refuses the rest empties the queue too; `DeltaRejected` follows).
+                let withdrawn = self.app.client().metrics().deltas_rejected;
+                let all = self.app.client().room_outbox_len(room) == 0
+                    && withdrawn == self.seen.withdrawn;
                 let queued = self.seen.outbox.entry(room.clone()).or_default();
                 let (done, rest): (Vec<_>, Vec<_>) =
                     queued.drain(..).partition(|(s, _)| all || s <= seq);
@@ -182,13 +195,15 @@ impl SimClient {
             ClientEvent::DeltaRejected {
                 room, seq, code, ..
             } => {
-                let detail = format!("replica {} room {room:?} seq {seq}: {code}", me.0);
-                violations.push(Violation::new("delta_rejected", Some(now), detail));
+                if !expected_refusal {
+                    let detail = format!("replica {} room {room:?} seq {seq}: {code}", me.0);
+                    violations.push(Violation::new("delta_rejected", Some(now), detail));
+                }
                 if let Some(queued) = self.seen.outbox.get_mut(room) {
                     queued.retain(|(s, _)| s != seq);
                 }
             }
-            ClientEvent::JoinRejected { room, code, .. } => {
+            ClientEvent::JoinRejected { room, code, .. } if !expected_refusal => {
                 let detail = format!("replica {} room {room:?}: {code}", me.0);
                 violations.push(Violation::new("join_rejected", Some(now), detail));
             }

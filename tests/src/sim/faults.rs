@@ -48,6 +48,18 @@ pub enum Fault {
     /// This client's next delta reaches the hub twice (a retry on the same
     /// connection, 300 ms later).
     Resend(usize),
+    /// Crash this client's process and restart it from the state it last saved.
+    Restore(usize),
+    /// Storage fails about half of the actions it completes for this long.
+    StorageTrouble(Duration),
+    /// Revoke this client's write grant and drop its connection.
+    Revoke(usize),
+    /// Restore this client's write grant and drop its connection.
+    Regrant(usize),
+    /// Refuse this client's token from now on and drop its connection.
+    Expire(usize),
+    /// Accept this client's token again; its application connects again.
+    Renew(usize),
 }
 
 /// Faults with their times, in time order, and the time by which all have healed.
@@ -133,17 +145,40 @@ impl FaultPlan {
             let t = at(rng);
             faults.push((t, Fault::Amnesia(pick(rng, n - 1) as usize)));
         }
+        for _ in 0..f.restores {
+            let t = at(rng);
+            faults.push((t, Fault::Restore(pick(rng, n - 1) as usize)));
+        }
+        for _ in 0..f.storage_faults {
+            let t = at(rng);
+            faults.push((t, Fault::StorageTrouble(secs(rng, 1, 10))));
+        }
+        for _ in 0..f.revocations {
+            let t = at(rng);
+            let c = pick(rng, n - 1) as usize;
+            faults.push((t, Fault::Revoke(c)));
+            faults.push((t + secs(rng, 5, 20), Fault::Regrant(c)));
+        }
+        for _ in 0..f.expiries {
+            let t = at(rng);
+            let c = pick(rng, n - 1) as usize;
+            faults.push((t, Fault::Expire(c)));
+            faults.push((t + secs(rng, 5, 20), Fault::Renew(c)));
+        }
         for _ in 0..f.resends {
             let t = at(rng);
             faults.push((t, Fault::Resend(pick(rng, n - 1) as usize)));
         }
+        // Stable: a grant given back at the same time as another is revoked keeps
+        // the order drawn.
         faults.sort_by_key(|(t, _)| *t);
         let mut heal_at = Instant::from_millis(end);
         for (t, fault) in &faults {
             let healed = match fault {
-                Fault::Partition(_, d) | Fault::HubRestart(d) | Fault::SlowConsumer(_, _, d) => {
-                    *t + *d
-                }
+                Fault::Partition(_, d)
+                | Fault::HubRestart(d)
+                | Fault::SlowConsumer(_, _, d)
+                | Fault::StorageTrouble(d) => *t + *d,
                 _ => *t,
             };
             heal_at = heal_at.max(healed);

@@ -5,6 +5,7 @@ pub mod faults;
 pub mod net;
 pub mod workload;
 pub mod world;
+pub mod world_auth;
 mod world_check;
 mod world_client;
 mod world_faults;

@@ -26,6 +26,7 @@ use syncwire_proto::wire::{CloseCode, ReplicaId, RoomId, SessionId};
 use super::client::SimClient;
 use super::faults::{Fault, FaultPlan};
 use super::net::{ConnId, Net};
+use super::world_auth::AccessPolicy;
 use crate::check::{History, Violation};
 use crate::scenario::Scenario;
 use crate::transcript::Transcript;
@@ -47,6 +48,8 @@ pub(crate) enum Ev {
     Fault(Fault),
     HubUp,
     Check,
+    /// The application of client `i` resets `room` (leave, and join again if `true`).
+    AppReset(usize, RoomId, bool),
 }
 
 pub(crate) struct Scheduled {
@@ -124,6 +127,12 @@ pub struct Coverage {
     pub snapshot_writes: u64,
     /// Refusals of a delta or a join the clients saw, by reason name.
     pub refusals: std::collections::BTreeMap<&'static str, u64>,
+    /// Storage completions the simulated storage turned into failures.
+    pub storage_failures: u64,
+    /// Client processes restarted from their saved state.
+    pub client_restores: u64,
+    /// Local deltas refused for good (`DeltaRejected`: withdrawn).
+    pub withdrawn: u64,
 }
 
 impl Coverage {
@@ -137,6 +146,9 @@ impl Coverage {
         self.other_closes += other.other_closes;
         self.storage_ranges += other.storage_ranges;
         self.snapshot_writes += other.snapshot_writes;
+        self.storage_failures += other.storage_failures;
+        self.client_restores += other.client_restores;
+        self.withdrawn += other.withdrawn;
         for (k, v) in &other.refusals {
             *self.refusals.entry(k).or_default() += v;
         }
@@ -173,6 +185,10 @@ pub struct World {
     pub(crate) resend_next: BTreeSet<usize>,
     pub(crate) settled_at: Option<Instant>,
     pub(crate) stats: Stats,
+    /// Room access and token validity (`restricted` worlds, revocations, expiries).
+    pub(crate) policy: AccessPolicy,
+    /// Until then storage fails about half of the actions it completes.
+    pub(crate) storage_trouble_until: Option<Instant>,
 }
 
 impl World {
@@ -193,6 +209,7 @@ impl World {
             clients.push(SimClient::new(ReplicaId(i as u64 + 1), app));
         }
         let hub_seed = rng.next_u64();
+        let scenario_restricted = scenario.restricted;
         let mut world = World {
             net: Net::new(scenario.latency, scenario.jitter),
             wakes: vec![None; clients.len()],
@@ -218,6 +235,8 @@ impl World {
             resend_next: BTreeSet::new(),
             settled_at: None,
             stats: Stats::default(),
+            policy: AccessPolicy::new(scenario_restricted),
+            storage_trouble_until: None,
         };
         world.start_hub();
         world.start_clients();
@@ -229,7 +248,7 @@ impl World {
         HubConfig {
             seed: self.hub_seed ^ self.hub_incarnation,
             merger: self.registry.clone(),
-            authorizer: Some(super::world_identity::authorizer()),
+            authorizer: Some(super::world_identity::authorizer(self.policy.clone())),
             max_tail_entries: self.scenario.max_tail_entries,
             ..self.scenario.limits.apply(HubConfig::default())
         }
@@ -315,6 +334,7 @@ impl World {
             Ev::Fault(f) => self.apply_fault(f),
             Ev::HubUp => self.start_hub(),
             Ev::Check => self.on_check(),
+            Ev::AppReset(i, room, rejoin) => self.app_reset(i, room, rejoin),
         }
     }
 }

@@ -258,6 +258,11 @@ impl World {
         ));
         found.extend(check_acked(&self.registry, &self.history, &fin));
         found.extend(super::world_identity::check_no_impostor(&fin));
+        found.extend(super::world_auth::check_no_forbidden_writes(
+            &self.policy,
+            &fin,
+            ROGUE_REPLICA_BASE,
+        ));
         found.extend(check_convergence(&self.registry, &fin));
         self.violations.extend(found);
     }

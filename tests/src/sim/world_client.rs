@@ -4,10 +4,11 @@
 
 use bytes::Bytes;
 use syncwire_proto::client::{
-    ClientEvent, ClientState, ConnectionId, SessionError, TransportClosed, TransportCommand,
+    ClientError, ClientEvent, ClientState, ConnectionId, SessionError, TransportClosed,
+    TransportCommand,
 };
 use syncwire_proto::replica::{Applied, Output, ReplicaError};
-use syncwire_proto::wire::{CloseCode, RoomId};
+use syncwire_proto::wire::{CloseCode, ErrorCode, RoomId};
 
 use super::net::{ConnId, Peer};
 use super::workload::random_op;
@@ -96,8 +97,24 @@ impl World {
             }
             _ => {}
         }
+        if let ClientEvent::Error(SessionError::Rejected { code, message, .. }) = &ev {
+            if *code == ErrorCode::INTERNAL && self.scenario.faults.storage_faults == 0 {
+                // `internal` means a hub failure (PROTOCOL.md §5); nothing fails here.
+                self.violate("spurious_internal", format!("c{i}: {message}"));
+            }
+        }
+        if matches!(ev, ClientEvent::DeltaRejected { .. }) {
+            self.stats.coverage.withdrawn += 1;
+        }
+        let expected = self.refusal_expected(i, &ev);
         let c = &mut self.clients[i];
-        c.record(self.now, &ev, &mut self.history, &mut self.violations);
+        c.record(
+            self.now,
+            &ev,
+            expected,
+            &mut self.history,
+            &mut self.violations,
+        );
     }
 
     fn client_send(&mut self, i: usize, frame: Bytes) {
@@ -219,6 +236,11 @@ impl World {
             return;
         }
         let now = self.clients[i].local(self.now);
+        if self.scenario.faults.restores > 0 && self.rng.below_inclusive(2) == 0 {
+            // The application saves its state now and then (not after every change):
+            // a restart from it loses what came after.
+            self.clients[i].saved = Some(self.clients[i].app.export());
+        }
         if self.clients[i].app.client().state() == ClientState::Disconnected {
             self.clients[i].app.connect(now);
         } else {
@@ -295,6 +317,9 @@ impl World {
             }
             // The bound on waiting operations: the application is told, nothing changed.
             Err(ReplicaError::TooManyWaiting { .. }) => {}
+            // A read-only room (the policy allows it): refused locally, nothing changed.
+            Err(ReplicaError::Client(ClientError::ReadOnly(_)))
+                if self.policy.may_refuse_write(c.replica.0, &room) => {}
             Err(e) => self.violate("client_error", format!("c{i} op on {room:?}: {e}")),
         }
     }

@@ -52,6 +52,11 @@ impl World {
             Fault::Resend(i) => {
                 self.resend_next.insert(i);
             }
+            Fault::Restore(i) => self.restore_client(i),
+            Fault::StorageTrouble(d) => self.storage_trouble_until = Some(self.now + d),
+            Fault::Revoke(i) | Fault::Regrant(i) | Fault::Expire(i) | Fault::Renew(i) => {
+                self.policy_fault(i, &fault)
+            }
         }
     }
 
@@ -86,8 +91,61 @@ impl World {
         self.on_client_wake(i);
     }
 
+    /// Client `i`'s process crashes and restarts from the state it last saved
+    /// ([`Replica::export`], taken now and then by the workload): what changed after
+    /// that save is gone — deltas submitted since (acknowledged or not), positions,
+    /// acknowledgements. The restored rooms are attached again (each a new document
+    /// generation for the checkers); rooms the process was in but had not saved are
+    /// joined afresh. Without a save it restarts empty, as `amnesia` does.
+    pub(crate) fn restore_client(&mut self, i: usize) {
+        let Some(saved) = self.clients[i].saved.take() else {
+            self.amnesia(i);
+            return;
+        };
+        if let Some(conn) = self.clients[i].conn {
+            self.break_conn(conn);
+        }
+        self.net.orphan_client(i);
+        let mut cfg = self.clients[i].app.client().config().clone();
+        cfg.seed = self.rng.next_u64();
+        let now = self.clients[i].local(self.now);
+        let restored: Vec<RoomId> = saved.client.rooms.iter().map(|r| r.room.clone()).collect();
+        let app = match Replica::restore(cfg, now, saved.clone(), &self.registry) {
+            Ok(app) => app,
+            Err(e) => {
+                self.violate("client_error", format!("c{i}: restore refused: {e}"));
+                return;
+            }
+        };
+        let before = self.clients[i].restart(app);
+        self.clients[i].saved = Some(saved);
+        self.transcript.note(self.now, &Self::who(i), || {
+            format!("crashed; restores {restored:?}, was in {before:?}")
+        });
+        self.stats.coverage.client_restores += 1;
+        for room in &restored {
+            let Some(tag) = self.clients[i].app.document(room).map(|d| d.tag()) else {
+                continue;
+            };
+            if let Err(e) = self.clients[i]
+                .app
+                .join_tag(now, room.clone(), tag, &self.registry)
+            {
+                self.violate("client_error", format!("c{i} attach {room:?}: {e}"));
+            }
+            self.clients[i].opened(room.clone());
+        }
+        for (room, crdt) in before {
+            if !restored.contains(&room) {
+                self.join(i, room, crdt);
+            }
+        }
+        self.wakes[i] = None;
+        self.on_client_wake(i);
+    }
+
     /// Breaks `conn`: both sides learn after a network delay; nothing in flight arrives.
-    fn break_conn(&mut self, conn: ConnId) {
+    pub(crate) fn break_conn(&mut self, conn: ConnId) {
         let Some(c) = self.net.get_mut(conn) else {
             return;
         };

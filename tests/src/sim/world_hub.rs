@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use core::time::Duration;
 use syncwire_proto::client::TransportClosed;
-use syncwire_proto::hub::{HubOutput, StorageAction};
+use syncwire_proto::hub::{HubOutput, StorageAction, StorageCompletion, StorageError};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
 use super::net::{ConnId, Peer};
@@ -243,17 +243,54 @@ impl World {
     }
 
     pub(crate) fn on_storage_done(&mut self, incarnation: u64) {
-        if incarnation != self.hub_incarnation {
+        if incarnation != self.hub_incarnation || self.hub.is_none() {
             return;
         }
         let now = self.now;
-        let Some(hub) = self.hub.as_mut() else { return };
-        if let Some(done) = self.storage.release_next() {
+        if let Some(done) = self.release_storage() {
             self.transcript.note(now, "storage", || {
                 format!("done {done:?}").chars().take(160).collect()
             });
-            hub.handle_storage(now, done);
+            if let Some(hub) = self.hub.as_mut() {
+                hub.handle_storage(now, done);
+            }
         }
         self.drain_hub();
+    }
+}
+
+impl World {
+    /// Releases the oldest queued storage action. While storage is in trouble
+    /// (`Fault::StorageTrouble`) about half of them fail: half of those before the
+    /// write (nothing changed), half after it took effect (a lost reply).
+    fn release_storage(&mut self) -> Option<StorageCompletion> {
+        let trouble = self.storage_trouble_until.is_some_and(|t| t > self.now);
+        if !trouble || self.storage.pending() == 0 || self.rng.below_inclusive(1) == 0 {
+            return self.storage.release_next();
+        }
+        self.stats.coverage.storage_failures += 1;
+        if self.rng.below_inclusive(1) == 0 {
+            self.storage.set_failing(true);
+            let done = self.storage.release_next();
+            self.storage.set_failing(false);
+            return done;
+        }
+        self.storage.release_next().map(failed)
+    }
+}
+
+/// `done` reporting a failure (its effect, if any, stays).
+fn failed(done: StorageCompletion) -> StorageCompletion {
+    fn e<T>() -> Result<T, StorageError> {
+        Err(StorageError("injected failure after the write".into()))
+    }
+    match done {
+        StorageCompletion::Loaded { op, .. } => StorageCompletion::Loaded { op, result: e() },
+        StorageCompletion::Created { op, .. } => StorageCompletion::Created { op, result: e() },
+        StorageCompletion::Appended { op, .. } => StorageCompletion::Appended { op, result: e() },
+        StorageCompletion::Range { op, .. } => StorageCompletion::Range { op, result: e() },
+        StorageCompletion::SnapshotWritten { op, .. } => {
+            StorageCompletion::SnapshotWritten { op, result: e() }
+        }
     }
 }

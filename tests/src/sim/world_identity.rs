@@ -19,10 +19,13 @@
 use std::sync::Arc;
 
 use syncwire_proto::client::{ClientState, DisconnectReason};
-use syncwire_proto::hub::{AuthDecision, AuthRequest, Authorizer, Identity, ReplicaGrant};
+use syncwire_proto::hub::{
+    AuthDecision, AuthError, AuthRequest, Authorizer, Identity, ReplicaGrant,
+};
 use syncwire_proto::wire::{ClientDelta, Frame, Hello, Join, ReplicaId, RoomId};
 
 use super::world::{Ev, World};
+use super::world_auth::AccessPolicy;
 use super::world_faults::ROGUE_REPLICA_BASE;
 use crate::check::{FinalState, Violation};
 
@@ -31,9 +34,10 @@ pub(crate) fn token_of(replica: ReplicaId) -> String {
     format!("replica-{}", replica.0)
 }
 
-/// Grants each client token its own replica id; anything else only rogue ids.
+/// Grants each client token its own replica id, with the room access of the world's
+/// [`AccessPolicy`] (refusing expired tokens); anything else only rogue ids.
 #[derive(Debug)]
-pub(crate) struct SimAuthorizer;
+pub(crate) struct SimAuthorizer(AccessPolicy);
 
 impl Authorizer for SimAuthorizer {
     fn authorize(&self, request: &AuthRequest) -> AuthDecision {
@@ -44,9 +48,11 @@ impl Authorizer for SimAuthorizer {
             .and_then(|n| n.parse::<u64>().ok())
             .filter(|&n| n < ROGUE_REPLICA_BASE);
         let identity = match own {
-            Some(n) => {
-                Identity::read_write_all(format!("c{n}")).with_replicas(ReplicaGrant::only([n]))
+            Some(n) if !self.0.token_valid(n) => {
+                return AuthDecision::Decided(Err(AuthError("token expired".into())));
             }
+            Some(n) => Identity::with_rule(format!("c{n}"), Arc::new(self.0.rule(n)))
+                .with_replicas(ReplicaGrant::only([n])),
             None => Identity::read_write_all("rogue")
                 .with_replicas(ReplicaGrant::Range(ROGUE_REPLICA_BASE..=u64::MAX)),
         };
@@ -55,8 +61,8 @@ impl Authorizer for SimAuthorizer {
 }
 
 /// The authorizer every hub incarnation of the world uses.
-pub(crate) fn authorizer() -> Arc<dyn Authorizer> {
-    Arc::new(SimAuthorizer)
+pub(crate) fn authorizer(policy: AccessPolicy) -> Arc<dyn Authorizer> {
+    Arc::new(SimAuthorizer(policy))
 }
 
 impl World {

@@ -64,4 +64,6 @@ pub(crate) fn as_failure(done: &StorageCompletion, message: &str) -> StorageComp
 }
 
 #[cfg(test)]
+mod power_loss;
+#[cfg(test)]
 mod tests;

@@ -1,17 +1,20 @@
 //! [`RedbBackend`]: the durable backend on an embedded redb database.
 //!
 //! One batch of actions runs in one redb transaction: a write transaction (committed
-//! with redb's default `Durability::Immediate`, i.e. fsynced before `commit` returns)
-//! when the batch writes anything, a read transaction otherwise. Completions are only
+//! with [`ACK_DURABILITY`], `Durability::Immediate`, set explicitly on every write
+//! transaction: fsynced before `commit` returns) when the batch writes anything, a
+//! read transaction otherwise. Completions are only
 //! handed back after the commit returned, so an `Appended` completion — and thus every
 //! ack the hub sends — refers to data on disk. If the commit fails, every completion
 //! of the batch becomes a failure. An action the backend contract refuses (wrong
 //! epoch, append not at head, unknown room) fails alone, before it modifies anything.
-//! Table layouts are in [`redb_codec`](super::redb_codec).
+//! Table layouts are in [`redb_codec`](super::redb_codec). The power-loss test
+//! (`storage/power_loss.rs`) shows that an acked append survives losing every write
+//! not followed by a sync, and fails with `Durability::None`.
 
 use std::path::Path;
 
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{Database, Durability, ReadableDatabase, TableDefinition};
 use syncwire_proto::hub::{StorageAction, StorageCompletion};
 
 use super::redb_tables::Tables;
@@ -24,6 +27,11 @@ const ROOMS: TableDefinition<Bin, Bin> = TableDefinition::new("rooms");
 const ENTRIES: TableDefinition<Bin, Bin> = TableDefinition::new("entries");
 const SEQS: TableDefinition<Bin, u64> = TableDefinition::new("seqs");
 const SNAPSHOTS: TableDefinition<Bin, Bin> = TableDefinition::new("snapshots");
+
+/// The durability of every write transaction. Completions — and so the hub's acks —
+/// follow the commit, so it must be on disk when `commit` returns: `Immediate`
+/// (redb's default, stated here so that no change of default weakens an ack).
+pub(crate) const ACK_DURABILITY: Durability = Durability::Immediate;
 
 /// Why one action did not complete.
 pub(crate) enum Fault {
@@ -44,7 +52,8 @@ db_errors!(
     redb::StorageError,
     redb::TableError,
     redb::TransactionError,
-    redb::CommitError
+    redb::CommitError,
+    redb::SetDurabilityError
 );
 
 pub(crate) fn refused<T>(msg: &str) -> Result<T, Fault> {
@@ -68,19 +77,36 @@ impl RedbBackend {
             |e: &dyn std::fmt::Display| ServerError::Storage(format!("{}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
         let db = Database::create(dir.join("syncwire.redb")).map_err(|e| err(&e))?;
-        let txn = db.begin_write().map_err(|e| err(&e))?;
+        Self::with_tables(db).map_err(|e| err(&e))
+    }
+
+    /// Opens (or creates) a database on `backend` (tests: simulated disks).
+    #[cfg(test)]
+    pub(crate) fn on_backend(backend: impl redb::StorageBackend) -> Result<Self, String> {
+        let db = Database::builder()
+            .create_with_backend(backend)
+            .map_err(|e| e.to_string())?;
+        Self::with_tables(db).map_err(|e| e.to_string())
+    }
+
+    /// `db` with every table created (durably).
+    fn with_tables(db: Database) -> Result<Self, Box<dyn std::error::Error>> {
+        let mut txn = db.begin_write()?;
+        txn.set_durability(ACK_DURABILITY)?;
         {
-            txn.open_table(ROOMS).map_err(|e| err(&e))?;
-            txn.open_table(ENTRIES).map_err(|e| err(&e))?;
-            txn.open_table(SEQS).map_err(|e| err(&e))?;
-            txn.open_table(SNAPSHOTS).map_err(|e| err(&e))?;
+            txn.open_table(ROOMS)?;
+            txn.open_table(ENTRIES)?;
+            txn.open_table(SEQS)?;
+            txn.open_table(SNAPSHOTS)?;
         }
-        txn.commit().map_err(|e| err(&e))?;
+        txn.commit()?;
         Ok(RedbBackend { db })
     }
 
     fn write_batch(&self, actions: Vec<StorageAction>) -> Result<Vec<StorageCompletion>, Fault> {
-        let txn = self.db.begin_write()?;
+        let mut txn = self.db.begin_write()?;
+        // Explicit: every completion of this batch (acks included) waits for this commit.
+        txn.set_durability(ACK_DURABILITY)?;
         let mut done = Vec::with_capacity(actions.len());
         {
             let mut t = Tables {

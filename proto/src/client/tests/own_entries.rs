@@ -163,3 +163,48 @@ fn a_replayed_own_entry_acknowledges_the_outbox() {
             .any(|e| matches!(e, ClientEvent::DeltaAcked { seq: 2, .. }))
     );
 }
+
+/// Found by the simulator's `restore` scenario (seeds 4 and 10): a replica restored
+/// from a save taken before some of its deltas were logged and acknowledged resumed
+/// past them without delivering them, so its document lacked its own acknowledged
+/// deltas for good (the hub holds them; the replica never converged).
+#[test]
+fn a_restored_room_delivers_own_entries_logged_after_the_save() {
+    let mut h = Harness::joined_room(config());
+    let saved = h.client.export_state(); // position (1, 0), nothing queued
+    // After the save: own deltas logged at offsets 0 and 2, acknowledged.
+    h.submit("r", b"+1");
+    h.recv(ack_at("r", 1, 0));
+    h.recv(hub_delta("r", 1, 1, PEER, 1));
+    h.submit("r", b"+2");
+    h.recv(ack_at("r", 2, 2));
+    // The process restarts from the older save and resumes at offset 0.
+    let client = crate::client::Client::restore(config(), h.now, saved).expect("restore");
+    let mut h = Harness {
+        client,
+        now: h.now,
+        sent: vec![],
+        events: vec![],
+        transport: vec![],
+        conn: Default::default(),
+    };
+    h.connect();
+    h.recv(welcome(0));
+    h.recv(joined("r", 1, 0, 3, 2));
+    h.recv(own_history());
+    assert_eq!(
+        h.delivered(),
+        vec![0, 1, 2],
+        "own entries reach the document"
+    );
+    assert_eq!(h.client.metrics().own_deltas_skipped, 0);
+    // Once caught up, a later plain resume skips own entries again.
+    h.lost(TransportClosed::failed("reset"));
+    h.connect();
+    h.recv(welcome(0));
+    h.clear();
+    h.recv(joined("r", 1, 3, 4, 3));
+    h.recv(batch(3, &[(ME, 3)]));
+    assert_eq!(h.delivered(), Vec::<u64>::new());
+    assert_eq!(h.client.metrics().own_deltas_skipped, 1);
+}

@@ -71,3 +71,47 @@ fn a_reader_that_never_drains_is_closed_slow_consumer() {
     assert_eq!(h.closed.get(&a), Some(&CloseCode::SLOW_CONSUMER));
     assert_eq!(h.hub.session_count(), 0);
 }
+
+/// Found by the simulator's `slow` scenario (issue 17; every one of seeds 1..=10 with
+/// the `spurious_internal` check): a member so far behind that the entries it needs
+/// were folded into a durable snapshot (and deleted from storage) asked storage for
+/// them, got nothing, and was refused `internal` and closed 1011 as if storage had
+/// failed. It is a slow consumer: closed 4011, and its resume gets a resync.
+#[test]
+fn a_reader_behind_a_durable_snapshot_is_closed_slow_consumer_and_resynced() {
+    let mut h = Harness::with(HubConfig {
+        merger: std::sync::Arc::new(SumMerger),
+        ..cfg()
+    });
+    let w = h.connect(1);
+    let slow = h.connect(2);
+    h.join(w, "r", "sum", None);
+    let epoch = joined(&h.join(slow, "r", "sum", None)).epoch;
+    h.stalled.push(slow);
+    for seq in 1..=200 {
+        h.delta(w, "r", 1, seq, sum(1));
+    }
+    let seen = deltas(&h.take(slow)).len() as u64;
+    let snapshot = h.storage.snapshot(&RoomId::new("r")).map(|s| s.offset);
+    assert!(
+        snapshot.is_some_and(|s| s > seen),
+        "compacted past the reader ({snapshot:?} > {seen})"
+    );
+    h.stalled.clear();
+    let backlog = h.hub.backlog(slow).unwrap_or(0);
+    h.hub.handle_flushed(slow, backlog);
+    h.settle();
+    assert_eq!(h.closed.get(&slow), Some(&CloseCode::SLOW_CONSUMER));
+    assert!(!rejects(&h.take(slow)).contains(&ErrorCode::INTERNAL));
+    // It resumes from its position and is resynced to the snapshot, then the tail.
+    let again = h.connect(2);
+    let position = Position {
+        epoch,
+        offset: seen,
+    };
+    let frames = h.join(again, "r", "sum", Some(position));
+    let j = joined(&frames);
+    assert!(j.resync, "resync, not a replay of compacted entries");
+    assert_eq!(Some(j.start), snapshot);
+    assert!(!rejects(&frames).contains(&ErrorCode::INTERNAL));
+}
