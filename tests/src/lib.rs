@@ -30,11 +30,3 @@ pub mod transcript;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn links_the_protocol_core() {
-        assert!(crate::proto::wire::SUPPORTED_VERSIONS.contains(&1));
-    }
-}
