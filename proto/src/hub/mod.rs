@@ -127,7 +127,6 @@
 //! for tests by [`MemoryStorage`]; compaction in [`compaction`].
 
 mod auth;
-mod backfill;
 mod backlog;
 mod catch_up;
 pub mod compaction;
@@ -136,6 +135,7 @@ mod config;
 pub mod defaults;
 mod delta;
 mod events;
+pub mod fold;
 mod frames;
 mod handshake;
 mod inbound;
@@ -164,6 +164,7 @@ pub use auth::{
 };
 pub use config::{ConfigError, HubConfig};
 pub use events::HubEvent;
+pub use fold::fold_snapshot;
 pub use frames::{Frames, IntoIter as FramesIntoIter};
 pub use handshake::HubError;
 pub use memory_storage::MemoryStorage;

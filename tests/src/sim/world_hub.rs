@@ -36,9 +36,7 @@ impl World {
                 HubOutput::Storage(action) => {
                     match &action {
                         StorageAction::LoadRange { .. } => self.stats.coverage.storage_ranges += 1,
-                        StorageAction::WriteSnapshot { .. } => {
-                            self.stats.coverage.snapshot_writes += 1
-                        }
+                        StorageAction::Fold { .. } => self.stats.coverage.snapshot_writes += 1,
                         _ => {}
                     }
                     self.storage.submit(action);

@@ -7,11 +7,16 @@
 //! ack the hub sends — refers to data on disk. If the commit fails, every completion
 //! of the batch becomes a failure. An action the backend contract refuses (wrong
 //! epoch, append not at head, unknown room) fails alone, before it modifies anything.
+//! A fold ([`StorageAction::Fold`]) reads the snapshot and the entries after it,
+//! merges them with the hub's [`DeltaMerger`] and writes the result, all in the
+//! batch's write transaction: it takes effect with the batch or not at all.
 //! Table layouts are in [`redb_codec`](super::redb_codec).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use redb::{Database, ReadableDatabase, TableDefinition};
+use syncwire_proto::crdt::DeltaMerger;
 use syncwire_proto::hub::{StorageAction, StorageCompletion};
 
 use super::redb_tables::Tables;
@@ -58,12 +63,13 @@ pub(crate) fn corrupt() -> Fault {
 /// A redb database holding every room's log.
 pub(crate) struct RedbBackend {
     db: Database,
+    merger: Arc<dyn DeltaMerger>,
 }
 
 impl RedbBackend {
     /// Opens (or creates) `dir/syncwire.redb`. redb repairs the file if the previous
-    /// process died mid-write.
-    pub(crate) fn open(dir: &Path) -> Result<Self, ServerError> {
+    /// process died mid-write. Folds merge with `merger`.
+    pub(crate) fn open(dir: &Path, merger: Arc<dyn DeltaMerger>) -> Result<Self, ServerError> {
         let err =
             |e: &dyn std::fmt::Display| ServerError::Storage(format!("{}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
@@ -76,7 +82,7 @@ impl RedbBackend {
             txn.open_table(SNAPSHOTS).map_err(|e| err(&e))?;
         }
         txn.commit().map_err(|e| err(&e))?;
-        Ok(RedbBackend { db })
+        Ok(RedbBackend { db, merger })
     }
 
     fn write_batch(&self, actions: Vec<StorageAction>) -> Result<Vec<StorageCompletion>, Fault> {
@@ -90,7 +96,7 @@ impl RedbBackend {
                 snapshots: txn.open_table(SNAPSHOTS)?,
             };
             for action in actions {
-                done.push(t.write(action)?);
+                done.push(t.write(action, self.merger.as_ref())?);
             }
         }
         txn.commit()?;

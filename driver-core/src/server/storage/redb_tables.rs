@@ -4,8 +4,9 @@
 //! the transaction as it was.
 
 use redb::{ReadableTable, Table};
+use syncwire_proto::crdt::DeltaMerger;
 use syncwire_proto::hub::{
-    RoomRecord, StorageAction, StorageCompletion, StoredEntry, StoredSnapshot,
+    RoomRecord, StorageAction, StorageCompletion, StoredEntry, StoredSnapshot, fold_snapshot,
 };
 use syncwire_proto::wire::{ReplicaId, RoomId};
 
@@ -104,10 +105,7 @@ where
             let replica = codec::key_number(k.value()).ok_or_else(corrupt)?;
             seqs.push((ReplicaId(replica), v.value()));
         }
-        let snapshot = match self.snapshots.get(room.as_str().as_bytes())? {
-            None => None,
-            Some(v) => Some(codec::decode_snapshot(v.value()).ok_or_else(corrupt)?),
-        };
+        let snapshot = self.stored_snapshot(room)?;
         Ok(Some(RoomRecord {
             crdt: meta.crdt,
             epoch: meta.epoch,
@@ -117,6 +115,13 @@ where
             seqs,
             tail,
         }))
+    }
+
+    fn stored_snapshot(&self, room: &RoomId) -> Result<Option<StoredSnapshot>, Fault> {
+        match self.snapshots.get(room.as_str().as_bytes())? {
+            None => Ok(None),
+            Some(v) => Ok(Some(codec::decode_snapshot(v.value()).ok_or_else(corrupt)?)),
+        }
     }
 
     fn range(
@@ -143,7 +148,11 @@ pub(crate) type WriteTables<'t> =
     Tables<Table<'t, Bin, Bin>, Table<'t, Bin, Bin>, Table<'t, Bin, u64>, Table<'t, Bin, Bin>>;
 
 impl WriteTables<'_> {
-    pub(crate) fn write(&mut self, action: StorageAction) -> Result<StorageCompletion, Fault> {
+    pub(crate) fn write(
+        &mut self,
+        action: StorageAction,
+        merger: &dyn DeltaMerger,
+    ) -> Result<StorageCompletion, Fault> {
         let op = action.op();
         match action {
             StorageAction::Create {
@@ -159,13 +168,10 @@ impl WriteTables<'_> {
             } => complete(self.append(&room, epoch, &entries), |result| {
                 StorageCompletion::Appended { op, result }
             }),
-            StorageAction::WriteSnapshot {
-                room,
-                epoch,
-                snapshot,
-                ..
-            } => complete(self.snapshot(&room, epoch, &snapshot), |result| {
-                StorageCompletion::SnapshotWritten { op, result }
+            StorageAction::Fold {
+                room, epoch, to, ..
+            } => complete(self.fold(&room, epoch, to, merger), |result| {
+                StorageCompletion::Folded { op, result }
             }),
             read => self.read(read),
         }
@@ -226,6 +232,37 @@ impl WriteTables<'_> {
         }
         meta.head = expected;
         self.put_meta(room, &meta)
+    }
+
+    /// Folds the snapshot and the entries below `to` into a new snapshot and stores
+    /// it; returns the snapshot stored afterwards.
+    fn fold(
+        &mut self,
+        room: &RoomId,
+        epoch: u64,
+        to: u64,
+        merger: &dyn DeltaMerger,
+    ) -> Result<Option<StoredSnapshot>, Fault> {
+        let Some(meta) = self.meta(room)? else {
+            return refused("no such room");
+        };
+        if meta.epoch != epoch {
+            return refused("epoch mismatch");
+        }
+        let base = self.stored_snapshot(room)?;
+        let from = base.as_ref().map_or(0, |s| s.offset);
+        let to = to.min(meta.head);
+        if to <= from {
+            return Ok(base);
+        }
+        let run = self.entries_between(room, from, to, usize::MAX)?;
+        match fold_snapshot(merger, &meta.crdt, base.as_ref(), &run) {
+            Some(folded) => {
+                self.snapshot(room, epoch, &folded)?;
+                Ok(Some(folded))
+            }
+            None => Ok(base),
+        }
     }
 
     fn snapshot(&mut self, room: &RoomId, epoch: u64, snap: &StoredSnapshot) -> Result<(), Fault> {

@@ -1,7 +1,10 @@
 //! The redb backend follows the backend contract exactly as proto's `MemoryStorage`
 //! (the reference) does: both run the same actions and must give the same completions.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
+use syncwire_proto::crdt::{CrdtError, DeltaMerger};
 use syncwire_proto::hub::{
     MemoryStorage, OpId, StorageAction as A, StorageCompletion, StoredEntry, StoredSnapshot,
 };
@@ -19,15 +22,29 @@ fn entry(offset: u64, replica: u64, seq: u64) -> StoredEntry {
     }
 }
 
+/// Folds by concatenating, so a fold's result shows what it merged, in order.
+struct Concat;
+
+impl DeltaMerger for Concat {
+    fn merge(&self, _: &str, a: &[u8], b: &[u8]) -> Result<Option<Vec<u8>>, CrdtError> {
+        Ok(Some([a, b].concat()))
+    }
+}
+
+fn memory() -> MemoryStorage {
+    let mut m = MemoryStorage::new();
+    m.set_merger(Arc::new(Concat));
+    m
+}
+
+fn redb(dir: &std::path::Path) -> RedbBackend {
+    RedbBackend::open(dir, Arc::new(Concat)).unwrap()
+}
+
 fn script() -> Vec<Vec<A>> {
     let r = || RoomId::new("room/1");
     let s = || RoomId::new("room/10");
     let op = OpId;
-    let snap = StoredSnapshot {
-        offset: 2,
-        state: Bytes::from_static(b"state"),
-        seqs: vec![(ReplicaId(1), 2)],
-    };
     vec![
         vec![A::Load {
             op: op(1),
@@ -104,11 +121,11 @@ fn script() -> Vec<Vec<A>> {
             from: 1,
             max_entries: 2,
         }],
-        vec![A::WriteSnapshot {
+        vec![A::Fold {
             op: op(13),
             room: r(),
             epoch: 7,
-            snapshot: snap.clone(),
+            to: 2,
         }],
         vec![
             A::Load {
@@ -131,12 +148,28 @@ fn script() -> Vec<Vec<A>> {
                 max_entries: 10,
             },
         ],
-        vec![A::WriteSnapshot {
-            op: op(17),
-            room: r(),
-            epoch: 7,
-            snapshot: StoredSnapshot { offset: 99, ..snap },
-        }],
+        vec![
+            A::Fold {
+                op: op(17),
+                room: r(),
+                epoch: 6,
+                to: 4,
+            },
+            // Nothing to fold: the snapshot is returned as it is.
+            A::Fold {
+                op: op(20),
+                room: r(),
+                epoch: 7,
+                to: 1,
+            },
+            // One entry and no snapshot: a first snapshot needs two.
+            A::Fold {
+                op: op(21),
+                room: s(),
+                epoch: 9,
+                to: 99,
+            },
+        ],
         vec![A::Create {
             op: op(18),
             room: s(),
@@ -161,8 +194,8 @@ fn run(backend: &mut dyn Backend) -> Vec<StorageCompletion> {
 #[test]
 fn redb_matches_the_reference_backend() {
     let dir = tempfile::tempdir().unwrap();
-    let mut redb = RedbBackend::open(dir.path()).unwrap();
-    let expected = run(&mut MemoryStorage::new());
+    let mut redb = redb(dir.path());
+    let expected = run(&mut memory());
     let got = run(&mut redb);
     for (g, e) in got.iter().zip(&expected) {
         assert_eq!(g, e);
@@ -176,6 +209,31 @@ fn redb_matches_the_reference_backend() {
             StorageCompletion::Appended { result: Ok(()), .. }
         ]
     ));
+    let folded = expected.iter().find(|c| c.op() == OpId(13));
+    let want = StoredSnapshot {
+        offset: 2,
+        state: Bytes::from_static(b"p0p1"),
+        seqs: vec![(ReplicaId(1), 2)],
+    };
+    assert_eq!(
+        folded,
+        Some(&StorageCompletion::Folded {
+            op: OpId(13),
+            result: Ok(Some(want.clone()))
+        })
+    );
+    let unchanged = expected.iter().find(|c| c.op() == OpId(20));
+    assert!(
+        matches!(unchanged, Some(StorageCompletion::Folded { result: Ok(Some(s)), .. }) if *s == want)
+    );
+    let first = expected.iter().find(|c| c.op() == OpId(21));
+    assert!(matches!(
+        first,
+        Some(StorageCompletion::Folded {
+            result: Ok(None),
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -187,11 +245,11 @@ fn redb_keeps_everything_across_reopen() {
         tail_limit: 100,
     };
     let before = {
-        let mut redb = RedbBackend::open(dir.path()).unwrap();
+        let mut redb = redb(dir.path());
         run(&mut redb);
         redb.execute_batch(vec![load()])
     };
-    let mut reopened = RedbBackend::open(dir.path()).unwrap();
+    let mut reopened = redb(dir.path());
     let after = reopened.execute_batch(vec![load()]);
     assert_eq!(before, after);
     let StorageCompletion::Loaded {
