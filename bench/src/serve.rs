@@ -5,10 +5,11 @@
 
 use std::error::Error;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use syncwire_proto::crdt::NoMerge;
-use syncwire_tokio::server::{Server, ServerConfig};
+use syncwire_proto::crdt::{NoMerge, Registry};
+use syncwire_tokio::server::{Server, ServerConfig, Storage};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::Kind;
@@ -36,8 +37,18 @@ pub fn syncwire_config(addr: SocketAddr) -> ServerConfig {
     config
 }
 
+/// How a syncwire server child differs from [`syncwire_config`].
+#[derive(Clone, Debug, Default)]
+pub struct ServeOptions {
+    /// redb storage in this directory (the production configuration) instead of memory.
+    pub redb: Option<PathBuf>,
+    /// The built-in CRDT registry instead of `NoMerge`: payloads are validated and
+    /// compaction folds snapshots.
+    pub merge: bool,
+}
+
 /// Runs the server of `kind` until stdin closes.
-pub async fn serve(kind: Kind) -> Result<(), Box<dyn Error>> {
+pub async fn serve(kind: Kind, options: ServeOptions) -> Result<(), Box<dyn Error>> {
     let addr: SocketAddr = "127.0.0.1:0".parse()?;
     let stdin_closed = async {
         let mut buf = [0u8; 64];
@@ -46,7 +57,14 @@ pub async fn serve(kind: Kind) -> Result<(), Box<dyn Error>> {
     };
     match kind {
         Kind::Syncwire => {
-            let server = Server::bind(syncwire_config(addr)).await?;
+            let mut config = syncwire_config(addr);
+            if let Some(dir) = options.redb {
+                config.set_storage(Storage::Redb { dir });
+            }
+            if options.merge {
+                config.hub_mut().merger = Arc::new(Registry::with_builtin());
+            }
+            let server = Server::bind(config).await?;
             announce(server.local_addr()).await?;
             server.run_until(stdin_closed).await?;
         }
