@@ -12,6 +12,7 @@
 
 pub(crate) mod redb_backend;
 mod redb_codec;
+mod redb_fold;
 mod redb_tables;
 pub(crate) mod worker;
 
@@ -23,10 +24,22 @@ use syncwire_proto::hub::{MemoryStorage, StorageAction, StorageCompletion, Stora
 use super::config::ServerError;
 use super::storage_choice::{MemoryStore, Storage};
 
-/// Executes storage actions. Completions come back in action order, one per action.
+/// Executes storage actions. Completions come back in action order, one per action,
+/// except the folds a backend defers (see [`Backend::attach`]).
 pub(crate) trait Backend: Send + 'static {
-    /// Runs `actions` (in order) and reports each outcome.
+    /// Runs `actions` (in order) and reports each outcome, but for deferred folds.
     fn execute_batch(&mut self, actions: Vec<StorageAction>) -> Vec<StorageCompletion>;
+
+    /// Gives the backend the hub's completion channel, for the completions of folds
+    /// it finishes off the worker thread (redb: [`redb_fold`]). By default it has
+    /// none and completes everything in [`Backend::execute_batch`].
+    fn attach(
+        &mut self,
+        deferred: async_channel::Sender<StorageCompletion>,
+    ) -> std::io::Result<()> {
+        let _ = deferred;
+        Ok(())
+    }
 }
 
 impl Backend for MemoryStorage {

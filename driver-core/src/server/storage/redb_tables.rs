@@ -6,7 +6,7 @@
 use redb::{ReadableTable, Table};
 use syncwire_proto::crdt::DeltaMerger;
 use syncwire_proto::hub::{
-    RoomRecord, StorageAction, StorageCompletion, StoredEntry, StoredSnapshot, fold_snapshot,
+    RoomRecord, StorageAction, StorageCompletion, StoredEntry, StoredSnapshot,
 };
 use syncwire_proto::wire::{ReplicaId, RoomId};
 
@@ -62,14 +62,14 @@ where
         }
     }
 
-    fn meta(&self, room: &RoomId) -> Result<Option<Meta>, Fault> {
+    pub(super) fn meta(&self, room: &RoomId) -> Result<Option<Meta>, Fault> {
         match self.rooms.get(room.as_str().as_bytes())? {
             None => Ok(None),
             Some(v) => codec::decode_meta(v.value()).map(Some).ok_or_else(corrupt),
         }
     }
 
-    fn entries_between(
+    pub(super) fn entries_between(
         &self,
         room: &RoomId,
         from: u64,
@@ -117,7 +117,7 @@ where
         }))
     }
 
-    fn stored_snapshot(&self, room: &RoomId) -> Result<Option<StoredSnapshot>, Fault> {
+    pub(super) fn stored_snapshot(&self, room: &RoomId) -> Result<Option<StoredSnapshot>, Fault> {
         match self.snapshots.get(room.as_str().as_bytes())? {
             None => Ok(None),
             Some(v) => Ok(Some(codec::decode_snapshot(v.value()).ok_or_else(corrupt)?)),
@@ -243,29 +243,22 @@ impl WriteTables<'_> {
         to: u64,
         merger: &dyn DeltaMerger,
     ) -> Result<Option<StoredSnapshot>, Fault> {
-        let Some(meta) = self.meta(room)? else {
-            return refused("no such room");
-        };
-        if meta.epoch != epoch {
-            return refused("epoch mismatch");
-        }
-        let base = self.stored_snapshot(room)?;
-        let from = base.as_ref().map_or(0, |s| s.offset);
-        let to = to.min(meta.head);
-        if to <= from {
-            return Ok(base);
-        }
-        let run = self.entries_between(room, from, to, usize::MAX)?;
-        match fold_snapshot(merger, &meta.crdt, base.as_ref(), &run) {
+        let input = self.fold_input(room, epoch, to)?;
+        match input.fold(merger) {
             Some(folded) => {
                 self.snapshot(room, epoch, &folded)?;
                 Ok(Some(folded))
             }
-            None => Ok(base),
+            None => Ok(input.base),
         }
     }
 
-    fn snapshot(&mut self, room: &RoomId, epoch: u64, snap: &StoredSnapshot) -> Result<(), Fault> {
+    pub(super) fn snapshot(
+        &mut self,
+        room: &RoomId,
+        epoch: u64,
+        snap: &StoredSnapshot,
+    ) -> Result<(), Fault> {
         let Some(mut meta) = self.meta(room)? else {
             return refused("no such room");
         };

@@ -5,8 +5,12 @@
 //! transaction and one fsync (group commit) — executes the batch in order and sends
 //! the completions back, in order, on a channel sized to hold every action that can be
 //! in flight (queue capacity + one batch), so it does not wait on the hub in practice.
+//! A backend may finish folds on a thread of its own (redb does: a big room's fold
+//! would hold back every append behind it) and send their completions on the same
+//! channel ([`Backend::attach`]).
 //! The thread ends when the hub drops its sender; dropping the backend then closes the
-//! database, and `ended` fires (an async runtime awaits it instead of joining).
+//! database (after its fold thread ended), and `ended` fires (an async runtime awaits
+//! it instead of joining).
 
 use std::sync::Arc;
 use std::sync::mpsc::{self, SyncSender};
@@ -37,6 +41,7 @@ pub(crate) fn spawn(
     let (actions, rx) = mpsc::sync_channel::<StorageAction>(capacity);
     let (done_tx, completions) = async_channel::bounded(capacity.saturating_add(max_batch));
     let (ended_tx, ended) = oneshot::channel();
+    backend.attach(done_tx.clone())?;
     std::thread::Builder::new()
         .name("syncwire-storage".to_owned())
         .spawn(move || {
