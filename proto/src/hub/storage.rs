@@ -25,7 +25,11 @@
 //!   mid-fold leaves the old snapshot and every entry). It returns the room's snapshot
 //!   after the action: below `to` when a run did not fold to the end, unchanged (or
 //!   `None`) when nothing folded. This is where the O(state) work of compaction
-//!   happens — on the storage side, never on the hub's task.
+//!   happens — on the storage side, never on the hub's task. A backend may finish a
+//!   fold after actions emitted later (off its main thread; the hub has one fold in
+//!   flight per room and waits for its completion): the fold then reads its input
+//!   in order and stores its result only if the room is unchanged since (same epoch
+//!   and snapshot); appends, loads and ranges meanwhile see the state before it.
 //! * [`StorageAction::Load`] returns a [`RoomRecord`]: `seqs` is the highest sequence
 //!   per replica over the snapshot's table and every stored entry (this is how the
 //!   deduplication table survives restarts and compaction), and `tail` is the last
