@@ -305,3 +305,39 @@ fn the_hub_never_merges_storage_folds_and_a_crash_mid_fold_loses_nothing() {
     let snap = h.storage.snapshot(&room).expect("folded").offset;
     assert_eq!(h.hub.room_tail_len(&room), Some((head - snap) as usize));
 }
+
+#[test]
+fn a_failed_fold_is_asked_again_when_the_next_entries_leave_memory() {
+    let mut h = Harness::with(cfg(Arc::new(SumMerger)));
+    let w = h.connect(1);
+    h.join(w, "r", "sum", None);
+    for seq in 1..=8 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let room = RoomId::new("r");
+    // The ninth append trims the tail; its fold fails in storage.
+    h.hold_storage = true;
+    h.delta(w, "r", 1, 9, sum(9));
+    let appended = h.storage.release_next().expect("the append");
+    h.hub.handle_storage(h.now, appended);
+    h.settle();
+    assert_eq!(h.storage.pending(), 1, "the fold was asked for");
+    h.storage.set_failing(true);
+    let failed = h.storage.release_next().expect("the fold");
+    h.storage.set_failing(false);
+    h.hub.handle_storage(h.now, failed);
+    h.settle();
+    assert_eq!(h.storage.pending(), 0, "no retry loop on a failing backend");
+    assert!(h.storage.snapshot(&room).is_none());
+    // The next trim asks again, and the fold goes through.
+    h.hold_storage = false;
+    for seq in 10..=12 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let snap = h.storage.snapshot(&room).expect("folded on the retry");
+    let tail = h.hub.room_tail_len(&room).unwrap() as u64;
+    assert_eq!(snap.offset + tail, 12, "the snapshot reaches the tail");
+    let a = h.connect(2);
+    let frames = h.join(a, "r", "sum", None);
+    assert_eq!(total(&frames), (1..=12).sum::<u64>());
+}
