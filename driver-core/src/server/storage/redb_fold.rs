@@ -16,8 +16,9 @@
 //!   before the commit loses the fold, never an entry: the hub asks again.
 //! * The thread's queue is bounded (`FOLD_QUEUE` folds): when it is full, the worker
 //!   folds inline, as without the thread, so a fold is never dropped.
-//! * The thread ends when the backend is dropped (the worker's end), after the folds
-//!   it holds; dropping the backend joins it.
+//! * Its completions go on the worker's completion channel, which has room for them
+//!   (see [`worker`](super::worker)); the thread ends when the backend is dropped
+//!   (the worker's end), after the folds it holds: dropping the backend joins it.
 
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
