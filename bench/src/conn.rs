@@ -113,6 +113,18 @@ pub async fn connect(
     room: &str,
     resume: Option<Position>,
 ) -> Result<(Ws, Joined), BenchError> {
+    connect_typed(kind, url, replica, room, crdt(kind), resume).await
+}
+
+/// [`connect`] to a room of CRDT type `crdt` (syncwire; the baseline has no types).
+pub async fn connect_typed(
+    kind: Kind,
+    url: &str,
+    replica: u64,
+    room: &str,
+    crdt: &str,
+    resume: Option<Position>,
+) -> Result<(Ws, Joined), BenchError> {
     // TCP_NODELAY on the client side for both servers (`true`): small frames go out at once.
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     match kind {
@@ -135,7 +147,7 @@ pub async fn connect(
             ws.send(Message::Binary(hello.encode().into())).await?;
             let join = Frame::Join(Join {
                 room: RoomId::new(room),
-                crdt: crdt(kind).to_owned(),
+                crdt: crdt.to_owned(),
                 resume,
             });
             ws.send(Message::Binary(join.encode().into())).await?;

@@ -4,6 +4,7 @@
 //! the ratio syncwire / baseline. See docs/BENCHMARKS.md.
 
 mod baseline_server;
+mod bigdoc;
 mod conn;
 mod fanout;
 mod report;
@@ -57,6 +58,19 @@ struct Args {
         default_value = "fanout,latency,idle,idle_shared,connect,resume"
     )]
     scenarios: Vec<String>,
+    /// Elements of the OR-set room of the `bigdoc` scenario.
+    #[arg(long, default_value_t = 100_000)]
+    bigdoc_elements: u64,
+    /// Steady deltas per second of the `bigdoc` scenario.
+    #[arg(long, default_value_t = 1000)]
+    bigdoc_rate: u64,
+    /// Duration of the `bigdoc` scenario's steady writes, in seconds.
+    #[arg(long, default_value_t = 20)]
+    bigdoc_secs: u64,
+    /// Storage of the `bigdoc` servers: `redb` (production, fsynced) or `memory`
+    /// (no disk: what the state's size costs the CPU alone).
+    #[arg(long, default_value = "redb")]
+    bigdoc_storage: String,
     /// Subscriber counts of the fan-out throughput runs.
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
     subscribers: Vec<usize>,
@@ -105,14 +119,23 @@ enum Command {
     Serve {
         /// Which server.
         kind: Kind,
+        /// syncwire: redb storage in this directory instead of memory.
+        #[arg(long)]
+        redb: Option<std::path::PathBuf>,
+        /// syncwire: the built-in CRDT registry (validation, folding) instead of none.
+        #[arg(long)]
+        merge: bool,
     },
 }
 
 #[tokio::main]
 async fn main() -> Result<(), BenchError> {
     let args = Args::parse();
-    if let Some(Command::Serve { kind }) = args.command {
-        return serve::serve(kind).await.map_err(|e| e.to_string().into());
+    if let Some(Command::Serve { kind, redb, merge }) = args.command {
+        let options = serve::ServeOptions { redb, merge };
+        return serve::serve(kind, options)
+            .await
+            .map_err(|e| e.to_string().into());
     }
     let _ = conn::now_us();
     let mut rows = Vec::new();
@@ -220,6 +243,34 @@ async fn main() -> Result<(), BenchError> {
         let sc = format!("resume_{}", args.resumes);
         rows.push(row(sc.clone(), "p50", p[0], "us"));
         rows.push(row(sc, "p99", p[1], "us"));
+    }
+    if wants("bigdoc") {
+        // Here the "baseline" column is syncwire's own counter room (same server
+        // settings, same rate): the ratio is what a big state costs.
+        let (n, rate, secs) = (args.bigdoc_elements, args.bigdoc_rate, args.bigdoc_secs);
+        let mut acks = [Vec::new(), Vec::new()];
+        let mut p = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
+        let mut folds = [Vec::new(), Vec::new()];
+        for _ in 0..args.rounds.max(1) {
+            for (i, doc) in [bigdoc::Doc::OrSet, bigdoc::Doc::Counter]
+                .into_iter()
+                .enumerate()
+            {
+                let redb = args.bigdoc_storage != "memory";
+                let r = bigdoc::run(doc, n, rate, secs, redb).await?;
+                acks[i].push(r.acks_per_sec);
+                p[0][i].push(quantile(&r.latencies_us, 0.50));
+                p[1][i].push(quantile(&r.latencies_us, 0.99));
+                folds[i].push(r.compactions as f64);
+            }
+        }
+        let sc = format!("bigdoc_{n}_at_{rate}_{}", args.bigdoc_storage);
+        let [acks, folds] = [acks, folds].map(|v| v.map(median));
+        rows.push(row(sc.clone(), "acks_per_sec", acks, "1/s"));
+        let p = p.map(|q| q.map(median));
+        rows.push(row(sc.clone(), "ack_p50", p[0], "us"));
+        rows.push(row(sc.clone(), "ack_p99", p[1], "us"));
+        rows.push(row(sc, "compactions", folds, "1"));
     }
     if args.durable {
         for r in &mut rows {

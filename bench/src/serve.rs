@@ -5,6 +5,7 @@
 
 use std::error::Error;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use syncwire_proto::crdt::{NoMerge, Registry};
@@ -36,18 +37,18 @@ pub fn syncwire_config(addr: SocketAddr) -> ServerConfig {
     config
 }
 
-/// The deployed configuration: like [`syncwire_config`] (no rate limits: the load
-/// is the point) but with the embedded durable store in `dir` and the built-in
-/// types, so every delta is validated, fsynced before its ack, and compacted.
-pub fn durable_config(addr: SocketAddr, dir: std::path::PathBuf) -> ServerConfig {
-    let mut config = syncwire_config(addr);
-    config.hub_mut().merger = Arc::new(Registry::with_builtin());
-    config.set_storage(Storage::Redb { dir });
-    config
+/// How a syncwire server child differs from [`syncwire_config`].
+#[derive(Clone, Debug, Default)]
+pub struct ServeOptions {
+    /// redb storage in this directory (the production configuration) instead of memory.
+    pub redb: Option<PathBuf>,
+    /// The built-in CRDT registry instead of `NoMerge`: payloads are validated and
+    /// compaction folds snapshots.
+    pub merge: bool,
 }
 
 /// Runs the server of `kind` until stdin closes.
-pub async fn serve(kind: Kind) -> Result<(), Box<dyn Error>> {
+pub async fn serve(kind: Kind, options: ServeOptions) -> Result<(), Box<dyn Error>> {
     let addr: SocketAddr = "127.0.0.1:0".parse()?;
     let stdin_closed = async {
         let mut buf = [0u8; 64];
@@ -55,18 +56,30 @@ pub async fn serve(kind: Kind) -> Result<(), Box<dyn Error>> {
         while matches!(stdin.read(&mut buf).await, Ok(n) if n > 0) {}
     };
     match kind {
-        Kind::Syncwire => {
-            let server = Server::bind(syncwire_config(addr)).await?;
-            announce(server.local_addr()).await?;
-            server.run_until(stdin_closed).await?;
-        }
-        Kind::Durable => {
-            let dir = std::env::temp_dir().join(format!("syncwire-bench-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            let server = Server::bind(durable_config(addr, dir.clone())).await?;
+        Kind::Syncwire | Kind::Durable => {
+            let mut options = options;
+            // As deployed: the built-in types and redb, in a fresh directory of its
+            // own unless one was given.
+            let temp = (kind == Kind::Durable && options.redb.is_none()).then(|| {
+                std::env::temp_dir().join(format!("syncwire-bench-{}", std::process::id()))
+            });
+            if kind == Kind::Durable {
+                options.merge = true;
+                options.redb = options.redb.or_else(|| temp.clone());
+            }
+            let mut config = syncwire_config(addr);
+            if let Some(dir) = options.redb {
+                config.set_storage(Storage::Redb { dir });
+            }
+            if options.merge {
+                config.hub_mut().merger = Arc::new(Registry::with_builtin());
+            }
+            let server = Server::bind(config).await?;
             announce(server.local_addr()).await?;
             let served = server.run_until(stdin_closed).await;
-            let _ = std::fs::remove_dir_all(&dir);
+            if let Some(dir) = temp {
+                let _ = std::fs::remove_dir_all(dir);
+            }
             served?;
         }
         Kind::Baseline => {

@@ -20,6 +20,11 @@ pub struct ServerProc {
 impl ServerProc {
     /// Starts a server of `kind` and waits until it listens.
     pub async fn start(kind: Kind) -> Result<ServerProc, BenchError> {
+        ServerProc::start_with(kind, &[]).await
+    }
+
+    /// [`ServerProc::start`] with extra `serve` arguments (`--redb <dir>`, `--merge`).
+    pub async fn start_with(kind: Kind, extra: &[&str]) -> Result<ServerProc, BenchError> {
         let exe = std::env::current_exe()?;
         // Profiling hook: `SYNCWIRE_BENCH_WRAP="heaptrack -o /tmp/hp"` runs the server
         // child under that command (its RSS figures then include the wrapper's cost).
@@ -35,6 +40,7 @@ impl ServerProc {
         };
         let mut child = command
             .args(["serve", kind.name()])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .kill_on_drop(true)

@@ -11,7 +11,7 @@ pub enum Path {
     Deliveries,
     /// Rooms caught up with the hub.
     CaughtUp,
-    /// The hub compacted a log (snapshot writes).
+    /// The hub compacted a log (folds asked of storage).
     Compaction,
     /// Documents were reset to the hub's snapshot.
     Resyncs,

@@ -87,8 +87,6 @@ pub fn failed_completion(action: &StorageAction, message: &str) -> StorageComple
         StorageAction::Create { .. } => StorageCompletion::Created { op, result: Err(e) },
         StorageAction::Append { .. } => StorageCompletion::Appended { op, result: Err(e) },
         StorageAction::LoadRange { .. } => StorageCompletion::Range { op, result: Err(e) },
-        StorageAction::WriteSnapshot { .. } => {
-            StorageCompletion::SnapshotWritten { op, result: Err(e) }
-        }
+        StorageAction::Fold { .. } => StorageCompletion::Folded { op, result: Err(e) },
     }
 }

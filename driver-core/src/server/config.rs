@@ -113,7 +113,8 @@ impl ServerConfig {
     /// and `max_presence_bytes` included). Its `authorizer` is replaced by the server's
     /// ([`ServerConfig::set_authorizer`]). Its `merger` (default: the built-in
     /// [`Registry`](syncwire_proto::crdt::Registry)) decides which CRDT types rooms may
-    /// have: joins of other types are refused; register custom types there.
+    /// have: joins of other types are refused; register custom types there. The
+    /// storage backend folds snapshots with the same merger.
     pub fn hub(&self) -> &HubConfig {
         &self.hub
     }

@@ -69,7 +69,10 @@ impl ServerConfig {
     /// Validates the settings and opens the storage they name (a server's `bind`).
     pub fn open(&self) -> Result<OpenedStorage, ServerError> {
         self.validate()?;
-        Ok(OpenedStorage(storage::open(&self.storage)?))
+        Ok(OpenedStorage(storage::open(
+            &self.storage,
+            self.hub.merger.clone(),
+        )?))
     }
 }
 

@@ -260,9 +260,10 @@ fn fail(done: &mut StorageCompletion) {
     let e = || StorageError("fuzz".into());
     match done {
         StorageCompletion::Loaded { result, .. } => *result = Err(e()),
-        StorageCompletion::Created { result, .. }
-        | StorageCompletion::Appended { result, .. }
-        | StorageCompletion::SnapshotWritten { result, .. } => *result = Err(e()),
+        StorageCompletion::Created { result, .. } | StorageCompletion::Appended { result, .. } => {
+            *result = Err(e())
+        }
+        StorageCompletion::Folded { result, .. } => *result = Err(e()),
         StorageCompletion::Range { result, .. } => *result = Err(e()),
     }
 }
@@ -274,10 +275,12 @@ pub fn hub_sessions(data: &[u8]) {
     let Ok(hub) = Hub::new(config.clone(), Instant::ZERO) else {
         return;
     };
+    let mut storage = MemoryStorage::new();
+    storage.set_merger(config.merger.clone());
     let mut d = Driver {
         hub,
         config,
-        storage: MemoryStorage::new(),
+        storage,
         failing: false,
         completions: Vec::new(),
         confirmed: Confirmations::default(),

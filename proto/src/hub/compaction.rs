@@ -1,107 +1,53 @@
-//! Compaction: bounding a room's in-memory log and folding its prefix into a snapshot.
+//! Compaction: bounding a room's in-memory log, and asking storage to fold the log
+//! prefix into the room's snapshot.
 //!
 //! When a room's tail exceeds `max_tail_entries` or `max_tail_bytes`, the oldest
-//! entries leave memory until the tail is at three quarters of both bounds. Each one
-//! is folded into the room's snapshot with the configured
-//! [`DeltaMerger`] — all of them in one `merge_many` call, so the snapshot is decoded
-//! and encoded once per compaction, not once per entry — while the merger knows the
-//! room's type; once it does not (or a merge fails) the entries still leave memory — they stay in
-//! storage and catch-up reads them from there. An advanced snapshot is written with
-//! [`StorageAction::WriteSnapshot`], one write in flight per room, carrying the
-//! per-replica sequence table so deduplication survives the entries' deletion.
-
-use std::collections::BTreeMap;
-
-use bytes::Bytes;
+//! entries leave memory until the tail is at three quarters of both bounds (they stay
+//! in storage; catch-up reads them from there). The hub does not merge them itself:
+//! merging into a snapshot costs O(state), and a big room (a 100,000-element OR-set)
+//! would stall every room of the hub's task (issue 18). Instead, while the snapshot
+//! ends before the tail starts, the hub emits [`StorageAction::Fold`] up to the tail's
+//! start (at most `max_tail_entries` entries per fold, one fold in flight per room);
+//! the backend merges with [`fold_snapshot`](super::fold::fold_snapshot), stores the
+//! result atomically and returns it, and the hub adopts it for joins and resumes.
+//! The hub's per-delta work stays O(delta) whatever the room's size.
+//!
+//! Compaction makes progress whatever the crash rate: a room can be loaded with a gap
+//! between its snapshot and its in-memory tail (storage held more entries after its
+//! snapshot than the hub keeps in memory: a crash lost a fold, or came before the
+//! tail was compacted). Left alone, the snapshot would never advance again and the
+//! log would grow without bound. The same rule closes that gap: a fold is requested
+//! as soon as the room loads, and again after each completed fold, until the snapshot
+//! reaches the tail. Each fold is all-or-nothing in storage, so a crash mid-fold
+//! loses nothing and the next load simply asks again.
+//!
+//! A fold that stops short (the merger does not know the type, an entry does not
+//! merge, the result would exceed the size bound) stops folding for this room
+//! instance; the next load retries. A fold that fails (a storage error) is retried
+//! when the next entries leave memory.
 
 use super::Hub;
 use super::events::HubEvent;
 use super::room::Room;
 use super::state::OpKind;
-use super::storage::{StorageAction, StoredEntry, StoredSnapshot};
-use crate::crdt::DeltaMerger;
+use super::storage::{StorageAction, StorageError, StoredSnapshot};
 use crate::wire::RoomId;
 
-/// Folds `entries` (consecutive offsets, oldest first) into `base`, or — with no
-/// snapshot yet — into the first of them, which must be offset 0 (so a first snapshot
-/// merges at least two entries and exists only when the merger knows the type).
-/// The whole run is merged in one [`DeltaMerger::merge_many`] call: the snapshot is
-/// decoded and encoded once per compaction, not once per entry. If that fails (a
-/// result over the size bound, a payload that does not decode), the longest prefix
-/// that folds one by one is kept. `None` when nothing folds.
-pub(crate) fn fold_run(
-    merger: &dyn DeltaMerger,
-    crdt: &str,
-    base: Option<&StoredSnapshot>,
-    entries: &[StoredEntry],
-) -> Option<StoredSnapshot> {
-    let (start, rest) = match base {
-        Some(b) => (b.clone(), entries),
-        None => {
-            let (head, rest) = entries.split_first()?;
-            if head.offset != 0 {
-                return None;
-            }
-            (first(head), rest)
-        }
-    };
-    // Entries the base already covers are skipped.
-    let rest = &rest[rest.iter().take_while(|e| e.offset < start.offset).count()..];
-    let run = rest
-        .iter()
-        .zip(start.offset..)
-        .take_while(|(e, want)| e.offset == *want)
-        .count();
-    let rest = &rest[..run];
-    if rest.is_empty() {
-        return None;
-    }
-    let payloads: Vec<&[u8]> = rest.iter().map(|e| &e.payload[..]).collect();
-    if let Ok(Some(state)) = merger.merge_many(crdt, &start.state, &payloads) {
-        return Some(advance(&start, state, rest));
-    }
-    let mut folded: Option<StoredSnapshot> = None;
-    for entry in rest {
-        let base = folded.as_ref().unwrap_or(&start);
-        match merger.merge(crdt, &base.state, &entry.payload) {
-            Ok(Some(state)) => folded = Some(advance(base, state, std::slice::from_ref(entry))),
-            _ => break,
-        }
-    }
-    folded
-}
-
-/// `base` advanced past `entries` (consecutive, starting at `base.offset`), with
-/// `state` the merge of all of them and the seq table raised by theirs.
-fn advance(base: &StoredSnapshot, state: Vec<u8>, entries: &[StoredEntry]) -> StoredSnapshot {
-    let mut table: BTreeMap<_, _> = base.seqs.iter().copied().collect();
-    for e in entries {
-        let slot = table.entry(e.replica).or_insert(0);
-        *slot = (*slot).max(e.seq);
-    }
-    let offset = entries
-        .last()
-        .map_or(base.offset, |e| e.offset.saturating_add(1));
-    StoredSnapshot {
-        offset,
-        state: Bytes::from(state),
-        seqs: table.into_iter().collect(),
-    }
-}
-
-/// The state covering offset 0 alone: the first delta (used only as a merge base).
-fn first(entry: &StoredEntry) -> StoredSnapshot {
-    StoredSnapshot {
-        offset: 1,
-        state: entry.payload.clone(),
-        seqs: vec![(entry.replica, entry.seq)],
-    }
+/// Whether a room instance may ask storage to fold, is waiting for a fold, or gave up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Folding {
+    /// No fold in flight.
+    #[default]
+    Idle,
+    /// A fold up to this offset is in flight.
+    InFlight { to: u64 },
+    /// A fold stopped short: no more folds for this room instance.
+    Stopped,
 }
 
 impl Hub {
-    /// Trims the room's tail to its bounds, folding what leaves into the snapshot.
+    /// Trims the room's tail to its bounds; storage folds what left into the snapshot.
     pub(crate) fn maybe_compact(&mut self, room: &RoomId) {
-        let merger = self.config.merger.clone();
         let (max_n, max_b) = (self.config.max_tail_entries, self.config.max_tail_bytes);
         let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) else {
             return;
@@ -110,76 +56,88 @@ impl Hub {
             return;
         }
         let (target_n, target_b) = (max_n - max_n / 4, max_b - max_b / 4);
-        let before = l.snapshot.as_ref().map_or(0, |s| s.offset);
-        let mut leaving = Vec::new();
         while l.log.tail_len() > target_n || l.log.tail_bytes() > target_b {
-            let Some(entry) = l.log.pop_front() else {
+            if l.log.pop_front().is_none() {
                 break;
-            };
-            leaving.push(entry);
+            }
         }
-        // A first snapshot needs two entries to merge.
-        if l.snapshot.is_none() && leaving.len() == 1 {
-            leaving.extend(l.log.pop_front());
-        }
-        // What does not fold leaves memory all the same: it stays in storage, and
-        // catch-up reads it from there.
-        if let Some(s) = fold_run(merger.as_ref(), &l.crdt, l.snapshot.as_ref(), &leaving) {
-            l.snapshot = Some(s);
-        }
-        let after = l.snapshot.as_ref().map_or(0, |s| s.offset);
-        if after > before {
-            self.metrics.compactions = self.metrics.compactions.saturating_add(1);
-            self.events.push(HubEvent::Compacted {
-                room: room.clone(),
-                offset: after,
-            });
-        }
-        self.write_snapshot(room);
-        self.backfill(room);
+        self.request_fold(room);
     }
 
-    /// Starts a snapshot write if the snapshot is ahead of storage and none is in flight.
-    pub(crate) fn write_snapshot(&mut self, room: &RoomId) {
-        let Some(r) = self.rooms.get(room) else {
+    /// Asks storage to fold the entries between the snapshot and the in-memory tail,
+    /// if there are any and no fold is in flight.
+    pub(crate) fn request_fold(&mut self, room: &RoomId) {
+        let max_entries = u64::try_from(self.config.max_tail_entries).unwrap_or(u64::MAX);
+        let Some(r) = self.rooms.get_mut(room) else {
             return;
         };
         let incarnation = r.incarnation;
-        let Some(l) = r.loaded() else {
+        let Some(l) = r.loaded_mut() else {
             return;
         };
-        let Some(snapshot) = l.snapshot.clone() else {
-            return;
-        };
-        if l.snapshot_write.is_some() || snapshot.offset <= l.snapshot_durable {
+        if l.fold != Folding::Idle {
             return;
         }
+        let from = l.snapshot.as_ref().map_or(0, |s| s.offset);
+        // A first snapshot merges at least two entries: with a gap of one, the
+        // second is the tail's front (it leaves memory, it stays in storage).
+        if l.snapshot.is_none() && l.log.tail_start() == 1 {
+            l.log.pop_front();
+        }
+        let tail_start = l.log.tail_start();
+        if tail_start <= from || (l.snapshot.is_none() && tail_start < 2) {
+            return;
+        }
+        let to = tail_start.min(from.saturating_add(max_entries.max(2)));
         let epoch = l.epoch;
-        let offset = snapshot.offset;
-        let op = self.alloc_op(room, incarnation, OpKind::Snapshot { offset });
-        if let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) {
-            l.snapshot_write = Some((op, offset));
-        }
-        let room = room.clone();
-        self.storage.push_back(StorageAction::WriteSnapshot {
+        l.fold = Folding::InFlight { to };
+        let op = self.alloc_op(room, incarnation, OpKind::Fold { to });
+        self.storage.push_back(StorageAction::Fold {
             op,
-            room,
+            room: room.clone(),
             epoch,
-            snapshot,
+            to,
         });
     }
 
-    pub(crate) fn on_snapshot_written(&mut self, room: &RoomId, offset: u64, ok: bool) {
+    /// A fold completed: adopt the snapshot storage now holds, then fold on.
+    pub(crate) fn on_folded(
+        &mut self,
+        room: &RoomId,
+        to: u64,
+        result: Result<Option<StoredSnapshot>, StorageError>,
+    ) {
         let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) else {
             return;
         };
-        l.snapshot_write = None;
-        if ok {
-            l.snapshot_durable = l.snapshot_durable.max(offset);
-            // Storage may now delete entries below `offset`.
-            l.storage_first = l.storage_first.max(offset);
+        let before = l.snapshot.as_ref().map_or(0, |s| s.offset);
+        match result {
+            // Retried when the next entries leave memory (no retry loop on a
+            // failing backend).
+            Err(_) => l.fold = Folding::Idle,
+            Ok(snapshot) => {
+                let after = snapshot.as_ref().map_or(0, |s| s.offset);
+                // Storage never holds a snapshot beyond what the hub asked for; one
+                // that does not advance the hub's is not adopted, and folding stops.
+                let adopted = after > before && after <= l.log.tail_start();
+                l.fold = if adopted && after >= to {
+                    Folding::Idle
+                } else {
+                    Folding::Stopped
+                };
+                if adopted {
+                    l.snapshot = snapshot;
+                    // Storage may now delete entries below `after`.
+                    l.storage_first = l.storage_first.max(after);
+                    self.metrics.compactions = self.metrics.compactions.saturating_add(1);
+                    self.events.push(HubEvent::Compacted {
+                        room: room.clone(),
+                        offset: after,
+                    });
+                }
+                self.request_fold(room);
+            }
         }
-        self.write_snapshot(room);
         if self.room_members(room).is_empty() {
             self.arm_idle(room);
         }

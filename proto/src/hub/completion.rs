@@ -1,5 +1,5 @@
 //! Storage completions: loads (validating what storage returned), creates, appends,
-//! ranges and snapshot writes; and failing a room when storage lost its footing.
+//! ranges and folds; and failing a room when storage lost its footing.
 
 use super::Hub;
 use super::auth::Access;
@@ -44,7 +44,7 @@ impl Hub {
                 | StorageCompletion::Created { result: Err(_), .. }
                 | StorageCompletion::Appended { result: Err(_), .. }
                 | StorageCompletion::Range { result: Err(_), .. }
-                | StorageCompletion::SnapshotWritten { result: Err(_), .. }
+                | StorageCompletion::Folded { result: Err(_), .. }
         );
         self.metrics
             .storage_done(u64::try_from(latency).unwrap_or(u64::MAX), ok);
@@ -80,11 +80,8 @@ impl Hub {
             (OpKind::Range { session, from }, StorageCompletion::Range { result, .. }) => {
                 self.on_range(&room, session, from, result)
             }
-            (OpKind::Backfill { from }, StorageCompletion::Range { result, .. }) => {
-                self.on_backfill(&room, from, result)
-            }
-            (OpKind::Snapshot { offset }, StorageCompletion::SnapshotWritten { result, .. }) => {
-                self.on_snapshot_written(&room, offset, result.is_ok())
+            (OpKind::Fold { to }, StorageCompletion::Folded { result, .. }) => {
+                self.on_folded(&room, to, result)
             }
             _ => self.fail_room(
                 &room,
@@ -155,8 +152,6 @@ impl Hub {
         if let Some(r) = self.rooms.get_mut(room) {
             r.state = RoomState::Loaded(Box::new(loaded));
         }
-        // Entries only in storage between the snapshot and the tail: fold them in.
-        self.backfill(room);
         self.events.push(HubEvent::RoomLoaded {
             room: room.clone(),
             epoch,
@@ -191,6 +186,9 @@ impl Hub {
             self.arm_idle(room);
         }
         self.maybe_compact(room);
+        // Entries only in storage between the snapshot and the tail: fold them in
+        // (after the joins, whose catch-up reads storage takes first, in order).
+        self.request_fold(room);
     }
 
     /// Whether `sid` has write access to `room`.
@@ -224,9 +222,7 @@ impl Hub {
             log: RoomLog::new(0, Vec::new(), &[]),
             snapshot: None,
             storage_first: 0,
-            snapshot_write: None,
-            backfill: Default::default(),
-            snapshot_durable: 0,
+            fold: Default::default(),
             members: Default::default(),
             parked: Vec::new(),
             peers: Default::default(),
@@ -238,14 +234,12 @@ impl Hub {
         let keep = rec.tail.len().saturating_sub(self.config.max_tail_entries);
         let tail = rec.tail.into_iter().skip(keep).collect();
         LoadedRoom {
-            snapshot_durable: rec.snapshot.as_ref().map_or(0, |s| s.offset),
             crdt: rec.crdt.into(),
             epoch: rec.epoch,
             log: RoomLog::new(rec.head, tail, &rec.seqs),
             snapshot: rec.snapshot,
             storage_first: rec.first_offset,
-            snapshot_write: None,
-            backfill: Default::default(),
+            fold: Default::default(),
             members: Default::default(),
             parked: Vec::new(),
             peers: Default::default(),

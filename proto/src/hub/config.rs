@@ -1,4 +1,4 @@
-//! Hub configuration: limits, timeouts, the CRDT merger for compaction and the
+//! Hub configuration: limits, timeouts, the CRDT merger (room types, payload checks) and the
 //! optional synchronous authorizer, plus validation ([`HubConfig::validate`]).
 
 use core::fmt;
@@ -75,8 +75,11 @@ pub struct HubConfig {
     pub room_idle_timeout: Duration,
     /// Bound of the operator event queue; the oldest event is dropped on overflow.
     pub max_events: usize,
-    /// Merges deltas of a room's CRDT type when the log prefix is compacted.
-    /// Default: the built-in CRDTs ([`Registry::with_builtin`]).
+    /// Knows the CRDT types rooms may have and checks each delta's payload against
+    /// its room's type. The hub never merges with it: compaction folds happen in
+    /// storage ([`StorageAction::Fold`](super::StorageAction::Fold)), whose backend
+    /// must fold with the same merger (`MemoryStorage::set_merger`; the servers pass
+    /// it to their backends). Default: the built-in CRDTs ([`Registry::with_builtin`]).
     pub merger: Arc<dyn DeltaMerger>,
     /// Answers authorization inline; `None` (or a deferred answer) makes the hub
     /// emit an [`AuthRequest`](super::AuthRequest) for the driver.

@@ -5,10 +5,15 @@
 //! ([`MemoryStorage::submit`] / [`MemoryStorage::release_next`]) to simulate storage
 //! that is not yet durable; [`MemoryStorage::lose_pending`] drops queued actions as a
 //! crash would. Failures can be injected with [`MemoryStorage::set_failing`].
+//! [`StorageAction::Fold`] merges with the store's [`DeltaMerger`] (by default the
+//! built-in [`Registry`]; [`MemoryStorage::set_merger`] gives it the hub's).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
+use super::fold::fold_snapshot;
 use super::storage::*;
+use crate::crdt::{DeltaMerger, Registry};
 use crate::wire::{ReplicaId, RoomId};
 
 #[derive(Clone, Debug, Default)]
@@ -39,11 +44,33 @@ impl StoredRoom {
 }
 
 /// An in-memory storage backend (not durable across process restarts, by design).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone)]
 pub struct MemoryStorage {
     rooms: BTreeMap<RoomId, StoredRoom>,
     queued: VecDeque<StorageAction>,
     failing: bool,
+    merger: Arc<dyn DeltaMerger>,
+}
+
+impl Default for MemoryStorage {
+    fn default() -> Self {
+        MemoryStorage {
+            rooms: BTreeMap::new(),
+            queued: VecDeque::new(),
+            failing: false,
+            merger: Arc::new(Registry::with_builtin()),
+        }
+    }
+}
+
+impl core::fmt::Debug for MemoryStorage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MemoryStorage")
+            .field("rooms", &self.rooms)
+            .field("queued", &self.queued)
+            .field("failing", &self.failing)
+            .finish_non_exhaustive()
+    }
 }
 
 fn err(msg: &str) -> StorageError {
@@ -54,6 +81,12 @@ impl MemoryStorage {
     /// An empty store.
     pub fn new() -> Self {
         MemoryStorage::default()
+    }
+
+    /// Folds ([`StorageAction::Fold`]) merge with `merger` from now on: give the
+    /// store the hub's (`HubConfig::merger`), so both know the same types.
+    pub fn set_merger(&mut self, merger: Arc<dyn DeltaMerger>) {
+        self.merger = merger;
     }
 
     /// While `true`, every executed action fails with a [`StorageError`].
@@ -162,17 +195,14 @@ impl MemoryStorage {
                     self.range(&room, epoch, from, max_entries)
                 },
             },
-            StorageAction::WriteSnapshot {
-                room,
-                epoch,
-                snapshot,
-                ..
-            } => StorageCompletion::SnapshotWritten {
+            StorageAction::Fold {
+                room, epoch, to, ..
+            } => StorageCompletion::Folded {
                 op,
                 result: if failing {
                     Err(err("injected failure"))
                 } else {
-                    self.write_snapshot(&room, epoch, snapshot)
+                    self.fold(&room, epoch, to)
                 },
             },
         }
@@ -235,23 +265,30 @@ impl MemoryStorage {
         Ok(r.entries.iter().skip(skip).take(max).cloned().collect())
     }
 
-    fn write_snapshot(
+    fn fold(
         &mut self,
         room: &RoomId,
         epoch: u64,
-        snapshot: StoredSnapshot,
-    ) -> Result<(), StorageError> {
+        to: u64,
+    ) -> Result<Option<StoredSnapshot>, StorageError> {
         let r = self
             .rooms
             .get_mut(room)
             .ok_or_else(|| err("no such room"))?;
-        if r.epoch != epoch || snapshot.offset > r.head() {
-            return Err(err("snapshot does not fit the log"));
+        if r.epoch != epoch {
+            return Err(err("epoch mismatch"));
         }
-        while r.first_offset < snapshot.offset && r.entries.pop_front().is_some() {
-            r.first_offset = r.first_offset.saturating_add(1);
+        let from = r.snapshot.as_ref().map_or(0, |s| s.offset);
+        let skip = usize::try_from(from.saturating_sub(r.first_offset)).unwrap_or(usize::MAX);
+        let take = usize::try_from(to.saturating_sub(from)).unwrap_or(usize::MAX);
+        let run: Vec<StoredEntry> = r.entries.iter().skip(skip).take(take).cloned().collect();
+        let folded = fold_snapshot(self.merger.as_ref(), &r.crdt, r.snapshot.as_deref(), &run);
+        if let Some(snapshot) = folded {
+            while r.first_offset < snapshot.offset && r.entries.pop_front().is_some() {
+                r.first_offset = r.first_offset.saturating_add(1);
+            }
+            r.snapshot = Some(Box::new(snapshot));
         }
-        r.snapshot = Some(Box::new(snapshot));
-        Ok(())
+        Ok(r.snapshot.as_deref().cloned())
     }
 }

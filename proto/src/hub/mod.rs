@@ -130,7 +130,6 @@
 //! for tests by [`MemoryStorage`]; compaction in [`compaction`].
 
 mod auth;
-mod backfill;
 mod backlog;
 mod catch_up;
 pub mod compaction;
@@ -139,6 +138,7 @@ mod config;
 pub mod defaults;
 mod delta;
 mod events;
+pub mod fold;
 mod frames;
 mod handshake;
 mod inbound;
@@ -170,6 +170,7 @@ pub use auth::{
 };
 pub use config::{ConfigError, HubConfig};
 pub use events::HubEvent;
+pub use fold::fold_snapshot;
 pub use frames::{Frames, IntoIter as FramesIntoIter};
 pub use handshake::HubError;
 pub use memory_storage::MemoryStorage;

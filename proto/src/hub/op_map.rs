@@ -29,5 +29,5 @@ impl Hasher for OpIdHasher {
 
 /// Storage operations in flight, by id (bounded by what the hub issues: at most
 /// `max_pending_appends` appends per room, plus loads, catch-up ranges (at most one
-/// per member) and snapshot writes (at most one per room)).
+/// per member) and folds (at most one per room)).
 pub(crate) type OpMap = HashMap<OpId, PendingOp, BuildHasherDefault<OpIdHasher>>;

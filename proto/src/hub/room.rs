@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::backfill::Backfill;
+use super::compaction::Folding;
 use super::log::RoomLog;
 use super::peers::PeerNotices;
 use super::storage::{OpId, StoredSnapshot};
@@ -138,16 +138,12 @@ pub(crate) struct LoadedRoom {
     pub(crate) crdt: Arc<str>,
     pub(crate) epoch: u64,
     pub(crate) log: RoomLog,
-    /// The latest snapshot known to the hub (possibly not yet durable in storage).
+    /// The latest snapshot, as storage holds it (loaded, or returned by a fold).
     pub(crate) snapshot: Option<StoredSnapshot>,
     /// First offset storage still holds as an entry.
     pub(crate) storage_first: u64,
-    /// A snapshot write in flight, with the offset it covers.
-    pub(crate) snapshot_write: Option<(OpId, u64)>,
-    /// Offset covered by the last snapshot storage confirmed.
-    pub(crate) snapshot_durable: u64,
-    /// Reading entries that are only in storage into the snapshot ([`super::backfill`]).
-    pub(crate) backfill: Backfill,
+    /// Storage folding the log prefix into the snapshot ([`super::compaction`]).
+    pub(crate) fold: Folding,
     pub(crate) members: Members,
     /// Joins waiting until their replica has no append in flight in this room, so
     /// `Joined.acked_seq` is exactly the highest sequence the hub accepted from it
@@ -195,8 +191,7 @@ impl Room {
                 r.members.is_empty()
                     && r.parked.is_empty()
                     && r.log.inflight_len() == 0
-                    && r.snapshot_write.is_none()
-                    && !matches!(r.backfill, Backfill::Reading { .. })
+                    && !matches!(r.fold, Folding::InFlight { .. })
             }
         }
     }

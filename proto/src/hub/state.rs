@@ -26,8 +26,7 @@ pub(crate) enum OpKind {
     Create,
     Append,
     Range { session: SessionId, from: u64 },
-    Snapshot { offset: u64 },
-    Backfill { from: u64 },
+    Fold { to: u64 },
 }
 
 /// A storage operation in flight.

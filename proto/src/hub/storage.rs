@@ -16,9 +16,20 @@
 //! * [`StorageAction::Append`] must be refused (`Err`) unless its epoch is the room's
 //!   epoch and its first entry's offset equals the stored head: the log stays contiguous.
 //!   Its completion means the entries are durable.
-//! * [`StorageAction::WriteSnapshot`] stores a state covering offsets `0..offset`, with
-//!   the sequence table as of that offset; afterwards the backend may delete entries
-//!   below `offset` (never entries at or above it).
+//! * [`StorageAction::Fold`] folds the room's stored snapshot and its stored entries
+//!   from the snapshot's offset up to (not including) `to` into a new snapshot, with
+//!   [`fold_snapshot`](super::fold::fold_snapshot) and the backend's
+//!   [`DeltaMerger`](crate::crdt::DeltaMerger) (the same types as the hub's), stores
+//!   it and may then delete the entries below its offset (never entries at or above
+//!   it). The fold and the store take effect together or not at all (a crash
+//!   mid-fold leaves the old snapshot and every entry). It returns the room's snapshot
+//!   after the action: below `to` when a run did not fold to the end, unchanged (or
+//!   `None`) when nothing folded. This is where the O(state) work of compaction
+//!   happens — on the storage side, never on the hub's task. A backend may finish a
+//!   fold after actions emitted later (off its main thread; the hub has one fold in
+//!   flight per room and waits for its completion): the fold then reads its input
+//!   in order and stores its result only if the room is unchanged since (same epoch
+//!   and snapshot); appends, loads and ranges meanwhile see the state before it.
 //! * [`StorageAction::Load`] returns a [`RoomRecord`]: `seqs` is the highest sequence
 //!   per replica over the snapshot's table and every stored entry (this is how the
 //!   deduplication table survives restarts and compaction), and `tail` is the last
@@ -125,16 +136,17 @@ pub enum StorageAction {
         /// Most entries to return.
         max_entries: usize,
     },
-    /// Store a snapshot (entries below its offset may then be deleted).
-    WriteSnapshot {
+    /// Fold the stored snapshot and the stored entries below `to` into a new snapshot
+    /// and store it (entries below its offset may then be deleted).
+    Fold {
         /// Operation id.
         op: OpId,
         /// The room.
         room: RoomId,
-        /// The epoch the snapshot belongs to.
+        /// The epoch expected.
         epoch: u64,
-        /// The snapshot.
-        snapshot: StoredSnapshot,
+        /// First offset the new snapshot should not cover.
+        to: u64,
     },
 }
 
@@ -146,7 +158,7 @@ impl StorageAction {
             | StorageAction::Create { op, .. }
             | StorageAction::Append { op, .. }
             | StorageAction::LoadRange { op, .. }
-            | StorageAction::WriteSnapshot { op, .. } => *op,
+            | StorageAction::Fold { op, .. } => *op,
         }
     }
     /// The room the action concerns.
@@ -156,7 +168,7 @@ impl StorageAction {
             | StorageAction::Create { room, .. }
             | StorageAction::Append { room, .. }
             | StorageAction::LoadRange { room, .. }
-            | StorageAction::WriteSnapshot { room, .. } => room,
+            | StorageAction::Fold { room, .. } => room,
         }
     }
 }
@@ -197,12 +209,12 @@ pub enum StorageCompletion {
         /// The entries found.
         result: Result<Vec<StoredEntry>, StorageError>,
     },
-    /// Answer to [`StorageAction::WriteSnapshot`].
-    SnapshotWritten {
+    /// Answer to [`StorageAction::Fold`]: the room's stored snapshot after the fold.
+    Folded {
         /// Operation id.
         op: OpId,
-        /// Success or failure.
-        result: Result<(), StorageError>,
+        /// The snapshot now stored (`None`: the room has none, nothing folded).
+        result: Result<Option<StoredSnapshot>, StorageError>,
     },
 }
 
@@ -214,7 +226,7 @@ impl StorageCompletion {
             | StorageCompletion::Created { op, .. }
             | StorageCompletion::Appended { op, .. }
             | StorageCompletion::Range { op, .. }
-            | StorageCompletion::SnapshotWritten { op, .. } => *op,
+            | StorageCompletion::Folded { op, .. } => *op,
         }
     }
 }

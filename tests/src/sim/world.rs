@@ -121,9 +121,9 @@ pub struct Coverage {
     pub slow_consumer_closes: u64,
     /// Sessions the hub closed with any other code but `GOING_AWAY`.
     pub other_closes: u64,
-    /// Range reads the hub asked storage for (catch-up from storage, backfill).
+    /// Range reads the hub asked storage for (catch-up from storage).
     pub storage_ranges: u64,
-    /// Snapshot writes (compaction).
+    /// Folds the hub asked storage for (compaction, closing a gap after a restart).
     pub snapshot_writes: u64,
     /// Refusals of a delta or a join the clients saw, by reason name.
     pub refusals: std::collections::BTreeMap<&'static str, u64>,
@@ -221,7 +221,11 @@ impl World {
             hub: None,
             hub_seed,
             hub_incarnation: 0,
-            storage: MemoryStorage::new(),
+            storage: {
+                let mut s = MemoryStorage::new();
+                s.set_merger(registry.clone());
+                s
+            },
             sessions: BTreeMap::new(),
             clients,
             hub_wake: None,

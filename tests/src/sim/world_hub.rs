@@ -36,9 +36,7 @@ impl World {
                 HubOutput::Storage(action) => {
                     match &action {
                         StorageAction::LoadRange { .. } => self.stats.coverage.storage_ranges += 1,
-                        StorageAction::WriteSnapshot { .. } => {
-                            self.stats.coverage.snapshot_writes += 1
-                        }
+                        StorageAction::Fold { .. } => self.stats.coverage.snapshot_writes += 1,
                         _ => {}
                     }
                     self.storage.submit(action);
@@ -289,8 +287,6 @@ fn failed(done: StorageCompletion) -> StorageCompletion {
         StorageCompletion::Created { op, .. } => StorageCompletion::Created { op, result: e() },
         StorageCompletion::Appended { op, .. } => StorageCompletion::Appended { op, result: e() },
         StorageCompletion::Range { op, .. } => StorageCompletion::Range { op, result: e() },
-        StorageCompletion::SnapshotWritten { op, .. } => {
-            StorageCompletion::SnapshotWritten { op, result: e() }
-        }
+        StorageCompletion::Folded { op, .. } => StorageCompletion::Folded { op, result: e() },
     }
 }

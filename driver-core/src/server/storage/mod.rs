@@ -4,24 +4,42 @@
 //! * [`Backend`]: executes a batch of actions in order and returns one completion per
 //!   action, in the same order. Implemented by proto's `MemoryStorage` (tests) and by
 //!   [`redb_backend::RedbBackend`] (durable: one fsynced write transaction per batch).
+//!   Both fold snapshots ([`StorageAction::Fold`]) with the hub's merger, so the
+//!   O(state) work of compaction runs on the worker thread, not on the hub task.
 //! * [`worker`]: a dedicated OS thread that pulls actions from a bounded queue, groups
 //!   those already waiting into one batch (group commit) and sends the completions
 //!   back to the hub task.
 
 pub(crate) mod redb_backend;
 mod redb_codec;
+mod redb_fold;
 mod redb_tables;
 pub(crate) mod worker;
 
+use std::sync::Arc;
+
+use syncwire_proto::crdt::DeltaMerger;
 use syncwire_proto::hub::{MemoryStorage, StorageAction, StorageCompletion, StorageError};
 
 use super::config::ServerError;
 use super::storage_choice::{MemoryStore, Storage};
 
-/// Executes storage actions. Completions come back in action order, one per action.
+/// Executes storage actions. Completions come back in action order, one per action,
+/// except the folds a backend defers (see [`Backend::attach`]).
 pub(crate) trait Backend: Send + 'static {
-    /// Runs `actions` (in order) and reports each outcome.
+    /// Runs `actions` (in order) and reports each outcome, but for deferred folds.
     fn execute_batch(&mut self, actions: Vec<StorageAction>) -> Vec<StorageCompletion>;
+
+    /// Gives the backend the hub's completion channel, for the completions of folds
+    /// it finishes off the worker thread (redb: [`redb_fold`]). By default it has
+    /// none and completes everything in [`Backend::execute_batch`].
+    fn attach(
+        &mut self,
+        deferred: async_channel::Sender<StorageCompletion>,
+    ) -> std::io::Result<()> {
+        let _ = deferred;
+        Ok(())
+    }
 }
 
 impl Backend for MemoryStorage {
@@ -37,12 +55,24 @@ impl Backend for MemoryStore {
     }
 }
 
-/// Opens the backend the config asks for.
-pub(crate) fn open(storage: &Storage) -> Result<Box<dyn Backend>, ServerError> {
+/// Opens the backend the config asks for; it folds snapshots with `merger` (the hub's).
+pub(crate) fn open(
+    storage: &Storage,
+    merger: Arc<dyn DeltaMerger>,
+) -> Result<Box<dyn Backend>, ServerError> {
     match storage {
-        Storage::Memory => Ok(Box::new(MemoryStorage::new())),
-        Storage::Shared(store) => Ok(Box::new(store.clone())),
-        Storage::Redb { dir } => Ok(Box::new(redb_backend::RedbBackend::open(dir)?)),
+        Storage::Memory => {
+            let mut s = MemoryStorage::new();
+            s.set_merger(merger);
+            Ok(Box::new(s))
+        }
+        Storage::Shared(store) => {
+            let mut s = store.0.lock().unwrap_or_else(|p| p.into_inner());
+            s.set_merger(merger);
+            drop(s);
+            Ok(Box::new(store.clone()))
+        }
+        Storage::Redb { dir } => Ok(Box::new(redb_backend::RedbBackend::open(dir, merger)?)),
     }
 }
 
@@ -57,9 +87,7 @@ pub(crate) fn as_failure(done: &StorageCompletion, message: &str) -> StorageComp
         StorageCompletion::Created { .. } => StorageCompletion::Created { op, result: Err(e) },
         StorageCompletion::Appended { .. } => StorageCompletion::Appended { op, result: Err(e) },
         StorageCompletion::Range { .. } => StorageCompletion::Range { op, result: Err(e) },
-        StorageCompletion::SnapshotWritten { .. } => {
-            StorageCompletion::SnapshotWritten { op, result: Err(e) }
-        }
+        StorageCompletion::Folded { .. } => StorageCompletion::Folded { op, result: Err(e) },
     }
 }
 

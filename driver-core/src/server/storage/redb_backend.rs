@@ -8,16 +8,25 @@
 //! ack the hub sends — refers to data on disk. If the commit fails, every completion
 //! of the batch becomes a failure. An action the backend contract refuses (wrong
 //! epoch, append not at head, unknown room) fails alone, before it modifies anything.
+//! A fold ([`StorageAction::Fold`]) reads the snapshot and the entries after it in
+//! the batch's transaction; the merge (O(state)) and the write of its result happen
+//! on the fold thread, in a transaction of their own ([`redb_fold`](super::redb_fold)),
+//! so a big room's fold does not hold back the appends of the batches after it.
+//! Without the thread (or with its queue full) the fold runs in the batch.
 //! Table layouts are in [`redb_codec`](super::redb_codec). The power-loss test
 //! (`storage/power_loss.rs`) shows that an acked append survives losing every write
 //! not followed by a sync, and fails with `Durability::None`.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use redb::{Database, Durability, ReadableDatabase, TableDefinition};
+use syncwire_proto::crdt::DeltaMerger;
+use syncwire_proto::hub::StorageError;
 use syncwire_proto::hub::{StorageAction, StorageCompletion};
 
-use super::redb_tables::Tables;
+use super::redb_fold::{FoldJob, Folder, run_job};
+use super::redb_tables::{Tables, WriteTables};
 use super::{Backend, as_failure, failed};
 use crate::server::ServerError;
 
@@ -66,18 +75,27 @@ pub(crate) fn corrupt() -> Fault {
 
 /// A redb database holding every room's log.
 pub(crate) struct RedbBackend {
-    db: Database,
+    db: Arc<Database>,
+    merger: Arc<dyn DeltaMerger>,
+    /// The fold thread, once attached.
+    folder: Option<Folder>,
+}
+
+/// One action's outcome in a write batch: now, or a fold for the fold thread.
+enum Slot {
+    Now(StorageCompletion),
+    Later(Box<FoldJob>),
 }
 
 impl RedbBackend {
     /// Opens (or creates) `dir/syncwire.redb`. redb repairs the file if the previous
-    /// process died mid-write.
-    pub(crate) fn open(dir: &Path) -> Result<Self, ServerError> {
+    /// process died mid-write. Folds merge with `merger`.
+    pub(crate) fn open(dir: &Path, merger: Arc<dyn DeltaMerger>) -> Result<Self, ServerError> {
         let err =
             |e: &dyn std::fmt::Display| ServerError::Storage(format!("{}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
         let db = Database::create(dir.join("syncwire.redb")).map_err(|e| err(&e))?;
-        Self::with_tables(db).map_err(|e| err(&e))
+        Self::with_tables(db, merger).map_err(|e| err(&e))
     }
 
     /// Opens (or creates) a database on `backend` (tests: simulated disks).
@@ -86,11 +104,15 @@ impl RedbBackend {
         let db = Database::builder()
             .create_with_backend(backend)
             .map_err(|e| e.to_string())?;
-        Self::with_tables(db).map_err(|e| e.to_string())
+        let merger = Arc::new(syncwire_proto::crdt::Registry::with_builtin());
+        Self::with_tables(db, merger).map_err(|e| e.to_string())
     }
 
     /// `db` with every table created (durably).
-    fn with_tables(db: Database) -> Result<Self, Box<dyn std::error::Error>> {
+    fn with_tables(
+        db: Database,
+        merger: Arc<dyn DeltaMerger>,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let mut txn = db.begin_write()?;
         txn.set_durability(ACK_DURABILITY)?;
         {
@@ -100,26 +122,85 @@ impl RedbBackend {
             txn.open_table(SNAPSHOTS)?;
         }
         txn.commit()?;
-        Ok(RedbBackend { db })
+        Ok(RedbBackend {
+            db: Arc::new(db),
+            merger,
+            folder: None,
+        })
     }
 
-    fn write_batch(&self, actions: Vec<StorageAction>) -> Result<Vec<StorageCompletion>, Fault> {
-        let mut txn = self.db.begin_write()?;
-        // Explicit: every completion of this batch (acks included) waits for this commit.
+    /// Runs `f` on the tables of one write transaction and commits it.
+    pub(crate) fn write_with<T>(
+        db: &Database,
+        f: impl FnOnce(&mut WriteTables<'_>) -> Result<T, Fault>,
+    ) -> Result<T, Fault> {
+        let mut txn = db.begin_write()?;
+        // Explicit: every completion of the batch (acks included) waits for this commit.
         txn.set_durability(ACK_DURABILITY)?;
-        let mut done = Vec::with_capacity(actions.len());
-        {
+        let out = {
             let mut t = Tables {
                 rooms: txn.open_table(ROOMS)?,
                 entries: txn.open_table(ENTRIES)?,
                 seqs: txn.open_table(SEQS)?,
                 snapshots: txn.open_table(SNAPSHOTS)?,
             };
+            f(&mut t)?
+        };
+        txn.commit()?;
+        Ok(out)
+    }
+
+    /// The database (tests run fold jobs on it).
+    #[cfg(test)]
+    pub(crate) fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// Uses `folder` for folds from now on (tests: a queue without a thread).
+    #[cfg(test)]
+    pub(crate) fn set_folder(&mut self, folder: Folder) {
+        self.folder = Some(folder);
+    }
+
+    fn write_batch(&self, actions: Vec<StorageAction>) -> Result<Vec<StorageCompletion>, Fault> {
+        let merger = self.merger.as_ref();
+        let deferring = self.folder.is_some();
+        let slots = Self::write_with(&self.db, |t| {
+            let mut slots = Vec::with_capacity(actions.len());
             for action in actions {
-                done.push(t.write(action)?);
+                slots.push(match action {
+                    StorageAction::Fold {
+                        op,
+                        room,
+                        epoch,
+                        to,
+                        ..
+                    } if deferring => match t.fold_input(&room, epoch, to) {
+                        Ok(input) => Slot::Later(Box::new(FoldJob { op, room, input })),
+                        Err(Fault::Refused(m)) => Slot::Now(StorageCompletion::Folded {
+                            op,
+                            result: Err(StorageError(m)),
+                        }),
+                        Err(db) => return Err(db),
+                    },
+                    other => Slot::Now(t.write(other, merger)?),
+                });
+            }
+            Ok(slots)
+        })?;
+        // Committed: the folds go to the fold thread, or run here if its queue is full.
+        let mut done = Vec::with_capacity(slots.len());
+        for slot in slots {
+            match slot {
+                Slot::Now(c) => done.push(c),
+                Slot::Later(job) => {
+                    let offered = self.folder.as_ref().map(|f| f.offer(job));
+                    if let Some(Err(job)) = offered {
+                        done.push(run_job(&self.db, merger, *job));
+                    }
+                }
             }
         }
-        txn.commit()?;
         Ok(done)
     }
 
@@ -143,6 +224,15 @@ fn is_read(action: &StorageAction) -> bool {
 }
 
 impl Backend for RedbBackend {
+    fn attach(
+        &mut self,
+        deferred: async_channel::Sender<StorageCompletion>,
+    ) -> std::io::Result<()> {
+        let folder = Folder::spawn(self.db.clone(), self.merger.clone(), deferred)?;
+        self.folder = Some(folder);
+        Ok(())
+    }
+
     fn execute_batch(&mut self, actions: Vec<StorageAction>) -> Vec<StorageCompletion> {
         let ids: Vec<StorageCompletion> = actions.iter().map(|a| failed(a, "")).collect();
         let outcome = if actions.iter().all(is_read) {

@@ -4,6 +4,7 @@
 //! the transaction as it was.
 
 use redb::{ReadableTable, Table};
+use syncwire_proto::crdt::DeltaMerger;
 use syncwire_proto::hub::{
     RoomRecord, StorageAction, StorageCompletion, StoredEntry, StoredSnapshot,
 };
@@ -61,14 +62,14 @@ where
         }
     }
 
-    fn meta(&self, room: &RoomId) -> Result<Option<Meta>, Fault> {
+    pub(super) fn meta(&self, room: &RoomId) -> Result<Option<Meta>, Fault> {
         match self.rooms.get(room.as_str().as_bytes())? {
             None => Ok(None),
             Some(v) => codec::decode_meta(v.value()).map(Some).ok_or_else(corrupt),
         }
     }
 
-    fn entries_between(
+    pub(super) fn entries_between(
         &self,
         room: &RoomId,
         from: u64,
@@ -104,10 +105,7 @@ where
             let replica = codec::key_number(k.value()).ok_or_else(corrupt)?;
             seqs.push((ReplicaId(replica), v.value()));
         }
-        let snapshot = match self.snapshots.get(room.as_str().as_bytes())? {
-            None => None,
-            Some(v) => Some(codec::decode_snapshot(v.value()).ok_or_else(corrupt)?),
-        };
+        let snapshot = self.stored_snapshot(room)?;
         Ok(Some(RoomRecord {
             crdt: meta.crdt,
             epoch: meta.epoch,
@@ -117,6 +115,13 @@ where
             seqs,
             tail,
         }))
+    }
+
+    pub(super) fn stored_snapshot(&self, room: &RoomId) -> Result<Option<StoredSnapshot>, Fault> {
+        match self.snapshots.get(room.as_str().as_bytes())? {
+            None => Ok(None),
+            Some(v) => Ok(Some(codec::decode_snapshot(v.value()).ok_or_else(corrupt)?)),
+        }
     }
 
     fn range(
@@ -143,7 +148,11 @@ pub(crate) type WriteTables<'t> =
     Tables<Table<'t, Bin, Bin>, Table<'t, Bin, Bin>, Table<'t, Bin, u64>, Table<'t, Bin, Bin>>;
 
 impl WriteTables<'_> {
-    pub(crate) fn write(&mut self, action: StorageAction) -> Result<StorageCompletion, Fault> {
+    pub(crate) fn write(
+        &mut self,
+        action: StorageAction,
+        merger: &dyn DeltaMerger,
+    ) -> Result<StorageCompletion, Fault> {
         let op = action.op();
         match action {
             StorageAction::Create {
@@ -159,13 +168,10 @@ impl WriteTables<'_> {
             } => complete(self.append(&room, epoch, &entries), |result| {
                 StorageCompletion::Appended { op, result }
             }),
-            StorageAction::WriteSnapshot {
-                room,
-                epoch,
-                snapshot,
-                ..
-            } => complete(self.snapshot(&room, epoch, &snapshot), |result| {
-                StorageCompletion::SnapshotWritten { op, result }
+            StorageAction::Fold {
+                room, epoch, to, ..
+            } => complete(self.fold(&room, epoch, to, merger), |result| {
+                StorageCompletion::Folded { op, result }
             }),
             read => self.read(read),
         }
@@ -228,7 +234,31 @@ impl WriteTables<'_> {
         self.put_meta(room, &meta)
     }
 
-    fn snapshot(&mut self, room: &RoomId, epoch: u64, snap: &StoredSnapshot) -> Result<(), Fault> {
+    /// Folds the snapshot and the entries below `to` into a new snapshot and stores
+    /// it; returns the snapshot stored afterwards.
+    fn fold(
+        &mut self,
+        room: &RoomId,
+        epoch: u64,
+        to: u64,
+        merger: &dyn DeltaMerger,
+    ) -> Result<Option<StoredSnapshot>, Fault> {
+        let input = self.fold_input(room, epoch, to)?;
+        match input.fold(merger) {
+            Some(folded) => {
+                self.snapshot(room, epoch, &folded)?;
+                Ok(Some(folded))
+            }
+            None => Ok(input.base),
+        }
+    }
+
+    pub(super) fn snapshot(
+        &mut self,
+        room: &RoomId,
+        epoch: u64,
+        snap: &StoredSnapshot,
+    ) -> Result<(), Fault> {
         let Some(mut meta) = self.meta(room)? else {
             return refused("no such room");
         };

@@ -4,9 +4,14 @@
 //! waiting (up to `max_batch`) into one batch — so appends from many rooms share one
 //! transaction and one fsync (group commit) — executes the batch in order and sends
 //! the completions back, in order, on a channel sized to hold every action that can be
-//! in flight (queue capacity + one batch), so it does not wait on the hub in practice.
+//! in flight (queue capacity + one batch + the folds a backend may hold), so it does
+//! not wait on the hub in practice.
+//! A backend may finish folds on a thread of its own (redb does: a big room's fold
+//! would hold back every append behind it) and send their completions on the same
+//! channel ([`Backend::attach`]).
 //! The thread ends when the hub drops its sender; dropping the backend then closes the
-//! database, and `ended` fires (an async runtime awaits it instead of joining).
+//! database (after its fold thread ended), and `ended` fires (an async runtime awaits
+//! it instead of joining).
 
 use std::sync::Arc;
 use std::sync::mpsc::{self, SyncSender};
@@ -35,8 +40,14 @@ pub(crate) fn spawn(
     counters: Arc<ServerCounters>,
 ) -> std::io::Result<Worker> {
     let (actions, rx) = mpsc::sync_channel::<StorageAction>(capacity);
-    let (done_tx, completions) = async_channel::bounded(capacity.saturating_add(max_batch));
+    // Every action that can be in flight: the queue, one batch, and the folds a
+    // backend finishes on its own thread (queued and running).
+    let in_flight = capacity
+        .saturating_add(max_batch)
+        .saturating_add(super::redb_fold::FOLD_QUEUE + 1);
+    let (done_tx, completions) = async_channel::bounded(in_flight);
     let (ended_tx, ended) = oneshot::channel();
+    backend.attach(done_tx.clone())?;
     std::thread::Builder::new()
         .name("syncwire-storage".to_owned())
         .spawn(move || {

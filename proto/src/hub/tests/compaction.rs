@@ -259,3 +259,85 @@ fn a_room_of_a_type_the_merger_does_not_know_reads_its_gap_once_and_stops() {
         "one append per delta, no more backfill reads"
     );
 }
+
+#[test]
+fn the_hub_never_merges_storage_folds_and_a_crash_mid_fold_loses_nothing() {
+    // Merging into a big state is O(state): the hub only asks (issue 18). Its own
+    // merger is never asked to merge; the storage's is.
+    let on_hub = Arc::new(Counting::default());
+    let mut h = Harness::with(cfg(on_hub.clone()));
+    let in_storage = Arc::new(Counting::default());
+    h.storage.set_merger(in_storage.clone());
+    let w = h.connect(1);
+    h.join(w, "r", "sum", None);
+    for seq in 1..=30 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let room = RoomId::new("r");
+    assert!(h.hub.metrics().compactions > 0);
+    assert_eq!(on_hub.batches.load(Relaxed) + on_hub.pairs.load(Relaxed), 0);
+    assert_eq!(
+        in_storage.batches.load(Relaxed) as u64,
+        h.hub.metrics().compactions
+    );
+    // A fold lost in a crash (never executed) leaves the old snapshot and every
+    // entry: a restarted hub folds again and the history is whole.
+    h.hold_storage = true;
+    for seq in 31..=36 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let mut appends = h.storage.pending();
+    let before = h.storage.snapshot(&room).cloned();
+    while h.storage.pending() <= appends {
+        let done = h.storage.release_next().expect("an append is queued");
+        appends -= 1;
+        h.hub.handle_storage(h.now, done);
+        h.settle();
+    }
+    assert!(h.hub.pending_storage_ops() > 0, "a fold is in flight");
+    h.storage.lose_pending();
+    assert_eq!(h.storage.snapshot(&room).cloned(), before);
+    let mut h = Harness::with_storage(cfg(Arc::new(SumMerger)), h.storage.clone());
+    let a = h.connect(2);
+    let frames = h.join(a, "r", "sum", None);
+    let head = joined(&frames).head;
+    assert_eq!(total(&frames), (1..=head).sum::<u64>());
+    let snap = h.storage.snapshot(&room).expect("folded").offset;
+    assert_eq!(h.hub.room_tail_len(&room), Some((head - snap) as usize));
+}
+
+#[test]
+fn a_failed_fold_is_asked_again_when_the_next_entries_leave_memory() {
+    let mut h = Harness::with(cfg(Arc::new(SumMerger)));
+    let w = h.connect(1);
+    h.join(w, "r", "sum", None);
+    for seq in 1..=8 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let room = RoomId::new("r");
+    // The ninth append trims the tail; its fold fails in storage.
+    h.hold_storage = true;
+    h.delta(w, "r", 1, 9, sum(9));
+    let appended = h.storage.release_next().expect("the append");
+    h.hub.handle_storage(h.now, appended);
+    h.settle();
+    assert_eq!(h.storage.pending(), 1, "the fold was asked for");
+    h.storage.set_failing(true);
+    let failed = h.storage.release_next().expect("the fold");
+    h.storage.set_failing(false);
+    h.hub.handle_storage(h.now, failed);
+    h.settle();
+    assert_eq!(h.storage.pending(), 0, "no retry loop on a failing backend");
+    assert!(h.storage.snapshot(&room).is_none());
+    // The next trim asks again, and the fold goes through.
+    h.hold_storage = false;
+    for seq in 10..=12 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let snap = h.storage.snapshot(&room).expect("folded on the retry");
+    let tail = h.hub.room_tail_len(&room).unwrap() as u64;
+    assert_eq!(snap.offset + tail, 12, "the snapshot reaches the tail");
+    let a = h.connect(2);
+    let frames = h.join(a, "r", "sum", None);
+    assert_eq!(total(&frames), (1..=12).sum::<u64>());
+}

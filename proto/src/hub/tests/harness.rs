@@ -96,8 +96,10 @@ impl Harness {
         Harness::with_storage(config, MemoryStorage::new())
     }
 
-    pub fn with_storage(config: HubConfig, storage: MemoryStorage) -> Self {
+    /// A harness over `storage`, which folds with the hub's merger from now on.
+    pub fn with_storage(config: HubConfig, mut storage: MemoryStorage) -> Self {
         let now = Instant::from_millis(1_000);
+        storage.set_merger(config.merger.clone());
         Harness {
             hub: Hub::new(config, now).expect("valid config"),
             storage,

@@ -2,8 +2,9 @@
 //! room's epoch, snapshots that let it drop the folded prefix, a seq table on load,
 //! and completions held back until released.
 
-use bytes::Bytes;
+use std::sync::Arc;
 
+use super::harness::{SumMerger, sum};
 use crate::hub::*;
 use crate::wire::{ReplicaId, RoomId};
 
@@ -12,7 +13,7 @@ fn entry(offset: u64, replica: u64, seq: u64) -> StoredEntry {
         offset,
         replica: ReplicaId(replica),
         seq,
-        payload: Bytes::from_static(b"x"),
+        payload: sum(offset + 1),
     }
 }
 
@@ -31,6 +32,7 @@ fn append(s: &mut MemoryStorage, epoch: u64, entries: Vec<StoredEntry>) -> bool 
 fn memory_storage_keeps_the_contract() {
     let room = RoomId::new("r");
     let mut s = MemoryStorage::new();
+    s.set_merger(Arc::new(SumMerger));
     assert!(!append(&mut s, 5, vec![entry(0, 1, 1)]), "no room yet");
     s.execute(StorageAction::Create {
         op: OpId(0),
@@ -42,18 +44,40 @@ fn memory_storage_keeps_the_contract() {
     assert!(!append(&mut s, 5, vec![entry(3, 1, 2)]), "not at head");
     assert!(!append(&mut s, 6, vec![entry(2, 1, 2)]), "wrong epoch");
     assert!(append(&mut s, 5, vec![entry(2, 1, 4)]));
+    let fold = |s: &mut MemoryStorage, epoch, to| {
+        s.execute(StorageAction::Fold {
+            op: OpId(2),
+            room: room.clone(),
+            epoch,
+            to,
+        })
+    };
+    let StorageCompletion::Folded { result, .. } = fold(&mut s, 6, 2) else {
+        panic!("a fold answers Folded")
+    };
+    assert!(result.is_err(), "wrong epoch");
+    assert_eq!(s.entry_count(&room), 3);
     let snapshot = StoredSnapshot {
         offset: 2,
-        state: Bytes::from_static(b"S"),
+        state: sum(1 + 2),
         seqs: vec![(ReplicaId(1), 1), (ReplicaId(2), 1)],
     };
-    s.execute(StorageAction::WriteSnapshot {
-        op: OpId(2),
-        room: room.clone(),
-        epoch: 5,
-        snapshot,
-    });
+    let done = fold(&mut s, 5, 2);
+    assert_eq!(
+        done,
+        StorageCompletion::Folded {
+            op: OpId(2),
+            result: Ok(Some(snapshot.clone()))
+        },
+        "entries 0 and 1 merged"
+    );
+    assert_eq!(s.snapshot(&room), Some(&snapshot));
     assert_eq!(s.entry_count(&room), 1, "the folded prefix is dropped");
+    let again = fold(&mut s, 5, 2);
+    assert!(
+        matches!(&again, StorageCompletion::Folded { result: Ok(Some(x)), .. } if *x == snapshot),
+        "nothing more to fold: the snapshot is unchanged"
+    );
     let done = s.execute(StorageAction::Load {
         op: OpId(3),
         room: room.clone(),
