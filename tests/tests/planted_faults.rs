@@ -32,15 +32,27 @@ fn caught(mut scenario: Scenario, fault: PlantedFault, invariant: &str) {
 
 #[test]
 fn an_ack_before_durable_loses_an_acknowledged_delta_in_a_hub_crash() {
-    caught(Scenario::crashy(), PlantedFault::AckBeforeDurable, "acked_lost");
+    caught(
+        Scenario::crashy(),
+        PlantedFault::AckBeforeDurable,
+        "acked_lost",
+    );
 }
 
 #[test]
 fn a_skipped_dedupe_logs_a_resent_delta_twice() {
-    caught(Scenario::identity(), PlantedFault::SkipDedupe, "duplicate_delivery");
+    caught(
+        Scenario::identity(),
+        PlantedFault::SkipDedupe,
+        "duplicate_delivery",
+    );
 }
 
 #[test]
 fn reordered_catch_up_batches_break_the_delivery_order() {
-    caught(Scenario::realistic(), PlantedFault::ReorderBatches, "per_origin_order");
+    caught(
+        Scenario::realistic(),
+        PlantedFault::ReorderBatches,
+        "per_origin_order",
+    );
 }
