@@ -103,6 +103,26 @@ fn without_a_merger_the_tail_is_trimmed_and_history_served_from_storage() {
     assert_eq!(deltas(&frames).len(), 30);
 }
 
+#[test]
+fn the_tail_is_bounded_by_bytes_as_well_as_by_entries() {
+    // Entries bound far away; 8-byte payloads against a 40-byte bound.
+    let mut h = Harness::with(HubConfig {
+        max_tail_entries: 1_000,
+        max_tail_bytes: 40,
+        merger: Arc::new(NoMerge),
+        ..config()
+    });
+    let w = h.connect(1);
+    h.join(w, "r", "sum", None);
+    for seq in 1..=30 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let room = RoomId::new("r");
+    let kept = h.hub.room_tail_len(&room).unwrap();
+    assert!((1..=5).contains(&kept), "{kept} entries of 8 bytes kept");
+    h.hub.check_invariants().unwrap();
+}
+
 /// [`SumMerger`] that counts how often the snapshot is merged into, and can be made
 /// to refuse the batch merge and one payload value.
 #[derive(Default)]
