@@ -178,6 +178,34 @@ fn joined_that_skips_ahead_without_resync_is_a_protocol_violation() {
 }
 
 #[test]
+fn a_resume_answer_that_skips_ahead_or_changes_epoch_without_resync_is_a_protocol_violation() {
+    // joined(room, epoch, start, head, acked_seq): the client holds epoch 1, offsets 0..2.
+    for (epoch, start) in [(1, 3), (2, 0), (2, 2)] {
+        let mut h = Harness::joined_room(config());
+        h.recv(batch("r", 1, 0, &[PEER, PEER]));
+        h.lost(TransportClosed::failed("reset"));
+        h.open();
+        h.recv(welcome(0));
+        h.recv(joined("r", epoch, start, 4, 0));
+        assert_eq!(
+            h.client.metrics().errors.protocol_violations,
+            1,
+            "epoch {epoch} start {start} does not continue epoch 1 offset 2"
+        );
+    }
+    // Continuing at or before the position is fine (the replay skips duplicates).
+    for start in [0, 2] {
+        let mut h = Harness::joined_room(config());
+        h.recv(batch("r", 1, 0, &[PEER, PEER]));
+        h.lost(TransportClosed::failed("reset"));
+        h.open();
+        h.recv(welcome(0));
+        h.recv(joined("r", 1, start, 4, 0));
+        assert_eq!(h.client.metrics().errors.protocol_violations, 0);
+    }
+}
+
+#[test]
 fn undrained_events_drop_the_connection_and_lose_no_delta() {
     let mut c = config();
     c.max_queued_events = 3;

@@ -248,6 +248,25 @@ fn rate_limited_delta_is_resent_unchanged_once_later_refusals_arrived_and_the_pa
 }
 
 #[test]
+fn an_ack_below_the_refused_delta_does_not_end_the_wait_for_the_refusals_after_it() {
+    let mut h = Harness::joined_room(config());
+    for p in [&b"a"[..], b"b", b"c"] {
+        h.submit("r", p);
+    }
+    h.clear();
+    h.recv(reject(ErrorCode::RATE_LIMITED, Some("r"), Some(2)));
+    // The ack of 1 (sent before the refusal of 2) is not the hub accepting 3.
+    h.recv(ack("r", 1));
+    h.advance(Duration::from_secs(1));
+    assert!(
+        h.sent_seqs().is_empty(),
+        "3's refusal is still due: sending 2 again now could put 3 on the wire twice"
+    );
+    h.recv(reject(ErrorCode::SEQ_GAP, Some("r"), Some(3)));
+    assert_eq!(h.sent_seqs(), vec![2, 3]);
+}
+
+#[test]
 fn a_refused_delta_is_withdrawn_and_later_ones_move_down_so_the_hub_sees_no_gap() {
     let mut h = Harness::joined_room(config());
     for p in [&b"a"[..], b"b", b"c"] {
