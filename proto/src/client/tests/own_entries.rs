@@ -96,6 +96,19 @@ fn a_fresh_join_delivers_own_entries_of_the_replay() {
 }
 
 #[test]
+fn an_ack_of_an_own_entry_the_replay_will_deliver_does_not_advance_the_position() {
+    let mut h = Harness::connected(config());
+    h.client.join(h.now, room("r"), "g").expect("join");
+    h.drain();
+    h.recv(joined("r", 1, 0, 3, 2));
+    // The ack of own seq 1 at offset 0 arrives before the replay reaches it: the
+    // replay, not the ack, must bring that entry to the fresh document.
+    h.recv(ack_at("r", 1, 0));
+    h.recv(own_history());
+    assert_eq!(h.delivered(), vec![0, 1, 2]);
+}
+
+#[test]
 fn a_resume_without_resync_skips_own_entries() {
     let mut h = Harness::joined_room(config());
     h.lost(TransportClosed::failed("reset"));
