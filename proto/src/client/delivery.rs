@@ -156,7 +156,8 @@ impl Client {
             return;
         };
         r.bump_seq_past(seq);
-        if r.awaiting_rejects > 0 && seq >= r.awaiting_from {
+        if seq >= r.awaiting_from {
+            // The hub accepted what it was expected to refuse (or nothing is awaited).
             r.awaiting_rejects = 0;
         }
         let removed = self.outbox.settle(room, seq, || r.take_seq());
