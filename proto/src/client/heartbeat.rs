@@ -158,5 +158,12 @@ mod tests {
         assert_eq!(effective_interval(c, 5_000), Duration::from_secs(5));
         assert_eq!(effective_interval(c, 60_000), c);
         assert_eq!(effective_interval(c, 1), c, "absurd hub value ignored");
+        let min = u32::try_from(MIN_HUB_HEARTBEAT.as_millis()).unwrap_or(u32::MAX);
+        assert_eq!(
+            effective_interval(c, min),
+            MIN_HUB_HEARTBEAT,
+            "the floor itself is accepted"
+        );
+        assert_eq!(effective_interval(c, min - 1), c, "just below is not");
     }
 }
