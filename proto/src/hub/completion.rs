@@ -297,6 +297,9 @@ mod tests {
         }
     }
 
+    /// Makes a record inconsistent in one way.
+    type Spoil = fn(&mut RoomRecord);
+
     /// Head 10, entries 6..10 stored from offset 4, a snapshot at 4.
     fn good() -> RoomRecord {
         RoomRecord {
@@ -321,7 +324,7 @@ mod tests {
         no_snapshot.snapshot = None;
         no_snapshot.first_offset = 0;
         assert!(valid(&no_snapshot), "entries from 0 without a snapshot");
-        let broken: [(&str, fn(&mut RoomRecord)); 7] = [
+        let broken: [(&str, Spoil); 7] = [
             ("epoch 0", |r| r.epoch = 0),
             ("a gap in the tail", |r| r.tail[1].offset = 20),
             ("a tail that does not end at the head", |r| r.head = 11),
