@@ -90,8 +90,9 @@ impl Outbox {
     ) -> Result<(u64, bool), ClientError> {
         let max_entry = max_payload(frame_limit, room, crdt);
         if let Some(q) = self.rooms.get_mut(room) {
-            let has_unsent = q.entries.len() > q.sent;
-            let last = q.entries.back_mut().filter(|e| has_unsent && !e.ever_sent);
+            // An entry that never left this client is not in flight (entries in
+            // flight were all sent), so it may still change.
+            let last = q.entries.back_mut().filter(|e| !e.ever_sent);
             if let Some(last) = last {
                 if let Some(m) = try_merge(merger, &q.crdt, &last.payload, &payload, max_entry) {
                     let bytes = self.bytes - last.payload.len() + m.len();
