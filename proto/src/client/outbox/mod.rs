@@ -257,3 +257,68 @@ impl Outbox {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Breaks an outbox in one way.
+    type Spoil = fn(&mut Outbox);
+
+    /// An outbox holding room "r" with entries 1..=3 of one byte, the first sent.
+    fn outbox() -> Outbox {
+        let mut o = Outbox::new(10, 100);
+        for seq in 1..=3 {
+            let e = Entry {
+                seq,
+                payload: Bytes::from_static(b"x"),
+                ever_sent: seq == 1,
+            };
+            o.append(&RoomId::new("r"), "g", e).expect("within bounds");
+        }
+        if let Some(q) = o.rooms.get_mut(&RoomId::new("r")) {
+            q.sent = 1;
+        }
+        o
+    }
+
+    fn queue(o: &mut Outbox) -> &mut RoomQueue {
+        o.rooms.get_mut(&RoomId::new("r")).expect("room r")
+    }
+
+    #[test]
+    fn check_reports_every_broken_rule() {
+        let known = |_: &RoomId| true;
+        assert_eq!(outbox().check(true, known), Ok(()));
+        assert!(outbox().check(true, |_| false).is_err(), "unknown room");
+        assert!(outbox().check(false, known).is_err(), "sent while offline");
+        let broken: [(&str, Spoil); 7] = [
+            ("empty queue", |o| queue(o).entries.clear()),
+            ("sent beyond the queue", |o| queue(o).sent = 4),
+            ("a gap in the sequences", |o| queue(o).entries[2].seq = 9),
+            ("sequence 0", |o| {
+                for (i, e) in queue(o).entries.iter_mut().enumerate() {
+                    e.seq = i as u64;
+                }
+            }),
+            ("sent after a never-sent entry", |o| {
+                queue(o).entries[2].ever_sent = true
+            }),
+            ("a sent prefix not marked sent", |o| {
+                queue(o).entries[0].ever_sent = false
+            }),
+            ("totals that do not add up", |o| o.bytes = 7),
+        ];
+        for (why, spoil) in broken {
+            let mut o = outbox();
+            spoil(&mut o);
+            assert!(o.check(true, known).is_err(), "{why}");
+        }
+        let mut over = outbox();
+        over.max_count = 2;
+        assert!(over.check(true, known).is_err(), "over the count bound");
+        let mut over = outbox();
+        over.max_bytes = 2;
+        assert!(over.check(true, known).is_err(), "over the byte bound");
+    }
+}
