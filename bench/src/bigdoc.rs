@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use syncwire_proto::crdt::{DeltaCrdt, GCounter, GCounterOp, OpContext, OrSet, OrSetOp, Value};
+use syncwire_proto::crdt::{
+    DeltaCrdt, GCounter, GCounterOp, OpContext, OrSet, OrSetOp, Value, join_all,
+};
 use syncwire_proto::wire::{ClientDelta, Frame, ReplicaId, RoomId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -63,22 +65,6 @@ fn chain<C: DeltaCrdt>(prev: &mut C, ops: impl Iterator<Item = C::Op>) -> Vec<C>
         d
     })
     .collect()
-}
-
-/// The join of `deltas`, merged in pairs.
-fn join_all<C: DeltaCrdt>(mut level: Vec<C>) -> C {
-    while level.len() > 1 {
-        let mut next = Vec::with_capacity(level.len().div_ceil(2));
-        let mut pairs = level.into_iter();
-        while let Some(mut x) = pairs.next() {
-            if let Some(y) = pairs.next() {
-                x.merge(&y);
-            }
-            next.push(x);
-        }
-        level = next;
-    }
-    level.pop().unwrap_or_default()
 }
 
 fn encode<C: DeltaCrdt>(d: &C) -> Bytes {

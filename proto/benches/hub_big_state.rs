@@ -25,6 +25,7 @@ use support::hub_config;
 use syncwire_proto::Instant;
 use syncwire_proto::crdt::{
     DeltaCrdt, GCounter, GCounterOp, MapOp, OpContext, OrMap, OrSet, OrSetOp, Registry, Value,
+    join_all,
 };
 use syncwire_proto::hub::{
     Hub, HubOutput, MemoryStorage, OpId, StorageAction, StorageCompletion, StoredEntry,
@@ -67,22 +68,6 @@ fn chain<C: DeltaCrdt>(replica: u64, ops: impl Iterator<Item = C::Op>) -> Vec<C>
         d
     })
     .collect()
-}
-
-/// The join of `parts`, merged in pairs (O(n log n) where one by one is O(n²)).
-fn join_all<C: DeltaCrdt>(mut level: Vec<C>) -> C {
-    while level.len() > 1 {
-        let mut next = Vec::with_capacity(level.len().div_ceil(2));
-        let mut pairs = level.into_iter();
-        while let Some(mut x) = pairs.next() {
-            if let Some(y) = pairs.next() {
-                x.merge(&y);
-            }
-            next.push(x);
-        }
-        level = next;
-    }
-    level.pop().unwrap_or_default()
 }
 
 /// A state of `ops` applied by replica 9, encoded as two halves.

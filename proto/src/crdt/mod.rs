@@ -42,7 +42,7 @@ pub use mvreg::{MvOp, MvRegister};
 pub use orset::{OrSet, OrSetOp};
 pub use pncounter::{PnCounter, PnCounterOp};
 pub use registry::{MAX_REGISTERED_TYPES, Registry};
-pub use traits::{CrdtValue, DeltaCrdt, OpContext};
+pub use traits::{CrdtValue, DeltaCrdt, OpContext, join_all};
 pub use value::Value;
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::codec::MAX_ENCODED_BYTES;
 use super::{
     AnyCrdt, CrdtError, DeltaCrdt, DeltaMerger, Document, DynDocument, GCounter, LwwRegister,
-    MvRegister, OrMap, OrSet, PnCounter, Value,
+    MvRegister, OrMap, OrSet, PnCounter, Value, join_all,
 };
 use crate::wire::{MAX_CRDT_TAG_LEN, ReplicaId};
 
@@ -42,28 +42,16 @@ impl<C: DeltaCrdt> ErasedType for Typed<C> {
     }
     fn merge_many(&self, base: &[u8], deltas: &[&[u8]]) -> Result<Option<Vec<u8>>, CrdtError> {
         let mut a = C::decode(base)?;
-        let mut level = deltas
+        let deltas = deltas
             .iter()
             .map(|d| C::decode(d))
             .collect::<Result<Vec<C>, _>>()?;
         // A merge into a causal type's state walks the whole state (every element
         // could be removed by the other side's context), so merging k deltas one by
-        // one costs O(state × k). The deltas are joined with each other first, in
-        // pairs (O(deltas × log k)), and the state is walked once: the laws allow it
-        // (`s ⊔ (d1 ⊔ d2) == (s ⊔ d1) ⊔ d2`).
-        while level.len() > 1 {
-            let mut next = Vec::with_capacity(level.len().div_ceil(2));
-            let mut pairs = level.into_iter();
-            while let Some(mut x) = pairs.next() {
-                if let Some(y) = pairs.next() {
-                    x.merge(&y);
-                }
-                next.push(x);
-            }
-            level = next;
-        }
-        if let Some(d) = level.pop() {
-            a.merge(&d);
+        // one costs O(state × k). The deltas are joined with each other first and the
+        // state is walked once: the laws allow it (`s ⊔ (d1 ⊔ d2) == (s ⊔ d1) ⊔ d2`).
+        if !deltas.is_empty() {
+            a.merge(&join_all(deltas));
         }
         let bytes = a.encode()?;
         Ok((bytes.len() <= MAX_ENCODED_BYTES).then_some(bytes))

@@ -85,3 +85,22 @@ impl<T> CrdtValue for T where
     T: Clone + Debug + Ord + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
 {
 }
+
+/// The join of `deltas` (the empty state for none), merged in pairs: a merge into a
+/// causal type walks its whole left side, so joining k deltas one by one into a
+/// growing value costs O(k²) where pairs cost O(k log k) (the laws allow any
+/// grouping: `(d1 ⊔ d2) ⊔ d3 == d1 ⊔ (d2 ⊔ d3)`).
+pub fn join_all<C: DeltaCrdt>(mut deltas: Vec<C>) -> C {
+    while deltas.len() > 1 {
+        let mut next = Vec::with_capacity(deltas.len().div_ceil(2));
+        let mut pairs = deltas.into_iter();
+        while let Some(mut x) = pairs.next() {
+            if let Some(y) = pairs.next() {
+                x.merge(&y);
+            }
+            next.push(x);
+        }
+        deltas = next;
+    }
+    deltas.pop().unwrap_or_default()
+}
