@@ -4,6 +4,8 @@
 //! also joins a real room and submits a delta with an undecodable payload first).
 
 use core::time::Duration;
+use syncwire_proto::Instant;
+use syncwire_proto::client::ClientConfig;
 use syncwire_proto::replica::{Replica, ReplicaOrigin};
 use syncwire_proto::wire::{ClientDelta, Frame, Hello, Join, ReplicaId, RoomId};
 
@@ -60,18 +62,25 @@ impl World {
         }
     }
 
-    /// Client `i`'s process crashes and restarts with nothing saved: its connection
-    /// is reset (the hub learns after a network delay; the dead process hears
-    /// nothing more), and a new client with the same configuration but a fresh
-    /// session re-joins the rooms the old one was in, with no position.
-    fn amnesia(&mut self, i: usize) {
+    /// Client `i`'s process dies: its connection is reset (the hub learns after a
+    /// network delay; the dead process hears nothing more). Returns the configuration
+    /// (with a fresh seed) and the local time its restarted process starts with.
+    fn crash_process(&mut self, i: usize) -> (ClientConfig, Instant) {
         if let Some(conn) = self.clients[i].conn {
             self.break_conn(conn);
         }
         self.net.orphan_client(i);
         let mut cfg = self.clients[i].app.client().config().clone();
         cfg.seed = self.rng.next_u64();
-        let now = self.clients[i].local(self.now);
+        (cfg, self.clients[i].local(self.now))
+    }
+
+    /// Client `i`'s process crashes and restarts with nothing saved: its connection
+    /// is reset (the hub learns after a network delay; the dead process hears
+    /// nothing more), and a new client with the same configuration but a fresh
+    /// session re-joins the rooms the old one was in, with no position.
+    fn amnesia(&mut self, i: usize) {
+        let (cfg, now) = self.crash_process(i);
         let Ok(app) = Replica::new(cfg, now, ReplicaOrigin::Chosen) else {
             self.violate("client_error", format!("c{i}: restart config refused"));
             return;
@@ -102,13 +111,7 @@ impl World {
             self.amnesia(i);
             return;
         };
-        if let Some(conn) = self.clients[i].conn {
-            self.break_conn(conn);
-        }
-        self.net.orphan_client(i);
-        let mut cfg = self.clients[i].app.client().config().clone();
-        cfg.seed = self.rng.next_u64();
-        let now = self.clients[i].local(self.now);
+        let (cfg, now) = self.crash_process(i);
         let restored: Vec<RoomId> = saved.client.rooms.iter().map(|r| r.room.clone()).collect();
         let app = match Replica::restore(cfg, now, saved.clone(), &self.registry) {
             Ok(app) => app,
