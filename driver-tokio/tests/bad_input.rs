@@ -35,7 +35,7 @@ async fn send_acked(c: &mut Client, room: &str, replica: u64, seq: u64, payload:
         let done = c
             .expect(|f| match f {
                 Frame::Ack(a) => Some(a.seq >= seq),
-                Frame::HubDelta(_) => Some(false),
+                Frame::HubDelta(_) | Frame::DeltaBatch(_) => Some(false),
                 _ => None,
             })
             .await;

@@ -146,7 +146,7 @@ fn run_baseline(iters: u64, subscribers: u64) -> Duration {
 }
 
 fn hub_path(c: &mut Criterion) {
-    for subscribers in [1u64, 10] {
+    for subscribers in [1u64, 10, 100] {
         let mut g = c.benchmark_group(format!("hub/delta_path_64B/{subscribers}_subscriber"));
         g.throughput(Throughput::Elements(BATCH));
         g.bench_function("syncwire", |b| {

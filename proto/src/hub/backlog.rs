@@ -34,9 +34,38 @@ fn fits(
     sid: SessionId,
     len: usize,
 ) -> bool {
-    sessions.get(&sid).is_some_and(|s| {
-        s.closing.is_none() && (s.backlog == 0 || s.backlog.saturating_add(len) <= max_backlog)
-    })
+    sessions.get(&sid).is_some_and(|s| s.fits(len, max_backlog))
+}
+
+impl Session {
+    /// Whether `len` more bytes fit this session's backlog bound of `max_backlog`
+    /// (an open session with an empty backlog takes any single frame).
+    pub(crate) fn fits(&self, len: usize, max_backlog: usize) -> bool {
+        self.closing.is_none()
+            && (self.backlog == 0 || self.backlog.saturating_add(len) <= max_backlog)
+    }
+
+    /// Queues bytes checked with [`Session::fits`] for this session, `sid`, putting it
+    /// on the `ready` list if its output was empty, and counts them.
+    pub(crate) fn queue(
+        &mut self,
+        sid: SessionId,
+        bytes: Bytes,
+        ready: &mut VecDeque<SessionId>,
+        metrics: &mut HubMetrics,
+    ) {
+        debug_assert!(self.closing.is_none(), "checked by fits");
+        if self.backlog == 0 {
+            self.single_frame_allowance = self.single_frame_allowance.max(bytes.len());
+        }
+        self.backlog = self.backlog.saturating_add(bytes.len());
+        metrics.frames_out = metrics.frames_out.saturating_add(1);
+        metrics.bytes_out = metrics.bytes_out.saturating_add(bytes.len() as u64);
+        if self.out.is_empty() {
+            ready.push_back(sid);
+        }
+        self.out.push(bytes);
+    }
 }
 
 impl Sink<'_> {
@@ -51,17 +80,7 @@ impl Sink<'_> {
         let Some(s) = self.sessions.get_mut(&sid) else {
             return false;
         };
-        debug_assert!(s.closing.is_none(), "checked by fits");
-        if s.backlog == 0 {
-            s.single_frame_allowance = s.single_frame_allowance.max(bytes.len());
-        }
-        s.backlog = s.backlog.saturating_add(bytes.len());
-        self.metrics.frames_out = self.metrics.frames_out.saturating_add(1);
-        self.metrics.bytes_out = self.metrics.bytes_out.saturating_add(bytes.len() as u64);
-        if s.out.is_empty() {
-            self.ready.push_back(sid);
-        }
-        s.out.push(bytes);
+        s.queue(sid, bytes, self.ready, self.metrics);
         true
     }
 }

@@ -15,6 +15,37 @@ use super::state::OpKind;
 use super::storage::{StorageAction, StorageError, StoredEntry};
 use crate::wire::{BatchEntry, CloseCode, DeltaBatch, ErrorCode, Frame, RoomId, SessionId};
 
+/// Encodes consecutive entries (at least one) as one `DeltaBatch` frame; `reorder`
+/// reverses them (a planted fault, for tests only).
+pub(crate) fn encode_batch<'e>(
+    room: &RoomId,
+    crdt: &str,
+    epoch: u64,
+    entries: impl Iterator<Item = &'e StoredEntry>,
+    reorder: bool,
+) -> Bytes {
+    let mut entries = entries.peekable();
+    let first_offset = entries.peek().map_or(0, |e| e.offset);
+    let mut entries: Vec<BatchEntry> = entries
+        .map(|e| BatchEntry {
+            replica: e.replica,
+            seq: e.seq,
+            payload: e.payload.clone(),
+        })
+        .collect();
+    if reorder {
+        entries.reverse();
+    }
+    let frame = Frame::DeltaBatch(DeltaBatch {
+        room: room.clone(),
+        crdt: crdt.to_string(),
+        epoch,
+        first_offset,
+        entries,
+    });
+    Bytes::from(frame.encode())
+}
+
 impl Hub {
     fn backlog_low(&self, sid: SessionId) -> bool {
         let half = self.config.max_backlog_bytes / 2;
@@ -25,30 +56,18 @@ impl Hub {
 
     fn batch_frame(&self, room: &RoomId, entries: &[StoredEntry]) -> Option<Bytes> {
         let l = self.rooms.get(room)?.loaded()?;
-        let first = entries.first()?;
-        let frame = Frame::DeltaBatch(DeltaBatch {
-            room: room.clone(),
-            crdt: l.crdt.to_string(),
-            epoch: l.epoch,
-            first_offset: first.offset,
-            entries: entries
-                .iter()
-                .map(|e| BatchEntry {
-                    replica: e.replica,
-                    seq: e.seq,
-                    payload: e.payload.clone(),
-                })
-                .collect(),
-        });
+        entries.first()?;
         #[cfg(feature = "test-hooks")]
-        let frame = match frame {
-            Frame::DeltaBatch(mut b) if self.planted(super::PlantedFault::ReorderBatches) => {
-                b.entries.reverse();
-                Frame::DeltaBatch(b)
-            }
-            other => other,
-        };
-        Some(Bytes::from(frame.encode()))
+        let reorder = self.planted(super::PlantedFault::ReorderBatches);
+        #[cfg(not(feature = "test-hooks"))]
+        let reorder = false;
+        Some(encode_batch(
+            room,
+            &l.crdt,
+            l.epoch,
+            entries.iter(),
+            reorder,
+        ))
     }
 
     /// Queues batches for a member while its backlog allows; bounded by the log length.

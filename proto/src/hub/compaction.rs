@@ -56,7 +56,7 @@ impl Hub {
             return;
         }
         let (target_n, target_b) = (max_n - max_n / 4, max_b - max_b / 4);
-        while l.log.tail_len() > target_n || l.log.tail_bytes() > target_b {
+        while (l.log.tail_len() > target_n || l.log.tail_bytes() > target_b) && l.log.can_trim() {
             if l.log.pop_front().is_none() {
                 break;
             }

@@ -67,11 +67,15 @@ impl Hub {
             }
             (OpKind::Append, StorageCompletion::Appended { op, result }) => match result {
                 Ok(()) => {
-                    let durable = match self.rooms.get_mut(&room).and_then(Room::loaded_mut) {
-                        Some(l) => l.log.complete(op),
-                        None => 0,
-                    };
-                    self.deliver_durable(&room, durable);
+                    if let Some(l) = self.rooms.get_mut(&room).and_then(Room::loaded_mut) {
+                        let waiting = l.log.has_undelivered();
+                        l.log.complete(op);
+                        if !waiting && l.log.has_undelivered() {
+                            // Delivered live at the end of the turn, with the room's
+                            // other entries of the turn (`Hub::deliver_live`).
+                            self.live_due.push(room.clone());
+                        }
+                    }
                     self.serve_parked(&room);
                     self.maybe_compact(&room);
                 }

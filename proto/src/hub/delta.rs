@@ -1,51 +1,21 @@
 //! Client deltas: validation (including the payload against the room's CRDT type
 //! through the configured [`DeltaMerger`](crate::crdt::DeltaMerger)), deduplication by
-//! (replica, seq), appending at the next offset; and, once appends are durable, live
-//! delivery in log order: each entry goes as `HubDelta` to the other members and as
-//! `Ack` carrying its offset to the sessions of its origin, so every member in step
-//! with the log sees every offset exactly once.
+//! (replica, seq) and appending at the next offset. Delivery once durable is
+//! [`live`](super::live).
 //!
 //! This is the hub's per-delta hot path: the delta arrives borrowed from its input
-//! ([`ClientDeltaRef`]), the room is found by name, and the outgoing frames are
-//! encoded straight from the log entry into buffers of their exact size.
+//! ([`ClientDeltaRef`]) and the room is found by name.
 
 use std::borrow::Cow;
 
 use bytes::Bytes;
 
 use super::Hub;
-use super::backlog::Sink;
 use super::log::Dedupe;
 use super::room::{LoadedRoom, Member, Room};
 use super::state::OpKind;
 use super::storage::StorageAction;
-use crate::wire::{AckRef, ClientDeltaRef, ErrorCode, RoomEncoder, RoomId, SessionId};
-
-/// One frame of an entry on its way to its recipients. The last recipient found gets
-/// the frame itself, earlier ones a shared clone, so a frame for one recipient is
-/// never cloned (a clone of a freshly encoded buffer costs an allocation).
-#[derive(Default)]
-struct Fanout {
-    bytes: Option<Bytes>,
-    pending: Option<SessionId>,
-}
-
-impl Fanout {
-    /// Queues the frame for the previous recipient and holds it for `sid` (both
-    /// checked with `Sink::fits`).
-    fn to(&mut self, sink: &mut Sink<'_>, sid: SessionId, encode: impl FnOnce() -> Vec<u8>) {
-        let bytes = self.bytes.get_or_insert_with(|| Bytes::from(encode()));
-        if let Some(prev) = self.pending.replace(sid) {
-            sink.queue(prev, bytes.clone());
-        }
-    }
-    /// Queues the frame for the last recipient.
-    fn finish(self, sink: &mut Sink<'_>) {
-        if let (Some(sid), Some(bytes)) = (self.pending, self.bytes) {
-            sink.queue(sid, bytes);
-        }
-    }
-}
+use crate::wire::{AckRef, ClientDeltaRef, ErrorCode, RoomId, SessionId};
 
 impl Hub {
     pub(crate) fn on_delta(&mut self, sid: SessionId, d: ClientDeltaRef<'_>) {
@@ -159,72 +129,5 @@ impl Hub {
             return None;
         };
         Some((code, msg.into()))
-    }
-
-    /// The newest `durable` entries of the tail just became durable: in log order,
-    /// each goes to every member at that offset, as `HubDelta` to the others and as
-    /// `Ack` (with the offset) to the origin's sessions. A member whose backlog is full falls behind and is caught up
-    /// from the log. An origin session that is behind still gets the `Ack` now if it
-    /// fits (its offset is then ahead of the session, which ignores it); otherwise the
-    /// replayed own entry acknowledges it.
-    pub(crate) fn deliver_durable(&mut self, room: &RoomId, durable: usize) {
-        let mut sink = Sink {
-            sessions: &mut self.sessions,
-            ready: &mut self.ready,
-            metrics: &mut self.metrics,
-            max_backlog: self.config.max_backlog_bytes,
-        };
-        let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) else {
-            return;
-        };
-        let LoadedRoom {
-            log,
-            members,
-            encoder,
-            crdt,
-            epoch,
-            ..
-        } = l;
-        let encoder = encoder.get_or_insert_with(|| RoomEncoder::new(room.as_str(), crdt, *epoch));
-        for e in log.newest(durable) {
-            let delta_len = encoder.hub_delta_len(e.offset, e.replica, e.seq, e.payload.len());
-            let ack_len = encoder.ack_len(e.seq, Some(e.offset));
-            let (mut acks, mut deltas) = (Fanout::default(), Fanout::default());
-            for (&sid, m) in members.iter_mut() {
-                let own = m.replica == e.replica;
-                if m.next != e.offset && !own {
-                    continue; // catching up: delivered from the log later
-                }
-                if !sink.fits(sid, if own { ack_len } else { delta_len }) {
-                    continue; // falls behind, or (origin) learns from the replay
-                }
-                // It fits, so the push (held until the next recipient) succeeds.
-                if own {
-                    acks.to(&mut sink, sid, || {
-                        encoder.ack(ack_len, e.seq, Some(e.offset))
-                    });
-                } else {
-                    deltas.to(&mut sink, sid, || {
-                        encoder.hub_delta(delta_len, e.offset, e.replica, e.seq, &e.payload)
-                    });
-                }
-                if m.next == e.offset {
-                    m.next = m.next.saturating_add(1);
-                    if !own {
-                        sink.metrics.deltas_out = sink.metrics.deltas_out.saturating_add(1);
-                    }
-                }
-            }
-            acks.finish(&mut sink);
-            deltas.finish(&mut sink);
-        }
-        let head = log.durable_head();
-        for (sid, m) in members.iter() {
-            if m.next < head {
-                if let Some(s) = sink.sessions.get_mut(sid) {
-                    s.maybe_behind = true;
-                }
-            }
-        }
     }
 }

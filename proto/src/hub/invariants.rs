@@ -100,7 +100,9 @@ impl Hub {
                 if m.next > l.log.durable_head() {
                     return Err(format!("room {id}: {sid:?} delivered beyond the head"));
                 }
-                let deltas = m.next < l.log.durable_head() && m.range_op.is_none();
+                // A member at the live head gets this turn's entries at its end.
+                let pending_live = m.next == l.log.live_head();
+                let deltas = m.next < l.log.durable_head() && !pending_live && m.range_op.is_none();
                 let behind = deltas || m.presence_from.is_some();
                 if behind && !self.sessions.get(sid).is_some_and(|s| s.maybe_behind) {
                     return Err(format!("room {id}: {sid:?} behind but not flagged"));

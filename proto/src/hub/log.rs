@@ -3,7 +3,9 @@
 //!
 //! Offsets are assigned when a delta is accepted (`next_offset` counts appends in
 //! flight); entries become visible (`durable_head`) strictly in log order, once their
-//! append completed and every earlier append did too.
+//! append completed and every earlier append did too. Entries that became durable
+//! during a hub turn wait (`live_head..durable_head`) until the end of the turn, when
+//! they go to the members live together ([`RoomLog::take_undelivered`]).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -49,6 +51,8 @@ pub(crate) struct RoomLog {
     tail_start: u64,
     tail_bytes: usize,
     durable_head: u64,
+    /// First durable offset not yet handed to the members live (≤ `durable_head`).
+    live_head: u64,
     next_offset: u64,
     inflight: VecDeque<Inflight>,
     seqs: BTreeMap<ReplicaId, SeqState>,
@@ -64,6 +68,7 @@ impl RoomLog {
             tail: tail.into(),
             tail_bytes,
             durable_head: head,
+            live_head: head,
             next_offset: head,
             inflight: VecDeque::new(),
             seqs: seqs
@@ -81,6 +86,29 @@ impl RoomLog {
 
     pub(crate) fn durable_head(&self) -> u64 {
         self.durable_head
+    }
+    /// First durable offset not yet delivered live: entries from here to the durable
+    /// head became durable this turn.
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub(crate) fn live_head(&self) -> u64 {
+        self.live_head
+    }
+    /// Whether entries became durable and were not yet delivered live.
+    pub(crate) fn has_undelivered(&self) -> bool {
+        self.live_head < self.durable_head
+    }
+    /// The entries that became durable since the last call (those still in memory),
+    /// oldest first; they count as delivered live from now on.
+    pub(crate) fn take_undelivered(&mut self) -> impl Iterator<Item = &StoredEntry> {
+        let from = self.live_head.max(self.tail_start);
+        self.live_head = self.durable_head;
+        let skip = usize::try_from(from - self.tail_start).unwrap_or(usize::MAX);
+        self.tail.range(skip.min(self.tail.len())..)
+    }
+    /// Whether the oldest entry in memory may be dropped from it (it was delivered
+    /// live: the entries of the current turn stay until the end of the turn).
+    pub(crate) fn can_trim(&self) -> bool {
+        self.tail_start < self.live_head
     }
     pub(crate) fn tail_start(&self) -> u64 {
         self.tail_start
@@ -148,8 +176,8 @@ impl RoomLog {
         entry
     }
 
-    /// Marks an append durable; returns how many entries became durable: they are
-    /// the newest `n` of the tail ([`RoomLog::newest`]) until the tail is trimmed.
+    /// Marks an append durable; returns how many entries became durable (they wait
+    /// for [`RoomLog::take_undelivered`]).
     pub(crate) fn complete(&mut self, op: OpId) -> usize {
         if let Some(i) = self.inflight.iter_mut().find(|i| i.op == op) {
             i.done = true;
@@ -167,11 +195,6 @@ impl RoomLog {
             n = n.saturating_add(1);
         }
         n
-    }
-
-    /// The newest `n` durable entries in memory (fewer if the tail is shorter), oldest first.
-    pub(crate) fn newest(&self, n: usize) -> impl Iterator<Item = &StoredEntry> {
-        self.tail.range(self.tail.len().saturating_sub(n)..)
     }
 
     /// Up to `max_entries` durable entries from `from` (at least one if any), with at
@@ -213,6 +236,9 @@ impl RoomLog {
         let len = self.tail.len() as u64;
         if self.tail_start.saturating_add(len) != self.durable_head {
             return Err("tail does not end at the durable head".into());
+        }
+        if self.live_head > self.durable_head {
+            return Err("delivered live beyond the durable head".into());
         }
         let infl = self.inflight.len() as u64;
         if self.durable_head.saturating_add(infl) != self.next_offset {

@@ -147,6 +147,7 @@ mod invariants;
 mod join;
 mod lifecycle;
 mod limits;
+mod live;
 mod log;
 mod memory_storage;
 mod metrics;

@@ -68,6 +68,8 @@ pub struct Hub {
     pub(crate) metrics: HubMetrics,
     /// Rooms whose membership changes wait for the turn's flush ([`super::peers`]).
     pub(crate) peers_due: Vec<RoomId>,
+    /// Rooms with entries that became durable this turn, delivered live at its end.
+    pub(crate) live_due: Vec<RoomId>,
 }
 
 impl Hub {
@@ -95,6 +97,7 @@ impl Hub {
             auth: VecDeque::new(),
             timers: Timers::default(),
             peers_due: Vec::new(),
+            live_due: Vec::new(),
             metrics: HubMetrics::default(),
         })
     }

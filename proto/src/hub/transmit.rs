@@ -66,6 +66,10 @@ impl Hub {
     /// Takes the queued frames of the first ready session (a single frame leaves the
     /// session its buffer: see [`Frames`]).
     fn next_queued(&mut self) -> Option<(SessionId, Frames)> {
+        if !self.live_due.is_empty() {
+            // The turn's durable entries, room by room, in log order.
+            self.deliver_live();
+        }
         if !self.peers_due.is_empty() {
             // The turn's joins and leaves: one `Peers` frame per member and room.
             self.flush_peers();

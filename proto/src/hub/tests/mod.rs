@@ -10,6 +10,7 @@ mod compaction;
 mod deltas;
 mod handshake;
 mod identity;
+mod live_batches;
 mod peers;
 mod presence;
 mod properties;
