@@ -1,0 +1,198 @@
+//! The outbox on its own: its invariant check, the fold at a connection loss,
+//! settling, withdrawing and renumbering.
+
+use super::*;
+
+/// Breaks an outbox in one way.
+type Spoil = fn(&mut Outbox);
+
+/// An outbox holding room "r" with entries 1..=3 of one byte, the first sent.
+fn outbox() -> Outbox {
+    let mut o = Outbox::new(10, 100);
+    for seq in 1..=3 {
+        let e = Entry {
+            seq,
+            payload: Bytes::from_static(b"x"),
+            ever_sent: seq == 1,
+        };
+        o.append(&RoomId::new("r"), "g", e).expect("within bounds");
+    }
+    if let Some(q) = o.rooms.get_mut(&RoomId::new("r")) {
+        q.sent = 1;
+    }
+    o
+}
+
+fn queue(o: &mut Outbox) -> &mut RoomQueue {
+    o.rooms.get_mut(&RoomId::new("r")).expect("room r")
+}
+
+#[test]
+fn check_reports_every_broken_rule() {
+    let known = |_: &RoomId| true;
+    assert_eq!(outbox().check(true, known), Ok(()));
+    assert!(outbox().check(true, |_| false).is_err(), "unknown room");
+    assert!(outbox().check(false, known).is_err(), "sent while offline");
+    let broken: [(&str, Spoil); 7] = [
+        ("empty queue", |o| queue(o).entries.clear()),
+        ("sent beyond the queue", |o| queue(o).sent = 4),
+        ("a gap in the sequences", |o| queue(o).entries[2].seq = 9),
+        ("sequence 0", |o| {
+            for (i, e) in queue(o).entries.iter_mut().enumerate() {
+                e.seq = i as u64;
+            }
+        }),
+        ("sent after a never-sent entry", |o| {
+            queue(o).entries[2].ever_sent = true
+        }),
+        ("a sent prefix not marked sent", |o| {
+            queue(o).entries[0].ever_sent = false
+        }),
+        ("totals that do not add up", |o| o.bytes = 7),
+    ];
+    for (why, spoil) in broken {
+        let mut o = outbox();
+        spoil(&mut o);
+        assert!(o.check(true, known).is_err(), "{why}");
+    }
+    let mut over = outbox();
+    over.max_count = 2;
+    assert!(over.check(true, known).is_err(), "over the count bound");
+    let mut over = outbox();
+    over.max_bytes = 2;
+    assert!(over.check(true, known).is_err(), "over the byte bound");
+}
+
+/// Merges tag "g" by keeping the second value; refuses to merge `!`.
+struct KeepSecond;
+
+impl DeltaMerger for KeepSecond {
+    fn merge(
+        &self,
+        tag: &str,
+        first: &[u8],
+        second: &[u8],
+    ) -> Result<Option<Vec<u8>>, crate::crdt::CrdtError> {
+        Ok((tag == "g" && first != b"!" && second != b"!").then(|| second.to_vec()))
+    }
+}
+
+/// Room "r" with `payloads` as entries 1.., all sent, then the hub refused the
+/// first in flight (`rewind`): every entry is back to never sent.
+fn rewound(payloads: &[&'static [u8]]) -> Outbox {
+    let mut o = Outbox::new(10, 100);
+    for (i, p) in payloads.iter().enumerate() {
+        let e = Entry {
+            seq: i as u64 + 1,
+            payload: Bytes::from_static(p),
+            ever_sent: true,
+        };
+        o.append(&RoomId::new("r"), "g", e).expect("within bounds");
+    }
+    queue(&mut o).sent = payloads.len();
+    assert_eq!(o.rewind(&RoomId::new("r"), 1), Some(payloads.len() - 1));
+    o
+}
+
+fn seqs_and_payloads(o: &mut Outbox) -> Vec<(u64, Vec<u8>)> {
+    queue(o)
+        .entries
+        .iter()
+        .map(|e| (e.seq, e.payload.to_vec()))
+        .collect()
+}
+
+#[test]
+fn a_connection_loss_folds_a_rewound_run_into_one_entry() {
+    let mut o = rewound(&[b"aa", b"b", b"ccc"]);
+    o.connection_lost(&KeepSecond, 1 << 20);
+    assert_eq!(seqs_and_payloads(&mut o), [(1, b"ccc".to_vec())]);
+    assert_eq!((o.count, o.bytes), (1, 3), "totals follow the fold");
+    assert_eq!(o.check(false, |_| true), Ok(()));
+}
+
+#[test]
+fn an_entry_that_does_not_merge_keeps_its_place_renumbered_after_the_fold() {
+    let mut o = rewound(&[b"aa", b"b", b"!", b"dd", b"e"]);
+    o.connection_lost(&KeepSecond, 1 << 20);
+    let want = [(1, b"b".to_vec()), (2, b"!".to_vec()), (3, b"e".to_vec())];
+    assert_eq!(seqs_and_payloads(&mut o), want);
+    assert_eq!((o.count, o.bytes), (3, 3));
+    assert_eq!(o.check(false, |_| true), Ok(()));
+}
+
+#[test]
+fn entries_that_may_be_on_the_hub_are_never_folded() {
+    // 1 was sent and not refused (it may be on the hub); 2 and 3 never left.
+    let mut o = outbox();
+    o.connection_lost(&KeepSecond, 1 << 20);
+    let q = queue(&mut o);
+    let flags: Vec<(u64, bool)> = q.entries.iter().map(|e| (e.seq, e.ever_sent)).collect();
+    assert_eq!(
+        flags,
+        [(1, true), (2, false)],
+        "only the never-sent pair merged"
+    );
+    assert_eq!(q.sent, 0, "nothing is in flight after a connection loss");
+    assert_eq!((o.count, o.bytes), (2, 2));
+}
+
+#[test]
+fn a_merge_larger_than_a_frame_allows_is_not_made() {
+    let mut o = rewound(&[b"a", b"bbbbbbbb"]);
+    let limit = crate::client::config::DELTA_FRAME_OVERHEAD + "r".len() + "g".len() + 4;
+    o.connection_lost(&KeepSecond, limit);
+    assert_eq!(
+        seqs_and_payloads(&mut o).len(),
+        2,
+        "8 bytes exceed the 4 allowed"
+    );
+    let mut o = rewound(&[b"a", b"bbbb"]);
+    o.connection_lost(&KeepSecond, limit);
+    assert_eq!(seqs_and_payloads(&mut o), [(1, b"bbbb".to_vec())], "4 fit");
+}
+
+#[test]
+fn a_room_can_be_unsent_and_its_last_sequence_read() {
+    let mut o = outbox();
+    let r = RoomId::new("r");
+    assert_eq!(o.last_seq(&r), Some(3));
+    assert_eq!(o.last_seq(&RoomId::new("other")), None);
+    o.unsend_room(&r);
+    assert_eq!(queue(&mut o).sent, 0);
+    let next = o.next_unsent(&r).expect("entry 1 again");
+    assert_eq!(next.seq, 1, "the room is sent again from its first entry");
+}
+
+#[test]
+fn withdrawing_the_entry_in_flight_renumbers_the_rest_and_keeps_the_totals() {
+    let mut o = outbox();
+    let r = RoomId::new("r");
+    let gone = o.withdraw(&r, 1).expect("entry 1");
+    assert_eq!(gone.seq, 1);
+    assert_eq!(
+        queue(&mut o).sent,
+        0,
+        "the withdrawn entry was the one in flight"
+    );
+    let seqs: Vec<u64> = queue(&mut o).entries.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2]);
+    assert_eq!((o.count, o.bytes), (2, 2));
+    assert_eq!(o.check(true, |_| true), Ok(()));
+}
+
+#[test]
+fn settling_past_the_sent_prefix_renumbers_never_sent_entries_behind_the_rest() {
+    // 1 in flight, 2 and 3 never sent; the hub holds up to 2 (2 came from an
+    // earlier session of this replica): 1 is acked, 2 moves behind 3 as 4.
+    let mut o = outbox();
+    let r = RoomId::new("r");
+    let mut fresh = 4..;
+    let removed = o.settle(&r, 2, || fresh.next());
+    assert_eq!(removed.iter().map(|e| e.seq).collect::<Vec<_>>(), [1]);
+    let q = queue(&mut o);
+    assert_eq!(q.sent, 0);
+    let seqs: Vec<u64> = q.entries.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [3, 4]);
+    assert_eq!((o.count, o.bytes), (2, 2));
+}
