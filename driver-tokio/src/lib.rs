@@ -8,7 +8,7 @@
 //! [`server::router`] to mount it in an axum application), `cli` (the `syncwire`
 //! binary); all three by default. A client-only build
 //! (`default-features = false, features = ["client"]`) builds no axum, tower-http,
-//! redb or clap.
+//! redb, clap or toml.
 //!
 //! Re-exports the protocol core so that applications depend on one crate.
 #![forbid(unsafe_code)]
