@@ -118,6 +118,7 @@ impl Server {
         Ok(())
     }
 }
+
 /// axum's server on `listener` until `stopped` completes (then graceful shutdown).
 async fn serve_on<L>(
     listener: L,

@@ -9,12 +9,17 @@
 //! file key, the printed line and the error messages all derive from that one line.
 //!
 //! Why not clap's `env` feature or figment: clap's `env` reads the process
-//! environment (tests could not pass their own without racing each other) and knows
-//! nothing of a file; figment layers through serde, whose errors name the key but
-//! not reliably which layer supplied the bad value, and whose `Serialize` of the
-//! effective config cannot redact secrets or say where each value came from. The few
-//! lines here keep all three layers on one typed path: clap parses the command line
-//! (help, `--version`, unknown flags), `toml` parses and writes the file.
+//! environment only (tests would have to set process variables, racing each other)
+//! and has no file layer. figment would layer file, env and flags and track each
+//! value's source, but its env provider also reads the process environment (tests
+//! go through its `Jail`, which sets process variables), flags would have to be
+//! serialized into it as a provider, typo protection needs `deny_unknown_fields`,
+//! which then also rejects every other `SYNCWIRE_*` variable of the environment
+//! (clients and scripts use the prefix too), and printing the effective configuration with secrets redacted and sources
+//! shown needs code of its own anyway; for a flat list of scalar settings that is
+//! more machinery than the few hundred lines here. clap still parses the command line
+//! (help, `--version`, unknown flags refused, with suggestions) and the `toml` crate
+//! parses and writes the file.
 
 use std::fmt;
 use std::net::SocketAddr;

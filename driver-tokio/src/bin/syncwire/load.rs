@@ -121,16 +121,26 @@ fn set<S: Layered>(
 }
 
 /// One clap argument per setting: `--name VALUE` (a switch may go without a value).
+/// `-h` shows the doc's first sentence, `--help` all of it; both the env variable and
+/// the default.
 pub(crate) fn args<S: Layered>() -> Vec<Arg> {
+    let defaults = S::defaults();
     S::SPECS
         .iter()
         .map(|spec| {
-            let help = spec.help.lines().next().unwrap_or_default().trim();
-            let long = spec.help.replace('\n', " ");
+            let long = spec.help.split_whitespace().collect::<Vec<_>>().join(" ");
+            let short = long
+                .split_once(". ")
+                .map_or(long.as_str(), |(first, _)| first);
+            let short = short.trim_end_matches('.');
+            let mut tail = format!(" [env {}]", spec.env());
+            if let Some(value) = defaults.get(spec.name) {
+                let _ = write!(tail, " [default: {value}]");
+            }
             let arg = Arg::new(spec.name)
                 .long(spec.flag().trim_start_matches('-').to_owned())
-                .help(format!("{help} [env {}]", spec.env()))
-                .long_help(format!("{} [env {}]", long.trim(), spec.env()))
+                .help(format!("{short}{tail}"))
+                .long_help(format!("{long}{tail}"))
                 .action(ArgAction::Set);
             if spec.switch {
                 arg.num_args(0..=1)
