@@ -3,7 +3,7 @@
 //! line (`--<name>`), merged (defaults < file < env < flags), reported when wrong
 //! (naming the setting and its source) and printed back as a config file.
 //!
-//! Settings are declared once, in `settings.rs`, with the [`settings!`] macro: a doc
+//! Settings are declared once, in `settings.rs`, with the `settings!` macro: a doc
 //! comment (the flag's help and the printed comment), a name, a type implementing
 //! [`Value`], a default and whether it is a secret. The flag, the env variable, the
 //! file key, the printed line and the error messages all derive from that one line.
@@ -172,7 +172,7 @@ text_value!(
     PathBuf => |p| p.to_string_lossy().into_owned()
 );
 
-/// What the loader knows of each setting (from its declaration in [`settings!`]).
+/// What the loader knows of each setting (from its declaration in `settings!`).
 pub(crate) struct Spec {
     /// File key; the flag is `--` + this with `-` for `_`; env is `SYNCWIRE_` + upper.
     pub(crate) name: &'static str,
@@ -195,7 +195,7 @@ impl Spec {
     }
 }
 
-/// A declared set of settings (implemented by [`settings!`]).
+/// A declared set of settings (implemented by `settings!`).
 pub(crate) trait Layered: Sized {
     /// Each setting's name, help and kind, in declaration order.
     const SPECS: &'static [Spec];
