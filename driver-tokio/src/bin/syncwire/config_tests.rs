@@ -57,6 +57,9 @@ fn flags_override_env_which_overrides_the_file_which_overrides_defaults() {
     assert_eq!(s.max_payload_bytes, Some(2001));
     assert_eq!(s.max_presence_bytes, Some(3002));
     assert_eq!(s.max_sessions, Settings::defaults().max_sessions);
+    // An empty variable is unset, not an invalid value.
+    let l2 = loaded(None, &[("SYNCWIRE_MAX_SESSIONS", "")], &[]).unwrap();
+    assert_eq!(l2.settings.max_sessions, Settings::defaults().max_sessions);
     assert!(matches!(l.source("max_frame_bytes"), Source::File(_)));
     assert_eq!(
         l.source("max_payload_bytes"),

@@ -81,7 +81,8 @@ pub(crate) fn load<S: Layered>(inputs: &Inputs<'_>) -> Result<Loaded<S>, ConfigE
     }
     for spec in S::SPECS {
         let var = spec.env();
-        if let Some(text) = inputs.env.get(&var) {
+        // An empty variable counts as unset (`SYNCWIRE_X=` in a compose file or unit).
+        if let Some(text) = inputs.env.get(&var).filter(|t| !t.is_empty()) {
             let raw = Raw::Text(text);
             set(&mut loaded, spec.name, spec.secret, raw, Source::Env(var))?;
         }
