@@ -21,10 +21,16 @@
 //! async-std's global executor threads). The test suite includes a client run
 //! entirely under `smol::block_on`.
 //!
+//! Cargo features: `client` and `server`, both by default; a client-only build
+//! (`default-features = false, features = ["client"]`) builds no redb and no server
+//! half.
+//!
 //! Re-exports the protocol core so that applications depend on one crate.
 #![forbid(unsafe_code)]
 
 pub use syncwire_proto as proto;
 
+#[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "server")]
 pub mod server;

@@ -2,6 +2,7 @@
 //! (async-std and tokio): when a client closes, the server answers with its own Close
 //! frame echoing the code before the TCP stream ends, so a browser sees a clean close
 //! with the code instead of 1006 — after the protocol handshake and before it.
+#![cfg(all(feature = "client", feature = "server"))]
 
 mod common;
 

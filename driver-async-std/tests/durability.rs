@@ -1,6 +1,7 @@
 //! Durable storage, one body run against both servers (async-std and tokio): a server
 //! on redb storage that is stopped and started again on the same data directory loses
 //! no delta it acknowledged, and replays none twice.
+#![cfg(all(feature = "client", feature = "server"))]
 
 mod common;
 

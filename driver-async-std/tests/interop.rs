@@ -1,6 +1,7 @@
 //! The async-std driver against both runtimes on 127.0.0.1: async-std client ↔ tokio
 //! server, tokio client ↔ async-std server, async-std ↔ async-std, and a client
 //! driven entirely by smol. Every wait is bounded; nothing sleeps to synchronize.
+#![cfg(all(feature = "client", feature = "server"))]
 
 mod common;
 

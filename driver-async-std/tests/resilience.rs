@@ -2,6 +2,7 @@
 //! restart and resume with no loss and no duplicates; bad input rejected
 //! explicitly by the client (bad URLs) and the server (text messages, wrong paths,
 //! undecodable frames). Every wait is bounded; nothing sleeps to synchronize.
+#![cfg(all(feature = "client", feature = "server"))]
 
 mod common;
 

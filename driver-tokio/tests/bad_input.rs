@@ -2,6 +2,7 @@
 //! working with nothing lost: oversized frames, protocol violations, missing tokens,
 //! writes to read-only rooms (token file), and rate-limit floods (raw and through
 //! `SyncClient`). Text and undecodable frames are covered in `ws_protocol.rs`.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

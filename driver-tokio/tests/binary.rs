@@ -1,5 +1,6 @@
 //! End-to-end with the real `syncwire` binary: no acked delta is lost to `kill -9`,
 //! SIGTERM closes sessions with 1001, and idle connections stay cheap.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

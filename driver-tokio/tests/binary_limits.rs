@@ -1,5 +1,6 @@
 //! The real `syncwire` binary announces the limits its flags set, and without flags
 //! the library defaults (which docs/PROTOCOL.md §7 states; proto tests that table).
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! offline changes wait in the outbox, a server restart on the same storage resumes
 //! without loss or duplicates, and a graceful close flushes the outbox.
 //! Every wait is bounded; nothing sleeps to synchronize.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -4,6 +4,7 @@
 //!   counted twice, and all clients converge;
 //! * SIGTERM: clients go to backoff, reconnect to the restarted server and resume
 //!   without resync and without duplicate deliveries.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! server, with concurrent operations in every round; a third client joining late
 //! (after the hub compacted each room's log into a snapshot) gets snapshot + tail
 //! and ends with exactly the same state.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Durable storage in process: a restart on the same data directory resumes every
 //! room at its epoch and offset, with every acked delta replayable.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

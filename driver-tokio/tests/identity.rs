@@ -1,6 +1,7 @@
 //! Replica identity and authority over 127.0.0.1: a token file's replica
 //! restriction, one live session per replica id, read-only tokens cannot create
 //! rooms, the default server refuses unknown CRDT types, and `user_info` is bounded.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

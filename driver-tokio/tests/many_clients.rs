@@ -1,6 +1,7 @@
 //! 1,000 concurrent `SyncClient` connections (one session each) in one room of the
 //! in-process server: each increments a counter once and every one of them must see
 //! the total. Runs on two worker threads; `SYNCWIRE_MANY_CLIENTS` overrides the count.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

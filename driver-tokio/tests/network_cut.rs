@@ -2,6 +2,7 @@
 //! every connection several times while they write. They reconnect, resume, and
 //! converge with every delta delivered exactly once (counted per (replica, seq) from
 //! each client's event stream) and counters equal to the number of increments.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

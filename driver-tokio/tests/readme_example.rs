@@ -8,6 +8,7 @@
 //! test binary re-executes itself with `--exact` on the `child_program` test, which
 //! runs the example's `main` (the file is a module here) or its fixed-id variant, depending on
 //! an environment variable.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

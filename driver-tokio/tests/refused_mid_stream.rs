@@ -3,6 +3,7 @@
 //! `seq_gap`) loses nothing — every element of a set arrives at the other replica,
 //! exactly once — because the hub never acknowledges past a refused sequence and the
 //! client re-sends the refused delta under its own number.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

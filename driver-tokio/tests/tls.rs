@@ -3,6 +3,7 @@
 //! the `syncwire` binary with `--tls-cert`/`--tls-key`); a client that cannot verify
 //! the hub gets a typed TLS failure in its events at every attempt, never silence.
 //! Every wait is bounded; nothing sleeps to synchronize.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The server speaks the protocol over WebSocket: handshake, join, acked and broadcast
 //! deltas, explicit rejection of bad input, and the HTTP routes beside it.
+#![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 

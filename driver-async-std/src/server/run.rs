@@ -38,6 +38,10 @@ impl Server {
             let why = "TLS is terminated by the tokio server only (or by a reverse proxy)";
             return Err(ServerError::Config(why.to_owned()));
         }
+        if config.metrics_addr().is_some() || config.metrics_token().is_some() {
+            let why = "/metrics (metrics_addr, metrics_token) is served by the tokio server only";
+            return Err(ServerError::Config(why.to_owned()));
+        }
         let bound = Bound::bind(config, |addr| async move {
             let tcp = TcpListener::bind(addr).await?;
             tcp.local_addr().map(|at| (tcp, at))

@@ -28,6 +28,8 @@ pub struct ServerConfig {
     pub(crate) storage_batch: usize,
     pub(crate) shutdown_grace: std::time::Duration,
     pub(crate) tls: Option<TlsFiles>,
+    pub(crate) metrics_addr: Option<SocketAddr>,
+    pub(crate) metrics_token: Option<String>,
 }
 
 /// PEM files of the certificate chain and private key a server terminates TLS with
@@ -59,6 +61,8 @@ impl ServerConfig {
             storage_batch: 512,
             shutdown_grace: std::time::Duration::from_secs(10),
             tls: None,
+            metrics_addr: None,
+            metrics_token: None,
         }
     }
 }
@@ -239,6 +243,34 @@ impl ServerConfig {
     }
 }
 
+impl ServerConfig {
+    /// Serve `/metrics` on this separate address instead of the main one (default
+    /// `None`: on the main listener). Plain HTTP; keep it on a private interface. Only
+    /// the tokio server serves `/metrics`; the async-std server refuses a config with it.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// Sets [`metrics_addr`](Self::metrics_addr).
+    pub fn set_metrics_addr(&mut self, metrics_addr: Option<SocketAddr>) -> &mut Self {
+        self.metrics_addr = metrics_addr;
+        self
+    }
+
+    /// Bearer token `/metrics` requires (`Authorization: Bearer TOKEN`; a request
+    /// without it gets 401), wherever it is served. Default `None`: no token. Only the
+    /// tokio server serves `/metrics`; the async-std server refuses a config with it.
+    pub fn metrics_token(&self) -> Option<&str> {
+        self.metrics_token.as_deref()
+    }
+
+    /// Sets [`metrics_token`](Self::metrics_token).
+    pub fn set_metrics_token(&mut self, metrics_token: Option<String>) -> &mut Self {
+        self.metrics_token = metrics_token;
+        self
+    }
+}
+
 impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerConfig")
@@ -248,6 +280,11 @@ impl std::fmt::Debug for ServerConfig {
             .field("static_dir", &self.static_dir)
             .field("hub", &self.hub)
             .field("tls", &self.tls)
+            .field("metrics_addr", &self.metrics_addr)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -289,6 +326,13 @@ impl ServerConfig {
         }
         if self.inbound_capacity == 0 || self.storage_capacity == 0 || self.storage_batch == 0 {
             return bad("inbound_capacity, storage_capacity and storage_batch must be non-zero");
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return bad("metrics_token must not be empty");
         }
         self.hub.validate()?;
         Ok(())

@@ -1,92 +1,71 @@
 //! The `syncwire` binary: `syncwire serve` runs the hub server.
 //!
 //! ```text
-//! syncwire serve --addr 127.0.0.1:8080 --data-dir ./data [--memory]
-//!                [--token T | --token-file F | --open] [--static-dir DIR] [--path /sync]
-//!                [--tls-cert FILE --tls-key FILE]
-//!                [limit flags, see `limits` and driver-tokio/README.md]
+//! syncwire serve [--config FILE] [--print-config] [--addr 127.0.0.1:8080]
+//!                [--data-dir ./data] [--memory] [--token-file F | --open]
+//!                [--static-dir DIR] [--path /sync] [--tls-cert FILE --tls-key FILE]
+//!                [--metrics-addr ADDR] [--metrics-token-file F] [every limit ...]
 //! ```
 //!
+//! Every setting is also an environment variable (`SYNCWIRE_<NAME>`, e.g.
+//! `SYNCWIRE_TOKEN`) and a key of the TOML config file (`--config` or
+//! `SYNCWIRE_CONFIG`); flags override env, env overrides the file, the file overrides
+//! the defaults. `--print-config` prints the effective configuration as a config file
+//! (secrets left out) and exits. The settings are declared in `settings`, layered by
+//! `layers` and `load`, turned into the library's `ServerConfig` by `apply`.
+//!
 //! Logging goes to stderr through `tracing` (filter with `RUST_LOG`, default `info`).
-//! Once listening, one line `syncwire listening on ADDR` is printed to stdout.
+//! Once listening, one line `syncwire listening on ADDR` is printed to stdout (then
+//! `syncwire metrics on ADDR` if /metrics has a listener of its own).
 //! SIGINT and SIGTERM shut the server down gracefully (sessions get close 1001).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
-use limits::LimitArgs;
-use syncwire_tokio::proto::hub::{AllowAll, Authorizer};
-use syncwire_tokio::server::{Server, ServerConfig, Storage, TlsFiles, TokenAuthorizer};
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use syncwire_tokio::server::Server;
 
-#[path = "syncwire/limits.rs"]
-mod limits;
+use load::Inputs;
+use settings::Settings;
 
-#[derive(Parser)]
-#[command(name = "syncwire", version, about = "Real-time CRDT sync hub")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+#[macro_use]
+#[path = "syncwire/layers.rs"]
+mod layers;
+#[path = "syncwire/apply.rs"]
+mod apply;
+#[cfg(test)]
+#[path = "syncwire/config_tests.rs"]
+mod config_tests;
+#[path = "syncwire/load.rs"]
+mod load;
+#[path = "syncwire/settings.rs"]
+mod settings;
 
-#[derive(Subcommand)]
-enum Command {
-    /// Run the hub server.
-    Serve(Serve),
-}
-
-#[derive(Args)]
-struct Serve {
-    /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    addr: SocketAddr,
-    /// Directory of the durable store.
-    #[arg(long, default_value = "./data")]
-    data_dir: PathBuf,
-    /// Keep rooms in memory only (lost on exit; for tests and demos).
-    #[arg(long)]
-    memory: bool,
-    /// Accept only this token (read-write on every room).
-    #[arg(long, group = "auth")]
-    token: Option<String>,
-    /// Accept the tokens listed in this file (see driver-tokio/README.md).
-    #[arg(long, group = "auth")]
-    token_file: Option<PathBuf>,
-    /// Accept every session with read-write access (development only).
-    #[arg(long, group = "auth")]
-    open: bool,
-    /// Serve static files (the demo page) from this directory at `/`.
-    #[arg(long)]
-    static_dir: Option<PathBuf>,
-    /// HTTP path of the WebSocket endpoint.
-    #[arg(long, default_value = "/sync")]
-    path: String,
-    /// Terminate TLS with this certificate chain (PEM, leaf first); clients use wss://.
-    #[arg(long, requires = "tls_key", value_name = "FILE")]
-    tls_cert: Option<PathBuf>,
-    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(long, requires = "tls_cert", value_name = "FILE")]
-    tls_key: Option<PathBuf>,
-    #[command(flatten)]
-    limits: LimitArgs,
-}
-
-fn authorizer(args: &Serve) -> Result<Arc<dyn Authorizer>, String> {
-    if let Some(token) = &args.token {
-        return Ok(Arc::new(TokenAuthorizer::single(token.clone())));
-    }
-    if let Some(file) = &args.token_file {
-        return TokenAuthorizer::from_file(file)
-            .map(|a| Arc::new(a) as Arc<dyn Authorizer>)
-            .map_err(|e| e.to_string());
-    }
-    if args.open {
-        tracing::warn!("open mode: every client may read and write every room");
-        return Ok(Arc::new(AllowAll));
-    }
-    Err("choose an auth mode: --token T, --token-file F or --open".to_owned())
+/// The command line: `syncwire serve` with `--config`, `--print-config` and one flag
+/// per setting.
+fn cli() -> Command {
+    let serve = Command::new("serve")
+        .about("Run the hub server.")
+        .arg(
+            Arg::new("config")
+                .long("config")
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("TOML config file (keys: the settings' names) [env SYNCWIRE_CONFIG]"),
+        )
+        .arg(
+            Arg::new("print-config")
+                .long("print-config")
+                .action(ArgAction::SetTrue)
+                .help("Print the effective configuration as TOML (no secrets) and exit"),
+        )
+        .args(load::args::<Settings>());
+    Command::new("syncwire")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Real-time CRDT sync hub")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(serve)
 }
 
 /// Installs the SIGTERM and SIGINT handlers now (so a signal that arrives as soon as
@@ -110,30 +89,49 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-async fn serve(args: Serve) -> Result<(), String> {
-    let mut config = ServerConfig::new(args.addr);
-    config.set_authorizer(authorizer(&args)?);
-    config.set_ws_path(args.path.clone());
-    args.limits.apply(config.hub_mut());
-    config.set_static_dir(args.static_dir.clone());
-    config.set_storage(if args.memory {
-        Storage::Memory
-    } else {
-        Storage::Redb {
-            dir: args.data_dir.clone(),
-        }
-    });
-    if let (Some(cert_chain), Some(private_key)) = (&args.tls_cert, &args.tls_key) {
-        config.set_tls(Some(TlsFiles {
-            cert_chain: cert_chain.clone(),
-            private_key: private_key.clone(),
-        }));
+/// Loads the configuration of `syncwire serve` from `matches` and the environment.
+fn configure(
+    matches: &ArgMatches,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Result<load::Loaded<Settings>, layers::ConfigError> {
+    let flags = load::given_flags::<Settings>(matches);
+    let file = load::config_path(
+        matches.get_one::<PathBuf>("config").map(PathBuf::as_path),
+        env,
+    );
+    load::load(&Inputs {
+        file,
+        env,
+        flags: &flags,
+    })
+}
+
+async fn serve(matches: ArgMatches) -> Result<(), String> {
+    let env = load::process_env();
+    let loaded = configure(&matches, &env).map_err(|e| e.to_string())?;
+    if matches.get_flag("print-config") {
+        apply::build(&loaded, apply::Files::Skip).map_err(|e| e.to_string())?;
+        print!("{}", load::print(&loaded));
+        return Ok(());
+    }
+    let config = apply::build(&loaded, apply::Files::Read).map_err(|e| e.to_string())?;
+    if matches!(loaded.source("token"), layers::Source::Flag(_)) {
+        tracing::warn!(
+            "--token is visible to every local user (ps); prefer SYNCWIRE_TOKEN or a config file"
+        );
+    }
+    if loaded.settings.open == Some(true) {
+        tracing::warn!("open mode: every client may read and write every room");
     }
     let shutdown = shutdown_signal();
     let server = Server::bind(config).await.map_err(|e| e.to_string())?;
     println!("syncwire listening on {}", server.local_addr());
+    if let Some(metrics) = server.metrics_addr() {
+        println!("syncwire metrics on {metrics}");
+    }
     let tls = server.is_tls();
-    tracing::info!(addr = %server.local_addr(), path = %args.path, tls, "listening");
+    let path = loaded.settings.path.clone().unwrap_or_default();
+    tracing::info!(addr = %server.local_addr(), %path, tls, "listening");
     server.run_until(shutdown).await.map_err(|e| e.to_string())
 }
 
@@ -144,7 +142,11 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let matches = cli().get_matches();
+    let Some(("serve", serve_matches)) = matches.subcommand() else {
+        eprintln!("syncwire: unknown command (try `syncwire serve --help`)");
+        return ExitCode::FAILURE;
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -152,8 +154,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let Command::Serve(args) = cli.command;
-    match runtime.block_on(serve(args)) {
+    match runtime.block_on(serve(serve_matches.clone())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("syncwire: {e}");

@@ -1,5 +1,8 @@
-//! The HTTP surface, one axum router on one port: the WebSocket endpoint (default
-//! `/sync`), `/health`, `/metrics` and, if configured, static files at `/`.
+//! The HTTP surface as axum routers: the WebSocket endpoint (default `/sync`),
+//! `/health`, `/metrics` and, if configured, static files at `/`. `/metrics` is on the
+//! main router unless `metrics_addr` moves it to a router of its own
+//! ([`metrics_router`]); with a `metrics_token` it answers 401 to a request without
+//! `Authorization: Bearer TOKEN`.
 //!
 //! WebSocket upgrades use small tungstenite buffers (`ws_read_buffer` 4 KiB and
 //! `ws_write_buffer` 16 KiB by default, instead of 128 KiB each) so that an idle
@@ -14,7 +17,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use syncwire_driver_core::server::{ConnContext, ServerCounters, serve};
@@ -34,19 +37,38 @@ pub(crate) struct AppState {
     pub(crate) read_buffer: usize,
     pub(crate) write_buffer: usize,
     pub(crate) max_message: usize,
+    /// The bearer token `/metrics` requires, if any.
+    pub(crate) metrics_token: Option<Arc<str>>,
 }
 
-/// The router with every route.
-pub(crate) fn router(state: AppState, ws_path: &str, static_dir: Option<PathBuf>) -> Router {
+/// The main router: the WebSocket endpoint, `/health`, `/metrics` when `with_metrics`,
+/// and static files.
+pub(crate) fn router(
+    state: AppState,
+    ws_path: &str,
+    static_dir: Option<PathBuf>,
+    with_metrics: bool,
+) -> Router {
     let router = Router::new()
         .route(ws_path, get(upgrade))
-        .route("/health", get(health))
-        .route("/metrics", get(render_metrics));
+        .route("/health", get(health));
+    let router = if with_metrics {
+        router.route("/metrics", get(render_metrics))
+    } else {
+        router
+    };
     let router = match static_dir {
         Some(dir) => router.fallback_service(ServeDir::new(dir)),
         None => router,
     };
     router.with_state(state)
+}
+
+/// `/metrics` alone, for a listener of its own.
+pub(crate) fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(render_metrics))
+        .with_state(state)
 }
 
 async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
@@ -68,11 +90,31 @@ async fn health(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn render_metrics(State(state): State<AppState>) -> Response {
+async fn render_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.metrics_token {
+        if !bearer_matches(&headers, token) {
+            let challenge = [(header::WWW_AUTHENTICATE, "Bearer")];
+            return (StatusCode::UNAUTHORIZED, challenge, "unauthorized\n").into_response();
+        }
+    }
     let Some(hub) = state.conn.hub_metrics(HUB_ANSWER).await else {
         return (StatusCode::SERVICE_UNAVAILABLE, "hub not responding\n").into_response();
     };
     let body = metrics::render(&state.metrics, &hub);
     let kind = "text/plain; version=0.0.4; charset=utf-8";
     ([(header::CONTENT_TYPE, kind)], body).into_response()
+}
+
+/// Whether `headers` carry `Authorization: Bearer <token>`, compared in time that
+/// depends on the lengths only (not on where the first difference is).
+fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let (a, b) = (given.trim().as_bytes(), token.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -1,5 +1,7 @@
 //! The syncwire hub server on tokio: the proto [`Hub`](syncwire_proto::hub::Hub) served
-//! over WebSocket, with `/health`, `/metrics` and optional static files on the same port.
+//! over WebSocket, with `/health`, `/metrics` (or `/metrics` on a port of its own, and
+//! behind a bearer token if configured) and optional static files on the same port;
+//! or mounted in an application's axum router ([`router`]).
 //!
 //! ```no_run
 //! use syncwire_tokio::server::{Server, ServerConfig, Storage};
@@ -21,7 +23,11 @@
 //!
 //! * `runtime`: the tokio adapter (spawn, sleep, axum's WebSocket as a server socket).
 //! * `http`: the axum router; `metrics`: Prometheus text; [`auth`]: token grants.
-//! * `run`: [`Server`], binding, serving and the ordered shutdown.
+//! * `mount`: [`router`], the server as an axum `Router` to nest in an application,
+//!   and [`SyncHub`], the handle that owns the hub behind it.
+//! * `run`: [`Server`], binding, serving (the same router, on its own listener; and
+//!   `/metrics` on a listener of its own if `metrics_addr` is set) and the ordered
+//!   shutdown.
 //! * `tls`: TLS termination with rustls when [`ServerConfig::tls`] is set (the
 //!   certificate chain and key as PEM files); without it the server speaks plain
 //!   `ws://`, for development or behind a TLS-terminating reverse proxy
@@ -33,10 +39,12 @@
 pub mod auth;
 mod http;
 mod metrics;
+mod mount;
 mod run;
 mod runtime;
 mod tls;
 
 pub use auth::{TokenAuthorizer, TokenFileError, TokenGrant};
+pub use mount::{SyncHub, router};
 pub use run::Server;
 pub use syncwire_driver_core::server::{MemoryStore, ServerConfig, ServerError, Storage, TlsFiles};

@@ -1,18 +1,16 @@
-//! [`Server`]: binds the listener, starts the shared hub half (storage worker and hub
-//! task, from driver-core) and the HTTP server, and shuts them down in order.
+//! [`Server`]: binds the listener (and the metrics listener, if separate), starts the
+//! shared hub half (storage worker and hub task, from driver-core, through
+//! [`mount`](super::mount)) and the HTTP server, and shuts them down in order.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::serve::Listener;
-use syncwire_driver_core::server::{Bound, HubServer, ServerCounters};
+use syncwire_driver_core::server::Bound;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use super::http::{AppState, router};
-use super::runtime::TokioServer;
+use super::mount::start;
 use super::tls::{TlsListener, acceptor};
 use super::{ServerConfig, ServerError};
 
@@ -20,6 +18,7 @@ use super::{ServerConfig, ServerError};
 pub struct Server {
     bound: Bound<TcpListener>,
     tls: Option<TlsAcceptor>,
+    metrics: Option<(TcpListener, SocketAddr)>,
 }
 
 impl std::fmt::Debug for Server {
@@ -27,6 +26,7 @@ impl std::fmt::Debug for Server {
         f.debug_struct("Server")
             .field("bound", &self.bound)
             .field("tls", &self.tls.is_some())
+            .field("metrics_addr", &self.metrics_addr())
             .finish()
     }
 }
@@ -34,23 +34,41 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Validates the config, loads the TLS certificate and key (if
     /// [`ServerConfig::tls`] is set; a problem is [`ServerError::Tls`]), opens storage
-    /// and binds the listener.
+    /// and binds the listener, and the metrics listener if
+    /// [`ServerConfig::metrics_addr`] is set.
     pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
         let tls = config.tls().map(acceptor).transpose()?;
+        let metrics_addr = config.metrics_addr();
         let bound = Bound::bind(config, |addr| async move {
             let listener = TcpListener::bind(addr).await?;
             let local = listener.local_addr()?;
             Ok((listener, local))
-        });
+        })
+        .await?;
+        let metrics = match metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr).await?;
+                let local = listener.local_addr()?;
+                Some((listener, local))
+            }
+            None => None,
+        };
         Ok(Server {
-            bound: bound.await?,
+            bound,
             tls,
+            metrics,
         })
     }
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.bound.local_addr()
+    }
+
+    /// The address `/metrics` is served on when [`ServerConfig::metrics_addr`] is set
+    /// (with the port the system picked if it was 0).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, addr)| *addr)
     }
 
     /// Whether the server terminates TLS (clients then use `wss://`).
@@ -67,29 +85,13 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         let (config, listener, storage) = self.bound.into_parts();
-        let metrics = Arc::new(ServerCounters::default());
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let mut hub_stop = stop_rx.clone();
-        let hub_stopped = async move {
-            let _ = hub_stop.wait_for(|s| *s).await;
-        };
-        let hub = HubServer::start(TokioServer, &config, storage, metrics.clone(), hub_stopped)?;
-        let state = AppState {
-            conn: hub.context().clone(),
-            metrics,
-            read_buffer: config.ws_read_buffer(),
-            write_buffer: config.ws_write_buffer(),
-            max_message: config.hub().max_frame_bytes.saturating_mul(2),
-        };
-        let app = router(state, config.ws_path(), config.static_dir().map(Into::into));
-        tokio::spawn(async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
+        let (app, hub) = start(&config, storage)?;
+        let metrics = self.metrics.map(|(listener, _)| {
+            let served = serve_on(listener, hub.metrics_router(), hub.stopped());
+            tokio::spawn(served)
         });
-        let mut stop = stop_rx;
-        let stopped = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
+        let stopped = hub.stopped();
+        let stopper = tokio::spawn(hub.stop_on(shutdown));
         let served = match self.tls {
             Some(tls) => {
                 let timeout = config.hub().handshake_timeout;
@@ -106,8 +108,12 @@ impl Server {
                 serve_on(listener, app, stopped).await
             }
         };
+        stopper.abort();
         tracing::info!("stopped accepting; draining the hub");
-        hub.finish().await;
+        hub.shutdown().await;
+        if let Some(task) = metrics {
+            let _ = task.await;
+        }
         served?;
         Ok(())
     }

@@ -22,8 +22,13 @@ impl Binary {
     }
 
     /// Starts `syncwire serve --open` on `addr` (e.g. the port of a killed instance).
+    /// The child gets none of this process's `SYNCWIRE_*` variables (settings).
     pub async fn start_on(data_dir: &Path, addr: SocketAddr, extra: &[&str]) -> Binary {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_syncwire"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_syncwire"));
+        for (var, _) in std::env::vars().filter(|(k, _)| k.starts_with("SYNCWIRE_")) {
+            command.env_remove(var);
+        }
+        let mut child = command
             .args(["serve", "--open", "--addr"])
             .arg(addr.to_string())
             .arg("--data-dir")
