@@ -1,5 +1,5 @@
 //! [`Storage`]: where a server's room logs live (memory, a shared in-process
-//! [`MemoryStore`], or redb), as chosen in the settings.
+//! [`MemoryStore`], redb, or Redis), as chosen in the settings.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -41,5 +41,19 @@ pub enum Storage {
     Redb {
         /// The data directory; the database file is `syncwire.redb` inside it.
         dir: PathBuf,
+    },
+    /// A Redis server (driver-core feature `redis`; see docs/DEPLOYMENT.md, "Redis"):
+    /// every room's log, snapshot and sequence table under keys `{sw:<hex room>}:*`.
+    /// Writes are acked once Redis replied, which means durable only with
+    /// `appendonly yes` and `appendfsync always`: the server refuses to start
+    /// otherwise, unless `allow_unsafe_durability`.
+    Redis {
+        /// `redis://[user:password@]host:port/db`.
+        url: String,
+        /// Replicas that must acknowledge every write (`WAIT`) before it is acked; 0: none.
+        wait_replicas: u32,
+        /// Start even if Redis does not fsync every write before replying (acked
+        /// writes may then be lost in a crash).
+        allow_unsafe_durability: bool,
     },
 }

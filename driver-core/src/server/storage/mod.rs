@@ -6,6 +6,9 @@
 //!   [`redb_backend::RedbBackend`] (durable: one fsynced write transaction per batch).
 //!   Both fold snapshots ([`StorageAction::Fold`]) with the hub's merger, so the
 //!   O(state) work of compaction runs on the worker thread, not on the hub task.
+//! * `redis_backend` (feature `redis`): the room logs on a Redis server, one pipelined
+//!   round trip of Lua scripts per batch (`redis_keys`: key layout and scripts;
+//!   `redis_actions`: actions to script calls and back; `redis_fold`: folds).
 //! * [`worker`]: a dedicated OS thread that pulls actions from a bounded queue, groups
 //!   those already waiting into one batch (group commit) and sends the completions
 //!   back to the hub task.
@@ -14,6 +17,16 @@ pub(crate) mod redb_backend;
 mod redb_codec;
 mod redb_fold;
 mod redb_tables;
+#[cfg(feature = "redis")]
+mod redis_actions;
+#[cfg(feature = "redis")]
+pub(crate) mod redis_backend;
+#[cfg(feature = "redis")]
+mod redis_codec;
+#[cfg(feature = "redis")]
+mod redis_fold;
+#[cfg(feature = "redis")]
+mod redis_keys;
 pub(crate) mod worker;
 
 use std::sync::Arc;
@@ -73,6 +86,25 @@ pub(crate) fn open(
             Ok(Box::new(store.clone()))
         }
         Storage::Redb { dir } => Ok(Box::new(redb_backend::RedbBackend::open(dir, merger)?)),
+        #[cfg(feature = "redis")]
+        Storage::Redis {
+            url,
+            wait_replicas,
+            allow_unsafe_durability,
+        } => {
+            let options = redis_backend::RedisOptions {
+                url: url.clone(),
+                wait_replicas: *wait_replicas,
+                allow_unsafe_durability: *allow_unsafe_durability,
+            };
+            Ok(Box::new(redis_backend::RedisBackend::open(
+                &options, merger,
+            )?))
+        }
+        #[cfg(not(feature = "redis"))]
+        Storage::Redis { .. } => Err(ServerError::Storage(
+            "this build has no Redis backend (driver-core feature `redis`)".to_owned(),
+        )),
     }
 }
 
@@ -93,5 +125,9 @@ pub(crate) fn as_failure(done: &StorageCompletion, message: &str) -> StorageComp
 
 #[cfg(test)]
 mod power_loss;
+#[cfg(all(test, feature = "redis"))]
+mod redis_server;
+#[cfg(all(test, feature = "redis"))]
+mod redis_tests;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,200 @@
+//! Storage actions as Redis script calls, and script replies as completions: what
+//! each action sends in the batch's pipeline ([`Pending::prepare`]) and how its
+//! reply becomes its completion ([`finish`]; folds continue in
+//! [`redis_fold`](super::redis_fold)).
+
+use redis::{Pipeline, Script, Value};
+use syncwire_proto::hub::{OpId, RoomRecord, StorageAction, StorageCompletion, StorageError};
+
+use super::redis_backend::RedisBackend;
+use super::redis_codec::{bad, entries, number, outcome, seq_table, snapshot, text};
+use super::redis_fold::{FoldInput, commit_folds};
+use super::redis_keys::{MAX_SAFE, RoomKeys, Scripts};
+
+/// One action of a batch, waiting for its reply.
+pub(crate) enum Pending {
+    /// Answered without Redis (a value the scripts cannot handle exactly).
+    Now(StorageCompletion),
+    Load(OpId),
+    Create(OpId),
+    Append(OpId),
+    Range(OpId),
+    Fold(OpId, RoomKeys, u64),
+}
+
+/// Reads only (no `WAIT` needed for them).
+pub(crate) fn is_read(action: &StorageAction) -> bool {
+    matches!(
+        action,
+        StorageAction::Load { .. } | StorageAction::LoadRange { .. }
+    )
+}
+
+/// Adds `EVALSHA script 4 <keys> <args>` to `pipe`.
+pub(crate) fn eval<'p>(
+    pipe: &'p mut Pipeline,
+    script: &Script,
+    keys: &RoomKeys,
+) -> &'p mut Pipeline {
+    pipe.cmd("EVALSHA")
+        .arg(script.get_hash())
+        .arg(4)
+        .arg(&keys.all()[..])
+}
+
+impl Pending {
+    /// Adds the script call of `action` to `pipe`.
+    pub(crate) fn prepare(
+        scripts: &Scripts,
+        action: StorageAction,
+        pipe: &mut Pipeline,
+    ) -> Pending {
+        let keys = RoomKeys::of(action.room());
+        match action {
+            StorageAction::Load { op, tail_limit, .. } => {
+                let limit = tail_limit.min(usize::try_from(MAX_SAFE).unwrap_or(usize::MAX));
+                eval(pipe, &scripts.load, &keys).arg(limit);
+                Pending::Load(op)
+            }
+            StorageAction::Create {
+                op, crdt, epoch, ..
+            } => {
+                eval(pipe, &scripts.create, &keys).arg(crdt).arg(epoch);
+                Pending::Create(op)
+            }
+            StorageAction::Append {
+                op, epoch, entries, ..
+            } => {
+                if entries
+                    .iter()
+                    .any(|e| e.offset > MAX_SAFE || e.seq > MAX_SAFE)
+                {
+                    let e = StorageError("offset or seq beyond 2^53 (redis backend)".into());
+                    return Pending::Now(StorageCompletion::Appended { op, result: Err(e) });
+                }
+                let cmd = eval(pipe, &scripts.append, &keys)
+                    .arg(epoch)
+                    .arg(entries.len());
+                for e in &entries {
+                    cmd.arg(e.offset)
+                        .arg(e.replica.0)
+                        .arg(e.seq)
+                        .arg(&e.payload[..]);
+                }
+                Pending::Append(op)
+            }
+            StorageAction::LoadRange {
+                op,
+                epoch,
+                from,
+                max_entries,
+                ..
+            } => {
+                let max = max_entries.min(usize::try_from(MAX_SAFE).unwrap_or(usize::MAX));
+                eval(pipe, &scripts.range, &keys)
+                    .arg(epoch)
+                    .arg(from.min(MAX_SAFE))
+                    .arg(max);
+                Pending::Range(op)
+            }
+            StorageAction::Fold { op, epoch, to, .. } => {
+                eval(pipe, &scripts.fold_input, &keys)
+                    .arg(epoch)
+                    .arg(to.min(MAX_SAFE));
+                Pending::Fold(op, keys, epoch)
+            }
+        }
+    }
+}
+
+/// A reply that is a Redis error fails its action alone.
+fn checked(v: Value) -> Result<Value, StorageError> {
+    match v {
+        Value::ServerError(e) => Err(StorageError(format!("redis: {e}"))),
+        other => Ok(other),
+    }
+}
+
+fn load(v: Value) -> Result<Option<RoomRecord>, StorageError> {
+    let Some(items) = outcome(checked(v)?)? else {
+        return Ok(None);
+    };
+    let mut f = items.into_iter();
+    let crdt = text(f.next(), "crdt")?;
+    let epoch = number(f.next(), "epoch")?;
+    let head = number(f.next(), "head")?;
+    let first_offset = number(f.next(), "first")?;
+    let snapshot = snapshot(f.next())?;
+    let seqs = seq_table(f.next())?;
+    let mut tail = entries(f.next())?;
+    tail.reverse();
+    Ok(Some(RoomRecord {
+        crdt,
+        epoch,
+        head,
+        first_offset,
+        snapshot,
+        seqs,
+        tail,
+    }))
+}
+
+fn done(v: Value) -> Result<(), StorageError> {
+    outcome(checked(v)?)?
+        .map(drop)
+        .ok_or_else(|| bad("no room"))
+}
+
+/// The completions of `pending`, from their `replies` (in order); folds merge here
+/// and commit in one more round trip.
+pub(crate) fn finish(
+    backend: &mut RedisBackend,
+    pending: Vec<Pending>,
+    replies: Vec<Value>,
+) -> Result<Vec<StorageCompletion>, StorageError> {
+    let mut replies = replies.into_iter();
+    let mut out = Vec::with_capacity(pending.len());
+    let mut folds = Vec::new();
+    for p in pending {
+        let reply = match &p {
+            Pending::Now(_) => Value::Nil,
+            _ => replies.next().ok_or_else(|| bad("missing reply"))?,
+        };
+        out.push(match p {
+            Pending::Now(c) => c,
+            Pending::Load(op) => StorageCompletion::Loaded {
+                op,
+                result: load(reply),
+            },
+            Pending::Create(op) => StorageCompletion::Created {
+                op,
+                result: done(reply),
+            },
+            Pending::Append(op) => StorageCompletion::Appended {
+                op,
+                result: done(reply),
+            },
+            Pending::Range(op) => StorageCompletion::Range {
+                op,
+                result: checked(reply)
+                    .and_then(outcome)
+                    .and_then(|o| entries(o.and_then(|v| v.into_iter().next()))),
+            },
+            Pending::Fold(op, keys, epoch) => {
+                match checked(reply).and_then(FoldInput::decode) {
+                    Ok(input) => {
+                        // A placeholder until the fold commits (below).
+                        folds.push((out.len(), op, keys, epoch, input));
+                        StorageCompletion::Folded {
+                            op,
+                            result: Ok(None),
+                        }
+                    }
+                    Err(e) => StorageCompletion::Folded { op, result: Err(e) },
+                }
+            }
+        });
+    }
+    commit_folds(backend, folds, &mut out)?;
+    Ok(out)
+}

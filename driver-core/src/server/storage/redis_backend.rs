@@ -1,0 +1,250 @@
+//! [`RedisBackend`]: the room logs on a Redis server (key layout and scripts in
+//! [`redis_keys`](super::redis_keys)), so that several hub nodes can later share a
+//! room's log.
+//!
+//! * **One round trip per batch** (group commit): every action of a batch is one
+//!   `EVALSHA` of its script, sent in one pipeline; Redis runs them in order, each
+//!   atomically. Folds need a second round trip for their commit (after the merge,
+//!   on this thread, [`redis_fold`](super::redis_fold)); that commit stores only if
+//!   the room is unchanged, as the contract allows for folds finishing late.
+//! * **Acks follow durability.** A completion is handed back only after Redis
+//!   replied, and Redis replies to a write only after it is durable when it runs with
+//!   `appendonly yes` and `appendfsync always` (the AOF is fsynced before replies go
+//!   out). [`RedisBackend::open`] checks both with `CONFIG GET` and refuses to start
+//!   otherwise, unless told `allow_unsafe_durability`. With `wait_replicas` > 0, a
+//!   batch that wrote also waits for `WAIT n` replicas; fewer fail its writes.
+//! * **Failures.** A refused action fails alone (`StorageError` with the reference
+//!   backend's message). A connection failure fails the whole batch and drops the
+//!   connection; the next batch reconnects (one attempt per batch, at least
+//!   [`RECONNECT_BACKOFF`] apart, each bounded by a timeout), so the hub fails the
+//!   affected rooms and clients resume once Redis is back. If Redis lost its script
+//!   cache (`NOSCRIPT`), the scripts are loaded again and the unrun rest retried once.
+//!
+//! redis-rs (the `redis` crate), not fred: its synchronous `Connection` fits the
+//! storage worker, a plain OS thread running a synchronous [`Backend`]; fred is
+//! async-only (it would need a tokio runtime inside the worker), and redis-rs has
+//! the pipelines and `Script` (SHA1, `EVALSHA`) this backend needs, with few
+//! dependencies when its default features are off.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use redis::{Client, Connection, Pipeline, Value};
+use syncwire_proto::crdt::DeltaMerger;
+use syncwire_proto::hub::{StorageAction, StorageCompletion, StorageError};
+
+use super::redis_actions::{Pending, finish, is_read};
+use super::redis_keys::Scripts;
+use super::{Backend, as_failure, failed};
+use crate::server::ServerError;
+
+/// Longest wait for a connection to Redis.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest wait for any reply (a `WAIT` included).
+pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a `WAIT` for replicas blocks Redis-side (milliseconds).
+pub(crate) const WAIT_MS: u64 = 5_000;
+/// Least time between two connection attempts.
+pub(crate) const RECONNECT_BACKOFF: Duration = Duration::from_millis(250);
+
+/// How to reach Redis, and what it must guarantee.
+#[derive(Clone, Debug)]
+pub(crate) struct RedisOptions {
+    /// `redis://host:port/db`.
+    pub(crate) url: String,
+    /// Replicas that must acknowledge a write (`WAIT`) before it is acked; 0: none.
+    pub(crate) wait_replicas: u32,
+    /// Start even if Redis does not fsync every write.
+    pub(crate) allow_unsafe_durability: bool,
+}
+
+/// The Redis backend (runs on the storage worker thread).
+pub(crate) struct RedisBackend {
+    client: Client,
+    conn: Option<Connection>,
+    pub(crate) scripts: Scripts,
+    merger: Arc<dyn DeltaMerger>,
+    wait_replicas: u32,
+    last_attempt: Instant,
+}
+
+fn redis_error(e: &redis::RedisError) -> StorageError {
+    StorageError(format!("redis: {e}"))
+}
+
+impl RedisBackend {
+    /// Connects, checks durability (see the module doc) and loads the scripts.
+    pub(crate) fn open(
+        options: &RedisOptions,
+        merger: Arc<dyn DeltaMerger>,
+    ) -> Result<Self, ServerError> {
+        let err = |m: String| ServerError::Storage(format!("redis at {}: {m}", options.url));
+        let client = Client::open(options.url.as_str()).map_err(|e| err(e.to_string()))?;
+        let mut backend = RedisBackend {
+            client,
+            conn: None,
+            scripts: Scripts::new(),
+            merger,
+            wait_replicas: options.wait_replicas,
+            last_attempt: Instant::now(),
+        };
+        let mut conn = backend.connect().map_err(|e| err(e.0))?;
+        if !options.allow_unsafe_durability {
+            check_durability(&mut conn).map_err(err)?;
+        }
+        backend.conn = Some(conn);
+        Ok(backend)
+    }
+
+    /// A new connection with timeouts and the scripts loaded.
+    fn connect(&mut self) -> Result<Connection, StorageError> {
+        self.last_attempt = Instant::now();
+        let mut conn = self
+            .client
+            .get_connection_with_timeout(CONNECT_TIMEOUT)
+            .map_err(|e| StorageError(format!("redis unreachable: {e}")))?;
+        conn.set_read_timeout(Some(IO_TIMEOUT))
+            .and_then(|()| conn.set_write_timeout(Some(IO_TIMEOUT)))
+            .map_err(|e| redis_error(&e))?;
+        self.load_scripts(&mut conn)?;
+        Ok(conn)
+    }
+
+    fn load_scripts(&self, conn: &mut Connection) -> Result<(), StorageError> {
+        let mut pipe = redis::pipe();
+        for s in &self.scripts.sources {
+            pipe.cmd("SCRIPT").arg("LOAD").arg(s);
+        }
+        pipe.query::<Vec<String>>(conn)
+            .map(drop)
+            .map_err(|e| redis_error(&e))
+    }
+
+    /// The connection, reconnecting (at most once, after the backoff) if there is none.
+    fn connection(&mut self) -> Result<&mut Connection, StorageError> {
+        if self.conn.is_none() {
+            let wait = RECONNECT_BACKOFF.saturating_sub(self.last_attempt.elapsed());
+            std::thread::sleep(wait);
+            let conn = self.connect()?;
+            self.conn = Some(conn);
+        }
+        self.conn
+            .as_mut()
+            .ok_or_else(|| StorageError("redis: not connected".to_owned()))
+    }
+
+    /// Runs `pipe` (errors per command kept as values). A connection failure drops
+    /// the connection. If Redis lost the scripts for a suffix of the pipeline, they
+    /// are loaded again and that suffix runs once more.
+    pub(crate) fn run(&mut self, pipe: &Pipeline) -> Result<Vec<Value>, StorageError> {
+        let mut pipe = pipe.clone();
+        pipe.ignore_errors();
+        let conn = self.connection()?;
+        let mut replies = match pipe.query::<Vec<Value>>(conn) {
+            Ok(r) => r,
+            Err(e) => {
+                self.conn = None;
+                return Err(redis_error(&e));
+            }
+        };
+        let lost = |v: &Value| matches!(v, Value::ServerError(e) if e.kind() == Some(redis::ServerErrorKind::NoScript));
+        if let Some(first) = replies.iter().position(lost)
+            && replies[first..].iter().all(lost)
+        {
+            let mut rest = redis::pipe();
+            rest.ignore_errors();
+            for cmd in pipe.cmd_iter().skip(first) {
+                rest.add_command(cmd.clone());
+            }
+            let mut conn = self.conn.take().ok_or_else(|| redis_error_str("gone"))?;
+            self.load_scripts(&mut conn)?;
+            let again = rest
+                .query::<Vec<Value>>(&mut conn)
+                .map_err(|e| redis_error(&e))?;
+            self.conn = Some(conn);
+            replies.truncate(first);
+            replies.extend(again);
+        }
+        Ok(replies)
+    }
+
+    /// Waits for `wait_replicas` replicas to acknowledge the writes so far.
+    fn wait_for_replicas(&mut self) -> Result<(), StorageError> {
+        let n = self.wait_replicas;
+        let mut pipe = redis::pipe();
+        pipe.cmd("WAIT").arg(n).arg(WAIT_MS);
+        let got = self.run(&pipe)?;
+        match got.first() {
+            Some(Value::Int(k)) if *k >= i64::from(n) => Ok(()),
+            Some(Value::Int(k)) => Err(StorageError(format!(
+                "redis: WAIT: {k} of {n} replicas acknowledged within {WAIT_MS} ms"
+            ))),
+            _ => Err(redis_error_str("WAIT failed")),
+        }
+    }
+
+    fn batch(
+        &mut self,
+        actions: Vec<StorageAction>,
+    ) -> Result<Vec<StorageCompletion>, StorageError> {
+        let wrote = actions.iter().any(|a| !is_read(a));
+        let mut pipe = redis::pipe();
+        let pending: Vec<Pending> = actions
+            .into_iter()
+            .map(|a| Pending::prepare(&self.scripts, a, &mut pipe))
+            .collect();
+        let replies = self.run(&pipe)?;
+        let mut done = finish(self, pending, replies)?;
+        if wrote
+            && self.wait_replicas > 0
+            && let Err(e) = self.wait_for_replicas()
+        {
+            done = done
+                .iter()
+                .map(|c| match c {
+                    StorageCompletion::Loaded { .. } | StorageCompletion::Range { .. } => c.clone(),
+                    _ => as_failure(c, &e.0),
+                })
+                .collect();
+        }
+        Ok(done)
+    }
+
+    /// The merger folds use.
+    pub(crate) fn merger(&self) -> Arc<dyn DeltaMerger> {
+        self.merger.clone()
+    }
+}
+
+pub(crate) fn redis_error_str(m: &str) -> StorageError {
+    StorageError(format!("redis: {m}"))
+}
+
+/// Refuses a Redis that does not fsync every write before replying.
+fn check_durability(conn: &mut Connection) -> Result<(), String> {
+    for (name, want) in [("appendonly", "yes"), ("appendfsync", "always")] {
+        let got: std::collections::HashMap<String, String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg(name)
+            .query(conn)
+            .map_err(|e| format!("cannot check durability (CONFIG GET {name}: {e}); set redis_allow_unsafe_durability to start anyway"))?;
+        let value = got.get(name).map_or("", String::as_str);
+        if value != want {
+            return Err(format!(
+                "Redis has {name} = {value:?}, but acks need {name} {want} (every write fsynced before Redis replies); \
+                 configure Redis so, or set redis_allow_unsafe_durability to accept losing acked writes"
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Backend for RedisBackend {
+    fn execute_batch(&mut self, actions: Vec<StorageAction>) -> Vec<StorageCompletion> {
+        let ids: Vec<StorageCompletion> = actions.iter().map(|a| failed(a, "")).collect();
+        match self.batch(actions) {
+            Ok(done) => done,
+            Err(e) => ids.iter().map(|c| as_failure(c, &e.0)).collect(),
+        }
+    }
+}
