@@ -24,17 +24,14 @@ impl Binary {
     /// Starts `syncwire serve --open` on `addr` (e.g. the port of a killed instance).
     /// The child gets none of this process's `SYNCWIRE_*` variables (settings).
     pub async fn start_on(data_dir: &Path, addr: SocketAddr, extra: &[&str]) -> Binary {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_syncwire"));
-        for (var, _) in std::env::vars().filter(|(k, _)| k.starts_with("SYNCWIRE_")) {
-            command.env_remove(var);
-        }
-        let mut child = command
-            .args(["serve", "--open", "--addr"])
-            .arg(addr.to_string())
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(extra)
-            .env("RUST_LOG", "error")
+        let dir = data_dir.to_str().expect("a UTF-8 path");
+        let args: Vec<&str> = ["--data-dir", dir].iter().chain(extra).copied().collect();
+        Binary::start_args(addr, &args).await
+    }
+
+    /// Starts `syncwire serve --open` on `addr` with `args` (and no data dir).
+    pub async fn start_args(addr: SocketAddr, args: &[&str]) -> Binary {
+        let mut child = Binary::command(addr, args)
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -51,6 +48,21 @@ impl Binary {
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         Binary { child, addr }
+    }
+
+    /// `syncwire serve --open --addr addr <args>`, without the `SYNCWIRE_*` variables
+    /// of this process.
+    pub fn command(addr: SocketAddr, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_syncwire"));
+        for (var, _) in std::env::vars().filter(|(k, _)| k.starts_with("SYNCWIRE_")) {
+            command.env_remove(var);
+        }
+        command
+            .args(["serve", "--open", "--addr"])
+            .arg(addr.to_string())
+            .args(args)
+            .env("RUST_LOG", "error");
+        command
     }
 
     /// The process id.

@@ -24,6 +24,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub mod binary;
 pub mod proxy;
+pub mod redis;
 pub mod sync;
 
 /// Upper bound of every wait in the tests.

@@ -29,13 +29,7 @@ pub(crate) fn build(loaded: &Loaded<Settings>, files: Files) -> Result<ServerCon
     config.set_authorizer(authorizer(loaded, files)?);
     config.set_ws_path(req(loaded, "path", s.path.clone())?);
     config.set_static_dir(s.static_dir.clone());
-    config.set_storage(if s.memory == Some(true) {
-        Storage::Memory
-    } else {
-        Storage::Redb {
-            dir: req(loaded, "data_dir", s.data_dir.clone())?,
-        }
-    });
+    config.set_storage(storage(loaded)?);
     match (&s.tls_cert, &s.tls_key) {
         (Some(cert_chain), Some(private_key)) => config.set_tls(Some(TlsFiles {
             cert_chain: cert_chain.clone(),
@@ -97,6 +91,43 @@ fn hub_limits(
     hub.room_idle_timeout = ms("room_idle_timeout_ms", s.room_idle_timeout_ms)?;
     hub.max_events = req(loaded, "max_events", s.max_events)?;
     Ok(())
+}
+
+/// The storage the settings choose: `redis` (exclusive with `memory` and a `data_dir`
+/// given explicitly), else `memory`, else `data_dir` (the default).
+fn storage(loaded: &Loaded<Settings>) -> Result<Storage, ConfigError> {
+    let s = &loaded.settings;
+    let chosen: Vec<&'static str> = [
+        ("redis", s.redis.is_some()),
+        ("memory", s.memory == Some(true)),
+        ("data_dir", loaded.source("data_dir") != Source::Default),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
+    if chosen.len() > 1 && s.redis.is_some() {
+        let each: Vec<String> = chosen
+            .iter()
+            .map(|name| format!("`{name}` (from {})", loaded.source(name)))
+            .collect();
+        let why = format!("choose one storage, not {}", each.join(" and "));
+        return Err(ConfigError::Conflict(why));
+    }
+    Ok(match &s.redis {
+        Some(url) => Storage::Redis {
+            url: url.clone(),
+            wait_replicas: req(loaded, "redis_wait_replicas", s.redis_wait_replicas)?,
+            allow_unsafe_durability: req(
+                loaded,
+                "redis_allow_unsafe_durability",
+                s.redis_allow_unsafe_durability,
+            )?,
+        },
+        None if s.memory == Some(true) => Storage::Memory,
+        None => Storage::Redb {
+            dir: req(loaded, "data_dir", s.data_dir.clone())?,
+        },
+    })
 }
 
 /// A setting that has a default is always set; `None` here is a bug in `settings`.

@@ -11,6 +11,7 @@ use crate::apply::{Files, build};
 use crate::layers::{ConfigError, Layered, Source};
 use crate::load::{Inputs, Loaded, load, print};
 use crate::settings::Settings;
+use syncwire_tokio::server::Storage;
 
 /// Loads with `file` (TOML text, if any), `env` and the command-line `args` (after
 /// `syncwire serve`), exactly as the binary does.
@@ -282,4 +283,37 @@ fn secrets_come_from_files_or_env_never_only_the_command_line() {
 
 fn path(p: &Path) -> String {
     p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn redis_storage_is_chosen_alone_and_takes_its_options() {
+    let url = "redis://127.0.0.1:6379/0";
+    let l = loaded(
+        None,
+        &[("SYNCWIRE_REDIS_WAIT_REPLICAS", "2")],
+        &["--open", "--redis", url],
+    )
+    .unwrap();
+    let config = build(&l, Files::Read).unwrap();
+    assert_eq!(
+        config.storage(),
+        &Storage::Redis {
+            url: url.to_owned(),
+            wait_replicas: 2,
+            allow_unsafe_durability: false,
+        }
+    );
+    for other in [&["--memory"][..], &["--data-dir", "/tmp/d"][..]] {
+        let args: Vec<&str> = ["--open", "--redis", url]
+            .iter()
+            .chain(other)
+            .copied()
+            .collect();
+        let err = build(&loaded(None, &[], &args).unwrap(), Files::Read).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("choose one storage") && text.contains("`redis` (from flag --redis)"),
+            "{text}"
+        );
+    }
 }

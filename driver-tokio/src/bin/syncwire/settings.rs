@@ -37,6 +37,15 @@ settings! {
     data_dir: PathBuf = Some(PathBuf::from("./data")), plain;
     /// Keep rooms in memory only (lost on exit; for tests and demos).
     memory: bool = Some(false), plain;
+    /// Keep rooms on this Redis server (`redis://host:port/db`) instead of data_dir;
+    /// it must run with `appendonly yes` and `appendfsync always` (docs/DEPLOYMENT.md).
+    redis: String = None, plain;
+    /// With redis: replicas that must acknowledge each write (Redis `WAIT`) before it
+    /// is acked; 0 acks once the primary fsynced it.
+    redis_wait_replicas: u32 = Some(0), plain;
+    /// With redis: start even if Redis does not fsync every write before replying
+    /// (acked writes may then be lost in a crash; for tests and demos).
+    redis_allow_unsafe_durability: bool = Some(false), plain;
     /// Accept every session with read-write access (development only).
     open: bool = Some(false), plain;
     /// Accept only this token (read-write on every room). A secret: give it in the
