@@ -1,7 +1,8 @@
-//! The tests' own `redis-server` (a copy of driver-core's test harness): started on 127.0.0.1, a free port and a directory of
-//! the test's, with the AOF fsynced on every write; ready once it answers `PING`
-//! (polled, bounded); killed by PID (SIGKILL) on drop. A missing `redis-server`
-//! fails the test with a message saying how to install it.
+//! The tests' own `redis-server` (a copy of driver-core's test harness): started on
+//! 127.0.0.1, a free port and a directory of the test's, with the AOF fsynced on
+//! every write; ready once it answers `PING` (polled, bounded); killed by PID
+//! (SIGKILL) on drop. A missing `redis-server` fails the test with a message saying
+//! how to install it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -79,15 +80,25 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// Kills it with SIGKILL (by PID) and starts it again on the same port and
     /// directory (it reloads the AOF).
     pub fn kill_and_restart(mut self) -> RedisServer {
-        self.stop();
-        let (dir, port) = (self.dir.clone(), self.port);
-        RedisServer::start_with(&dir, port, &["--appendfsync", "always"])
+        self.kill();
+        self.restart()
     }
 
-    fn stop(&mut self) {
+    /// Starts it again (after [`RedisServer::kill`]) on the same port and directory.
+    pub fn restart(&self) -> RedisServer {
+        RedisServer::start_with(&self.dir, self.port, &["--appendfsync", "always"])
+    }
+
+    /// SIGKILL by PID, and waits for the process to be gone.
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -95,6 +106,6 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        self.stop();
+        self.kill();
     }
 }

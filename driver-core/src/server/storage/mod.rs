@@ -96,6 +96,7 @@ pub(crate) fn open(
                 url: url.clone(),
                 wait_replicas: *wait_replicas,
                 allow_unsafe_durability: *allow_unsafe_durability,
+                wait_ms: redis_backend::WAIT_MS,
             };
             Ok(Box::new(redis_backend::RedisBackend::open(
                 &options, merger,

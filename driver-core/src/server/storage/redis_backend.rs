@@ -42,7 +42,7 @@ use crate::server::ServerError;
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Longest wait for any reply (a `WAIT` included).
 pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest a `WAIT` for replicas blocks Redis-side (milliseconds).
+/// Longest a `WAIT` for replicas blocks Redis-side (milliseconds), by default.
 pub(crate) const WAIT_MS: u64 = 5_000;
 /// Least time between two connection attempts.
 pub(crate) const RECONNECT_BACKOFF: Duration = Duration::from_millis(250);
@@ -56,6 +56,8 @@ pub(crate) struct RedisOptions {
     pub(crate) wait_replicas: u32,
     /// Start even if Redis does not fsync every write.
     pub(crate) allow_unsafe_durability: bool,
+    /// Longest a `WAIT` blocks, in milliseconds ([`WAIT_MS`]; tests shorten it).
+    pub(crate) wait_ms: u64,
 }
 
 /// The Redis backend (runs on the storage worker thread).
@@ -65,6 +67,7 @@ pub(crate) struct RedisBackend {
     pub(crate) scripts: Scripts,
     merger: Arc<dyn DeltaMerger>,
     wait_replicas: u32,
+    wait_ms: u64,
     last_attempt: Instant,
 }
 
@@ -86,6 +89,7 @@ impl RedisBackend {
             scripts: Scripts::new(),
             merger,
             wait_replicas: options.wait_replicas,
+            wait_ms: options.wait_ms,
             last_attempt: Instant::now(),
         };
         let mut conn = backend.connect().map_err(|e| err(e.0))?;
@@ -170,14 +174,14 @@ impl RedisBackend {
 
     /// Waits for `wait_replicas` replicas to acknowledge the writes so far.
     fn wait_for_replicas(&mut self) -> Result<(), StorageError> {
-        let n = self.wait_replicas;
+        let (n, ms) = (self.wait_replicas, self.wait_ms);
         let mut pipe = redis::pipe();
-        pipe.cmd("WAIT").arg(n).arg(WAIT_MS);
+        pipe.cmd("WAIT").arg(n).arg(ms);
         let got = self.run(&pipe)?;
         match got.first() {
             Some(Value::Int(k)) if *k >= i64::from(n) => Ok(()),
             Some(Value::Int(k)) => Err(StorageError(format!(
-                "redis: WAIT: {k} of {n} replicas acknowledged within {WAIT_MS} ms"
+                "redis: WAIT: {k} of {n} replicas acknowledged within {ms} ms"
             ))),
             _ => Err(redis_error_str("WAIT failed")),
         }

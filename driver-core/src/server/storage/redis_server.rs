@@ -79,15 +79,18 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
-    /// Kills it with SIGKILL (by PID) and starts it again on the same port and
-    /// directory (it reloads the AOF).
-    pub(crate) fn kill_and_restart(mut self) -> RedisServer {
-        self.stop();
-        let (dir, port) = (self.dir.clone(), self.port);
-        RedisServer::start_with(&dir, port, &["--appendfsync", "always"])
+    /// Its port.
+    pub(crate) fn port(&self) -> u16 {
+        self.port
     }
 
-    fn stop(&mut self) {
+    /// Starts it again (after [`RedisServer::kill`]) on the same port and directory.
+    pub(crate) fn restart(&self) -> RedisServer {
+        RedisServer::start_with(&self.dir, self.port, &["--appendfsync", "always"])
+    }
+
+    /// SIGKILL by PID, and waits for the process to be gone.
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -95,6 +98,6 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        self.stop();
+        self.kill();
     }
 }
