@@ -122,11 +122,11 @@ async fn the_binary_and_redis_both_killed_with_sigkill_lose_no_acked_delta() {
 #[tokio::test]
 async fn the_binary_refuses_a_redis_without_fsync_on_every_write_or_no_redis() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let redis = RedisServer::start_with(dir.path(), port, &["--appendfsync", "everysec"]);
+    let redis = RedisServer::start_with(
+        dir.path(),
+        RedisServer::free_port(),
+        &["--appendfsync", "everysec"],
+    );
     let any = "127.0.0.1:0".parse().unwrap();
     let url = redis.url();
     let out = tokio::time::timeout(WAIT, Binary::command(any, &["--redis", &url]).output())

@@ -21,11 +21,15 @@ const READY_WITHIN: Duration = Duration::from_secs(20);
 impl RedisServer {
     /// Starts one with `appendonly yes`, `appendfsync always` in `dir` on a free port.
     pub fn start(dir: &Path) -> RedisServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
+        Self::start_with(dir, Self::free_port(), &["--appendfsync", "always"])
+    }
+
+    /// A port free on 127.0.0.1 (the OS's pick).
+    pub fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port on 127.0.0.1")
-            .port();
-        Self::start_with(dir, port, &["--appendfsync", "always"])
+            .port()
     }
 
     /// Starts one in `dir` on `port` with `extra` settings (after the defaults).

@@ -127,6 +127,8 @@ pub(crate) fn as_failure(done: &StorageCompletion, message: &str) -> StorageComp
 #[cfg(test)]
 mod power_loss;
 #[cfg(all(test, feature = "redis"))]
+mod redis_failure_tests;
+#[cfg(all(test, feature = "redis"))]
 mod redis_server;
 #[cfg(all(test, feature = "redis"))]
 mod redis_tests;

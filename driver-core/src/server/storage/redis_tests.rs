@@ -1,7 +1,7 @@
 //! The Redis backend on a real `redis-server` (each test starts its own, see
 //! [`RedisServer`]): the reference backend's completions, what survives a backend
-//! restart and a SIGKILL of Redis, the append script's refusals, folds, and the
-//! durability check at start.
+//! restart, the append script's refusals and folds. Failures (Redis killed, scripts
+//! lost, durability refused, replicas) are in `redis_failure_tests`.
 
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use super::tests::{
     snapshot_of,
 };
 
-fn options(server: &RedisServer) -> RedisOptions {
+pub(super) fn options(server: &RedisServer) -> RedisOptions {
     RedisOptions {
         url: server.url(),
         wait_replicas: 0,
@@ -44,7 +44,7 @@ fn redis_keeps_everything_across_reopen() {
     keeps_everything_across_reopen(&mut || Box::new(open(&server)));
 }
 
-fn append(op: u64, epoch: u64, entries: Vec<StoredEntry>) -> A {
+pub(super) fn append(op: u64, epoch: u64, entries: Vec<StoredEntry>) -> A {
     A::Append {
         op: OpId(op),
         room: RoomId::new("f"),
@@ -173,171 +173,4 @@ fn a_fold_keeps_every_entry_at_or_above_the_snapshot_offset() {
         "{stale:?}"
     );
     assert_eq!(snapshot_of(&mut b), None);
-}
-
-#[test]
-fn an_acked_append_survives_a_sigkill_of_redis_and_the_backend_reconnects() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = RedisServer::start(dir.path());
-    let mut b = open(&server);
-    let acked = room_with(&mut b, 50);
-    assert!(acked.iter().all(|c| matches!(
-        c,
-        StorageCompletion::Created { result: Ok(()), .. }
-            | StorageCompletion::Appended { result: Ok(()), .. }
-    )));
-    let mut server = server;
-    server.kill();
-    // Redis is gone: the batch fails with a storage error (no panic, no hang).
-    let load = || A::Load {
-        op: OpId(3),
-        room: RoomId::new("f"),
-        tail_limit: 100,
-    };
-    let down = b.execute_batch(vec![load()]);
-    assert!(
-        matches!(
-            &down[..],
-            [StorageCompletion::Loaded { result: Err(_), .. }]
-        ),
-        "{down:?}"
-    );
-    let down = b.execute_batch(vec![load()]);
-    let [StorageCompletion::Loaded { result: Err(e), .. }] = &down[..] else {
-        panic!("{down:?}");
-    };
-    assert!(e.0.contains("unreachable"), "{e:?}");
-    let server = server.restart();
-    // The backend reconnects by itself on the next batch.
-    let up = b.execute_batch(vec![load()]);
-    let snapshot = match &up[..] {
-        [StorageCompletion::Loaded { result: Ok(r), .. }] => r.clone(),
-        other => panic!("{other:?}"),
-    };
-    let record = snapshot.expect("the room survived");
-    assert_eq!(record.head, 50);
-    assert_eq!(record.tail.len(), 50);
-    drop(server);
-}
-
-#[test]
-fn a_redis_that_does_not_fsync_every_write_is_refused_unless_allowed() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let server = RedisServer::start_with(dir.path(), port, &["--appendfsync", "everysec"]);
-    let refused = RedisBackend::open(&options(&server), Arc::new(Concat)).err();
-    let msg = refused.map(|e| e.to_string()).unwrap_or_default();
-    assert!(
-        msg.contains("appendfsync") && msg.contains("always"),
-        "{msg}"
-    );
-    let unsafe_ok = RedisOptions {
-        allow_unsafe_durability: true,
-        ..options(&server)
-    };
-    assert!(RedisBackend::open(&unsafe_ok, Arc::new(Concat)).is_ok());
-    drop(server);
-    // Nobody listens there any more: a clear error at start.
-    let gone = RedisBackend::open(&unsafe_ok, Arc::new(Concat)).err();
-    let msg = gone.map(|e| e.to_string()).unwrap_or_default();
-    assert!(msg.contains("unreachable"), "{msg}");
-}
-
-#[test]
-fn scripts_lost_by_redis_are_loaded_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = RedisServer::start(dir.path());
-    let mut b = open(&server);
-    room_with(&mut b, 3);
-    let client = redis::Client::open(server.url()).unwrap();
-    let mut c = client.get_connection().unwrap();
-    redis::cmd("SCRIPT").arg("FLUSH").exec(&mut c).unwrap();
-    let ok = b.execute_batch(vec![append(4, 3, vec![entry(3, 1, 4)]), fold_to(5, 2)]);
-    assert!(
-        matches!(
-            &ok[..],
-            [
-                StorageCompletion::Appended { result: Ok(()), .. },
-                StorageCompletion::Folded {
-                    result: Ok(Some(_)),
-                    ..
-                }
-            ]
-        ),
-        "{ok:?}"
-    );
-}
-
-#[test]
-fn writes_wait_for_the_replicas_asked_for() {
-    let dir = tempfile::tempdir().unwrap();
-    let replica_dir = tempfile::tempdir().unwrap();
-    let server = RedisServer::start(dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let primary = server.port().to_string();
-    let replica = RedisServer::start_with(
-        replica_dir.path(),
-        port,
-        &[
-            "--appendfsync",
-            "always",
-            "--replicaof",
-            "127.0.0.1",
-            &primary,
-        ],
-    );
-    wait_for_online_replica(&server);
-    let with = |n| RedisOptions {
-        wait_replicas: n,
-        wait_ms: 2_000,
-        ..options(&server)
-    };
-    let mut one = RedisBackend::open(&with(1), Arc::new(Concat)).unwrap();
-    let done = room_with(&mut one, 2);
-    assert!(
-        done.iter().all(|c| matches!(
-            c,
-            StorageCompletion::Created { result: Ok(()), .. }
-                | StorageCompletion::Appended { result: Ok(()), .. }
-        )),
-        "{done:?}"
-    );
-    let mut two = RedisBackend::open(
-        &RedisOptions {
-            wait_ms: 100,
-            ..with(2)
-        },
-        Arc::new(Concat),
-    )
-    .unwrap();
-    let refused = two.execute_batch(vec![append(9, 3, vec![entry(2, 1, 3)])]);
-    let [StorageCompletion::Appended { result: Err(e), .. }] = &refused[..] else {
-        panic!("{refused:?}");
-    };
-    assert!(e.0.contains("1 of 2 replicas"), "{e:?}");
-    drop(replica);
-}
-
-/// Polls the primary (bounded) until a replica is online.
-fn wait_for_online_replica(server: &RedisServer) {
-    let client = redis::Client::open(server.url()).unwrap();
-    let mut c = client.get_connection().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let info: String = redis::cmd("INFO").arg("replication").query(&mut c).unwrap();
-        if info.contains("state=online") {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no replica online: {info}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
 }
