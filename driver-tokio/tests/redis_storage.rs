@@ -2,6 +2,9 @@
 //! `redis-server` (127.0.0.1, free port, temporary directory; AOF fsynced always):
 //! * two clients sync through an in-process server, which is stopped and started
 //!   again on the same Redis: every acked delta is still there;
+//! * Redis killed while a client writes: the client gets an explicit error and is
+//!   closed; once Redis is back (same directory), a client resumes with every acked
+//!   delta and writes on;
 //! * the binary killed with SIGKILL, then Redis killed with SIGKILL and restarted on
 //!   its directory (AOF), then the binary restarted: no acked delta is lost;
 //! * a Redis without `appendfsync always`, or none at all: the binary exits non-zero
@@ -75,6 +78,43 @@ async fn two_clients_sync_on_redis_and_every_acked_delta_survives_a_server_resta
         .collect();
     want.sort();
     assert_eq!(payloads, want);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn redis_going_away_fails_the_room_explicitly_and_clients_resume_once_it_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut redis = RedisServer::start(dir.path());
+    let server = Running::start(redis_config(&redis.url())).await;
+    let mut a = Client::connect(server.addr).await;
+    a.hello(1, None).await;
+    let joined = a.join("r", None).await;
+    for seq in 1..=3u64 {
+        a.delta_acked("r", 1, seq, format!("d{seq}").as_bytes())
+            .await;
+    }
+    redis.kill();
+    a.send(&common::delta("r", 1, 4, b"d4")).await;
+    let reject = a
+        .expect(|f| match f {
+            Frame::Reject(r) => Some(r.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(reject.message, "storage failed", "{reject:?}");
+    assert_eq!(a.expect_close().await, Some(1011));
+    let _redis = redis.restart();
+    let mut b = Client::connect(server.addr).await;
+    b.hello(1, None).await;
+    let again = b.join("r", None).await;
+    assert_eq!(again.epoch, joined.epoch);
+    assert!(again.head >= joined.head + 3, "{again:?}");
+    assert!(again.acked_seq >= 3, "{again:?}");
+    let entries = b.catch_up(3).await;
+    let payloads: Vec<&[u8]> = entries.iter().map(|(_, _, p)| &p[..]).collect();
+    assert_eq!(&payloads[..3], [b"d1", b"d2", b"d3"]);
+    let next = again.acked_seq + 1;
+    b.delta_acked("r", 1, next, b"after").await;
     server.stop().await;
 }
 
