@@ -141,6 +141,9 @@ impl RedisBackend {
     /// the connection. If Redis lost the scripts for a suffix of the pipeline, they
     /// are loaded again and that suffix runs once more.
     pub(crate) fn run(&mut self, pipe: &Pipeline) -> Result<Vec<Value>, StorageError> {
+        if pipe.cmd_iter().next().is_none() {
+            return Ok(Vec::new());
+        }
         let mut pipe = pipe.clone();
         pipe.ignore_errors();
         let conn = self.connection()?;

@@ -81,6 +81,8 @@ fn the_append_script_refuses_a_wrong_head_epoch_or_sequence_and_stores_nothing()
             "sequence gap",
         ),
         (append(9, 3, vec![entry(2, 9, 2)]), "expected seq 1"),
+        // Beyond what Lua numbers hold exactly: refused before Redis (no round trip).
+        (append(12, 3, vec![entry(2, 1, 1 << 53)]), "beyond 2^53"),
     ];
     for (action, why) in cases {
         let got = refusal(&b.execute_batch(vec![action]));
