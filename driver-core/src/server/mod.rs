@@ -27,6 +27,7 @@
 //! Every queue is bounded; the outcome of each bound is described where the queue is
 //! used (`hub_task`, [`connection`](serve), `outbound_queue`, `storage::worker`).
 
+pub mod auth;
 mod config;
 mod connection;
 mod counters;

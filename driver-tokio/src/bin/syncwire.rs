@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! syncwire serve --addr 127.0.0.1:8080 --data-dir ./data [--memory]
-//!                [--token T | --token-file F | --open] [--static-dir DIR] [--path /sync]
+//!                [--token T | --token-file F | --open | JWT flags, see `auth`]
+//!                [--static-dir DIR] [--path /sync]
 //!                [--tls-cert FILE --tls-key FILE]
 //!                [limit flags, see `limits` and driver-tokio/README.md]
 //! ```
@@ -16,11 +17,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use auth::JwtArgs;
 use clap::{Args, Parser, Subcommand};
 use limits::LimitArgs;
 use syncwire_tokio::proto::hub::{AllowAll, Authorizer};
 use syncwire_tokio::server::{Server, ServerConfig, Storage, TlsFiles, TokenAuthorizer};
 
+#[path = "syncwire/auth.rs"]
+mod auth;
 #[path = "syncwire/limits.rs"]
 mod limits;
 
@@ -70,6 +74,8 @@ struct Serve {
     #[arg(long, requires = "tls_cert", value_name = "FILE")]
     tls_key: Option<PathBuf>,
     #[command(flatten)]
+    jwt: JwtArgs,
+    #[command(flatten)]
     limits: LimitArgs,
 }
 
@@ -82,11 +88,14 @@ fn authorizer(args: &Serve) -> Result<Arc<dyn Authorizer>, String> {
             .map(|a| Arc::new(a) as Arc<dyn Authorizer>)
             .map_err(|e| e.to_string());
     }
+    if let Some(jwt) = args.jwt.authorizer()? {
+        return Ok(jwt);
+    }
     if args.open {
         tracing::warn!("open mode: every client may read and write every room");
         return Ok(Arc::new(AllowAll));
     }
-    Err("choose an auth mode: --token T, --token-file F or --open".to_owned())
+    Err("choose an auth mode: --token T, --token-file F, a JWT key (--jwt-*) or --open".to_owned())
 }
 
 /// Installs the SIGTERM and SIGINT handlers now (so a signal that arrives as soon as

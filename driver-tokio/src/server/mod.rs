@@ -20,7 +20,8 @@
 //! draw the tasks and queues). This module keeps what is tokio's and HTTP's:
 //!
 //! * `runtime`: the tokio adapter (spawn, sleep, axum's WebSocket as a server socket).
-//! * `http`: the axum router; `metrics`: Prometheus text; [`auth`]: token grants.
+//! * `http`: the axum router; `metrics`: Prometheus text; [`auth`]: token grants
+//!   ([`JwtAuthorizer`], shared with the async-std server, is driver-core's).
 //! * `run`: [`Server`], binding, serving and the ordered shutdown.
 //! * `tls`: TLS termination with rustls when [`ServerConfig::tls`] is set (the
 //!   certificate chain and key as PEM files); without it the server speaks plain
@@ -39,4 +40,5 @@ mod tls;
 
 pub use auth::{TokenAuthorizer, TokenFileError, TokenGrant};
 pub use run::Server;
+pub use syncwire_driver_core::server::auth::{JwtAlgorithm, JwtAuthorizer, JwtKeyError};
 pub use syncwire_driver_core::server::{MemoryStore, ServerConfig, ServerError, Storage, TlsFiles};
