@@ -28,7 +28,9 @@
 //! used (`hub_task`, [`connection`](serve), `outbound_queue`, `storage::worker`).
 
 pub mod auth;
+mod auth_runner;
 mod config;
+mod config_auth;
 mod connection;
 mod counters;
 mod hub_task;
@@ -54,6 +56,7 @@ pub use storage_choice::{MemoryStore, Storage};
 
 use crate::hub::{HubCore, random_seed};
 use crate::{Clock, SystemClock};
+use auth_runner::AuthRunner;
 use hub_task::HubTask;
 use messages::StorageTx;
 
@@ -151,15 +154,24 @@ impl<R: ServerRuntime> HubServer<R> {
             counters.clone(),
         )?;
         let mut hub_config = config.hub.clone();
-        hub_config.authorizer = Some(config.authorizer.clone());
+        // Every decision goes through the hub task (`auth_runner`), which hands the
+        // authorizer the upgrade request too.
+        hub_config.authorizer = None;
         hub_config.seed = random_seed();
         let clock = SystemClock::default();
         let hub = Hub::new(hub_config, clock.now())?;
         let (hub_tx, hub_rx) = async_channel::bounded(config.inbound_capacity);
         let (alive_tx, alive) = async_channel::bounded::<()>(1);
+        let auth = AuthRunner::new(
+            rt.clone(),
+            config.authorizer.clone(),
+            config.auth_timeout,
+            &hub_tx,
+        );
         let task = HubTask {
             core: HubCore::new(hub, StorageTx(worker.actions), counters.hub.clone()),
             clock,
+            auth,
         };
         let (done_tx, hub_done) = oneshot::channel();
         let grace = config.shutdown_grace;

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! syncwire serve --addr 127.0.0.1:8080 --data-dir ./data [--memory]
-//!                [--token T | --token-file F | --open | JWT flags, see `auth`]
+//!                [--token T | --token-file F | --open | --auth-url URL | JWT flags, see `auth`]
+//!                [--allow-origin ORIGIN]... [--auth-timeout-ms MS]
 //!                [--static-dir DIR] [--path /sync]
 //!                [--tls-cert FILE --tls-key FILE]
 //!                [limit flags, see `limits` and driver-tokio/README.md]
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use auth::JwtArgs;
+use auth::AuthArgs;
 use clap::{Args, Parser, Subcommand};
 use limits::LimitArgs;
 use syncwire_tokio::proto::hub::{AllowAll, Authorizer};
@@ -74,7 +75,7 @@ struct Serve {
     #[arg(long, requires = "tls_cert", value_name = "FILE")]
     tls_key: Option<PathBuf>,
     #[command(flatten)]
-    jwt: JwtArgs,
+    auth: AuthArgs,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -88,14 +89,21 @@ fn authorizer(args: &Serve) -> Result<Arc<dyn Authorizer>, String> {
             .map(|a| Arc::new(a) as Arc<dyn Authorizer>)
             .map_err(|e| e.to_string());
     }
-    if let Some(jwt) = args.jwt.authorizer()? {
+    if let Some(jwt) = args.auth.authorizer()? {
         return Ok(jwt);
     }
     if args.open {
         tracing::warn!("open mode: every client may read and write every room");
+        eprintln!(
+            "\n*** WARNING: syncwire runs in OPEN mode (--open): anyone who reaches this\n\
+             *** port may read and write every room. Development only; see docs/AUTH.md.\n"
+        );
         return Ok(Arc::new(AllowAll));
     }
-    Err("choose an auth mode: --token T, --token-file F, a JWT key (--jwt-*) or --open".to_owned())
+    Err(
+        "choose an auth mode: --token T, --token-file F, a JWT key (--jwt-*), --auth-url or --open"
+            .to_owned(),
+    )
 }
 
 /// Installs the SIGTERM and SIGINT handlers now (so a signal that arrives as soon as
@@ -121,8 +129,12 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 
 async fn serve(args: Serve) -> Result<(), String> {
     let mut config = ServerConfig::new(args.addr);
-    config.set_authorizer(authorizer(&args)?);
+    match args.auth.http_authorizer()? {
+        Some(http) => config.set_server_authorizer(http),
+        None => config.set_authorizer(authorizer(&args)?),
+    };
     config.set_ws_path(args.path.clone());
+    args.auth.apply(&mut config);
     args.limits.apply(config.hub_mut());
     config.set_static_dir(args.static_dir.clone());
     config.set_storage(if args.memory {

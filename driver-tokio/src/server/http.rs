@@ -6,6 +6,10 @@
 //! connection costs a few KiB. Messages up to twice the hub's `max_frame_bytes` are read and
 //! handed to the hub, which answers oversized frames with `Reject payload_too_large`;
 //! larger ones make tungstenite fail and the connection closes.
+//!
+//! Before the upgrade, the `Origin` header is checked against the allow-list (HTTP 403
+//! without a WebSocket when it is not on it), and the request's headers, path and
+//! query string are captured for the authorizer.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,9 +18,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use syncwire_driver_core::server::auth::{UpgradeRequest, origin_allowed};
 use syncwire_driver_core::server::{ConnContext, ServerCounters, serve};
 use tower_http::services::ServeDir;
 
@@ -34,6 +39,8 @@ pub(crate) struct AppState {
     pub(crate) read_buffer: usize,
     pub(crate) write_buffer: usize,
     pub(crate) max_message: usize,
+    /// Browser origins allowed to upgrade (empty: any).
+    pub(crate) allowed_origins: Arc<[String]>,
 }
 
 /// The router with every route.
@@ -49,7 +56,25 @@ pub(crate) fn router(state: AppState, ws_path: &str, static_dir: Option<PathBuf>
     router.with_state(state)
 }
 
-async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let origin = headers
+        .get(header::ORIGIN)
+        .map(|o| o.to_str().unwrap_or("\u{fffd}"));
+    if !origin_allowed(&state.allowed_origins, origin) {
+        return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
+    }
+    let mut request = UpgradeRequest::new(uri.path(), uri.query().map(str::to_owned));
+    for (name, value) in &headers {
+        if let Ok(value) = value.to_str() {
+            request.push_header(name.as_str(), value);
+        }
+    }
+    let request = Box::new(request);
     let ctx = state.conn.clone();
     ws.read_buffer_size(state.read_buffer)
         .write_buffer_size(state.write_buffer)
@@ -57,7 +82,7 @@ async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Respons
         .max_frame_size(state.max_message)
         // The socket and context live in this block, lent to `serve` (see there).
         .on_upgrade(move |mut socket| async move {
-            serve(&mut AxumSocket::new(&mut socket), &ctx).await
+            serve(&mut AxumSocket::new(&mut socket), &ctx, request).await
         })
 }
 

@@ -22,6 +22,7 @@
 //! * `runtime`: the tokio adapter (spawn, sleep, axum's WebSocket as a server socket).
 //! * `http`: the axum router; `metrics`: Prometheus text; [`auth`]: token grants
 //!   ([`JwtAuthorizer`], shared with the async-std server, is driver-core's).
+//! * `http_auth`: [`HttpAuthorizer`], which asks the application's HTTP endpoint.
 //! * `run`: [`Server`], binding, serving and the ordered shutdown.
 //! * `tls`: TLS termination with rustls when [`ServerConfig::tls`] is set (the
 //!   certificate chain and key as PEM files); without it the server speaks plain
@@ -33,12 +34,14 @@
 
 pub mod auth;
 mod http;
+mod http_auth;
 mod metrics;
 mod run;
 mod runtime;
 mod tls;
 
 pub use auth::{TokenAuthorizer, TokenFileError, TokenGrant};
+pub use http_auth::{HttpAuthorizer, MAX_ANSWER_BYTES};
 pub use run::Server;
 pub use syncwire_driver_core::server::auth::{JwtAlgorithm, JwtAuthorizer, JwtKeyError};
 pub use syncwire_driver_core::server::{MemoryStore, ServerConfig, ServerError, Storage, TlsFiles};

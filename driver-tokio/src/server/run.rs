@@ -80,6 +80,7 @@ impl Server {
             read_buffer: config.ws_read_buffer(),
             write_buffer: config.ws_write_buffer(),
             max_message: config.hub().max_frame_bytes.saturating_mul(2),
+            allowed_origins: config.allowed_origins().into(),
         };
         let app = router(state, config.ws_path(), config.static_dir().map(Into::into));
         tokio::spawn(async move {

@@ -1,7 +1,8 @@
-//! The syncwire claim of a JWT (docs/AUTH.md): which rooms the holder may read or
-//! write, by name prefix, and which replica ids it may claim; and its mapping onto
-//! proto's [`Identity`] ([`AccessRule`] and [`ReplicaGrant`]), the same mapping as the
-//! tokio server's token file.
+//! The syncwire grant (docs/AUTH.md) — which rooms the holder may read or write, by
+//! name prefix, and which replica ids it may claim — as a JWT carries it (its
+//! `syncwire` claim) and an HTTP authorization endpoint answers it; and its mapping
+//! onto proto's [`Identity`] ([`AccessRule`] and [`ReplicaGrant`]), the same mapping
+//! as the tokio server's token file.
 //!
 //! ```json
 //! "syncwire": {
@@ -28,33 +29,35 @@ pub(crate) struct Claims {
     pub(crate) syncwire: Option<Grant>,
 }
 
-/// The `syncwire` claim.
-#[derive(Debug, Deserialize)]
+/// A grant: the `syncwire` claim of a JWT, and the grant fields of an HTTP
+/// authorization endpoint's answer (docs/AUTH.md). Read it with serde.
+/// Unknown fields are refused: a typo must not silently change a grant.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Grant {
+pub struct Grant {
     /// Room grants; a room's access is the highest of the grants whose prefix it
     /// starts with (none: no access).
     #[serde(default)]
-    pub(crate) rooms: Vec<RoomGrant>,
+    rooms: Vec<RoomGrant>,
     /// The replica ids the holder may claim; absent: any.
     #[serde(default)]
-    pub(crate) replicas: Option<Replicas>,
+    replicas: Option<Replicas>,
 }
 
 /// One `rooms` entry.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RoomGrant {
+struct RoomGrant {
     /// Rooms whose name starts with this ("" = every room).
-    pub(crate) prefix: String,
+    prefix: String,
     /// `read` or `write` (write includes read).
-    pub(crate) access: GrantAccess,
+    access: GrantAccess,
 }
 
 /// `read` or `write`.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum GrantAccess {
+enum GrantAccess {
     /// Join and receive.
     Read,
     /// Join, receive and submit deltas.
@@ -64,7 +67,7 @@ pub(crate) enum GrantAccess {
 /// `replicas`: a list of ids or one inclusive range written `"low-high"`.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub(crate) enum Replicas {
+enum Replicas {
     /// Exactly these ids.
     List(Vec<u64>),
     /// `"1000-1999"`.
@@ -93,11 +96,20 @@ impl Claims {
     /// The identity these claims grant, or why they grant none.
     pub(crate) fn identity(self) -> Result<Identity, String> {
         let grant = self.syncwire.ok_or("token has no `syncwire` claim")?;
-        let replicas = match &grant.replicas {
+        let name = format!("jwt:{}", self.sub.as_deref().unwrap_or("-"));
+        grant.into_identity(name)
+    }
+}
+
+impl Grant {
+    /// The identity named `name` this grant gives, or why the grant is unusable (a
+    /// bad `replicas` range).
+    pub fn into_identity(self, name: String) -> Result<Identity, String> {
+        let replicas = match &self.replicas {
             Some(r) => r.grant()?,
             None => ReplicaGrant::Any,
         };
-        let rooms = grant.rooms;
+        let rooms = self.rooms;
         let rule: AccessRule = Arc::new(move |room: &RoomId| {
             let best = rooms
                 .iter()
@@ -110,7 +122,6 @@ impl Claims {
                 Some(GrantAccess::Write) => Access::ReadWrite,
             }
         });
-        let name = format!("jwt:{}", self.sub.as_deref().unwrap_or("-"));
         Ok(Identity::with_rule(name, rule).with_replicas(replicas))
     }
 }

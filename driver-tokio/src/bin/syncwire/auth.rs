@@ -1,17 +1,31 @@
-//! The `syncwire serve` flags of JWT authorization (docs/AUTH.md), in one place. Keys
-//! and secrets come from files or the environment, never from the command line.
+//! The `syncwire serve` flags of authorization beyond static tokens (docs/AUTH.md), in
+//! one place: JWT, an HTTP authorization endpoint, the authorization timeout and the
+//! origin allow-list. Keys and
+//! secrets come from files or the environment, never from the command line.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 use syncwire_tokio::proto::hub::Authorizer;
-use syncwire_tokio::server::{JwtAlgorithm, JwtAuthorizer};
+use syncwire_tokio::server::auth::ServerAuthorizer;
+use syncwire_tokio::server::{HttpAuthorizer, JwtAlgorithm, JwtAuthorizer, ServerConfig};
 
-/// JWT authorization (docs/AUTH.md).
+/// Authorization (docs/AUTH.md).
 #[derive(Args, Debug)]
-#[command(next_help_heading = "JWT authorization (docs/AUTH.md)")]
-pub(crate) struct JwtArgs {
+#[command(next_help_heading = "Authorization (docs/AUTH.md)")]
+pub(crate) struct AuthArgs {
+    /// Allow WebSocket upgrades from this browser origin only (repeatable, e.g.
+    /// https://app.example); others get HTTP 403. Requests without Origin are allowed.
+    #[arg(long, value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
+    /// Longest wait for a deferred authorization, in ms (then Reject internal, 1011).
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    auth_timeout_ms: u64,
+    /// Ask this HTTP endpoint about each session (POST; docs/AUTH.md §4; http:// only).
+    #[arg(long, group = "auth", value_name = "URL")]
+    auth_url: Option<String>,
     /// Verify HS256 tokens with the secret in this file (trailing newline ignored).
     #[arg(long, group = "auth", value_name = "FILE")]
     jwt_hs256_secret_file: Option<PathBuf>,
@@ -32,7 +46,21 @@ pub(crate) struct JwtArgs {
     jwt_issuer: Option<String>,
 }
 
-impl JwtArgs {
+impl AuthArgs {
+    /// Writes the origin allow-list and the authorization timeout into `config`.
+    pub(crate) fn apply(&self, config: &mut ServerConfig) {
+        config.set_allowed_origins(self.allow_origin.clone());
+        config.set_auth_timeout(Duration::from_millis(self.auth_timeout_ms));
+    }
+
+    /// The HTTP authorizer `--auth-url` asks for, if it does.
+    pub(crate) fn http_authorizer(&self) -> Result<Option<Arc<dyn ServerAuthorizer>>, String> {
+        let Some(url) = &self.auth_url else {
+            return Ok(None);
+        };
+        Ok(Some(Arc::new(HttpAuthorizer::new(url)?)))
+    }
+
     /// The JWT authorizer these flags ask for, `Ok(None)` if they ask for none.
     pub(crate) fn authorizer(&self) -> Result<Option<Arc<dyn Authorizer>>, String> {
         let auth = if let Some(file) = &self.jwt_hs256_secret_file {
