@@ -24,6 +24,7 @@
 //!   [`HubCore::drain_with`] hands each request to its caller (the servers run the
 //!   decision as a task bounded by their `auth_timeout`).
 
+mod auth;
 mod flushed;
 mod queues;
 #[cfg(feature = "server")]
@@ -34,9 +35,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use syncwire_proto::Instant;
-use syncwire_proto::hub::{
-    AuthError, AuthRequest, Hub, HubEvent, HubOutput, Identity, StorageCompletion,
-};
+use syncwire_proto::hub::{AuthError, AuthRequest, Hub, HubEvent, HubOutput, StorageCompletion};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
 pub use flushed::FlushedBytes;
@@ -228,23 +227,6 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
                 HubOutput::Event(event) => on_event(event),
             }
         }
-    }
-
-    /// The application's decision on an authorization request
-    /// ([`Hub::handle_auth`]; answers for sessions gone since are ignored).
-    pub fn handle_auth(
-        &mut self,
-        now: Instant,
-        session: SessionId,
-        decision: Result<Identity, AuthError>,
-    ) {
-        let _ = self.hub.handle_auth(now, session, decision);
-    }
-
-    /// No decision could be had ([`Hub::handle_auth_unavailable`]: `Reject
-    /// internal`, close 1011).
-    pub fn handle_auth_unavailable(&mut self, now: Instant, session: SessionId, why: &str) {
-        let _ = self.hub.handle_auth_unavailable(now, session, why);
     }
 
     /// Closes every connection with `code` after the frames already queued for it
