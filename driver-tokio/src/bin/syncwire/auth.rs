@@ -91,3 +91,93 @@ impl AuthArgs {
 fn trim_newline(secret: &[u8]) -> &[u8] {
     secret.strip_suffix(b"\n").unwrap_or(secret)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        auth: AuthArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<AuthArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("syncwire").chain(args.iter().copied())).map(|c| c.auth)
+    }
+
+    #[test]
+    fn jwt_flags_make_an_authorizer_from_files_or_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "a test-only secret of 32 bytes or more\n").unwrap();
+        let path = secret.to_str().unwrap();
+        let args = parse(&["--jwt-hs256-secret-file", path, "--jwt-audience", "hub"]).unwrap();
+        assert!(args.authorizer().unwrap().is_some());
+        std::fs::write(&secret, "short").unwrap();
+        assert!(
+            parse(&["--jwt-hs256-secret-file", path])
+                .unwrap()
+                .authorizer()
+                .is_err()
+        );
+        let unset = [
+            "--jwt-hs256-secret-env",
+            "SYNCWIRE_TEST_SURELY_UNSET_VARIABLE",
+        ];
+        assert!(parse(&unset).unwrap().authorizer().is_err());
+        assert!(
+            parse(&["--jwt-audience", "hub"])
+                .unwrap()
+                .authorizer()
+                .is_err()
+        );
+        assert!(parse(&[]).unwrap().authorizer().unwrap().is_none());
+        assert!(
+            parse(&["--jwt-public-key", path]).is_err(),
+            "needs --jwt-alg"
+        );
+        assert!(parse(&["--jwt-alg", "HS512", "--jwt-public-key", path]).is_err());
+        let two_keys = [
+            "--jwt-hs256-secret-file",
+            path,
+            "--jwt-public-key",
+            path,
+            "--jwt-alg",
+            "ES256",
+        ];
+        assert!(parse(&two_keys).is_err(), "one authorizer");
+    }
+
+    #[test]
+    fn origin_timeout_and_url_flags_reach_the_config() {
+        let args = parse(&[
+            "--allow-origin",
+            "https://a.example",
+            "--allow-origin",
+            "https://b.example",
+            "--auth-timeout-ms",
+            "1500",
+        ])
+        .unwrap();
+        let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
+        args.apply(&mut config);
+        assert_eq!(
+            config.allowed_origins(),
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(config.auth_timeout(), Duration::from_millis(1500));
+        assert!(args.http_authorizer().unwrap().is_none());
+        let url = parse(&["--auth-url", "http://127.0.0.1:9/auth"]).unwrap();
+        assert!(url.http_authorizer().unwrap().is_some());
+        let tls = parse(&["--auth-url", "https://auth.example/x"]).unwrap();
+        assert!(tls.http_authorizer().is_err());
+        let defaults = parse(&[]).unwrap();
+        let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
+        defaults.apply(&mut config);
+        assert!(config.allowed_origins().is_empty());
+        assert_eq!(config.auth_timeout(), Duration::from_secs(5));
+    }
+}
