@@ -2,8 +2,10 @@
 //! tokio and async-std servers: settings and their validation ([`ServerConfig`],
 //! [`ServerError`]), the hub task (`hub_task`), the per-connection loop ([`serve`]),
 //! the messages between them (`messages`), the bounded per-connection queue
-//! (`outbound_queue`) and storage (memory, shared memory and redb backends, on a
-//! worker thread of their own: `storage`).
+//! (`outbound_queue`), storage (memory, shared memory and redb backends, on a
+//! worker thread of their own: `storage`) and authorization ([`auth`]: the server
+//! authorizer, the upgrade request, JWT, the origin check; `auth_runner`: deferred
+//! decisions, bounded by [`ServerConfig::auth_timeout`]).
 //!
 //! A server plugs in through [`ServerRuntime`] (spawn, sleep) and hands each accepted
 //! WebSocket to [`serve`] as a [`ServerSocket`] (a `Stream` of
