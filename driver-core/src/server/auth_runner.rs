@@ -27,6 +27,9 @@ type Spawn = Box<dyn Fn(SessionId, AuthFuture) + Send + Sync>;
 pub(crate) struct AuthRunner {
     authorizer: Arc<dyn ServerAuthorizer>,
     spawn: Spawn,
+    /// Whether the authorizer reads the upgrade request (a proto authorizer, which
+    /// the hub consults inline, does not: connections then keep none).
+    wants_upgrade: bool,
 }
 
 impl AuthRunner {
@@ -51,14 +54,29 @@ impl AuthRunner {
                 }
             });
         });
-        AuthRunner { authorizer, spawn }
+        let wants_upgrade = authorizer.inline().is_none();
+        AuthRunner {
+            authorizer,
+            spawn,
+            wants_upgrade,
+        }
+    }
+
+    /// Whether connections must keep their upgrade request until authorized.
+    pub(crate) fn wants_upgrade(&self) -> bool {
+        self.wants_upgrade
     }
 
     /// A runner whose deferred decisions are dropped (tests of inline decisions).
     #[cfg(test)]
     pub(crate) fn inline_only(authorizer: Arc<dyn ServerAuthorizer>) -> Self {
         let spawn = Box::new(|_, _| {});
-        AuthRunner { authorizer, spawn }
+        let wants_upgrade = authorizer.inline().is_none();
+        AuthRunner {
+            authorizer,
+            spawn,
+            wants_upgrade,
+        }
     }
 
     /// Asks the authorizer: the answer if it decided now, `None` if it runs later.

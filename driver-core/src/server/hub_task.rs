@@ -174,7 +174,7 @@ impl HubTask {
                     outbound,
                     kill,
                     flushed,
-                    upgrade: Some(upgrade),
+                    upgrade: self.auth.wants_upgrade().then_some(upgrade),
                 };
                 let session = self.core.handle_opened(now, conn);
                 if reply.send(session).is_err() {

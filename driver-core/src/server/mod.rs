@@ -156,9 +156,9 @@ impl<R: ServerRuntime> HubServer<R> {
             counters.clone(),
         )?;
         let mut hub_config = config.hub.clone();
-        // Every decision goes through the hub task (`auth_runner`), which hands the
-        // authorizer the upgrade request too.
-        hub_config.authorizer = None;
+        // A proto authorizer decides inline, in the hub; any other goes through the
+        // hub task (`auth_runner`), which hands it the upgrade request too.
+        hub_config.authorizer = config.authorizer.inline();
         hub_config.seed = random_seed();
         let clock = SystemClock::default();
         let hub = Hub::new(hub_config, clock.now())?;

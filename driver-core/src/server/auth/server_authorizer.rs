@@ -59,6 +59,13 @@ impl std::fmt::Debug for Verdict {
 pub trait ServerAuthorizer: Send + Sync {
     /// Decides, or returns the future that will.
     fn authorize(&self, request: &AuthRequest, upgrade: &UpgradeRequest) -> Verdict;
+
+    /// The proto [`Authorizer`] this one is, if it needs nothing but the `Hello`
+    /// ([`Inline`]): the hub then consults it inline, while it handles the `Hello`,
+    /// as a hub without a server does.
+    fn inline(&self) -> Option<Arc<dyn Authorizer>> {
+        None
+    }
 }
 
 /// A proto [`Authorizer`] as a [`ServerAuthorizer`] (the upgrade request unused; a
@@ -73,5 +80,9 @@ impl ServerAuthorizer for Inline {
                 "authorization unavailable".to_owned(),
             )),
         })
+    }
+
+    fn inline(&self) -> Option<Arc<dyn Authorizer>> {
+        Some(self.0.clone())
     }
 }
