@@ -60,6 +60,8 @@ pub async fn run_client<R: ClientRuntime>(
                     if let Some((_, old)) = ws.take() {
                         rt.close_in_background(old, CloseCode::NORMAL, "");
                     }
+                    // A fresh token for this attempt's `Hello` (`tokens`).
+                    Session::lock(&shared).refresh_token();
                     connecting = Some((conn, rt.connect(&url)));
                 }
                 TransportCommand::Close { conn, code, reason } => {

@@ -54,6 +54,7 @@ pub mod server;
 mod session;
 #[cfg(not(target_arch = "wasm32"))]
 mod sync_client;
+mod tokens;
 mod ws;
 
 pub use client_loop::{flush_and_close, run_client};
@@ -72,4 +73,5 @@ pub use sync_client::{ClientExecutor, SyncClient};
 pub use syncwire_proto as proto;
 pub use syncwire_proto::replica::gate;
 pub use syncwire_proto::replica::{Applied, ReplicaOrigin, SavedDoc, SavedSession};
+pub use tokens::TokenSource;
 pub use ws::{Outgoing, WsAdapter, WsCodec};

@@ -70,6 +70,8 @@ pub struct Session {
     clock: Arc<dyn Clock>,
     /// Bumped whenever the durable state may have changed (see [`Session::change_count`]).
     changes: u64,
+    /// Asked for a token before each connection attempt (`tokens`).
+    pub(crate) token_source: Option<crate::TokenSource>,
 }
 
 impl std::fmt::Debug for Session {
@@ -105,6 +107,7 @@ impl Session {
             wake,
             clock,
             changes: 0,
+            token_source: None,
         };
         (Arc::new(Mutex::new(session)), rx)
     }

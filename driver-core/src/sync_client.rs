@@ -15,7 +15,8 @@ use futures_channel::oneshot;
 use syncwire_proto::client::ClientConfig;
 
 use crate::{
-    ClientRuntime, DriverError, Session, SessionHandle, SystemClock, flush_and_close, run_client,
+    ClientRuntime, DriverError, Session, SessionHandle, SystemClock, TokenSource, flush_and_close,
+    run_client,
 };
 
 /// What a native driver adds to [`ClientRuntime`] for [`SyncClient`].
@@ -55,10 +56,37 @@ impl<R: ClientExecutor> SyncClient<R> {
     /// [`connect`](Self::connect) on a runtime adapter configured by the application
     /// (the tokio driver's adapter carries the TLS settings for `wss://` URLs).
     pub fn connect_with(url: &str, config: ClientConfig, rt: R) -> Result<Self, DriverError> {
+        Self::connect_with_options(url, config, rt, None)
+    }
+
+    /// [`connect`](Self::connect), asking `tokens` for the token before each
+    /// connection attempt (the first included; `None` from it keeps the current
+    /// token, initially `config.token`): a session whose token expired reconnects
+    /// with a fresh one.
+    pub fn connect_with_tokens(
+        url: &str,
+        config: ClientConfig,
+        tokens: TokenSource,
+    ) -> Result<Self, DriverError> {
+        Self::connect_with_options(url, config, R::default(), Some(tokens))
+    }
+
+    /// [`connect_with`](Self::connect_with) and
+    /// [`connect_with_tokens`](Self::connect_with_tokens) together.
+    pub fn connect_with_options(
+        url: &str,
+        config: ClientConfig,
+        rt: R,
+        tokens: Option<TokenSource>,
+    ) -> Result<Self, DriverError> {
         R::check_url(url)?;
         let clock = SystemClock::default();
         let (shared, wake) = Session::new(config, Arc::new(clock))?;
-        Session::lock(&shared).connect();
+        {
+            let mut session = Session::lock(&shared);
+            session.set_token_source(tokens);
+            session.connect();
+        }
         let (done, task) = oneshot::channel();
         let io = run_client(rt.clone(), shared.clone(), wake, url.to_owned(), clock);
         rt.spawn(async move {

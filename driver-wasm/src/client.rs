@@ -15,6 +15,7 @@ use syncwire_proto::wire::{ReplicaId, RoomId};
 use crate::clock::BrowserClock;
 use crate::store::Store;
 use crate::timer::Sleep;
+use crate::token::TokenGetter;
 use crate::{ClientConfig, Doc, DriverError, EventStream};
 
 /// A connection to a syncwire hub that keeps itself alive: it reconnects with
@@ -26,6 +27,7 @@ use crate::{ClientConfig, Doc, DriverError, EventStream};
 pub struct SyncClient {
     shared: SharedSession,
     store: Option<Rc<Store>>,
+    tokens: TokenGetter,
 }
 
 impl SyncClient {
@@ -78,13 +80,29 @@ impl SyncClient {
         store: Option<Rc<Store>>,
     ) -> SyncClient {
         Session::lock(&shared).connect();
+        let tokens = TokenGetter::default();
+        // The task runs from the next turn of the event loop: a getter set right
+        // after `connect` is asked before the first attempt.
         wasm_bindgen_futures::spawn_local(crate::task::run(
             shared.clone(),
             wake,
             url.to_owned(),
             store.clone(),
+            tokens.clone(),
         ));
-        SyncClient { shared, store }
+        SyncClient {
+            shared,
+            store,
+            tokens,
+        }
+    }
+
+    /// Sets the function asked for the token before each connection attempt (see
+    /// `token`: a string or a promise of one; anything else keeps the current token,
+    /// initially `ClientConfig::token`). Set right after `connect`, it is asked
+    /// before the first attempt too.
+    pub fn set_token_getter(&self, getter: Option<js_sys::Function>) {
+        *self.tokens.borrow_mut() = getter;
     }
 
     /// Joins `room` as a document of type `C` (or attaches to it, if it was restored).

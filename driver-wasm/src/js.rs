@@ -4,7 +4,8 @@
 //! import init, { SyncwireClient } from "./syncwire_wasm.js";
 //! await init();
 //! // No replica id: a fresh random one, saved with the state under the storage key.
-//! const client = new SyncwireClient("ws://127.0.0.1:8080/sync", undefined, "syncwire", "tab");
+//! const client = new SyncwireClient("ws://127.0.0.1:8080/sync", undefined, "syncwire", "tab",
+//!     { getToken: async () => (await fetch("/token")).text() });  // or { token: "…" }
 //! client.replicaId();                                    // e.g. 3141592653589793 (< 2^53)
 //! client.onEvent(ev => console.log(ev.type, ev));       // state, peerJoined, presence, ...
 //! const counter = client.joinCounter("counter");         // a PN-counter
@@ -29,6 +30,7 @@ use futures_util::StreamExt;
 use js_sys::Function;
 use syncwire_proto::crdt::{MapOp, OrMap, PnCounter, PnCounterOp};
 use syncwire_proto::wire::ReplicaId;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::js_value::{event_to_js, from_js, to_js};
@@ -51,14 +53,37 @@ impl JsClient {
     /// any), or a positive integer below 2^53 of the page's choosing (unique per
     /// tab). With `storage_key` the session — its replica id included — is saved in
     /// `localStorage` and restored from it. `name` is shown to peers (presence).
+    /// `options` (optional object): `token`, the credential sent in the `Hello`
+    /// (docs/AUTH.md), and `getToken`, a function returning a token string or a
+    /// promise of one, called before every connection attempt (the first included;
+    /// anything but a string, or no answer within 10 s, keeps the current token).
     #[wasm_bindgen(constructor)]
     pub fn new(
         url: &str,
         replica: Option<f64>,
         storage_key: Option<String>,
         name: Option<String>,
+        options: Option<js_sys::Object>,
     ) -> Result<JsClient, JsError> {
         let mut config = ClientConfig::default();
+        let option = |key: &str| {
+            let options = options.as_ref()?;
+            let value = js_sys::Reflect::get(options, &JsValue::from_str(key)).ok()?;
+            (!value.is_undefined() && !value.is_null()).then_some(value)
+        };
+        if let Some(token) = option("token") {
+            let token = token
+                .as_string()
+                .ok_or_else(|| JsError::new("token must be a string"))?;
+            config.token = Some(token);
+        }
+        let get_token = match option("getToken") {
+            Some(f) => Some(
+                f.dyn_into::<Function>()
+                    .map_err(|_| JsError::new("getToken must be a function"))?,
+            ),
+            None => None,
+        };
         if let Some(replica) = replica {
             let max = ReplicaId::MAX_FRESH as f64;
             if !((1.0..=max).contains(&replica) && replica.fract() == 0.0) {
@@ -74,6 +99,7 @@ impl JsClient {
             None => SyncClient::connect(url, config),
         }
         .map_err(js_err)?;
+        client.set_token_getter(get_token);
         Ok(JsClient {
             client: Rc::new(client),
         })

@@ -38,9 +38,11 @@ mod socket;
 mod store;
 mod task;
 mod timer;
+mod token;
 
 pub use client::SyncClient;
 pub use clock::BrowserClock;
 pub use syncwire_driver_core::{Applied, Changes, Doc, DriverError, EventStream};
 pub use syncwire_proto as proto;
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
+pub use token::GET_TOKEN_TIMEOUT_MS;

@@ -7,6 +7,9 @@
 //! here), a wake-up from a handle, or a page signal (`online`, `offline`,
 //! `visibilitychange`).
 //!
+//! Before each connection attempt the page's token getter, if any, is awaited
+//! (bounded; `token`).
+//!
 //! Browser realities: while `navigator.onLine` is false no connection is
 //! attempted (an `Open` fails at once and the session backs off); going offline
 //! drops the current socket (the browser may not notice for minutes); coming
@@ -25,6 +28,7 @@ use crate::clock::BrowserClock;
 use crate::socket::{Socket, SocketEvent};
 use crate::store::Store;
 use crate::timer::Sleep;
+use crate::token::{TokenGetter, next_token};
 
 enum Wake {
     Socket(SocketEvent),
@@ -39,6 +43,7 @@ pub(crate) async fn run(
     mut wake: WakeReceiver,
     url: String,
     store: Option<Rc<Store>>,
+    tokens: TokenGetter,
 ) {
     let mut signals = BrowserSignals::install();
     let mut sock: Option<(ConnectionId, Socket)> = None;
@@ -73,6 +78,9 @@ pub(crate) async fn run(
                     if !online {
                         lost = Some((conn, TransportClosed::failed("the browser is offline")));
                         continue;
+                    }
+                    if let Some(token) = next_token(&tokens).await {
+                        let _ = Session::lock(&shared).set_token(Some(token));
                     }
                     match Socket::open(&url) {
                         Ok(ws) => sock = Some((conn, ws)),

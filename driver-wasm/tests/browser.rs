@@ -230,3 +230,30 @@ async fn a_reload_keeps_unsent_changes_and_resumes() {
     wait_until("another client sees 7", 10.0, || value(&seen) == 7).await;
     second.clear_saved();
 }
+
+#[wasm_bindgen_test]
+async fn the_token_getter_is_awaited_before_every_connection_attempt() {
+    let _lock = ServerLock::acquire().await;
+    // A page's async getter: counts its calls, answers a promise of a new token.
+    let getter = js_sys::Function::new_no_args(
+        "globalThis.__swTokens = (globalThis.__swTokens || 0) + 1;\
+         return Promise.resolve('token-' + globalThis.__swTokens);",
+    );
+    let calls = || {
+        let n = js_sys::Reflect::get(&js_sys::global(), &"__swTokens".into());
+        n.ok().and_then(|n| n.as_f64()).unwrap_or(0.0)
+    };
+    let client = SyncClient::connect(URL, config()).expect("valid url");
+    client.set_token_getter(Some(getter));
+    wait_until("Connected", 10.0, || {
+        client.state() == ClientState::Connected
+    })
+    .await;
+    let first = calls();
+    assert!(first >= 1.0, "asked before the first attempt");
+    control("restart").await;
+    wait_until("reconnected after asking again", 15.0, || {
+        client.state() == ClientState::Connected && calls() > first
+    })
+    .await;
+}

@@ -156,3 +156,27 @@ fn rogue_deltas_logged_or_delivered_are_reported() {
     let names: Vec<_> = v.iter().map(|v| v.invariant).collect();
     assert_eq!(names, vec!["rogue_delta_logged", "rogue_delta_delivered"]);
 }
+
+#[test]
+fn a_withdrawn_delta_found_in_storage_is_reported() {
+    let (at, room) = (Instant::from_millis(5), RoomId::new("r"));
+    assert!(check_withdrawn_not_logged(at, &room, ReplicaId(3), 4, 3).is_none());
+    for durable in [4, 9] {
+        let v = check_withdrawn_not_logged(at, &room, ReplicaId(3), 4, durable)
+            .expect("storage holds the withdrawn seq 4");
+        assert_eq!(v.invariant, "refused_logged");
+    }
+}
+
+#[test]
+fn an_internal_refusal_without_storage_faults_is_reported() {
+    use syncwire_proto::wire::ErrorCode;
+    let at = Instant::from_millis(5);
+    let v = check_internal_refusal(at, 2, ErrorCode::INTERNAL, "boom", false);
+    assert_eq!(
+        v.expect("no failure explains it").invariant,
+        "spurious_internal"
+    );
+    assert!(check_internal_refusal(at, 2, ErrorCode::INTERNAL, "boom", true).is_none());
+    assert!(check_internal_refusal(at, 2, ErrorCode::FORBIDDEN, "no", false).is_none());
+}

@@ -27,7 +27,9 @@
 pub(crate) mod runtime;
 
 pub use runtime::AsyncStd;
-pub use syncwire_driver_core::{Applied, Changes, Doc, DriverError, EventStream, SessionHandle};
+pub use syncwire_driver_core::{
+    Applied, Changes, Doc, DriverError, EventStream, SessionHandle, TokenSource,
+};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 
 /// A connection to a syncwire hub that keeps itself alive (driver-core's

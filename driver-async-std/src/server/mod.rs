@@ -24,4 +24,7 @@ mod run;
 mod runtime;
 
 pub use run::Server;
+/// Authorization shared with the tokio server (driver-core): the server authorizer
+/// trait and its deferred decisions, the upgrade request, JWT, the origin check.
+pub use syncwire_driver_core::server::auth;
 pub use syncwire_driver_core::server::{MemoryStore, ServerConfig, ServerError, Storage, TlsFiles};

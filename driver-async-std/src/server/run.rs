@@ -15,6 +15,7 @@ use async_tungstenite::tungstenite::http::StatusCode;
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use futures_channel::oneshot;
 use futures_util::StreamExt;
+use syncwire_driver_core::server::auth::{UpgradeRequest, origin_allowed};
 use syncwire_driver_core::server::{
     Bound, ConnContext, HubServer, ServerConfig, ServerCounters, ServerError, serve,
 };
@@ -74,6 +75,7 @@ impl Server {
         let accept = Accept {
             ctx: hub.context().clone(),
             ws_path: Arc::from(config.ws_path()),
+            allowed_origins: config.allowed_origins().into(),
             ws_config: WebSocketConfig::default()
                 .read_buffer_size(config.ws_read_buffer())
                 .write_buffer_size(config.ws_write_buffer())
@@ -113,30 +115,57 @@ impl Server {
 struct Accept {
     ctx: ConnContext<AsyncStd>,
     ws_path: Arc<str>,
+    allowed_origins: Arc<[String]>,
     ws_config: WebSocketConfig,
 }
 
 impl Accept {
-    /// The WebSocket handshake (only at the configured path; anything else is answered
-    /// 404), then the shared connection loop.
-    // The path check's error type is tungstenite's handshake `ErrorResponse`, fixed by its API.
+    /// The WebSocket handshake (only at the configured path, anything else is answered
+    /// 404; an `Origin` not on the allow-list is answered 403), capturing the request
+    /// for the authorizer, then the shared connection loop.
+    // The callback's error type is tungstenite's handshake `ErrorResponse`.
     #[allow(clippy::result_large_err)]
     async fn serve(self, tcp: TcpStream) {
         let _ = tcp.set_nodelay(true);
-        let path = self.ws_path.clone();
-        let check_path = move |req: &Request, resp: Response| {
-            if req.uri().path() == &*path {
-                Ok(resp)
-            } else {
-                let mut refusal = ErrorResponse::new(Some("not found".to_owned()));
-                *refusal.status_mut() = StatusCode::NOT_FOUND;
-                Err(refusal)
-            }
-        };
+        let mut upgrade = None;
+        let check = |req: &Request, resp: Response| self.check(req, resp, &mut upgrade);
         let accepted =
-            async_tungstenite::accept_hdr_async_with_config(tcp, check_path, Some(self.ws_config));
-        if let Ok(ws) = accepted.await {
-            serve(&mut WsSocket::new(ws), &self.ctx).await;
+            async_tungstenite::accept_hdr_async_with_config(tcp, check, Some(self.ws_config));
+        if let (Ok(ws), Some(upgrade)) = (accepted.await, upgrade) {
+            serve(&mut WsSocket::new(ws), &self.ctx, upgrade).await;
         }
+    }
+
+    /// The handshake callback: path and origin checks, and the request captured.
+    // The error type is tungstenite's handshake `ErrorResponse`, fixed by its API.
+    #[allow(clippy::result_large_err)]
+    fn check(
+        &self,
+        req: &Request,
+        resp: Response,
+        upgrade: &mut Option<Box<UpgradeRequest>>,
+    ) -> Result<Response, ErrorResponse> {
+        let refuse = |status: StatusCode, why: &str| {
+            let mut refusal = ErrorResponse::new(Some(why.to_owned()));
+            *refusal.status_mut() = status;
+            Err(refusal)
+        };
+        if req.uri().path() != &*self.ws_path {
+            return refuse(StatusCode::NOT_FOUND, "not found");
+        }
+        let origin = req.headers().get("origin");
+        let origin = origin.map(|o| o.to_str().unwrap_or("\u{fffd}"));
+        if !origin_allowed(&self.allowed_origins, origin) {
+            return refuse(StatusCode::FORBIDDEN, "origin not allowed");
+        }
+        let query = req.uri().query().map(str::to_owned);
+        let mut request = UpgradeRequest::new(req.uri().path(), query);
+        for (name, value) in req.headers() {
+            if let Ok(value) = value.to_str() {
+                request.push_header(name.as_str(), value);
+            }
+        }
+        *upgrade = Some(Box::new(request));
+        Ok(resp)
     }
 }

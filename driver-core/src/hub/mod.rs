@@ -20,9 +20,11 @@
 //!   a storage error, which the hub handles per its contract (joins rejected
 //!   `INTERNAL`, failed appends close the room's members `INTERNAL_ERROR`). Counted in
 //!   [`HubCounters::storage_overflow`].
-//! * Deferred authorization is not supported: the configured authorizer must decide
-//!   inline; a deferral is answered with an `AuthError` (close 4002).
+//! * Deferred authorization: [`HubCore::drain`] refuses it (close 4002);
+//!   [`HubCore::drain_with`] hands each request to its caller (the servers run the
+//!   decision as a task bounded by their `auth_timeout`).
 
+mod auth;
 mod flushed;
 mod queues;
 #[cfg(feature = "server")]
@@ -33,7 +35,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use syncwire_proto::Instant;
-use syncwire_proto::hub::{AuthError, Hub, HubEvent, HubOutput, StorageCompletion};
+use syncwire_proto::hub::{AuthError, AuthRequest, Hub, HubEvent, HubOutput, StorageCompletion};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
 pub use flushed::FlushedBytes;
@@ -176,8 +178,31 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
     /// Performs every hub output ([`Hub::poll_output`], whose order is legal by
     /// construction) until there is none; hub events go to `on_event` (for logging).
     /// Each connection gets the frames the hub queued for it as one batch, before its
-    /// close if the hub closes it.
+    /// close if the hub closes it. A deferred authorization is refused (close 4002):
+    /// a server that answers them uses [`HubCore::drain_with`].
     pub fn drain(&mut self, now: Instant, mut on_event: impl FnMut(HubEvent)) {
+        let mut asks = Vec::new();
+        loop {
+            self.drain_with(now, &mut on_event, |request, _| asks.push(request.session));
+            if asks.is_empty() {
+                return;
+            }
+            for session in asks.drain(..) {
+                let refusal = Err(AuthError("authorization unavailable".to_owned()));
+                let _ = self.hub.handle_auth(now, session, refusal);
+            }
+        }
+    }
+
+    /// [`HubCore::drain`], handing each authorization request to `on_auth` with the
+    /// session's queue (to be answered with [`HubCore::handle_auth`] or
+    /// [`HubCore::handle_auth_unavailable`], now or later).
+    pub fn drain_with(
+        &mut self,
+        now: Instant,
+        mut on_event: impl FnMut(HubEvent),
+        mut on_auth: impl FnMut(AuthRequest, Option<&mut C>),
+    ) {
         while let Some(output) = self.hub.poll_output() {
             match output {
                 HubOutput::Transmit { session, frames } => {
@@ -196,8 +221,8 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
                     }
                 }
                 HubOutput::Auth(request) => {
-                    let refusal = Err(AuthError("authorization unavailable".to_owned()));
-                    let _ = self.hub.handle_auth(now, request.session, refusal);
+                    let conn = self.conns.get_mut(&request.session);
+                    on_auth(request, conn);
                 }
                 HubOutput::Event(event) => on_event(event),
             }

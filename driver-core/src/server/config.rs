@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use syncwire_proto::hub::{AllowAll, Authorizer, ConfigError, HubConfig};
+use syncwire_proto::hub::{AllowAll, ConfigError, HubConfig};
+
+use super::auth::{Inline, ServerAuthorizer};
 
 use super::storage_choice::Storage;
 use thiserror::Error;
@@ -19,7 +21,9 @@ pub struct ServerConfig {
     pub(crate) storage: Storage,
     pub(crate) static_dir: Option<PathBuf>,
     pub(crate) hub: HubConfig,
-    pub(crate) authorizer: Arc<dyn Authorizer>,
+    pub(crate) authorizer: Arc<dyn ServerAuthorizer>,
+    pub(crate) auth_timeout: std::time::Duration,
+    pub(crate) allowed_origins: Vec<String>,
     pub(crate) ws_read_buffer: usize,
     pub(crate) ws_write_buffer: usize,
     pub(crate) outbound_capacity: usize,
@@ -52,7 +56,9 @@ impl ServerConfig {
             storage: Storage::Memory,
             static_dir: None,
             hub: HubConfig::default(),
-            authorizer: Arc::new(AllowAll),
+            authorizer: Arc::new(Inline(Arc::new(AllowAll))),
+            auth_timeout: std::time::Duration::from_secs(5),
+            allowed_origins: Vec::new(),
             ws_read_buffer: 4096,
             ws_write_buffer: 16 * 1024,
             outbound_capacity: 4096,
@@ -132,18 +138,6 @@ impl ServerConfig {
     /// The hub configuration, to change some of its settings in place.
     pub fn hub_mut(&mut self) -> &mut HubConfig {
         &mut self.hub
-    }
-
-    /// Decides who may connect and what each identity may do per room (default
-    /// [`AllowAll`]).
-    pub fn authorizer(&self) -> &Arc<dyn Authorizer> {
-        &self.authorizer
-    }
-
-    /// Sets [`authorizer`](Self::authorizer).
-    pub fn set_authorizer(&mut self, authorizer: Arc<dyn Authorizer>) -> &mut Self {
-        self.authorizer = authorizer;
-        self
     }
 
     /// WebSocket read buffer per connection, in bytes (tungstenite's default is 128 KiB;
@@ -285,6 +279,8 @@ impl std::fmt::Debug for ServerConfig {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("auth_timeout", &self.auth_timeout)
+            .field("allowed_origins", &self.allowed_origins)
             .finish_non_exhaustive()
     }
 }
@@ -323,6 +319,9 @@ impl ServerConfig {
         }
         if self.ws_read_buffer == 0 || self.outbound_capacity == 0 {
             return bad("ws_read_buffer and outbound_capacity must be non-zero");
+        }
+        if self.auth_timeout.is_zero() {
+            return bad("auth_timeout must be non-zero");
         }
         if self.inbound_capacity == 0 || self.storage_capacity == 0 || self.storage_batch == 0 {
             return bad("inbound_capacity, storage_capacity and storage_batch must be non-zero");

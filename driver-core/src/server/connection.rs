@@ -28,6 +28,7 @@ use futures_util::{SinkExt, StreamExt};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
 use super::ServerCounters;
+use super::auth::UpgradeRequest;
 use super::messages::ToHub;
 use super::outbound_queue::{self, Receiver};
 use super::runtime::{ServerRuntime, ServerSocket, timeout};
@@ -62,9 +63,15 @@ impl<R: ServerRuntime> ConnContext<R> {
     }
 }
 
-/// Serves one accepted WebSocket until it closes. By reference: an `async fn` keeps
-/// its by-value arguments twice in its state (≈ 400 bytes per idle connection).
-pub async fn serve<R: ServerRuntime, S: ServerSocket>(socket: &mut S, ctx: &ConnContext<R>) {
+/// Serves one accepted WebSocket until it closes; `upgrade` is the HTTP request that
+/// opened it (for the authorizer; the hub drops it once the session is authorized).
+/// By reference: an `async fn` keeps its by-value arguments twice in its state
+/// (≈ 400 bytes per idle connection).
+pub async fn serve<R: ServerRuntime, S: ServerSocket>(
+    socket: &mut S,
+    ctx: &ConnContext<R>,
+    upgrade: Box<UpgradeRequest>,
+) {
     ServerCounters::inc(&ctx.counters.connections_total);
     let (tx, mut rx) = outbound_queue::channel(ctx.outbound_capacity);
     let (kill_tx, mut kill) = oneshot::channel();
@@ -75,6 +82,7 @@ pub async fn serve<R: ServerRuntime, S: ServerSocket>(socket: &mut S, ctx: &Conn
         kill: kill_tx,
         flushed: flushed.clone(),
         reply: reply_tx,
+        upgrade,
     };
     let session = match ctx.hub.send(opened).await {
         Ok(()) => reply.await.ok().flatten(),

@@ -17,7 +17,8 @@
 //! See [`crate::hub`]: a full per-connection outbound queue (`outbound_capacity`
 //! messages) closes the session `SLOW_CONSUMER` through its kill switch; a full
 //! storage queue (`storage_capacity` actions) fails the action at once and the hub
-//! answers per its contract; deferred authorization is refused (4002).
+//! answers per its contract; a deferred authorization runs as a task bounded by
+//! `auth_timeout` (then `Reject internal`, close 1011; `auth_runner`).
 //!
 //! # Shutdown
 //!
@@ -38,6 +39,7 @@ use syncwire_proto::Instant;
 use syncwire_proto::hub::{HubEvent, StorageCompletion};
 use syncwire_proto::wire::CloseCode;
 
+use super::auth_runner::AuthRunner;
 use super::messages::{ConnHandle, StorageTx, ToHub};
 use super::runtime::ServerRuntime;
 use crate::hub::{HubCore, INPUT_BATCH};
@@ -47,6 +49,7 @@ use crate::{Clock, SystemClock};
 pub(crate) struct HubTask {
     pub(crate) core: HubCore<ConnHandle, StorageTx>,
     pub(crate) clock: SystemClock,
+    pub(crate) auth: AuthRunner,
 }
 
 enum Woken {
@@ -165,11 +168,13 @@ impl HubTask {
                 kill,
                 flushed,
                 reply,
+                upgrade,
             } => {
                 let conn = ConnHandle {
                     outbound,
                     kill,
                     flushed,
+                    upgrade: self.auth.wants_upgrade().then_some(upgrade),
                 };
                 let session = self.core.handle_opened(now, conn);
                 if reply.send(session).is_err() {
@@ -188,12 +193,33 @@ impl HubTask {
             ToHub::Metrics { reply } => {
                 let _ = reply.send(self.core.hub().metrics());
             }
+            ToHub::AuthDecided { session, result } => {
+                super::auth_runner::apply(&mut self.core, now, session, *result);
+            }
         }
     }
 
-    /// Drains every hub output (see [`HubCore::drain`]).
+    /// Drains every hub output (see [`HubCore::drain_with`]), asking the authorizer
+    /// about each new session: an immediate answer is applied and the hub drained
+    /// again; a later one runs as a task (`auth_runner`).
     pub(crate) fn drain(&mut self) {
-        self.core.drain(self.clock.now(), |e| log_event(&e));
+        let mut asks = Vec::new();
+        loop {
+            let now = self.clock.now();
+            self.core.drain_with(
+                now,
+                |e| log_event(&e),
+                |request, conn| asks.push((request, conn.and_then(|c| c.upgrade.take()))),
+            );
+            if asks.is_empty() {
+                return;
+            }
+            for (request, upgrade) in asks.drain(..) {
+                if let Some(result) = self.auth.ask(&request, upgrade.as_deref()) {
+                    super::auth_runner::apply(&mut self.core, now, request.session, result);
+                }
+            }
+        }
     }
 }
 

@@ -15,9 +15,10 @@ use std::sync::mpsc::{SyncSender, TrySendError as StdTrySendError};
 
 use bytes::Bytes;
 use futures_channel::oneshot;
-use syncwire_proto::hub::{HubMetrics, StorageAction};
+use syncwire_proto::hub::{HubMetrics, Identity, StorageAction};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
+use super::auth::{AuthFailure, UpgradeRequest};
 use super::outbound_queue::{self, TrySendError};
 use crate::hub::{ConnQueue, FlushedBytes, Outbound, SendRefused, StorageQueue};
 
@@ -34,6 +35,15 @@ pub(crate) enum ToHub {
         flushed: FlushedBytes,
         /// The session id the hub assigned.
         reply: oneshot::Sender<Option<SessionId>>,
+        /// The HTTP upgrade request, for the authorizer.
+        upgrade: Box<UpgradeRequest>,
+    },
+    /// A deferred authorization was decided (or timed out).
+    AuthDecided {
+        /// The session it is for.
+        session: SessionId,
+        /// The decision.
+        result: Box<Result<Identity, AuthFailure>>,
     },
     /// A binary message arrived.
     Frame {
@@ -69,6 +79,8 @@ pub(crate) struct ConnHandle {
     pub(crate) kill: oneshot::Sender<CloseCode>,
     /// What the connection flushed and the hub has not taken yet.
     pub(crate) flushed: FlushedBytes,
+    /// The upgrade request, until the authorizer has been asked.
+    pub(crate) upgrade: Option<Box<UpgradeRequest>>,
 }
 
 impl ConnQueue for ConnHandle {

@@ -2,8 +2,10 @@
 //! tokio and async-std servers: settings and their validation ([`ServerConfig`],
 //! [`ServerError`]), the hub task (`hub_task`), the per-connection loop ([`serve`]),
 //! the messages between them (`messages`), the bounded per-connection queue
-//! (`outbound_queue`) and storage (memory, shared memory and redb backends, on a
-//! worker thread of their own: `storage`).
+//! (`outbound_queue`), storage (memory, shared memory and redb backends, on a
+//! worker thread of their own: `storage`) and authorization ([`auth`]: the server
+//! authorizer, the upgrade request, JWT, the origin check; `auth_runner`: deferred
+//! decisions, bounded by [`ServerConfig::auth_timeout`]).
 //!
 //! A server plugs in through [`ServerRuntime`] (spawn, sleep) and hands each accepted
 //! WebSocket to [`serve`] as a [`ServerSocket`] (a `Stream` of
@@ -27,7 +29,10 @@
 //! Every queue is bounded; the outcome of each bound is described where the queue is
 //! used (`hub_task`, [`connection`](serve), `outbound_queue`, `storage::worker`).
 
+pub mod auth;
+mod auth_runner;
 mod config;
+mod config_auth;
 mod connection;
 mod counters;
 mod hub_task;
@@ -53,6 +58,7 @@ pub use storage_choice::{MemoryStore, Storage};
 
 use crate::hub::{HubCore, random_seed};
 use crate::{Clock, SystemClock};
+use auth_runner::AuthRunner;
 use hub_task::HubTask;
 use messages::StorageTx;
 
@@ -150,15 +156,24 @@ impl<R: ServerRuntime> HubServer<R> {
             counters.clone(),
         )?;
         let mut hub_config = config.hub.clone();
-        hub_config.authorizer = Some(config.authorizer.clone());
+        // A proto authorizer decides inline, in the hub; any other goes through the
+        // hub task (`auth_runner`), which hands it the upgrade request too.
+        hub_config.authorizer = config.authorizer.inline();
         hub_config.seed = random_seed();
         let clock = SystemClock::default();
         let hub = Hub::new(hub_config, clock.now())?;
         let (hub_tx, hub_rx) = async_channel::bounded(config.inbound_capacity);
         let (alive_tx, alive) = async_channel::bounded::<()>(1);
+        let auth = AuthRunner::new(
+            rt.clone(),
+            config.authorizer.clone(),
+            config.auth_timeout,
+            &hub_tx,
+        );
         let task = HubTask {
             core: HubCore::new(hub, StorageTx(worker.actions), counters.hub.clone()),
             clock,
+            auth,
         };
         let (done_tx, hub_done) = oneshot::channel();
         let grace = config.shutdown_grace;

@@ -2,7 +2,9 @@
 //!
 //! ```text
 //! syncwire serve [--config FILE] [--print-config] [--addr 127.0.0.1:8080]
-//!                [--data-dir ./data] [--memory] [--token-file F | --open]
+//!                [--data-dir ./data] [--memory]
+//!                [--token-file F | --open | --auth-url URL | --jwt-* (docs/AUTH.md)]
+//!                [--allow-origin ORIGIN,...] [--auth-timeout-ms MS]
 //!                [--static-dir DIR] [--path /sync] [--tls-cert FILE --tls-key FILE]
 //!                [--metrics-addr ADDR] [--metrics-token-file F] [every limit ...]
 //! ```
@@ -33,6 +35,8 @@ use settings::Settings;
 mod layers;
 #[path = "syncwire/apply.rs"]
 mod apply;
+#[path = "syncwire/auth.rs"]
+mod auth;
 #[cfg(test)]
 #[path = "syncwire/config_tests.rs"]
 mod config_tests;
@@ -122,6 +126,10 @@ async fn serve(matches: ArgMatches) -> Result<(), String> {
     }
     if loaded.settings.open == Some(true) {
         tracing::warn!("open mode: every client may read and write every room");
+        eprintln!(
+            "\n*** WARNING: syncwire runs in OPEN mode (--open): anyone who reaches this\n\
+             *** port may read and write every room. Development only; see docs/AUTH.md.\n"
+        );
     }
     let shutdown = shutdown_signal();
     let server = Server::bind(config).await.map_err(|e| e.to_string())?;

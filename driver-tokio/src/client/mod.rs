@@ -26,7 +26,9 @@ mod runtime;
 mod tls;
 
 pub use runtime::Tokio;
-pub use syncwire_driver_core::{Applied, Changes, Doc, DriverError, EventStream, SessionHandle};
+pub use syncwire_driver_core::{
+    Applied, Changes, Doc, DriverError, EventStream, SessionHandle, TokenSource,
+};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 pub use syncwire_proto::client::{DisconnectReason, TlsFailure};
 pub use tls::ClientTls;

@@ -1,6 +1,9 @@
 //! Token authorization for the binary: [`TokenAuthorizer`] maps bearer tokens from the
 //! `Hello` to per-room access. The library takes any proto
-//! [`syncwire_proto::hub::Authorizer`]; this is one ready-made kind.
+//! [`syncwire_proto::hub::Authorizer`] or a [`ServerAuthorizer`] (which also sees the
+//! upgrade request and may decide later); this is one ready-made kind. The
+//! authorization shared with the async-std server (the server authorizer, the upgrade
+//! request, JWT, the origin check) is driver-core's, re-exported here.
 //!
 //! Token file format (one grant per line; `#` starts a comment; blank lines ignored):
 //!
@@ -29,6 +32,11 @@ use syncwire_proto::hub::{
 };
 use syncwire_proto::wire::RoomId;
 use thiserror::Error;
+
+pub use syncwire_driver_core::server::auth::{
+    AuthFailure, AuthFuture, Inline, JwtAlgorithm, JwtAuthorizer, JwtKeyError, LEEWAY,
+    ServerAuthorizer, UpgradeRequest, Verdict, origin_allowed,
+};
 
 /// What one token may do.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,6 +9,10 @@
 //! connection costs a few KiB. Messages up to twice the hub's `max_frame_bytes` are read and
 //! handed to the hub, which answers oversized frames with `Reject payload_too_large`;
 //! larger ones make tungstenite fail and the connection closes.
+//!
+//! Before the upgrade, the `Origin` header is checked against the allow-list (HTTP 403
+//! without a WebSocket when it is not on it), and the request's headers, path and
+//! query string are captured for the authorizer.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,9 +21,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use syncwire_driver_core::server::auth::{UpgradeRequest, origin_allowed};
 use syncwire_driver_core::server::{ConnContext, ServerCounters, serve};
 use tower_http::services::ServeDir;
 
@@ -39,6 +44,8 @@ pub(crate) struct AppState {
     pub(crate) max_message: usize,
     /// The bearer token `/metrics` requires, if any.
     pub(crate) metrics_token: Option<Arc<str>>,
+    /// Browser origins allowed to upgrade (empty: any).
+    pub(crate) allowed_origins: Arc<[String]>,
 }
 
 /// The main router: the WebSocket endpoint, `/health`, `/metrics` when `with_metrics`,
@@ -71,7 +78,25 @@ pub(crate) fn metrics_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let origin = headers
+        .get(header::ORIGIN)
+        .map(|o| o.to_str().unwrap_or("\u{fffd}"));
+    if !origin_allowed(&state.allowed_origins, origin) {
+        return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
+    }
+    let mut request = UpgradeRequest::new(uri.path(), uri.query().map(str::to_owned));
+    for (name, value) in &headers {
+        if let Ok(value) = value.to_str() {
+            request.push_header(name.as_str(), value);
+        }
+    }
+    let request = Box::new(request);
     let ctx = state.conn.clone();
     ws.read_buffer_size(state.read_buffer)
         .write_buffer_size(state.write_buffer)
@@ -79,7 +104,7 @@ async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Respons
         .max_frame_size(state.max_message)
         // The socket and context live in this block, lent to `serve` (see there).
         .on_upgrade(move |mut socket| async move {
-            serve(&mut AxumSocket::new(&mut socket), &ctx).await
+            serve(&mut AxumSocket::new(&mut socket), &ctx, request).await
         })
 }
 

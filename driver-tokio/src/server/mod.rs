@@ -22,7 +22,9 @@
 //! draw the tasks and queues). This module keeps what is tokio's and HTTP's:
 //!
 //! * `runtime`: the tokio adapter (spawn, sleep, axum's WebSocket as a server socket).
-//! * `http`: the axum router; `metrics`: Prometheus text; [`auth`]: token grants.
+//! * `http`: the axum router; `metrics`: Prometheus text; [`auth`]: token grants
+//!   ([`JwtAuthorizer`], shared with the async-std server, is driver-core's).
+//! * `http_auth`: [`HttpAuthorizer`], which asks the application's HTTP endpoint.
 //! * `mount`: [`router`], the server as an axum `Router` to nest in an application,
 //!   and [`SyncHub`], the handle that owns the hub behind it.
 //! * `run`: [`Server`], binding, serving (the same router, on its own listener; and
@@ -38,6 +40,7 @@
 
 pub mod auth;
 mod http;
+mod http_auth;
 mod metrics;
 mod mount;
 mod run;
@@ -45,6 +48,8 @@ mod runtime;
 mod tls;
 
 pub use auth::{TokenAuthorizer, TokenFileError, TokenGrant};
+pub use http_auth::{HttpAuthorizer, MAX_ANSWER_BYTES};
 pub use mount::{SyncHub, router};
 pub use run::Server;
+pub use syncwire_driver_core::server::auth::{JwtAlgorithm, JwtAuthorizer, JwtKeyError};
 pub use syncwire_driver_core::server::{MemoryStore, ServerConfig, ServerError, Storage, TlsFiles};

@@ -76,6 +76,7 @@ pub(super) fn start(
         write_buffer: config.ws_write_buffer(),
         max_message: config.hub().max_frame_bytes.saturating_mul(2),
         metrics_token: config.metrics_token().map(Arc::from),
+        allowed_origins: config.allowed_origins().into(),
     };
     let app = http_router(
         state.clone(),

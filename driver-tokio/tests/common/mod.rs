@@ -114,6 +114,27 @@ impl Client {
         Client { ws }
     }
 
+    /// Connects with `query` appended to `/sync` and extra request headers; the
+    /// HTTP error if the upgrade is refused.
+    pub async fn connect_with(
+        addr: SocketAddr,
+        query: &str,
+        headers: &[(&'static str, &str)],
+    ) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{addr}/sync{query}").into_client_request()?;
+        for (name, value) in headers {
+            request
+                .headers_mut()
+                .insert(*name, value.parse().expect("header value"));
+        }
+        let connecting = tokio_tungstenite::connect_async(request);
+        let (ws, _) = tokio::time::timeout(WAIT, connecting)
+            .await
+            .expect("connect in time")?;
+        Ok(Client { ws })
+    }
+
     pub async fn send(&mut self, frame: &Frame) {
         self.send_raw(Message::Binary(frame.encode().into())).await;
     }

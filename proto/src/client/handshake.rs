@@ -8,14 +8,26 @@
 //! any other code backs off. Pings are answered; any other frame is a protocol
 //! violation.
 
-use super::Client;
 use super::error::SessionError;
 use super::lifecycle::ClientState;
 use super::metrics::bump;
 use super::timers::Timer;
+use super::{Client, ConfigError};
 use crate::wire::{CloseCode, ErrorCode, Frame, Reject, SUPPORTED_VERSIONS, Welcome};
 
 impl Client {
+    /// Replaces the token the next `Hello` carries (drivers call this before each
+    /// connection attempt, with what the application's token provider returns).
+    /// Refused, keeping the current token, if the new one is longer than the protocol
+    /// allows or would make the `Hello` exceed `max_frame_bytes`.
+    pub fn set_token(&mut self, token: Option<String>) -> Result<(), ConfigError> {
+        let mut config = self.config.clone();
+        config.token = token;
+        config.validate()?;
+        self.config = config;
+        Ok(())
+    }
+
     /// A frame arrived during the handshake.
     pub(super) fn on_handshake_frame(&mut self, frame: Frame) {
         match frame {

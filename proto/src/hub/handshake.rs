@@ -92,6 +92,32 @@ impl Hub {
         Ok(())
     }
 
+    /// The application could not decide on an [`AuthRequest`] — its authorizer
+    /// failed or did not answer in time. Unlike a refusal this is not the client's
+    /// fault: the session gets `Reject{INTERNAL}` with `message` and close
+    /// `INTERNAL_ERROR` (1011), and the client reconnects with backoff
+    /// (docs/PROTOCOL.md §4). Answers for sessions that have since closed are ignored.
+    pub fn handle_auth_unavailable(
+        &mut self,
+        now: Instant,
+        session: SessionId,
+        message: &str,
+    ) -> Result<(), HubError> {
+        clamp(&mut self.now, now);
+        let Some(s) = self.sessions.get(&session) else {
+            return Ok(());
+        };
+        if !matches!(s.phase, Phase::AwaitingAuth { .. }) {
+            return Err(HubError::NotAwaitingAuth(session));
+        }
+        if s.closing.is_none() {
+            self.reject(session, ErrorCode::INTERNAL, None, None, message);
+            self.close(session, CloseCode::INTERNAL_ERROR);
+        }
+        self.finish();
+        Ok(())
+    }
+
     fn decide(&mut self, sid: SessionId, decision: Result<Identity, AuthError>) {
         let identity = match decision {
             Ok(identity) => identity,

@@ -157,6 +157,7 @@ mod peers;
 #[cfg(feature = "test-hooks")]
 mod planted;
 mod presence;
+mod record;
 pub mod resume;
 mod room;
 mod session;

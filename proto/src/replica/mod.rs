@@ -144,6 +144,11 @@ impl Replica {
         &self.client
     }
 
+    /// Replaces the token of the next `Hello` ([`Client::set_token`]).
+    pub fn set_token(&mut self, token: Option<String>) -> Result<(), ConfigError> {
+        self.client.set_token(token)
+    }
+
     /// Whether the replica id was drawn fresh for this instance.
     pub fn origin(&self) -> ReplicaOrigin {
         self.origin

@@ -18,7 +18,10 @@ mod protocol;
 
 pub use delivery::check_deliveries;
 pub use durability::{canonical, check_acked, check_convergence};
-pub use protocol::{check_no_foreign_deltas, check_no_gap_rejoins};
+pub use protocol::{
+    check_internal_refusal, check_no_foreign_deltas, check_no_gap_rejoins,
+    check_withdrawn_not_logged,
+};
 
 use std::collections::BTreeMap;
 

@@ -1,8 +1,9 @@
 //! Protocol-efficiency and hygiene checkers: no re-joins caused by stream gaps in a
-//! fault-free run, and nothing of a misbehaving connection's replica ever logged or
-//! delivered.
+//! fault-free run, nothing of a misbehaving connection's replica ever logged or
+//! delivered, no withdrawn delta in storage, no `internal` refusal without a failure.
 
-use syncwire_proto::wire::ReplicaId;
+use syncwire_proto::Instant;
+use syncwire_proto::wire::{ErrorCode, ReplicaId, RoomId};
 
 use super::{FinalState, History, Violation};
 
@@ -47,4 +48,41 @@ pub fn check_no_foreign_deltas(
         out.push(Violation::new("rogue_delta_delivered", Some(d.at), detail));
     }
     out
+}
+
+/// A delta the hub refused for good (`DeltaRejected`, the client withdrew it) must
+/// not be in durable storage: `durable` is the highest sequence of `replica` that
+/// storage holds in `room`. Reported as `refused_logged`.
+pub fn check_withdrawn_not_logged(
+    at: Instant,
+    room: &RoomId,
+    replica: ReplicaId,
+    withdrawn: u64,
+    durable: u64,
+) -> Option<Violation> {
+    (durable >= withdrawn).then(|| {
+        let detail = format!(
+            "replica {} room {room:?}: withdrawn seq {withdrawn}, storage holds up to {durable}",
+            replica.0
+        );
+        Violation::new("refused_logged", Some(at), detail)
+    })
+}
+
+/// `internal` means a hub failure (PROTOCOL.md §5): a refusal with it is reported as
+/// `spurious_internal` unless the run injects storage failures.
+pub fn check_internal_refusal(
+    at: Instant,
+    client: usize,
+    code: ErrorCode,
+    message: &str,
+    storage_faults: bool,
+) -> Option<Violation> {
+    (code == ErrorCode::INTERNAL && !storage_faults).then(|| {
+        Violation::new(
+            "spurious_internal",
+            Some(at),
+            format!("c{client}: {message}"),
+        )
+    })
 }

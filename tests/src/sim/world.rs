@@ -293,12 +293,18 @@ impl World {
         self.stats.max_queue = self.stats.max_queue.max(self.queue.len());
     }
 
+    /// Records a violation a checker found, if any (noted in the transcript too).
+    pub(crate) fn report(&mut self, violation: Option<Violation>) {
+        if let Some(v) = violation {
+            self.transcript
+                .note(self.now, "!", || format!("{}: {}", v.invariant, v.detail));
+            self.violations.push(v);
+        }
+    }
+
     /// Records a violation found while running.
     pub(crate) fn violate(&mut self, invariant: &'static str, detail: String) {
-        self.transcript
-            .note(self.now, "!", || format!("{invariant}: {detail}"));
-        self.violations
-            .push(Violation::new(invariant, Some(self.now), detail));
+        self.report(Some(Violation::new(invariant, Some(self.now), detail)));
     }
 
     /// The deadline for settling.

@@ -32,7 +32,7 @@ use syncwire_proto::wire::{ErrorCode, ReplicaId, RoomId};
 
 use super::faults::Fault;
 use super::world::{Ev, World};
-use crate::check::{FinalState, Violation};
+use crate::check::{self, FinalState, Violation};
 
 /// The access rules of a world, shared by every hub incarnation's authorizer.
 #[derive(Clone, Debug, Default)]
@@ -174,13 +174,9 @@ impl World {
                 room, seq, code, ..
             } if *code == ErrorCode::FORBIDDEN && self.policy.may_refuse_write(replica.0, room) => {
                 let durable = self.durable_seq(room, replica);
-                if durable >= *seq {
-                    let detail = format!(
-                        "replica {} room {room:?}: withdrawn seq {seq}, storage holds up to {durable}",
-                        replica.0
-                    );
-                    self.violate("refused_logged", detail);
-                }
+                let logged =
+                    check::check_withdrawn_not_logged(self.now, room, replica, *seq, durable);
+                self.report(logged);
                 self.schedule(self.now, Ev::AppReset(i, room.clone(), true));
                 true
             }

@@ -8,11 +8,12 @@ use syncwire_proto::client::{
     TransportCommand,
 };
 use syncwire_proto::replica::{Applied, Output, ReplicaError};
-use syncwire_proto::wire::{CloseCode, ErrorCode, RoomId};
+use syncwire_proto::wire::{CloseCode, RoomId};
 
 use super::net::{ConnId, Peer};
 use super::workload::random_op;
 use super::world::{Ev, World};
+use crate::check;
 use crate::transcript::describe;
 
 /// How much later a re-sent delta reaches the hub after its first copy.
@@ -98,10 +99,9 @@ impl World {
             _ => {}
         }
         if let ClientEvent::Error(SessionError::Rejected { code, message, .. }) = &ev {
-            if *code == ErrorCode::INTERNAL && self.scenario.faults.storage_faults == 0 {
-                // `internal` means a hub failure (PROTOCOL.md §5); nothing fails here.
-                self.violate("spurious_internal", format!("c{i}: {message}"));
-            }
+            let storage_faults = self.scenario.faults.storage_faults > 0;
+            let v = check::check_internal_refusal(self.now, i, *code, message, storage_faults);
+            self.report(v);
         }
         if matches!(ev, ClientEvent::DeltaRejected { .. }) {
             self.stats.coverage.withdrawn += 1;

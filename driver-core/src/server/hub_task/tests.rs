@@ -17,6 +17,8 @@ use futures_channel::oneshot;
 
 use super::HubTask;
 use crate::hub::{FlushedBytes, HubCore, Outbound};
+use crate::server::auth::Inline;
+use crate::server::auth_runner::AuthRunner;
 use crate::server::messages::{StorageTx, ToHub};
 use crate::server::outbound_queue::{self, Receiver};
 use crate::{Clock, SystemClock};
@@ -46,6 +48,7 @@ fn task_with(
     let task = HubTask {
         core: HubCore::new(hub, StorageTx(storage), Arc::default()),
         clock,
+        auth: AuthRunner::inline_only(Arc::new(Inline(Arc::new(AllowAll)))),
     };
     (task, actions)
 }
@@ -60,6 +63,7 @@ fn open(t: &mut HubTask, capacity: usize) -> Conn {
         kill: kill_tx,
         flushed: flushed.clone(),
         reply,
+        upgrade: Box::default(),
     });
     t.drain();
     let session = session.try_recv().unwrap().unwrap().unwrap();

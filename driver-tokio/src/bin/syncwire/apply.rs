@@ -8,6 +8,7 @@ use std::time::Duration;
 use syncwire_tokio::proto::hub::{AllowAll, Authorizer, ConfigError as HubConfigError};
 use syncwire_tokio::server::{ServerConfig, ServerError, Storage, TlsFiles, TokenAuthorizer};
 
+use crate::auth;
 use crate::layers::{ConfigError, Source};
 use crate::load::Loaded;
 use crate::settings::{Settings, hub_field_setting};
@@ -26,7 +27,14 @@ pub(crate) enum Files {
 pub(crate) fn build(loaded: &Loaded<Settings>, files: Files) -> Result<ServerConfig, ConfigError> {
     let s = &loaded.settings;
     let mut config = ServerConfig::new(req(loaded, "addr", s.addr)?);
-    config.set_authorizer(authorizer(loaded, files)?);
+    match authorizer(loaded, files)? {
+        Some(inline) => config.set_authorizer(inline),
+        None => match auth::http_authorizer(loaded)? {
+            Some(http) => config.set_server_authorizer(http),
+            None => return Err(loaded.invalid("auth_url", "must be set")),
+        },
+    };
+    auth::apply(loaded, &mut config)?;
     config.set_ws_path(req(loaded, "path", s.path.clone())?);
     config.set_static_dir(s.static_dir.clone());
     config.set_storage(storage(loaded)?);
@@ -135,13 +143,19 @@ fn req<T>(loaded: &Loaded<Settings>, name: &'static str, v: Option<T>) -> Result
     v.ok_or_else(|| loaded.invalid(name, "must be set"))
 }
 
-/// The one auth mode the settings choose.
-fn authorizer(loaded: &Loaded<Settings>, files: Files) -> Result<Arc<dyn Authorizer>, ConfigError> {
+/// The one auth mode the settings choose, as an inline authorizer; `None` for
+/// `auth_url` (the HTTP authorizer decides later, [`auth::http_authorizer`]).
+fn authorizer(
+    loaded: &Loaded<Settings>,
+    files: Files,
+) -> Result<Option<Arc<dyn Authorizer>>, ConfigError> {
     let s = &loaded.settings;
     let chosen: Vec<&'static str> = [
         ("token", s.token.is_some()),
         ("token_file", s.token_file.is_some()),
         ("open", s.open == Some(true)),
+        ("jwt_*", auth::jwt_chosen(s)),
+        ("auth_url", s.auth_url.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, set)| set.then_some(name))
@@ -149,27 +163,37 @@ fn authorizer(loaded: &Loaded<Settings>, files: Files) -> Result<Arc<dyn Authori
     if chosen.len() > 1 {
         let each: Vec<String> = chosen
             .iter()
-            .map(|name| format!("`{name}` (from {})", loaded.source(name)))
+            .map(|name| match *name {
+                "jwt_*" => "a JWT key (`jwt_*`)".to_owned(),
+                name => format!("`{name}` (from {})", loaded.source(name)),
+            })
             .collect();
         let why = format!("choose one auth mode, not {}", each.join(" and "));
         return Err(ConfigError::Conflict(why));
     }
+    if s.auth_url.is_some() {
+        return Ok(None);
+    }
     if let Some(token) = &s.token {
-        return Ok(Arc::new(TokenAuthorizer::single(token.clone())));
+        return Ok(Some(Arc::new(TokenAuthorizer::single(token.clone()))));
     }
     if let Some(file) = &s.token_file {
         if files == Files::Skip {
-            return Ok(Arc::new(TokenAuthorizer::default()));
+            return Ok(Some(Arc::new(TokenAuthorizer::default())));
         }
         return TokenAuthorizer::from_file(file)
-            .map(|a| Arc::new(a) as Arc<dyn Authorizer>)
+            .map(|a| Some(Arc::new(a) as Arc<dyn Authorizer>))
             .map_err(|e| loaded.invalid("token_file", format!("{}: {e}", file.display())));
     }
+    if let Some(jwt) = auth::jwt_authorizer(loaded, files)? {
+        return Ok(Some(jwt));
+    }
     if s.open == Some(true) {
-        return Ok(Arc::new(AllowAll));
+        return Ok(Some(Arc::new(AllowAll)));
     }
     let why = "choose an auth mode: `token_file` (--token-file F), `token` \
-               (SYNCWIRE_TOKEN or the config file) or `open` (--open, development only)";
+               (SYNCWIRE_TOKEN or the config file), a JWT key (`jwt_*`, docs/AUTH.md), \
+               `auth_url` or `open` (--open, development only)";
     Err(ConfigError::Conflict(why.to_owned()))
 }
 

@@ -317,3 +317,72 @@ fn redis_storage_is_chosen_alone_and_takes_its_options() {
         );
     }
 }
+
+#[test]
+fn jwt_settings_make_an_authorizer_from_a_file_or_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "a test-only secret of 32 bytes or more\n").unwrap();
+    let path = secret.to_str().unwrap();
+    let from_file = loaded(
+        None,
+        &[],
+        &["--jwt-hs256-secret-file", path, "--jwt-audience", "hub"],
+    );
+    assert!(build(&from_file.unwrap(), Files::Read).is_ok());
+    let env = [(
+        "SYNCWIRE_JWT_HS256_SECRET",
+        "another test-only secret, 32 bytes+",
+    )];
+    assert!(build(&loaded(None, &env, &[]).unwrap(), Files::Read).is_ok());
+    std::fs::write(&secret, "short").unwrap();
+    let short = loaded(None, &[], &["--jwt-hs256-secret-file", path]).unwrap();
+    let err = build(&short, Files::Read).unwrap_err().to_string();
+    assert!(err.contains("jwt_hs256_secret_file"), "{err}");
+    let alone = loaded(None, &[], &["--jwt-audience", "hub", "--open"]).unwrap();
+    let err = build(&alone, Files::Read).unwrap_err().to_string();
+    assert!(
+        err.contains("jwt_audience") && err.contains("JWT key"),
+        "{err}"
+    );
+    let no_alg = loaded(None, &[], &["--jwt-public-key", path]).unwrap();
+    let err = build(&no_alg, Files::Read).unwrap_err().to_string();
+    assert!(err.contains("jwt_alg"), "{err}");
+    let bad_alg = loaded(None, &[], &["--jwt-public-key", path, "--jwt-alg", "HS512"]).unwrap();
+    let err = build(&bad_alg, Files::Read).unwrap_err().to_string();
+    assert!(err.contains("jwt_alg") && err.contains("HS512"), "{err}");
+    let two = loaded(None, &env, &["--jwt-hs256-secret-file", path]).unwrap();
+    assert!(build(&two, Files::Read).is_err(), "one JWT key");
+    let with_open = loaded(None, &env, &["--open"]).unwrap();
+    let err = build(&with_open, Files::Read).unwrap_err().to_string();
+    assert!(err.contains("one auth mode"), "{err}");
+}
+
+#[test]
+fn origin_timeout_and_url_settings_reach_the_config() {
+    let args = [
+        "--open",
+        "--allow-origin",
+        "https://a.example, https://b.example",
+        "--auth-timeout-ms",
+        "1500",
+    ];
+    let config = build(&loaded(None, &[], &args).unwrap(), Files::Read).unwrap();
+    assert_eq!(
+        config.allowed_origins(),
+        ["https://a.example", "https://b.example"]
+    );
+    assert_eq!(config.auth_timeout(), Duration::from_millis(1500));
+    let url = ["--auth-url", "http://127.0.0.1:9/auth"];
+    assert!(build(&loaded(None, &[], &url).unwrap(), Files::Read).is_ok());
+    let tls = ["--auth-url", "https://auth.example/x"];
+    let err = build(&loaded(None, &[], &tls).unwrap(), Files::Read).unwrap_err();
+    assert!(err.to_string().contains("auth_url"), "{err}");
+    let both = ["--auth-url", "http://127.0.0.1:9/auth", "--open"];
+    assert!(build(&loaded(None, &[], &both).unwrap(), Files::Read).is_err());
+    let defaults = build(&loaded(None, &[], &["--open"]).unwrap(), Files::Read).unwrap();
+    assert!(defaults.allowed_origins().is_empty());
+    assert_eq!(defaults.auth_timeout(), Duration::from_secs(5));
+    let zero = ["--open", "--auth-timeout-ms", "0"];
+    assert!(build(&loaded(None, &[], &zero).unwrap(), Files::Read).is_err());
+}

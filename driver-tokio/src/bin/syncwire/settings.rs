@@ -53,6 +53,27 @@ settings! {
     token: String = None, secret;
     /// Accept the tokens listed in this file (see driver-tokio/README.md).
     token_file: PathBuf = None, plain;
+    /// Verify JSON Web Tokens (HS256) with the secret in this file (docs/AUTH.md).
+    jwt_hs256_secret_file: PathBuf = None, plain;
+    /// Verify JSON Web Tokens (HS256) with this secret. A secret: give it in the
+    /// environment (SYNCWIRE_JWT_HS256_SECRET) or the config file.
+    jwt_hs256_secret: String = None, secret;
+    /// Verify JSON Web Tokens with this public key (PEM); needs jwt_alg.
+    jwt_public_key: PathBuf = None, plain;
+    /// The algorithm of jwt_public_key: RS256 or ES256.
+    jwt_alg: String = None, plain;
+    /// Require the tokens' `aud` to be (or contain) this.
+    jwt_audience: String = None, plain;
+    /// Require the tokens' `iss` to be this.
+    jwt_issuer: String = None, plain;
+    /// Ask this HTTP endpoint about each session (POST; docs/AUTH.md §4; http:// only).
+    auth_url: String = None, plain;
+    /// Longest wait for a deferred authorization, in ms (then Reject internal, 1011).
+    auth_timeout_ms: u64 = ms(server().auth_timeout()), plain;
+    /// Browser origins allowed to upgrade, comma-separated (e.g.
+    /// `https://app.example,https://admin.example`); others get HTTP 403. Requests
+    /// without Origin (native clients) are allowed. Empty: any origin.
+    allow_origin: String = None, plain;
     /// Serve static files (the demo page) from this directory at `/`.
     static_dir: PathBuf = None, plain;
     /// HTTP path of the WebSocket endpoint.

@@ -24,8 +24,8 @@ impl Outbox {
         let mut removed = Vec::new();
         let mut renumbered = Vec::new();
         let mut i = 0;
-        while i < q.entries.len() {
-            if q.entries.get(i).is_none_or(|e| e.seq > seq) {
+        while let Some(e) = q.entries.get(i) {
+            if e.seq > seq {
                 i += 1;
                 continue;
             }

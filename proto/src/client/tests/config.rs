@@ -113,6 +113,24 @@ fn debug_output_redacts_the_token() {
 }
 
 #[test]
+fn set_token_changes_the_next_hello_and_refuses_an_oversized_one() {
+    let mut h = Harness::new(config());
+    let too_long = Some("t".repeat(MAX_TOKEN_LEN + 1));
+    assert!(matches!(
+        h.client.set_token(too_long),
+        Err(ConfigError::TokenTooLong { .. })
+    ));
+    assert_eq!(h.client.config().token.as_deref(), Some("secret"));
+    h.client.set_token(Some("fresh".into())).unwrap();
+    h.connect();
+    h.open();
+    let Some(Frame::Hello(hello)) = h.sent.first() else {
+        panic!("expected Hello, got {:?}", h.sent);
+    };
+    assert_eq!(hello.token.as_deref(), Some("fresh"));
+}
+
+#[test]
 fn export_and_restore_keep_outbox_sequence_and_position() {
     let mut h = Harness::joined_room(config());
     h.recv(hub_delta("r", 1, 0, PEER, 1));

@@ -89,6 +89,32 @@ fn refused_authorization_rejects_unauthorized_and_closes() {
     );
 }
 
+#[test]
+fn an_authorizer_that_cannot_decide_closes_internal_error() {
+    let mut h = Harness::with(HubConfig::default());
+    let sid = h.open();
+    h.send(sid, hello(3));
+    h.hub
+        .handle_auth_unavailable(h.now, sid, "authorization timed out")
+        .unwrap();
+    h.settle();
+    let frames = h.take(sid);
+    assert!(
+        matches!(frames.as_slice(), [Frame::Reject(r)] if r.code == ErrorCode::INTERNAL && r.message == "authorization timed out")
+    );
+    assert_eq!(h.closed.get(&sid), Some(&CloseCode::INTERNAL_ERROR));
+    assert_eq!(h.hub.handle_auth_unavailable(h.now, sid, "x"), Ok(()));
+    let open = h.open();
+    h.send(open, hello(4));
+    h.hub
+        .handle_auth(h.now, open, Ok(Identity::read_only_all("ann")))
+        .unwrap();
+    assert_eq!(
+        h.hub.handle_auth_unavailable(h.now, open, "late"),
+        Err(HubError::NotAwaitingAuth(open))
+    );
+}
+
 struct TokenAuthorizer;
 impl Authorizer for TokenAuthorizer {
     fn authorize(&self, r: &AuthRequest) -> AuthDecision {

@@ -129,3 +129,93 @@ fn a_member_whose_backlog_cannot_take_the_batch_still_gets_every_entry_once() {
     assert_eq!(offsets, [0, 1, 2, 3, 4, 5], "every entry once, in order");
     assert_eq!(acks(&h.take(a)), [1, 2, 3, 4, 5, 6]);
 }
+
+#[test]
+fn an_entry_larger_than_the_batch_bound_goes_alone() {
+    let config = HubConfig {
+        batch_max_bytes: 8,
+        ..config()
+    };
+    let mut h = Harness::with(config);
+    let (a, b) = (h.connect(1), h.connect(2));
+    one_turn(&mut h, &[a, b], &[(a, 1, 1), (a, 1, 2), (a, 1, 3)]);
+    h.settle();
+    let fb = h.take(b);
+    // Each payload is above 8 bytes: three runs of one, each a `HubDelta`.
+    assert!(fb.iter().all(|f| matches!(f, Frame::HubDelta(_))), "{fb:?}");
+    assert_eq!(deltas(&fb).len(), 3);
+}
+
+#[test]
+fn a_run_may_fill_the_byte_bound_exactly() {
+    let payload = sum(1).len();
+    let config = HubConfig {
+        batch_max_bytes: 2 * payload,
+        ..config()
+    };
+    let mut h = Harness::with(config);
+    let (a, b) = (h.connect(1), h.connect(2));
+    // Three payloads of the same size (sum(1), sum(2), sum(3) encode alike).
+    one_turn(&mut h, &[a, b], &[(a, 1, 1), (a, 1, 2), (a, 1, 3)]);
+    h.settle();
+    let sizes: Vec<usize> = h
+        .take(b)
+        .iter()
+        .map(|f| match f {
+            Frame::DeltaBatch(x) => x.entries.len(),
+            Frame::HubDelta(_) => 1,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(sizes, [2, 1], "two payloads fill the bound exactly");
+}
+
+#[test]
+fn live_deliveries_are_counted_for_the_other_members_only() {
+    let mut h = Harness::new();
+    let (a, b, c) = (h.connect(1), h.connect(2), h.connect(3));
+    one_turn(&mut h, &[a, b, c], &[(a, 1, 1), (a, 1, 2), (a, 1, 3)]);
+    let before = h.hub.metrics().deltas_out;
+    h.settle();
+    // b and c get the three entries each; a's three acks are not deliveries.
+    assert_eq!(h.hub.metrics().deltas_out - before, 6);
+    let (d, e) = (h.connect(4), h.connect(5));
+    one_turn(&mut h, &[d, e], &[(d, 4, 1), (e, 5, 1)]);
+    let before = h.hub.metrics().deltas_out;
+    h.settle();
+    // Origins of the run, entry by entry: a, b and c get both (6), d and e the
+    // other's one each (2).
+    assert_eq!(h.hub.metrics().deltas_out - before, 8);
+}
+
+#[test]
+fn a_replica_back_in_the_turn_its_entry_became_durable_gets_no_ack_behind_its_replay() {
+    let mut h = Harness::new();
+    let (a, b) = (h.connect(1), h.connect(2));
+    h.join(a, "r", "sum", None);
+    h.join(b, "r", "sum", None);
+    h.hold_storage = true;
+    h.delta(a, "r", 1, 1, sum(1));
+    // Replica 1 comes back on a new session (the old one is replaced) and joins
+    // while its delta is being stored: the join waits for the append.
+    let a2 = h.connect(1);
+    h.send(a2, join("r", "sum", None));
+    while let Some(done) = h.storage.release_next() {
+        h.hub.handle_storage(h.now, done);
+    }
+    h.hold_storage = false;
+    h.settle();
+    let frames = h.take(a2);
+    let j = joined(&frames);
+    assert_eq!(j.acked_seq, 1);
+    assert_eq!(
+        deltas(&frames),
+        [(0, 1, 1)],
+        "the replay holds its own entry"
+    );
+    assert!(
+        acks(&frames).is_empty(),
+        "no ack behind the replay: {frames:?}"
+    );
+    assert_eq!(deltas(&h.take(b)).len(), 1);
+}
