@@ -171,10 +171,15 @@ async fn every_crdt_type_syncs_and_a_late_joiner_gets_snapshot_and_tail() {
     check_final(&dc);
     rec.read(|r| {
         for room in ["gcounter", "pncounter", "lww", "mvreg", "orset", "map"] {
-            assert_eq!(
-                r.resyncs.get(room).map(Vec::as_slice),
-                Some(&[true][..]),
-                "{room}: the late joiner starts from the compacted snapshot"
+            // The late joiner starts from the compacted snapshot. If a fold that
+            // was still running when it joined deleted entries it was being caught
+            // up with, the hub closes it `SLOW_CONSUMER` and it resumes into a
+            // second resync (PROTOCOL.md §8.3/§8.4): allowed once, never a delta
+            // stream that skips the snapshot.
+            let resyncs = r.resyncs.get(room).map(Vec::as_slice).unwrap_or_default();
+            assert!(
+                matches!(resyncs, [true] | [true, true]),
+                "{room}: the late joiner starts from the compacted snapshot: {resyncs:?}"
             );
             let tail = r.deliveries.keys().filter(|(rm, _, _)| rm == room).count();
             assert!(

@@ -2,8 +2,9 @@
 //! because their backlog was full when a delta went live) receive `DeltaBatch`
 //! frames from the in-memory tail, or from storage ranges when the entries are no
 //! longer in memory. A member whose entries were compacted away meanwhile (the
-//! snapshot covering them became durable, so storage may have deleted them) fell too
-//! far behind: it is closed `SLOW_CONSUMER` and resumes into a resync. Batches are
+//! snapshot covering them became durable, so storage may have deleted them, and they
+//! are neither in memory nor in what a storage read returned) fell too far behind:
+//! it is closed `SLOW_CONSUMER` and resumes into a resync. Batches are
 //! only queued while the member's backlog is below half its bound, so catching up
 //! never overflows it; a member reaching the head is live.
 
@@ -88,13 +89,14 @@ impl Hub {
                 l.epoch,
                 self.rooms.get(room).map_or(0, |r| r.incarnation),
             );
-            if next < l.storage_first {
-                // Compacted away: a snapshot became durable while the member was
-                // behind, and storage may have deleted the entries it needs.
-                self.fell_behind_compaction(sid);
-                return;
-            }
             if next < l.log.tail_start() {
+                if next < l.storage_first {
+                    // Compacted away: a snapshot became durable while the member was
+                    // behind, storage may have deleted the entries it needs, and
+                    // they are no longer in memory either.
+                    self.fell_behind_compaction(sid);
+                    return;
+                }
                 let kind = OpKind::Range {
                     session: sid,
                     from: next,
@@ -178,16 +180,19 @@ impl Hub {
         if m.next != from {
             return;
         }
-        if compacted {
-            // The snapshot covering `from` became durable while the read was queued.
-            self.fell_behind_compaction(sid);
-            return;
-        }
         let mut entries = result.unwrap_or_default();
         let contiguous = entries
             .iter()
             .enumerate()
             .all(|(i, e)| Some(e.offset) == from.checked_add(i as u64));
+        let from_start = entries.first().is_some_and(|e| e.offset == from);
+        if compacted && !(contiguous && from_start) {
+            // The snapshot covering `from` became durable while the read was queued,
+            // and storage deleted the entries before reading them. (Entries it still
+            // returned are the log's, whatever was compacted since: they are served.)
+            self.fell_behind_compaction(sid);
+            return;
+        }
         entries.retain(|e| e.offset < head);
         if entries.is_empty() || !contiguous {
             let msg = "log entries needed for catch-up are unavailable";

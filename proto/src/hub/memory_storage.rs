@@ -110,6 +110,13 @@ impl MemoryStorage {
         Some(self.execute(action))
     }
 
+    /// Executes the newest queued action first, as a backend that finishes a fold
+    /// after actions emitted later does (the storage contract allows it for folds).
+    pub fn release_newest(&mut self) -> Option<StorageCompletion> {
+        let action = self.queued.pop_back()?;
+        Some(self.execute(action))
+    }
+
     /// Drops every queued action, as a crash before durability would.
     pub fn lose_pending(&mut self) -> usize {
         let n = self.queued.len();

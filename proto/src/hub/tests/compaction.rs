@@ -361,3 +361,55 @@ fn a_failed_fold_is_asked_again_when_the_next_entries_leave_memory() {
     let frames = h.join(a, "r", "sum", None);
     assert_eq!(total(&frames), (1..=12).sum::<u64>());
 }
+
+#[test]
+fn a_range_read_before_a_late_fold_deleted_its_entries_is_still_served() {
+    let mut h = Harness::with(cfg(Arc::new(SumMerger)));
+    let w = h.connect(1);
+    let epoch = joined(&h.join(w, "r", "sum", None)).epoch;
+    for seq in 1..=30 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let room = RoomId::new("r");
+    let folded = h.storage.snapshot(&room).expect("folded").offset;
+    // Ten more deltas leave memory while their fold is held in storage.
+    h.hold_storage = true;
+    for seq in 31..=40 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    while h.storage.pending() > 0 && h.hub.pending_storage_ops() > 1 {
+        let done = h.storage.release_next().expect("an append");
+        h.hub.handle_storage(h.now, done);
+        h.settle();
+    }
+    assert!(matches!(h.storage.pending(), 1), "the fold is held");
+    // A member resumes from the old snapshot's offset: entries it needs are only in
+    // storage, and the held fold will delete them.
+    let a = h.connect(2);
+    let position = Position {
+        epoch,
+        offset: folded,
+    };
+    h.send(a, join("r", "sum", Some(position)));
+    assert_eq!(
+        h.storage.pending(),
+        2,
+        "the range read is queued after the fold"
+    );
+    // The range read runs first; the fold finishes later (as redb's fold thread
+    // may) and its completion reaches the hub first.
+    let range = h.storage.release_newest().expect("the range read");
+    let fold = h.storage.release_next().expect("the fold");
+    h.hub.handle_storage(h.now, fold);
+    h.hub.handle_storage(h.now, range);
+    h.hold_storage = false;
+    h.settle();
+    assert_eq!(h.closed.get(&a), None, "not cut off: it got its entries");
+    let frames = h.take(a);
+    let offsets: Vec<u64> = deltas(&frames).iter().map(|d| d.0).collect();
+    assert_eq!(
+        offsets,
+        (folded..40).collect::<Vec<_>>(),
+        "every entry once, in order"
+    );
+}
