@@ -63,7 +63,9 @@ impl JsClient {
         replica: Option<f64>,
         storage_key: Option<String>,
         name: Option<String>,
-        options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "SyncwireOptions | null")] options: Option<
+            js_sys::Object,
+        >,
     ) -> Result<JsClient, JsError> {
         let mut config = ClientConfig::default();
         let option = |key: &str| {
@@ -107,6 +109,7 @@ impl JsClient {
 
     /// The lifecycle state: `Disconnected`, `Connecting`, `Handshaking`,
     /// `Connected`, `Backoff`, `Closed` or `Failed`.
+    #[wasm_bindgen(unchecked_return_type = "SyncwireState")]
     pub fn state(&self) -> String {
         format!("{:?}", self.client.state())
     }
@@ -133,7 +136,10 @@ impl JsClient {
     /// (`state`, `joined`, `resync`, `caughtUp`, `delta`, `acked`, `rejected`, `peerJoined`,
     /// `peerLeft`, `peerCount`, `presence`, `error`) and its fields.
     #[wasm_bindgen(js_name = onEvent)]
-    pub fn on_event(&self, callback: Function) {
+    pub fn on_event(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(event: SyncwireEvent) => void")] callback: Function,
+    ) {
         let mut events = self.client.events();
         wasm_bindgen_futures::spawn_local(async move {
             while let Some(ev) = events.next().await {
@@ -214,7 +220,10 @@ impl JsCounter {
 
     /// Calls `callback()` whenever the value changed (coalesced).
     #[wasm_bindgen(js_name = onChange)]
-    pub fn on_change(&self, callback: Function) {
+    pub fn on_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "() => void")] callback: Function,
+    ) {
         watch(&self.doc, callback);
     }
 
@@ -236,13 +245,22 @@ pub struct JsMap {
 impl JsMap {
     /// Sets the register under `key` to `value` (string, number, boolean, null,
     /// array or plain object).
-    pub fn set(&self, key: &str, value: JsValue) -> Result<(), JsError> {
+    pub fn set(
+        &self,
+        key: &str,
+        #[wasm_bindgen(unchecked_param_type = "SyncwireInput")] value: JsValue,
+    ) -> Result<(), JsError> {
         self.apply(MapOp::set(key, from_js(&value)?))
     }
 
     /// Sets the register `field` of the nested map under `key`.
     #[wasm_bindgen(js_name = setIn)]
-    pub fn set_in(&self, key: &str, field: &str, value: JsValue) -> Result<(), JsError> {
+    pub fn set_in(
+        &self,
+        key: &str,
+        field: &str,
+        #[wasm_bindgen(unchecked_param_type = "SyncwireInput")] value: JsValue,
+    ) -> Result<(), JsError> {
         self.apply(MapOp::nested(key, MapOp::set(field, from_js(&value)?)))
     }
 
@@ -252,7 +270,7 @@ impl JsMap {
     }
 
     /// The whole map as a plain JavaScript object.
-    #[wasm_bindgen(js_name = toJSON)]
+    #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "{ [key: string]: SyncwireValue }")]
     pub fn to_json(&self) -> Result<JsValue, JsError> {
         let value = self.doc.read(|m| m.to_value()).map_err(js_err)?;
         Ok(to_js(&value))
@@ -260,7 +278,10 @@ impl JsMap {
 
     /// Calls `callback()` whenever the map changed (coalesced).
     #[wasm_bindgen(js_name = onChange)]
-    pub fn on_change(&self, callback: Function) {
+    pub fn on_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "() => void")] callback: Function,
+    ) {
         watch(&self.doc, callback);
     }
 

@@ -32,6 +32,7 @@ mod browser;
 mod client;
 mod clock;
 pub mod js;
+mod js_types;
 mod js_value;
 pub mod persist;
 mod socket;

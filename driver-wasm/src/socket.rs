@@ -164,3 +164,7 @@ impl Drop for Socket {
         }
     }
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+#[path = "tests/socket.rs"]
+mod tests;
