@@ -23,7 +23,7 @@ fn redb_config(dir: &std::path::Path) -> ServerConfig {
 async fn restart_keeps_every_acked_delta(which: Which) {
     let dir = tempfile::tempdir().unwrap();
     let server = which.start(redb_config(dir.path())).await;
-    let a = SyncClient::connect(&url(server.addr()), config(61)).unwrap();
+    let a = SyncClient::connect(url(server.addr()), config(61)).unwrap();
     let ca = a.join::<GCounter>("durable").unwrap();
     for _ in 0..7 {
         ca.apply(GCounterOp::Increment(3)).unwrap();
@@ -34,11 +34,11 @@ async fn restart_keeps_every_acked_delta(which: Which) {
     server.stop().await;
 
     let server = which.start(redb_config(dir.path())).await;
-    let b = SyncClient::connect(&url(server.addr()), config(62)).unwrap();
+    let b = SyncClient::connect(url(server.addr()), config(62)).unwrap();
     let cb = b.join::<GCounter>("durable").unwrap();
     until(&cb, |c| c.value() == 21).await;
     // Another writer joins: it sees the same state and its deltas land on top.
-    let a = SyncClient::connect(&url(server.addr()), config(63)).unwrap();
+    let a = SyncClient::connect(url(server.addr()), config(63)).unwrap();
     let ca = a.join::<GCounter>("durable").unwrap();
     until(&ca, |c| c.value() == 21).await;
     ca.apply(GCounterOp::Increment(1)).unwrap();

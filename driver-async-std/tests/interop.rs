@@ -14,8 +14,8 @@ use syncwire_async_std::server::MemoryStore;
 #[async_std::test]
 async fn an_async_std_client_syncs_through_a_tokio_server() {
     let server = TokioServer::start();
-    let a = SyncClient::connect(&url(server.addr), config(1)).unwrap();
-    let b = SyncClient::connect(&url(server.addr), config(2)).unwrap();
+    let a = SyncClient::connect(url(server.addr), config(1)).unwrap();
+    let b = SyncClient::connect(url(server.addr), config(2)).unwrap();
     let ca = a.join::<GCounter>("counter").unwrap();
     let cb = b.join::<GCounter>("counter").unwrap();
     ca.apply(GCounterOp::Increment(5)).unwrap();
@@ -42,8 +42,8 @@ fn a_tokio_client_syncs_through_an_async_std_server() {
         .unwrap();
     let addr = server.addr;
     rt.block_on(async move {
-        let a = TokioClient::connect(&url(addr), config(11)).unwrap();
-        let b = SyncClient::connect(&url(addr), config(12)).unwrap();
+        let a = TokioClient::connect(url(addr), config(11)).unwrap();
+        let b = SyncClient::connect(url(addr), config(12)).unwrap();
         let sa = a.join::<OrSet<String>>("todos").unwrap();
         let sb = b.join::<OrSet<String>>("todos").unwrap();
         sa.apply(OrSetOp::Add("milk".into())).unwrap();
@@ -62,8 +62,8 @@ fn a_tokio_client_syncs_through_an_async_std_server() {
 #[async_std::test]
 async fn async_std_clients_sync_through_an_async_std_server() {
     let server = AsyncStdServer::start("127.0.0.1:0".parse().unwrap(), MemoryStore::new()).await;
-    let a = SyncClient::connect(&url(server.addr), config(21)).unwrap();
-    let b = SyncClient::connect(&url(server.addr), config(22)).unwrap();
+    let a = SyncClient::connect(url(server.addr), config(21)).unwrap();
+    let b = SyncClient::connect(url(server.addr), config(22)).unwrap();
     let ca = a.join::<GCounter>("c").unwrap();
     let cb = b.join::<GCounter>("c").unwrap();
     for _ in 0..20 {
@@ -75,7 +75,7 @@ async fn async_std_clients_sync_through_an_async_std_server() {
     assert_eq!(a.close(WAIT).await, 0, "every delta acknowledged");
     assert_eq!(b.close(WAIT).await, 0);
     // A late joiner gets the whole room from the hub.
-    let c = SyncClient::connect(&url(server.addr), config(23)).unwrap();
+    let c = SyncClient::connect(url(server.addr), config(23)).unwrap();
     let cc = c.join::<GCounter>("c").unwrap();
     until(&cc, |c| c.value() == 220).await;
     drop(c);
@@ -90,8 +90,8 @@ fn the_client_runs_under_smol() {
     ));
     let addr = server.addr;
     smol::block_on(async move {
-        let a = SyncClient::connect(&url(addr), config(31)).unwrap();
-        let b = SyncClient::connect(&url(addr), config(32)).unwrap();
+        let a = SyncClient::connect(url(addr), config(31)).unwrap();
+        let b = SyncClient::connect(url(addr), config(32)).unwrap();
         let ca = a.join::<GCounter>("smol").unwrap();
         let cb = b.join::<GCounter>("smol").unwrap();
         ca.apply(GCounterOp::Increment(3)).unwrap();

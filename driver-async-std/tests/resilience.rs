@@ -22,8 +22,8 @@ async fn a_server_restart_resumes_without_loss_or_duplicates() {
     let store = MemoryStore::new();
     let server = AsyncStdServer::start("127.0.0.1:0".parse().unwrap(), store.clone()).await;
     let addr = server.addr;
-    let a = SyncClient::connect(&url(addr), config(41)).unwrap();
-    let b = SyncClient::connect(&url(addr), config(42)).unwrap();
+    let a = SyncClient::connect(url(addr), config(41)).unwrap();
+    let b = SyncClient::connect(url(addr), config(42)).unwrap();
     let mut a_events = a.events();
     let mut b_events = b.events();
     let ca = a.join::<GCounter>("c").unwrap();
@@ -161,7 +161,7 @@ async fn the_server_rejects_bad_input_explicitly() {
         "undecodable input is an error close, got {code}"
     );
     // The server is unharmed: a real client still syncs.
-    let a = SyncClient::connect(&url(server.addr), config(51)).unwrap();
+    let a = SyncClient::connect(url(server.addr), config(51)).unwrap();
     let ca = a.join::<GCounter>("ok").unwrap();
     ca.apply(GCounterOp::Increment(1)).unwrap();
     assert_eq!(a.close(WAIT).await, 0);

@@ -18,6 +18,7 @@ use syncwire_proto::client::{ConnectionId, TransportClosed, TransportCommand};
 use syncwire_proto::wire::CloseCode;
 
 use crate::clock::Clock;
+use crate::hub_urls::HubUrls;
 use crate::runtime::{ClientRuntime, Incoming};
 use crate::session::{Session, SharedSession, WakeReceiver};
 
@@ -29,14 +30,17 @@ enum Woken<S> {
 }
 
 /// Runs a session's I/O until it is closed or has failed for good. The driver spawns
-/// this on its runtime right after [`Session::new`] and [`Session::connect`].
+/// this on its runtime right after [`Session::new`] and [`Session::connect`]. Each
+/// connection attempt goes to the next of `urls` (round-robin, [`HubUrls`]).
 pub async fn run_client<R: ClientRuntime>(
     rt: R,
     shared: SharedSession,
     mut wake: WakeReceiver,
-    url: String,
+    urls: HubUrls,
     clock: impl Clock,
 ) {
+    // Connection attempts so far: each goes to the next URL (`HubUrls`).
+    let mut attempts = 0usize;
     let mut ws: Option<(ConnectionId, R::Socket)> = None;
     let mut connecting: Option<(ConnectionId, R::Connect)> = None;
     let mut wake_open = true;
@@ -62,7 +66,9 @@ pub async fn run_client<R: ClientRuntime>(
                     }
                     // A fresh token for this attempt's `Hello` (`tokens`).
                     Session::lock(&shared).refresh_token();
-                    connecting = Some((conn, rt.connect(&url)));
+                    let url = urls.for_attempt(attempts);
+                    attempts = attempts.wrapping_add(1);
+                    connecting = Some((conn, rt.connect(url)));
                 }
                 TransportCommand::Close { conn, code, reason } => {
                     if connecting.as_ref().is_some_and(|(c, _)| *c == conn) {

@@ -47,6 +47,7 @@ mod events;
 mod fresh;
 mod handle;
 pub mod hub;
+mod hub_urls;
 mod restore;
 mod runtime;
 #[cfg(feature = "server")]
@@ -66,6 +67,7 @@ pub use error::DriverError;
 pub use events::EventStream;
 pub use fresh::{fresh_replica_id, random_u64};
 pub use handle::SessionHandle;
+pub use hub_urls::HubUrls;
 pub use runtime::{ClientRuntime, ClientSocket, Incoming};
 pub use session::{Drained, Session, SharedSession, WakeReceiver};
 #[cfg(not(target_arch = "wasm32"))]

@@ -14,6 +14,7 @@ use std::time::Duration;
 use futures_channel::oneshot;
 use syncwire_proto::client::ClientConfig;
 
+use crate::hub_urls::HubUrls;
 use crate::{
     ClientRuntime, DriverError, Session, SessionHandle, SystemClock, TokenSource, flush_and_close,
     run_client,
@@ -46,16 +47,21 @@ pub struct SyncClient<R: ClientExecutor> {
 
 impl<R: ClientExecutor> SyncClient<R> {
     /// Starts a session with the hub at `url` (`ws://host:port/sync`; the driver's
-    /// [`ClientExecutor::check_url`] says which schemes it serves). Returns at once;
+    /// [`ClientExecutor::check_url`] says which schemes it serves), or with the first
+    /// of several ([`HubUrls`]: later attempts go to the next, round-robin). Returns at once;
     /// the connection is made in the background on the driver's runtime (tokio: call it
     /// within a tokio runtime; async-std: from any thread and executor, smol included).
-    pub fn connect(url: &str, config: ClientConfig) -> Result<Self, DriverError> {
+    pub fn connect(url: impl Into<HubUrls>, config: ClientConfig) -> Result<Self, DriverError> {
         Self::connect_with(url, config, R::default())
     }
 
     /// [`connect`](Self::connect) on a runtime adapter configured by the application
     /// (the tokio driver's adapter carries the TLS settings for `wss://` URLs).
-    pub fn connect_with(url: &str, config: ClientConfig, rt: R) -> Result<Self, DriverError> {
+    pub fn connect_with(
+        url: impl Into<HubUrls>,
+        config: ClientConfig,
+        rt: R,
+    ) -> Result<Self, DriverError> {
         Self::connect_with_options(url, config, rt, None)
     }
 
@@ -64,7 +70,7 @@ impl<R: ClientExecutor> SyncClient<R> {
     /// token, initially `config.token`): a session whose token expired reconnects
     /// with a fresh one.
     pub fn connect_with_tokens(
-        url: &str,
+        url: impl Into<HubUrls>,
         config: ClientConfig,
         tokens: TokenSource,
     ) -> Result<Self, DriverError> {
@@ -74,12 +80,15 @@ impl<R: ClientExecutor> SyncClient<R> {
     /// [`connect_with`](Self::connect_with) and
     /// [`connect_with_tokens`](Self::connect_with_tokens) together.
     pub fn connect_with_options(
-        url: &str,
+        url: impl Into<HubUrls>,
         config: ClientConfig,
         rt: R,
         tokens: Option<TokenSource>,
     ) -> Result<Self, DriverError> {
-        R::check_url(url)?;
+        let urls: HubUrls = url.into();
+        for url in urls.as_slice() {
+            R::check_url(url)?;
+        }
         let clock = SystemClock::default();
         let (shared, wake) = Session::new(config, Arc::new(clock))?;
         {
@@ -88,7 +97,7 @@ impl<R: ClientExecutor> SyncClient<R> {
             session.connect();
         }
         let (done, task) = oneshot::channel();
-        let io = run_client(rt.clone(), shared.clone(), wake, url.to_owned(), clock);
+        let io = run_client(rt.clone(), shared.clone(), wake, urls, clock);
         rt.spawn(async move {
             io.await;
             let _ = done.send(());

@@ -252,10 +252,10 @@ async fn a_sync_client_flooding_is_throttled_but_loses_nothing() {
     let mut config = fast_config(1);
     config.merger = Arc::new(NoMerge);
     config.rate_limit_retry = Duration::from_millis(50);
-    let flood = SyncClient::connect(&url(server.addr), config).unwrap();
+    let flood = SyncClient::connect(url(server.addr), config).unwrap();
     let rec = Recorder::new(&flood);
     let fc = flood.join::<GCounter>("sf").unwrap();
-    let other = SyncClient::connect(&url(server.addr), fast_config(2)).unwrap();
+    let other = SyncClient::connect(url(server.addr), fast_config(2)).unwrap();
     let oc = other.join::<GCounter>("sf").unwrap();
     const N: u64 = 40;
     for _ in 0..N {

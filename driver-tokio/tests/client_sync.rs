@@ -85,8 +85,8 @@ async fn until_acked(client: &SyncClient) {
 #[tokio::test]
 async fn two_replicas_sync_a_counter_and_a_set() {
     let server = start("127.0.0.1:0".parse().unwrap(), Storage::Memory).await;
-    let a = SyncClient::connect(&url(server.addr), config(1)).unwrap();
-    let b = SyncClient::connect(&url(server.addr), config(2)).unwrap();
+    let a = SyncClient::connect(url(server.addr), config(1)).unwrap();
+    let b = SyncClient::connect(url(server.addr), config(2)).unwrap();
     let ca = a.join::<GCounter>("counter").unwrap();
     let cb = b.join::<GCounter>("counter").unwrap();
     let sa = a.join::<OrSet<String>>("todos").unwrap();
@@ -125,7 +125,7 @@ async fn offline_changes_wait_in_the_outbox_until_the_hub_appears() {
     // even offline (a chosen id would wait for the room to catch up).
     let mut fresh = config(11);
     fresh.replica = None;
-    let a = SyncClient::connect(&url(addr), fresh).unwrap();
+    let a = SyncClient::connect(url(addr), fresh).unwrap();
     let counter = a.join::<GCounter>("offline").unwrap();
     for _ in 0..10 {
         counter.apply(GCounterOp::Increment(1)).unwrap();
@@ -139,7 +139,7 @@ async fn offline_changes_wait_in_the_outbox_until_the_hub_appears() {
 
     let server = start(addr, Storage::Memory).await;
     until_acked(&a).await;
-    let b = SyncClient::connect(&url(server.addr), config(12)).unwrap();
+    let b = SyncClient::connect(url(server.addr), config(12)).unwrap();
     let cb = b.join::<GCounter>("offline").unwrap();
     until(&cb, |c| c.value() == 10).await;
     drop(a);
@@ -155,8 +155,8 @@ async fn a_server_restart_on_the_same_storage_resumes_without_loss_or_duplicates
     };
     let server = start("127.0.0.1:0".parse().unwrap(), storage()).await;
     let addr = server.addr;
-    let a = SyncClient::connect(&url(addr), config(21)).unwrap();
-    let b = SyncClient::connect(&url(addr), config(22)).unwrap();
+    let a = SyncClient::connect(url(addr), config(21)).unwrap();
+    let b = SyncClient::connect(url(addr), config(22)).unwrap();
     let ca = a.join::<GCounter>("c").unwrap();
     let cb = b.join::<GCounter>("c").unwrap();
     let mut a_events = a.events();
@@ -205,7 +205,7 @@ async fn a_server_restart_on_the_same_storage_resumes_without_loss_or_duplicates
 #[tokio::test]
 async fn a_graceful_close_flushes_the_outbox() {
     let server = start("127.0.0.1:0".parse().unwrap(), Storage::Memory).await;
-    let a = SyncClient::connect(&url(server.addr), config(31)).unwrap();
+    let a = SyncClient::connect(url(server.addr), config(31)).unwrap();
     let c = a.join::<GCounter>("flush").unwrap();
     for _ in 0..50 {
         c.apply(GCounterOp::Increment(2)).unwrap();
@@ -215,7 +215,7 @@ async fn a_graceful_close_flushes_the_outbox() {
         0,
         "every delta acknowledged before closing"
     );
-    let b = SyncClient::connect(&url(server.addr), config(32)).unwrap();
+    let b = SyncClient::connect(url(server.addr), config(32)).unwrap();
     let cb = b.join::<GCounter>("flush").unwrap();
     until(&cb, |c| c.value() == 100).await;
     drop(b);

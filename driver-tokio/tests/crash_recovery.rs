@@ -45,7 +45,7 @@ impl Loaded {
         // A fresh replica id: operations are submitted at once, with their seq.
         let mut config = fast_config(replica);
         config.replica = None;
-        let client = SyncClient::connect(&url(addr), config).unwrap();
+        let client = SyncClient::connect(url(addr), config).unwrap();
         let rec = Recorder::new(&client);
         let ids = client.join::<OrSet<String>>("ids").unwrap();
         let count = client.join::<GCounter>("count").unwrap();
@@ -146,7 +146,7 @@ async fn sigkill_at_random_points_loses_no_acked_delta() {
         });
     }
     // A fresh replica reads everything from the (restarted) server alone.
-    let fresh = SyncClient::connect(&url(addr), fast_config(99)).unwrap();
+    let fresh = SyncClient::connect(url(addr), fast_config(99)).unwrap();
     let ids = fresh.join::<OrSet<String>>("ids").unwrap();
     until_within(&ids, WAIT, |s| s.len() == all.len()).await;
     let count = fresh.join::<GCounter>("count").unwrap();
@@ -167,8 +167,8 @@ async fn after_sigterm_clients_back_off_and_resume_without_resync_or_duplicates(
         c.merger = Arc::new(NoMerge);
         c
     };
-    let a = SyncClient::connect(&url(addr), config(1)).unwrap();
-    let b = SyncClient::connect(&url(addr), config(2)).unwrap();
+    let a = SyncClient::connect(url(addr), config(1)).unwrap();
+    let b = SyncClient::connect(url(addr), config(2)).unwrap();
     let (mut ra, rb) = (Recorder::new(&a), Recorder::new(&b));
     let ca = a.join::<GCounter>("term").unwrap();
     let cb = b.join::<GCounter>("term").unwrap();

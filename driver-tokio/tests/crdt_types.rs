@@ -144,8 +144,8 @@ async fn every_crdt_type_syncs_and_a_late_joiner_gets_snapshot_and_tail() {
     config.hub_mut().max_tail_entries = 8;
     let server = Running::start(config).await;
     // Fresh replica ids: each round's operations apply at once, locally.
-    let a = SyncClient::connect(&url(server.addr), fast_fresh_config()).unwrap();
-    let b = SyncClient::connect(&url(server.addr), fast_fresh_config()).unwrap();
+    let a = SyncClient::connect(url(server.addr), fast_fresh_config()).unwrap();
+    let b = SyncClient::connect(url(server.addr), fast_fresh_config()).unwrap();
     let (da, db) = (Docs::join(&a), Docs::join(&b));
     for i in 0..ROUNDS {
         round(i, &da, &db);
@@ -164,7 +164,7 @@ async fn every_crdt_type_syncs_and_a_late_joiner_gets_snapshot_and_tail() {
         .unwrap_or_else(|| panic!("no compaction metric in {metrics}"));
     assert!(compactions >= 6, "every room compacted: {compactions}");
 
-    let c = SyncClient::connect(&url(server.addr), fast_config(3)).unwrap();
+    let c = SyncClient::connect(url(server.addr), fast_config(3)).unwrap();
     let rec = Recorder::new(&c);
     let dc = Docs::join(&c);
     dc.until_equal(&da).await;

@@ -61,7 +61,7 @@ async fn crowd(n: u64) {
         config.heartbeat_interval = Duration::from_secs(20);
         config.heartbeat_timeout = Duration::from_secs(60);
         config.join_timeout = Duration::from_secs(60);
-        let client = SyncClient::connect(&url(server.addr), config).unwrap();
+        let client = SyncClient::connect(url(server.addr), config).unwrap();
         let doc = client.join::<GCounter>("crowd").unwrap();
         // Queued locally; sent once the join is accepted.
         doc.apply(GCounterOp::Increment(1)).unwrap();

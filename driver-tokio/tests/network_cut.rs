@@ -29,7 +29,7 @@ async fn connections_cut_mid_stream_lose_and_duplicate_nothing() {
         let mut config = fast_config(replica);
         // One log entry per increment, so every (replica, seq) is delivered on its own.
         config.merger = std::sync::Arc::new(NoMerge);
-        let client = SyncClient::connect(&url(proxy.addr), config).unwrap();
+        let client = SyncClient::connect(url(proxy.addr), config).unwrap();
         let recorder = Recorder::new(&client);
         let doc = client.join::<GCounter>(ROOM).unwrap();
         clients.push((replica, client, recorder, doc));

@@ -25,8 +25,8 @@ async fn a_rate_limited_publisher_loses_no_set_element() {
 
     let mut pub_config = fast_config(1);
     pub_config.rate_limit_retry = Duration::from_millis(50);
-    let publisher = SyncClient::connect(&url(server.addr), pub_config).unwrap();
-    let reader = SyncClient::connect(&url(server.addr), fast_config(2)).unwrap();
+    let publisher = SyncClient::connect(url(server.addr), pub_config).unwrap();
+    let reader = SyncClient::connect(url(server.addr), fast_config(2)).unwrap();
     let sp = publisher.join::<OrSet<String>>("feed").unwrap();
     let sr = reader.join::<OrSet<String>>("feed").unwrap();
     // Joined and connected first, so each element travels as a delta of its own

@@ -63,7 +63,7 @@ async fn a_reconnect_uses_the_fresh_token_from_the_source() {
         })
     };
     let client =
-        SyncClient::connect_with_tokens(&url(proxy.addr), fast_fresh_config(), source).unwrap();
+        SyncClient::connect_with_tokens(url(proxy.addr), fast_fresh_config(), source).unwrap();
     assert_eq!(next(&mut accepted).await.as_deref(), Some("v1"));
     let doc = client.join::<GCounter>("c").unwrap();
     doc.apply(GCounterOp::Increment(1)).unwrap();

@@ -28,7 +28,7 @@ pub(crate) mod runtime;
 
 pub use runtime::AsyncStd;
 pub use syncwire_driver_core::{
-    Applied, Changes, Doc, DriverError, EventStream, SessionHandle, TokenSource,
+    Applied, Changes, Doc, DriverError, EventStream, HubUrls, SessionHandle, TokenSource,
 };
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 

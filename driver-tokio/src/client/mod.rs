@@ -27,7 +27,7 @@ mod tls;
 
 pub use runtime::Tokio;
 pub use syncwire_driver_core::{
-    Applied, Changes, Doc, DriverError, EventStream, SessionHandle, TokenSource,
+    Applied, Changes, Doc, DriverError, EventStream, HubUrls, SessionHandle, TokenSource,
 };
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 pub use syncwire_proto::client::{DisconnectReason, TlsFailure};

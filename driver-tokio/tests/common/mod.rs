@@ -64,6 +64,11 @@ impl Running {
     /// Starts `config` as given on 127.0.0.1 with a free port.
     pub async fn start_exact(mut config: ServerConfig) -> Running {
         config.set_addr("127.0.0.1:0".parse().unwrap());
+        Running::start_exact_at(config).await
+    }
+
+    /// Starts `config` as given, on the address it names.
+    pub async fn start_exact_at(config: ServerConfig) -> Running {
         let server = Server::bind(config).await.expect("bind");
         let addr = server.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
