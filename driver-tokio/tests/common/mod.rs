@@ -24,6 +24,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub mod binary;
 pub mod proxy;
+#[path = "../../../driver-core/src/server/storage/redis_server.rs"]
 pub mod redis;
 pub mod sync;
 

@@ -2,6 +2,10 @@
 //! the test's, with the AOF fsynced on every write; ready once it answers `PING`
 //! (polled, bounded); killed by PID (SIGKILL) on drop. A missing `redis-server`
 //! fails the test with a message saying how to install it.
+//!
+//! Shared with driver-tokio's tests (`tests/common/mod.rs` includes this file by
+//! path), so each user calls only part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -86,6 +90,13 @@ impl RedisServer {
     /// Its port.
     pub(crate) fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Kills it with SIGKILL (by PID) and starts it again on the same port and
+    /// directory (it reloads the AOF).
+    pub(crate) fn kill_and_restart(mut self) -> RedisServer {
+        self.kill();
+        self.restart()
     }
 
     /// Starts it again (after [`RedisServer::kill`]) on the same port and directory.

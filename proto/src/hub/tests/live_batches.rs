@@ -27,6 +27,18 @@ fn one_turn(h: &mut Harness, members: &[SessionId], writes: &[(SessionId, u64, u
     h.hold_storage = false;
 }
 
+/// Entries per delivered frame (a `DeltaBatch` holds a run, a `HubDelta` one).
+fn run_sizes(frames: &[Frame]) -> Vec<usize> {
+    frames
+        .iter()
+        .map(|f| match f {
+            Frame::DeltaBatch(x) => x.entries.len(),
+            Frame::HubDelta(_) => 1,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 fn decode(frames: &[Bytes]) -> Vec<Frame> {
     frames.iter().map(|b| Frame::decode(b).unwrap()).collect()
 }
@@ -85,15 +97,11 @@ fn runs_respect_the_batch_bounds() {
     one_turn(&mut h, &[a, b], &writes);
     h.settle();
     let fb = h.take(b);
-    let sizes: Vec<usize> = fb
-        .iter()
-        .map(|f| match f {
-            Frame::DeltaBatch(x) => x.entries.len(),
-            Frame::HubDelta(_) => 1,
-            other => panic!("{other:?}"),
-        })
-        .collect();
-    assert_eq!(sizes, [2, 2, 1], "runs of at most batch_max_entries");
+    assert_eq!(
+        run_sizes(&fb),
+        [2, 2, 1],
+        "runs of at most batch_max_entries"
+    );
     let offsets: Vec<u64> = deltas(&fb).iter().map(|d| d.0).collect();
     assert_eq!(offsets, [0, 1, 2, 3, 4]);
 }
@@ -158,16 +166,12 @@ fn a_run_may_fill_the_byte_bound_exactly() {
     // Three payloads of the same size (sum(1), sum(2), sum(3) encode alike).
     one_turn(&mut h, &[a, b], &[(a, 1, 1), (a, 1, 2), (a, 1, 3)]);
     h.settle();
-    let sizes: Vec<usize> = h
-        .take(b)
-        .iter()
-        .map(|f| match f {
-            Frame::DeltaBatch(x) => x.entries.len(),
-            Frame::HubDelta(_) => 1,
-            other => panic!("{other:?}"),
-        })
-        .collect();
-    assert_eq!(sizes, [2, 1], "two payloads fill the bound exactly");
+    let fb = h.take(b);
+    assert_eq!(
+        run_sizes(&fb),
+        [2, 1],
+        "two payloads fill the bound exactly"
+    );
 }
 
 #[test]
