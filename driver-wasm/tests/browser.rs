@@ -41,26 +41,9 @@ fn unique_number() -> u64 {
     1_000_000 + (js_sys::Math::random() * 1e9) as u64
 }
 
-async fn pause(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let w = web_sys::window().expect("window");
-        w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            .expect("setTimeout");
-    });
-    JsFuture::from(p).await.expect("timer");
-}
-
-/// Polls `cond` every 20 ms until it holds; panics with `what` after `secs`.
-async fn wait_until(what: &str, secs: f64, mut cond: impl FnMut() -> bool) {
-    let start = js_sys::Date::now();
-    while !cond() {
-        assert!(
-            js_sys::Date::now() - start < secs * 1000.0,
-            "timed out waiting for {what}"
-        );
-        pause(20).await;
-    }
-}
+#[path = "support/wait.rs"]
+mod wait;
+use wait::wait_until;
 
 async fn control(action: &str) {
     let w = web_sys::window().expect("window");

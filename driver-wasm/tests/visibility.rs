@@ -12,7 +12,6 @@ use std::time::Duration;
 use syncwire_wasm::proto::client::ClientState;
 use syncwire_wasm::{ClientConfig, ClientEvent, SyncClient};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -23,26 +22,9 @@ const URL: &str = match option_env!("SYNCWIRE_TEST_URL") {
     None => "ws://127.0.0.1:18731/sync",
 };
 
-async fn pause(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let w = web_sys::window().expect("window");
-        w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            .expect("setTimeout");
-    });
-    JsFuture::from(p).await.expect("timer");
-}
-
-/// Polls `cond` every 20 ms until it holds; panics with `what` after `secs`.
-async fn wait_until(what: &str, secs: f64, mut cond: impl FnMut() -> bool) {
-    let start = js_sys::Date::now();
-    while !cond() {
-        assert!(
-            js_sys::Date::now() - start < secs * 1000.0,
-            "timed out waiting for {what}"
-        );
-        pause(20).await;
-    }
-}
+#[path = "support/wait.rs"]
+mod wait;
+use wait::{pause, wait_until};
 
 /// Overrides `target[prop]` with `value` (`None`: removes the override, so the
 /// browser's own getter answers again), then dispatches `event` on `target` if given.

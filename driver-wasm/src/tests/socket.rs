@@ -10,7 +10,6 @@ use std::task::{Context, Poll};
 
 use futures_util::task::noop_waker_ref;
 use syncwire_proto::wire::Frame;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 use super::*;
@@ -23,26 +22,9 @@ const URL: &str = match option_env!("SYNCWIRE_TEST_URL") {
     None => "ws://127.0.0.1:18731/sync",
 };
 
-async fn pause(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let w = web_sys::window().expect("window");
-        w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            .expect("setTimeout");
-    });
-    JsFuture::from(p).await.expect("timer");
-}
-
-/// Polls `cond` every 20 ms until it holds; panics with `what` after `secs`.
-async fn wait_until(what: &str, secs: f64, mut cond: impl FnMut() -> bool) {
-    let start = js_sys::Date::now();
-    while !cond() {
-        assert!(
-            js_sys::Date::now() - start < secs * 1000.0,
-            "timed out waiting for {what}"
-        );
-        pause(20).await;
-    }
-}
+#[path = "../../tests/support/wait.rs"]
+mod wait;
+use wait::wait_until;
 
 /// One poll of the socket, without waiting.
 fn poll_now(sock: &mut Socket) -> Poll<SocketEvent> {
