@@ -110,8 +110,7 @@ impl MemoryStorage {
         Some(self.execute(action))
     }
 
-    /// Executes the newest queued action first, as a backend that finishes a fold
-    /// after actions emitted later does (the storage contract allows it for folds).
+    /// Executes the newest queued action first (a fold finishing after later actions).
     pub fn release_newest(&mut self) -> Option<StorageCompletion> {
         let action = self.queued.pop_back()?;
         Some(self.execute(action))
