@@ -80,13 +80,5 @@ impl HubCounters {
 
 /// The failed completion answering `action`.
 pub fn failed_completion(action: &StorageAction, message: &str) -> StorageCompletion {
-    let op = action.op();
-    let e = StorageError(message.to_owned());
-    match action {
-        StorageAction::Load { .. } => StorageCompletion::Loaded { op, result: Err(e) },
-        StorageAction::Create { .. } => StorageCompletion::Created { op, result: Err(e) },
-        StorageAction::Append { .. } => StorageCompletion::Appended { op, result: Err(e) },
-        StorageAction::LoadRange { .. } => StorageCompletion::Range { op, result: Err(e) },
-        StorageAction::Fold { .. } => StorageCompletion::Folded { op, result: Err(e) },
-    }
+    action.failed(StorageError(message.to_owned()))
 }

@@ -27,6 +27,7 @@ impl Hub {
             StorageCompletion::Loaded { result: Err(_), .. }
                 | StorageCompletion::Created { result: Err(_), .. }
                 | StorageCompletion::Appended { result: Err(_), .. }
+                | StorageCompletion::AppendedShared { result: Err(_), .. }
                 | StorageCompletion::Range { result: Err(_), .. }
                 | StorageCompletion::Folded { result: Err(_), .. }
         );
@@ -65,6 +66,15 @@ impl Hub {
                 }
                 Err(e) => self.fail_room(&room, e),
             },
+            (OpKind::AppendShared, StorageCompletion::AppendedShared { op, result }) => {
+                match result {
+                    Ok(outcomes) => self.on_appended_shared(&room, op, &outcomes),
+                    Err(e) => self.fail_room(&room, e),
+                }
+            }
+            (OpKind::Fill { from, number }, StorageCompletion::Range { result, .. }) => {
+                self.on_fill(&room, from, number, result)
+            }
             (OpKind::Range { session, from }, StorageCompletion::Range { result, .. }) => {
                 self.on_range(&room, session, from, result)
             }
@@ -168,7 +178,8 @@ impl Hub {
                 );
                 continue;
             }
-            self.serve_join(p.session, p.join);
+            // The record was read after these joins arrived: no catch-up read needed.
+            self.serve_join_now(p.session, p.join);
         }
         if self.room_members(room).is_empty() {
             self.arm_idle(room);
@@ -207,12 +218,13 @@ impl Hub {
         LoadedRoom {
             crdt: crdt.into(),
             epoch,
-            log: RoomLog::new(0, Vec::new(), &[]),
+            log: self.new_log(RoomLog::new(0, Vec::new(), &[])),
             snapshot: None,
             storage_first: 0,
             fold: Default::default(),
             members: Default::default(),
             parked: Vec::new(),
+            sync: Default::default(),
             peers: Default::default(),
             encoder: None,
         }
@@ -224,14 +236,24 @@ impl Hub {
         LoadedRoom {
             crdt: rec.crdt.into(),
             epoch: rec.epoch,
-            log: RoomLog::new(rec.head, tail, &rec.seqs),
+            log: self.new_log(RoomLog::new(rec.head, tail, &rec.seqs)),
             snapshot: rec.snapshot,
             storage_first: rec.first_offset,
             fold: Default::default(),
             members: Default::default(),
             parked: Vec::new(),
+            sync: Default::default(),
             peers: Default::default(),
             encoder: None,
+        }
+    }
+
+    /// The log in the configured mode.
+    fn new_log(&self, log: RoomLog) -> RoomLog {
+        if self.config.shared_log {
+            log.into_shared()
+        } else {
+            log
         }
     }
 
@@ -248,7 +270,8 @@ impl Hub {
         let sessions: Vec<_> = match r.state {
             RoomState::Loaded(l) => {
                 let parked = l.parked.into_iter().map(|p| p.session);
-                l.members.into_keys().chain(parked).collect()
+                let syncing: Vec<_> = l.sync.sessions().collect();
+                l.members.into_keys().chain(parked).chain(syncing).collect()
             }
             RoomState::Loading { pending, .. } => pending.into_iter().map(|p| p.session).collect(),
         };

@@ -84,6 +84,11 @@ pub struct HubConfig {
     /// Answers authorization inline; `None` (or a deferred answer) makes the hub
     /// emit an [`AuthRequest`](super::AuthRequest) for the driver.
     pub authorizer: Option<Arc<dyn Authorizer>>,
+    /// Shared-log mode: several hubs serve the same rooms over one log whose
+    /// offsets the storage backend assigns ([`StorageAction::AppendShared`](super::StorageAction::AppendShared));
+    /// the driver feeds entries appended elsewhere to `Hub::handle_appended`.
+    /// The backend must support it (docs/MULTINODE.md). Off by default.
+    pub shared_log: bool,
     /// A bug planted on purpose (feature `test-hooks` only), see [`PlantedFault`].
     #[cfg(feature = "test-hooks")]
     pub planted: Option<super::PlantedFault>,
@@ -124,6 +129,7 @@ impl Default for HubConfig {
             max_events: 4096,
             merger: Arc::new(Registry::with_builtin()),
             authorizer: None,
+            shared_log: false,
             #[cfg(feature = "test-hooks")]
             planted: None,
         }

@@ -46,7 +46,9 @@ impl Hub {
             for room in &s.rooms {
                 let known = match self.rooms.get(room).map(|r| &r.state) {
                     Some(RoomState::Loaded(l)) => {
-                        l.members.contains_key(sid) || l.parked.iter().any(|p| p.session == *sid)
+                        l.members.contains_key(sid)
+                            || l.parked.iter().any(|p| p.session == *sid)
+                            || l.sync.holds(*sid)
                     }
                     Some(RoomState::Loading { pending, .. }) => {
                         pending.iter().any(|p| p.session == *sid)
@@ -75,6 +77,9 @@ impl Hub {
             }
             if l.log.inflight_len() > c.max_pending_appends {
                 return Err(format!("room {id}: too many appends in flight"));
+            }
+            if l.log.arrived_len() > c.max_tail_entries.max(c.batch_max_entries) {
+                return Err(format!("room {id}: too many entries waiting above a hole"));
             }
             if l.epoch == 0 {
                 return Err(format!("room {id}: epoch 0"));

@@ -88,8 +88,18 @@ impl Hub {
         }
     }
 
-    /// Serves a join on a loaded room whose type matches: `Joined`, peers, then the log.
+    /// Serves a join on a loaded room whose type matches (in shared-log mode, after
+    /// reading the shared log up to its head: [`shared_log`](super::shared_log)).
     pub(crate) fn serve_join(&mut self, sid: SessionId, join: Join) {
+        if self.config.shared_log {
+            self.sync_join(sid, join);
+        } else {
+            self.serve_join_now(sid, join);
+        }
+    }
+
+    /// Serves a join on a loaded room whose type matches: `Joined`, peers, then the log.
+    pub(crate) fn serve_join_now(&mut self, sid: SessionId, join: Join) {
         let Some(s) = self.sessions.get(&sid) else {
             return;
         };
@@ -155,8 +165,8 @@ impl Hub {
         }
         let parked = std::mem::take(&mut l.parked);
         for p in parked {
-            // `serve_join` parks it again if its replica is still pending.
-            self.serve_join(p.session, p.join);
+            // Parked again if its replica is still pending.
+            self.serve_join_now(p.session, p.join);
         }
     }
 }

@@ -172,7 +172,8 @@ impl Hub {
             RoomState::Loaded(l) => {
                 let parked = l.parked.len();
                 l.parked.retain(|p| p.session != sid);
-                if l.parked.len() < parked && l.members.is_empty() && l.parked.is_empty() {
+                let waited = l.parked.len() < parked || l.sync.remove(sid);
+                if waited && l.members.is_empty() && l.parked.is_empty() && l.sync.is_empty() {
                     self.arm_idle(room);
                 } else if l.members.remove(&sid).is_some() {
                     let empty = l.members.is_empty();

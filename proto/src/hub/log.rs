@@ -6,13 +6,22 @@
 //! append completed and every earlier append did too. Entries that became durable
 //! during a hub turn wait (`live_head..durable_head`) until the end of the turn, when
 //! they go to the members live together ([`RoomLog::take_undelivered`]).
+//!
+//! In shared-log mode (several hubs, one log) the backend assigns offsets: accepted
+//! deltas wait for its verdict and durable entries arrive out of order
+//! ([`arrivals`]); the durable head advances over them in offset order.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use bytes::Bytes;
 
-use super::storage::{OpId, StoredEntry};
+use super::storage::{AppendOutcome, OpId, StoredEntry};
 use crate::wire::ReplicaId;
+
+mod arrivals;
+
+use arrivals::Arrivals;
+pub(crate) use arrivals::Refused;
 
 /// Highest sequence of one replica: accepted (including in flight) and durable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,6 +65,9 @@ pub(crate) struct RoomLog {
     next_offset: u64,
     inflight: VecDeque<Inflight>,
     seqs: BTreeMap<ReplicaId, SeqState>,
+    /// Shared-log mode: offsets come from the backend.
+    shared: bool,
+    arrivals: Arrivals,
 }
 
 impl RoomLog {
@@ -81,7 +93,15 @@ impl RoomLog {
                     (r, st)
                 })
                 .collect(),
+            shared: false,
+            arrivals: Arrivals::default(),
         }
+    }
+
+    /// The same log in shared-log mode (offsets assigned by the backend).
+    pub(crate) fn into_shared(mut self) -> Self {
+        self.shared = true;
+        self
     }
 
     pub(crate) fn durable_head(&self) -> u64 {
@@ -119,8 +139,9 @@ impl RoomLog {
     pub(crate) fn tail_bytes(&self) -> usize {
         self.tail_bytes
     }
+    /// Appends in flight (entries awaiting the backend's verdict in shared mode).
     pub(crate) fn inflight_len(&self) -> usize {
-        self.inflight.len()
+        self.inflight.len() + self.arrivals.in_flight()
     }
     /// Highest durable sequence of `replica` (0 if none).
     pub(crate) fn durable_seq(&self, replica: ReplicaId) -> u64 {
@@ -194,6 +215,88 @@ impl RoomLog {
         }
     }
 
+    /// Shared-log mode: accepts a new delta, to be appended without an offset
+    /// (the backend assigns it) in append `op`.
+    pub(crate) fn reserve_shared(
+        &mut self,
+        op: OpId,
+        replica: ReplicaId,
+        seq: u64,
+        payload: Bytes,
+    ) {
+        let s = self.seqs.entry(replica).or_default();
+        s.accepted = s.accepted.max(seq);
+        self.arrivals.sent(op, replica, seq, payload);
+    }
+
+    /// Shared-log mode: the backend's outcomes for append `op`. Logged entries
+    /// become durable in offset order ([`RoomLog::advance`]); the duplicates and gaps
+    /// are returned for the hub to answer. `Err`: the outcomes do not match the
+    /// append (the room must be reloaded).
+    pub(crate) fn settle_shared(
+        &mut self,
+        op: OpId,
+        outcomes: &[AppendOutcome],
+    ) -> Result<Vec<Refused>, String> {
+        let refused = self.arrivals.settle(op, outcomes, self.durable_head)?;
+        for r in &refused {
+            let highest_sent = self.arrivals.highest_sent(r.replica).unwrap_or(0);
+            let s = self.seqs.entry(r.replica).or_default();
+            match r.outcome {
+                AppendOutcome::Duplicate { acked } => s.durable = s.durable.max(acked),
+                AppendOutcome::Gap { expected } => {
+                    // The log has up to `expected - 1`: accept again from there.
+                    s.durable = s.durable.max(expected.saturating_sub(1));
+                    s.accepted = s.durable.max(highest_sent);
+                }
+                AppendOutcome::Logged { .. } => {}
+            }
+            s.accepted = s.accepted.max(s.durable);
+        }
+        self.advance();
+        Ok(refused)
+    }
+
+    /// Shared-log mode: durable entries from the tail feed or a range read (any
+    /// order, repeats ignored); at most `max_waiting` wait above a hole.
+    pub(crate) fn arrive(&mut self, entries: Vec<StoredEntry>, max_waiting: usize) {
+        for e in entries {
+            self.arrivals
+                .arrive_bounded(e, self.durable_head, max_waiting);
+        }
+        self.advance();
+    }
+
+    /// Moves the entries that arrived at the durable head into the log, in order.
+    fn advance(&mut self) {
+        while let Some(e) = self.arrivals.take_at(self.durable_head) {
+            let s = self.seqs.entry(e.replica).or_default();
+            s.durable = s.durable.max(e.seq);
+            s.accepted = s.accepted.max(s.durable);
+            self.durable_head = self.durable_head.saturating_add(1);
+            self.next_offset = self.durable_head;
+            self.tail_bytes = self.tail_bytes.saturating_add(e.payload.len());
+            self.tail.push_back(e);
+        }
+    }
+
+    /// Shared-log mode: entries above the durable head arrived but the one at it
+    /// did not (read it from storage).
+    pub(crate) fn has_hole(&self) -> bool {
+        self.arrivals.has_hole(self.durable_head)
+    }
+
+    /// Shared-log mode: entries waiting above a hole.
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub(crate) fn arrived_len(&self) -> usize {
+        self.arrivals.waiting()
+    }
+
+    /// Shared-log mode: the range read in flight filling the log, if any.
+    pub(crate) fn fill_op(&mut self) -> &mut Option<OpId> {
+        &mut self.arrivals.fill
+    }
+
     /// Up to `max_entries` durable entries from `from` (at least one if any), with at
     /// most `max_bytes` of payload unless the first alone is larger.
     pub(crate) fn read(&self, from: u64, max_entries: usize, max_bytes: usize) -> Vec<StoredEntry> {
@@ -238,6 +341,9 @@ impl RoomLog {
             return Err("delivered live beyond the durable head".into());
         }
         let infl = self.inflight.len() as u64;
+        if self.shared && infl > 0 {
+            return Err("offsets reserved in shared-log mode".into());
+        }
         if self.durable_head.saturating_add(infl) != self.next_offset {
             return Err("appends in flight do not end at next_offset".into());
         }

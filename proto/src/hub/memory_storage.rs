@@ -14,34 +14,11 @@ use std::sync::Arc;
 use super::fold::fold_snapshot;
 use super::storage::*;
 use crate::crdt::{DeltaMerger, Registry};
-use crate::wire::{ReplicaId, RoomId};
+use crate::wire::RoomId;
 
-#[derive(Clone, Debug, Default)]
-struct StoredRoom {
-    crdt: String,
-    epoch: u64,
-    first_offset: u64,
-    entries: VecDeque<StoredEntry>,
-    /// Boxed: most rooms have none, and the record stays small in the room map.
-    snapshot: Option<Box<StoredSnapshot>>,
-}
+mod stored_room;
 
-impl StoredRoom {
-    fn head(&self) -> u64 {
-        self.first_offset
-            .saturating_add(u64::try_from(self.entries.len()).unwrap_or(u64::MAX))
-    }
-    fn seqs(&self) -> Vec<(ReplicaId, u64)> {
-        let mut table: BTreeMap<ReplicaId, u64> = BTreeMap::new();
-        let snap = self.snapshot.iter().flat_map(|s| s.seqs.iter().copied());
-        let entries = self.entries.iter().map(|e| (e.replica, e.seq));
-        for (replica, seq) in snap.chain(entries) {
-            let slot = table.entry(replica).or_default();
-            *slot = (*slot).max(seq);
-        }
-        table.into_iter().collect()
-    }
-}
+use stored_room::StoredRoom;
 
 /// An in-memory storage backend (not durable across process restarts, by design).
 #[derive(Clone)]
@@ -163,6 +140,9 @@ impl MemoryStorage {
             } => {
                 let result = if failing {
                     Err(err("injected failure"))
+                } else if self.rooms.get(&room).is_some_and(|r| r.epoch != epoch) {
+                    // Another node created it first (shared log): never discard it.
+                    Err(err("room exists at another epoch"))
                 } else {
                     let fresh = StoredRoom {
                         crdt,
@@ -185,6 +165,20 @@ impl MemoryStorage {
                     Err(err("injected failure"))
                 } else {
                     self.append(&room, epoch, entries)
+                },
+            },
+            StorageAction::AppendShared {
+                room,
+                epoch,
+                entries,
+                ..
+            } => StorageCompletion::AppendedShared {
+                op,
+                result: if failing {
+                    Err(err("injected failure"))
+                } else {
+                    let r = self.rooms.get_mut(&room).ok_or_else(|| err("no such room"));
+                    r.and_then(|r| r.append_shared(epoch, entries))
                 },
             },
             StorageAction::LoadRange {

@@ -161,6 +161,7 @@ mod record;
 pub mod resume;
 mod room;
 mod session;
+mod shared_log;
 mod state;
 pub mod storage;
 mod timers;
@@ -182,7 +183,8 @@ pub use output::HubOutput;
 pub use planted::PlantedFault;
 pub use state::{Hub, MAX_SAFE_INTEGER};
 pub use storage::{
-    OpId, RoomRecord, StorageAction, StorageCompletion, StorageError, StoredEntry, StoredSnapshot,
+    AppendOutcome, NewEntry, OpId, RoomRecord, StorageAction, StorageCompletion, StorageError,
+    StoredEntry, StoredSnapshot,
 };
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use super::compaction::Folding;
 use super::log::RoomLog;
 use super::peers::PeerNotices;
+use super::shared_log::JoinSync;
 use super::storage::{OpId, StoredSnapshot};
 use crate::wire::{Join, ReplicaId, RoomEncoder, SessionId};
 
@@ -149,6 +150,8 @@ pub(crate) struct LoadedRoom {
     /// `Joined.acked_seq` is exactly the highest sequence the hub accepted from it
     /// (PROTOCOL.md §3.5); served in order as the appends become durable.
     pub(crate) parked: Vec<PendingJoin>,
+    /// Shared-log mode: joins waiting for a read of the shared log.
+    pub(crate) sync: JoinSync,
     /// Joins and leaves not yet told to the members ([`super::peers`]).
     pub(crate) peers: PeerNotices,
     /// Encodes the live frames; made at the first delivery (idle rooms keep none).
@@ -190,6 +193,7 @@ impl Room {
             RoomState::Loaded(r) => {
                 r.members.is_empty()
                     && r.parked.is_empty()
+                    && r.sync.is_empty()
                     && r.log.inflight_len() == 0
                     && !matches!(r.fold, Folding::InFlight { .. })
             }

@@ -25,8 +25,20 @@ pub(crate) enum OpKind {
     Load,
     Create,
     Append,
-    Range { session: SessionId, from: u64 },
-    Fold { to: u64 },
+    /// Shared-log mode: an append whose offsets the backend assigns.
+    AppendShared,
+    Range {
+        session: SessionId,
+        from: u64,
+    },
+    /// Shared-log mode: a read filling the log (a hole, or catching up for joins).
+    Fill {
+        from: u64,
+        number: u64,
+    },
+    Fold {
+        to: u64,
+    },
 }
 
 /// A storage operation in flight.

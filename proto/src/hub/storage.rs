@@ -36,6 +36,20 @@
 //!   (at most `tail_limit`) entries, ending at `head`. `None` means no history.
 //! * [`StorageAction::LoadRange`] returns up to `max_entries` consecutive entries
 //!   starting at `from` (fewer, or none, if they are gone).
+//!
+//! ## Shared-log mode (several hubs, one log: `HubConfig::shared_log`)
+//!
+//! * [`StorageAction::AppendShared`] carries entries without offsets: the backend is
+//!   the only place where offsets are assigned and the sequence rule is decided, in
+//!   one atomic step per action. It is refused (`Err`, nothing stored) unless its
+//!   epoch is the room's; otherwise each entry, in order, is
+//!   [`AppendOutcome::Logged`] at the next offset if its `seq` is the replica's
+//!   stored sequence + 1, [`AppendOutcome::Duplicate`] if it is not above the stored
+//!   sequence, and [`AppendOutcome::Gap`] (not stored) otherwise. Its completion
+//!   means the logged entries are durable.
+//! * The driver feeds entries appended by any node (its own included: the hub
+//!   ignores what it already has) to `Hub::handle_appended`, in any grouping, late or
+//!   repeated; the hub fills holes with [`StorageAction::LoadRange`].
 
 use bytes::Bytes;
 use thiserror::Error;
@@ -57,6 +71,38 @@ pub struct StoredEntry {
     pub seq: u64,
     /// The encoded delta.
     pub payload: Bytes,
+}
+
+/// A delta to append in shared-log mode; the backend assigns its offset.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct NewEntry {
+    /// The originating replica.
+    pub replica: ReplicaId,
+    /// The origin's sequence number.
+    pub seq: u64,
+    /// The encoded delta.
+    pub payload: Bytes,
+}
+
+/// What the shared log decided for one entry of a [`StorageAction::AppendShared`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AppendOutcome {
+    /// Stored, durable, at this offset.
+    Logged {
+        /// The offset the backend gave it.
+        offset: u64,
+    },
+    /// Not stored: the replica's stored sequence already covers it (sent before,
+    /// possibly through another node).
+    Duplicate {
+        /// The replica's highest stored sequence.
+        acked: u64,
+    },
+    /// Not stored: an earlier sequence of the replica is missing.
+    Gap {
+        /// The only sequence the log accepts next for the replica.
+        expected: u64,
+    },
 }
 
 /// A room state covering log offsets `0..offset`.
@@ -123,6 +169,18 @@ pub enum StorageAction {
         /// The entries, consecutive, first at the stored head.
         entries: Vec<StoredEntry>,
     },
+    /// Shared-log mode: append the entries at the room's head, offsets assigned and
+    /// the sequence rule checked by the backend, atomically; complete once durable.
+    AppendShared {
+        /// Operation id.
+        op: OpId,
+        /// The room.
+        room: RoomId,
+        /// The epoch the entries belong to.
+        epoch: u64,
+        /// The entries, in the order their offsets must follow.
+        entries: Vec<NewEntry>,
+    },
     /// Load up to `max_entries` entries starting at `from`.
     LoadRange {
         /// Operation id.
@@ -157,8 +215,23 @@ impl StorageAction {
             StorageAction::Load { op, .. }
             | StorageAction::Create { op, .. }
             | StorageAction::Append { op, .. }
+            | StorageAction::AppendShared { op, .. }
             | StorageAction::LoadRange { op, .. }
             | StorageAction::Fold { op, .. } => *op,
+        }
+    }
+    /// The completion reporting that the action failed with `error`.
+    pub fn failed(&self, error: StorageError) -> StorageCompletion {
+        let (op, e) = (self.op(), error);
+        match self {
+            StorageAction::Load { .. } => StorageCompletion::Loaded { op, result: Err(e) },
+            StorageAction::Create { .. } => StorageCompletion::Created { op, result: Err(e) },
+            StorageAction::Append { .. } => StorageCompletion::Appended { op, result: Err(e) },
+            StorageAction::AppendShared { .. } => {
+                StorageCompletion::AppendedShared { op, result: Err(e) }
+            }
+            StorageAction::LoadRange { .. } => StorageCompletion::Range { op, result: Err(e) },
+            StorageAction::Fold { .. } => StorageCompletion::Folded { op, result: Err(e) },
         }
     }
     /// The room the action concerns.
@@ -167,6 +240,7 @@ impl StorageAction {
             StorageAction::Load { room, .. }
             | StorageAction::Create { room, .. }
             | StorageAction::Append { room, .. }
+            | StorageAction::AppendShared { room, .. }
             | StorageAction::LoadRange { room, .. }
             | StorageAction::Fold { room, .. } => room,
         }
@@ -202,6 +276,14 @@ pub enum StorageCompletion {
         /// Success or failure.
         result: Result<(), StorageError>,
     },
+    /// Answer to [`StorageAction::AppendShared`]: one outcome per entry, in order;
+    /// the logged entries are durable.
+    AppendedShared {
+        /// Operation id.
+        op: OpId,
+        /// The outcomes, or the failure (then nothing was stored).
+        result: Result<Vec<AppendOutcome>, StorageError>,
+    },
     /// Answer to [`StorageAction::LoadRange`].
     Range {
         /// Operation id.
@@ -219,12 +301,30 @@ pub enum StorageCompletion {
 }
 
 impl StorageCompletion {
+    /// The same completion reporting a failure instead (its effect, if any, stays:
+    /// e.g. a write whose commit could not be confirmed).
+    pub fn into_failure(self, error: StorageError) -> StorageCompletion {
+        let (op, e) = (self.op(), error);
+        match self {
+            StorageCompletion::Loaded { .. } => StorageCompletion::Loaded { op, result: Err(e) },
+            StorageCompletion::Created { .. } => StorageCompletion::Created { op, result: Err(e) },
+            StorageCompletion::Appended { .. } => {
+                StorageCompletion::Appended { op, result: Err(e) }
+            }
+            StorageCompletion::AppendedShared { .. } => {
+                StorageCompletion::AppendedShared { op, result: Err(e) }
+            }
+            StorageCompletion::Range { .. } => StorageCompletion::Range { op, result: Err(e) },
+            StorageCompletion::Folded { .. } => StorageCompletion::Folded { op, result: Err(e) },
+        }
+    }
     /// The operation this completes.
     pub fn op(&self) -> OpId {
         match self {
             StorageCompletion::Loaded { op, .. }
             | StorageCompletion::Created { op, .. }
             | StorageCompletion::Appended { op, .. }
+            | StorageCompletion::AppendedShared { op, .. }
             | StorageCompletion::Range { op, .. }
             | StorageCompletion::Folded { op, .. } => *op,
         }

@@ -279,14 +279,5 @@ impl World {
 
 /// `done` reporting a failure (its effect, if any, stays).
 fn failed(done: StorageCompletion) -> StorageCompletion {
-    fn e<T>() -> Result<T, StorageError> {
-        Err(StorageError("injected failure after the write".into()))
-    }
-    match done {
-        StorageCompletion::Loaded { op, .. } => StorageCompletion::Loaded { op, result: e() },
-        StorageCompletion::Created { op, .. } => StorageCompletion::Created { op, result: e() },
-        StorageCompletion::Appended { op, .. } => StorageCompletion::Appended { op, result: e() },
-        StorageCompletion::Range { op, .. } => StorageCompletion::Range { op, result: e() },
-        StorageCompletion::Folded { op, .. } => StorageCompletion::Folded { op, result: e() },
-    }
+    done.into_failure(StorageError("injected failure after the write".into()))
 }

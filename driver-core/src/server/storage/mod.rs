@@ -113,15 +113,7 @@ pub(crate) use crate::hub::failed_completion as failed;
 
 /// The same completion turned into a failure (used when a transaction does not commit).
 pub(crate) fn as_failure(done: &StorageCompletion, message: &str) -> StorageCompletion {
-    let op = done.op();
-    let e = StorageError(message.to_owned());
-    match done {
-        StorageCompletion::Loaded { .. } => StorageCompletion::Loaded { op, result: Err(e) },
-        StorageCompletion::Created { .. } => StorageCompletion::Created { op, result: Err(e) },
-        StorageCompletion::Appended { .. } => StorageCompletion::Appended { op, result: Err(e) },
-        StorageCompletion::Range { .. } => StorageCompletion::Range { op, result: Err(e) },
-        StorageCompletion::Folded { .. } => StorageCompletion::Folded { op, result: Err(e) },
-    }
+    done.clone().into_failure(StorageError(message.to_owned()))
 }
 
 #[cfg(test)]

@@ -173,6 +173,13 @@ impl WriteTables<'_> {
             } => complete(self.fold(&room, epoch, to, merger), |result| {
                 StorageCompletion::Folded { op, result }
             }),
+            StorageAction::AppendShared { op, .. } => {
+                // One node owns an embedded store: shared-log mode needs a shared one.
+                let e = syncwire_proto::hub::StorageError(
+                    "shared-log mode needs a shared backend (--redis)".into(),
+                );
+                Ok(StorageCompletion::AppendedShared { op, result: Err(e) })
+            }
             read => self.read(read),
         }
     }

@@ -83,6 +83,10 @@ impl Pending {
                 }
                 Pending::Append(op)
             }
+            StorageAction::AppendShared { op, .. } => {
+                let e = StorageError("shared-log appends are not supported yet".into());
+                Pending::Now(StorageCompletion::AppendedShared { op, result: Err(e) })
+            }
             StorageAction::LoadRange {
                 op,
                 epoch,
