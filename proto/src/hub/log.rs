@@ -263,8 +263,8 @@ impl RoomLog {
         for e in entries {
             self.arrivals
                 .arrive_bounded(e, self.durable_head, max_waiting);
+            self.advance();
         }
-        self.advance();
     }
 
     /// Moves the entries that arrived at the durable head into the log, in order.

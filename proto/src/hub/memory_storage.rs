@@ -93,6 +93,12 @@ impl MemoryStorage {
         Some(self.execute(action))
     }
 
+    /// Removes the oldest queued action without executing it (a test driver moving
+    /// it to another store, e.g. one shared by several hubs).
+    pub fn take_queued(&mut self) -> Option<StorageAction> {
+        self.queued.pop_front()
+    }
+
     /// Drops every queued action, as a crash before durability would.
     pub fn lose_pending(&mut self) -> usize {
         let n = self.queued.len();

@@ -42,3 +42,55 @@ fn check_reports_a_tail_that_does_not_end_at_the_head() {
     gap.tail[1].offset = 7;
     assert!(gap.check().is_err());
 }
+
+#[test]
+fn shared_verdicts_move_the_sequence_table_and_only_logged_entries_join_the_log() {
+    let mut log = RoomLog::new(0, Vec::new(), &[]).into_shared();
+    let r = ReplicaId(1);
+    let p = Bytes::from_static(b"x");
+    log.reserve_shared(OpId(1), r, 1, p.clone());
+    log.reserve_shared(OpId(2), r, 2, p.clone());
+    log.reserve_shared(OpId(3), r, 3, p.clone());
+    assert_eq!(log.dedupe(r, 3), Dedupe::InFlight);
+    assert!(log.replica_pending(r));
+    // Seq 1 was stored through another node, seq 2 is logged at offset 1, and
+    // seq 3 comes back a gap (the log misses something this node never saw).
+    let dup = log.settle_shared(OpId(1), &[AppendOutcome::Duplicate { acked: 1 }]);
+    assert_eq!(dup.map(|v| v.len()), Ok(1));
+    assert_eq!(log.durable_seq(r), 1);
+    assert_eq!(
+        log.settle_shared(OpId(2), &[AppendOutcome::Logged { offset: 1 }]),
+        Ok(vec![])
+    );
+    assert_eq!(log.durable_head(), 0, "offset 0 has not arrived");
+    assert!(log.has_hole());
+    let gap = log.settle_shared(OpId(3), &[AppendOutcome::Gap { expected: 2 }]);
+    assert_eq!(gap.map(|v| v.len()), Ok(1));
+    assert_eq!(log.dedupe(r, 2), Dedupe::New, "the gap reopened seq 2");
+    let other = StoredEntry {
+        offset: 0,
+        replica: ReplicaId(2),
+        seq: 1,
+        payload: p.clone(),
+    };
+    log.arrive(vec![other.clone(), other], 10);
+    assert_eq!(log.durable_head(), 2);
+    assert_eq!(log.durable_seq(r), 2);
+    assert!(!log.replica_pending(r));
+    assert_eq!(log.check(), Ok(()));
+    assert!(
+        log.settle_shared(OpId(9), &[AppendOutcome::Logged { offset: 5 }])
+            .is_err(),
+        "outcomes for an unknown append"
+    );
+}
+
+#[test]
+fn entries_waiting_above_a_hole_are_bounded() {
+    let mut log = RoomLog::new(0, Vec::new(), &[]).into_shared();
+    log.arrive(entries(5..50, 1), 10);
+    assert_eq!(log.arrived_len(), 10);
+    log.arrive(entries(0..5, 1), 10);
+    assert_eq!(log.durable_head(), 15, "0..5 and the ten that waited");
+    assert!(!log.has_hole());
+}

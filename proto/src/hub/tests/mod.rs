@@ -18,6 +18,7 @@ mod protection;
 mod resume;
 mod rooms;
 mod seq_rule;
+mod shared_log;
 mod slow_consumer;
 mod spec_behaviour;
 mod spec_defaults;

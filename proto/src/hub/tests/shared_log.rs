@@ -1,0 +1,262 @@
+//! Shared-log mode: several hubs over one [`MemoryStorage`] whose appends assign the
+//! offsets; entries reach the other hubs only through `Hub::handle_appended` (the
+//! driver's tail feed), which the tests deliver late, out of order, repeated or not
+//! at all.
+
+use super::harness::*;
+use crate::hub::*;
+use crate::wire::*;
+
+/// Hubs in shared-log mode over one store. Each hub's storage actions are held in
+/// its harness and executed on the shared store by [`Nodes::pump`].
+struct Nodes {
+    hubs: Vec<Harness>,
+    log: MemoryStorage,
+}
+
+fn shared() -> HubConfig {
+    HubConfig {
+        shared_log: true,
+        ..config()
+    }
+}
+
+impl Nodes {
+    fn new(n: usize) -> Nodes {
+        let hubs = (0..n)
+            .map(|i| {
+                let mut h = Harness::with(HubConfig {
+                    seed: i as u64 + 1,
+                    ..shared()
+                });
+                h.hold_storage = true;
+                h
+            })
+            .collect();
+        let mut log = MemoryStorage::new();
+        log.set_merger(config().merger);
+        Nodes { hubs, log }
+    }
+
+    /// Executes hub `i`'s held storage actions on the shared store, in order.
+    fn pump(&mut self, i: usize) {
+        loop {
+            let h = &mut self.hubs[i];
+            let Some(action) = h.storage.take_queued() else {
+                return;
+            };
+            let done = self.log.execute(action);
+            h.hub.handle_storage(h.now, done);
+            h.settle();
+        }
+    }
+
+    fn pump_all(&mut self) {
+        for _ in 0..10 {
+            for i in 0..self.hubs.len() {
+                self.pump(i);
+            }
+        }
+    }
+
+    /// What the store holds for `room` from `from` on (as the tail feed would read it).
+    fn stored(&mut self, room: &str, from: u64) -> (u64, Vec<StoredEntry>) {
+        let room = RoomId::new(room);
+        let load = self.log.execute(StorageAction::Load {
+            op: OpId(0),
+            room: room.clone(),
+            tail_limit: 0,
+        });
+        let StorageCompletion::Loaded {
+            result: Ok(Some(rec)),
+            ..
+        } = load
+        else {
+            panic!("room {room} not stored");
+        };
+        let range = self.log.execute(StorageAction::LoadRange {
+            op: OpId(0),
+            room,
+            epoch: rec.epoch,
+            from,
+            max_entries: 1_000,
+        });
+        let StorageCompletion::Range { result: Ok(e), .. } = range else {
+            panic!("range read failed");
+        };
+        (rec.epoch, e)
+    }
+
+    /// Feeds hub `i` the stored entries of `room` picked by `pick` (the tail feed).
+    fn feed(&mut self, i: usize, room: &str, pick: impl Fn(&StoredEntry) -> bool) {
+        let (epoch, entries) = self.stored(room, 0);
+        let entries = entries.into_iter().filter(|e| pick(e)).collect();
+        let h = &mut self.hubs[i];
+        h.hub
+            .handle_appended(h.now, &RoomId::new(room), epoch, entries);
+        h.settle();
+        self.pump(i);
+    }
+}
+
+/// Connects `replica` to hub `i` and joins room "r" (type "sum").
+fn member(n: &mut Nodes, i: usize, replica: u64) -> SessionId {
+    let sid = n.hubs[i].connect(replica);
+    n.hubs[i].send(sid, join("r", "sum", None));
+    n.pump_all();
+    let frames = n.hubs[i].take(sid);
+    assert_eq!(joined(&frames).room.as_str(), "r");
+    sid
+}
+
+#[test]
+fn members_on_two_hubs_see_each_others_deltas_in_the_stored_order() {
+    let mut n = Nodes::new(2);
+    let a = member(&mut n, 0, 1);
+    let b = member(&mut n, 1, 2);
+    // Stored in this order: offsets 0, 1, 2.
+    n.hubs[0].delta(a, "r", 1, 1, sum(1));
+    n.pump(0);
+    n.hubs[1].delta(b, "r", 2, 1, sum(10));
+    n.pump(1);
+    n.hubs[0].delta(a, "r", 1, 2, sum(2));
+    n.pump(0);
+    // Each hub reads the offsets below its own entries from storage (a hole), so
+    // both know offsets 0..2 without any feed; hub 1 learns offset 2 from the feed.
+    let at_a = n.hubs[0].take(a);
+    assert_eq!(deltas(&at_a), vec![(1, 2, 1)]);
+    assert_eq!(acks(&at_a), vec![1, 2]);
+    let at_b = n.hubs[1].take(b);
+    assert_eq!(deltas(&at_b), vec![(0, 1, 1)]);
+    assert_eq!(acks(&at_b), vec![1]);
+    n.feed(1, "r", |_| true);
+    n.feed(0, "r", |_| true); // repeated: nothing new
+    assert_eq!(deltas(&n.hubs[1].take(b)), vec![(2, 1, 2)]);
+    assert!(n.hubs[0].take(a).is_empty());
+    let (_, stored) = n.stored("r", 0);
+    let order: Vec<(u64, u64)> = stored.iter().map(|e| (e.replica.0, e.seq)).collect();
+    assert_eq!(order, vec![(1, 1), (2, 1), (1, 2)]);
+}
+
+#[test]
+fn late_out_of_order_and_repeated_feeds_deliver_each_offset_once_in_order() {
+    let mut n = Nodes::new(2);
+    let a = member(&mut n, 0, 1);
+    let b = member(&mut n, 1, 2);
+    for seq in 1..=5 {
+        n.hubs[0].delta(a, "r", 1, seq, sum(seq));
+    }
+    n.pump_all();
+    // Offsets 3 and 4 first: a hole at 0..3, read from storage.
+    n.feed(1, "r", |e| e.offset >= 3);
+    n.feed(1, "r", |e| e.offset == 1);
+    n.feed(1, "r", |_| true);
+    let got = deltas(&n.hubs[1].take(b));
+    assert_eq!(got, (0..5).map(|o| (o, 1, o + 1)).collect::<Vec<_>>());
+    assert_eq!(
+        n.hubs[1].hub.room_position(&RoomId::new("r")).map(|p| p.1),
+        Some(5)
+    );
+}
+
+#[test]
+fn a_join_on_another_hub_acknowledges_what_the_replica_sent_through_the_first() {
+    let mut n = Nodes::new(2);
+    let _watcher = member(&mut n, 1, 9); // hub 1 has the room loaded, with no feed
+    let a = member(&mut n, 0, 1);
+    n.hubs[0].delta(a, "r", 1, 1, sum(5));
+    n.hubs[0].delta(a, "r", 1, 2, sum(6));
+    n.pump_all();
+    // Hub 0 dies before its acks left; the client fails over to hub 1, whose
+    // in-memory log knows nothing of seq 1..2 (its feed is late).
+    let a2 = n.hubs[1].connect(1);
+    n.hubs[1].send(a2, join("r", "sum", None));
+    n.pump_all();
+    let frames = n.hubs[1].take(a2);
+    let j = joined(&frames);
+    assert_eq!((j.acked_seq, j.head), (2, 2), "{j:?}");
+    // A resend of what is already stored is acknowledged, not logged twice.
+    n.hubs[1].delta(a2, "r", 1, 2, sum(6));
+    n.pump_all();
+    assert_eq!(acks(&n.hubs[1].take(a2)), vec![2]);
+    assert_eq!(n.log.entry_count(&RoomId::new("r")), 2);
+}
+
+#[test]
+fn an_append_stored_after_the_failover_join_is_acknowledged_as_a_duplicate() {
+    let mut n = Nodes::new(2);
+    let a = member(&mut n, 0, 1);
+    let _watcher = member(&mut n, 1, 9);
+    // Hub 0's append is on its way to storage when the client fails over.
+    n.hubs[0].delta(a, "r", 1, 1, sum(5));
+    let a2 = n.hubs[1].connect(1);
+    n.hubs[1].send(a2, join("r", "sum", None));
+    n.pump(1);
+    assert_eq!(joined(&n.hubs[1].take(a2)).acked_seq, 0);
+    n.pump(0); // ... and lands now.
+    n.hubs[1].delta(a2, "r", 1, 1, sum(5));
+    n.pump(1);
+    assert_eq!(
+        acks(&n.hubs[1].take(a2)),
+        vec![1],
+        "acknowledged, not refused"
+    );
+    assert_eq!(n.log.entry_count(&RoomId::new("r")), 1, "stored once");
+    let next = n.hubs[1].take(a2);
+    assert!(rejects(&next).is_empty(), "{next:?}");
+}
+
+#[test]
+fn two_hubs_creating_one_room_keep_one_log() {
+    let mut n = Nodes::new(2);
+    let a = n.hubs[0].connect(1);
+    let b = n.hubs[1].connect(2);
+    n.hubs[0].send(a, join("r", "sum", None));
+    n.hubs[1].send(b, join("r", "sum", None));
+    // Both loads find nothing; both create, each at its own epoch.
+    let l0 = n.hubs[0].storage.take_queued().expect("load");
+    let l1 = n.hubs[1].storage.take_queued().expect("load");
+    let d0 = n.log.execute(l0);
+    let d1 = n.log.execute(l1);
+    let (t0, t1) = (n.hubs[0].now, n.hubs[1].now);
+    n.hubs[0].hub.handle_storage(t0, d0);
+    n.hubs[1].hub.handle_storage(t1, d1);
+    n.hubs[0].settle();
+    n.hubs[1].settle();
+    n.pump_all();
+    n.hubs[0].delta(a, "r", 1, 1, sum(1));
+    n.pump_all();
+    // The second creation was refused: its hub dropped the room and closed the
+    // member, which resumes into the first hub's log.
+    assert_eq!(n.hubs[1].closed.get(&b), Some(&CloseCode::INTERNAL_ERROR));
+    let (_, stored) = n.stored("r", 0);
+    assert_eq!(stored.len(), 1);
+    let b2 = n.hubs[1].connect(2);
+    n.hubs[1].send(b2, join("r", "sum", None));
+    n.pump_all();
+    let frames = n.hubs[1].take(b2);
+    assert_eq!(joined(&frames).head, 1);
+    assert_eq!(deltas(&frames), vec![(0, 1, 1)]);
+}
+
+#[test]
+fn entries_of_another_epoch_drop_the_room_so_members_resync() {
+    let mut n = Nodes::new(1);
+    let a = member(&mut n, 0, 1);
+    let h = &mut n.hubs[0];
+    let stray = StoredEntry {
+        offset: 0,
+        replica: ReplicaId(7),
+        seq: 1,
+        payload: sum(1),
+    };
+    let epoch = h
+        .hub
+        .room_position(&RoomId::new("r"))
+        .map(|p| p.0)
+        .expect("loaded");
+    h.hub
+        .handle_appended(h.now, &RoomId::new("r"), epoch ^ 1, vec![stray]);
+    h.settle();
+    assert_eq!(h.closed.get(&a), Some(&CloseCode::INTERNAL_ERROR));
+}
