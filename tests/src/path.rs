@@ -31,4 +31,6 @@ pub enum Path {
     ClientRestores,
     /// Local deltas refused for good and withdrawn (`DeltaRejected`).
     Withdrawn,
+    /// Hub nodes learnt entries other nodes appended (the shared log's tail feed).
+    Feeds,
 }

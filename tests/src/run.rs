@@ -110,6 +110,7 @@ fn missing(
                 Path::HubRestarts => hub_restarts,
                 Path::ClientRestarts => client_restarts,
                 Path::CatchUpFromStorage => covered.storage_ranges,
+                Path::Feeds => covered.feeds,
                 Path::Refusal(code) => covered.refusals.get(code).copied().unwrap_or(0),
                 Path::SlowConsumerCloses => covered.slow_consumer_closes,
                 Path::StorageFailures => covered.storage_failures,

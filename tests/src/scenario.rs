@@ -74,6 +74,9 @@ pub struct Scenario {
     /// Whether the hub's authorizer restricts clients (some rooms read-only or
     /// forbidden per replica, see `sim/world_auth.rs`) instead of allowing all.
     pub restricted: bool,
+    /// Hub nodes over one shared log (1: a single hub; more: shared-log mode, see
+    /// `sim/world_nodes.rs`).
+    pub nodes: usize,
 }
 
 impl Scenario {
@@ -111,6 +114,7 @@ impl Scenario {
             max_tail_entries: 64,
             limits: HubLimits::default(),
             restricted: false,
+            nodes: 1,
         }
     }
 
@@ -312,6 +316,27 @@ impl Scenario {
         }
     }
 
+    /// Three hub nodes serve every room over one shared log (docs/MULTINODE.md):
+    /// clients dial the nodes round-robin, nodes crash and restart (their storage
+    /// writes in flight lost), and each node learns the others' entries from a tail
+    /// feed that arrives late and out of order, filling holes from storage.
+    pub fn multinode() -> Scenario {
+        Scenario {
+            name: "multinode",
+            nodes: 3,
+            faults: FaultRates {
+                drops: 6,
+                partitions: 2,
+                hub_restarts: 3,
+                slow_consumers: 2,
+                storms: 1,
+                resends: 2,
+                ..FaultRates::NONE
+            },
+            ..Scenario::realistic()
+        }
+    }
+
     /// The paths this scenario exists to exercise: a run of at least
     /// [`COVERAGE_MIN_SEEDS`](crate::run::COVERAGE_MIN_SEEDS) seeds fails if one of
     /// them never fired (so a checker cannot pass on empty data). Chosen from what the
@@ -329,6 +354,7 @@ impl Scenario {
             "slow" => vec![SlowConsumerCloses, CatchUpFromStorage],
             "storage_faults" => vec![HubRestarts, StorageFailures, Refusal("internal")],
             "restore" => vec![HubRestarts, ClientRestores],
+            "multinode" => vec![HubRestarts, CatchUpFromStorage, Feeds],
             "restricted" => vec![
                 HubRestarts,
                 Refusal("forbidden"),
@@ -354,6 +380,7 @@ impl Scenario {
             Scenario::restricted(),
             Scenario::storage_faults(),
             Scenario::restore(),
+            Scenario::multinode(),
         ]
     }
 

@@ -135,3 +135,8 @@ fn sim_storage_faults() {
 fn sim_restore() {
     check(Scenario::restore(), "sim_restore", 12);
 }
+
+#[test]
+fn sim_multinode() {
+    check(Scenario::multinode(), "sim_multinode", 20);
+}

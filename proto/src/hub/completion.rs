@@ -50,6 +50,9 @@ impl Hub {
                     self.fail_room(&room, e);
                 }
             }
+            (OpKind::CreateShared { crdt, epoch }, StorageCompletion::Created { result, .. }) => {
+                self.on_created_shared(&room, crdt, epoch, result)
+            }
             (OpKind::Append, StorageCompletion::Appended { op, result }) => match result {
                 Ok(()) => {
                     if let Some(l) = self.rooms.get_mut(&room).and_then(Room::loaded_mut) {
@@ -103,27 +106,7 @@ impl Hub {
             other => other,
         };
         let (loaded, created) = match record {
-            Err(e) => {
-                self.rooms.remove(room);
-                self.events.push(HubEvent::RoomFailed {
-                    room: room.clone(),
-                    error: e.0,
-                });
-                for p in pending {
-                    if let Some(s) = self.sessions.get_mut(&p.session) {
-                        s.rooms.remove(room);
-                    }
-                    let msg = "room could not be loaded";
-                    self.reject(
-                        p.session,
-                        ErrorCode::INTERNAL,
-                        Some(room.clone()),
-                        None,
-                        msg,
-                    );
-                }
-                return;
-            }
+            Err(e) => return self.refuse_load(room, pending, e),
             Ok(Some(rec)) => (self.room_from_record(rec), false),
             Ok(None) => {
                 // Only a writer's join creates a room (and fixes its type).
@@ -135,6 +118,27 @@ impl Hub {
                 };
                 let crdt = first.join.crdt.clone();
                 let epoch = self.new_epoch();
+                if self.config.shared_log {
+                    // Another node may create it at the same time: the joins wait
+                    // until storage says which creation stands.
+                    let kind = OpKind::CreateShared {
+                        crdt: crdt.clone(),
+                        epoch,
+                    };
+                    let op = self.alloc_op(room, incarnation, kind);
+                    self.storage.push_back(StorageAction::Create {
+                        op,
+                        room: room.clone(),
+                        crdt,
+                        epoch,
+                    });
+                    if let Some(RoomState::Loading { pending: p, .. }) =
+                        self.rooms.get_mut(room).map(|r| &mut r.state)
+                    {
+                        *p = pending;
+                    }
+                    return;
+                }
                 let op = self.alloc_op(room, incarnation, OpKind::Create);
                 self.storage.push_back(StorageAction::Create {
                     op,
@@ -145,6 +149,78 @@ impl Hub {
                 (self.empty_room(crdt, epoch), true)
             }
         };
+        self.install(room, loaded, created, pending);
+    }
+
+    /// A room that could not be loaded: dropped, its queued joins refused `INTERNAL`.
+    fn refuse_load(&mut self, room: &RoomId, pending: Vec<PendingJoin>, e: StorageError) {
+        self.rooms.remove(room);
+        self.events.push(HubEvent::RoomFailed {
+            room: room.clone(),
+            error: e.0,
+        });
+        for p in pending {
+            if let Some(s) = self.sessions.get_mut(&p.session) {
+                s.rooms.remove(room);
+            }
+            let msg = "room could not be loaded";
+            self.reject(
+                p.session,
+                ErrorCode::INTERNAL,
+                Some(room.clone()),
+                None,
+                msg,
+            );
+        }
+    }
+
+    /// Shared-log mode: storage answered this node's creation of `room`. Refused,
+    /// another node created it first (or storage failed): the room is loaded again,
+    /// at most three times before its joins are refused.
+    fn on_created_shared(
+        &mut self,
+        room: &RoomId,
+        crdt: String,
+        epoch: u64,
+        result: Result<(), StorageError>,
+    ) {
+        let Some(r) = self.rooms.get_mut(room) else {
+            return;
+        };
+        let incarnation = r.incarnation;
+        let RoomState::Loading { pending, creates } = &mut r.state else {
+            return;
+        };
+        match result {
+            Ok(()) => {
+                let pending = std::mem::take(pending);
+                let loaded = self.empty_room(crdt, epoch);
+                self.install(room, loaded, true, pending);
+            }
+            Err(e) if *creates >= 2 => {
+                let pending = std::mem::take(pending);
+                self.refuse_load(room, pending, e);
+            }
+            Err(_) => {
+                *creates += 1;
+                let op = self.alloc_op(room, incarnation, OpKind::Load);
+                self.storage.push_back(StorageAction::Load {
+                    op,
+                    room: room.clone(),
+                    tail_limit: self.config.max_tail_entries,
+                });
+            }
+        }
+    }
+
+    /// Makes `room` loaded and serves the joins that waited for it.
+    fn install(
+        &mut self,
+        room: &RoomId,
+        loaded: LoadedRoom,
+        created: bool,
+        pending: Vec<PendingJoin>,
+    ) {
         let (epoch, head) = (loaded.epoch, loaded.log.durable_head());
         let crdt = loaded.crdt.clone();
         if let Some(r) = self.rooms.get_mut(room) {

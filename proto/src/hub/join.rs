@@ -70,7 +70,10 @@ impl Hub {
                     tail_limit: self.config.max_tail_entries,
                 });
                 let pending = vec![PendingJoin { session: sid, join }];
-                let state = RoomState::Loading { pending };
+                let state = RoomState::Loading {
+                    pending,
+                    creates: 0,
+                };
                 self.rooms.insert(room_id, Room { incarnation, state });
             }
         }

@@ -169,7 +169,12 @@ pub(crate) struct Room {
 /// Loading or loaded.
 #[derive(Debug)]
 pub(crate) enum RoomState {
-    Loading { pending: Vec<PendingJoin> },
+    /// `creates`: shared-log mode, creations refused so far (another node created
+    /// the room first: it is loaded again).
+    Loading {
+        pending: Vec<PendingJoin>,
+        creates: u8,
+    },
     Loaded(Box<LoadedRoom>),
 }
 

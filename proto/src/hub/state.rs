@@ -24,6 +24,12 @@ use crate::wire::{CloseCode, ReplicaId, RoomId, SessionId};
 pub(crate) enum OpKind {
     Load,
     Create,
+    /// Shared-log mode: the room is created before anyone joins it (another node
+    /// may have created it first); it becomes loaded with this type and epoch.
+    CreateShared {
+        crdt: String,
+        epoch: u64,
+    },
     Append,
     /// Shared-log mode: an append whose offsets the backend assigns.
     AppendShared,

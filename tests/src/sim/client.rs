@@ -33,6 +33,8 @@ pub struct SimClient {
     pub seen: Seen,
     /// The state the application last saved (`Replica::export`), if any.
     pub saved: Option<SavedSession>,
+    /// Connections dialled (picks the hub node, round-robin).
+    pub dials: usize,
 }
 
 /// What the history recorder keeps of one client, across its restarts.
@@ -62,6 +64,7 @@ impl SimClient {
             throttle: None,
             seen: Seen::default(),
             saved: None,
+            dials: 0,
         }
     }
 

@@ -11,6 +11,7 @@ mod world_client;
 mod world_faults;
 mod world_hub;
 mod world_identity;
+mod world_nodes;
 
 pub use world::{Coverage, Stats, World};
 pub use world_faults::ROGUE_CLOSE_BOUND;

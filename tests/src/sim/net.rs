@@ -39,6 +39,8 @@ pub struct Conn {
     pub session: Option<SessionId>,
     /// The hub incarnation that accepted it.
     pub hub_incarnation: u64,
+    /// The hub node it dialled (always 0 with one node).
+    pub node: usize,
     /// Whether the hub side is gone (closed by the hub, reported closed, or broken).
     pub hub_gone: bool,
     /// Broken by a fault: nothing in flight on it arrives any more.
@@ -78,6 +80,7 @@ impl Net {
             client_conn,
             session: None,
             hub_incarnation: 0,
+            node: 0,
             hub_gone: false,
             broken: false,
             last_up: Instant::ZERO,

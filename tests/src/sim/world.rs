@@ -18,7 +18,7 @@ use core::time::Duration;
 use syncwire_proto::Instant;
 use syncwire_proto::client::ClientConfig;
 use syncwire_proto::crdt::Registry;
-use syncwire_proto::hub::{Hub, HubConfig, MemoryStorage};
+use syncwire_proto::hub::{Hub, HubConfig, MemoryStorage, StoredEntry};
 use syncwire_proto::replica::{Replica, ReplicaOrigin};
 use syncwire_proto::rng::Rng;
 use syncwire_proto::wire::{CloseCode, ReplicaId, RoomId, SessionId};
@@ -27,6 +27,7 @@ use super::client::SimClient;
 use super::faults::{Fault, FaultPlan};
 use super::net::{ConnId, Net};
 use super::world_auth::AccessPolicy;
+use super::world_nodes::{NodeState, Owner};
 use crate::check::{History, Violation};
 use crate::scenario::Scenario;
 use crate::transcript::Transcript;
@@ -42,11 +43,17 @@ pub(crate) enum Ev {
     Broken(ConnId),
     BrokenAtHub(ConnId),
     ClientWake(usize),
-    HubWake,
-    StorageDone(u64),
+    /// Hub node `k`'s wake-up.
+    HubWake(usize),
+    /// The oldest queued storage action completes (scheduled by node `k`'s
+    /// incarnation `inc` when it submitted one; stale once that node crashed).
+    StorageDone(usize, u64),
+    /// The tail feed hands node `k` entries of `room` at `epoch` (shared log).
+    Feed(usize, RoomId, u64, Vec<StoredEntry>),
     Work(usize),
     Fault(Fault),
-    HubUp,
+    /// Hub node `k` starts again after a crash.
+    HubUp(usize),
     Check,
     /// The application of client `i` resets `room` (leave, and join again if `true`).
     AppReset(usize, RoomId, bool),
@@ -133,6 +140,8 @@ pub struct Coverage {
     pub client_restores: u64,
     /// Local deltas refused for good (`DeltaRejected`: withdrawn).
     pub withdrawn: u64,
+    /// Tail-feed deliveries to hub nodes (several nodes over one shared log).
+    pub feeds: u64,
 }
 
 impl Coverage {
@@ -149,6 +158,7 @@ impl Coverage {
         self.storage_failures += other.storage_failures;
         self.client_restores += other.client_restores;
         self.withdrawn += other.withdrawn;
+        self.feeds += other.feeds;
         for (k, v) in &other.refusals {
             *self.refusals.entry(k).or_default() += v;
         }
@@ -171,6 +181,13 @@ pub struct World {
     pub(crate) clients: Vec<SimClient>,
     pub(crate) wakes: Vec<Option<Instant>>,
     pub(crate) hub_wake: Option<Instant>,
+    /// The active hub node (its state is in `hub`, `hub_incarnation`, `sessions`,
+    /// `hub_wake`) and every node's state (the active one's slot is empty); see
+    /// `world_nodes.rs`.
+    pub(crate) node: usize,
+    pub(crate) nodes: Vec<NodeState>,
+    /// Who submitted each queued storage action, in queue order.
+    pub(crate) storage_owners: std::collections::VecDeque<Owner>,
     pub(crate) registry: Arc<Registry>,
     pub(crate) history: History,
     pub(crate) violations: Vec<Violation>,
@@ -210,6 +227,7 @@ impl World {
         }
         let hub_seed = rng.next_u64();
         let scenario_restricted = scenario.restricted;
+        let scenario_nodes = scenario.nodes.max(1);
         let mut world = World {
             net: Net::new(scenario.latency, scenario.jitter),
             wakes: vec![None; clients.len()],
@@ -229,6 +247,9 @@ impl World {
             sessions: BTreeMap::new(),
             clients,
             hub_wake: None,
+            node: 0,
+            nodes: (0..scenario_nodes).map(NodeState::new).collect(),
+            storage_owners: Default::default(),
             registry,
             history: History::default(),
             violations: Vec::new(),
@@ -242,7 +263,10 @@ impl World {
             policy: AccessPolicy::new(scenario_restricted),
             storage_trouble_until: None,
         };
-        world.start_hub();
+        for k in (0..world.node_count()).rev() {
+            world.enter(k);
+            world.start_hub();
+        }
         world.start_clients();
         world
     }
@@ -254,6 +278,7 @@ impl World {
             merger: self.registry.clone(),
             authorizer: Some(super::world_identity::authorizer(self.policy.clone())),
             max_tail_entries: self.scenario.max_tail_entries,
+            shared_log: self.node_count() > 1,
             ..self.scenario.limits.apply(HubConfig::default())
         }
     }
@@ -338,11 +363,15 @@ impl World {
             Ev::ClientClosed(c) | Ev::BrokenAtHub(c) => self.on_closed_at_hub(c),
             Ev::Broken(c) => self.on_broken(c),
             Ev::ClientWake(i) => self.on_client_wake(i),
-            Ev::HubWake => self.on_hub_wake(),
-            Ev::StorageDone(inc) => self.on_storage_done(inc),
+            Ev::HubWake(k) => self.on_hub_wake(k),
+            Ev::StorageDone(k, inc) => self.on_storage_done(k, inc),
+            Ev::Feed(k, room, epoch, entries) => self.on_feed(k, room, epoch, entries),
             Ev::Work(i) => self.on_work(i),
             Ev::Fault(f) => self.apply_fault(f),
-            Ev::HubUp => self.start_hub(),
+            Ev::HubUp(k) => {
+                self.enter(k);
+                self.start_hub();
+            }
             Ev::Check => self.on_check(),
             Ev::AppReset(i, room, rejoin) => self.app_reset(i, room, rejoin),
         }

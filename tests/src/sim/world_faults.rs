@@ -162,20 +162,33 @@ impl World {
         self.schedule(b, Ev::BrokenAtHub(conn));
     }
 
+    /// A hub node crashes (the only one, or one picked at random) and restarts
+    /// after `down`: its queued storage writes are lost, its connections break.
     fn crash_hub(&mut self, down: Duration) {
+        let nodes = self.node_count();
+        if nodes > 1 {
+            let k = self.rng.below_inclusive(nodes as u64 - 1) as usize;
+            self.enter(k);
+        }
         if self.hub.is_none() {
             return;
         }
+        let (k, incarnation) = (self.node, self.hub_incarnation);
         self.hub = None;
         self.hub_wake = None;
-        self.hub_incarnation += 1;
+        self.hub_incarnation += nodes as u64;
         self.stats.hub_restarts += 1;
-        let lost = self.storage.lose_pending();
+        let lost = self.lose_node_writes(k, incarnation);
         self.transcript.note(self.now, "hub", || {
             format!("crash, {lost} storage writes lost")
         });
         self.sessions.clear();
-        let live: Vec<ConnId> = self.net.live().map(|(id, _)| id).collect();
+        let live: Vec<ConnId> = self
+            .net
+            .live()
+            .filter(|(_, c)| c.node == k)
+            .map(|(id, _)| id)
+            .collect();
         for conn in live {
             if let Some(c) = self.net.get_mut(conn) {
                 c.hub_gone = true;
@@ -188,14 +201,19 @@ impl World {
             let at = self.now + self.net.delay(&mut self.rng);
             self.schedule(at, Ev::Broken(conn));
         }
-        self.schedule(self.now + down, Ev::HubUp);
+        self.schedule(self.now + down, Ev::HubUp(k));
     }
 
     /// Opens a misbehaving connection to the hub; `None` while the hub is down.
     pub(crate) fn open_rogue(&mut self) -> Option<(usize, ConnId)> {
-        let hub = self.hub.as_mut()?;
+        self.hub.as_ref()?;
         let index = self.rogues.len();
         let conn = self.net.open(Peer::Rogue(index), Default::default());
+        let node = self.node;
+        if let Some(c) = self.net.get_mut(conn) {
+            c.node = node;
+        }
+        let hub = self.hub.as_mut()?;
         let sid = hub.handle_session_opened(self.now);
         self.sessions.insert(sid, conn);
         if let Some(c) = self.net.get_mut(conn) {

@@ -10,6 +10,7 @@ use syncwire_proto::wire::{CloseCode, SessionId};
 
 use super::net::{ConnId, Peer};
 use super::world::{Ev, World};
+use super::world_nodes::Owner;
 use crate::transcript::describe;
 
 impl World {
@@ -39,12 +40,14 @@ impl World {
                         StorageAction::Fold { .. } => self.stats.coverage.snapshot_writes += 1,
                         _ => {}
                     }
+                    let owner = Owner::of(self.node, self.hub_incarnation, &action);
                     self.storage.submit(action);
+                    self.storage_owners.push_back(owner);
                     let base =
                         u64::try_from(self.scenario.storage_latency.as_micros()).unwrap_or(0);
                     let at =
                         self.now + Duration::from_micros(base + self.rng.below_inclusive(base));
-                    self.schedule(at, Ev::StorageDone(self.hub_incarnation));
+                    self.schedule(at, Ev::StorageDone(self.node, self.hub_incarnation));
                 }
                 HubOutput::Auth(req) => {
                     self.violate("hub_protocol", format!("unexpected auth request {req:?}"));
@@ -118,12 +121,13 @@ impl World {
             let at = at.max(self.now);
             if self.hub_wake.is_none_or(|w| w > at || w < self.now) {
                 self.hub_wake = Some(at);
-                self.schedule(at, Ev::HubWake);
+                self.schedule(at, Ev::HubWake(self.node));
             }
         }
     }
 
-    pub(crate) fn on_hub_wake(&mut self) {
+    pub(crate) fn on_hub_wake(&mut self, k: usize) {
+        self.enter(k);
         if self.hub_wake.is_some_and(|w| w <= self.now) {
             self.hub_wake = None;
         }
@@ -136,6 +140,9 @@ impl World {
     }
 
     pub(crate) fn on_connect_done(&mut self, conn: ConnId) {
+        if let Some(k) = self.net.get(conn).map(|c| c.node) {
+            self.enter(k);
+        }
         let Some(i) = self.owner(conn) else {
             self.net.forget(conn);
             return;
@@ -188,6 +195,9 @@ impl World {
     }
 
     pub(crate) fn on_to_hub(&mut self, conn: ConnId, bytes: Bytes) {
+        if let Some(k) = self.net.get(conn).map(|c| c.node) {
+            self.enter(k);
+        }
         let Some(sid) = self.hub_session(conn) else {
             return;
         };
@@ -208,6 +218,9 @@ impl World {
         if let Some((i, id)) = self.dialler(conn) {
             self.client_frame(i, id, &bytes);
         }
+        if let Some(k) = self.net.get(conn).map(|c| c.node) {
+            self.enter(k);
+        }
         if let Some(sid) = self.hub_session(conn) {
             if let Some(hub) = self.hub.as_mut() {
                 hub.handle_flushed(sid, bytes.len());
@@ -217,6 +230,9 @@ impl World {
     }
 
     pub(crate) fn on_closed_at_hub(&mut self, conn: ConnId) {
+        if let Some(k) = self.net.get(conn).map(|c| c.node) {
+            self.enter(k);
+        }
         let sid = {
             let Some(c) = self.net.get_mut(conn) else {
                 return;
@@ -240,17 +256,30 @@ impl World {
         self.drain_hub();
     }
 
-    pub(crate) fn on_storage_done(&mut self, incarnation: u64) {
+    /// A storage action completes: the oldest queued one, whichever node submitted
+    /// it (the store runs them in order); its completion goes to that node if the
+    /// incarnation that submitted it still runs. Events of a crashed incarnation are
+    /// stale (its queued actions were lost with it).
+    pub(crate) fn on_storage_done(&mut self, k: usize, incarnation: u64) {
+        self.enter(k);
         if incarnation != self.hub_incarnation || self.hub.is_none() {
             return;
         }
         let now = self.now;
+        let owner = self.storage_owners.pop_front();
         if let Some(done) = self.release_storage() {
             self.transcript.note(now, "storage", || {
                 format!("done {done:?}").chars().take(160).collect()
             });
-            if let Some(hub) = self.hub.as_mut() {
-                hub.handle_storage(now, done);
+            let Some(owner) = owner else {
+                return self.violate("sim", "a storage action without its owner".into());
+            };
+            self.feed_logged(&owner, &done);
+            self.enter(owner.node);
+            if owner.incarnation == self.hub_incarnation {
+                if let Some(hub) = self.hub.as_mut() {
+                    hub.handle_storage(now, done);
+                }
             }
         }
         self.drain_hub();

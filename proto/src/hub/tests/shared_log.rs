@@ -207,7 +207,7 @@ fn an_append_stored_after_the_failover_join_is_acknowledged_as_a_duplicate() {
 }
 
 #[test]
-fn two_hubs_creating_one_room_keep_one_log() {
+fn two_hubs_creating_one_room_keep_one_log_and_the_later_joins_it() {
     let mut n = Nodes::new(2);
     let a = n.hubs[0].connect(1);
     let b = n.hubs[1].connect(2);
@@ -223,20 +223,49 @@ fn two_hubs_creating_one_room_keep_one_log() {
     n.hubs[1].hub.handle_storage(t1, d1);
     n.hubs[0].settle();
     n.hubs[1].settle();
+    assert!(
+        n.hubs[0].take(a).is_empty(),
+        "no Joined before the creation stands"
+    );
     n.pump_all();
-    n.hubs[0].delta(a, "r", 1, 1, sum(1));
+    // Hub 1's creation was refused; it loaded the room hub 0 created instead.
+    let ja = n.hubs[0].take(a);
+    let jb = n.hubs[1].take(b);
+    assert_eq!(joined(&ja).epoch, joined(&jb).epoch);
+    assert!(
+        n.hubs[1].closed.is_empty() && rejects(&jb).is_empty(),
+        "{jb:?}"
+    );
+    n.hubs[1].delta(b, "r", 2, 1, sum(1));
     n.pump_all();
-    // The second creation was refused: its hub dropped the room and closed the
-    // member, which resumes into the first hub's log.
-    assert_eq!(n.hubs[1].closed.get(&b), Some(&CloseCode::INTERNAL_ERROR));
+    assert_eq!(acks(&n.hubs[1].take(b)), vec![1]);
     let (_, stored) = n.stored("r", 0);
     assert_eq!(stored.len(), 1);
-    let b2 = n.hubs[1].connect(2);
-    n.hubs[1].send(b2, join("r", "sum", None));
-    n.pump_all();
-    let frames = n.hubs[1].take(b2);
-    assert_eq!(joined(&frames).head, 1);
-    assert_eq!(deltas(&frames), vec![(0, 1, 1)]);
+}
+
+#[test]
+fn a_creation_storage_keeps_refusing_ends_in_an_explicit_refusal() {
+    let mut n = Nodes::new(1);
+    let a = n.hubs[0].connect(1);
+    n.hubs[0].send(a, join("r", "sum", None));
+    // Load finds nothing, the creation fails; three times.
+    for _ in 0..3 {
+        let load = n.hubs[0].storage.take_queued().expect("load");
+        let done = n.log.execute(load);
+        let now = n.hubs[0].now;
+        n.hubs[0].hub.handle_storage(now, done);
+        n.hubs[0].settle();
+        let create = n.hubs[0].storage.take_queued().expect("create");
+        let now = n.hubs[0].now;
+        let failed = create.failed(StorageError("disk on fire".into()));
+        n.hubs[0].hub.handle_storage(now, failed);
+        n.hubs[0].settle();
+    }
+    assert!(
+        n.hubs[0].storage.take_queued().is_none(),
+        "no fourth attempt"
+    );
+    assert_eq!(rejects(&n.hubs[0].take(a)), vec![ErrorCode::INTERNAL]);
 }
 
 #[test]
