@@ -81,7 +81,7 @@ impl Hub {
             let Some(m) = l.members.get(&sid) else {
                 return;
             };
-            if m.range_op.is_some() || m.next >= l.log.durable_head() {
+            if m.range_op.is_some() || m.next >= l.log.durable_head() || l.refreshing {
                 return;
             }
             let (next, epoch, incarnation) = (
@@ -186,6 +186,12 @@ impl Hub {
             .enumerate()
             .all(|(i, e)| Some(e.offset) == from.checked_add(i as u64));
         let from_start = entries.first().is_some_and(|e| e.offset == from);
+        if self.config.shared_log && !(contiguous && from_start) {
+            // Another node compacted them: learn its snapshot, then this member
+            // is caught up or closed into a resync (`Hub::on_refreshed`).
+            self.refresh(room);
+            return;
+        }
         if compacted && !(contiguous && from_start) {
             // The snapshot covering `from` became durable while the read was queued,
             // and storage deleted the entries before reading them. (Entries it still

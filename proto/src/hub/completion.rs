@@ -75,6 +75,9 @@ impl Hub {
                     Err(e) => self.fail_room(&room, e),
                 }
             }
+            (OpKind::Refresh, StorageCompletion::Loaded { result, .. }) => {
+                self.on_refreshed(&room, result)
+            }
             (OpKind::Fill { from, number }, StorageCompletion::Range { result, .. }) => {
                 self.on_fill(&room, from, number, result)
             }
@@ -301,6 +304,7 @@ impl Hub {
             members: Default::default(),
             parked: Vec::new(),
             sync: Default::default(),
+            refreshing: false,
             peers: Default::default(),
             encoder: None,
         }
@@ -319,6 +323,7 @@ impl Hub {
             members: Default::default(),
             parked: Vec::new(),
             sync: Default::default(),
+            refreshing: false,
             peers: Default::default(),
             encoder: None,
         }

@@ -85,7 +85,14 @@ impl Hub {
                 return Err(format!("room {id}: epoch 0"));
             }
             if let Some(s) = &l.snapshot {
-                if s.offset > l.log.tail_start() {
+                // Shared log: another node's snapshot may cover entries still in
+                // this node's memory (`Hub::on_refreshed`).
+                let bound = if c.shared_log {
+                    l.log.durable_head()
+                } else {
+                    l.log.tail_start()
+                };
+                if s.offset > bound {
                     return Err(format!("room {id}: snapshot beyond the in-memory tail"));
                 }
             }

@@ -152,6 +152,9 @@ pub(crate) struct LoadedRoom {
     pub(crate) parked: Vec<PendingJoin>,
     /// Shared-log mode: joins waiting for a read of the shared log.
     pub(crate) sync: JoinSync,
+    /// Shared-log mode: the room's snapshot and first stored offset are being
+    /// loaded again (another node compacted entries a member needs).
+    pub(crate) refreshing: bool,
     /// Joins and leaves not yet told to the members ([`super::peers`]).
     pub(crate) peers: PeerNotices,
     /// Encodes the live frames; made at the first delivery (idle rooms keep none).

@@ -37,6 +37,8 @@ pub(crate) enum OpKind {
         session: SessionId,
         from: u64,
     },
+    /// Shared-log mode: the room's record loaded again for its snapshot.
+    Refresh,
     /// Shared-log mode: a read filling the log (a hole, or catching up for joins).
     Fill {
         from: u64,
