@@ -13,7 +13,8 @@ use super::hub_frames::{Sequences, client_frame};
 use super::reader::Input;
 use crate::crdt::NoMerge;
 use crate::hub::{
-    AllowAll, AuthError, Hub, HubConfig, Identity, MemoryStorage, StorageCompletion, StorageError,
+    AllowAll, AuthError, Hub, HubConfig, Identity, MemoryStorage, OpId, StorageAction,
+    StorageCompletion, StorageError,
 };
 use crate::time::Instant;
 use crate::wire::{ReplicaId, SessionId};
@@ -48,6 +49,10 @@ fn config(flags: u8) -> HubConfig {
     }
     if flags & 4 != 0 {
         c.max_backlog_bytes = 300;
+    }
+    if flags & 16 != 0 {
+        // Shared-log mode (one node here; `feed` plays the other nodes' tail feed).
+        c.shared_log = true;
     }
     if flags & 8 != 0 {
         c.rate_frame_burst = 4;
@@ -181,14 +186,44 @@ impl Driver {
                 };
                 let _ = self.hub.handle_auth(now, sid, decision);
             }
-            _ => match input.below(3) {
+            _ => match input.below(4) {
                 0 => {
                     self.failing = !self.failing;
                     self.storage.set_failing(self.failing);
                 }
+                1 => self.feed(input),
                 _ => self.restart(),
             },
         }
+    }
+
+    /// The shared log's tail feed: some stored entries of a room (from any offset,
+    /// at the stored epoch or a wrong one), as another node's appends would arrive.
+    fn feed(&mut self, input: &mut Input<'_>) {
+        let rooms = super::client_frames::rooms();
+        let Some(room) = input.pick(&rooms) else {
+            return;
+        };
+        let load = StorageAction::Load {
+            op: OpId(u64::MAX),
+            room: room.clone(),
+            tail_limit: usize::from(input.byte()),
+        };
+        let StorageCompletion::Loaded {
+            result: Ok(Some(rec)),
+            ..
+        } = self.storage.execute(load)
+        else {
+            return;
+        };
+        let skip = input.below(rec.tail.len() + 1);
+        let entries = rec.tail.into_iter().skip(skip).collect();
+        let epoch = if input.below(16) == 0 {
+            rec.epoch ^ 1
+        } else {
+            rec.epoch
+        };
+        self.hub.handle_appended(self.now, &room, epoch, entries);
     }
 
     /// The hub crashes and restarts on the same storage: every session and every
@@ -257,15 +292,7 @@ impl Driver {
 /// Marks a completion as failed (the effect may still have happened, as when a
 /// backend times out after writing).
 fn fail(done: &mut StorageCompletion) {
-    let e = || StorageError("fuzz".into());
-    match done {
-        StorageCompletion::Loaded { result, .. } => *result = Err(e()),
-        StorageCompletion::Created { result, .. } | StorageCompletion::Appended { result, .. } => {
-            *result = Err(e())
-        }
-        StorageCompletion::Folded { result, .. } => *result = Err(e()),
-        StorageCompletion::Range { result, .. } => *result = Err(e()),
-    }
+    *done = done.clone().into_failure(StorageError("fuzz".into()));
 }
 
 /// Runs the hub program in `data`; panics on a violated invariant.

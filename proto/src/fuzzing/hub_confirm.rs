@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::hub::{OpId, StorageAction, StorageCompletion};
+use crate::hub::{AppendOutcome, OpId, StorageAction, StorageCompletion};
 use crate::wire::{ReplicaId, RoomId};
 
 /// Per room and replica, the highest sequence a successful completion delivered to
@@ -27,6 +27,12 @@ impl Confirmations {
                 let seqs = entries.iter().map(|e| (e.replica, e.seq)).collect();
                 self.pending.insert(*op, (room.clone(), seqs));
             }
+            StorageAction::AppendShared {
+                op, room, entries, ..
+            } => {
+                let seqs = entries.iter().map(|e| (e.replica, e.seq)).collect();
+                self.pending.insert(*op, (room.clone(), seqs));
+            }
             StorageAction::Load { op, room, .. } => {
                 self.pending.insert(*op, (room.clone(), Vec::new()));
             }
@@ -41,6 +47,16 @@ impl Confirmations {
         };
         let durable = match done {
             StorageCompletion::Appended { result: Ok(()), .. } => seqs,
+            // Logged, or stored before (`acked` is durable): both confirmed.
+            StorageCompletion::AppendedShared { result: Ok(o), .. } => seqs
+                .into_iter()
+                .zip(o)
+                .filter_map(|((r, s), o)| match o {
+                    AppendOutcome::Logged { .. } => Some((r, s)),
+                    AppendOutcome::Duplicate { acked } => Some((r, *acked)),
+                    AppendOutcome::Gap { .. } => None,
+                })
+                .collect(),
             StorageCompletion::Loaded {
                 result: Ok(Some(rec)),
                 ..

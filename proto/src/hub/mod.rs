@@ -8,7 +8,9 @@
 //!   [`Hub::handle_frame`] (the payloads of accepted deltas are copied, so the hub
 //!   never keeps a WebSocket library's read buffer alive), [`Hub::handle_session_closed`],
 //!   [`Hub::handle_flushed`],
-//!   [`Hub::handle_timeout`], [`Hub::handle_auth`], [`Hub::handle_storage`].
+//!   [`Hub::handle_timeout`], [`Hub::handle_auth`], [`Hub::handle_storage`], and in
+//!   shared-log mode (several hubs, one log: [`HubConfig::shared_log`])
+//!   [`Hub::handle_appended`] for entries other nodes appended.
 //! * **Outputs**: [`Hub::poll_output`], the one way out — [`HubOutput`]s (frames to
 //!   write, sessions to close, storage actions, authentication requests, operator
 //!   events) in an order that is legal by construction ([`output`] says how), so the
