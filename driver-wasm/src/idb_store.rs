@@ -39,6 +39,8 @@ struct Shared {
     db: IdbDatabase,
     replica: u64,
     pending: RefCell<Option<Image>>,
+    /// A write is in flight.
+    busy: Cell<bool>,
     committed: RefCell<Image>,
     writes: Cell<u64>,
     failures: Cell<u64>,
@@ -71,6 +73,7 @@ impl IdbStore {
             db,
             replica,
             pending: RefCell::new(None),
+            busy: Cell::new(false),
             committed: RefCell::new(committed),
             writes: Cell::new(0),
             failures: Cell::new(0),
@@ -114,7 +117,8 @@ impl IdbStore {
 
     /// Whether everything saved so far is committed.
     pub(crate) fn is_flushed(&self) -> bool {
-        self.shared.pending.borrow().is_none() && self.saved_at.get().is_some()
+        let s = &self.shared;
+        s.pending.borrow().is_none() && !s.busy.get() && self.saved_at.get().is_some()
     }
 
     pub(crate) fn subscribe(&self) -> StorageEvents {
@@ -158,11 +162,13 @@ async fn writer(shared: Rc<Shared>, mut kick: mpsc::Receiver<()>, lock: TabLock)
                 None
             }
         };
+        shared.busy.set(true);
         let result = match injected {
             Some(e) => Err(e),
             None if ops.is_empty() => Ok(()),
             None => crate::idb::write(&shared.db, shared.replica, &ops).await,
         };
+        shared.busy.set(false);
         match result {
             Ok(()) => {
                 *shared.committed.borrow_mut() = next;
