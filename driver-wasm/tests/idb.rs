@@ -86,10 +86,13 @@ async fn a_reload_restores_documents_and_outbox_before_connecting() {
     }
     first.save();
     flushed(&first).await;
+    // Unsent operations merge into the outbox's deltas (fewer than three).
+    let unsent = first.outbox_len();
+    assert!(unsent >= 1);
     assert_eq!(
-        records(&key, "outbox").await,
-        3,
-        "one record per unsent delta"
+        records(&key, "outbox").await as usize,
+        unsent,
+        "one record per delta"
     );
     assert_eq!(records(&key, "rooms").await, 1, "one record per room");
     drop(doc);
@@ -103,7 +106,11 @@ async fn a_reload_restores_documents_and_outbox_before_connecting() {
         replica,
         "a reload continues the tab's replica"
     );
-    assert_eq!(second.outbox_len(), 3, "the unsent deltas were restored");
+    assert_eq!(
+        second.outbox_len(),
+        unsent,
+        "the unsent deltas were restored"
+    );
     let doc = second.join::<GCounter>("idb-reload").expect("attach");
     assert_eq!(value(&doc), 6, "the document was restored");
     wait_until("the restored deltas acknowledged", 15.0, || {
@@ -159,11 +166,14 @@ async fn failed_writes_are_reported_retried_and_coalesced() {
         "40 saves met a pending state: {coalesced} coalesced"
     );
     assert!(writes <= 3, "{writes} transactions for 40 coalesced saves");
-    assert_eq!(records(&key, "outbox").await, 40, "no change lost");
+    let unsent = client.outbox_len();
+    assert_eq!(records(&key, "outbox").await as usize, unsent);
     drop(doc);
     drop(client);
     let again = SyncClient::open(DOWN, config(), &key).await.expect("open");
-    assert_eq!(again.outbox_len(), 40);
+    assert_eq!(again.outbox_len(), unsent, "the outbox as it was");
+    let doc = again.join::<GCounter>("idb-retry").expect("attach");
+    assert_eq!(value(&doc), 40, "no change lost");
 }
 
 #[wasm_bindgen_test]
