@@ -124,15 +124,13 @@ pub(crate) async fn load(db: &IdbDatabase, replica: u64) -> Result<Image, Storag
             let room = key.get(1).as_string().unwrap_or_default();
             let payload = bytes_of(&value);
             match key.get(2).as_f64() {
-                Some(seq) => {
-                    image.outbox.insert((room, seq as u64), payload.into());
-                }
-                None => {
-                    image.rooms.insert(room, payload);
-                }
+                Some(seq) => image.outbox.push(((room, seq as u64), payload.into())),
+                None => image.rooms.push((room, payload)),
             }
         }
     }
+    // IndexedDB's key order (strings by UTF-16 code units) is not Rust's everywhere.
+    image.sort();
     Ok(image)
 }
 

@@ -90,7 +90,7 @@ impl JsClient {
     /// `Connected`, `Backoff`, `Closed` or `Failed`.
     #[wasm_bindgen(unchecked_return_type = "SyncwireState")]
     pub fn state(&self) -> String {
-        format!("{:?}", self.client.state())
+        crate::js_value::state_name(self.client.state()).to_owned()
     }
 
     /// Local changes not yet acknowledged by the hub (including operations

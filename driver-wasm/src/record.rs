@@ -10,8 +10,6 @@
 //! deltas before it. The record layout is this module's own (a few fixed fields and
 //! the document bytes, no serde), to keep the browser bundle small.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use syncwire_driver_core::{SavedDoc, SavedSession};
 use syncwire_proto::client::{PersistedDelta, PersistedRoom};
@@ -21,11 +19,18 @@ use syncwire_proto::wire::{Position, ReplicaId, RoomId};
 const FORMAT: u8 = 1;
 
 /// The stored form of one replica's session: room records by room name, delta
-/// payloads by (room name, sequence number).
+/// payloads by (room name, sequence number), each sorted by key (sorted vectors
+/// rather than maps: smaller code in the bundle, and a session has few rooms).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Image {
-    pub(crate) rooms: BTreeMap<String, Vec<u8>>,
-    pub(crate) outbox: BTreeMap<(String, u64), Bytes>,
+    pub(crate) rooms: Vec<(String, Vec<u8>)>,
+    pub(crate) outbox: Vec<((String, u64), Bytes)>,
+}
+
+/// The value under `key` in a vector sorted by key.
+fn find<'a, K: Ord, V>(sorted: &'a [(K, V)], key: &K) -> Option<&'a V> {
+    let i = sorted.binary_search_by(|(k, _)| k.cmp(key)).ok()?;
+    Some(&sorted[i].1)
 }
 
 /// One write of a transaction.
@@ -51,13 +56,19 @@ impl Image {
             for d in &r.outbox {
                 image
                     .outbox
-                    .insert((name.clone(), d.seq), d.payload.clone());
+                    .push(((name.clone(), d.seq), d.payload.clone()));
             }
-            image
-                .rooms
-                .insert(name, encode_room(r, doc.map(|d| &d.state[..])));
+            let record = encode_room(r, doc.map(|d| &d.state[..]));
+            image.rooms.push((name, record));
         }
+        image.sort();
         image
+    }
+
+    /// Sorts both parts by key (after building an image in any order).
+    pub(crate) fn sort(&mut self) {
+        self.rooms.sort_by(|a, b| a.0.cmp(&b.0));
+        self.outbox.sort_by(|a, b| a.0.cmp(&b.0));
     }
 
     /// The session these records hold, for `replica`; a room record that cannot be
@@ -73,7 +84,8 @@ impl Image {
             };
             room.outbox = self
                 .outbox
-                .range((name.clone(), 0)..=(name.clone(), u64::MAX))
+                .iter()
+                .filter(|((r, _), _)| r == name)
                 .map(|((_, seq), payload)| PersistedDelta {
                     seq: *seq,
                     payload: payload.clone(),
@@ -94,21 +106,25 @@ impl Image {
     pub(crate) fn diff(&self, next: &Image) -> Vec<Op> {
         let mut ops = Vec::new();
         for (name, record) in &next.rooms {
-            if self.rooms.get(name) != Some(record) {
+            if find(&self.rooms, name) != Some(record) {
                 ops.push(Op::PutRoom(name.clone(), record.clone()));
             }
         }
-        for name in self.rooms.keys().filter(|n| !next.rooms.contains_key(*n)) {
-            ops.push(Op::DeleteRoom(name.clone()));
-        }
-        // A delta's payload never changes under its sequence number.
-        for ((room, seq), payload) in &next.outbox {
-            if !self.outbox.contains_key(&(room.clone(), *seq)) {
-                ops.push(Op::PutDelta(room.clone(), *seq, payload.clone()));
+        for (name, _) in &self.rooms {
+            if find(&next.rooms, name).is_none() {
+                ops.push(Op::DeleteRoom(name.clone()));
             }
         }
-        for (room, seq) in self.outbox.keys().filter(|k| !next.outbox.contains_key(*k)) {
-            ops.push(Op::DeleteDelta(room.clone(), *seq));
+        // A delta's payload never changes under its sequence number.
+        for (key, payload) in &next.outbox {
+            if find(&self.outbox, key).is_none() {
+                ops.push(Op::PutDelta(key.0.clone(), key.1, payload.clone()));
+            }
+        }
+        for (key, _) in &self.outbox {
+            if find(&next.outbox, key).is_none() {
+                ops.push(Op::DeleteDelta(key.0.clone(), key.1));
+            }
         }
         ops
     }
