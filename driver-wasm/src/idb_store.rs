@@ -20,7 +20,6 @@ use std::time::Duration;
 use futures_channel::mpsc;
 use futures_util::StreamExt;
 use syncwire_driver_core::Session;
-use web_sys::IdbDatabase;
 
 use crate::record::Image;
 use crate::storage_events::{StorageError, StorageEvent, StorageEvents, Subscribers};
@@ -36,7 +35,7 @@ const RETRIES_AFTER_CLOSE: u32 = 3;
 /// What the client and the writer share.
 #[derive(Debug)]
 struct Shared {
-    db: IdbDatabase,
+    db: crate::idb::Db,
     replica: u64,
     pending: RefCell<Option<Image>>,
     /// A write is in flight.
@@ -64,7 +63,7 @@ impl IdbStore {
     /// A store for `replica` whose database holds `committed`; starts the writer,
     /// which keeps `lock` until it ends.
     pub(crate) fn start(
-        db: IdbDatabase,
+        db: crate::idb::Db,
         replica: u64,
         committed: Image,
         lock: TabLock,

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use syncwire_driver_core::{HubUrls, Session};
 use syncwire_proto::crdt::Registry;
 use syncwire_proto::wire::ReplicaId;
-use web_sys::IdbDatabase;
 
 use crate::client::check_urls;
 use crate::clock::BrowserClock;
@@ -93,7 +92,7 @@ impl SyncClient {
 /// Moves the `localStorage` save of `key` (written by `connect_persistent`) into
 /// IndexedDB, then removes it. A save that cannot be read is removed too; one
 /// that cannot be written stays for the next start.
-async fn migrate(db: &IdbDatabase, key: &str) {
+async fn migrate(db: &idb::Db, key: &str) {
     let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
         return;
     };
