@@ -46,7 +46,12 @@ impl SyncClient {
         urls: impl Into<HubUrls>,
         config: ClientConfig,
     ) -> Result<SyncClient, DriverError> {
-        let urls = check_urls(urls.into())?;
+        SyncClient::connect_urls(urls.into(), config)
+    }
+
+    /// [`connect_to`](Self::connect_to), once (not per URL argument type).
+    fn connect_urls(urls: HubUrls, config: ClientConfig) -> Result<SyncClient, DriverError> {
+        let urls = check_urls(urls)?;
         let (shared, wake) = Session::new(config, Arc::new(BrowserClock))?;
         Ok(SyncClient::start(urls, shared, wake, None))
     }
@@ -144,8 +149,7 @@ impl SyncClient {
 
     /// Events of saving in IndexedDB ([`open`](Self::open)): a write failed (with
     /// a typed [`StorageError`], quota included) and is retried, or writes work
-    /// again. A client without IndexedDB store yields a stream that never ends
-    /// and never yields.
+    /// again. For a client without IndexedDB store the stream ends at once.
     pub fn storage_events(&self) -> StorageEvents {
         match self.store.as_deref() {
             Some(Store::Idb(s)) => s.subscribe(),

@@ -69,8 +69,23 @@ export async function lockTry(name, waitMs) {
   }
 }
 
-export function tabGet(key) {
+function tabGet(key) {
   try { return Number(sessionStorage.getItem(key)) || 0; } catch { return 0; }
+}
+
+// The replica this tab takes under `key` and its lock, in src/tab.rs's order:
+// [replica, release function], or [0, null] when none is free (then a fresh id).
+export async function tabClaim(db, key, configured, graceMs) {
+  const lock = (r, wait) => lockTry(`syncwire:${key}:${r}`, wait);
+  if (configured) return [configured, await lock(configured, graceMs)];
+  const mine = tabGet(`syncwire:${key}:replica`);
+  const release = mine && await lock(mine, graceMs);
+  if (release) return [mine, release];
+  for (const r of await idbReplicas(db)) {
+    const free = r !== mine && await lock(r, 0);
+    if (free) return [r, free];
+  }
+  return [0, null];
 }
 
 export function tabSet(key, id) {

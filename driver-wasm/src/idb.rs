@@ -1,6 +1,7 @@
 //! IndexedDB for the saved session: opening the database of a storage key, reading
-//! one replica's records, listing the replicas saved there, and writing [`Op`]s in
-//! one transaction. This module owns the database layout:
+//! one replica's records, and writing [`Op`]s in one transaction (listing the
+//! replicas saved there is `tabClaim`'s, [`crate::tab`]). This module owns the
+//! database layout:
 //!
 //! * database `syncwire:<storage key>`, version 1;
 //! * store `rooms`: key `[replica, room]` → room record ([`crate::record`]);
@@ -32,8 +33,6 @@ extern "C" {
     fn idb_open(name: &str) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = idbLoad, catch)]
     fn idb_load(db: &Db, replica: f64) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(js_name = idbReplicas, catch)]
-    fn idb_replicas(db: &Db) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = idbWrite)]
     fn idb_write(db: &Db, replica: f64, ops: &Array) -> Promise;
 }
@@ -85,16 +84,6 @@ pub(crate) async fn load(db: &Db, replica: u64) -> Result<Image, StorageError> {
     // IndexedDB orders strings by UTF-16 code units, Rust by UTF-8 bytes.
     image.sort();
     Ok(image)
-}
-
-/// The replicas that have records here.
-pub(crate) async fn replicas(db: &Db) -> Result<Vec<u64>, StorageError> {
-    let keys = Array::from(&settle(idb_replicas(db)).await?);
-    Ok(keys
-        .iter()
-        .filter_map(|k| k.as_f64())
-        .map(|k| k as u64)
-        .collect())
 }
 
 /// Performs `ops` for `replica` in one transaction and waits for it to commit.

@@ -19,7 +19,8 @@
 //! Only the lock holder restores a replica's outbox, so every saved delta has
 //! exactly one sender at a time. Without `navigator.locks` (an old browser, an
 //! insecure context) every claim succeeds: the `sessionStorage` id is used as is.
-//! The lock and `sessionStorage` calls are in `src/idb.js` (see [`crate::idb`]).
+//! The order is carried out by `tabClaim` in `src/idb.js` (see [`crate::idb`]
+//! for why JavaScript), with the lock and `sessionStorage` calls.
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -31,8 +32,8 @@ use crate::idb::Db;
 extern "C" {
     #[wasm_bindgen(js_name = lockTry)]
     fn lock_try(name: &str, wait_ms: u32) -> Promise;
-    #[wasm_bindgen(js_name = tabGet)]
-    fn tab_get(key: &str) -> f64;
+    #[wasm_bindgen(js_name = tabClaim)]
+    fn tab_claim(db: &Db, key: &str, configured: f64, grace_ms: u32) -> Promise;
     #[wasm_bindgen(js_name = tabSet)]
     fn tab_set(key: &str, id: f64);
 }
@@ -53,28 +54,17 @@ impl Drop for TabLock {
     }
 }
 
-/// The `sessionStorage` entry of the tab's replica id.
-fn session_key(key: &str) -> String {
-    format!("syncwire:{key}:replica")
-}
-
 /// Remembers `replica` as this tab's (for its next reload).
 pub(crate) fn remember(key: &str, replica: u64) {
-    tab_set(&session_key(key), replica as f64);
-}
-
-/// Takes the lock of `replica` under `key` if no other tab holds it, waiting up
-/// to `wait_ms` for it.
-async fn lock(key: &str, replica: u64, wait_ms: u32) -> Option<TabLock> {
-    let name = format!("syncwire:{key}:{replica}");
-    let release = JsFuture::from(lock_try(&name, wait_ms)).await.ok()?;
-    let release = release.dyn_into::<Function>().ok()?;
-    Some(TabLock { release })
+    tab_set(&format!("syncwire:{key}:replica"), replica as f64);
 }
 
 /// Takes the lock of `replica` under `key` if no other tab holds it.
 pub(crate) async fn try_lock(key: &str, replica: u64) -> Option<TabLock> {
-    lock(key, replica, 0).await
+    let name = format!("syncwire:{key}:{replica}");
+    let release = JsFuture::from(lock_try(&name, 0)).await.ok()?;
+    let release = release.dyn_into::<Function>().ok()?;
+    Some(TabLock { release })
 }
 
 /// The replica this tab continues, and its lock; `None`: take a fresh id. With
@@ -84,26 +74,15 @@ pub(crate) async fn claim(
     key: &str,
     configured: Option<u64>,
 ) -> Result<Option<(u64, TabLock)>, String> {
-    if let Some(id) = configured {
-        return match lock(key, id, RELOAD_GRACE_MS).await {
-            Some(lock) => Ok(Some((id, lock))),
-            None => Err(format!("replica {id} is in use by another tab")),
-        };
+    let wanted = configured.unwrap_or(0) as f64;
+    let got = JsFuture::from(tab_claim(db, key, wanted, RELOAD_GRACE_MS))
+        .await
+        .map_err(|_| "the tab could not claim a replica".to_owned())?;
+    let got = js_sys::Array::from(&got);
+    let id = got.get(0).as_f64().unwrap_or_default() as u64;
+    match got.get(1).dyn_into::<Function>() {
+        Ok(release) => Ok(Some((id, TabLock { release }))),
+        Err(_) if configured.is_some() => Err(format!("replica {id} is in use by another tab")),
+        Err(_) => Ok(None),
     }
-    let mine = tab_get(&session_key(key)) as u64;
-    if mine != 0 {
-        if let Some(lock) = lock(key, mine, RELOAD_GRACE_MS).await {
-            return Ok(Some((mine, lock)));
-        }
-    }
-    // A duplicated tab (its sessionStorage names a replica another tab holds), a
-    // new tab or window: adopt a replica no live tab holds, if any.
-    for id in crate::idb::replicas(db).await.unwrap_or_default() {
-        if id != mine {
-            if let Some(lock) = try_lock(key, id).await {
-                return Ok(Some((id, lock)));
-            }
-        }
-    }
-    Ok(None)
 }
