@@ -56,7 +56,10 @@ const pages = {};
 try {
   const context = await browser.newContext({ viewport: { width: 640, height: 560 } });
   // What each new page inherited in sessionStorage, before the app replaces it.
-  await context.addInitScript((key) => { window.__inherited = sessionStorage.getItem(key); }, ID_KEY);
+  // (about:blank, where every new page starts, has no sessionStorage.)
+  await context.addInitScript((key) => {
+    try { window.__inherited = sessionStorage.getItem(key); } catch { /* about:blank */ }
+  }, ID_KEY);
   context.on("page", (p) => p.on("pageerror", (e) => console.error("page error:", e.message)));
 
   log("tab A connects");
