@@ -16,12 +16,17 @@
 //! todos.toJSON();                                        // { t1: { title: "buy milk" } }
 //! ```
 //!
+//! `SyncwireClient.open(urls, { storageKey })` (`js_open`) saves the session in
+//! IndexedDB under a replica of the tab's own and takes several hub URLs; the
+//! constructor keeps the older single-URL, `localStorage` form.
+//!
 //! With a fresh replica id (no id given, nothing saved yet) or a restored room,
-//! every operation is applied locally at once and saved (if a storage key was
-//! given) before it returns, so a reload right after it keeps it. With an id of the
-//! page's choosing, operations on a newly joined room wait (in memory, not saved)
-//! until the room caught up with the hub (event `caughtUp`), so they build on
-//! what that replica wrote before.
+//! every operation is applied locally at once and its save started (if a storage
+//! key was given) before it returns: written synchronously to `localStorage`, or
+//! issued to IndexedDB within the same task. With an id of the page's choosing,
+//! operations on a newly joined room wait (in memory, not saved) until the room
+//! caught up with the hub (event `caughtUp`), so they build on what that replica
+//! wrote before.
 
 use std::rc::Rc;
 
