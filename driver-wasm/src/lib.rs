@@ -32,6 +32,7 @@
 //! ```
 
 mod browser;
+mod cbor;
 mod client;
 mod clock;
 mod idb;
