@@ -4,22 +4,14 @@ import init, { SyncwireClient } from "./pkg/syncwire_wasm.js";
 
 const $ = (id) => document.getElementById(id);
 
-// One replica per tab, kept across reloads of the tab (sessionStorage), so a reload
-// restores that tab's saved session (outbox, offsets, documents) from localStorage.
-function tabReplica() {
-  let r = Number(sessionStorage.getItem("syncwire-demo-replica"));
-  if (!Number.isSafeInteger(r) || r < 1) {
-    r = 1 + Math.floor(Math.random() * 2 ** 48);
-    sessionStorage.setItem("syncwire-demo-replica", String(r));
-  }
-  return r;
-}
-
+// The session is saved in IndexedDB under a replica of this tab's own: a reload
+// continues it (outbox, offsets, documents), a duplicated tab or another window gets
+// another one (driver-wasm/README.md, "Tab identity").
 await init();
-const replica = tabReplica();
-const name = `tab ${replica % 10000}`;
 const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/sync`;
-const client = new SyncwireClient(url, replica, `syncwire-demo:${replica}`, name);
+const client = await SyncwireClient.open(url, { storageKey: "syncwire-demo" });
+const replica = client.replicaId();
+const name = `replica ${replica}`;
 const counter = client.joinCounter("demo-counter");
 const todos = client.joinMap("demo-todos");
 $("me").textContent = `you are ${name}`;
@@ -92,6 +84,7 @@ function renderPresence() {
 }
 client.onEvent((ev) => {
   if (ev.room && ev.room !== "demo-counter") { renderStatus(); return; }
+  if (ev.type === "storageFailed") console.warn("saving failed:", ev.kind, ev.message);
   if (ev.type === "peerJoined") peers.set(ev.peer, ev.name || `replica ${ev.replica}`);
   if (ev.type === "peerLeft") peers.delete(ev.peer);
   renderPresence();

@@ -7,13 +7,14 @@ use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use syncwire_driver_core::{Session, SharedSession};
+use syncwire_driver_core::{HubUrls, Session, SharedSession};
 use syncwire_proto::client::{ClientMetrics, ClientState, RoomInfo};
 use syncwire_proto::crdt::{DeltaCrdt, Registry};
 use syncwire_proto::wire::{ReplicaId, RoomId};
 
 use crate::clock::BrowserClock;
-use crate::store::Store;
+use crate::storage_events::{StorageError, StorageEvents};
+use crate::store::{LocalStore, Store};
 use crate::timer::Sleep;
 use crate::token::TokenGetter;
 use crate::{ClientConfig, Doc, DriverError, EventStream};
@@ -21,8 +22,9 @@ use crate::{ClientConfig, Doc, DriverError, EventStream};
 /// A connection to a syncwire hub that keeps itself alive: it reconnects with
 /// backoff (at once when the browser comes back online or the page becomes
 /// visible), resumes every room, and keeps local changes in an outbox until the
-/// hub acknowledges them. With [`SyncClient::connect_persistent`] the outbox,
-/// positions and documents survive a page reload. Dropping it closes the session.
+/// hub acknowledges them. With [`SyncClient::open`] (IndexedDB) or
+/// [`SyncClient::connect_persistent`] (`localStorage`) the outbox, positions and
+/// documents survive a page reload. Dropping it closes the session.
 #[derive(Debug)]
 pub struct SyncClient {
     shared: SharedSession,
@@ -34,12 +36,29 @@ impl SyncClient {
     /// Starts a session with the hub at `url` (`ws://host:port/sync`). Returns at
     /// once; the connection is made by a task spawned on the page's event loop.
     pub fn connect(url: &str, config: ClientConfig) -> Result<SyncClient, DriverError> {
-        check_url(url)?;
+        SyncClient::connect_to(url, config)
+    }
+
+    /// Like [`connect`](Self::connect), with one or more hub URLs ([`HubUrls`]):
+    /// the first attempt goes to the first URL, every new attempt after a failed
+    /// or lost connection to the next one, round-robin.
+    pub fn connect_to(
+        urls: impl Into<HubUrls>,
+        config: ClientConfig,
+    ) -> Result<SyncClient, DriverError> {
+        SyncClient::connect_urls(urls.into(), config)
+    }
+
+    /// [`connect_to`](Self::connect_to), once (not per URL argument type).
+    fn connect_urls(urls: HubUrls, config: ClientConfig) -> Result<SyncClient, DriverError> {
+        let urls = check_urls(urls)?;
         let (shared, wake) = Session::new(config, Arc::new(BrowserClock))?;
-        Ok(SyncClient::start(url, shared, wake, None))
+        Ok(SyncClient::start(urls, shared, wake, None))
     }
 
     /// Like [`connect`](Self::connect), but saves the session in `localStorage`
+    /// (one entry, rewritten whole on every change: prefer [`open`](Self::open),
+    /// which saves in IndexedDB incrementally and gives each tab its own replica)
     /// under `storage_key` after every change, and starts from what is saved there
     /// for the same replica: rooms joined before the reload are resumed, and their
     /// unacknowledged local changes are sent. Call [`join`](Self::join) for each
@@ -54,8 +73,8 @@ impl SyncClient {
         config: ClientConfig,
         storage_key: &str,
     ) -> Result<SyncClient, DriverError> {
-        check_url(url)?;
-        let store = Rc::new(Store::new(storage_key.to_owned(), config.replica));
+        let urls = check_urls(url.into())?;
+        let store = LocalStore::new(storage_key.to_owned(), config.replica);
         let saved = store.load().ok().flatten();
         let clock = Arc::new(BrowserClock);
         let (shared, wake) = match saved {
@@ -70,11 +89,12 @@ impl SyncClient {
         };
         // Saved at once, so a fresh id drawn now is the one the next load continues.
         store.save_if_changed(&Session::lock(&shared));
-        Ok(SyncClient::start(url, shared, wake, Some(store)))
+        let store = Rc::new(Store::Local(store));
+        Ok(SyncClient::start(urls, shared, wake, Some(store)))
     }
 
-    fn start(
-        url: &str,
+    pub(crate) fn start(
+        urls: HubUrls,
         shared: SharedSession,
         wake: syncwire_driver_core::WakeReceiver,
         store: Option<Rc<Store>>,
@@ -86,7 +106,7 @@ impl SyncClient {
         wasm_bindgen_futures::spawn_local(crate::task::run(
             shared.clone(),
             wake,
-            url.to_owned(),
+            urls,
             store.clone(),
             tokens.clone(),
         ));
@@ -121,9 +141,42 @@ impl SyncClient {
         }
     }
 
-    /// Saves the browser refused (quota exceeded or storage disabled).
+    /// Saves the browser refused (quota exceeded or storage disabled); with
+    /// [`open`](Self::open), failed IndexedDB writes (each is retried).
     pub fn save_failures(&self) -> u64 {
-        self.store.as_ref().map_or(0, |s| s.failures.get())
+        self.store.as_ref().map_or(0, |s| s.failures())
+    }
+
+    /// Events of saving in IndexedDB ([`open`](Self::open)): a write failed (with
+    /// a typed [`StorageError`], quota included) and is retried, or writes work
+    /// again. For a client without IndexedDB store the stream ends at once.
+    pub fn storage_events(&self) -> StorageEvents {
+        match self.store.as_deref() {
+            Some(Store::Idb(s)) => s.subscribe(),
+            _ => crate::storage_events::Subscribers::default().subscribe(),
+        }
+    }
+
+    /// IndexedDB saving so far ([`open`](Self::open)): `(transactions committed,
+    /// saves coalesced into a later write because one was pending)`, and whether
+    /// everything saved is committed.
+    pub fn storage_stats(&self) -> (u64, u64, bool) {
+        match self.store.as_deref() {
+            Some(Store::Idb(s)) => {
+                let (writes, coalesced) = s.stats();
+                (writes, coalesced, s.is_flushed())
+            }
+            _ => (0, 0, false),
+        }
+    }
+
+    /// For tests: the next `count` IndexedDB writes fail with `error` (then are
+    /// retried as real failures are).
+    #[doc(hidden)]
+    pub fn inject_storage_failures(&self, count: u32, error: StorageError) {
+        if let Some(Store::Idb(s)) = self.store.as_deref() {
+            s.inject_failures(count, error);
+        }
     }
 
     /// Forgets the saved session (the page starts afresh after a reload).
@@ -211,10 +264,11 @@ impl Drop for SyncClient {
     }
 }
 
-fn check_url(url: &str) -> Result<(), DriverError> {
-    if url.starts_with("ws://") || url.starts_with("wss://") {
-        Ok(())
-    } else {
-        Err(DriverError::Config(format!("not a WebSocket URL: {url}")))
+pub(crate) fn check_urls(urls: HubUrls) -> Result<HubUrls, DriverError> {
+    for url in urls.as_slice() {
+        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+            return Err(DriverError::Config(format!("not a WebSocket URL: {url}")));
+        }
     }
+    Ok(urls)
 }

@@ -16,12 +16,17 @@
 //! todos.toJSON();                                        // { t1: { title: "buy milk" } }
 //! ```
 //!
+//! `SyncwireClient.open(urls, { storageKey })` (`js_open`) saves the session in
+//! IndexedDB under a replica of the tab's own and takes several hub URLs; the
+//! constructor keeps the older single-URL, `localStorage` form.
+//!
 //! With a fresh replica id (no id given, nothing saved yet) or a restored room,
-//! every operation is applied locally at once and saved (if a storage key was
-//! given) before it returns, so a reload right after it keeps it. With an id of the
-//! page's choosing, operations on a newly joined room wait (in memory, not saved)
-//! until the room caught up with the hub (event `caughtUp`), so they build on
-//! what that replica wrote before.
+//! every operation is applied locally at once and its save started (if a storage
+//! key was given) before it returns: written synchronously to `localStorage`, or
+//! issued to IndexedDB within the same task. With an id of the page's choosing,
+//! operations on a newly joined room wait (in memory, not saved) until the room
+//! caught up with the hub (event `caughtUp`), so they build on what that replica
+//! wrote before.
 
 use std::rc::Rc;
 
@@ -29,10 +34,9 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use js_sys::Function;
 use syncwire_proto::crdt::{MapOp, OrMap, PnCounter, PnCounterOp};
-use syncwire_proto::wire::ReplicaId;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+use crate::js_open::{read_options, replica_id, storage_event_to_js};
 use crate::js_value::{event_to_js, from_js, to_js};
 use crate::{ClientConfig, Doc, DriverError, SyncClient};
 
@@ -43,7 +47,7 @@ fn js_err(e: DriverError) -> JsError {
 /// A syncwire session for JavaScript; see the module docs.
 #[wasm_bindgen(js_name = SyncwireClient)]
 pub struct JsClient {
-    client: Rc<SyncClient>,
+    pub(crate) client: Rc<SyncClient>,
 }
 
 #[wasm_bindgen(js_class = SyncwireClient)]
@@ -52,7 +56,10 @@ impl JsClient {
     /// default) for a fresh random one (with `storage_key`: the one saved there, if
     /// any), or a positive integer below 2^53 of the page's choosing (unique per
     /// tab). With `storage_key` the session — its replica id included — is saved in
-    /// `localStorage` and restored from it. `name` is shown to peers (presence).
+    /// `localStorage` (one entry, rewritten on every change) and restored from it;
+    /// `SyncwireClient.open` saves in IndexedDB instead, incrementally, with a
+    /// replica of the tab's own, and takes several hub URLs. `name` is shown to
+    /// peers (presence).
     /// `options` (optional object): `token`, the credential sent in the `Hello`
     /// (docs/AUTH.md), and `getToken`, a function returning a token string or a
     /// promise of one, called before every connection attempt (the first included;
@@ -68,32 +75,9 @@ impl JsClient {
         >,
     ) -> Result<JsClient, JsError> {
         let mut config = ClientConfig::default();
-        let option = |key: &str| {
-            let options = options.as_ref()?;
-            let value = js_sys::Reflect::get(options, &JsValue::from_str(key)).ok()?;
-            (!value.is_undefined() && !value.is_null()).then_some(value)
-        };
-        if let Some(token) = option("token") {
-            let token = token
-                .as_string()
-                .ok_or_else(|| JsError::new("token must be a string"))?;
-            config.token = Some(token);
-        }
-        let get_token = match option("getToken") {
-            Some(f) => Some(
-                f.dyn_into::<Function>()
-                    .map_err(|_| JsError::new("getToken must be a function"))?,
-            ),
-            None => None,
-        };
+        let get_token = read_options(&mut config, options.as_ref())?;
         if let Some(replica) = replica {
-            let max = ReplicaId::MAX_FRESH as f64;
-            if !((1.0..=max).contains(&replica) && replica.fract() == 0.0) {
-                return Err(JsError::new(
-                    "replica must be a positive integer below 2^53",
-                ));
-            }
-            config.replica = Some(ReplicaId(replica as u64));
+            config.replica = Some(replica_id(replica)?);
         }
         config.user_info = name.map(|n| Bytes::from(n.into_bytes()));
         let client = match storage_key {
@@ -111,7 +95,7 @@ impl JsClient {
     /// `Connected`, `Backoff`, `Closed` or `Failed`.
     #[wasm_bindgen(unchecked_return_type = "SyncwireState")]
     pub fn state(&self) -> String {
-        format!("{:?}", self.client.state())
+        crate::js_value::state_name(self.client.state()).to_owned()
     }
 
     /// Local changes not yet acknowledged by the hub (including operations
@@ -134,13 +118,21 @@ impl JsClient {
 
     /// Calls `callback(event)` for every session event: an object with `type`
     /// (`state`, `joined`, `resync`, `caughtUp`, `delta`, `acked`, `rejected`, `peerJoined`,
-    /// `peerLeft`, `peerCount`, `presence`, `error`) and its fields.
+    /// `peerLeft`, `peerCount`, `presence`, `error`; with IndexedDB, `storageFailed`
+    /// and `storageRecovered`) and its fields.
     #[wasm_bindgen(js_name = onEvent)]
     pub fn on_event(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(event: SyncwireEvent) => void")] callback: Function,
     ) {
         let mut events = self.client.events();
+        let mut storage = self.client.storage_events();
+        let cb = callback.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            while let Some(ev) = storage.next().await {
+                let _ = cb.call1(&JsValue::NULL, &storage_event_to_js(&ev));
+            }
+        });
         wasm_bindgen_futures::spawn_local(async move {
             while let Some(ev) = events.next().await {
                 let _ = callback.call1(&JsValue::NULL, &event_to_js(&ev));

@@ -27,6 +27,22 @@ export interface SyncwireOptions {
   getToken?: () => string | Promise<string>;
 }
 
+/** The second argument of `SyncwireClient.open(urls, options)`. */
+export interface SyncwireOpenOptions extends SyncwireOptions {
+  /**
+   * Save the session in IndexedDB (database `syncwire:<storageKey>`) under a replica
+   * id of this tab's own, and restore it before connecting.
+   */
+  storageKey?: string;
+  /** A replica id of the page's choosing (a positive integer below 2^53). */
+  replicaId?: number;
+  /** Shown to peers (presence). */
+  name?: string;
+}
+
+/** Why a write to IndexedDB failed (`storageFailed` events). */
+export type SyncwireStorageErrorKind = "quota" | "unavailable" | "other";
+
 /** A value `SyncwireMap.set`/`setIn` accept (`undefined` is stored as `null`). */
 export type SyncwireInput =
   | null | undefined | boolean | number | string
@@ -50,5 +66,7 @@ export type SyncwireEvent =
   | { type: "peerLeft"; room: string; peer: number }
   | { type: "peerCount"; room: string; count: number }
   | { type: "presence"; room: string; peer: number; state: string }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  | { type: "storageFailed"; kind: SyncwireStorageErrorKind; message: string; attempt: number; retryInMs: number }
+  | { type: "storageRecovered"; attempts: number };
 "#;

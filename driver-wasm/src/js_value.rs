@@ -1,7 +1,7 @@
 //! Conversions between JavaScript values and syncwire [`Value`]s and events.
 
 use js_sys::{Array, Object, Reflect};
-use syncwire_proto::client::ClientEvent;
+use syncwire_proto::client::{ClientEvent, ClientState, DisconnectReason};
 use syncwire_proto::crdt::Value;
 use wasm_bindgen::prelude::*;
 
@@ -82,6 +82,37 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A lifecycle state's name (`SyncwireState`), without `Debug` formatting (which
+/// would pull the formatting of every nested type into the bundle).
+pub(crate) fn state_name(state: ClientState) -> &'static str {
+    match state {
+        ClientState::Disconnected => "Disconnected",
+        ClientState::Connecting => "Connecting",
+        ClientState::Handshaking => "Handshaking",
+        ClientState::Connected => "Connected",
+        ClientState::Backoff => "Backoff",
+        ClientState::Closed => "Closed",
+        ClientState::Failed => "Failed",
+    }
+}
+
+/// Why a connection ended, as text for the page.
+fn reason_text(reason: &DisconnectReason) -> String {
+    match reason {
+        DisconnectReason::ClosedByApp => "closed by the application".into(),
+        DisconnectReason::Transport(t) => match t.code {
+            Some(code) => format!("closed with code {}: {}", code.0, t.reason),
+            None => format!("transport failed: {}", t.reason),
+        },
+        DisconnectReason::Fault(e) => e.to_string(),
+        DisconnectReason::Replaced => "replaced by a newer session of this replica".into(),
+        DisconnectReason::ReplicaForbidden => "this replica id is forbidden".into(),
+        DisconnectReason::MaxAttemptsReached { attempts } => {
+            format!("gave up after {attempts} attempts")
+        }
+    }
+}
+
 /// A session event as a plain object with a `type` field.
 pub(crate) fn event_to_js(ev: &ClientEvent) -> JsValue {
     let o = Object::new();
@@ -89,10 +120,10 @@ pub(crate) fn event_to_js(ev: &ClientEvent) -> JsValue {
     match ev {
         ClientEvent::StateChanged { from, to, reason } => {
             set(&o, "type", "state");
-            set(&o, "from", format!("{from:?}"));
-            set(&o, "to", format!("{to:?}"));
+            set(&o, "from", state_name(*from));
+            set(&o, "to", state_name(*to));
             if let Some(r) = reason {
-                set(&o, "reason", format!("{r:?}"));
+                set(&o, "reason", reason_text(r));
             }
         }
         ClientEvent::Joined {

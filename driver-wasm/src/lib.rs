@@ -7,8 +7,11 @@
 //!
 //! * [`SyncClient`] — for Rust front ends; the same shape as the native clients
 //!   (`connect`, `join::<C>`, `events`, `state`, `close`), plus
-//!   [`SyncClient::connect_persistent`], which keeps the outbox, each room's offset
-//!   and document in `localStorage` so a reload loses nothing and resumes.
+//!   [`SyncClient::open`], which keeps the outbox, each room's offset and document
+//!   in IndexedDB (written incrementally) under a replica id of the tab's own, so a
+//!   reload loses nothing and resumes, and a duplicated tab is a replica of its own
+//!   ([`SyncClient::connect_persistent`]: the older single `localStorage` entry).
+//!   Several hub URLs ([`HubUrls`]) are tried round-robin.
 //! * [`js`] — a small JavaScript API (`SyncwireClient`, counters and maps) for
 //!   plain pages, exported through wasm-bindgen.
 //!
@@ -29,21 +32,32 @@
 //! ```
 
 mod browser;
+mod cbor;
 mod client;
 mod clock;
+mod idb;
+mod idb_store;
 pub mod js;
+mod js_open;
 mod js_types;
 mod js_value;
+mod open;
 pub mod persist;
+mod record;
 mod socket;
+mod storage_events;
 mod store;
+mod tab;
 mod task;
 mod timer;
 mod token;
 
 pub use client::SyncClient;
 pub use clock::BrowserClock;
-pub use syncwire_driver_core::{Applied, Changes, Doc, DriverError, EventStream};
+pub use idb_store::WRITE_QUEUE;
+pub use storage_events::{STORAGE_EVENT_QUEUE, StorageError, StorageEvent, StorageEvents};
+pub use syncwire_driver_core::{Applied, Changes, Doc, DriverError, EventStream, HubUrls};
 pub use syncwire_proto as proto;
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
+pub use tab::RELOAD_GRACE_MS;
 pub use token::GET_TOKEN_TIMEOUT_MS;

@@ -9,10 +9,11 @@
 //! CRDT entries belong to their replica). A write that the browser
 //! refuses (quota) leaves the previous entry and is counted by the caller.
 
-use serde::{Deserialize, Serialize};
 use syncwire_driver_core::{SavedDoc, SavedSession};
 use syncwire_proto::client::{PersistedDelta, PersistedRoom, PersistedState};
 use syncwire_proto::wire::{Position, ReplicaId, RoomId};
+
+use crate::cbor::Item;
 
 /// Format version of the stored entry.
 const FORMAT: u32 = 1;
@@ -21,30 +22,9 @@ const FORMAT: u32 = 1;
 /// about 5 MB per origin anyway).
 pub const MAX_STORED_CHARS: usize = 32 << 20;
 
-#[derive(Serialize, Deserialize)]
-struct Stored {
-    format: u32,
-    replica: u64,
-    rooms: Vec<StoredRoom>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredRoom {
-    room: String,
-    crdt: String,
-    next_seq: u64,
-    position: Option<(u64, u64)>,
-    outbox: Vec<StoredDelta>,
-    #[serde(with = "serde_bytes")]
-    doc: Option<Vec<u8>>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredDelta {
-    seq: u64,
-    #[serde(with = "serde_bytes")]
-    payload: Vec<u8>,
-}
+// The entry is a CBOR map (`crate::cbor`, the shape serde gave it):
+// { format, replica, rooms: [{ room, crdt, next_seq, position: [epoch, offset] | null,
+//   outbox: [{ seq, payload: bytes }], doc: bytes | null }] }
 
 /// Why a stored entry could not be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -63,64 +43,101 @@ pub enum LoadError {
 /// Encodes `saved` as the text stored in the browser. State without a replica id is
 /// stored as replica 0, which no client restores.
 pub fn encode(saved: &SavedSession) -> String {
+    let text = |s: &str| Item::Text(s.to_owned());
+    let field = |k: &str, v: Item| (text(k), v);
     let replica = saved.replica.unwrap_or(ReplicaId(0));
     let rooms = saved
         .client
         .rooms
         .iter()
-        .map(|r| StoredRoom {
-            room: r.room.as_str().to_owned(),
-            crdt: r.crdt.clone(),
-            next_seq: r.next_seq,
-            position: r.position.map(|p| (p.epoch, p.offset)),
-            outbox: r
-                .outbox
-                .iter()
-                .map(|d| StoredDelta {
-                    seq: d.seq,
-                    payload: d.payload.to_vec(),
-                })
-                .collect(),
-            doc: saved
-                .docs
-                .iter()
-                .find(|d| d.room == r.room)
-                .map(|d| d.state.clone()),
+        .map(|r| {
+            let doc = saved.docs.iter().find(|d| d.room == r.room);
+            let position = r.position.map_or(Item::Null, |p| {
+                Item::Array(vec![Item::Uint(p.epoch), Item::Uint(p.offset)])
+            });
+            let outbox = r.outbox.iter().map(|d| {
+                Item::Map(vec![
+                    field("seq", Item::Uint(d.seq)),
+                    field("payload", Item::Bytes(d.payload.to_vec())),
+                ])
+            });
+            Item::Map(vec![
+                field("room", text(r.room.as_str())),
+                field("crdt", text(&r.crdt)),
+                field("next_seq", Item::Uint(r.next_seq)),
+                field("position", position),
+                field("outbox", Item::Array(outbox.collect())),
+                field(
+                    "doc",
+                    doc.map_or(Item::Null, |d| Item::Bytes(d.state.clone())),
+                ),
+            ])
         })
         .collect();
-    let stored = Stored {
-        format: FORMAT,
-        replica: replica.0,
-        rooms,
-    };
+    let stored = Item::Map(vec![
+        field("format", Item::Uint(u64::from(FORMAT))),
+        field("replica", Item::Uint(replica.0)),
+        field("rooms", Item::Array(rooms)),
+    ]);
     let mut bytes = Vec::new();
-    // Writing plain data to a Vec cannot fail.
-    let _ = ciborium::into_writer(&stored, &mut bytes);
+    stored.encode(&mut bytes);
     hex_encode(&bytes)
 }
 
 /// Decodes text written by [`encode`]; with `expected`, state of another replica is
 /// refused.
 pub fn decode(expected: Option<ReplicaId>, text: &str) -> Result<SavedSession, LoadError> {
+    let corrupt = |what: &str| LoadError::Corrupt(what.to_owned());
     if text.len() > MAX_STORED_CHARS {
-        return Err(LoadError::Corrupt("too large".into()));
+        return Err(corrupt("too large"));
     }
-    let bytes = hex_decode(text).ok_or_else(|| LoadError::Corrupt("not hex".into()))?;
-    let stored: Stored =
-        ciborium::from_reader(&bytes[..]).map_err(|e| LoadError::Corrupt(e.to_string()))?;
-    if stored.format != FORMAT {
-        return Err(LoadError::Format(stored.format));
+    let bytes = hex_decode(text).ok_or_else(|| corrupt("not hex"))?;
+    let stored = Item::decode(&bytes).ok_or_else(|| corrupt("not CBOR"))?;
+    let uint = |i: &Item, k: &str| i.get(k).and_then(Item::uint).ok_or_else(|| corrupt(k));
+    let format = uint(&stored, "format")?;
+    if format != u64::from(FORMAT) {
+        return Err(LoadError::Format(u32::try_from(format).unwrap_or(u32::MAX)));
     }
-    if stored.replica == 0 || expected.is_some_and(|r| r.0 != stored.replica) {
-        return Err(LoadError::OtherReplica(stored.replica));
+    let replica = uint(&stored, "replica")?;
+    if replica == 0 || expected.is_some_and(|r| r.0 != replica) {
+        return Err(LoadError::OtherReplica(replica));
     }
     let mut saved = SavedSession {
-        replica: Some(ReplicaId(stored.replica)),
+        replica: Some(ReplicaId(replica)),
         ..SavedSession::default()
     };
-    for r in stored.rooms {
-        let room = RoomId::new(&r.room);
-        if let Some(state) = r.doc {
+    let list = |i: &Item, k: &str| {
+        let items = i.get(k).and_then(Item::array).ok_or_else(|| corrupt(k));
+        items.map(<[Item]>::to_vec)
+    };
+    let bytes_or_null = |i: &Item, k: &str| match i.get(k) {
+        Some(Item::Bytes(b)) => Ok(Some(b.clone())),
+        Some(Item::Null) => Ok(None),
+        _ => Err(corrupt(k)),
+    };
+    for r in list(&stored, "rooms")? {
+        let name = |k: &str| r.get(k).and_then(Item::text).ok_or_else(|| corrupt(k));
+        let room = RoomId::new(name("room")?);
+        let position = match r.get("position") {
+            Some(Item::Null) => None,
+            Some(Item::Array(p)) => match &p[..] {
+                [Item::Uint(epoch), Item::Uint(offset)] => Some(Position {
+                    epoch: *epoch,
+                    offset: *offset,
+                }),
+                _ => return Err(corrupt("position")),
+            },
+            _ => return Err(corrupt("position")),
+        };
+        let mut outbox = Vec::new();
+        for d in list(&r, "outbox")? {
+            let payload = bytes_or_null(&d, "payload")?.ok_or_else(|| corrupt("payload"))?;
+            outbox.push(PersistedDelta {
+                seq: uint(&d, "seq")?,
+                payload: payload.into(),
+            });
+        }
+        if let Some(state) = bytes_or_null(&r, "doc")? {
             saved.docs.push(SavedDoc {
                 room: room.clone(),
                 state,
@@ -128,17 +145,10 @@ pub fn decode(expected: Option<ReplicaId>, text: &str) -> Result<SavedSession, L
         }
         saved.client.rooms.push(PersistedRoom {
             room,
-            crdt: r.crdt,
-            next_seq: r.next_seq,
-            position: r.position.map(|(epoch, offset)| Position { epoch, offset }),
-            outbox: r
-                .outbox
-                .into_iter()
-                .map(|d| PersistedDelta {
-                    seq: d.seq,
-                    payload: d.payload.into(),
-                })
-                .collect(),
+            crdt: name("crdt")?.to_owned(),
+            next_seq: uint(&r, "next_seq")?,
+            position,
+            outbox,
         });
     }
     Ok(saved)

@@ -1,16 +1,55 @@
-//! [`Store`]: where a session is saved in the browser (one `localStorage` entry).
+//! [`Store`]: where a session is saved in the browser — IndexedDB
+//! ([`IdbStore`], [`SyncClient::open`](crate::SyncClient::open)), or the single
+//! `localStorage` entry of [`SyncClient::connect_persistent`](crate::SyncClient::connect_persistent)
+//! ([`LocalStore`]).
 
 use std::cell::Cell;
 
 use syncwire_driver_core::{SavedSession, Session};
 use syncwire_proto::wire::ReplicaId;
 
+use crate::idb_store::IdbStore;
 use crate::persist::{self, LoadError};
+
+/// Where a client's session is saved.
+#[derive(Debug)]
+pub(crate) enum Store {
+    /// One `localStorage` entry, rewritten whole on every change.
+    Local(LocalStore),
+    /// IndexedDB records, written incrementally.
+    Idb(IdbStore),
+}
+
+impl Store {
+    /// Saves (or queues) the session if it changed since the last save.
+    pub(crate) fn save_if_changed(&self, session: &Session) {
+        match self {
+            Store::Local(s) => s.save_if_changed(session),
+            Store::Idb(s) => s.save_if_changed(session),
+        }
+    }
+
+    /// Writes the browser refused.
+    pub(crate) fn failures(&self) -> u64 {
+        match self {
+            Store::Local(s) => s.failures.get(),
+            Store::Idb(s) => s.failures(),
+        }
+    }
+
+    /// Forgets the saved session.
+    pub(crate) fn clear(&self) {
+        match self {
+            Store::Local(s) => s.clear(),
+            Store::Idb(s) => s.clear(),
+        }
+    }
+}
 
 /// One `localStorage` entry holding a replica's session (the replica id is saved
 /// with it, see [`crate::persist`]).
 #[derive(Debug)]
-pub(crate) struct Store {
+pub(crate) struct LocalStore {
     key: String,
     /// The replica id the client was configured with, if any: entries of another
     /// replica are not loaded.
@@ -21,9 +60,9 @@ pub(crate) struct Store {
     saved_at: Cell<Option<u64>>,
 }
 
-impl Store {
-    pub(crate) fn new(key: String, expected: Option<ReplicaId>) -> Store {
-        Store {
+impl LocalStore {
+    pub(crate) fn new(key: String, expected: Option<ReplicaId>) -> LocalStore {
+        LocalStore {
             key,
             expected,
             failures: Cell::new(0),
@@ -37,7 +76,8 @@ impl Store {
 
     /// The saved session, if any.
     pub(crate) fn load(&self) -> Result<Option<SavedSession>, LoadError> {
-        let Some(text) = Store::storage().and_then(|s| s.get_item(&self.key).ok().flatten()) else {
+        let Some(text) = LocalStore::storage().and_then(|s| s.get_item(&self.key).ok().flatten())
+        else {
             return Ok(None);
         };
         persist::decode(self.expected, &text).map(Some)
@@ -46,7 +86,7 @@ impl Store {
     /// Saves `saved`; a refused write is counted and the previous entry kept.
     pub(crate) fn save(&self, saved: &SavedSession) {
         let text = persist::encode(saved);
-        let ok = Store::storage().is_some_and(|s| s.set_item(&self.key, &text).is_ok());
+        let ok = LocalStore::storage().is_some_and(|s| s.set_item(&self.key, &text).is_ok());
         if !ok {
             self.failures.set(self.failures.get().saturating_add(1));
         }
@@ -63,7 +103,7 @@ impl Store {
 
     /// Removes the entry.
     pub(crate) fn clear(&self) {
-        if let Some(s) = Store::storage() {
+        if let Some(s) = LocalStore::storage() {
             let _ = s.remove_item(&self.key);
         }
     }

@@ -7,6 +7,7 @@
 //! here), a wake-up from a handle, or a page signal (`online`, `offline`,
 //! `visibilitychange`).
 //!
+//! Each connection attempt goes to the next hub URL (round-robin, `HubUrls`).
 //! Before each connection attempt the page's token getter, if any, is awaited
 //! (bounded; `token`).
 //!
@@ -20,7 +21,7 @@ use std::rc::Rc;
 use std::task::Poll;
 
 use futures_util::StreamExt;
-use syncwire_driver_core::{Clock, Session, SharedSession, WakeReceiver};
+use syncwire_driver_core::{Clock, HubUrls, Session, SharedSession, WakeReceiver};
 use syncwire_proto::client::{ClientState, ConnectionId, TransportClosed, TransportCommand};
 
 use crate::browser::BrowserSignals;
@@ -41,13 +42,15 @@ enum Wake {
 pub(crate) async fn run(
     shared: SharedSession,
     mut wake: WakeReceiver,
-    url: String,
+    urls: HubUrls,
     store: Option<Rc<Store>>,
     tokens: TokenGetter,
 ) {
     let mut signals = BrowserSignals::install();
     let mut sock: Option<(ConnectionId, Socket)> = None;
     let mut online = BrowserSignals::online();
+    // Connection attempts so far: each goes to the next URL (`HubUrls`).
+    let mut attempts = 0usize;
     loop {
         let (mut drained, stopped) = {
             let mut s = Session::lock(&shared);
@@ -82,7 +85,9 @@ pub(crate) async fn run(
                     if let Some(token) = next_token(&tokens).await {
                         let _ = Session::lock(&shared).set_token(Some(token));
                     }
-                    match Socket::open(&url) {
+                    let url = urls.for_attempt(attempts);
+                    attempts = attempts.wrapping_add(1);
+                    match Socket::open(url) {
                         Ok(ws) => sock = Some((conn, ws)),
                         Err(e) => lost = Some((conn, TransportClosed::failed(e))),
                     }

@@ -1,13 +1,16 @@
 import init, { SyncwireClient, type SyncwireEvent, type SyncwireState } from "syncwire-wasm";
 
 await init();
-// No replica id: a fresh random one, saved with the state under the storage key.
-const client = new SyncwireClient("ws://127.0.0.1:8080/sync", undefined, "syncwire", "tab", {
-  getToken: async () => (await fetch("/token")).text(),
-});
+// Two hub URLs (tried round-robin after a failed or lost connection); the session is
+// saved in IndexedDB under a replica id of this tab's own.
+const client = await SyncwireClient.open(
+  ["wss://hub-a.example/sync", "wss://hub-b.example/sync"],
+  { storageKey: "syncwire", name: "tab", getToken: async () => (await fetch("/token")).text() },
+);
 client.onEvent((ev: SyncwireEvent) => {
   if (ev.type === "state") console.log(`${ev.from} -> ${ev.to}`, ev.reason ?? "");
   else if (ev.type === "presence") console.log(`peer ${ev.peer}: ${ev.state}`);
+  else if (ev.type === "storageFailed" && ev.kind === "quota") console.warn("storage full");
 });
 const state: SyncwireState = client.state();
 const counter = client.joinCounter("counter");

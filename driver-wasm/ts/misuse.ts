@@ -15,4 +15,10 @@ const s: "Online" = client.state();
 client.joinMap("m").set("k", () => 1);
 // @ts-expect-error: onChange callbacks get no argument
 client.joinCounter("c").onChange((x: number) => x);
+// @ts-expect-error: open takes a URL or a list of URLs
+await SyncwireClient.open(8080);
+// @ts-expect-error: not an option of open
+await SyncwireClient.open("ws://127.0.0.1:8080/sync", { storage: "x" });
+// @ts-expect-error: a storageFailed event's kind is quota, unavailable or other
+client.onEvent((ev) => ev.type === "storageFailed" && ev.kind === "full");
 console.log(s);

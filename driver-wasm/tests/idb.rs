@@ -1,0 +1,234 @@
+//! Browser tests of [`SyncClient::open`]: the session saved in IndexedDB and
+//! restored before connecting, one small write per change, failed writes reported
+//! and retried, the one-deep write queue coalescing, the `localStorage` migration,
+//! and tab identity (Web Locks) between clients of one page. Against the real
+//! `syncwire` of scripts/browser-test; an unused port stands for a hub that is down.
+#![cfg(target_arch = "wasm32")]
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use syncwire_wasm::proto::client::ClientState;
+use syncwire_wasm::proto::crdt::{GCounter, GCounterOp};
+use syncwire_wasm::{ClientConfig, HubUrls, StorageError, StorageEvent, SyncClient};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The hub (baked in at compile time: the browser sees no environment).
+const URL: &str = match option_env!("SYNCWIRE_TEST_URL") {
+    Some(u) => u,
+    None => "ws://127.0.0.1:18731/sync",
+};
+/// Nothing listens here: every connection attempt fails.
+const DOWN: &str = "ws://127.0.0.1:18739/sync";
+
+#[path = "support/wait.rs"]
+mod wait;
+use wait::wait_until;
+
+fn config() -> ClientConfig {
+    ClientConfig {
+        backoff_base: Duration::from_millis(100),
+        backoff_cap: Duration::from_millis(300),
+        ..ClientConfig::default()
+    }
+}
+
+fn unique_key(what: &str) -> String {
+    format!("test-{what}-{}", (js_sys::Math::random() * 1e12) as u64)
+}
+
+/// The number of records in `store` of the database of `key`, read by the page's
+/// own IndexedDB API (not through the client).
+async fn records(key: &str, store: &str) -> u32 {
+    let count = js_sys::Function::new_with_args(
+        "name, store",
+        "return new Promise((ok, fail) => { const r = indexedDB.open(name);\
+           r.onerror = () => fail(r.error);\
+           r.onsuccess = () => { const db = r.result;\
+             const q = db.transaction(store).objectStore(store).count();\
+             q.onsuccess = () => { db.close(); ok(q.result); };\
+             q.onerror = () => fail(q.error); }; });",
+    );
+    let name = JsValue::from(format!("syncwire:{key}"));
+    let p = count
+        .call2(&JsValue::NULL, &name, &store.into())
+        .expect("call");
+    let n = JsFuture::from(js_sys::Promise::from(p))
+        .await
+        .expect("count");
+    n.as_f64().expect("a number") as u32
+}
+
+/// Waits until everything `client` saved is committed.
+async fn flushed(client: &SyncClient) {
+    wait_until("the saved state committed", 10.0, || {
+        client.storage_stats().2
+    })
+    .await;
+}
+
+fn value(doc: &syncwire_wasm::Doc<GCounter>) -> u64 {
+    doc.read(|c| c.value()).expect("readable")
+}
+
+#[wasm_bindgen_test]
+async fn a_reload_restores_documents_and_outbox_before_connecting() {
+    let key = unique_key("reload");
+    let first = SyncClient::open(DOWN, config(), &key).await.expect("open");
+    let replica = first.replica();
+    let doc = first.join::<GCounter>("idb-reload").expect("join");
+    for _ in 0..3 {
+        doc.apply(GCounterOp::Increment(2)).expect("apply");
+    }
+    first.save();
+    flushed(&first).await;
+    // Unsent operations merge into the outbox's deltas (fewer than three).
+    let unsent = first.outbox_len();
+    assert!(unsent >= 1);
+    assert_eq!(
+        records(&key, "outbox").await as usize,
+        unsent,
+        "one record per delta"
+    );
+    assert_eq!(records(&key, "rooms").await, 1, "one record per room");
+    drop(doc);
+    drop(first); // the reload
+
+    // The hub is down first, then reachable: the failover list tries both in turn.
+    let urls = HubUrls::new([DOWN, URL]).expect("urls");
+    let second = SyncClient::open(urls, config(), &key).await.expect("open");
+    assert_eq!(
+        second.replica(),
+        replica,
+        "a reload continues the tab's replica"
+    );
+    assert_eq!(
+        second.outbox_len(),
+        unsent,
+        "the unsent deltas were restored"
+    );
+    let doc = second.join::<GCounter>("idb-reload").expect("attach");
+    assert_eq!(value(&doc), 6, "the document was restored");
+    wait_until("the restored deltas acknowledged", 15.0, || {
+        second.state() == ClientState::Connected && second.outbox_len() == 0
+    })
+    .await;
+    flushed(&second).await;
+    assert_eq!(
+        records(&key, "outbox").await,
+        0,
+        "acknowledged deltas deleted"
+    );
+
+    let check = SyncClient::connect(URL, config()).expect("url");
+    let seen = check.join::<GCounter>("idb-reload").expect("join");
+    wait_until("another client sees 6", 10.0, || value(&seen) == 6).await;
+}
+
+#[wasm_bindgen_test]
+async fn failed_writes_are_reported_retried_and_coalesced() {
+    let key = unique_key("retry");
+    let client = SyncClient::open(DOWN, config(), &key).await.expect("open");
+    let doc = client.join::<GCounter>("idb-retry").expect("join");
+    flushed(&client).await;
+    let mut events = client.storage_events();
+    let (writes_before, coalesced_before, _) = client.storage_stats();
+    client.inject_storage_failures(3, StorageError::Quota("test quota".into()));
+    // 40 changes while writes fail: each save replaces the pending one.
+    for _ in 0..40 {
+        doc.apply(GCounterOp::Increment(1)).expect("apply");
+        client.save();
+    }
+    let mut seen = Vec::new();
+    while seen.len() < 4 {
+        seen.push(events.next().await.expect("a storage event"));
+    }
+    for (i, ev) in seen[..3].iter().enumerate() {
+        match ev {
+            StorageEvent::WriteFailed { error, attempt, .. } => {
+                assert!(matches!(error, StorageError::Quota(_)), "typed: {error:?}");
+                assert_eq!(*attempt as usize, i + 1);
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+    assert_eq!(seen[3], StorageEvent::Recovered { attempts: 3 });
+    assert_eq!(client.save_failures(), 3);
+    flushed(&client).await;
+    let (writes, coalesced, _) = client.storage_stats();
+    let (writes, coalesced) = (writes - writes_before, coalesced - coalesced_before);
+    assert!(
+        coalesced >= 39,
+        "40 saves met a pending state: {coalesced} coalesced"
+    );
+    assert!(writes <= 3, "{writes} transactions for 40 coalesced saves");
+    let unsent = client.outbox_len();
+    assert_eq!(records(&key, "outbox").await as usize, unsent);
+    drop(doc);
+    drop(client);
+    let again = SyncClient::open(DOWN, config(), &key).await.expect("open");
+    assert_eq!(again.outbox_len(), unsent, "the outbox as it was");
+    let doc = again.join::<GCounter>("idb-retry").expect("attach");
+    assert_eq!(value(&doc), 40, "no change lost");
+}
+
+#[wasm_bindgen_test]
+async fn a_local_storage_save_is_migrated_once() {
+    let key = unique_key("migrate");
+    let old = SyncClient::connect_persistent(DOWN, config(), &key).expect("url");
+    let replica = old.replica();
+    let doc = old.join::<GCounter>("idb-migrate").expect("join");
+    doc.apply(GCounterOp::Increment(5)).expect("apply");
+    old.save();
+    drop(doc);
+    drop(old);
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    assert!(
+        storage.get_item(&key).unwrap().is_some(),
+        "saved the old way"
+    );
+
+    let new = SyncClient::open(DOWN, config(), &key).await.expect("open");
+    assert_eq!(new.replica(), replica, "the migrated replica is taken over");
+    assert_eq!(new.outbox_len(), 1, "its unsent delta too");
+    let doc = new.join::<GCounter>("idb-migrate").expect("attach");
+    assert_eq!(value(&doc), 5);
+    assert_eq!(
+        storage.get_item(&key).unwrap(),
+        None,
+        "the old entry is removed"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn live_clients_never_share_a_replica_and_a_released_one_is_adopted() {
+    let key = unique_key("tabs");
+    let a = SyncClient::open(DOWN, config(), &key).await.expect("open");
+    let da = a.join::<GCounter>("idb-tabs").expect("join");
+    da.apply(GCounterOp::Increment(1)).expect("apply");
+    a.save();
+    flushed(&a).await;
+    // Same page, same sessionStorage: like a duplicated tab, b finds a's replica
+    // locked and takes another.
+    let b = SyncClient::open(DOWN, config(), &key).await.expect("open");
+    assert_ne!(b.replica(), a.replica(), "two live clients, two replicas");
+    assert_eq!(b.outbox_len(), 0, "a's unsent delta stays a's");
+    // A configured id held by a live client is refused.
+    let taken = ClientConfig {
+        replica: Some(a.replica()),
+        ..config()
+    };
+    assert!(SyncClient::open(DOWN, taken, &key).await.is_err());
+
+    let orphan = a.replica();
+    drop(da);
+    drop(a); // "closed": its replica, with its unsent delta, is free
+    let c = SyncClient::open(DOWN, config(), &key).await.expect("open");
+    assert_eq!(c.replica(), orphan, "a free saved replica is adopted");
+    assert_eq!(c.outbox_len(), 1, "with what it left unsent");
+    drop(b);
+}
