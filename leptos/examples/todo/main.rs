@@ -147,7 +147,12 @@ mod app {
             <header>
                 <h1>"syncwire + Leptos"</h1>
                 <span id="state" class=move || format!("state {}", state())>{state}</span>
-                <span id="error">{move || connection.get().last_error.unwrap_or_default()}</span>
+                <span id="error">{move || {
+                    // Why the connection is down (the last error stays known after).
+                    let c = connection.get();
+                    let down = c.state != ConnectionState::Connected;
+                    c.last_error.filter(|_| down).unwrap_or_default()
+                }}</span>
             </header>
             <main>
                 <section>
