@@ -98,7 +98,7 @@ fn describe(reason: &DisconnectReason) -> Option<String> {
     Some(match reason {
         DisconnectReason::ClosedByApp => return None,
         DisconnectReason::Transport(t) => match t.code {
-            Some(code) => format!("connection closed ({code:?}): {}", t.reason),
+            Some(code) => format!("connection closed ({code}): {}", t.reason),
             None => format!("connection failed: {}", t.reason),
         },
         DisconnectReason::Fault(e) => e.to_string(),
@@ -113,4 +113,69 @@ fn describe(reason: &DisconnectReason) -> Option<String> {
 /// Whether the browser says it is online (`navigator.onLine`; true if unknown).
 pub(crate) fn browser_online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syncwire_wasm::proto::client::TransportClosed;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    fn lost() -> DisconnectReason {
+        DisconnectReason::Transport(TransportClosed {
+            code: None,
+            reason: "refused".into(),
+            tls: None,
+        })
+    }
+
+    fn state(t: &Tracker, online: bool) -> ConnectionState {
+        t.connection(online).state
+    }
+
+    #[wasm_bindgen_test]
+    fn first_attempt_connects_then_a_loss_reconnects_with_the_error_kept() {
+        let mut t = Tracker::new(ClientState::Connecting);
+        assert_eq!(state(&t, true), ConnectionState::Connecting);
+        t.changed(ClientState::Handshaking, None);
+        t.changed(ClientState::Connected, None);
+        assert_eq!(t.connection(true).last_error, None);
+        t.changed(ClientState::Backoff, Some(&lost()));
+        let c = t.connection(true);
+        assert_eq!(c.state, ConnectionState::Reconnecting);
+        assert_eq!(c.last_error.as_deref(), Some("connection failed: refused"));
+        // The next attempt is a reconnect, not a first connect.
+        t.changed(ClientState::Connecting, None);
+        assert_eq!(state(&t, true), ConnectionState::Reconnecting);
+        t.changed(ClientState::Connected, None);
+        let c = t.connection(true);
+        assert_eq!(c.state, ConnectionState::Connected);
+        assert!(c.last_error.is_some(), "kept after reconnecting");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_failed_first_attempt_is_reconnecting() {
+        let mut t = Tracker::new(ClientState::Connecting);
+        t.changed(ClientState::Backoff, Some(&lost()));
+        t.changed(ClientState::Connecting, None);
+        assert_eq!(state(&t, true), ConnectionState::Reconnecting);
+    }
+
+    #[wasm_bindgen_test]
+    fn offline_browser_and_stopped_sessions_are_offline() {
+        let mut t = Tracker::new(ClientState::Backoff);
+        assert_eq!(state(&t, false), ConnectionState::Offline);
+        assert_eq!(state(&t, true), ConnectionState::Reconnecting);
+        t.changed(ClientState::Failed, Some(&DisconnectReason::Replaced));
+        assert_eq!(state(&t, true), ConnectionState::Offline);
+        let error = t.connection(true).last_error.expect("the reason");
+        assert!(error.contains("another session"), "{error}");
+        // Closing on purpose is not an error.
+        let mut t = Tracker::new(ClientState::Connected);
+        t.changed(ClientState::Closed, Some(&DisconnectReason::ClosedByApp));
+        assert_eq!(t.connection(true).last_error, None);
+        assert_eq!(state(&t, true), ConnectionState::Offline);
+    }
 }

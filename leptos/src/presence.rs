@@ -89,8 +89,7 @@ pub(crate) fn apply(rooms: &mut AllPresence, event: &ClientEvent) -> bool {
             let entry = rooms.entry(room.as_str().to_owned()).or_default();
             match entry.peers.get_mut(peer) {
                 Some(p) => p.state = Some(state.clone()),
-                // Presence of a peer not announced (yet): ignored, as the hub
-                // announces every member before its presence.
+                // Presence of a peer not announced (yet): ignored.
                 None => return false,
             }
         }
