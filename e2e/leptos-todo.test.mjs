@@ -1,0 +1,124 @@
+// End-to-end test of the Leptos example app (leptos/examples/todo): two tabs
+// (separate browser contexts, so one can go offline alone) driven by
+// playwright-core on the system Chromium. Run by scripts/browser-test (stage
+// `leptos`), which builds the app (scripts/build-leptos-demo) and serves it:
+//   DEMO_URL=http://127.0.0.1:PORT/ ARTIFACTS=dir node e2e/leptos-todo.test.mjs
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import assert from "node:assert/strict";
+
+const URL = process.env.DEMO_URL ?? "http://127.0.0.1:18736/";
+const ARTIFACTS = process.env.ARTIFACTS ?? "target/artifacts";
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const TIMEOUT = 15_000;
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-quic", "--no-first-run"],
+});
+
+let step = "start";
+function log(s) { step = s; console.log(`e2e leptos: ${s}`); }
+
+async function openTab() {
+  const context = await browser.newContext({ viewport: { width: 640, height: 480 } });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  await page.goto(URL);
+  await page.waitForSelector("body[data-ready='1']", { timeout: TIMEOUT });
+  return { context, page };
+}
+
+const waitState = (page, value) =>
+  page.waitForFunction((v) => document.querySelector("#state")?.textContent === v,
+    value, { timeout: TIMEOUT });
+/** Waits until the list holds exactly `want`: [title, done] pairs, in any order. */
+async function waitTodos(page, want) {
+  await page.waitForFunction((want) => {
+    const got = [...document.querySelectorAll("#todos li")].map((li) =>
+      [li.querySelector(".title").textContent, li.classList.contains("done")]);
+    return got.length === want.length
+      && want.every(([t, d]) => got.some(([gt, gd]) => gt === t && gd === d));
+  }, want, { timeout: TIMEOUT });
+}
+async function addTodo(page, title) {
+  await page.fill("#todo-input", title);
+  await page.click("#todo-add");
+}
+const todo = (page, title) => page.locator("#todos li", { hasText: title });
+
+const tabs = [];
+try {
+  log("open two tabs");
+  const a = await openTab();
+  const b = await openTab();
+  tabs.push(a, b);
+  await waitState(a.page, "Connected");
+  await waitState(b.page, "Connected");
+
+  log("presence: each tab shows two members (itself and the other)");
+  for (const t of [a, b]) {
+    await t.page.waitForFunction(() => document.querySelectorAll("#presence li").length === 2,
+      null, { timeout: TIMEOUT });
+  }
+  const selfA = await a.page.locator("#presence li.self").textContent();
+  const othersB = await b.page.locator("#presence li:not(.self)").allTextContents();
+  assert.deepEqual(othersB, [selfA.replace(" (this tab)", "")], "B lists A by its name");
+
+  log("add in both tabs: both lists converge");
+  await addTodo(a.page, "buy milk");
+  await addTodo(b.page, "call back");
+  for (const t of [a, b]) await waitTodos(t.page, [["buy milk", false], ["call back", false]]);
+  assert.equal(await a.page.inputValue("#todo-input"), "", "the input is cleared");
+
+  log("toggle in both tabs: both converge");
+  await todo(a.page, "call back").locator("input").check();
+  await todo(b.page, "buy milk").locator("input").check();
+  for (const t of [a, b]) await waitTodos(t.page, [["buy milk", true], ["call back", true]]);
+  await todo(b.page, "call back").locator("input").uncheck();
+  await waitTodos(a.page, [["buy milk", true], ["call back", false]]);
+
+  log("tab B goes offline and edits; tab A edits too; both converge");
+  await b.context.setOffline(true);
+  await waitState(b.page, "Offline");
+  await addTodo(b.page, "written offline");
+  await todo(b.page, "buy milk").locator("button.remove").click();
+  await addTodo(a.page, "eggs");
+  await waitTodos(b.page, [["call back", false], ["written offline", false]]);
+  await waitTodos(a.page, [["buy milk", true], ["call back", false], ["eggs", false]]);
+  await b.context.setOffline(false);
+  await waitState(b.page, "Connected");
+  for (const t of [a, b]) {
+    await waitTodos(t.page, [["call back", false], ["written offline", false], ["eggs", false]]);
+  }
+  for (const t of [a, b]) {
+    await t.page.waitForFunction(() => document.querySelectorAll("#presence li").length === 2,
+      null, { timeout: TIMEOUT });
+  }
+
+  log("screenshot of the two tabs");
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const shots = await Promise.all([a.page.screenshot(), b.page.screenshot()]);
+  const sheet = await (await browser.newContext({ viewport: { width: 1320, height: 520 } })).newPage();
+  await sheet.setContent(`<body style="margin:0;display:flex;gap:20px;background:#333;padding:10px">
+    ${shots.map((s) => `<img src="data:image/png;base64,${s.toString("base64")}">`).join("")}</body>`);
+  await sheet.screenshot({ path: `${ARTIFACTS}/leptos-two-tabs.png` });
+  console.log(`e2e leptos: ok (screenshot: ${ARTIFACTS}/leptos-two-tabs.png)`);
+} catch (e) {
+  console.error(`e2e leptos: FAILED at step "${step}":`, e.message);
+  process.exitCode = 1;
+  for (const [i, t] of tabs.entries()) {
+    const dump = await t.page.evaluate(() => ({
+      state: document.querySelector("#state")?.textContent,
+      error: document.querySelector("#error")?.textContent,
+      presence: [...document.querySelectorAll("#presence li")].map((e) => e.textContent),
+      todos: [...document.querySelectorAll("#todos li")].map((e) => e.textContent),
+    })).catch((err) => err.message);
+    console.error(`tab ${"AB"[i]}:`, JSON.stringify(dump));
+  }
+} finally {
+  await browser.close();
+}
