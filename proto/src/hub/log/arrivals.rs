@@ -43,6 +43,9 @@ pub(crate) struct Arrivals {
     sent: Vec<Sent>,
     /// The range read in flight filling a hole or catching up before a join.
     pub(crate) fill: Option<OpId>,
+    /// One past the highest offset known to be durable (arrived, or dropped over
+    /// the bound): the log has a hole while its head is below it.
+    seen_head: u64,
 }
 
 impl Arrivals {
@@ -121,12 +124,14 @@ impl Arrivals {
     /// is at or above `head` and not yet known. Bounded by `max_waiting`: entries
     /// beyond it are dropped and read again from storage when their turn comes.
     pub(crate) fn arrive_bounded(&mut self, entry: StoredEntry, head: u64, max_waiting: usize) {
+        self.seen_head = self.seen_head.max(entry.offset.saturating_add(1));
         if self.arrived.len() < max_waiting || entry.offset == head {
             self.arrive(entry, head);
         }
     }
 
     fn arrive(&mut self, entry: StoredEntry, head: u64) {
+        self.seen_head = self.seen_head.max(entry.offset.saturating_add(1));
         if entry.offset >= head {
             self.arrived.entry(entry.offset).or_insert(entry);
         }
@@ -144,11 +149,10 @@ impl Arrivals {
         self.arrived.remove(&head)
     }
 
-    /// Whether entries above `head` arrived while the one at `head` did not.
+    /// Whether entries at or above `head` are known to be durable while the one at
+    /// `head` has not arrived (call after taking what arrived at `head`).
     pub(crate) fn has_hole(&self, head: u64) -> bool {
-        self.arrived
-            .first_key_value()
-            .is_some_and(|(&o, _)| o > head)
+        head < self.seen_head && !self.arrived.contains_key(&head)
     }
 
     /// Entries waiting above the durable head.

@@ -92,5 +92,11 @@ fn entries_waiting_above_a_hole_are_bounded() {
     assert_eq!(log.arrived_len(), 10);
     log.arrive(entries(0..5, 1), 10);
     assert_eq!(log.durable_head(), 15, "0..5 and the ten that waited");
+    assert!(
+        log.has_hole(),
+        "15..50 were dropped: read them from storage"
+    );
+    log.arrive(entries(15..50, 1), 10);
+    assert_eq!(log.durable_head(), 50);
     assert!(!log.has_hole());
 }
