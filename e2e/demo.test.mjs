@@ -2,49 +2,26 @@
 // so one can go offline alone) driven by playwright-core on the system Chromium.
 // Run by scripts/browser-test, which builds the demo and starts the server:
 //   DEMO_URL=http://127.0.0.1:PORT/ ARTIFACTS=dir node e2e/demo.test.mjs
-import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import assert from "node:assert/strict";
+import { launch, steps, TIMEOUT, openTab as openTabAt, waitText, addTodo } from "./support.mjs";
 
 const URL = process.env.DEMO_URL ?? "http://127.0.0.1:18733/";
 const ARTIFACTS = process.env.ARTIFACTS ?? "target/artifacts";
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const TIMEOUT = 15_000;
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-quic", "--no-first-run"],
-});
+const browser = await launch();
 
-let step = "start";
-function log(s) { step = s; console.log(`e2e: ${s}`); }
+const { log, step } = steps("e2e");
 
-async function openTab() {
-  const context = await browser.newContext({ viewport: { width: 640, height: 560 } });
-  const page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
-  await page.goto(URL);
-  await page.waitForSelector("body[data-ready='1']", { timeout: TIMEOUT });
-  return { context, page };
-}
+const openTab = () => openTabAt(browser, URL, { width: 640, height: 560 });
 
 const text = (page, sel) => page.locator(sel).textContent();
-const waitText = (page, sel, value) =>
-  page.waitForFunction(([s, v]) => document.querySelector(s)?.textContent === v,
-    [sel, value], { timeout: TIMEOUT });
 const todoTitles = (page) => page.locator("#todos .title").allTextContents();
 async function waitTodos(page, titles) {
   await page.waitForFunction((want) => {
     const got = [...document.querySelectorAll("#todos .title")].map((e) => e.textContent);
     return want.every((t) => got.includes(t)) && got.length === want.length;
   }, titles, { timeout: TIMEOUT });
-}
-async function addTodo(page, title) {
-  await page.fill("#todo-input", title);
-  await page.click("#todo-add");
 }
 
 const tabs = [];
@@ -132,7 +109,7 @@ try {
   await sheet.screenshot({ path: `${ARTIFACTS}/demo-two-tabs.png` });
   console.log(`e2e: ok (screenshot: ${ARTIFACTS}/demo-two-tabs.png)`);
 } catch (e) {
-  console.error(`e2e: FAILED at step "${step}":`, e.message);
+  console.error(`e2e: FAILED at step "${step()}":`, e.message);
   process.exitCode = 1;
   for (const [i, t] of tabs.entries()) {
     const dump = await t.page.evaluate(() => ({

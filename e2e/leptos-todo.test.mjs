@@ -3,34 +3,18 @@
 // playwright-core on the system Chromium. Run by scripts/browser-test (stage
 // `leptos`), which builds the app (scripts/build-leptos-demo) and serves it:
 //   DEMO_URL=http://127.0.0.1:PORT/ ARTIFACTS=dir node e2e/leptos-todo.test.mjs
-import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import assert from "node:assert/strict";
+import { launch, steps, TIMEOUT, openTab as openTabAt, addTodo } from "./support.mjs";
 
 const URL = process.env.DEMO_URL ?? "http://127.0.0.1:18736/";
 const ARTIFACTS = process.env.ARTIFACTS ?? "target/artifacts";
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const TIMEOUT = 15_000;
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-quic", "--no-first-run"],
-});
+const browser = await launch();
 
-let step = "start";
-function log(s) { step = s; console.log(`e2e leptos: ${s}`); }
+const { log, step } = steps("e2e leptos");
 
-async function openTab() {
-  const context = await browser.newContext({ viewport: { width: 640, height: 480 } });
-  const page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
-  await page.goto(URL);
-  await page.waitForSelector("body[data-ready='1']", { timeout: TIMEOUT });
-  return { context, page };
-}
+const openTab = () => openTabAt(browser, URL, { width: 640, height: 480 });
 
 const waitState = (page, value) =>
   page.waitForFunction((v) => document.querySelector("#state")?.textContent === v,
@@ -43,10 +27,6 @@ async function waitTodos(page, want) {
     return got.length === want.length
       && want.every(([t, d]) => got.some(([gt, gd]) => gt === t && gd === d));
   }, want, { timeout: TIMEOUT });
-}
-async function addTodo(page, title) {
-  await page.fill("#todo-input", title);
-  await page.click("#todo-add");
 }
 const todo = (page, title) => page.locator("#todos li", { hasText: title });
 
@@ -108,7 +88,7 @@ try {
   await sheet.screenshot({ path: `${ARTIFACTS}/leptos-two-tabs.png` });
   console.log(`e2e leptos: ok (screenshot: ${ARTIFACTS}/leptos-two-tabs.png)`);
 } catch (e) {
-  console.error(`e2e leptos: FAILED at step "${step}":`, e.message);
+  console.error(`e2e leptos: FAILED at step "${step()}":`, e.message);
   process.exitCode = 1;
   for (const [i, t] of tabs.entries()) {
     const dump = await t.page.evaluate(() => ({

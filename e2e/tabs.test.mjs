@@ -15,40 +15,24 @@
 // gets a replica of its own, and a window opened after it closed takes its replica over.
 // Run by scripts/browser-test after demo.test.mjs, against the same demo server:
 //   DEMO_URL=http://127.0.0.1:PORT/ node e2e/tabs.test.mjs
-import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
+import { launch, steps, TIMEOUT, waitText, addTodo } from "./support.mjs";
 
 const URL = process.env.DEMO_URL ?? "http://127.0.0.1:18733/";
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const TIMEOUT = 15_000;
 const ID_KEY = "syncwire:syncwire-demo:replica";
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-quic", "--no-first-run"],
-});
+const browser = await launch();
 
-let step = "start";
-function log(s) { step = s; console.log(`e2e tabs: ${s}`); }
+const { log, step } = steps("e2e tabs");
 
 const ready = (page) => page.waitForSelector("body[data-ready='1']", { timeout: TIMEOUT });
 const replicaOf = (page) => page.evaluate(() => window.syncwire.replica);
 const text = (page, sel) => page.locator(sel).textContent();
-const waitText = (page, sel, value) =>
-  page.waitForFunction(([s, v]) => document.querySelector(s)?.textContent === v,
-    [sel, value], { timeout: TIMEOUT });
 async function waitTodos(page, titles) {
   await page.waitForFunction((want) => {
     const got = [...document.querySelectorAll("#todos .title")].map((e) => e.textContent);
     return want.every((t) => got.includes(t)) && got.length === want.length;
   }, titles, { timeout: TIMEOUT });
-}
-async function addTodo(page, title) {
-  await page.fill("#todo-input", title);
-  await page.click("#todo-add");
 }
 async function clicks(page, sel, n) { for (let i = 0; i < n; i++) await page.click(sel); }
 
@@ -139,7 +123,7 @@ try {
   await waitText(w2, "#counter", String(base + 4));
   console.log("e2e tabs: ok");
 } catch (e) {
-  console.error(`e2e tabs: FAILED at step "${step}":`, e.message);
+  console.error(`e2e tabs: FAILED at step "${step()}":`, e.message);
   process.exitCode = 1;
   for (const [name, p] of Object.entries(pages)) {
     const dump = await p.evaluate(() => ({
