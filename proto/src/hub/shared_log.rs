@@ -34,6 +34,7 @@ pub(crate) struct JoinSync {
 
 impl JoinSync {
     /// Whether `sid` waits here.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub(crate) fn holds(&self, sid: SessionId) -> bool {
         self.waiting.iter().any(|(_, p)| p.session == sid)
     }
