@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use redis::Value;
-use syncwire_proto::hub::{StorageError, StoredEntry, StoredSnapshot};
+use syncwire_proto::hub::{AppendOutcome, StorageError, StoredEntry, StoredSnapshot};
 use syncwire_proto::wire::ReplicaId;
 
 /// A reply that is not what the scripts return.
@@ -105,6 +105,25 @@ fn entry(v: Value) -> Result<StoredEntry, StorageError> {
     }
 }
 
+/// The shared-append script's verdicts (`[[kind, number], ...]`: `l` logged at
+/// offset, `d` duplicate of the stored seq, `g` gap, expected seq).
+pub(crate) fn append_outcomes(v: Option<Value>) -> Result<Vec<AppendOutcome>, StorageError> {
+    array(v.unwrap_or(Value::Nil), "append outcomes")?
+        .into_iter()
+        .map(|o| {
+            let mut f = array(o, "append outcome")?.into_iter();
+            let kind = bytes(f.next(), "outcome kind")?;
+            let n = number(f.next(), "outcome value")?;
+            match &kind[..] {
+                b"l" => Ok(AppendOutcome::Logged { offset: n }),
+                b"d" => Ok(AppendOutcome::Duplicate { acked: n }),
+                b"g" => Ok(AppendOutcome::Gap { expected: n }),
+                _ => Err(bad("outcome kind")),
+            }
+        })
+        .collect()
+}
+
 /// A snapshot hash read with `HMGET offset state seqs`; `None` without one.
 pub(crate) fn snapshot(v: Option<Value>) -> Result<Option<StoredSnapshot>, StorageError> {
     let mut f = array(v.unwrap_or(Value::Nil), "snapshot")?.into_iter();
@@ -177,6 +196,12 @@ mod tests {
         assert!(outcome(Value::Array(vec![])).is_err());
         assert!(entries(Some(Value::Array(vec![Value::Int(1)]))).is_err());
         assert!(decode_seqs(&[0; 15]).is_err());
+        let odd = Value::Array(vec![Value::Array(vec![
+            Value::BulkString(b"x".to_vec()),
+            Value::BulkString(b"1".to_vec()),
+        ])]);
+        assert!(append_outcomes(Some(odd)).is_err());
+        assert!(append_outcomes(Some(Value::Int(1))).is_err());
         assert!(seq_table(Some(Value::Array(vec![Value::Nil, Value::Nil]))).is_err());
         let seqs = vec![(ReplicaId(u64::MAX), 7)];
         assert_eq!(decode_seqs(&encode_seqs(&seqs)).unwrap(), seqs);
