@@ -63,6 +63,8 @@ pub(crate) enum ToHub {
         /// The connection's session.
         session: SessionId,
     },
+    /// Entries of the shared log, from the tail feed (shared-log mode).
+    Appended(super::tail::Appended),
     /// A snapshot of the hub's counters (for `/metrics` and `/health`).
     Metrics {
         /// Where the snapshot goes.

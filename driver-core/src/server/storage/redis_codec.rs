@@ -74,15 +74,24 @@ pub(crate) fn text(v: Option<Value>, what: &str) -> Result<String, StorageError>
 
 /// Stream entries (`[[id, [field, value, ...]], ...]`) as log entries.
 pub(crate) fn entries(v: Option<Value>) -> Result<Vec<StoredEntry>, StorageError> {
+    Ok(epoch_entries(v)?.into_iter().map(|(e, _)| e).collect())
+}
+
+/// Stream entries with the epoch each was appended at (field `e`; `None` for
+/// entries written before the field existed).
+pub(crate) fn epoch_entries(
+    v: Option<Value>,
+) -> Result<Vec<(StoredEntry, Option<u64>)>, StorageError> {
     let items = array(v.unwrap_or(Value::Nil), "stream")?;
     items.into_iter().map(entry).collect()
 }
 
-fn entry(v: Value) -> Result<StoredEntry, StorageError> {
+fn entry(v: Value) -> Result<(StoredEntry, Option<u64>), StorageError> {
     let mut pair = array(v, "stream entry")?.into_iter();
     let _id = pair.next();
     let fields = array(pair.next().unwrap_or(Value::Nil), "stream fields")?;
     let (mut offset, mut replica, mut seq, mut payload) = (None, None, None, None);
+    let mut epoch = None;
     let mut it = fields.into_iter();
     while let (Some(k), Some(v)) = (it.next(), it.next()) {
         let k = bytes(Some(k), "field name")?;
@@ -91,16 +100,20 @@ fn entry(v: Value) -> Result<StoredEntry, StorageError> {
             b"r" => replica = Some(number(Some(v), "replica")?),
             b"s" => seq = Some(number(Some(v), "seq")?),
             b"p" => payload = Some(bytes(Some(v), "payload")?),
+            b"e" => epoch = Some(number(Some(v), "epoch")?),
             _ => {}
         }
     }
     match (offset, replica, seq, payload) {
-        (Some(offset), Some(replica), Some(seq), Some(payload)) => Ok(StoredEntry {
-            offset,
-            replica: ReplicaId(replica),
-            seq,
-            payload: Bytes::from(payload),
-        }),
+        (Some(offset), Some(replica), Some(seq), Some(payload)) => Ok((
+            StoredEntry {
+                offset,
+                replica: ReplicaId(replica),
+                seq,
+                payload: Bytes::from(payload),
+            },
+            epoch,
+        )),
         _ => Err(bad("stream entry fields")),
     }
 }
