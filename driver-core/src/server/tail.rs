@@ -13,6 +13,8 @@
 //! it is read again from there once the hub caught up: nothing is skipped, and
 //! whatever the hub still misses it reads from storage itself (`LoadRange`).
 
+#![cfg_attr(not(feature = "redis"), allow(dead_code))]
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

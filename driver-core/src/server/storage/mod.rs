@@ -127,6 +127,8 @@ mod redis_failure_tests;
 #[cfg(all(test, feature = "redis"))]
 mod redis_server;
 #[cfg(all(test, feature = "redis"))]
+mod redis_shared_tests;
+#[cfg(all(test, feature = "redis"))]
 mod redis_tests;
 #[cfg(test)]
 mod tests;
