@@ -1,0 +1,118 @@
+//! Several hub nodes on one Redis (`syncwire serve --redis`, the real binary, on a
+//! test `redis-server`): every node serves every room, offsets come from the shared
+//! log, and each node follows what the others append.
+//! * 3 nodes, 30 clients spread over them in 3 groups of rooms (one room per CRDT
+//!   type in each group): every group converges, counters are exact, and every
+//!   client was delivered each other client's acked (replica, seq) exactly once;
+//! * one node killed with SIGKILL while its clients write: they fail over to the
+//!   other nodes (`HubUrls`) and resume without resync; nothing acked is lost,
+//!   nothing is applied or delivered twice.
+#![cfg(all(feature = "client", feature = "cli"))]
+
+mod common;
+
+use common::cluster::{Cluster, Writer, check_exactly_once, check_group};
+
+const ROUNDS: u64 = 4;
+
+/// `n` writers in groups `g0..g{groups}`: writer `i` in group `i % groups`, first
+/// connected to node `(i / groups) % nodes`, so every group spans every node.
+async fn writers(cluster: &Cluster, n: u64, groups: u64) -> Vec<Writer> {
+    let nodes = cluster.nodes.len();
+    let mut out: Vec<Writer> = (0..n)
+        .map(|i| {
+            let first = usize::try_from(i / groups).unwrap() % nodes;
+            Writer::join(cluster, first, i + 1, &format!("g{}", i % groups))
+        })
+        .collect();
+    for w in &mut out {
+        w.until_joined().await;
+    }
+    out
+}
+
+fn group_of(all: &mut [Writer], g: u64) -> Vec<&mut Writer> {
+    let name = format!("g{g}");
+    all.iter_mut().filter(|w| w.group == name).collect()
+}
+
+async fn check_all(all: &mut Vec<Writer>, groups: u64, rounds: u64) {
+    for w in all.iter() {
+        w.until_acked().await;
+    }
+    for g in 0..groups {
+        let group: Vec<&Writer> = all.iter().filter(|w| w.group == format!("g{g}")).collect();
+        check_group(&group, rounds).await;
+    }
+    for g in 0..groups {
+        let mut taken: Vec<Writer> = Vec::new();
+        let name = format!("g{g}");
+        let mut rest = Vec::new();
+        for w in all.drain(..) {
+            if w.group == name {
+                taken.push(w);
+            } else {
+                rest.push(w);
+            }
+        }
+        check_exactly_once(&mut taken).await;
+        rest.extend(taken);
+        *all = rest;
+    }
+}
+
+fn resyncs(all: &[Writer]) -> usize {
+    all.iter()
+        .map(|w| w.rec.read(|r| r.resyncs.values().map(Vec::len).sum::<usize>()))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_thirty_clients_three_groups_every_type_converge_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start(dir.path(), 3).await;
+    let mut all = writers(&cluster, 30, 3).await;
+    for i in 0..ROUNDS {
+        for w in &all {
+            w.round(i);
+        }
+    }
+    check_all(&mut all, 3, ROUNDS).await;
+    assert!(group_of(&mut all, 0).len() == 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_under_load_its_clients_fail_over_and_nothing_is_lost_or_doubled() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = Cluster::start(dir.path(), 3).await;
+    let mut all = writers(&cluster, 9, 3).await;
+    for i in 0..ROUNDS {
+        for w in &all {
+            w.round(i);
+        }
+    }
+    for w in &all {
+        w.until_acked().await;
+    }
+    let before = resyncs(&all);
+    let backoffs = |all: &[Writer]| -> u32 { all.iter().map(|w| w.rec.read(|r| r.backoffs)).sum() };
+    let backoffs_before = backoffs(&all);
+    // Half the next rounds are in flight when node 0 dies.
+    for i in ROUNDS..ROUNDS * 2 {
+        for w in &all {
+            w.round(i);
+        }
+    }
+    cluster.nodes[0].kill_9().await;
+    for i in ROUNDS * 2..ROUNDS * 3 {
+        for w in &all {
+            w.round(i);
+        }
+    }
+    check_all(&mut all, 3, ROUNDS * 3).await;
+    assert!(
+        backoffs(&all) >= backoffs_before + 3,
+        "node 0's clients lost their connection"
+    );
+    assert_eq!(resyncs(&all), before, "failover resumes without resync");
+}
