@@ -91,14 +91,19 @@ impl Writer {
 
     /// The rooms it joined.
     pub fn rooms(&self) -> Vec<String> {
-        TYPES.iter().map(|t| format!("{}/{t}", self.group)).collect()
+        TYPES
+            .iter()
+            .map(|t| format!("{}/{t}", self.group))
+            .collect()
     }
 
     /// Waits until every room was joined once.
     pub async fn until_joined(&mut self) {
         let rooms = self.rooms();
         self.rec
-            .until(WAIT, |r| rooms.iter().all(|room| r.joined.contains_key(room)))
+            .until(WAIT, |r| {
+                rooms.iter().all(|room| r.joined.contains_key(room))
+            })
             .await;
     }
 
@@ -129,6 +134,58 @@ impl Writer {
     pub fn acked(&self) -> HashMap<String, u64> {
         self.rec.read(|r| r.acked.clone())
     }
+}
+
+/// `n` writers in groups `g0..g{groups}`: writer `i` in group `i % groups`, first
+/// connected to node `(i / groups) % nodes`, so every group spans every node.
+pub async fn writers(cluster: &Cluster, n: u64, groups: u64) -> Vec<Writer> {
+    let nodes = cluster.nodes.len();
+    let mut out: Vec<Writer> = (0..n)
+        .map(|i| {
+            let first = usize::try_from(i / groups).unwrap() % nodes;
+            Writer::join(cluster, first, i + 1, &format!("g{}", i % groups))
+        })
+        .collect();
+    for w in &mut out {
+        w.until_joined().await;
+    }
+    out
+}
+
+/// Every writer acked; every group converged, exact, delivered exactly once.
+pub async fn check_all(all: &mut Vec<Writer>, groups: u64, rounds: u64) {
+    for w in all.iter() {
+        w.until_acked().await;
+    }
+    for g in 0..groups {
+        let group: Vec<&Writer> = all.iter().filter(|w| w.group == format!("g{g}")).collect();
+        check_group(&group, rounds).await;
+    }
+    for g in 0..groups {
+        let mut taken: Vec<Writer> = Vec::new();
+        let name = format!("g{g}");
+        let mut rest = Vec::new();
+        for w in all.drain(..) {
+            if w.group == name {
+                taken.push(w);
+            } else {
+                rest.push(w);
+            }
+        }
+        check_exactly_once(&mut taken).await;
+        rest.extend(taken);
+        *all = rest;
+    }
+}
+
+/// `Resync` events over all writers.
+pub fn resyncs(all: &[Writer]) -> usize {
+    all.iter()
+        .map(|w| {
+            w.rec
+                .read(|r| r.resyncs.values().map(Vec::len).sum::<usize>())
+        })
+        .sum()
 }
 
 /// The state every writer of a group must reach: `writers` writers ran `rounds`
@@ -176,7 +233,11 @@ pub async fn check_exactly_once(group: &mut [Writer]) {
         w.rec.until(WAIT, complete).await;
         w.rec.read(|r| {
             for room in &rooms {
-                assert!(r.duplicates(room).is_empty(), "{room}: {:?}", r.duplicates(room));
+                assert!(
+                    r.duplicates(room).is_empty(),
+                    "{room}: {:?}",
+                    r.duplicates(room)
+                );
             }
             assert_eq!(r.rejected, 0, "no delta refused for good");
         });

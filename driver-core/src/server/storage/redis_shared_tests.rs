@@ -151,10 +151,7 @@ fn nodes_appending_at_once_share_no_offset_and_log_each_sequence_once() {
             })
         })
         .collect();
-    let mut all: Vec<(u64, u64, u64)> = nodes
-        .into_iter()
-        .flat_map(|h| h.join().unwrap())
-        .collect();
+    let mut all: Vec<(u64, u64, u64)> = nodes.into_iter().flat_map(|h| h.join().unwrap()).collect();
     all.sort_unstable();
     assert_eq!(all.len(), 160, "each (replica, seq) logged exactly once");
     for (i, (offset, _, _)) in all.iter().enumerate() {
@@ -192,11 +189,15 @@ fn a_fold_lease_held_by_another_node_makes_a_fold_wait_for_it() {
     assert_eq!(snapshot_of(&mut a), None, "nothing folded");
     let _: () = redis::cmd("DEL").arg(lease).query(&mut conn).unwrap();
     let done = a.execute_batch(vec![fold_to(11, 4)]);
-    assert!(matches!(&done[..], [StorageCompletion::Folded { result: Ok(Some(s)), .. }] if s.offset == 4));
+    assert!(
+        matches!(&done[..], [StorageCompletion::Folded { result: Ok(Some(s)), .. }] if s.offset == 4)
+    );
     let held: Option<String> = redis::cmd("GET").arg(lease).query(&mut conn).unwrap();
     assert_eq!(held, None, "released after the commit");
     // A second node folding from the same base stores nothing and sees the first's.
     let mut b = open(&server);
     let again = b.execute_batch(vec![fold_to(12, 4)]);
-    assert!(matches!(&again[..], [StorageCompletion::Folded { result: Ok(Some(s)), .. }] if s.offset == 4));
+    assert!(
+        matches!(&again[..], [StorageCompletion::Folded { result: Ok(Some(s)), .. }] if s.offset == 4)
+    );
 }
