@@ -24,6 +24,7 @@
 //!   [`HubCore::drain_with`] hands each request to its caller (the servers run the
 //!   decision as a task bounded by their `auth_timeout`).
 
+mod appended;
 mod auth;
 mod flushed;
 mod queues;
@@ -35,10 +36,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use syncwire_proto::Instant;
-use syncwire_proto::hub::{
-    AuthError, AuthRequest, Hub, HubEvent, HubOutput, StorageCompletion, StoredEntry,
-};
-use syncwire_proto::wire::{CloseCode, RoomId, SessionId};
+use syncwire_proto::hub::{AuthError, AuthRequest, Hub, HubEvent, HubOutput, StorageCompletion};
+use syncwire_proto::wire::{CloseCode, SessionId};
 
 pub use flushed::FlushedBytes;
 pub use queues::{ConnQueue, HubCounters, Outbound, SendRefused, StorageQueue, failed_completion};
@@ -122,17 +121,6 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
     pub fn handle_closed(&mut self, now: Instant, session: SessionId) {
         self.conns.remove(&session);
         self.hub.handle_session_closed(now, session);
-    }
-
-    /// Entries of `room`'s shared log at `epoch`, appended by any node (shared-log mode).
-    pub fn handle_appended(
-        &mut self,
-        now: Instant,
-        room: &RoomId,
-        epoch: u64,
-        entries: Vec<StoredEntry>,
-    ) {
-        self.hub.handle_appended(now, room, epoch, entries);
     }
 
     /// Storage finished an action.
