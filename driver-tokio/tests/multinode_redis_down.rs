@@ -61,7 +61,7 @@ async fn redis_killed_under_load_nothing_acked_is_lost_and_nodes_reconnect_by_th
     let dir = tempfile::tempdir().unwrap();
     let mut cluster = Cluster::start(dir.path(), 3).await;
     let nodes: Vec<SocketAddr> = cluster.nodes.iter().map(|b| b.addr).collect();
-    let mut all = writers(&cluster, 9, 3).await;
+    let all = writers(&cluster, 9, 3).await;
     until_health(&nodes, 200).await;
     for i in 0..ROUNDS {
         for w in &all {
@@ -97,5 +97,5 @@ async fn redis_killed_under_load_nothing_acked_is_lost_and_nodes_reconnect_by_th
     for w in &all {
         w.round(ROUNDS + 2);
     }
-    check_all(&mut all, 3, ROUNDS + 3).await;
+    check_all(&all, 3, ROUNDS + 3).await;
 }

@@ -153,29 +153,23 @@ pub async fn writers(cluster: &Cluster, n: u64, groups: u64) -> Vec<Writer> {
 }
 
 /// Every writer acked; every group converged, exact, delivered exactly once.
-pub async fn check_all(all: &mut Vec<Writer>, groups: u64, rounds: u64) {
-    for w in all.iter() {
+pub async fn check_all(all: &[Writer], groups: u64, rounds: u64) {
+    for w in all {
         w.until_acked().await;
     }
     for g in 0..groups {
-        let group: Vec<&Writer> = all.iter().filter(|w| w.group == format!("g{g}")).collect();
-        check_group(&group, rounds).await;
-    }
-    for g in 0..groups {
-        let mut taken: Vec<Writer> = Vec::new();
         let name = format!("g{g}");
-        let mut rest = Vec::new();
-        for w in all.drain(..) {
-            if w.group == name {
-                taken.push(w);
-            } else {
-                rest.push(w);
-            }
-        }
-        check_exactly_once(&mut taken).await;
-        rest.extend(taken);
-        *all = rest;
+        let group: Vec<&Writer> = all.iter().filter(|w| w.group == name).collect();
+        check_group(&group, rounds).await;
+        check_exactly_once(&group).await;
     }
+}
+
+/// `Joined` events (joins and re-joins) over all writers.
+pub fn joins(all: &[Writer]) -> u32 {
+    all.iter()
+        .map(|w| w.rec.read(|r| r.joined.values().sum::<u32>()))
+        .sum()
 }
 
 /// `Resync` events over all writers.
@@ -215,29 +209,39 @@ pub async fn check_group(group: &[&Writer], rounds: u64) {
 }
 
 /// Every writer of `group` was delivered every other writer's acked seqs exactly
-/// once, in every room (waits, bounded, for the records to catch up).
-pub async fn check_exactly_once(group: &mut [Writer]) {
-    let acked: Vec<(u64, HashMap<String, u64>)> =
-        group.iter().map(|w| (w.replica, w.acked())).collect();
-    for w in group.iter_mut() {
-        let rooms = w.rooms();
-        let me = w.replica;
-        let complete = |r: &super::sync::Record| {
-            rooms.iter().all(|room| {
-                acked.iter().filter(|(rep, _)| *rep != me).all(|(rep, a)| {
-                    let top = a.get(room).copied().unwrap_or(0);
-                    r.seqs_from(room, *rep) == (1..=top).collect::<Vec<u64>>()
-                })
+/// once, in every room. Polled until it holds (bounded): acks and deliveries reach
+/// the records through each client's event task.
+pub async fn check_exactly_once(group: &[&Writer]) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let acked: Vec<(u64, HashMap<String, u64>)> =
+            group.iter().map(|w| (w.replica, w.acked())).collect();
+        let missing = group.iter().find_map(|w| {
+            let rooms = w.rooms();
+            w.rec.read(|r| {
+                for room in &rooms {
+                    for (rep, a) in acked.iter().filter(|(rep, _)| *rep != w.replica) {
+                        let top = a.get(room).copied().unwrap_or(0);
+                        let got = r.seqs_from(room, *rep);
+                        if got != (1..=top).collect::<Vec<u64>>() {
+                            return Some(format!(
+                                "{} was delivered {got:?} of {rep} in {room}, acked 1..={top}",
+                                w.replica
+                            ));
+                        }
+                    }
+                }
+                None
             })
-        };
-        w.rec.until(WAIT, complete).await;
+        });
+        let Some(missing) = missing else { break };
+        assert!(tokio::time::Instant::now() < deadline, "{missing}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for w in group {
         w.rec.read(|r| {
-            for room in &rooms {
-                assert!(
-                    r.duplicates(room).is_empty(),
-                    "{room}: {:?}",
-                    r.duplicates(room)
-                );
+            for room in &w.rooms() {
+                assert!(r.duplicates(room).is_empty(), "{room}: {:?}", r.duplicates(room));
             }
             assert_eq!(r.rejected, 0, "no delta refused for good");
         });
