@@ -11,8 +11,8 @@
 
 mod common;
 
-use common::{WAIT, http_get};
 use common::cluster::{Cluster, check_all, joins, resyncs, writers};
+use common::{WAIT, http_get};
 
 const ROUNDS: u64 = 4;
 

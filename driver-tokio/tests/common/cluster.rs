@@ -241,7 +241,11 @@ pub async fn check_exactly_once(group: &[&Writer]) {
     for w in group {
         w.rec.read(|r| {
             for room in &w.rooms() {
-                assert!(r.duplicates(room).is_empty(), "{room}: {:?}", r.duplicates(room));
+                assert!(
+                    r.duplicates(room).is_empty(),
+                    "{room}: {:?}",
+                    r.duplicates(room)
+                );
             }
             assert_eq!(r.rejected, 0, "no delta refused for good");
         });

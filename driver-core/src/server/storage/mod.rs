@@ -129,6 +129,8 @@ mod redis_server;
 #[cfg(all(test, feature = "redis"))]
 mod redis_shared_tests;
 #[cfg(all(test, feature = "redis"))]
+mod redis_tail_tests;
+#[cfg(all(test, feature = "redis"))]
 mod redis_tests;
 #[cfg(test)]
 mod tests;
