@@ -77,11 +77,16 @@ impl Feed {
             drop(follows);
             let read = match self.read(&rooms) {
                 Ok(read) => {
+                    if !self.health.reachable() {
+                        tracing::info!("tail feed: redis reachable again");
+                    }
                     self.health.set(true);
                     read
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "tail feed: redis read failed");
+                    if self.health.reachable() {
+                        tracing::warn!(error = %e, "tail feed: redis unreachable");
+                    }
                     self.health.set(false);
                     self.conn = None;
                     continue;
