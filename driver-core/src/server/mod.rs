@@ -3,7 +3,9 @@
 //! [`ServerError`]), the hub task (`hub_task`), the per-connection loop ([`serve`]),
 //! the messages between them (`messages`), the bounded per-connection queue
 //! (`outbound_queue`), storage (memory, shared memory and redb backends, on a
-//! worker thread of their own: `storage`) and authorization ([`auth`]: the server
+//! worker thread of their own: `storage`), the tail feed of shared-log mode (`tail`:
+//! the rooms followed on Redis, whose entries other nodes appended) and
+//! authorization ([`auth`]: the server
 //! authorizer, the upgrade request, JWT, the origin check; `auth_runner`: deferred
 //! decisions, bounded by [`ServerConfig::auth_timeout`]).
 //!
