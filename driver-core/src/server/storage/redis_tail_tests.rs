@@ -1,6 +1,7 @@
 //! The tail feed on a real `redis-server`: it hands the hub what any node appended
 //! (with the epoch each entry was appended at, from the room's head on), reports
-//! Redis going away and coming back, and reconnects by itself.
+//! Redis going away and coming back, and reconnects by itself; more rooms than one
+//! `XREAD` takes are all followed (the pipelined groups).
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -104,4 +105,54 @@ fn the_feed_hands_what_was_appended_and_reconnects_after_redis_went_away() {
     });
     append(&mut backend, 7..=7);
     assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
+}
+
+#[test]
+fn more_rooms_than_one_xread_takes_are_all_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = RedisServer::start(dir.path());
+    let mut backend = RedisBackend::open(&options(&server), Arc::new(Concat)).unwrap();
+    let n = super::redis_tail::MAX_STREAMS + 44;
+    let follows = Arc::new(Follows::default());
+    let room = |i: usize| RoomId::new(&format!("m{i}"));
+    let mut batch = Vec::new();
+    for i in 0..n {
+        batch.push(A::Create {
+            op: OpId(1),
+            room: room(i),
+            crdt: "c".into(),
+            epoch: 5,
+        });
+        follows.on_event(&HubEvent::RoomLoaded {
+            room: room(i),
+            epoch: 5,
+            head: 0,
+            created: true,
+        });
+    }
+    backend.execute_batch(batch);
+    let (tx, rx) = mpsc::sync_channel(16);
+    spawn(&server.url(), &follows, FeedHealth::default(), move |a| {
+        tx.send(a).map_err(drop)
+    })
+    .unwrap();
+    let appends = (0..n)
+        .map(|i| A::AppendShared {
+            op: OpId(2),
+            room: room(i),
+            epoch: 5,
+            entries: vec![NewEntry {
+                replica: ReplicaId(1),
+                seq: 1,
+                payload: Bytes::from_static(b"x"),
+            }],
+        })
+        .collect();
+    backend.execute_batch(appends);
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < n {
+        let a = rx.recv_timeout(WAIT).expect("every room's entry in time");
+        assert_eq!(a.entries.len(), 1);
+        assert!(seen.insert(a.room.as_str().to_owned()), "handed once");
+    }
 }
