@@ -46,12 +46,26 @@ pub async fn run(
     deltas: u64,
     pace: Pace,
 ) -> Result<FanoutResult, BenchError> {
+    run_split(kind, &[server], subscribers, deltas, pace).await
+}
+
+/// [`run`] over several nodes serving the same room: subscriber `i` on node
+/// `i % n`, the publisher on the first; the CPU figure sums every node's.
+pub async fn run_split(
+    kind: Kind,
+    servers: &[&ServerProc],
+    subscribers: usize,
+    deltas: u64,
+    pace: Pace,
+) -> Result<FanoutResult, BenchError> {
+    let first = servers.first().ok_or("no server")?;
     let mut subs = Vec::with_capacity(subscribers);
     for i in 0..subscribers {
-        let (ws, _) = conn::connect(kind, &server.url, 1000 + i as u64, ROOM, None).await?;
+        let url = &servers[i % servers.len()].url;
+        let (ws, _) = conn::connect(kind, url, 1000 + i as u64, ROOM, None).await?;
         subs.push(ws);
     }
-    let (publisher, _) = conn::connect(kind, &server.url, 1, ROOM, None).await?;
+    let (publisher, _) = conn::connect(kind, &first.url, 1, ROOM, None).await?;
     let (mut tx, mut rx) = publisher.split();
     // Drain the publisher's inbound side (acks, peer notices) so it never stalls.
     let drain = tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
@@ -78,7 +92,13 @@ pub async fn run(
             (got, lat, last)
         });
     }
-    let cpu_start = server.cpu_secs()?;
+    let cpu = || -> Result<f64, BenchError> {
+        servers
+            .iter()
+            .map(|s| s.cpu_secs())
+            .sum::<Result<f64, BenchError>>()
+    };
+    let cpu_start = cpu()?;
     let start = Instant::now();
     let mut ticker = match pace {
         Pace::Full => None,
@@ -106,7 +126,7 @@ pub async fn run(
         result.latencies_us.extend(lat);
         end = end.max(last);
     }
-    result.server_cpu_secs = server.cpu_secs()? - cpu_start;
+    result.server_cpu_secs = cpu()? - cpu_start;
     result.elapsed = end.duration_since(start);
     result.latencies_us.sort_unstable();
     let _ = tx.close().await;

@@ -7,6 +7,7 @@ mod baseline_server;
 mod bigdoc;
 mod conn;
 mod fanout;
+mod multinode;
 mod report;
 mod resume;
 mod scenarios;
@@ -125,14 +126,23 @@ enum Command {
         /// syncwire: the built-in CRDT registry (validation, folding) instead of none.
         #[arg(long)]
         merge: bool,
+        /// syncwire: Redis storage at this URL (shared-log mode).
+        #[arg(long)]
+        redis: Option<String>,
     },
 }
 
 #[tokio::main]
 async fn main() -> Result<(), BenchError> {
     let args = Args::parse();
-    if let Some(Command::Serve { kind, redb, merge }) = args.command {
-        let options = serve::ServeOptions { redb, merge };
+    if let Some(Command::Serve {
+        kind,
+        redb,
+        merge,
+        redis,
+    }) = args.command
+    {
+        let options = serve::ServeOptions { redb, merge, redis };
         return serve::serve(kind, options)
             .await
             .map_err(|e| e.to_string().into());
@@ -197,6 +207,10 @@ async fn main() -> Result<(), BenchError> {
         let sc = format!("latency_{subs}_at_{}", args.latency_rate);
         rows.push(row(sc.clone(), "p50", p[0], "us"));
         rows.push(row(sc, "p99", p[1], "us"));
+    }
+    if wants("multinode") {
+        let latency = (args.latency_rate, args.latency_secs);
+        rows.extend(multinode::run(args.rounds, args.deliveries, latency).await?);
     }
     if wants("idle") {
         let mut per = [0.0; 2];

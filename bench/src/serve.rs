@@ -45,6 +45,8 @@ pub struct ServeOptions {
     /// The built-in CRDT registry instead of `NoMerge`: payloads are validated and
     /// compaction folds snapshots.
     pub merge: bool,
+    /// Redis storage at this URL (shared-log mode: several nodes serve one room).
+    pub redis: Option<String>,
 }
 
 /// Runs the server of `kind` until stdin closes.
@@ -60,14 +62,22 @@ pub async fn serve(kind: Kind, options: ServeOptions) -> Result<(), Box<dyn Erro
             let mut options = options;
             // As deployed: the built-in types and redb, in a fresh directory of its
             // own unless one was given.
-            let temp = (kind == Kind::Durable && options.redb.is_none()).then(|| {
-                std::env::temp_dir().join(format!("syncwire-bench-{}", std::process::id()))
-            });
+            let temp = (kind == Kind::Durable && options.redb.is_none() && options.redis.is_none())
+                .then(|| {
+                    std::env::temp_dir().join(format!("syncwire-bench-{}", std::process::id()))
+                });
             if kind == Kind::Durable {
                 options.merge = true;
                 options.redb = options.redb.or_else(|| temp.clone());
             }
             let mut config = syncwire_config(addr);
+            if let Some(url) = options.redis {
+                config.set_storage(Storage::Redis {
+                    url,
+                    wait_replicas: 0,
+                    allow_unsafe_durability: false,
+                });
+            }
             if let Some(dir) = options.redb {
                 config.set_storage(Storage::Redb { dir });
             }

@@ -24,6 +24,7 @@
 //!   [`HubCore::drain_with`] hands each request to its caller (the servers run the
 //!   decision as a task bounded by their `auth_timeout`).
 
+mod appended;
 mod auth;
 mod flushed;
 mod queues;

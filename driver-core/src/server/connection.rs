@@ -27,11 +27,11 @@ use futures_channel::oneshot;
 use futures_util::{SinkExt, StreamExt};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
-use super::ServerCounters;
 use super::auth::UpgradeRequest;
 use super::messages::ToHub;
 use super::outbound_queue::{self, Receiver};
 use super::runtime::{ServerRuntime, ServerSocket, timeout};
+use super::{FeedHealth, ServerCounters};
 use crate::Incoming;
 use crate::Outgoing;
 use crate::hub::{FlushedBytes, Outbound, write_outbound};
@@ -46,6 +46,8 @@ pub struct ConnContext<R> {
     pub(crate) outbound_capacity: usize,
     pub(crate) counters: Arc<ServerCounters>,
     pub(crate) rt: R,
+    /// Whether the tail feed reaches the shared log (shared-log mode only).
+    pub(crate) feed: Option<FeedHealth>,
     /// Held while the task runs; shutdown waits until every clone is dropped.
     pub(crate) _alive: async_channel::Sender<()>,
 }
@@ -60,6 +62,12 @@ impl<R: ServerRuntime> ConnContext<R> {
             answer.await.ok()
         };
         timeout(&self.rt, limit, both).await.flatten()
+    }
+
+    /// Whether the shared log (Redis) is reachable, as the tail feed last found it;
+    /// always `true` for storage that is not shared.
+    pub fn storage_reachable(&self) -> bool {
+        self.feed.as_ref().is_none_or(FeedHealth::reachable)
     }
 }
 

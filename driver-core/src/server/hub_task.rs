@@ -30,6 +30,7 @@
 
 use std::future::poll_fn;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -42,6 +43,7 @@ use syncwire_proto::wire::CloseCode;
 use super::auth_runner::AuthRunner;
 use super::messages::{ConnHandle, StorageTx, ToHub};
 use super::runtime::ServerRuntime;
+use super::tail::Follows;
 use crate::hub::{HubCore, INPUT_BATCH};
 use crate::{Clock, SystemClock};
 
@@ -50,6 +52,8 @@ pub(crate) struct HubTask {
     pub(crate) core: HubCore<ConnHandle, StorageTx>,
     pub(crate) clock: SystemClock,
     pub(crate) auth: AuthRunner,
+    /// The rooms the tail feed follows (shared-log mode), kept from hub events.
+    pub(crate) follows: Option<Arc<Follows>>,
 }
 
 enum Woken {
@@ -190,6 +194,11 @@ impl HubTask {
                 }
             }
             ToHub::Closed { session } => self.core.handle_closed(now, session),
+            ToHub::Appended(a) => {
+                self.core.handle_appended(now, &a.room, a.epoch, a.entries);
+                // The credit goes back here (the entries were taken).
+                drop(a.credit);
+            }
             ToHub::Metrics { reply } => {
                 let _ = reply.send(self.core.hub().metrics());
             }
@@ -208,7 +217,12 @@ impl HubTask {
             let now = self.clock.now();
             self.core.drain_with(
                 now,
-                |e| log_event(&e),
+                |e| {
+                    if let Some(f) = &self.follows {
+                        f.on_event(&e);
+                    }
+                    log_event(&e);
+                },
                 |request, conn| asks.push((request, conn.and_then(|c| c.upgrade.take()))),
             );
             if asks.is_empty() {

@@ -63,6 +63,9 @@ pub(crate) enum ToHub {
         /// The connection's session.
         session: SessionId,
     },
+    /// Entries of the shared log, from the tail feed (shared-log mode).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    Appended(super::tail::Appended),
     /// A snapshot of the hub's counters (for `/metrics` and `/health`).
     Metrics {
         /// Where the snapshot goes.

@@ -3,7 +3,9 @@
 //! [`ServerError`]), the hub task (`hub_task`), the per-connection loop ([`serve`]),
 //! the messages between them (`messages`), the bounded per-connection queue
 //! (`outbound_queue`), storage (memory, shared memory and redb backends, on a
-//! worker thread of their own: `storage`) and authorization ([`auth`]: the server
+//! worker thread of their own: `storage`), the tail feed of shared-log mode (`tail`:
+//! the rooms followed on Redis, whose entries other nodes appended) and
+//! authorization ([`auth`]: the server
 //! authorizer, the upgrade request, JWT, the origin check; `auth_runner`: deferred
 //! decisions, bounded by [`ServerConfig::auth_timeout`]).
 //!
@@ -41,6 +43,7 @@ mod outbound_queue;
 mod runtime;
 mod storage;
 mod storage_choice;
+mod tail;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -55,6 +58,7 @@ pub use connection::{CLOSE_WAIT, ConnContext, serve};
 pub use counters::{STORAGE_BATCH_BUCKETS, ServerCounters};
 pub use runtime::{ServerRuntime, ServerSocket, timeout};
 pub use storage_choice::{MemoryStore, Storage};
+pub use tail::FeedHealth;
 
 use crate::hub::{HubCore, random_seed};
 use crate::{Clock, SystemClock};
@@ -129,6 +133,28 @@ impl<L> std::fmt::Debug for Bound<L> {
     }
 }
 
+/// Starts the tail feed when `storage` is a shared log (Redis): the rooms it follows
+/// (the hub task updates them) and whether it reaches Redis. It hands entries to the
+/// hub task through `hub` and ends once the hub task is gone.
+fn start_feed(
+    storage: &Storage,
+    hub: &async_channel::Sender<messages::ToHub>,
+) -> std::io::Result<(Option<Arc<tail::Follows>>, Option<FeedHealth>)> {
+    #[cfg(feature = "redis")]
+    if let Storage::Redis { url, .. } = storage {
+        let follows = Arc::new(tail::Follows::default());
+        let health = FeedHealth::default();
+        let hub = hub.clone();
+        storage::redis_tail::spawn(url, &follows, health.clone(), move |a| {
+            hub.send_blocking(messages::ToHub::Appended(a))
+                .map_err(drop)
+        })?;
+        return Ok((Some(follows), Some(health)));
+    }
+    let _ = (storage, hub);
+    Ok((None, None))
+}
+
 /// A running hub: the storage worker and the hub task, and what connections need.
 #[derive(Debug)]
 pub struct HubServer<R> {
@@ -156,6 +182,8 @@ impl<R: ServerRuntime> HubServer<R> {
             counters.clone(),
         )?;
         let mut hub_config = config.hub.clone();
+        // Several nodes may serve a room on Redis: its offsets come from the shared log.
+        hub_config.shared_log |= matches!(config.storage, Storage::Redis { .. });
         // A proto authorizer decides inline, in the hub; any other goes through the
         // hub task (`auth_runner`), which hands it the upgrade request too.
         hub_config.authorizer = config.authorizer.inline();
@@ -170,10 +198,12 @@ impl<R: ServerRuntime> HubServer<R> {
             config.auth_timeout,
             &hub_tx,
         );
+        let (follows, feed) = start_feed(&config.storage, &hub_tx)?;
         let task = HubTask {
             core: HubCore::new(hub, StorageTx(worker.actions), counters.hub.clone()),
             clock,
             auth,
+            follows,
         };
         let (done_tx, hub_done) = oneshot::channel();
         let grace = config.shutdown_grace;
@@ -192,6 +222,7 @@ impl<R: ServerRuntime> HubServer<R> {
             outbound_capacity: config.outbound_capacity,
             counters,
             rt,
+            feed,
             _alive: alive_tx,
         };
         Ok(HubServer {

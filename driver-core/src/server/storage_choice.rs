@@ -46,7 +46,9 @@ pub enum Storage {
     /// every room's log, snapshot and sequence table under keys `{sw:<hex room>}:*`.
     /// Writes are acked once Redis replied, which means durable only with
     /// `appendonly yes` and `appendfsync always`: the server refuses to start
-    /// otherwise, unless `allow_unsafe_durability`.
+    /// otherwise, unless `allow_unsafe_durability`. The hub runs in shared-log mode
+    /// (`HubConfig::shared_log`) with a tail feed following the rooms it loaded, so
+    /// any number of servers may serve the same rooms on one Redis.
     Redis {
         /// `redis://[user:password@]host:port/db`.
         url: String,

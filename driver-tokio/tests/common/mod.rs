@@ -23,6 +23,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub mod binary;
+pub mod cluster;
 pub mod proxy;
 #[path = "../../../driver-core/src/server/storage/redis_server.rs"]
 pub mod redis;

@@ -104,6 +104,8 @@ pub struct Record {
     pub deliveries: HashMap<(String, u64, u64), u32>,
     /// Highest cumulative ack per room.
     pub acked: HashMap<String, u64>,
+    /// `Joined` events (joins and re-joins), per room.
+    pub joined: HashMap<String, u32>,
     /// `Resync` events (with whether they carried a snapshot), per room.
     pub resyncs: HashMap<String, Vec<bool>>,
     /// Times the client entered `Backoff`.
@@ -168,6 +170,9 @@ impl Recorder {
                     ClientEvent::DeltaAcked { room, seq } => {
                         let slot = r.acked.entry(room.as_str().to_owned()).or_default();
                         *slot = (*slot).max(seq);
+                    }
+                    ClientEvent::Joined { room, .. } => {
+                        *r.joined.entry(room.as_str().to_owned()).or_default() += 1;
                     }
                     ClientEvent::Resync { room, snapshot, .. } => {
                         let room = room.as_str().to_owned();

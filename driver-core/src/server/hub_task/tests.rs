@@ -49,6 +49,7 @@ fn task_with(
         core: HubCore::new(hub, StorageTx(storage), Arc::default()),
         clock,
         auth: AuthRunner::inline_only(Arc::new(Inline(Arc::new(AllowAll)))),
+        follows: None,
     };
     (task, actions)
 }

@@ -9,6 +9,8 @@
 //! * `redis_backend` (feature `redis`): the room logs on a Redis server, one pipelined
 //!   round trip of Lua scripts per batch (`redis_keys`: key layout and scripts;
 //!   `redis_actions`: actions to script calls and back; `redis_fold`: folds).
+//! * `redis_tail` (feature `redis`): the tail feed, a thread following the streams of
+//!   the rooms the hub has loaded (shared-log mode; `crate::server::tail`).
 //! * [`worker`]: a dedicated OS thread that pulls actions from a bounded queue, groups
 //!   those already waiting into one batch (group commit) and sends the completions
 //!   back to the hub task.
@@ -27,6 +29,8 @@ mod redis_codec;
 mod redis_fold;
 #[cfg(feature = "redis")]
 mod redis_keys;
+#[cfg(feature = "redis")]
+pub(crate) mod redis_tail;
 pub(crate) mod worker;
 
 use std::sync::Arc;
@@ -122,6 +126,10 @@ mod power_loss;
 mod redis_failure_tests;
 #[cfg(all(test, feature = "redis"))]
 mod redis_server;
+#[cfg(all(test, feature = "redis"))]
+mod redis_shared_tests;
+#[cfg(all(test, feature = "redis"))]
+mod redis_tail_tests;
 #[cfg(all(test, feature = "redis"))]
 mod redis_tests;
 #[cfg(test)]

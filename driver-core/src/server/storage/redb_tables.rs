@@ -193,6 +193,10 @@ impl WriteTables<'_> {
     }
 
     fn create(&mut self, room: &RoomId, crdt: String, epoch: u64) -> Result<(), Fault> {
+        if self.meta(room)?.is_some_and(|m| m.epoch != epoch) {
+            // The contract (shared-log mode): never discard a room another node created.
+            return refused("room exists at another epoch");
+        }
         let prefix = codec::prefix(room);
         let (lo, hi) = (
             codec::numbered(&prefix, 0),

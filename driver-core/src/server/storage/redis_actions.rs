@@ -4,12 +4,16 @@
 //! [`redis_fold`](super::redis_fold)).
 
 use redis::{Pipeline, Script, Value};
-use syncwire_proto::hub::{OpId, RoomRecord, StorageAction, StorageCompletion, StorageError};
+use syncwire_proto::hub::{
+    AppendOutcome, OpId, RoomRecord, StorageAction, StorageCompletion, StorageError,
+};
 
 use super::redis_backend::RedisBackend;
-use super::redis_codec::{bad, entries, number, outcome, seq_table, snapshot, text};
+use super::redis_codec::{
+    append_outcomes, bad, entries, number, outcome, seq_table, snapshot, text,
+};
 use super::redis_fold::{FoldInput, commit_folds};
-use super::redis_keys::{MAX_SAFE, RoomKeys, Scripts};
+use super::redis_keys::{FOLD_LEASE_MS, MAX_SAFE, RoomKeys, Scripts};
 
 /// One action of a batch, waiting for its reply.
 pub(crate) enum Pending {
@@ -18,6 +22,8 @@ pub(crate) enum Pending {
     Load(OpId),
     Create(OpId),
     Append(OpId),
+    /// A shared append of this many entries.
+    AppendShared(OpId, usize),
     Range(OpId),
     Fold(OpId, RoomKeys, u64),
 }
@@ -30,22 +36,20 @@ pub(crate) fn is_read(action: &StorageAction) -> bool {
     )
 }
 
-/// Adds `EVALSHA script 4 <keys> <args>` to `pipe`.
-pub(crate) fn eval<'p>(
-    pipe: &'p mut Pipeline,
-    script: &Script,
-    keys: &RoomKeys,
-) -> &'p mut Pipeline {
+/// Adds `EVALSHA script <n> <keys> <args>` to `pipe`.
+pub(crate) fn eval<'p>(pipe: &'p mut Pipeline, script: &Script, keys: &[&str]) -> &'p mut Pipeline {
     pipe.cmd("EVALSHA")
         .arg(script.get_hash())
-        .arg(4)
-        .arg(&keys.all()[..])
+        .arg(keys.len())
+        .arg(keys)
 }
 
 impl Pending {
-    /// Adds the script call of `action` to `pipe`.
+    /// Adds the script call of `action` to `pipe`; `token` names this node's fold
+    /// leases.
     pub(crate) fn prepare(
         scripts: &Scripts,
+        token: &str,
         action: StorageAction,
         pipe: &mut Pipeline,
     ) -> Pending {
@@ -53,13 +57,15 @@ impl Pending {
         match action {
             StorageAction::Load { op, tail_limit, .. } => {
                 let limit = tail_limit.min(usize::try_from(MAX_SAFE).unwrap_or(usize::MAX));
-                eval(pipe, &scripts.load, &keys).arg(limit);
+                eval(pipe, &scripts.load, &keys.all()).arg(limit);
                 Pending::Load(op)
             }
             StorageAction::Create {
                 op, crdt, epoch, ..
             } => {
-                eval(pipe, &scripts.create, &keys).arg(crdt).arg(epoch);
+                eval(pipe, &scripts.create, &keys.all())
+                    .arg(crdt)
+                    .arg(epoch);
                 Pending::Create(op)
             }
             StorageAction::Append {
@@ -72,7 +78,7 @@ impl Pending {
                     let e = StorageError("offset or seq beyond 2^53 (redis backend)".into());
                     return Pending::Now(StorageCompletion::Appended { op, result: Err(e) });
                 }
-                let cmd = eval(pipe, &scripts.append, &keys)
+                let cmd = eval(pipe, &scripts.append, &keys.all())
                     .arg(epoch)
                     .arg(entries.len());
                 for e in &entries {
@@ -83,9 +89,20 @@ impl Pending {
                 }
                 Pending::Append(op)
             }
-            StorageAction::AppendShared { op, .. } => {
-                let e = StorageError("shared-log appends are not supported yet".into());
-                Pending::Now(StorageCompletion::AppendedShared { op, result: Err(e) })
+            StorageAction::AppendShared {
+                op, epoch, entries, ..
+            } => {
+                if entries.iter().any(|e| e.seq > MAX_SAFE) {
+                    let e = StorageError("seq beyond 2^53 (redis backend)".into());
+                    return Pending::Now(StorageCompletion::AppendedShared { op, result: Err(e) });
+                }
+                let cmd = eval(pipe, &scripts.append_shared, &keys.all())
+                    .arg(epoch)
+                    .arg(entries.len());
+                for e in &entries {
+                    cmd.arg(e.replica.0).arg(e.seq).arg(&e.payload[..]);
+                }
+                Pending::AppendShared(op, entries.len())
             }
             StorageAction::LoadRange {
                 op,
@@ -95,16 +112,18 @@ impl Pending {
                 ..
             } => {
                 let max = max_entries.min(usize::try_from(MAX_SAFE).unwrap_or(usize::MAX));
-                eval(pipe, &scripts.range, &keys)
+                eval(pipe, &scripts.range, &keys.all())
                     .arg(epoch)
                     .arg(from.min(MAX_SAFE))
                     .arg(max);
                 Pending::Range(op)
             }
             StorageAction::Fold { op, epoch, to, .. } => {
-                eval(pipe, &scripts.fold_input, &keys)
+                eval(pipe, &scripts.fold_input, &keys.with_lease())
                     .arg(epoch)
-                    .arg(to.min(MAX_SAFE));
+                    .arg(to.min(MAX_SAFE))
+                    .arg(token)
+                    .arg(FOLD_LEASE_MS);
                 Pending::Fold(op, keys, epoch)
             }
         }
@@ -149,6 +168,17 @@ fn done(v: Value) -> Result<(), StorageError> {
         .ok_or_else(|| bad("no room"))
 }
 
+/// A shared append's outcomes, one per entry (`n`) or an error.
+fn shared(v: Value, n: usize) -> Result<Vec<AppendOutcome>, StorageError> {
+    let items = outcome(checked(v)?)?.ok_or_else(|| bad("no room"))?;
+    let got = append_outcomes(items.into_iter().next())?;
+    if got.len() == n {
+        Ok(got)
+    } else {
+        Err(bad("outcome count"))
+    }
+}
+
 /// The completions of `pending`, from their `replies` (in order); folds merge here
 /// and commit in one more round trip.
 pub(crate) fn finish(
@@ -177,6 +207,10 @@ pub(crate) fn finish(
             Pending::Append(op) => StorageCompletion::Appended {
                 op,
                 result: done(reply),
+            },
+            Pending::AppendShared(op, n) => StorageCompletion::AppendedShared {
+                op,
+                result: shared(reply, n),
             },
             Pending::Range(op) => StorageCompletion::Range {
                 op,

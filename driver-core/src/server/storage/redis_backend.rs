@@ -69,6 +69,8 @@ pub(crate) struct RedisBackend {
     wait_replicas: u32,
     wait_ms: u64,
     last_attempt: Instant,
+    /// Names this node's fold leases (random per backend).
+    lease_token: String,
 }
 
 fn redis_error(e: &redis::RedisError) -> StorageError {
@@ -91,6 +93,7 @@ impl RedisBackend {
             wait_replicas: options.wait_replicas,
             wait_ms: options.wait_ms,
             last_attempt: Instant::now(),
+            lease_token: format!("{:016x}", crate::hub::random_seed()),
         };
         let mut conn = backend.connect().map_err(|e| err(e.0))?;
         if !options.allow_unsafe_durability {
@@ -198,7 +201,7 @@ impl RedisBackend {
         let mut pipe = redis::pipe();
         let pending: Vec<Pending> = actions
             .into_iter()
-            .map(|a| Pending::prepare(&self.scripts, a, &mut pipe))
+            .map(|a| Pending::prepare(&self.scripts, &self.lease_token, a, &mut pipe))
             .collect();
         let replies = self.run(&pipe)?;
         let mut done = finish(self, pending, replies)?;
@@ -215,6 +218,11 @@ impl RedisBackend {
                 .collect();
         }
         Ok(done)
+    }
+
+    /// What this node's fold leases hold.
+    pub(crate) fn lease_token(&self) -> &str {
+        &self.lease_token
     }
 
     /// The merger folds use.

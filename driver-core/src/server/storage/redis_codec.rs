@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use redis::Value;
-use syncwire_proto::hub::{StorageError, StoredEntry, StoredSnapshot};
+use syncwire_proto::hub::{AppendOutcome, StorageError, StoredEntry, StoredSnapshot};
 use syncwire_proto::wire::ReplicaId;
 
 /// A reply that is not what the scripts return.
@@ -74,15 +74,24 @@ pub(crate) fn text(v: Option<Value>, what: &str) -> Result<String, StorageError>
 
 /// Stream entries (`[[id, [field, value, ...]], ...]`) as log entries.
 pub(crate) fn entries(v: Option<Value>) -> Result<Vec<StoredEntry>, StorageError> {
+    Ok(epoch_entries(v)?.into_iter().map(|(e, _)| e).collect())
+}
+
+/// Stream entries with the epoch each was appended at (field `e`; `None` for
+/// entries written before the field existed).
+pub(crate) fn epoch_entries(
+    v: Option<Value>,
+) -> Result<Vec<(StoredEntry, Option<u64>)>, StorageError> {
     let items = array(v.unwrap_or(Value::Nil), "stream")?;
     items.into_iter().map(entry).collect()
 }
 
-fn entry(v: Value) -> Result<StoredEntry, StorageError> {
+fn entry(v: Value) -> Result<(StoredEntry, Option<u64>), StorageError> {
     let mut pair = array(v, "stream entry")?.into_iter();
     let _id = pair.next();
     let fields = array(pair.next().unwrap_or(Value::Nil), "stream fields")?;
     let (mut offset, mut replica, mut seq, mut payload) = (None, None, None, None);
+    let mut epoch = None;
     let mut it = fields.into_iter();
     while let (Some(k), Some(v)) = (it.next(), it.next()) {
         let k = bytes(Some(k), "field name")?;
@@ -91,18 +100,41 @@ fn entry(v: Value) -> Result<StoredEntry, StorageError> {
             b"r" => replica = Some(number(Some(v), "replica")?),
             b"s" => seq = Some(number(Some(v), "seq")?),
             b"p" => payload = Some(bytes(Some(v), "payload")?),
+            b"e" => epoch = Some(number(Some(v), "epoch")?),
             _ => {}
         }
     }
     match (offset, replica, seq, payload) {
-        (Some(offset), Some(replica), Some(seq), Some(payload)) => Ok(StoredEntry {
-            offset,
-            replica: ReplicaId(replica),
-            seq,
-            payload: Bytes::from(payload),
-        }),
+        (Some(offset), Some(replica), Some(seq), Some(payload)) => Ok((
+            StoredEntry {
+                offset,
+                replica: ReplicaId(replica),
+                seq,
+                payload: Bytes::from(payload),
+            },
+            epoch,
+        )),
         _ => Err(bad("stream entry fields")),
     }
+}
+
+/// The shared-append script's verdicts (`[[kind, number], ...]`: `l` logged at
+/// offset, `d` duplicate of the stored seq, `g` gap, expected seq).
+pub(crate) fn append_outcomes(v: Option<Value>) -> Result<Vec<AppendOutcome>, StorageError> {
+    array(v.unwrap_or(Value::Nil), "append outcomes")?
+        .into_iter()
+        .map(|o| {
+            let mut f = array(o, "append outcome")?.into_iter();
+            let kind = bytes(f.next(), "outcome kind")?;
+            let n = number(f.next(), "outcome value")?;
+            match &kind[..] {
+                b"l" => Ok(AppendOutcome::Logged { offset: n }),
+                b"d" => Ok(AppendOutcome::Duplicate { acked: n }),
+                b"g" => Ok(AppendOutcome::Gap { expected: n }),
+                _ => Err(bad("outcome kind")),
+            }
+        })
+        .collect()
 }
 
 /// A snapshot hash read with `HMGET offset state seqs`; `None` without one.
@@ -177,6 +209,12 @@ mod tests {
         assert!(outcome(Value::Array(vec![])).is_err());
         assert!(entries(Some(Value::Array(vec![Value::Int(1)]))).is_err());
         assert!(decode_seqs(&[0; 15]).is_err());
+        let odd = Value::Array(vec![Value::Array(vec![
+            Value::BulkString(b"x".to_vec()),
+            Value::BulkString(b"1".to_vec()),
+        ])]);
+        assert!(append_outcomes(Some(odd)).is_err());
+        assert!(append_outcomes(Some(Value::Int(1))).is_err());
         assert!(seq_table(Some(Value::Array(vec![Value::Nil, Value::Nil]))).is_err());
         let seqs = vec![(ReplicaId(u64::MAX), 7)];
         assert_eq!(decode_seqs(&encode_seqs(&seqs)).unwrap(), seqs);

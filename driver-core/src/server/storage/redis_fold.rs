@@ -46,8 +46,12 @@ pub(crate) fn commit_folds(
     out: &mut [StorageCompletion],
 ) -> Result<(), StorageError> {
     let merger = backend.merger();
+    let token = backend.lease_token().to_owned();
     let mut pipe = redis::pipe();
     let mut committing = Vec::new();
+    let mut commits = Vec::new();
+    // Lease releases come first in the pipeline (their replies are skipped).
+    let mut releasing = 0;
     for (slot, op, keys, epoch, input) in folds {
         match fold_snapshot(
             merger.as_ref(),
@@ -55,30 +59,38 @@ pub(crate) fn commit_folds(
             input.base.as_ref(),
             &input.run,
         ) {
-            None => set(
-                out,
-                slot,
-                StorageCompletion::Folded {
-                    op,
-                    result: Ok(input.base),
-                },
-            ),
+            None => {
+                eval(&mut pipe, &backend.scripts.fold_release, &keys.with_lease()).arg(&token);
+                releasing += 1;
+                set(
+                    out,
+                    slot,
+                    StorageCompletion::Folded {
+                        op,
+                        result: Ok(input.base),
+                    },
+                );
+            }
             Some(folded) => {
                 let base = input.base.as_ref().map(|b| b.offset.to_string());
-                eval(&mut pipe, &backend.scripts.fold_commit, &keys)
-                    .arg(epoch)
-                    .arg(base.unwrap_or_default())
-                    .arg(folded.offset)
-                    .arg(&folded.state[..])
-                    .arg(encode_seqs(&folded.seqs));
-                committing.push((slot, op, folded));
+                commits.push((slot, op, keys, epoch, base, folded));
             }
         }
     }
-    if committing.is_empty() {
+    for (slot, op, keys, epoch, base, folded) in commits {
+        eval(&mut pipe, &backend.scripts.fold_commit, &keys.with_lease())
+            .arg(epoch)
+            .arg(base.unwrap_or_default())
+            .arg(folded.offset)
+            .arg(&folded.state[..])
+            .arg(encode_seqs(&folded.seqs))
+            .arg(&token);
+        committing.push((slot, op, folded));
+    }
+    if committing.is_empty() && releasing == 0 {
         return Ok(());
     }
-    let mut replies = backend.run(&pipe)?.into_iter();
+    let mut replies = backend.run(&pipe)?.into_iter().skip(releasing);
     for (slot, op, folded) in committing {
         let reply = replies.next().ok_or_else(|| bad("missing reply"))?;
         let result = committed(reply, folded);

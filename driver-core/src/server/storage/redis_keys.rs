@@ -42,6 +42,7 @@ pub(crate) struct RoomKeys {
     pub(crate) log: String,
     pub(crate) seqs: String,
     pub(crate) snap: String,
+    pub(crate) fold: String,
 }
 
 impl RoomKeys {
@@ -53,12 +54,18 @@ impl RoomKeys {
             log: format!("{tag}:log"),
             seqs: format!("{tag}:seqs"),
             snap: format!("{tag}:snap"),
+            fold: format!("{tag}:fold"),
         }
     }
 
     /// All four keys, as scripts take them (`KEYS[1..4]`).
     pub(crate) fn all(&self) -> [&str; 4] {
         [&self.meta, &self.log, &self.seqs, &self.snap]
+    }
+
+    /// The four keys and the fold lease (`KEYS[1..5]`), as the fold scripts take them.
+    pub(crate) fn with_lease(&self) -> [&str; 5] {
+        [&self.meta, &self.log, &self.seqs, &self.snap, &self.fold]
     }
 }
 
@@ -83,8 +90,12 @@ if not m[2] then return {'refused', 'no such room'} end
 if m[2] ~= ARGV[1] then return {'refused', 'epoch mismatch'} end
 ";
 
-/// Create: `ARGV` = crdt, epoch. Drops everything the room had.
+/// Create: `ARGV` = crdt, epoch. Refused when the room exists at another epoch
+/// (another node created it first: its log is never discarded); otherwise drops
+/// everything the room had and starts it empty at the epoch.
 pub(crate) const CREATE: &str = r"
+local e = redis.call('HGET', KEYS[1], 'epoch')
+if e and e ~= ARGV[2] then return {'refused', 'room exists at another epoch'} end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 redis.call('HSET', KEYS[1], 'crdt', ARGV[1], 'epoch', ARGV[2], 'head', '0', 'first', '0')
 return {'ok'}
@@ -109,11 +120,42 @@ for i = 0, n - 1 do
 end
 for i = 0, n - 1 do
   local b = 3 + i * 4
-  redis.call('XADD', KEYS[2], ARGV[b] .. '-1', 'o', ARGV[b], 'r', ARGV[b + 1], 's', ARGV[b + 2], 'p', ARGV[b + 3])
+  redis.call('XADD', KEYS[2], ARGV[b] .. '-1', 'o', ARGV[b], 'r', ARGV[b + 1], 's', ARGV[b + 2], 'p', ARGV[b + 3], 'e', ARGV[1])
   redis.call('HSET', KEYS[3], ARGV[b + 1], ARGV[b + 2])
 end
 redis.call('HINCRBY', KEYS[1], 'head', n)
 return {'ok'}
+";
+
+/// Shared append: `ARGV` = epoch, n, then n × (replica, seq, payload). Refused
+/// (nothing stored) unless the epoch matches; then, per entry in order, the
+/// sequence rule against the seqs hash: seq = stored + 1 is logged at the head
+/// (stream id `<head>-1`, seqs raised, head + 1): `{'l', offset}`; seq not above
+/// the stored one is a duplicate: `{'d', stored}`; anything else a gap, not stored:
+/// `{'g', stored + 1}`. The only place offsets are assigned in shared-log mode.
+pub(crate) const APPEND_SHARED_BODY: &str = r"
+local head = tonumber(m[3])
+local n = tonumber(ARGV[2])
+local out = {}
+for i = 0, n - 1 do
+  local b = 3 + i * 3
+  local r = ARGV[b]
+  local hi = tonumber(redis.call('HGET', KEYS[3], r) or '0')
+  local s = tonumber(ARGV[b + 1])
+  if s <= hi then
+    out[i + 1] = {'d', string.format('%d', hi)}
+  elseif s == hi + 1 then
+    local o = string.format('%d', head)
+    redis.call('XADD', KEYS[2], o .. '-1', 'o', o, 'r', r, 's', ARGV[b + 1], 'p', ARGV[b + 2], 'e', ARGV[1])
+    redis.call('HSET', KEYS[3], r, ARGV[b + 1])
+    head = head + 1
+    out[i + 1] = {'l', o}
+  else
+    out[i + 1] = {'g', string.format('%d', hi + 1)}
+  end
+end
+redis.call('HSET', KEYS[1], 'head', string.format('%d', head))
+return {'ok', out}
 ";
 
 /// Load: `ARGV` = tail limit. `{'ok', crdt, epoch, head, first, snapshot, seqs, tail}`,
@@ -133,9 +175,14 @@ if ARGV[3] == '0' or tonumber(ARGV[2]) < tonumber(m[4]) then return {'ok', {}} e
 return {'ok', redis.call('XRANGE', KEYS[2], ARGV[2] .. '-1', '+', 'COUNT', ARGV[3])}
 ";
 
-/// Fold input: `ARGV` = epoch, to. `{'ok', crdt, snapshot, entries}`: the entries
-/// from the snapshot's offset (0 without one) below `min(to, head)`.
+/// Fold input: `ARGV` = epoch, to, lease token, lease ms. Takes the room's fold
+/// lease (`SET NX PX`; refused while another node holds it: that node is folding
+/// the same entries). `{'ok', crdt, snapshot, entries}`: the entries from the
+/// snapshot's offset (0 without one) below `min(to, head)`.
 pub(crate) const FOLD_INPUT_BODY: &str = r"
+if not redis.call('SET', KEYS[5], ARGV[3], 'NX', 'PX', ARGV[4]) and redis.call('GET', KEYS[5]) ~= ARGV[3] then
+  return {'refused', 'fold lease held by another node'}
+end
 local snap = redis.call('HMGET', KEYS[4], 'offset', 'state', 'seqs')
 local from = tonumber(snap[1] or '0')
 local to = math.min(tonumber(ARGV[2]), tonumber(m[3]))
@@ -146,12 +193,13 @@ end
 return {'ok', m[1], snap, run}
 ";
 
-/// Fold commit: `ARGV` = epoch, base offset (`''`: none), new offset, state, seqs.
-/// Stores the snapshot and drops the entries below it only if the room is unchanged
+/// Fold commit: `ARGV` = epoch, base offset (`''`: none), new offset, state, seqs,
+/// lease token. Releases the fold lease if this node holds it, then stores the snapshot and drops the entries below it only if the room is unchanged
 /// (same epoch, same snapshot, head not below the new offset): `{'ok', 'stored'}`,
 /// else `{'ok', 'kept', snapshot}` (the room's snapshot as it is, if any). Entries at
 /// or above the new offset are never touched.
 pub(crate) const FOLD_COMMIT: &str = r"
+if redis.call('GET', KEYS[5]) == ARGV[6] then redis.call('DEL', KEYS[5]) end
 local m = redis.call('HMGET', KEYS[1], 'epoch', 'head')
 local snap = redis.call('HMGET', KEYS[4], 'offset', 'state', 'seqs')
 if m[1] ~= ARGV[1] or (snap[1] or '') ~= ARGV[2] or tonumber(m[2]) < tonumber(ARGV[3]) then
@@ -163,10 +211,23 @@ redis.call('HSET', KEYS[1], 'first', ARGV[3])
 return {'ok', 'stored'}
 ";
 
+/// Fold release (nothing to commit): `ARGV` = lease token. Drops the fold lease if
+/// this node holds it.
+pub(crate) const FOLD_RELEASE: &str = r"
+if redis.call('GET', KEYS[5]) == ARGV[1] then redis.call('DEL', KEYS[5]) end
+return {'ok'}
+";
+
+/// How long a fold lease lasts unless released (milliseconds): longer than a fold
+/// takes, short enough that a node dying mid-fold holds up folding only briefly.
+pub(crate) const FOLD_LEASE_MS: u64 = 10_000;
+
 /// The backend's scripts (their SHA1s are computed once, by redis-rs).
 pub(crate) struct Scripts {
     pub(crate) create: Script,
     pub(crate) append: Script,
+    pub(crate) append_shared: Script,
+    pub(crate) fold_release: Script,
     pub(crate) load: Script,
     pub(crate) range: Script,
     pub(crate) fold_input: Script,
@@ -186,6 +247,8 @@ impl Scripts {
             checked(RANGE_BODY),
             checked(FOLD_INPUT_BODY),
             FOLD_COMMIT.to_owned(),
+            checked(APPEND_SHARED_BODY),
+            FOLD_RELEASE.to_owned(),
         ];
         Scripts {
             create: Script::new(&sources[0]),
@@ -194,6 +257,8 @@ impl Scripts {
             range: Script::new(&sources[3]),
             fold_input: Script::new(&sources[4]),
             fold_commit: Script::new(&sources[5]),
+            append_shared: Script::new(&sources[6]),
+            fold_release: Script::new(&sources[7]),
             sources,
         }
     }

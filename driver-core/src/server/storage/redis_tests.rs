@@ -154,14 +154,15 @@ fn a_fold_keeps_every_entry_at_or_above_the_snapshot_offset() {
     assert_eq!(offsets, vec![6, 7, 8, 9]);
     assert_eq!(v[0].payload, Bytes::from_static(b"p6"));
     // A fold whose room changed before its commit (here: recreated in the same
-    // batch) stores nothing and reports the snapshot the room has.
+    // batch, at its epoch: a Create at another one is refused) stores nothing and
+    // reports the snapshot the room has.
     let stale = b.execute_batch(vec![
         fold_to(8, 9),
         A::Create {
             op: OpId(9),
             room: RoomId::new("f"),
             crdt: "c".into(),
-            epoch: 4,
+            epoch: 3,
         },
     ]);
     assert!(

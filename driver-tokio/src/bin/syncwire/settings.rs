@@ -38,7 +38,8 @@ settings! {
     /// Keep rooms in memory only (lost on exit; for tests and demos).
     memory: bool = Some(false), plain;
     /// Keep rooms on this Redis server (`redis://host:port/db`) instead of data_dir;
-    /// it must run with `appendonly yes` and `appendfsync always` (docs/DEPLOYMENT.md).
+    /// any number of nodes may serve the same rooms on one Redis (shared log); it
+    /// must run with `appendonly yes` and `appendfsync always` (docs/DEPLOYMENT.md).
     redis: String = None, plain;
     /// With redis: replicas that must acknowledge each write (Redis `WAIT`) before it
     /// is acked; 0 acks once the primary fsynced it.
