@@ -60,7 +60,7 @@ impl<C: DeltaCrdt> ErasedType for Typed<C> {
         C::default().encode()
     }
     fn validate(&self, bytes: &[u8]) -> Result<(), CrdtError> {
-        C::decode(bytes).map(|_| ())
+        C::validate(bytes)
     }
     fn new_document(&self, replica: ReplicaId) -> Box<dyn DynDocument> {
         Box::new(Document::<C>::new(replica))
@@ -86,7 +86,8 @@ impl Registry {
     }
 
     /// A registry with the built-in types: `gcounter`, `pncounter`, `lww`,
-    /// `mvreg`, `orset` (registers and sets of [`Value`]), `map` and `any`.
+    /// `mvreg`, `orset` (registers and sets of [`Value`]), `map` and `any`, and
+    /// `ydoc` when the crate's feature `ydoc` is on.
     pub fn with_builtin() -> Self {
         let mut r = Registry::new();
         // Built-in tags are distinct, valid and fewer than the maximum.
@@ -97,6 +98,8 @@ impl Registry {
         let _ = r.register::<OrSet<Value>>();
         let _ = r.register::<OrMap>();
         let _ = r.register::<AnyCrdt>();
+        #[cfg(feature = "ydoc")]
+        let _ = r.register::<super::YDoc>();
         r
     }
 

@@ -64,6 +64,13 @@ pub trait DeltaCrdt: Clone + Debug + Default + PartialEq + Send + Sync + 'static
     /// Decodes bytes produced by [`encode`](DeltaCrdt::encode).
     fn decode(bytes: &[u8]) -> Result<Self, CrdtError>;
 
+    /// Checks that `bytes` are a state or delta of this type, as the hub checks a
+    /// payload before logging it. The default decodes; a type whose decoding builds
+    /// large structures checks the bytes without building them.
+    fn validate(bytes: &[u8]) -> Result<(), CrdtError> {
+        Self::decode(bytes).map(|_| ())
+    }
+
     /// Applies a local operation: merges its delta into `self` and returns the
     /// delta to send to other replicas.
     fn apply(&mut self, op: Self::Op, ctx: &OpContext) -> Result<Self, CrdtError> {

@@ -192,3 +192,8 @@ law_tests! {
     map: crate::crdt::OrMap,
     any: crate::crdt::AnyCrdt,
 }
+
+#[cfg(feature = "ydoc")]
+law_tests! {
+    ydoc: crate::crdt::YDoc,
+}
