@@ -7,3 +7,5 @@ mod harness;
 mod laws;
 mod registry;
 mod semantics;
+#[cfg(feature = "ydoc")]
+mod ydoc;

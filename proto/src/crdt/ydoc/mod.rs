@@ -29,7 +29,7 @@ mod scan;
 use core::fmt;
 
 use yrs::updates::decoder::Decode;
-use yrs::{ClientID, Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
+use yrs::{ClientID, Doc, IdSet, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
 
 pub use op::{YOp, YTransaction};
 pub use scan::{
@@ -42,11 +42,6 @@ use super::{CrdtError, DeltaCrdt, OpContext};
 use crate::wire::ReplicaId;
 
 const TAG: &str = "ydoc";
-
-/// A Yjs document. See the module docs.
-pub struct YDoc {
-    doc: Doc,
-}
 
 /// The Yjs client id `replica` edits as: its low 53 bits.
 pub fn client_id(replica: ReplicaId) -> u64 {
@@ -84,12 +79,49 @@ fn new_doc(client: u64) -> Doc {
     Doc::with_options(options)
 }
 
-/// What equality compares: integrated state, deletions, pending structs and deletions.
-type Key = (
-    yrs::Snapshot,
-    Option<(StateVector, StateVector)>,
-    Option<yrs::IdSet>,
-);
+/// Client ids and clock ranges, sorted and joined: a canonical form of an `IdSet`.
+type Ranges = Vec<(u64, Vec<(u32, u32)>)>;
+
+fn norm_ids(set: &IdSet) -> Ranges {
+    let mut out: Ranges = Vec::new();
+    for (client, ranges) in set.iter() {
+        let mut rs: Vec<(u32, u32)> = ranges.iter().map(|r| (r.start, r.end)).collect();
+        rs.sort_unstable();
+        let mut joined: Vec<(u32, u32)> = Vec::with_capacity(rs.len());
+        for (a, b) in rs {
+            match joined.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ if a < b => joined.push((a, b)),
+                _ => {}
+            }
+        }
+        if !joined.is_empty() {
+            out.push((client.get(), joined));
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// What equality compares: every struct held (integrated, or waiting for its
+/// predecessors) and every deletion, as canonical ranges.
+type Key = (Ranges, Ranges);
+
+/// Whether every range of `ids` lies below `sv` (is integrated).
+fn covered(ids: &Ranges, sv: &StateVector) -> bool {
+    ids.iter().all(|(client, ranges)| {
+        let clock = sv.get(&ClientID::new(*client));
+        ranges.iter().all(|(_, end)| *end <= clock)
+    })
+}
+
+/// A Yjs document. See the module docs.
+pub struct YDoc {
+    doc: Doc,
+    /// Whether the document may hold structs or deletions not integrated yet
+    /// (their predecessors missing); merges then compare full keys.
+    held: bool,
+}
 
 impl YDoc {
     /// The underlying yrs document, for reading (`doc().transact()`, `get_or_insert_text`...).
@@ -114,16 +146,15 @@ impl YDoc {
         self.doc.transact().state_vector().encode_v1()
     }
 
-    /// Whether structs wait for predecessors this document has not seen.
+    /// Whether structs or deletions wait for predecessors this document has not seen.
     pub fn has_pending(&self) -> bool {
-        let txn = self.doc.transact();
-        txn.store().pending_update().is_some() || txn.store().pending_ds().is_some()
+        self.held
     }
 
     /// A document holding `update` (checked as [`validate_update`] checks it).
     pub fn from_update(update: &[u8]) -> Result<Self, CrdtError> {
         validate_update(update)?;
-        let y = YDoc::default();
+        let mut y = YDoc::default();
         y.apply_update(decode_update(update)?)?;
         Ok(y)
     }
@@ -135,28 +166,42 @@ impl YDoc {
     }
 
     fn key(&self) -> Key {
-        let txn = self.doc.transact();
-        let pending = txn
-            .store()
-            .pending_update()
-            .map(|p| (p.update.state_vector(), p.missing.clone()));
-        (txn.snapshot(), pending, txn.store().pending_ds().cloned())
-    }
-
-    fn pending_key(&self) -> (Option<(StateVector, StateVector)>, Option<yrs::IdSet>) {
-        let (_, p, ds) = self.key();
-        (p, ds)
+        match decode_update(&self.encode_full()) {
+            Ok(u) => (norm_ids(&u.insertions(true)), norm_ids(u.delete_set())),
+            Err(_) => Default::default(),
+        }
     }
 
     /// Applies a decoded update; whether anything changed.
-    fn apply_update(&self, update: Update) -> Result<bool, CrdtError> {
-        let before = self.pending_key();
+    ///
+    /// yrs keeps structs whose predecessors are missing (in its block store behind a
+    /// skip, or in its pending update) without integrating them, and reports neither
+    /// in its state vector nor in the transaction's insert set. So when the update is
+    /// not integrated whole, or the document already held such structs, the change is
+    /// decided by comparing full keys (time linear in the document; only while updates
+    /// arrive out of order, which the hub's causal log order makes rare).
+    fn apply_update(&mut self, update: Update) -> Result<bool, CrdtError> {
+        let incoming = norm_ids(&update.insertions(true));
+        let before = self.held.then(|| self.key());
         let mut txn = self.doc.transact_mut();
         txn.apply_update(update)
             .map_err(|e| CrdtError::decode(TAG, e.to_string()))?;
         let changed = !txn.insert_set().is_empty() || !txn.delete_set().is_empty();
+        let whole = covered(&incoming, &txn.state_vector())
+            && txn.store().pending_update().is_none()
+            && txn.store().pending_ds().is_none();
         drop(txn);
-        Ok(changed || self.pending_key() != before)
+        if before.is_none() && whole {
+            return Ok(changed);
+        }
+        let after = self.key();
+        let sv = self.doc.transact().state_vector();
+        let pending_ds = self.doc.transact().store().pending_ds().is_some();
+        self.held = !covered(&after.0, &sv) || pending_ds;
+        Ok(match before {
+            Some(before) => before != after,
+            None => true,
+        })
     }
 
     /// A copy of this document editing as `client`.
@@ -172,14 +217,17 @@ impl YDoc {
 
 impl Default for YDoc {
     fn default() -> Self {
-        YDoc { doc: new_doc(0) }
+        YDoc {
+            doc: new_doc(0),
+            held: false,
+        }
     }
 }
 
 impl Clone for YDoc {
     /// A deep copy (a `yrs::Doc` clone would share the document).
     fn clone(&self) -> Self {
-        let copy = YDoc::default();
+        let mut copy = YDoc::default();
         if let Ok(update) = decode_update(&self.encode_full()) {
             let _ = copy.apply_update(update);
         }
@@ -195,12 +243,11 @@ impl PartialEq for YDoc {
 
 impl fmt::Debug for YDoc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (snapshot, pending, pending_ds) = self.key();
+        let (structs, deleted) = self.key();
         f.debug_struct("YDoc")
-            .field("state", &snapshot.state_map)
-            .field("deleted", &snapshot.delete_set)
-            .field("pending", &pending)
-            .field("pending_deleted", &pending_ds)
+            .field("structs", &structs)
+            .field("deleted", &deleted)
+            .field("held", &self.held)
             .finish()
     }
 }
