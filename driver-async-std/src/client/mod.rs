@@ -30,6 +30,10 @@ pub use runtime::AsyncStd;
 pub use syncwire_driver_core::{
     Applied, Changes, Doc, DriverError, EventStream, HubUrls, SessionHandle, TokenSource,
 };
+#[cfg(feature = "ydoc")]
+pub use syncwire_driver_core::{TextChanges, YText, yrs};
+#[cfg(feature = "ydoc")]
+pub use syncwire_proto::crdt::{YDoc, YOp};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 
 /// A connection to a syncwire hub that keeps itself alive (driver-core's

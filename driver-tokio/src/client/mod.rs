@@ -29,6 +29,10 @@ pub use runtime::Tokio;
 pub use syncwire_driver_core::{
     Applied, Changes, Doc, DriverError, EventStream, HubUrls, SessionHandle, TokenSource,
 };
+#[cfg(feature = "ydoc")]
+pub use syncwire_driver_core::{TextChanges, YText, yrs};
+#[cfg(feature = "ydoc")]
+pub use syncwire_proto::crdt::{YDoc, YOp};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 pub use syncwire_proto::client::{DisconnectReason, TlsFailure};
 pub use tls::ClientTls;
