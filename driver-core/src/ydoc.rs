@@ -11,9 +11,9 @@ use futures_core::Stream;
 use syncwire_proto::crdt::{YDoc, YOp};
 use yrs::TransactionMut;
 
+use crate::Applied;
 use crate::doc::{Changes, Doc};
 use crate::error::DriverError;
-use crate::Applied;
 
 impl Doc<YDoc> {
     /// Runs `f` in a yrs transaction on the room's current document (through
@@ -38,7 +38,8 @@ impl Doc<YDoc> {
     /// catch up).
     pub fn encode_state(&self) -> Result<Vec<u8>, DriverError> {
         use syncwire_proto::crdt::DeltaCrdt;
-        self.read(|d| d.encode())?.map_err(|e| DriverError::Replica(e.into()))
+        self.read(|d| d.encode())?
+            .map_err(|e| DriverError::Replica(e.into()))
     }
 
     /// A plain-text view of the root text type `name`.

@@ -32,9 +32,9 @@ pub use syncwire_driver_core::{
 };
 #[cfg(feature = "ydoc")]
 pub use syncwire_driver_core::{TextChanges, YText, yrs};
+pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 #[cfg(feature = "ydoc")]
 pub use syncwire_proto::crdt::{YDoc, YOp};
-pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 
 /// A connection to a syncwire hub that keeps itself alive (driver-core's
 /// [`SyncClient`](syncwire_driver_core::SyncClient) on async-std): it reconnects with

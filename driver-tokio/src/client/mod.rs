@@ -31,10 +31,10 @@ pub use syncwire_driver_core::{
 };
 #[cfg(feature = "ydoc")]
 pub use syncwire_driver_core::{TextChanges, YText, yrs};
-#[cfg(feature = "ydoc")]
-pub use syncwire_proto::crdt::{YDoc, YOp};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 pub use syncwire_proto::client::{DisconnectReason, TlsFailure};
+#[cfg(feature = "ydoc")]
+pub use syncwire_proto::crdt::{YDoc, YOp};
 pub use tls::ClientTls;
 
 /// A connection to a syncwire hub that keeps itself alive (driver-core's

@@ -71,6 +71,14 @@ pub trait DeltaCrdt: Clone + Debug + Default + PartialEq + Send + Sync + 'static
         Self::decode(bytes).map(|_| ())
     }
 
+    /// Checks an encoded local delta before it is sent: at most `max` bytes and
+    /// within the encoding's structural bounds. The default is the bounded CBOR
+    /// check every built-in CBOR type uses ([`check_cbor`](super::codec::check_cbor));
+    /// a type with another encoding checks its own.
+    fn check_encoded(bytes: &[u8], max: usize) -> Result<(), CrdtError> {
+        super::codec::check_cbor(Self::TAG, bytes, max)
+    }
+
     /// Applies a local operation: merges its delta into `self` and returns the
     /// delta to send to other replicas.
     fn apply(&mut self, op: Self::Op, ctx: &OpContext) -> Result<Self, CrdtError> {

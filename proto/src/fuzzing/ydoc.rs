@@ -16,11 +16,18 @@ pub fn ydoc_update(data: &[u8]) {
     let (a, b) = rest.split_at(usize::from(*split).min(rest.len()));
     let _ = registry.validate("ydoc", rest);
     let valid_a = registry.validate("ydoc", a).is_ok();
-    assert_eq!(valid_a, YDoc::decode(a).is_ok(), "validate and decode disagree");
+    assert_eq!(
+        valid_a,
+        YDoc::decode(a).is_ok(),
+        "validate and decode disagree"
+    );
     if !valid_a || registry.validate("ydoc", b).is_err() {
         return;
     }
-    let (x, y) = (YDoc::decode(a).expect("valid"), YDoc::decode(b).expect("valid"));
+    let (x, y) = (
+        YDoc::decode(a).expect("valid"),
+        YDoc::decode(b).expect("valid"),
+    );
     let mut xy = x.clone();
     xy.merge(&y);
     let mut yx = y.clone();
@@ -34,7 +41,11 @@ pub fn ydoc_update(data: &[u8]) {
         "a merged document fails the check"
     );
     if let Ok(Some(many)) = registry.merge_many("ydoc", a, &[b]) {
-        assert_eq!(YDoc::decode(&many).expect("valid"), xy, "merge_many differs");
+        assert_eq!(
+            YDoc::decode(&many).expect("valid"),
+            xy,
+            "merge_many differs"
+        );
     }
     if let Ok(mut doc) = registry.new_document("ydoc", ReplicaId(1)) {
         let _ = doc.apply_remote(a);

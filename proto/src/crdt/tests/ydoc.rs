@@ -236,3 +236,19 @@ fn the_hub_registry_validates_ydoc_payloads() {
     assert!(r.validate("ydoc", &[0xff, 0x00]).is_err());
     assert_eq!(r.empty_state("ydoc").unwrap(), hex("0000"));
 }
+
+#[test]
+fn a_document_applies_local_ydoc_operations_and_refuses_oversized_ones() {
+    use crate::crdt::Document;
+    let mut doc = Document::<YDoc>::new(ReplicaId(5));
+    let bytes = doc.apply_local(YOp::insert_text("t", 0, "hi"), 0).unwrap();
+    assert!(validate_update(&bytes).is_ok());
+    assert_eq!(doc.state().text("t"), "hi");
+    doc.set_max_delta_bytes(16);
+    let long = "x".repeat(64);
+    assert!(matches!(
+        doc.apply_local(YOp::insert_text("t", 0, &long), 0),
+        Err(CrdtError::TooLarge { .. })
+    ));
+    assert_eq!(doc.state().text("t"), "hi");
+}

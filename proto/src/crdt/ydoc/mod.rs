@@ -287,4 +287,14 @@ impl DeltaCrdt for YDoc {
     fn validate(bytes: &[u8]) -> Result<(), CrdtError> {
         validate_update(bytes).map(|_| ())
     }
+
+    fn check_encoded(bytes: &[u8], max: usize) -> Result<(), CrdtError> {
+        if bytes.len() > max {
+            return Err(CrdtError::TooLarge {
+                size: bytes.len(),
+                max,
+            });
+        }
+        validate_update(bytes).map(|_| ())
+    }
 }
