@@ -150,9 +150,7 @@ fn concurrent_typing_converges_to_one_text() {
     for d in [&d2, &d3] {
         a.merge(d);
     }
-    for d in [&d1] {
-        b.merge(d);
-    }
+    b.merge(&d1);
     assert_eq!(a.text("t"), "¡ello world");
     assert_eq!(a.text("t"), b.text("t"));
     assert_eq!(a, b);
