@@ -128,8 +128,7 @@ impl<C: DeltaCrdt> Document<C> {
     /// Merges an encoded remote delta (or state); returns whether the state
     /// changed. A delta that does not decode is an error and changes nothing.
     pub fn apply_remote(&mut self, delta: &[u8]) -> Result<bool, CrdtError> {
-        let delta = C::decode(delta)?;
-        let changed = self.state.merge(&delta);
+        let changed = self.state.merge_encoded(delta)?;
         self.note(changed);
         Ok(changed)
     }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::codec::MAX_ENCODED_BYTES;
 use super::{
     AnyCrdt, CrdtError, DeltaCrdt, DeltaMerger, Document, DynDocument, GCounter, LwwRegister,
-    MvRegister, OrMap, OrSet, PnCounter, Value, join_all,
+    MvRegister, OrMap, OrSet, PnCounter, Value,
 };
 use crate::wire::{MAX_CRDT_TAG_LEN, ReplicaId};
 
@@ -41,19 +41,7 @@ impl<C: DeltaCrdt> ErasedType for Typed<C> {
         Ok((bytes.len() <= MAX_ENCODED_BYTES).then_some(bytes))
     }
     fn merge_many(&self, base: &[u8], deltas: &[&[u8]]) -> Result<Option<Vec<u8>>, CrdtError> {
-        let mut a = C::decode(base)?;
-        let deltas = deltas
-            .iter()
-            .map(|d| C::decode(d))
-            .collect::<Result<Vec<C>, _>>()?;
-        // A merge into a causal type's state walks the whole state (every element
-        // could be removed by the other side's context), so merging k deltas one by
-        // one costs O(state × k). The deltas are joined with each other first and the
-        // state is walked once: the laws allow it (`s ⊔ (d1 ⊔ d2) == (s ⊔ d1) ⊔ d2`).
-        if !deltas.is_empty() {
-            a.merge(&join_all(deltas));
-        }
-        let bytes = a.encode()?;
+        let bytes = C::merge_many_encoded(base, deltas)?;
         Ok((bytes.len() <= MAX_ENCODED_BYTES).then_some(bytes))
     }
     fn empty_state(&self) -> Result<Vec<u8>, CrdtError> {

@@ -52,6 +52,11 @@ pub fn client_id(replica: ReplicaId) -> u64 {
 /// structs, clients, delete ranges, type items, `Any` nesting, 53-bit client ids, no
 /// clock overflow) that yrs decodes, without applying it; what it holds.
 pub fn validate_update(bytes: &[u8]) -> Result<UpdateStats, CrdtError> {
+    checked_update(bytes).map(|(stats, _)| stats)
+}
+
+/// [`validate_update`], returning the decoded update too.
+fn checked_update(bytes: &[u8]) -> Result<(UpdateStats, Update), CrdtError> {
     if bytes.len() > MAX_ENCODED_BYTES {
         return Err(CrdtError::TooLarge {
             size: bytes.len(),
@@ -62,8 +67,7 @@ pub fn validate_update(bytes: &[u8]) -> Result<UpdateStats, CrdtError> {
         tag: TAG,
         reason: r.to_string(),
     })?;
-    decode_update(bytes)?;
-    Ok(stats)
+    Ok((stats, decode_update(bytes)?))
 }
 
 fn decode_update(bytes: &[u8]) -> Result<Update, CrdtError> {
@@ -75,7 +79,6 @@ fn new_doc(client: u64) -> Doc {
     let mut options =
         Options::with_guid_and_client_id("syncwire-ydoc".into(), ClientID::new(client));
     options.offset_kind = OffsetKind::Utf16;
-    options.cleanup_formatting = true;
     Doc::with_options(options)
 }
 
@@ -153,9 +156,9 @@ impl YDoc {
 
     /// A document holding `update` (checked as [`validate_update`] checks it).
     pub fn from_update(update: &[u8]) -> Result<Self, CrdtError> {
-        validate_update(update)?;
+        let (_, decoded) = checked_update(update)?;
         let mut y = YDoc::default();
-        y.apply_update(decode_update(update)?)?;
+        y.apply_update(decoded)?;
         Ok(y)
     }
 
@@ -286,6 +289,21 @@ impl DeltaCrdt for YDoc {
 
     fn validate(bytes: &[u8]) -> Result<(), CrdtError> {
         validate_update(bytes).map(|_| ())
+    }
+
+    /// Checks the update and applies it directly (no intermediate document).
+    fn merge_encoded(&mut self, bytes: &[u8]) -> Result<bool, CrdtError> {
+        let (_, update) = checked_update(bytes)?;
+        self.apply_update(update)
+    }
+
+    /// Decodes the snapshot once, applies every update in log order, encodes once.
+    fn merge_many_encoded(base: &[u8], deltas: &[&[u8]]) -> Result<Vec<u8>, CrdtError> {
+        let mut state = YDoc::decode(base)?;
+        for d in deltas {
+            state.merge_encoded(d)?;
+        }
+        Ok(state.encode_full())
     }
 
     fn check_encoded(bytes: &[u8], max: usize) -> Result<(), CrdtError> {

@@ -96,10 +96,12 @@ impl YOp {
                 let t = txn.get_or_insert_text(text.as_str());
                 let current = t.get_string(txn);
                 let from = utf16_offset(&current, *index)?;
-                let end = index.checked_add(*len).ok_or(CrdtError::OutOfRange {
-                    index: *index,
-                    len: current.chars().count(),
-                })?;
+                let end = index
+                    .checked_add(*len)
+                    .ok_or_else(|| CrdtError::OutOfRange {
+                        index: *index,
+                        len: current.chars().count(),
+                    })?;
                 let to = utf16_offset(&current, end)?;
                 if to > from {
                     t.remove_range(txn, from, to - from);
@@ -115,7 +117,7 @@ fn utf16_offset(s: &str, index: usize) -> Result<u32, CrdtError> {
     let mut chars = s.chars();
     let mut at = 0usize;
     for _ in 0..index {
-        let c = chars.next().ok_or(CrdtError::OutOfRange {
+        let c = chars.next().ok_or_else(|| CrdtError::OutOfRange {
             index,
             len: s.chars().count(),
         })?;
