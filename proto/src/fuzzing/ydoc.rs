@@ -21,11 +21,18 @@ pub fn ydoc_update(data: &[u8]) {
     let (a, b) = rest.split_at(usize::from(*split).min(rest.len()));
     let _ = registry.validate("ydoc", rest);
     let valid_a = registry.validate("ydoc", a).is_ok();
-    assert_eq!(valid_a, YDoc::decode(a).is_ok(), "validate and decode disagree");
+    assert_eq!(
+        valid_a,
+        YDoc::decode(a).is_ok(),
+        "validate and decode disagree"
+    );
     if !valid_a || registry.validate("ydoc", b).is_err() {
         return;
     }
-    let (x, y) = (YDoc::decode(a).expect("valid"), YDoc::decode(b).expect("valid"));
+    let (x, y) = (
+        YDoc::decode(a).expect("valid"),
+        YDoc::decode(b).expect("valid"),
+    );
     for (mut first, second) in [(x.clone(), &y), (y.clone(), &x)] {
         first.merge(second);
         let encoded = first.encode().expect("encodes");
