@@ -9,3 +9,5 @@ mod registry;
 mod semantics;
 #[cfg(feature = "ydoc")]
 mod ydoc;
+#[cfg(feature = "ydoc")]
+mod ydoc_wire;

@@ -2,13 +2,13 @@
 //! order and duplication, delta grouping and garbage handling (quickcheck, as for the
 //! other types), with equality and `merge_many` compared semantically (two documents
 //! holding the same structs may lay out their blocks differently); text semantics;
-//! the bounds of the pre-decode check; the examples of docs/CRDTS.md.
+//! a document applying local operations. The bytes (examples, bounds) are in `ydoc_wire`.
 
 use quickcheck::{Gen, QuickCheck, TestResult};
 
 use super::harness::{Script, run};
 use super::laws::{Pairwise, convergence, decode_never_panics, delta_grouping, join_laws, qc};
-use crate::crdt::ydoc::{MAX_ANY_DEPTH, validate_update};
+use crate::crdt::ydoc::validate_update;
 use crate::crdt::{CrdtError, DeltaCrdt, DeltaMerger, OpContext, Registry, YDoc, YOp};
 use crate::wire::ReplicaId;
 
@@ -193,100 +193,4 @@ fn an_update_made_elsewhere_is_a_local_operation() {
     let delta = a.apply(YOp::Update(update.clone()), &ctx(1)).unwrap();
     assert_eq!(a.text("t"), "from yrs");
     assert_eq!(delta.encode().unwrap(), update);
-}
-
-/// One root text "t" holding "hi", written by client 1: the example of docs/CRDTS.md.
-pub(super) const HI: &str = "0101010004010174026869 00";
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
-#[test]
-fn documented_examples_decode() {
-    let mut a = T::default();
-    let d = a.apply(YOp::insert_text("t", 0, "hi"), &ctx(1)).unwrap();
-    assert_eq!(d.encode().unwrap(), hex(HI));
-    assert_eq!(T::decode(&hex(HI)).unwrap().text("t"), "hi");
-    assert_eq!(T::default().encode().unwrap(), hex("0000"));
-    let del = a.apply(YOp::delete_text("t", 0, 1), &ctx(1)).unwrap();
-    assert_eq!(del.encode().unwrap(), hex("00 01 01 01 00 01"));
-    a.merge(&del);
-    assert_eq!(a.text("t"), "i");
-}
-
-fn rejected(bytes: &[u8]) -> String {
-    match validate_update(bytes) {
-        Err(CrdtError::Rejected { reason, .. }) => reason,
-        other => panic!("expected a rejection, got {other:?}"),
-    }
-}
-
-#[test]
-fn bounds_are_explicit_rejections() {
-    // A client id of 2^53 (yrs would trip a debug assertion).
-    assert_eq!(
-        rejected(&hex("01 01 8080808080808010 00 0401017402686900")),
-        "client id beyond 53 bits"
-    );
-    // A clock plus a length past u32::MAX.
-    assert_eq!(
-        rejected(&hex("01 01 01 ffffffff0f 0401017402686900")),
-        "clock overflow"
-    );
-    // Legacy JSON content, sub-documents: unsupported.
-    assert_eq!(
-        rejected(&hex("01 01 01 00 020101740100 00")),
-        "unsupported content kind 2"
-    );
-    // A count larger than the bytes left.
-    assert_eq!(rejected(&hex("01 ffff03 01 00")), "update truncated");
-    // Trailing bytes.
-    assert_eq!(
-        rejected(&hex("0000 00")),
-        "trailing bytes after the delete set"
-    );
-    // Any nested deeper than MAX_ANY_DEPTH.
-    let mut deep = hex("01 01 01 00 08 01 01 74 01");
-    deep.extend(std::iter::repeat_n(0x75_u8, MAX_ANY_DEPTH + 1).flat_map(|t| [t, 1]));
-    deep.extend([0x7e, 0x00]);
-    assert_eq!(
-        rejected(&deep),
-        format!("Any nesting: more than {MAX_ANY_DEPTH}")
-    );
-    // Oversized input.
-    let big = vec![0u8; crate::crdt::MAX_ENCODED_BYTES + 1];
-    assert!(matches!(
-        validate_update(&big),
-        Err(CrdtError::TooLarge { .. })
-    ));
-}
-
-#[test]
-fn the_hub_registry_validates_ydoc_payloads() {
-    let r = Registry::with_builtin();
-    assert!(r.contains("ydoc"));
-    assert!(r.validate("ydoc", &hex(HI)).is_ok());
-    assert!(r.validate("ydoc", &[0xff, 0x00]).is_err());
-    assert_eq!(r.empty_state("ydoc").unwrap(), hex("0000"));
-}
-
-#[test]
-fn a_document_applies_local_ydoc_operations_and_refuses_oversized_ones() {
-    use crate::crdt::Document;
-    let mut doc = Document::<YDoc>::new(ReplicaId(5));
-    let bytes = doc.apply_local(YOp::insert_text("t", 0, "hi"), 0).unwrap();
-    assert!(validate_update(&bytes).is_ok());
-    assert_eq!(doc.state().text("t"), "hi");
-    doc.set_max_delta_bytes(16);
-    let long = "x".repeat(64);
-    assert!(matches!(
-        doc.apply_local(YOp::insert_text("t", 0, &long), 0),
-        Err(CrdtError::TooLarge { .. })
-    ));
-    assert_eq!(doc.state().text("t"), "hi");
 }

@@ -23,19 +23,23 @@
 //!   changes nothing), which costs time linear in the document per local operation;
 //!   [`YOp::Update`] (an update made elsewhere) skips the copy.
 
+mod bounds;
+mod key;
 mod op;
 mod scan;
 
 use core::fmt;
 
 use yrs::updates::decoder::Decode;
-use yrs::{ClientID, Doc, IdSet, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
+use yrs::{ClientID, Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
 
-pub use op::{YOp, YTransaction};
-pub use scan::{
+use key::{Key, covered, norm_ids};
+
+pub use bounds::{
     MAX_ANY_DEPTH, MAX_CLIENT_ID, MAX_DELETE_RANGES, MAX_TYPE_ITEMS, MAX_UPDATE_CLIENTS,
     MAX_UPDATE_STRUCTS, UpdateRejection, UpdateStats,
 };
+pub use op::{YOp, YTransaction};
 
 use super::codec::MAX_ENCODED_BYTES;
 use super::{CrdtError, DeltaCrdt, OpContext};
@@ -80,42 +84,6 @@ fn new_doc(client: u64) -> Doc {
         Options::with_guid_and_client_id("syncwire-ydoc".into(), ClientID::new(client));
     options.offset_kind = OffsetKind::Utf16;
     Doc::with_options(options)
-}
-
-/// Client ids and clock ranges, sorted and joined: a canonical form of an `IdSet`.
-type Ranges = Vec<(u64, Vec<(u32, u32)>)>;
-
-fn norm_ids(set: &IdSet) -> Ranges {
-    let mut out: Ranges = Vec::new();
-    for (client, ranges) in set.iter() {
-        let mut rs: Vec<(u32, u32)> = ranges.iter().map(|r| (r.start, r.end)).collect();
-        rs.sort_unstable();
-        let mut joined: Vec<(u32, u32)> = Vec::with_capacity(rs.len());
-        for (a, b) in rs {
-            match joined.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ if a < b => joined.push((a, b)),
-                _ => {}
-            }
-        }
-        if !joined.is_empty() {
-            out.push((client.get(), joined));
-        }
-    }
-    out.sort_unstable();
-    out
-}
-
-/// What equality compares: every struct held (integrated, or waiting for its
-/// predecessors) and every deletion, as canonical ranges.
-type Key = (Ranges, Ranges);
-
-/// Whether every range of `ids` lies below `sv` (is integrated).
-fn covered(ids: &Ranges, sv: &StateVector) -> bool {
-    ids.iter().all(|(client, ranges)| {
-        let clock = sv.get(&ClientID::new(*client));
-        ranges.iter().all(|(_, end)| *end <= clock)
-    })
 }
 
 /// A Yjs document. See the module docs.
