@@ -5,9 +5,10 @@
 //! * A state or delta encodes as one **Yjs v1 update**: a state is
 //!   `encode_state_as_update_v1` of the whole document (pending structs included), a
 //!   local delta is the update of its transaction. Any Yjs or yrs peer reads them.
-//! * `merge` applies the other side's update (Yjs integration is commutative,
-//!   idempotent, and keeps out-of-order structs pending until their predecessors
-//!   arrive). Hub compaction decodes the snapshot, applies the logged updates and
+//! * `merge` applies the other side's update (Yjs integration is idempotent and, in
+//!   causal order, order-independent; structs whose predecessors are missing wait,
+//!   and are retried after every merge that placed something: yrs 0.28's own retry
+//!   misses some; docs/CRDTS.md "Known limits"). Hub compaction decodes the snapshot, applies the logged updates and
 //!   encodes once: the snapshot is the garbage-collected document, where merging the
 //!   updates (`merge_updates_v1`) would keep every deleted character forever.
 //! * Decoding always runs the bounded structural check first ([`validate_update`]),
@@ -31,6 +32,7 @@ mod scan;
 use core::fmt;
 
 use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
 
 use key::{Key, covered, norm_ids};
@@ -157,7 +159,23 @@ impl YDoc {
         let mut txn = self.doc.transact_mut();
         txn.apply_update(update)
             .map_err(|e| CrdtError::decode(TAG, e.to_string()))?;
-        let changed = !txn.insert_set().is_empty() || !txn.delete_set().is_empty();
+        let mut changed = !txn.insert_set().is_empty() || !txn.delete_set().is_empty();
+        // yrs retries its pending structs only when an update names a client its
+        // bookkeeping lists as missing, which misses some after several out-of-order
+        // updates (they would wait forever): retry them while that places something.
+        while changed {
+            let Some(pending) = txn.store().pending_update() else {
+                break;
+            };
+            let retry = pending.update.encode_v1();
+            let before = txn.state_vector();
+            txn.apply_update(decode_update(&retry)?)
+                .map_err(|e| CrdtError::decode(TAG, e.to_string()))?;
+            if txn.state_vector() == before {
+                break;
+            }
+            changed = true;
+        }
         let whole = covered(&incoming, &txn.state_vector())
             && txn.store().pending_update().is_none()
             && txn.store().pending_ds().is_none();
