@@ -57,6 +57,8 @@ mod session;
 mod sync_client;
 mod tokens;
 mod ws;
+#[cfg(feature = "ydoc")]
+mod ydoc;
 
 pub use client_loop::{flush_and_close, run_client};
 pub use clock::Clock;
@@ -77,3 +79,8 @@ pub use syncwire_proto::replica::gate;
 pub use syncwire_proto::replica::{Applied, ReplicaOrigin, SavedDoc, SavedSession};
 pub use tokens::TokenSource;
 pub use ws::{Outgoing, WsAdapter, WsCodec};
+#[cfg(feature = "ydoc")]
+pub use ydoc::{TextChanges, YText};
+/// yrs, for the transactions of [`Doc<YDoc>::transact`](Doc) (feature `ydoc`).
+#[cfg(feature = "ydoc")]
+pub use yrs;

@@ -15,6 +15,7 @@ const TARGETS: &[(&str, Body)] = &[
     ("client_session", fuzzing::client_session),
     ("hub_sessions", fuzzing::hub_sessions),
     ("crdt_merge", fuzzing::crdt_merge),
+    ("ydoc_update", fuzzing::ydoc_update),
 ];
 
 fn seeds_dir(target: &str) -> PathBuf {

@@ -30,7 +30,11 @@ pub use runtime::AsyncStd;
 pub use syncwire_driver_core::{
     Applied, Changes, Doc, DriverError, EventStream, HubUrls, SessionHandle, TokenSource,
 };
+#[cfg(feature = "ydoc")]
+pub use syncwire_driver_core::{TextChanges, YText, yrs};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
+#[cfg(feature = "ydoc")]
+pub use syncwire_proto::crdt::{YDoc, YOp};
 
 /// A connection to a syncwire hub that keeps itself alive (driver-core's
 /// [`SyncClient`](syncwire_driver_core::SyncClient) on async-std): it reconnects with

@@ -29,8 +29,12 @@ pub use runtime::Tokio;
 pub use syncwire_driver_core::{
     Applied, Changes, Doc, DriverError, EventStream, HubUrls, SessionHandle, TokenSource,
 };
+#[cfg(feature = "ydoc")]
+pub use syncwire_driver_core::{TextChanges, YText, yrs};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 pub use syncwire_proto::client::{DisconnectReason, TlsFailure};
+#[cfg(feature = "ydoc")]
+pub use syncwire_proto::crdt::{YDoc, YOp};
 pub use tls::ClientTls;
 
 /// A connection to a syncwire hub that keeps itself alive (driver-core's

@@ -15,7 +15,7 @@
 use core::any::Any;
 use core::fmt::Debug;
 
-use super::codec::{self, MAX_ENCODED_BYTES};
+use super::codec::MAX_ENCODED_BYTES;
 use super::{CrdtError, DeltaCrdt, OpContext};
 use crate::time::WallClockMillis;
 use crate::wire::{DEFAULT_MAX_FRAME_BYTES, ReplicaId};
@@ -121,15 +121,14 @@ impl<C: DeltaCrdt> Document<C> {
         let ctx = OpContext::new(self.replica, now);
         let delta = self.state.prepare(op, &ctx)?;
         let bytes = delta.encode()?;
-        codec::check_cbor(C::TAG, &bytes, self.max_delta_bytes)?;
+        C::check_encoded(&bytes, self.max_delta_bytes)?;
         Ok((delta, bytes))
     }
 
     /// Merges an encoded remote delta (or state); returns whether the state
     /// changed. A delta that does not decode is an error and changes nothing.
     pub fn apply_remote(&mut self, delta: &[u8]) -> Result<bool, CrdtError> {
-        let delta = C::decode(delta)?;
-        let changed = self.state.merge(&delta);
+        let changed = self.state.merge_encoded(delta)?;
         self.note(changed);
         Ok(changed)
     }

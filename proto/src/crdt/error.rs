@@ -50,6 +50,23 @@ pub enum CrdtError {
         /// The maximum nesting depth.
         max: usize,
     },
+    /// A payload is well-formed but over one of its type's bounds, or of a kind the
+    /// type does not accept (the `ydoc` type's `UpdateRejection`, as text).
+    #[error("{tag} value rejected: {reason}")]
+    Rejected {
+        /// The CRDT type tag.
+        tag: &'static str,
+        /// Which bound or kind.
+        reason: String,
+    },
+    /// A position past the end of a sequence (a text index).
+    #[error("index {index} out of range for length {len}")]
+    OutOfRange {
+        /// The index asked for.
+        index: usize,
+        /// The sequence's length.
+        len: usize,
+    },
     /// A type with this tag is already registered.
     #[error("CRDT type tag {0:?} is already registered")]
     DuplicateType(String),

@@ -9,7 +9,7 @@ use crate::wire::ReplicaId;
 /// applies them to a document. Must never panic.
 pub fn decode_and_merge(data: &[u8]) {
     let registry = Registry::with_builtin();
-    let tags: Vec<&str> = registry.tags().collect();
+    let tags: Vec<&str> = registry.tags().filter(|t| *t != "ydoc").collect();
     let (Some(sel), Some(split), Some(rest)) = (data.first(), data.get(1), data.get(2..)) else {
         return;
     };

@@ -3,7 +3,8 @@
 //! * [`DeltaCrdt`]: the one trait (local operation → delta; merge; encode /
 //!   decode; wire tag). Built-in types: [`GCounter`], [`PnCounter`],
 //!   [`LwwRegister`], [`MvRegister`], [`OrSet`], [`OrMap`] (nested values) and
-//!   [`AnyCrdt`] (a run-time typed value).
+//!   [`AnyCrdt`] (a run-time typed value); with the feature `ydoc`, `YDoc` (a
+//!   Yjs document on yrs, module `ydoc`).
 //! * [`Document`] / [`DynDocument`]: one room's state on a replica.
 //! * [`Registry`]: types by tag, implementing [`DeltaMerger`] for the hub and
 //!   the client outbox; applications register their own types.
@@ -28,6 +29,8 @@ mod pncounter;
 mod registry;
 mod traits;
 mod value;
+#[cfg(feature = "ydoc")]
+pub mod ydoc;
 
 pub use any::{AnyCrdt, AnyOp};
 pub use causal::{CausalContext, Dot};
@@ -44,6 +47,8 @@ pub use pncounter::{PnCounter, PnCounterOp};
 pub use registry::{MAX_REGISTERED_TYPES, Registry};
 pub use traits::{CrdtValue, DeltaCrdt, OpContext, join_all};
 pub use value::Value;
+#[cfg(feature = "ydoc")]
+pub use ydoc::{YDoc, YOp, YTransaction};
 
 #[cfg(test)]
 mod tests;

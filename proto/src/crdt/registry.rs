@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::codec::MAX_ENCODED_BYTES;
 use super::{
     AnyCrdt, CrdtError, DeltaCrdt, DeltaMerger, Document, DynDocument, GCounter, LwwRegister,
-    MvRegister, OrMap, OrSet, PnCounter, Value, join_all,
+    MvRegister, OrMap, OrSet, PnCounter, Value,
 };
 use crate::wire::{MAX_CRDT_TAG_LEN, ReplicaId};
 
@@ -41,26 +41,14 @@ impl<C: DeltaCrdt> ErasedType for Typed<C> {
         Ok((bytes.len() <= MAX_ENCODED_BYTES).then_some(bytes))
     }
     fn merge_many(&self, base: &[u8], deltas: &[&[u8]]) -> Result<Option<Vec<u8>>, CrdtError> {
-        let mut a = C::decode(base)?;
-        let deltas = deltas
-            .iter()
-            .map(|d| C::decode(d))
-            .collect::<Result<Vec<C>, _>>()?;
-        // A merge into a causal type's state walks the whole state (every element
-        // could be removed by the other side's context), so merging k deltas one by
-        // one costs O(state × k). The deltas are joined with each other first and the
-        // state is walked once: the laws allow it (`s ⊔ (d1 ⊔ d2) == (s ⊔ d1) ⊔ d2`).
-        if !deltas.is_empty() {
-            a.merge(&join_all(deltas));
-        }
-        let bytes = a.encode()?;
+        let bytes = C::merge_many_encoded(base, deltas)?;
         Ok((bytes.len() <= MAX_ENCODED_BYTES).then_some(bytes))
     }
     fn empty_state(&self) -> Result<Vec<u8>, CrdtError> {
         C::default().encode()
     }
     fn validate(&self, bytes: &[u8]) -> Result<(), CrdtError> {
-        C::decode(bytes).map(|_| ())
+        C::validate(bytes)
     }
     fn new_document(&self, replica: ReplicaId) -> Box<dyn DynDocument> {
         Box::new(Document::<C>::new(replica))
@@ -86,7 +74,8 @@ impl Registry {
     }
 
     /// A registry with the built-in types: `gcounter`, `pncounter`, `lww`,
-    /// `mvreg`, `orset` (registers and sets of [`Value`]), `map` and `any`.
+    /// `mvreg`, `orset` (registers and sets of [`Value`]), `map` and `any`, and
+    /// `ydoc` when the crate's feature `ydoc` is on.
     pub fn with_builtin() -> Self {
         let mut r = Registry::new();
         // Built-in tags are distinct, valid and fewer than the maximum.
@@ -97,6 +86,8 @@ impl Registry {
         let _ = r.register::<OrSet<Value>>();
         let _ = r.register::<OrMap>();
         let _ = r.register::<AnyCrdt>();
+        #[cfg(feature = "ydoc")]
+        let _ = r.register::<super::YDoc>();
         r
     }
 

@@ -64,6 +64,46 @@ pub trait DeltaCrdt: Clone + Debug + Default + PartialEq + Send + Sync + 'static
     /// Decodes bytes produced by [`encode`](DeltaCrdt::encode).
     fn decode(bytes: &[u8]) -> Result<Self, CrdtError>;
 
+    /// Checks that `bytes` are a state or delta of this type, as the hub checks a
+    /// payload before logging it. The default decodes; a type whose decoding builds
+    /// large structures checks the bytes without building them.
+    fn validate(bytes: &[u8]) -> Result<(), CrdtError> {
+        Self::decode(bytes).map(|_| ())
+    }
+
+    /// Merges an encoded delta (or state) into `self`, as a replica applies a remote
+    /// delta; whether `self` changed. The default decodes and merges; a type whose
+    /// encoding can be applied directly does so.
+    fn merge_encoded(&mut self, bytes: &[u8]) -> Result<bool, CrdtError> {
+        let other = Self::decode(bytes)?;
+        Ok(self.merge(&other))
+    }
+
+    /// The encoded merge of `base` and every one of `deltas`, as the hub folds a log
+    /// prefix into a snapshot. The default decodes `base` once, joins the deltas with
+    /// each other in pairs ([`join_all`]: a merge into a causal type walks its whole
+    /// state, so merging them one by one would cost O(state × deltas)), merges the
+    /// join into `base` and encodes once.
+    fn merge_many_encoded(base: &[u8], deltas: &[&[u8]]) -> Result<Vec<u8>, CrdtError> {
+        let mut a = Self::decode(base)?;
+        let deltas = deltas
+            .iter()
+            .map(|d| Self::decode(d))
+            .collect::<Result<Vec<Self>, _>>()?;
+        if !deltas.is_empty() {
+            a.merge(&join_all(deltas));
+        }
+        a.encode()
+    }
+
+    /// Checks an encoded local delta before it is sent: at most `max` bytes and
+    /// within the encoding's structural bounds. The default is the bounded CBOR
+    /// check every built-in CBOR type uses ([`check_cbor`](super::codec::check_cbor));
+    /// a type with another encoding checks its own.
+    fn check_encoded(bytes: &[u8], max: usize) -> Result<(), CrdtError> {
+        super::codec::check_cbor(Self::TAG, bytes, max)
+    }
+
     /// Applies a local operation: merges its delta into `self` and returns the
     /// delta to send to other replicas.
     fn apply(&mut self, op: Self::Op, ctx: &OpContext) -> Result<Self, CrdtError> {

@@ -18,8 +18,10 @@ mod hub_check;
 mod hub_confirm;
 mod hub_frames;
 mod reader;
+mod ydoc;
 
 pub use client::client_session;
 pub use crdt::crdt_merge;
 pub use decode::decode_frame;
 pub use hub::hub_sessions;
+pub use ydoc::ydoc_update;

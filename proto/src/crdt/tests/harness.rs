@@ -235,3 +235,27 @@ impl Subject for AnyCrdt {
         arb_any_op(g, 0)
     }
 }
+
+#[cfg(feature = "ydoc")]
+impl Subject for crate::crdt::YDoc {
+    fn arb_op(g: &mut Gen) -> crate::crdt::YOp {
+        use crate::crdt::YOp;
+        let text = *g.choose(&["t", "u"]).unwrap_or(&"t");
+        match below(g, 10) {
+            0..=5 => YOp::insert_text(
+                text,
+                below(g, 3),
+                g.choose(&["a", "bc", "é", "😀"]).unwrap_or(&"a"),
+            ),
+            6..=7 => YOp::delete_text(text, below(g, 2), below(g, 3)),
+            _ => {
+                let (key, value) = (below(g, 2).to_string(), below(g, 3) as i64);
+                YOp::transact(move |txn| {
+                    use yrs::{Map, WriteTxn};
+                    let m = txn.get_or_insert_map("m");
+                    m.insert(txn, key.as_str(), value);
+                })
+            }
+        }
+    }
+}

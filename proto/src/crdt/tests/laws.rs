@@ -6,9 +6,9 @@ use quickcheck::{Gen, QuickCheck};
 use super::harness::{Script, Subject, join, run};
 use crate::crdt::{CrdtError, DeltaMerger, Registry};
 
-const TESTS: u64 = 250;
+pub(super) const TESTS: u64 = 250;
 
-fn qc() -> QuickCheck {
+pub(super) fn qc() -> QuickCheck {
     QuickCheck::new().tests(TESTS).rng(Gen::new(30))
 }
 
@@ -74,7 +74,7 @@ pub(super) fn convergence<C: Subject>(script: Script<C>, order: Vec<u16>) -> boo
 }
 
 /// Only `merge`: `merge_many` falls back to the trait's pairwise default.
-struct Pairwise<'a>(&'a Registry);
+pub(super) struct Pairwise<'a>(pub(super) &'a Registry);
 
 impl DeltaMerger for Pairwise<'_> {
     fn merge(&self, tag: &str, a: &[u8], b: &[u8]) -> Result<Option<Vec<u8>>, CrdtError> {

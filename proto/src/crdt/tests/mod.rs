@@ -7,3 +7,7 @@ mod harness;
 mod laws;
 mod registry;
 mod semantics;
+#[cfg(feature = "ydoc")]
+mod ydoc;
+#[cfg(feature = "ydoc")]
+mod ydoc_wire;

@@ -1,0 +1,304 @@
+//! [`YDoc`]: a Yjs document (a `yrs::Doc`) as a syncwire CRDT, wire tag `"ydoc"`
+//! (cargo feature `ydoc`). This module owns the document state and its merge; the
+//! operations are in [`op`](self::YOp), the bounded pre-decode check in `scan`.
+//!
+//! * A state or delta encodes as one **Yjs v1 update**: a state is
+//!   `encode_state_as_update_v1` of the whole document (pending structs included), a
+//!   local delta is the update of its transaction. Any Yjs or yrs peer reads them.
+//! * `merge` applies the other side's update (Yjs integration is idempotent and, in
+//!   causal order, order-independent; structs whose predecessors are missing wait,
+//!   and are retried after every merge that placed something: yrs 0.28's own retry
+//!   misses some; docs/CRDTS.md "Known limits"). Hub compaction decodes the snapshot, applies the logged updates and
+//!   encodes once: the snapshot is the garbage-collected document, where merging the
+//!   updates (`merge_updates_v1`) would keep every deleted character forever.
+//! * Decoding always runs the bounded structural check first ([`validate_update`]),
+//!   then `Update::decode_v1`; [`DeltaCrdt::validate`] (the hub's payload check) stops
+//!   there and never applies the update to a document.
+//! * Equality is semantic: the same integrated structs (state vector), the same
+//!   deletions, the same pending structs. Two replicas that saw the same updates in any
+//!   order compare equal although their block layout may differ.
+//! * Local edits are made as Yjs client id [`client_id`]`(replica)`: the replica id's
+//!   low 53 bits (what a JavaScript number holds). Two writers of one room must not
+//!   share those bits.
+//! * `prepare` runs the transaction on a copy of the document (so a refused operation
+//!   changes nothing), which costs time linear in the document per local operation;
+//!   [`YOp::Update`] (an update made elsewhere) skips the copy.
+
+mod bounds;
+mod key;
+mod op;
+mod scan;
+
+use core::fmt;
+
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{ClientID, Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
+
+use key::{Key, covered, norm_ids};
+
+pub use bounds::{
+    MAX_ANY_DEPTH, MAX_CLIENT_ID, MAX_DELETE_RANGES, MAX_TYPE_ITEMS, MAX_UPDATE_CLIENTS,
+    MAX_UPDATE_STRUCTS, UpdateRejection, UpdateStats,
+};
+pub use op::{YOp, YTransaction};
+
+use super::codec::MAX_ENCODED_BYTES;
+use super::{CrdtError, DeltaCrdt, OpContext};
+use crate::wire::ReplicaId;
+
+const TAG: &str = "ydoc";
+
+/// The Yjs client id `replica` edits as: its low 53 bits.
+pub fn client_id(replica: ReplicaId) -> u64 {
+    replica.0 & MAX_CLIENT_ID
+}
+
+/// Checks that `bytes` are one Yjs v1 update within the bounds of this type (size,
+/// structs, clients, delete ranges, type items, `Any` nesting, 53-bit client ids, no
+/// clock overflow) that yrs decodes, without applying it; what it holds.
+pub fn validate_update(bytes: &[u8]) -> Result<UpdateStats, CrdtError> {
+    checked_update(bytes).map(|(stats, _)| stats)
+}
+
+/// [`validate_update`], returning the decoded update too.
+fn checked_update(bytes: &[u8]) -> Result<(UpdateStats, Update), CrdtError> {
+    if bytes.len() > MAX_ENCODED_BYTES {
+        return Err(CrdtError::TooLarge {
+            size: bytes.len(),
+            max: MAX_ENCODED_BYTES,
+        });
+    }
+    let stats = scan::scan_update(bytes).map_err(|r| CrdtError::Rejected {
+        tag: TAG,
+        reason: r.to_string(),
+    })?;
+    Ok((stats, decode_update(bytes)?))
+}
+
+fn decode_update(bytes: &[u8]) -> Result<Update, CrdtError> {
+    Update::decode_v1(bytes).map_err(|e| CrdtError::decode(TAG, e.to_string()))
+}
+
+/// A new empty yrs document editing as `client` (UTF-16 offsets, as Yjs counts).
+fn new_doc(client: u64) -> Doc {
+    let mut options =
+        Options::with_guid_and_client_id("syncwire-ydoc".into(), ClientID::new(client));
+    options.offset_kind = OffsetKind::Utf16;
+    Doc::with_options(options)
+}
+
+/// A Yjs document. See the module docs.
+pub struct YDoc {
+    doc: Doc,
+    /// Whether the document may hold structs or deletions not integrated yet
+    /// (their predecessors missing); merges then compare full keys.
+    held: bool,
+}
+
+impl YDoc {
+    /// The underlying yrs document, for reading (`doc().transact()`, `get_or_insert_text`...).
+    /// Change it only through operations ([`YOp`]): edits made on it directly are not sent.
+    pub fn doc(&self) -> &Doc {
+        &self.doc
+    }
+
+    /// The text of the root text type `name` (empty if it does not exist).
+    pub fn text(&self, name: &str) -> String {
+        use yrs::GetString;
+        let txn = self.doc.transact();
+        txn.get_text(name)
+            .map(|t| t.get_string(&txn))
+            .unwrap_or_default()
+    }
+
+    /// The document's state vector (what it holds of every writer), v1-encoded as Yjs
+    /// sync step 1 sends it.
+    pub fn state_vector_v1(&self) -> Vec<u8> {
+        use yrs::updates::encoder::Encode;
+        self.doc.transact().state_vector().encode_v1()
+    }
+
+    /// Whether structs or deletions wait for predecessors this document has not seen.
+    pub fn has_pending(&self) -> bool {
+        self.held
+    }
+
+    /// A document holding `update` (checked as [`validate_update`] checks it).
+    pub fn from_update(update: &[u8]) -> Result<Self, CrdtError> {
+        let (_, decoded) = checked_update(update)?;
+        let mut y = YDoc::default();
+        y.apply_update(decoded)?;
+        Ok(y)
+    }
+
+    fn encode_full(&self) -> Vec<u8> {
+        self.doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default())
+    }
+
+    fn key(&self) -> Key {
+        match decode_update(&self.encode_full()) {
+            Ok(u) => (norm_ids(&u.insertions(true)), norm_ids(u.delete_set())),
+            Err(_) => Default::default(),
+        }
+    }
+
+    /// Applies a decoded update; whether anything changed.
+    ///
+    /// yrs keeps structs whose predecessors are missing (in its block store behind a
+    /// skip, or in its pending update) without integrating them, and reports neither
+    /// in its state vector nor in the transaction's insert set. So when the update is
+    /// not integrated whole, or the document already held such structs, the change is
+    /// decided by comparing full keys (time linear in the document; only while updates
+    /// arrive out of order, which the hub's causal log order makes rare).
+    fn apply_update(&mut self, update: Update) -> Result<bool, CrdtError> {
+        let incoming = norm_ids(&update.insertions(true));
+        let before = self.held.then(|| self.key());
+        let mut txn = self.doc.transact_mut();
+        txn.apply_update(update)
+            .map_err(|e| CrdtError::decode(TAG, e.to_string()))?;
+        let mut changed = !txn.insert_set().is_empty() || !txn.delete_set().is_empty();
+        // yrs retries its pending structs only when an update names a client its
+        // bookkeeping lists as missing, which misses some after several out-of-order
+        // updates (they would wait forever): retry them while that places something.
+        while changed {
+            let Some(pending) = txn.store().pending_update() else {
+                break;
+            };
+            let retry = pending.update.encode_v1();
+            let before = txn.state_vector();
+            txn.apply_update(decode_update(&retry)?)
+                .map_err(|e| CrdtError::decode(TAG, e.to_string()))?;
+            if txn.state_vector() == before {
+                break;
+            }
+            changed = true;
+        }
+        let whole = covered(&incoming, &txn.state_vector())
+            && txn.store().pending_update().is_none()
+            && txn.store().pending_ds().is_none();
+        drop(txn);
+        if before.is_none() && whole {
+            return Ok(changed);
+        }
+        let after = self.key();
+        let sv = self.doc.transact().state_vector();
+        let pending_ds = self.doc.transact().store().pending_ds().is_some();
+        self.held = !covered(&after.0, &sv) || pending_ds;
+        Ok(match before {
+            Some(before) => before != after,
+            None => true,
+        })
+    }
+
+    /// A copy of this document editing as `client`.
+    fn fork(&self, client: u64) -> Result<Doc, CrdtError> {
+        let doc = new_doc(client);
+        let update = decode_update(&self.encode_full())?;
+        doc.transact_mut()
+            .apply_update(update)
+            .map_err(|e| CrdtError::decode(TAG, e.to_string()))?;
+        Ok(doc)
+    }
+}
+
+impl Default for YDoc {
+    fn default() -> Self {
+        YDoc {
+            doc: new_doc(0),
+            held: false,
+        }
+    }
+}
+
+impl Clone for YDoc {
+    /// A deep copy (a `yrs::Doc` clone would share the document).
+    fn clone(&self) -> Self {
+        let mut copy = YDoc::default();
+        if let Ok(update) = decode_update(&self.encode_full()) {
+            let _ = copy.apply_update(update);
+        }
+        copy
+    }
+}
+
+impl PartialEq for YDoc {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl fmt::Debug for YDoc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (structs, deleted) = self.key();
+        f.debug_struct("YDoc")
+            .field("structs", &structs)
+            .field("deleted", &deleted)
+            .field("held", &self.held)
+            .finish()
+    }
+}
+
+impl DeltaCrdt for YDoc {
+    const TAG: &'static str = TAG;
+    type Op = YOp;
+
+    fn prepare(&self, op: YOp, ctx: &OpContext) -> Result<Self, CrdtError> {
+        let update = match op {
+            YOp::Update(bytes) => return YDoc::from_update(&bytes),
+            op => {
+                let doc = self.fork(client_id(ctx.replica))?;
+                let mut txn = doc.transact_mut();
+                op.run(&mut txn)?;
+                txn.encode_update_v1()
+            }
+        };
+        YDoc::from_update(&update)
+    }
+
+    fn merge(&mut self, other: &Self) -> bool {
+        match decode_update(&other.encode_full()) {
+            Ok(update) => self.apply_update(update).unwrap_or(false),
+            Err(_) => false,
+        }
+    }
+
+    fn encode(&self) -> Result<Vec<u8>, CrdtError> {
+        Ok(self.encode_full())
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, CrdtError> {
+        YDoc::from_update(bytes)
+    }
+
+    fn validate(bytes: &[u8]) -> Result<(), CrdtError> {
+        validate_update(bytes).map(|_| ())
+    }
+
+    /// Checks the update and applies it directly (no intermediate document).
+    fn merge_encoded(&mut self, bytes: &[u8]) -> Result<bool, CrdtError> {
+        let (_, update) = checked_update(bytes)?;
+        self.apply_update(update)
+    }
+
+    /// Decodes the snapshot once, applies every update in log order, encodes once.
+    fn merge_many_encoded(base: &[u8], deltas: &[&[u8]]) -> Result<Vec<u8>, CrdtError> {
+        let mut state = YDoc::decode(base)?;
+        for d in deltas {
+            state.merge_encoded(d)?;
+        }
+        Ok(state.encode_full())
+    }
+
+    fn check_encoded(bytes: &[u8], max: usize) -> Result<(), CrdtError> {
+        if bytes.len() > max {
+            return Err(CrdtError::TooLarge {
+                size: bytes.len(),
+                max,
+            });
+        }
+        validate_update(bytes).map(|_| ())
+    }
+}
