@@ -16,16 +16,9 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// The hub (baked in at compile time: the browser sees no environment).
-const URL: &str = match option_env!("SYNCWIRE_TEST_URL") {
-    Some(u) => u,
-    None => "ws://127.0.0.1:18731/sync",
-};
-/// The test controller that stops and starts the hub.
-const CONTROL: &str = match option_env!("SYNCWIRE_TEST_CONTROL") {
-    Some(u) => u,
-    None => "http://127.0.0.1:18732",
-};
+#[path = "support/hub.rs"]
+mod hub;
+use hub::{CONTROL, URL};
 
 /// A config with a fresh random replica id (local operations apply at once).
 fn config() -> ClientConfig {

@@ -14,13 +14,9 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// The hub (baked in at compile time: the browser sees no environment).
-const URL: &str = match option_env!("SYNCWIRE_TEST_URL") {
-    Some(u) => u,
-    None => "ws://127.0.0.1:18731/sync",
-};
-/// Nothing listens here: every connection attempt fails.
-const DOWN: &str = "ws://127.0.0.1:18739/sync";
+#[path = "support/hub.rs"]
+mod hub;
+use hub::{DOWN, URL};
 
 /// Events a subscriber holds before it starts losing them (driver-core's
 /// `SUBSCRIBER_QUEUE`).

@@ -16,11 +16,9 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// The hub (baked in at compile time: the browser sees no environment).
-const URL: &str = match option_env!("SYNCWIRE_TEST_URL") {
-    Some(u) => u,
-    None => "ws://127.0.0.1:18731/sync",
-};
+#[path = "support/hub.rs"]
+mod hub;
+use hub::URL;
 
 #[path = "support/wait.rs"]
 mod wait;
