@@ -217,10 +217,11 @@ impl Driver {
             return;
         };
         let skip = input.below(rec.tail.len() + 1);
-        let entries = rec.tail.into_iter().skip(skip).collect();
+        let entries: Vec<_> = rec.tail.into_iter().skip(skip).collect();
         let epoch = if input.below(16) == 0 {
             rec.epoch ^ 1
         } else {
+            self.confirmed.fed(&room, &entries);
             rec.epoch
         };
         self.hub.handle_appended(self.now, &room, epoch, entries);

@@ -33,6 +33,11 @@ impl Confirmations {
                 let seqs = entries.iter().map(|e| (e.replica, e.seq)).collect();
                 self.pending.insert(*op, (room.clone(), seqs));
             }
+            // Shared-log mode: the hub fills holes and catches up for joins with
+            // range reads; what they return is stored, so it confirms its entries.
+            StorageAction::LoadRange { op, room, .. } => {
+                self.pending.insert(*op, (room.clone(), Vec::new()));
+            }
             StorageAction::Load { op, room, .. } => {
                 self.pending.insert(*op, (room.clone(), Vec::new()));
             }
@@ -61,11 +66,23 @@ impl Confirmations {
                 result: Ok(Some(rec)),
                 ..
             } => rec.seqs.clone(),
+            StorageCompletion::Range { result: Ok(e), .. } => {
+                e.iter().map(|e| (e.replica, e.seq)).collect()
+            }
             _ => return,
         };
         for (replica, seq) in durable {
             let slot = self.confirmed.entry((room.clone(), replica)).or_insert(0);
             *slot = (*slot).max(seq);
+        }
+    }
+
+    /// Stored entries of `room` handed to the hub directly (the shared log's tail
+    /// feed): the hub may count them as durable.
+    pub(crate) fn fed(&mut self, room: &RoomId, entries: &[crate::hub::StoredEntry]) {
+        for e in entries {
+            let slot = self.confirmed.entry((room.clone(), e.replica)).or_insert(0);
+            *slot = (*slot).max(e.seq);
         }
     }
 

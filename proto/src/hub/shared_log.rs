@@ -66,7 +66,8 @@ impl Hub {
     /// node — the driver tails the shared log. Entries may come in any grouping, late
     /// or repeated; the hub takes each offset once, in order, and reads holes from
     /// storage. Entries at another epoch mean the log was lost and restarted: the room
-    /// is dropped and its members resume (and resync). Ignored for rooms not loaded.
+    /// is dropped and its members resume (and resync). Ignored for rooms not loaded,
+    /// and entirely in single-node mode (there this hub assigns the offsets itself).
     pub fn handle_appended(
         &mut self,
         now: Instant,
@@ -75,6 +76,9 @@ impl Hub {
         entries: Vec<StoredEntry>,
     ) {
         clamp(&mut self.now, now);
+        if !self.config.shared_log {
+            return;
+        }
         let cap = max_waiting(self);
         let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) else {
             return;

@@ -289,3 +289,31 @@ fn entries_of_another_epoch_drop_the_room_so_members_resync() {
     h.settle();
     assert_eq!(h.closed.get(&a), Some(&CloseCode::INTERNAL_ERROR));
 }
+
+#[test]
+fn a_single_node_hub_ignores_a_tail_feed() {
+    // Without shared-log mode this hub assigns offsets itself: fed entries must not
+    // move its log (nor its sequence table) behind its own appends.
+    let mut h = Harness::new();
+    let a = h.connect(1);
+    h.send(a, join("r", "sum", None));
+    h.take(a);
+    let stray = StoredEntry {
+        offset: 0,
+        replica: ReplicaId(7),
+        seq: 1,
+        payload: sum(1),
+    };
+    let epoch = h
+        .hub
+        .room_position(&RoomId::new("r"))
+        .map(|p| p.0)
+        .expect("loaded");
+    h.hub
+        .handle_appended(h.now, &RoomId::new("r"), epoch, vec![stray]);
+    h.settle();
+    assert_eq!(h.hub.room_position(&RoomId::new("r")), Some((epoch, 0)));
+    h.delta(a, "r", 1, 1, sum(2));
+    assert_eq!(acks(&h.take(a)), vec![1]);
+    assert_eq!(h.storage.entry_count(&RoomId::new("r")), 1);
+}
