@@ -75,7 +75,7 @@ impl Hub {
         let (room_id, incarnation) = (id.clone(), r.incarnation);
         if self.config.shared_log {
             let op = self.alloc_op(&room_id, incarnation, OpKind::AppendShared);
-            self.append_shared(&room_id, op, (d.replica, d.seq), d.payload);
+            self.append_shared(&room_id, op, d.replica, d.seq, d.payload);
             self.metrics.deltas_in = self.metrics.deltas_in.saturating_add(1);
             return;
         }
