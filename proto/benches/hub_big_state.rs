@@ -197,7 +197,7 @@ fn drive(
                 }
             }
             HubOutput::Close { session, code } => panic!("hub closed {session:?} {code}"),
-            HubOutput::Auth(_) | HubOutput::Event(_) => {}
+            HubOutput::Auth(_) | HubOutput::Publish(_) | HubOutput::Event(_) => {}
         }
     }
     (folds, delivered)

@@ -59,7 +59,7 @@ fn run_syncwire(iters: u64, subscribers: u64) -> Duration {
                         }
                     }
                     HubOutput::Close { session, code } => panic!("hub closed {session:?} {code}"),
-                    HubOutput::Auth(_) | HubOutput::Event(_) => {}
+                    HubOutput::Auth(_) | HubOutput::Publish(_) | HubOutput::Event(_) => {}
                 }
             }
         }

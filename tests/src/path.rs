@@ -33,4 +33,6 @@ pub enum Path {
     Withdrawn,
     /// Hub nodes learnt entries other nodes appended (the shared log's tail feed).
     Feeds,
+    /// Hub nodes learnt other nodes' members from their news (presence across nodes).
+    PeerNews,
 }

@@ -111,6 +111,7 @@ fn missing(
                 Path::ClientRestarts => client_restarts,
                 Path::CatchUpFromStorage => covered.storage_ranges,
                 Path::Feeds => covered.feeds,
+                Path::PeerNews => covered.peer_news,
                 Path::Refusal(code) => covered.refusals.get(code).copied().unwrap_or(0),
                 Path::SlowConsumerCloses => covered.slow_consumer_closes,
                 Path::StorageFailures => covered.storage_failures,

@@ -354,7 +354,7 @@ impl Scenario {
             "slow" => vec![SlowConsumerCloses, CatchUpFromStorage],
             "storage_faults" => vec![HubRestarts, StorageFailures, Refusal("internal")],
             "restore" => vec![HubRestarts, ClientRestores],
-            "multinode" => vec![HubRestarts, CatchUpFromStorage, Feeds],
+            "multinode" => vec![HubRestarts, CatchUpFromStorage, Feeds, PeerNews],
             "restricted" => vec![
                 HubRestarts,
                 Refusal("forbidden"),

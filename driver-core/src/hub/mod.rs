@@ -34,9 +34,12 @@ mod write;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::SyncSender;
 
 use syncwire_proto::Instant;
-use syncwire_proto::hub::{AuthError, AuthRequest, Hub, HubEvent, HubOutput, StorageCompletion};
+use syncwire_proto::hub::{
+    AuthError, AuthRequest, Hub, HubEvent, HubOutput, NodeNews, StorageCompletion,
+};
 use syncwire_proto::wire::{CloseCode, SessionId};
 
 pub use flushed::FlushedBytes;
@@ -66,6 +69,8 @@ pub struct HubCore<C, S> {
     counters: Arc<HubCounters>,
     /// Shutting down: no new sessions, inbound frames ignored.
     draining: bool,
+    /// Shared-log mode: where news for the other nodes goes (encoded), if anywhere.
+    news: Option<SyncSender<Vec<u8>>>,
 }
 
 impl<C, S> std::fmt::Debug for HubCore<C, S> {
@@ -86,7 +91,20 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
             storage,
             counters,
             draining: false,
+            news: None,
         }
+    }
+
+    /// Shared-log mode: sends the hub's news for the other nodes (encoded with
+    /// `NodeNews::encode`) to `bus` (its publisher). A full queue drops the news,
+    /// counted in [`HubCounters::news_overflow`]; the next roster repairs it.
+    pub fn set_news(&mut self, bus: SyncSender<Vec<u8>>) {
+        self.news = Some(bus);
+    }
+
+    /// News from another node (shared-log mode).
+    pub fn handle_peer_news(&mut self, now: Instant, news: NodeNews) {
+        self.hub.handle_peer_news(now, news);
     }
 
     /// A connection was accepted: returns its session, or `None` while draining
@@ -224,6 +242,12 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
                 HubOutput::Auth(request) => {
                     let conn = self.conns.get_mut(&request.session);
                     on_auth(request, conn);
+                }
+                HubOutput::Publish(news) => {
+                    let sent = self.news.as_ref().map(|bus| bus.try_send(news.encode()));
+                    if matches!(sent, Some(Err(_))) {
+                        self.counters.news_overflow.fetch_add(1, Relaxed);
+                    }
                 }
                 HubOutput::Event(event) => on_event(event),
             }

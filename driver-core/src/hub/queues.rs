@@ -54,6 +54,8 @@ pub struct HubCounters {
     /// Frames in those batches (divided by the batches: the mean batch size, which
     /// is what makes writes cheap under load).
     pub(crate) outbound_frames: AtomicU64,
+    /// Shared-log mode: news for other nodes dropped because the bus queue was full.
+    pub(crate) news_overflow: AtomicU64,
 }
 
 impl HubCounters {
@@ -65,6 +67,11 @@ impl HubCounters {
     /// Storage actions failed because the storage queue refused them.
     pub fn storage_overflow(&self) -> u64 {
         self.storage_overflow.load(Relaxed)
+    }
+
+    /// Shared-log mode: news for other nodes dropped because the bus queue was full.
+    pub fn news_overflow(&self) -> u64 {
+        self.news_overflow.load(Relaxed)
     }
 
     /// [`Outbound::Frames`] batches queued to connections.

@@ -194,6 +194,7 @@ impl HubTask {
                 }
             }
             ToHub::Closed { session } => self.core.handle_closed(now, session),
+            ToHub::PeerNews(news) => self.core.handle_peer_news(now, news),
             ToHub::Appended(a) => {
                 self.core.handle_appended(now, &a.room, a.epoch, a.entries);
                 // The credit goes back here (the entries were taken).

@@ -66,6 +66,9 @@ pub(crate) enum ToHub {
     /// Entries of the shared log, from the tail feed (shared-log mode).
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     Appended(super::tail::Appended),
+    /// Another node's news of its members, from the news bus (shared-log mode).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    PeerNews(syncwire_proto::hub::NodeNews),
     /// A snapshot of the hub's counters (for `/metrics` and `/health`).
     Metrics {
         /// Where the snapshot goes.

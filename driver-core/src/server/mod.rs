@@ -50,7 +50,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures_channel::oneshot;
-use syncwire_proto::hub::Hub;
+use syncwire_proto::hub::{Hub, NodeId};
 
 pub use crate::Outgoing;
 pub use config::{ServerConfig, ServerError, TlsFiles};
@@ -155,6 +155,20 @@ fn start_feed(
     Ok((None, None))
 }
 
+/// Starts the news bus when `storage` is a shared log (Redis): members of other nodes
+/// come in through `hub`; returns the queue the hub's news goes out on.
+fn start_news(
+    storage: &Storage,
+    hub: &async_channel::Sender<messages::ToHub>,
+) -> std::io::Result<Option<std::sync::mpsc::SyncSender<Vec<u8>>>> {
+    #[cfg(feature = "redis")]
+    if let Storage::Redis { url, .. } = storage {
+        return storage::redis_news::spawn(url, hub.clone()).map(Some);
+    }
+    let _ = (storage, hub);
+    Ok(None)
+}
+
 /// A running hub: the storage worker and the hub task, and what connections need.
 #[derive(Debug)]
 pub struct HubServer<R> {
@@ -188,6 +202,8 @@ impl<R: ServerRuntime> HubServer<R> {
         // hub task (`auth_runner`), which hands it the upgrade request too.
         hub_config.authorizer = config.authorizer.inline();
         hub_config.seed = random_seed();
+        // Named on the news bus; a restarted node comes back under a new id.
+        hub_config.node_id = NodeId(random_seed());
         let clock = SystemClock::default();
         let hub = Hub::new(hub_config, clock.now())?;
         let (hub_tx, hub_rx) = async_channel::bounded(config.inbound_capacity);
@@ -199,8 +215,12 @@ impl<R: ServerRuntime> HubServer<R> {
             &hub_tx,
         );
         let (follows, feed) = start_feed(&config.storage, &hub_tx)?;
+        let mut core = HubCore::new(hub, StorageTx(worker.actions), counters.hub.clone());
+        if let Some(bus) = start_news(&config.storage, &hub_tx)? {
+            core.set_news(bus);
+        }
         let task = HubTask {
-            core: HubCore::new(hub, StorageTx(worker.actions), counters.hub.clone()),
+            core,
             clock,
             auth,
             follows,

@@ -27,12 +27,19 @@ pub struct Cluster {
 impl Cluster {
     /// `n` nodes (`syncwire serve --redis`) on a new `redis-server` in `dir`.
     pub async fn start(dir: &Path, n: usize) -> Cluster {
+        Cluster::start_with(dir, n, &[]).await
+    }
+
+    /// [`Cluster::start`] with `extra` arguments for every node.
+    pub async fn start_with(dir: &Path, n: usize, extra: &[&str]) -> Cluster {
         let redis = RedisServer::start(dir);
         let url = redis.url();
         let mut nodes = Vec::new();
         for _ in 0..n {
             let any = "127.0.0.1:0".parse().unwrap();
-            nodes.push(Binary::start_args(any, &["--redis", &url]).await);
+            let mut args = vec!["--redis", url.as_str()];
+            args.extend_from_slice(extra);
+            nodes.push(Binary::start_args(any, &args).await);
         }
         Cluster { redis, nodes }
     }

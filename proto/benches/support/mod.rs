@@ -155,7 +155,7 @@ impl World {
                         let done = self.storage.execute(action);
                         self.hub.handle_storage(self.now, done);
                     }
-                    HubOutput::Auth(_) | HubOutput::Event(_) => {}
+                    HubOutput::Auth(_) | HubOutput::Publish(_) | HubOutput::Event(_) => {}
                 }
                 progressed = true;
             }

@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use super::hub_check;
 use super::hub_frames::{Sequences, client_frame};
+use super::hub_nodes;
 use super::reader::Input;
 use crate::crdt::NoMerge;
 use crate::hub::{
-    AllowAll, AuthError, Hub, HubConfig, Identity, MemoryStorage, OpId, StorageAction,
-    StorageCompletion, StorageError,
+    AllowAll, AuthError, Hub, HubConfig, Identity, MemoryStorage, StorageCompletion, StorageError,
 };
 use crate::time::Instant;
 use crate::wire::{ReplicaId, SessionId};
@@ -191,40 +191,16 @@ impl Driver {
                     self.failing = !self.failing;
                     self.storage.set_failing(self.failing);
                 }
-                1 => self.feed(input),
-                _ => self.restart(),
+                1 => {
+                    let fed = hub_nodes::feed(&mut self.hub, &mut self.storage, self.now, input);
+                    if let Some((room, entries)) = fed {
+                        self.confirmed.fed(&room, &entries);
+                    }
+                }
+                2 => self.restart(),
+                _ => hub_nodes::news(&mut self.hub, self.now, input),
             },
         }
-    }
-
-    /// The shared log's tail feed: some stored entries of a room (from any offset,
-    /// at the stored epoch or a wrong one), as another node's appends would arrive.
-    fn feed(&mut self, input: &mut Input<'_>) {
-        let rooms = super::client_frames::rooms();
-        let Some(room) = input.pick(&rooms) else {
-            return;
-        };
-        let load = StorageAction::Load {
-            op: OpId(u64::MAX),
-            room: room.clone(),
-            tail_limit: usize::from(input.byte()),
-        };
-        let StorageCompletion::Loaded {
-            result: Ok(Some(rec)),
-            ..
-        } = self.storage.execute(load)
-        else {
-            return;
-        };
-        let skip = input.below(rec.tail.len() + 1);
-        let entries: Vec<_> = rec.tail.into_iter().skip(skip).collect();
-        let epoch = if input.below(16) == 0 {
-            rec.epoch ^ 1
-        } else {
-            self.confirmed.fed(&room, &entries);
-            rec.epoch
-        };
-        self.hub.handle_appended(self.now, &room, epoch, entries);
     }
 
     /// The hub crashes and restarts on the same storage: every session and every
@@ -278,6 +254,7 @@ impl Driver {
         while let Some(req) = self.hub.poll_auth() {
             self.auth.push(req.session);
         }
+        hub_nodes::drain_news(&mut self.hub);
         let mut events = 0;
         while self.hub.poll_event().is_some() {
             events += 1;

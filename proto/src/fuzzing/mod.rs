@@ -17,6 +17,7 @@ mod hub;
 mod hub_check;
 mod hub_confirm;
 mod hub_frames;
+mod hub_nodes;
 mod reader;
 mod ydoc;
 

@@ -89,6 +89,16 @@ pub struct HubConfig {
     /// the driver feeds entries appended elsewhere to `Hub::handle_appended`.
     /// The backend must support it (docs/MULTINODE.md). Off by default.
     pub shared_log: bool,
+    /// Shared-log mode: this node's id on the news bus (unique per process run;
+    /// news carrying it is its own and ignored).
+    pub node_id: super::NodeId,
+    /// Shared-log mode: how often the node publishes the roster of each room it
+    /// serves members of; a node silent about a room for three intervals has its
+    /// members there removed.
+    pub roster_interval: Duration,
+    /// Shared-log mode: most members of other nodes kept per room (further ones
+    /// are not listed; counted in `peer_news_dropped`).
+    pub max_remote_peers: usize,
     /// A bug planted on purpose (feature `test-hooks` only), see [`PlantedFault`].
     #[cfg(feature = "test-hooks")]
     pub planted: Option<super::PlantedFault>,
@@ -130,6 +140,9 @@ impl Default for HubConfig {
             merger: Arc::new(Registry::with_builtin()),
             authorizer: None,
             shared_log: false,
+            node_id: super::NodeId(0),
+            roster_interval: Duration::from_secs(10),
+            max_remote_peers: 10_000,
             #[cfg(feature = "test-hooks")]
             planted: None,
         }
@@ -226,6 +239,7 @@ impl HubConfig {
         check(self.max_tail_bytes > 0, "max_tail_bytes", nz)?;
         check(self.max_pending_appends > 0, "max_pending_appends", nz)?;
         check(self.max_events > 0, "max_events", nz)?;
+        check(!self.roster_interval.is_zero(), "roster_interval", nz)?;
         Ok(())
     }
 

@@ -116,6 +116,7 @@ impl Hub {
                 }
                 TimerKey::RoomIdle(room) => self.unload_if_idle(&room),
                 TimerKey::PeerCount(room) => self.on_peer_count_due(&room),
+                TimerKey::Rosters => self.on_rosters_due(),
             }
             self.finish();
         }

@@ -158,6 +158,8 @@ impl Hub {
             head,
             created,
         });
+        // Other nodes serving the room answer with their rosters.
+        self.publish_roster(room, true);
         for p in pending {
             if !self
                 .sessions
@@ -229,6 +231,7 @@ impl Hub {
             sync: Default::default(),
             refreshing: false,
             peers: Default::default(),
+            remote: Default::default(),
             encoder: None,
         }
     }
@@ -248,6 +251,7 @@ impl Hub {
             sync: Default::default(),
             refreshing: false,
             peers: Default::default(),
+            remote: Default::default(),
             encoder: None,
         }
     }

@@ -29,6 +29,9 @@ pub struct HubMetrics {
     pub closes: BTreeMap<CloseCode, u64>,
     /// Presence updates not sent to a peer whose backlog was full.
     pub presence_dropped: u64,
+    /// Shared-log mode: news to or from other nodes dropped (a queue or a bound was
+    /// full, or a value was over the hub's limits); repaired by the next roster.
+    pub peer_news_dropped: u64,
     /// Operator events dropped because the event queue was full.
     pub events_dropped: u64,
     /// Storage operations completed.

@@ -10,7 +10,8 @@
 //!   [`Hub::handle_flushed`],
 //!   [`Hub::handle_timeout`], [`Hub::handle_auth`], [`Hub::handle_storage`], and in
 //!   shared-log mode (several hubs, one log: [`HubConfig::shared_log`])
-//!   [`Hub::handle_appended`] for entries other nodes appended.
+//!   [`Hub::handle_appended`] for entries other nodes appended and
+//!   [`Hub::handle_peer_news`] for their members (`remote_peers`).
 //! * **Outputs**: [`Hub::poll_output`], the one way out — [`HubOutput`]s (frames to
 //!   write, sessions to close, storage actions, authentication requests, operator
 //!   events) in an order that is legal by construction ([`output`] says how), so the
@@ -50,6 +51,7 @@
 //!             hub.handle_storage(now, done);
 //!         }
 //!         HubOutput::Auth(_request) => { /* ask the app, then hub.handle_auth(..) */ }
+//!         HubOutput::Publish(_news) => { /* several nodes: to the bus (news.encode()) */ }
 //!         HubOutput::Event(_event) => { /* log / count */ }
 //!     }
 //! }
@@ -156,12 +158,14 @@ mod memory_storage;
 mod metrics;
 mod op_map;
 pub mod output;
+mod peer_news;
 mod peers;
 #[cfg(feature = "test-hooks")]
 mod planted;
 mod presence;
 mod record;
 mod refresh;
+mod remote_peers;
 pub mod resume;
 mod room;
 mod session;
@@ -183,8 +187,10 @@ pub use handshake::HubError;
 pub use memory_storage::MemoryStorage;
 pub use metrics::HubMetrics;
 pub use output::HubOutput;
+pub use peer_news::{NewsError, NodeId, NodeNews, PeerNews};
 #[cfg(feature = "test-hooks")]
 pub use planted::PlantedFault;
+pub use remote_peers::{MAX_NEWS_BYTES, MAX_NEWS_QUEUED};
 pub use state::{Hub, MAX_SAFE_INTEGER};
 pub use storage::{
     AppendOutcome, NewEntry, OpId, RoomRecord, StorageAction, StorageCompletion, StorageError,

@@ -7,14 +7,14 @@
 //!   session (a `Reject` before its close included) was handed out first;
 //! * each session's frames come in the order they were queued, all its queued frames
 //!   at once (one write and one flush per session per turn);
-//! * storage actions and authentication requests come once the frames and closes
-//!   waiting were handed out, operator events last.
+//! * storage actions, authentication requests and news for other nodes come once
+//!   the frames and closes waiting were handed out, operator events last.
 //!
 //! Inputs given between two calls (`handle_flushed`, `handle_storage`, a closed
 //! session) are taken into account by the next call: call `poll_output` until it
 //! returns `None`, then sleep until the next input or [`Hub::poll_timeout`].
 
-use super::{AuthRequest, Frames, Hub, HubEvent, StorageAction};
+use super::{AuthRequest, Frames, Hub, HubEvent, NodeNews, StorageAction};
 use crate::wire::{CloseCode, SessionId};
 
 /// One thing the driver must do, from [`Hub::poll_output`].
@@ -42,6 +42,10 @@ pub enum HubOutput {
     /// Decide this authentication (no inline authorizer decided); answer with
     /// [`Hub::handle_auth`].
     Auth(AuthRequest),
+    /// Shared-log mode: publish this news to the other hub nodes (their
+    /// [`Hub::handle_peer_news`]) on the deployment's bus, encoded with
+    /// [`NodeNews::encode`]. Losing some is repaired by the periodic rosters.
+    Publish(NodeNews),
     /// Something the operator may want to log or count (bounded; oldest dropped).
     Event(HubEvent),
 }
@@ -61,6 +65,9 @@ impl Hub {
         }
         if let Some(request) = self.poll_auth() {
             return Some(HubOutput::Auth(request));
+        }
+        if let Some(news) = self.poll_news() {
+            return Some(HubOutput::Publish(news));
         }
         self.poll_event().map(HubOutput::Event)
     }

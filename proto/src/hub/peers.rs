@@ -130,7 +130,8 @@ impl Hub {
         let joined = std::mem::take(&mut l.peers.joined);
         let left = std::mem::take(&mut l.peers.left);
         l.peers.due = false;
-        let count = l.members.iter().count();
+        // Members of other nodes count and are listed like local ones (§8.6).
+        let count = l.members.iter().count() + l.remote.len();
         let was_summary = l.peers.summary;
         let summary = if was_summary {
             count > max / 2
@@ -173,6 +174,7 @@ impl Hub {
         if let Some(at) = arm {
             self.timers.set(TimerKey::PeerCount(room.clone()), at);
         }
+        self.publish_changes(room, &joined, &left);
         for (sid, notice) in plan {
             match notice {
                 Notice::Summary => {
@@ -223,6 +225,7 @@ impl Hub {
         let entries: Vec<PeerInfo> = l
             .members
             .keys()
+            .chain(l.remote.iter().map(|(alias, _)| alias))
             .filter(|&&s| s != sid)
             .filter_map(|&s| {
                 let mut e = info(l, s, missed.is_none())?;
@@ -249,12 +252,18 @@ impl Hub {
 
 /// A member's entry in a `Peers` frame (its presence state if `with_state`).
 fn info(l: &LoadedRoom, sid: SessionId, with_state: bool) -> Option<PeerInfo> {
-    let m = l.members.get(&sid)?;
+    let (replica, user_info, presence) = match l.members.get(&sid) {
+        Some(m) => (m.replica, &m.user_info, &m.presence),
+        None => {
+            let r = l.remote.get(&sid)?;
+            (r.replica, &r.user_info, &r.presence)
+        }
+    };
     Some(PeerInfo {
         peer: sid,
-        replica: m.replica,
-        user_info: m.user_info.clone(),
-        state: m.presence.clone().filter(|_| with_state),
+        replica,
+        user_info: user_info.clone(),
+        state: presence.clone().filter(|_| with_state),
     })
 }
 

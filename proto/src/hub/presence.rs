@@ -11,6 +11,7 @@ use bytes::Bytes;
 
 use super::Hub;
 use super::backlog::Sink;
+use super::peer_news::PeerNews;
 use super::room::Room;
 use crate::wire::{ErrorCode, Frame, Presence, RoomId, SessionId, SetPresence};
 
@@ -37,21 +38,33 @@ impl Hub {
             return;
         };
         member.presence = Some(p.state.clone());
-        // Members hear of a peer before its presence; a room too large to list
-        // relays none (its members hold no list to attach it to).
+        // Members hear of a peer before its presence (here and on other nodes).
         self.flush_room_peers_if_due(&p.room);
+        let news = PeerNews::Presence {
+            peer: sid,
+            state: p.state.clone(),
+        };
+        self.publish(&p.room, news);
+        self.relay_presence(&p.room, sid, p.state);
+    }
+
+    /// Relays `state`, the presence of peer `sid` (local or an alias), to the other
+    /// local members of `room`. A room too large to list relays none (its members
+    /// hold no list to attach it to).
+    pub(crate) fn relay_presence(&mut self, room: &RoomId, sid: SessionId, state: Bytes) {
+        self.flush_room_peers_if_due(room);
         if !self
             .rooms
-            .get(&p.room)
+            .get(room)
             .and_then(Room::loaded)
             .is_some_and(|l| l.peers.listed())
         {
             return;
         }
         let frame = Frame::Presence(Presence {
-            room: p.room.clone(),
+            room: room.clone(),
             peer: sid,
-            state: p.state,
+            state,
         });
         let bytes = Bytes::from(frame.encode());
         let Hub {
@@ -62,7 +75,7 @@ impl Hub {
             config,
             ..
         } = self;
-        let Some(l) = rooms.get_mut(&p.room).and_then(Room::loaded_mut) else {
+        let Some(l) = rooms.get_mut(room).and_then(Room::loaded_mut) else {
             return;
         };
         let mut sink = Sink {
@@ -120,11 +133,17 @@ impl Hub {
             max_backlog: config.max_backlog_bytes,
         };
         let mut stuck = None;
-        for (&peer, m) in l.members.iter() {
+        // Local members, then those of other nodes (aliases are above every local id).
+        let states = l
+            .members
+            .iter()
+            .map(|(&peer, m)| (peer, &m.presence))
+            .chain(l.remote.iter().map(|(&peer, r)| (peer, &r.presence)));
+        for (peer, state) in states {
             if peer < from || peer == sid {
                 continue;
             }
-            let Some(state) = &m.presence else {
+            let Some(state) = state else {
                 continue;
             };
             let frame = Frame::Presence(Presence {

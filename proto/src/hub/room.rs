@@ -8,6 +8,7 @@ use bytes::Bytes;
 use super::compaction::Folding;
 use super::log::RoomLog;
 use super::peers::PeerNotices;
+use super::remote_peers::RemotePeers;
 use super::shared_log::JoinSync;
 use super::storage::{OpId, StoredSnapshot};
 use crate::wire::{Join, ReplicaId, RoomEncoder, SessionId};
@@ -157,6 +158,8 @@ pub(crate) struct LoadedRoom {
     pub(crate) refreshing: bool,
     /// Joins and leaves not yet told to the members ([`super::peers`]).
     pub(crate) peers: PeerNotices,
+    /// Shared-log mode: the room's members on other nodes.
+    pub(crate) remote: RemotePeers,
     /// Encodes the live frames; made at the first delivery (idle rooms keep none).
     pub(crate) encoder: Option<RoomEncoder>,
 }

@@ -10,6 +10,8 @@ use super::config::{ConfigError, HubConfig};
 use super::events::{EventQueue, HubEvent};
 use super::metrics::HubMetrics;
 use super::op_map::OpMap;
+use super::peer_news::NodeNews;
+use super::remote_peers::FIRST_ALIAS;
 use super::room::Room;
 use super::session::Session;
 use super::storage::{OpId, StorageAction};
@@ -90,13 +92,17 @@ pub struct Hub {
     pub(crate) peers_due: Vec<RoomId>,
     /// Rooms with entries that became durable this turn, delivered live at its end.
     pub(crate) live_due: Vec<RoomId>,
+    /// The next alias for a member of another node (counting down, [`super::remote_peers`]).
+    pub(crate) next_alias: u64,
+    /// News for the other nodes, handed out as `HubOutput::Publish` (bounded).
+    pub(crate) news: VecDeque<NodeNews>,
 }
 
 impl Hub {
     /// A hub with no sessions and no rooms. Fails if `config` does not validate.
     pub fn new(config: HubConfig, now: Instant) -> Result<Hub, ConfigError> {
         config.validate()?;
-        Ok(Hub {
+        let mut hub = Hub {
             rng: Rng::new(config.seed),
             events: EventQueue::new(config.max_events),
             config,
@@ -119,7 +125,11 @@ impl Hub {
             peers_due: Vec::new(),
             live_due: Vec::new(),
             metrics: HubMetrics::default(),
-        })
+            next_alias: FIRST_ALIAS,
+            news: VecDeque::new(),
+        };
+        hub.arm_rosters();
+        Ok(hub)
     }
 
     /// The next session to close, with its code, after its queued frames were sent.

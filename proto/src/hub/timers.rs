@@ -14,6 +14,8 @@ pub(crate) enum TimerKey {
     RoomIdle(RoomId),
     /// Send a summary room's member count (at most once per summary interval).
     PeerCount(RoomId),
+    /// Shared-log mode: publish the rosters, expire silent nodes' members.
+    Rosters,
 }
 
 /// At most one deadline per key, ordered by time.

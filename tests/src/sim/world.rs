@@ -18,7 +18,7 @@ use core::time::Duration;
 use syncwire_proto::Instant;
 use syncwire_proto::client::ClientConfig;
 use syncwire_proto::crdt::Registry;
-use syncwire_proto::hub::{Hub, HubConfig, MemoryStorage, StoredEntry};
+use syncwire_proto::hub::{Hub, HubConfig, MemoryStorage, NodeId, StoredEntry};
 use syncwire_proto::replica::{Replica, ReplicaOrigin};
 use syncwire_proto::rng::Rng;
 use syncwire_proto::wire::{CloseCode, ReplicaId, RoomId, SessionId};
@@ -50,6 +50,8 @@ pub(crate) enum Ev {
     StorageDone(usize, u64),
     /// The tail feed hands node `k` entries of `room` at `epoch` (shared log).
     Feed(usize, RoomId, u64, Vec<StoredEntry>),
+    /// Another node's news (encoded, as on the bus) reaches node `k`.
+    News(usize, Bytes),
     Work(usize),
     Fault(Fault),
     /// Hub node `k` starts again after a crash.
@@ -142,6 +144,8 @@ pub struct Coverage {
     pub withdrawn: u64,
     /// Tail-feed deliveries to hub nodes (several nodes over one shared log).
     pub feeds: u64,
+    /// News of other nodes' members handed to hub nodes.
+    pub peer_news: u64,
 }
 
 impl Coverage {
@@ -159,6 +163,7 @@ impl Coverage {
         self.client_restores += other.client_restores;
         self.withdrawn += other.withdrawn;
         self.feeds += other.feeds;
+        self.peer_news += other.peer_news;
         for (k, v) in &other.refusals {
             *self.refusals.entry(k).or_default() += v;
         }
@@ -279,6 +284,8 @@ impl World {
             authorizer: Some(super::world_identity::authorizer(self.policy.clone())),
             max_tail_entries: self.scenario.max_tail_entries,
             shared_log: self.node_count() > 1,
+            // Unique per incarnation: a restarted node is a new node on the bus.
+            node_id: NodeId(self.hub_incarnation + 1),
             ..self.scenario.limits.apply(HubConfig::default())
         }
     }
@@ -366,6 +373,7 @@ impl World {
             Ev::HubWake(k) => self.on_hub_wake(k),
             Ev::StorageDone(k, inc) => self.on_storage_done(k, inc),
             Ev::Feed(k, room, epoch, entries) => self.on_feed(k, room, epoch, entries),
+            Ev::News(k, bytes) => self.on_news(k, &bytes),
             Ev::Work(i) => self.on_work(i),
             Ev::Fault(f) => self.apply_fault(f),
             Ev::HubUp(k) => {

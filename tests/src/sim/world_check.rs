@@ -81,13 +81,13 @@ impl World {
                     ));
                     continue;
                 }
-                // Every membership change reaches every member (PROTOCOL.md §3.12):
-                // once settled, each member counts the room as the hub does. (Not
-                // across nodes yet: a node counts its own members only.)
-                if nodes > 1 {
-                    continue;
-                }
-                let members = hub.room_members(room).len() as u64;
+                // Every membership change reaches every member (PROTOCOL.md §3.12),
+                // on every node (§8.6): once settled, each member counts the room's
+                // members of all live nodes.
+                let members = (0..nodes)
+                    .filter_map(|k| self.hub_of(k))
+                    .map(|h| h.room_members(room).len() as u64)
+                    .sum::<u64>();
                 let counted = client.room(room).and_then(|i| i.peer_count);
                 if counted != Some(members) {
                     why.push(format!(

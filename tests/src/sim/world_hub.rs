@@ -52,6 +52,7 @@ impl World {
                 HubOutput::Auth(req) => {
                     self.violate("hub_protocol", format!("unexpected auth request {req:?}"));
                 }
+                HubOutput::Publish(news) => self.publish_news(&news),
                 HubOutput::Event(ev) => {
                     self.transcript
                         .note(self.now, "hub", || format!("event {ev:?}"));

@@ -14,10 +14,12 @@
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
 use core::time::Duration;
 use syncwire_proto::Instant;
 use syncwire_proto::hub::{
-    AppendOutcome, Hub, OpId, StorageAction, StorageCompletion, StoredEntry,
+    AppendOutcome, Hub, MAX_NEWS_BYTES, NodeNews, OpId, StorageAction, StorageCompletion,
+    StoredEntry,
 };
 use syncwire_proto::wire::{RoomId, SessionId};
 
@@ -160,6 +162,37 @@ impl World {
             let extra = self.rng.below_inclusive(base.as_micros() as u64);
             let at = self.now + base + Duration::from_micros(extra);
             self.schedule(at, Ev::Feed(k, room.clone(), *epoch, entries.clone()));
+        }
+    }
+
+    /// Hands a node's news to the bus: every other node gets it after its own delay
+    /// (1–50 ms), except about one in twenty copies, which is lost (Redis pub/sub is
+    /// at most once; the rosters repair it).
+    pub(crate) fn publish_news(&mut self, news: &NodeNews) {
+        let bytes = Bytes::from(news.encode());
+        for k in 0..self.nodes.len() {
+            if k == self.node || self.rng.below_inclusive(19) == 0 {
+                continue;
+            }
+            let at = self.now + Duration::from_millis(1 + self.rng.below_inclusive(49));
+            self.schedule(at, Ev::News(k, bytes.clone()));
+        }
+    }
+
+    /// News from the bus reaches node `k` (a crashed node hears nothing).
+    pub(crate) fn on_news(&mut self, k: usize, bytes: &[u8]) {
+        self.enter(k);
+        let now = self.now;
+        let Some(hub) = self.hub.as_mut() else {
+            return;
+        };
+        match NodeNews::decode(bytes, MAX_NEWS_BYTES) {
+            Ok(news) => {
+                self.stats.coverage.peer_news += 1;
+                hub.handle_peer_news(now, news);
+                self.drain_hub();
+            }
+            Err(e) => self.violate("news", format!("news does not decode: {e}")),
         }
     }
 

@@ -9,6 +9,7 @@
 //! * `redis_backend` (feature `redis`): the room logs on a Redis server, one pipelined
 //!   round trip of Lua scripts per batch (`redis_keys`: key layout and scripts;
 //!   `redis_actions`: actions to script calls and back; `redis_fold`: folds).
+//! * `redis_news` (feature `redis`): the news bus, members of other nodes (pub/sub).
 //! * `redis_tail` (feature `redis`): the tail feed, a thread following the streams of
 //!   the rooms the hub has loaded (shared-log mode; `crate::server::tail`).
 //! * [`worker`]: a dedicated OS thread that pulls actions from a bounded queue, groups
@@ -29,6 +30,8 @@ mod redis_codec;
 mod redis_fold;
 #[cfg(feature = "redis")]
 mod redis_keys;
+#[cfg(feature = "redis")]
+pub(crate) mod redis_news;
 #[cfg(feature = "redis")]
 pub(crate) mod redis_tail;
 pub(crate) mod worker;

@@ -98,6 +98,8 @@ fn hub_limits(
     hub.max_pending_appends = req(loaded, "max_pending_appends", s.max_pending_appends)?;
     hub.room_idle_timeout = ms("room_idle_timeout_ms", s.room_idle_timeout_ms)?;
     hub.max_events = req(loaded, "max_events", s.max_events)?;
+    hub.roster_interval = ms("roster_interval_ms", s.roster_interval_ms)?;
+    hub.max_remote_peers = req(loaded, "max_remote_peers", s.max_remote_peers)?;
     Ok(())
 }
 

@@ -157,6 +157,12 @@ settings! {
     room_idle_timeout_ms: u64 = ms(hub().room_idle_timeout), plain;
     /// Bound of the operator event queue (the oldest event is dropped on overflow).
     max_events: usize = Some(hub().max_events), plain;
+    /// With --redis: how often a node republishes each room's members to the other
+    /// nodes, in ms; a node silent about a room for three intervals has its members
+    /// there removed (docs/MULTINODE.md).
+    roster_interval_ms: u64 = ms(hub().roster_interval), plain;
+    /// With --redis: most members of other nodes listed per room.
+    max_remote_peers: usize = Some(hub().max_remote_peers), plain;
 }
 
 /// The setting that sets the `HubConfig` field `field` (for validation errors).
@@ -170,6 +176,7 @@ pub(crate) fn hub_field_setting(field: &str) -> Option<&'static str> {
         "rate_strikes_to_close" => "rate_strikes",
         "rate_strike_window" => "rate_strike_window_ms",
         "room_idle_timeout" => "room_idle_timeout_ms",
+        "roster_interval" => "roster_interval_ms",
         "max_frame_bytes" => "max_frame_bytes",
         "max_payload_bytes" => "max_payload_bytes",
         "max_sessions" => "max_sessions",

@@ -3,6 +3,7 @@
 
 mod harness;
 mod model;
+mod nodes;
 
 mod acks;
 mod authority;
@@ -15,6 +16,7 @@ mod peers;
 mod presence;
 mod properties;
 mod protection;
+mod remote_peers;
 mod resume;
 mod rooms;
 mod seq_rule;

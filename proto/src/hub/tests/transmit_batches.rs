@@ -153,6 +153,7 @@ fn poll_output_gives_each_session_its_whole_batch_before_storage_and_events() {
             crate::hub::HubOutput::Storage(_) => kinds.push(("storage", 1)),
             crate::hub::HubOutput::Close { .. } => panic!("nobody is closed"),
             crate::hub::HubOutput::Auth(_) => panic!("authorization is inline"),
+            crate::hub::HubOutput::Publish(_) => panic!("a single node publishes nothing"),
             crate::hub::HubOutput::Event(_) => kinds.push(("event", 1)),
         }
     }
