@@ -78,6 +78,12 @@ impl Render<'_> {
                 hub.presence_dropped,
             ),
             (
+                "peer_news_dropped_total",
+                "News of members to or from other nodes dropped (repaired by the next roster).",
+                hub.peer_news_dropped
+                    .saturating_add(self.hub().news_overflow()),
+            ),
+            (
                 "events_dropped_total",
                 "Operator events dropped.",
                 hub.events_dropped,
