@@ -44,7 +44,7 @@ impl Render<'_> {
         for (name, help, v) in gauges {
             metric(&mut out, name, "gauge", help, &[("", v)]);
         }
-        let counters: [(&str, &str, u64); 18] = [
+        let counters: [(&str, &str, u64); 19] = [
             (
                 "connections_total",
                 "WebSocket connections accepted.",
