@@ -52,6 +52,7 @@ pub(crate) fn spawn(
         follows: Arc::downgrade(follows),
         health,
         turn: 0,
+        last_connect: None,
     };
     std::thread::Builder::new()
         .name("syncwire-tail".to_owned())
@@ -65,6 +66,9 @@ struct Feed {
     follows: Weak<Follows>,
     health: FeedHealth,
     turn: usize,
+    /// When the last connection attempt started (`None` before the first, which
+    /// does not wait: a node's feed must follow its rooms from its first moment).
+    last_connect: Option<std::time::Instant>,
 }
 
 /// What one read returned: per stream key, entries with their epochs.
@@ -127,7 +131,10 @@ impl Feed {
     /// The connection, (re)connecting at most once per backoff.
     fn connection(&mut self) -> Result<&mut Connection, String> {
         if self.conn.is_none() {
-            std::thread::sleep(RECONNECT_BACKOFF);
+            if let Some(at) = self.last_connect {
+                std::thread::sleep(RECONNECT_BACKOFF.saturating_sub(at.elapsed()));
+            }
+            self.last_connect = Some(std::time::Instant::now());
             let conn = self
                 .client
                 .get_connection_with_timeout(CONNECT_TIMEOUT)
