@@ -156,6 +156,7 @@ mod loading;
 mod log;
 mod memory_storage;
 mod metrics;
+mod news_out;
 mod op_map;
 pub mod output;
 mod peer_news;
@@ -186,11 +187,11 @@ pub use frames::{Frames, IntoIter as FramesIntoIter};
 pub use handshake::HubError;
 pub use memory_storage::MemoryStorage;
 pub use metrics::HubMetrics;
+pub use news_out::{MAX_NEWS_BYTES, MAX_NEWS_QUEUED};
 pub use output::HubOutput;
 pub use peer_news::{NewsError, NodeId, NodeNews, PeerNews};
 #[cfg(feature = "test-hooks")]
 pub use planted::PlantedFault;
-pub use remote_peers::{MAX_NEWS_BYTES, MAX_NEWS_QUEUED};
 pub use state::{Hub, MAX_SAFE_INTEGER};
 pub use storage::{
     AppendOutcome, NewEntry, OpId, RoomRecord, StorageAction, StorageCompletion, StorageError,

@@ -11,10 +11,7 @@
 //!   frames of the turn ([`super::peers`]); their presence is relayed like local
 //!   presence ([`super::presence`]). Remote members get no frames and do not keep the
 //!   room loaded; news of a room this hub has not loaded is ignored.
-//! * **Out**: the local members' joins and leaves (at each turn's `Peers` flush),
-//!   presence, a roster asking for the others' when the room loads, and every
-//!   `roster_interval` the roster of every room with local members, all handed out as
-//!   [`HubOutput::Publish`](super::HubOutput::Publish).
+//! * **Out**: what this hub tells the others is [`super::news_out`]'s.
 //!
 //! # Loss, delay, crashes and bounds
 //!
@@ -22,7 +19,7 @@
 //! sender's members in the room, so a lost join or leave is repaired within one
 //! interval. A node not heard about a room for three intervals (crashed, partitioned,
 //! or without members there any more) has its members removed. Remote members per
-//! room are bounded by `max_remote_peers` and outbound news by [`MAX_NEWS_QUEUED`]
+//! room are bounded by `max_remote_peers` and outbound news by `MAX_NEWS_QUEUED`
 //! (the oldest dropped); what is dropped is counted in `HubMetrics::peer_news_dropped`
 //! and repaired by the next roster. A user info or presence state over the hub's own
 //! bounds is dropped the same way.
@@ -33,30 +30,14 @@ use bytes::Bytes;
 
 use super::Hub;
 use super::peer_news::{NodeId, NodeNews, PeerNews};
-use super::room::{LoadedRoom, Room};
+use super::room::Room;
 use super::session::clamp;
 use super::state::MAX_SAFE_INTEGER;
-use super::timers::TimerKey;
 use crate::time::Instant;
 use crate::wire::{PeerInfo, ReplicaId, RoomId, SessionId};
 
-/// Most news waiting to be handed out; the oldest is dropped beyond it.
-pub const MAX_NEWS_QUEUED: usize = 65_536;
-
-/// Largest news on the bus, in bytes (read with this limit by `NodeNews::decode`;
-/// under Redis's default 32 MB pub/sub output buffer limit). A roster or a turn's
-/// changes that would be larger carry the members' presence states only while
-/// they fit, then only the members that fit; the others are counted in
-/// `peer_news_dropped` (a node lists at most about 14,000 members of one room to
-/// the others, at the largest user info).
-pub const MAX_NEWS_BYTES: usize = 16 * 1024 * 1024;
-
-/// What the entries of one news may take (the rest of [`MAX_NEWS_BYTES`] is margin
-/// for the frame's envelope).
-const NEWS_ENTRIES_BYTES: usize = MAX_NEWS_BYTES - 64 * 1024;
-
 /// Rosters missed before a node's members of a room are removed.
-const ROSTERS_MISSED: u32 = 3;
+pub(crate) const ROSTERS_MISSED: u32 = 3;
 
 /// A member of the room on another node.
 #[derive(Debug)]
@@ -215,154 +196,43 @@ impl Hub {
         self.relay_presence(room, alias, state);
     }
 
+    /// Removes the members of `room` of nodes not heard about it for
+    /// [`ROSTERS_MISSED`] roster intervals (dead, partitioned, or without members).
+    pub(crate) fn expire_silent_nodes(&mut self, room: &RoomId) {
+        let silence = self.config.roster_interval.saturating_mul(ROSTERS_MISSED);
+        let now = self.now;
+        let Some(l) = self.rooms.get_mut(room).and_then(Room::loaded_mut) else {
+            return;
+        };
+        let gone: Vec<NodeId> = l
+            .remote
+            .heard
+            .iter()
+            .filter(|&(_, &at)| now >= at.saturating_add(silence))
+            .map(|(&n, _)| n)
+            .collect();
+        let mut aliases = Vec::new();
+        for node in gone {
+            l.remote.heard.remove(&node);
+            aliases.extend(l.remote.of_node(node).into_iter().map(|(_, a)| a));
+        }
+        for alias in aliases {
+            self.remove_remote(room, alias);
+        }
+    }
+
     /// Whether `sid` names a member of another node (an alias).
     pub(crate) fn is_alias(&self, sid: SessionId) -> bool {
         sid.0 > self.next_alias
     }
 
-    fn news_dropped(&mut self) {
+    pub(crate) fn news_dropped(&mut self) {
         self.count_dropped(1);
     }
 
-    fn count_dropped(&mut self, n: u64) {
+    pub(crate) fn count_dropped(&mut self, n: u64) {
         self.metrics.peer_news_dropped = self.metrics.peer_news_dropped.saturating_add(n);
     }
-
-    /// Queues news of `room` for the other nodes (shared-log mode only).
-    pub(crate) fn publish(&mut self, room: &RoomId, news: PeerNews) {
-        if !self.config.shared_log {
-            return;
-        }
-        if self.news.len() >= MAX_NEWS_QUEUED {
-            self.news.pop_front();
-            self.news_dropped();
-        }
-        self.news.push_back(NodeNews {
-            node: self.config.node_id,
-            room: room.clone(),
-            news,
-        });
-    }
-
-    /// Publishes the local members of `room` (with their presence).
-    pub(crate) fn publish_roster(&mut self, room: &RoomId, ask: bool) {
-        let Some(l) = self.rooms.get(room).and_then(Room::loaded) else {
-            return;
-        };
-        let (peers, dropped) = local_infos(l, l.members.keys().copied());
-        self.publish(room, PeerNews::Roster { peers, ask });
-        self.count_dropped(dropped);
-    }
-
-    /// Publishes the local part of a turn's joins and leaves of `room`.
-    pub(crate) fn publish_changes(
-        &mut self,
-        room: &RoomId,
-        joined: &[SessionId],
-        left: &[SessionId],
-    ) {
-        if !self.config.shared_log {
-            return;
-        }
-        let Some(l) = self.rooms.get(room).and_then(Room::loaded) else {
-            return;
-        };
-        let (joined, dropped) = local_infos(l, joined.iter().copied());
-        let left: Vec<SessionId> = left
-            .iter()
-            .copied()
-            .filter(|&s| !self.is_alias(s))
-            .collect();
-        if !joined.is_empty() || !left.is_empty() {
-            self.publish(room, PeerNews::Changes { joined, left });
-        }
-        self.count_dropped(dropped);
-    }
-
-    /// Every `roster_interval`: each room's roster goes out, and the members of nodes
-    /// not heard about a room for [`ROSTERS_MISSED`] intervals are removed.
-    pub(crate) fn on_rosters_due(&mut self) {
-        let interval = self.config.roster_interval;
-        let silence = interval.saturating_mul(ROSTERS_MISSED);
-        let now = self.now;
-        let rooms: Vec<RoomId> = self
-            .rooms
-            .iter()
-            .filter(|(_, r)| r.loaded().is_some())
-            .map(|(id, _)| id.clone())
-            .collect();
-        for room in rooms {
-            let Some(l) = self.rooms.get_mut(&room).and_then(Room::loaded_mut) else {
-                continue;
-            };
-            let gone: Vec<NodeId> = l
-                .remote
-                .heard
-                .iter()
-                .filter(|&(_, &at)| now >= at.saturating_add(silence))
-                .map(|(&n, _)| n)
-                .collect();
-            let has_members = !l.members.is_empty();
-            let mut aliases = Vec::new();
-            for node in gone {
-                l.remote.heard.remove(&node);
-                aliases.extend(l.remote.of_node(node).into_iter().map(|(_, a)| a));
-            }
-            for alias in aliases {
-                self.remove_remote(&room, alias);
-            }
-            if has_members {
-                self.publish_roster(&room, false);
-            }
-        }
-        self.arm_rosters();
-    }
-
-    /// Sets the roster timer one interval from now (shared-log mode).
-    pub(crate) fn arm_rosters(&mut self) {
-        if self.config.shared_log {
-            let at = self.now.saturating_add(self.config.roster_interval);
-            self.timers.set(TimerKey::Rosters, at);
-        }
-    }
-
-    /// The next news to publish.
-    pub(crate) fn poll_news(&mut self) -> Option<NodeNews> {
-        self.news.pop_front()
-    }
-}
-
-/// The entries of local members `sids` of `l` within one news's budget: with
-/// their presence while it fits, without once it does not, then none; and how many
-/// members were left out.
-fn local_infos(l: &LoadedRoom, sids: impl Iterator<Item = SessionId>) -> (Vec<PeerInfo>, u64) {
-    let mut budget = NEWS_ENTRIES_BYTES;
-    let mut with_state = true;
-    let mut out = Vec::new();
-    let mut dropped = 0;
-    for sid in sids {
-        let Some(m) = l.members.get(&sid) else {
-            continue;
-        };
-        let mut e = PeerInfo {
-            peer: sid,
-            replica: m.replica,
-            user_info: m.user_info.clone(),
-            state: m.presence.clone().filter(|_| with_state),
-        };
-        if e.size_hint() > budget {
-            with_state = false;
-            e.state = None;
-        }
-        match budget.checked_sub(e.size_hint()) {
-            Some(rest) => {
-                budget = rest;
-                out.push(e);
-            }
-            None => dropped += 1,
-        }
-    }
-    (out, dropped)
 }
 
 /// The first alias a hub hands out.

@@ -302,3 +302,14 @@ pub fn rejects(frames: &[Frame]) -> Vec<ErrorCode> {
         })
         .collect()
 }
+
+/// Every `Peers` frame in `frames`.
+pub fn peers_of(frames: &[Frame]) -> Vec<&Peers> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            Frame::Peers(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}

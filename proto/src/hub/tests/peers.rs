@@ -10,16 +10,6 @@ use super::harness::*;
 use crate::hub::*;
 use crate::wire::*;
 
-fn peers_of(frames: &[Frame]) -> Vec<&Peers> {
-    frames
-        .iter()
-        .filter_map(|f| match f {
-            Frame::Peers(p) => Some(p),
-            _ => None,
-        })
-        .collect()
-}
-
 fn ids(p: &Peers) -> Vec<SessionId> {
     p.joined.iter().map(|e| e.peer).collect()
 }

@@ -46,20 +46,9 @@ fn relay_all(n: &mut Nodes) {
     panic!("news never stopped");
 }
 
-/// Every `Peers` frame in `frames`.
-fn peers(frames: &[Frame]) -> Vec<&Peers> {
-    frames
-        .iter()
-        .filter_map(|f| match f {
-            Frame::Peers(p) => Some(p),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The peer id under which `frames` listed `replica` (last listing wins).
 fn listed_as(frames: &[Frame], replica: u64) -> Option<SessionId> {
-    peers(frames)
+    peers_of(frames)
         .iter()
         .flat_map(|p| p.joined.iter())
         .filter(|e| e.replica == ReplicaId(replica))
@@ -68,7 +57,7 @@ fn listed_as(frames: &[Frame], replica: u64) -> Option<SessionId> {
 }
 
 fn last_count(frames: &[Frame]) -> Option<u64> {
-    peers(frames).last().map(|p| p.count)
+    peers_of(frames).last().map(|p| p.count)
 }
 
 fn advance_all(n: &mut Nodes, d: Duration) {
@@ -90,7 +79,7 @@ fn members_of_two_nodes_see_each_other_their_presence_and_their_leave() {
     assert_eq!((last_count(&to_a), last_count(&to_b)), (Some(2), Some(2)));
     // Aliases never collide with the node's own session ids.
     assert!(b_at_a.0 > a.0 && a_at_b.0 > b.0);
-    let entry = peers(&to_b)
+    let entry = peers_of(&to_b)
         .iter()
         .flat_map(|p| p.joined.iter())
         .find(|e| e.peer == a_at_b)
@@ -119,7 +108,7 @@ fn members_of_two_nodes_see_each_other_their_presence_and_their_leave() {
     n.hubs[1].send(c, join("r", "sum", None));
     n.pump_all();
     let to_c = n.hubs[1].take(c);
-    let full = peers(&to_c);
+    let full = peers_of(&to_c);
     let a_entry = full
         .iter()
         .flat_map(|p| p.joined.iter())
@@ -137,7 +126,7 @@ fn members_of_two_nodes_see_each_other_their_presence_and_their_leave() {
     );
     relay_all(&mut n);
     let to_b = n.hubs[1].take(b);
-    let p = peers(&to_b);
+    let p = peers_of(&to_b);
     assert!(p.iter().any(|p| p.left.contains(&a_at_b)), "{to_b:?}");
     assert_eq!(last_count(&to_b), Some(2));
 }
@@ -176,12 +165,12 @@ fn the_members_of_a_silent_node_are_removed_after_three_intervals() {
         relay(&mut n, 1, false);
     }
     let to_b = n.hubs[1].take(b);
-    assert!(peers(&to_b).iter().all(|p| !p.left.contains(&a_at_b)));
+    assert!(peers_of(&to_b).iter().all(|p| !p.left.contains(&a_at_b)));
     advance_all(&mut n, Duration::from_secs(10));
     relay(&mut n, 0, true);
     let to_b = n.hubs[1].take(b);
     assert!(
-        peers(&to_b).iter().any(|p| p.left.contains(&a_at_b)),
+        peers_of(&to_b).iter().any(|p| p.left.contains(&a_at_b)),
         "{to_b:?}"
     );
     assert_eq!(last_count(&to_b), Some(1));
@@ -268,5 +257,5 @@ fn a_node_ignores_its_own_news_and_a_single_node_hub_ignores_all_news() {
     };
     single.hub.handle_peer_news(single.now, foreign);
     single.settle();
-    assert!(peers(&single.take(s)).is_empty());
+    assert!(peers_of(&single.take(s)).is_empty());
 }
