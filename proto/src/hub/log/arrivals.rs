@@ -8,7 +8,7 @@
 //! keyed by offset, until the offsets below them are known; a hole is filled by a
 //! range read ([`Arrivals::fill`] names the read in flight).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use bytes::Bytes;
 
@@ -39,8 +39,10 @@ pub(crate) struct Refused {
 pub(crate) struct Arrivals {
     /// Durable entries above the durable head, by offset.
     arrived: BTreeMap<u64, StoredEntry>,
-    /// Entries of this node's appends in flight, in the order they were sent.
-    sent: Vec<Sent>,
+    /// Entries of this node's appends in flight, in the order they were sent (the
+    /// entries of one append are contiguous; appends mostly complete in order, so
+    /// settling one takes entries from the front).
+    sent: VecDeque<Sent>,
     /// The range read in flight filling a hole or catching up before a join.
     pub(crate) fill: Option<OpId>,
     /// One past the highest offset known to be durable (arrived, or dropped over
@@ -51,7 +53,7 @@ pub(crate) struct Arrivals {
 impl Arrivals {
     /// Records an entry sent in append `op`.
     pub(crate) fn sent(&mut self, op: OpId, replica: ReplicaId, seq: u64, payload: Bytes) {
-        self.sent.push(Sent {
+        self.sent.push_back(Sent {
             op,
             replica,
             seq,
@@ -82,12 +84,13 @@ impl Arrivals {
         outcomes: &[AppendOutcome],
         head: u64,
     ) -> Result<Vec<Refused>, String> {
-        let sent: Vec<Sent> = {
-            let (mine, rest) = std::mem::take(&mut self.sent)
-                .into_iter()
-                .partition(|s| s.op == op);
-            self.sent = rest;
-            mine
+        let start = self.sent.iter().position(|s| s.op == op);
+        let sent: Vec<Sent> = match start {
+            Some(i) => {
+                let n = self.sent.iter().skip(i).take_while(|s| s.op == op).count();
+                self.sent.drain(i..i + n).collect()
+            }
+            None => Vec::new(),
         };
         if sent.len() != outcomes.len() {
             return Err(format!(
