@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_channel::mpsc;
 use futures_core::Stream;
+use syncwire_proto::client::RoomStatus;
 use syncwire_proto::crdt::DeltaCrdt;
 use syncwire_proto::wire::RoomId;
 
@@ -81,6 +82,40 @@ impl<C: DeltaCrdt> Doc<C> {
             return Err(DriverError::Closed);
         }
         Ok(f(s.replica().read::<C>(&self.room)?))
+    }
+
+    /// Waits until the room caught up with the hub: joined, and every entry the hub
+    /// had logged when it answered the latest join applied to the document (the
+    /// `CaughtUp` event). Returns at once if it has since that join. A document read
+    /// after it shows every change the hub acknowledged before the join, other
+    /// replicas' included; without it a read right after `join` shows only what this
+    /// replica had locally. Fails with [`DriverError::JoinRefused`] if the hub refuses
+    /// the join, and [`DriverError::Closed`] if the room is left or the session ends.
+    /// It waits as long as the session is offline; bound it with the runtime's timeout.
+    pub async fn synced(&self) -> Result<(), DriverError> {
+        let mut events = Session::lock(&self.shared).subscribe();
+        loop {
+            // Checked after subscribing and after every event (a subscriber that lags
+            // may lose the `CaughtUp` event itself, never the room's state).
+            let status = {
+                let s = Session::lock(&self.shared);
+                s.client().room(&self.room).map(|r| (r.caught_up, r.status))
+            };
+            match status {
+                None => return Err(DriverError::Closed),
+                Some((true, _)) => return Ok(()),
+                Some((_, RoomStatus::Rejected(code))) => {
+                    return Err(DriverError::JoinRefused(code));
+                }
+                Some(_) => {}
+            }
+            if std::future::poll_fn(|cx| Pin::new(&mut events).poll_next(cx))
+                .await
+                .is_none()
+            {
+                return Err(DriverError::Closed);
+            }
+        }
     }
 
     /// A copy of the current state.

@@ -14,6 +14,10 @@ pub enum DriverError {
     /// The session was closed; the handle can no longer be used.
     #[error("the session is closed")]
     Closed,
+    /// The hub refused to let this session join the room (the room stays refused
+    /// until the application leaves it; PROTOCOL.md §6 says what each code means).
+    #[error("the hub refused the join: {0}")]
+    JoinRefused(syncwire_proto::wire::ErrorCode),
     /// The URL or configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -9,6 +9,7 @@ pub(crate) async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = SyncClient::connect(&url, ClientConfig::default())?;
     let counter = client.join::<GCounter>("counter")?;
     counter.apply(GCounterOp::Increment(1))?; // applied locally at once, queued for the hub
+    counter.synced().await?; // the room caught up: what other replicas stored is in
     println!("counter = {}", counter.read(|c| c.value())?);
     client.close(std::time::Duration::from_secs(2)).await; // waits for the hub's acks
     Ok(())

@@ -221,3 +221,47 @@ async fn a_graceful_close_flushes_the_outbox() {
     drop(b);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn synced_waits_until_the_room_caught_up_and_reports_a_refused_join() {
+    let server = start("127.0.0.1:0".parse().unwrap(), Storage::Memory).await;
+    let a = SyncClient::connect(url(server.addr), ClientConfig::default()).unwrap();
+    let ca = a.join::<GCounter>("shared").unwrap();
+    ca.apply(GCounterOp::Increment(3)).unwrap();
+    until_acked(&a).await;
+
+    // A new replica reads the room right after joining: before `synced` it shows
+    // nothing of a's (or only its own change); after, everything the hub stored.
+    let b = SyncClient::connect(url(server.addr), ClientConfig::default()).unwrap();
+    let cb = b.join::<GCounter>("shared").unwrap();
+    cb.apply(GCounterOp::Increment(1)).unwrap();
+    tokio::time::timeout(WAIT, cb.synced())
+        .await
+        .expect("the room catches up in time")
+        .unwrap();
+    assert_eq!(cb.read(|c| c.value()).unwrap(), 4);
+    // Already caught up: returns at once.
+    tokio::time::timeout(Duration::from_millis(1), cb.synced())
+        .await
+        .expect("no wait once caught up")
+        .unwrap();
+
+    // A join the hub refuses (the room has another CRDT type) ends the wait.
+    let c = SyncClient::connect(url(server.addr), ClientConfig::default()).unwrap();
+    let wrong = c.join::<OrSet<String>>("shared").unwrap();
+    let refused = tokio::time::timeout(WAIT, wrong.synced())
+        .await
+        .expect("the refusal arrives in time");
+    assert!(
+        matches!(
+            refused,
+            Err(syncwire_tokio::client::DriverError::JoinRefused(code))
+                if code == syncwire_tokio::proto::wire::ErrorCode::CRDT_MISMATCH
+        ),
+        "{refused:?}"
+    );
+    for client in [a, b, c] {
+        client.close(WAIT).await;
+    }
+    server.stop().await;
+}

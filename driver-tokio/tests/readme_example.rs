@@ -1,5 +1,6 @@
 //! The README's tokio example on the real binary: run twice, in two fresh
-//! processes, against one server, it must leave the counter at 2 — with the
+//! processes, against one server, the first prints 1 and the second 2 (it waits
+//! with `Doc::synced` until the room caught up), and the counter is left at 2 — with the
 //! default (fresh random) replica id, and with a fixed id of the user's choosing
 //! (the join gate makes the second process build on the first one's entry).
 //!
@@ -37,6 +38,7 @@ async fn fixed_id_program() -> Result<(), Box<dyn std::error::Error>> {
     let client = SyncClient::connect(&url, ClientConfig::new(ReplicaId(7)))?;
     let counter = client.join::<GCounter>("counter")?;
     counter.apply(GCounterOp::Increment(1))?;
+    counter.synced().await?;
     println!("counter = {}", counter.read(|c| c.value())?);
     let left = client.close(std::time::Duration::from_secs(2)).await;
     assert_eq!(left, 0, "close waits until the waiting operation is acked");
@@ -63,8 +65,9 @@ fn the_readme_block_is_the_example_file() {
     assert!(example.contains("ClientConfig::default()"));
 }
 
-/// Runs `program` in a fresh process of this test binary against `server_url`.
-async fn run_child(program: &str, server_url: &str) {
+/// Runs `program` in a fresh process of this test binary against `server_url`;
+/// returns the counter it printed.
+async fn run_child(program: &str, server_url: &str) -> u64 {
     let exe = std::env::current_exe().expect("test binary path");
     let child = tokio::process::Command::new(exe)
         .args([
@@ -88,7 +91,11 @@ async fn run_child(program: &str, server_url: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("counter = "), "{stdout}");
+    stdout
+        .lines()
+        .find_map(|l| l.split("counter = ").nth(1))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no counter printed: {stdout}"))
 }
 
 /// The counter as a third client sees it once caught up with the room.
@@ -107,6 +114,11 @@ async fn counter_value(server_url: &str) -> u64 {
     tokio::time::timeout(WAIT, caught_up)
         .await
         .expect("the room catches up in time");
+    // `synced` agrees once the event was seen.
+    tokio::time::timeout(WAIT, counter.synced())
+        .await
+        .expect("synced returns at once")
+        .unwrap();
     let value = counter.read(|c| c.value()).unwrap();
     client.close(Duration::from_secs(1)).await;
     value
@@ -116,8 +128,17 @@ async fn twice_in_fresh_processes(program: &str) {
     let dir = tempfile::tempdir().unwrap();
     let server = Binary::start(dir.path(), &[]).await;
     let server_url = url(server.addr);
-    run_child(program, &server_url).await;
-    run_child(program, &server_url).await;
+    // What each run prints is what the README promises: the second sees the first.
+    assert_eq!(
+        run_child(program, &server_url).await,
+        1,
+        "{program} program, first run"
+    );
+    assert_eq!(
+        run_child(program, &server_url).await,
+        2,
+        "{program} program, second run"
+    );
     assert_eq!(counter_value(&server_url).await, 2, "{program} program");
 }
 

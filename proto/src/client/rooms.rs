@@ -45,6 +45,9 @@ pub struct RoomInfo {
     pub presence: Option<Bytes>,
     /// Members of the room (this session included) as the hub last counted them.
     pub peer_count: Option<u64>,
+    /// Joined, and the document holds every entry the hub had logged when it
+    /// answered the latest join (`CaughtUp` was emitted since that `Joined`).
+    pub caught_up: bool,
 }
 
 /// The client's record of a room.
@@ -117,6 +120,7 @@ impl Room {
             writable: self.writable,
             presence: self.presence.clone(),
             peer_count: self.peer_count,
+            caught_up: self.status == RoomStatus::Joined && self.catch_up_to.is_none(),
         }
     }
 
