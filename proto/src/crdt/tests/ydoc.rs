@@ -233,3 +233,30 @@ fn an_update_made_elsewhere_is_a_local_operation() {
     assert_eq!(a.text("t"), "from yrs");
     assert_eq!(delta.encode().unwrap(), update);
 }
+
+#[test]
+fn a_diff_holds_what_a_state_vector_lacks() {
+    let mut a = T::default();
+    a.apply(YOp::insert_text("t", 0, "hello"), &ctx(1)).unwrap();
+    let seen = a.state_vector_v1();
+    let mut b = T::decode(&a.encode().unwrap()).unwrap();
+    a.apply(YOp::insert_text("t", 5, " world"), &ctx(1))
+        .unwrap();
+    a.apply(YOp::delete_text("t", 0, 1), &ctx(1)).unwrap();
+    let diff = a.encode_diff_v1(&seen).unwrap();
+    let stats = validate_update(&diff).unwrap();
+    assert_eq!(stats.structs, 1, "only the struct past the state vector");
+    assert!(b.merge_encoded(&diff).unwrap());
+    assert_eq!(b.text("t"), "ello world");
+    assert_eq!(a, b);
+    // Nothing new: the diff holds no structs; applying it changes nothing.
+    let again = a.encode_diff_v1(&a.state_vector_v1()).unwrap();
+    assert!(!b.merge_encoded(&again).unwrap());
+    // The empty state vector gives the whole document.
+    let whole = a.encode_diff_v1(&T::default().state_vector_v1()).unwrap();
+    assert_eq!(T::decode(&whole).unwrap(), a);
+    assert!(matches!(
+        a.encode_diff_v1(&[0xff]),
+        Err(CrdtError::Decode { .. })
+    ));
+}

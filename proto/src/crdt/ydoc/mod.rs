@@ -119,6 +119,18 @@ impl YDoc {
         self.doc.transact().state_vector().encode_v1()
     }
 
+    /// What a document at `state_vector` (v1-encoded, as [`YDoc::state_vector_v1`]
+    /// gives it) lacks of this one, as one Yjs v1 update: the structs past that state
+    /// vector and the whole delete set (what Yjs's sync step 2 sends;
+    /// `Y.encodeStateAsUpdate(doc, stateVector)`). An empty state vector gives the whole
+    /// document. A state vector that does not decode is `Err(Decode)`.
+    pub fn encode_diff_v1(&self, state_vector: &[u8]) -> Result<Vec<u8>, CrdtError> {
+        use yrs::updates::decoder::Decode;
+        let sv = StateVector::decode_v1(state_vector)
+            .map_err(|e| CrdtError::decode(TAG, e.to_string()))?;
+        Ok(self.doc.transact().encode_state_as_update_v1(&sv))
+    }
+
     /// Whether structs or deletions wait for predecessors this document has not seen.
     pub fn has_pending(&self) -> bool {
         self.held
