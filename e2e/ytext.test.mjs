@@ -90,11 +90,20 @@ try {
   assert.ok(subsequence(sa, tail) && subsequence(sb, tail),
     `each tab's characters are kept, in order: ${tail}`);
 
+  log("an emoji replaced by another (same high surrogate): no broken surrogate pair");
+  await a.page.keyboard.press("Control+End");
+  await a.page.keyboard.type(" 😀");
+  await settled(b.page, `${ta} 😀`);
+  await a.page.keyboard.press("Shift+ArrowLeft"); // selects the emoji (two UTF-16 units)
+  await a.page.keyboard.type("😃");
+  const emoji = `${ta} 😃`;
+  for (const t of [a, b]) await settled(t.page, emoji);
+
   log("a third tab opened now reads the same text from the hub");
   const c = await openTab();
   tabs.push(c);
-  await settled(c.page, ta);
-  console.log(`ytext: converged on ${JSON.stringify(ta)}`);
+  await settled(c.page, emoji);
+  console.log(`ytext: converged on ${JSON.stringify(emoji)}`);
 
   mkdirSync(ARTIFACTS, { recursive: true });
   await a.page.screenshot({ path: `${ARTIFACTS}/demo-shared-text.png` });
