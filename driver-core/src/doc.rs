@@ -118,6 +118,40 @@ impl<C: DeltaCrdt> Doc<C> {
         }
     }
 
+    /// Reads the current state with the document's version (bumped by every change),
+    /// both under one lock.
+    #[cfg_attr(not(feature = "ydoc"), allow(dead_code))]
+    pub(crate) fn read_versioned<R>(&self, f: impl FnOnce(u64, &C) -> R) -> Result<R, DriverError> {
+        let s = Session::lock(&self.shared);
+        let version = match s.replica().document(&self.room) {
+            Some(d) => d.version(),
+            None => return Err(DriverError::Closed),
+        };
+        Ok(f(version, s.replica().read::<C>(&self.room)?))
+    }
+
+    /// [`Doc::apply`], then `f(version before, version after, state)`, all under one
+    /// lock (no remote change can come in between).
+    #[cfg_attr(not(feature = "ydoc"), allow(dead_code))]
+    pub(crate) fn apply_versioned<R>(
+        &self,
+        op: C::Op,
+        f: impl FnOnce(u64, u64, &C) -> R,
+    ) -> Result<(Applied, R), DriverError>
+    where
+        C::Op: Send + 'static,
+    {
+        let mut s = Session::lock(&self.shared);
+        let version = |s: &Session| s.replica().document(&self.room).map(|d| d.version());
+        let before = version(&s).ok_or(DriverError::Closed)?;
+        let (now, wall_ms) = (s.clock().now(), s.clock().wall_ms());
+        let applied = s.replica_mut().apply::<C>(now, wall_ms, &self.room, op)?;
+        s.changed();
+        let after = version(&s).ok_or(DriverError::Closed)?;
+        let r = f(before, after, s.replica().read::<C>(&self.room)?);
+        Ok((applied, r))
+    }
+
     /// A copy of the current state.
     pub fn state(&self) -> Result<C, DriverError> {
         self.read(C::clone)

@@ -80,7 +80,7 @@ pub use syncwire_proto::replica::{Applied, ReplicaOrigin, SavedDoc, SavedSession
 pub use tokens::TokenSource;
 pub use ws::{Outgoing, WsAdapter, WsCodec};
 #[cfg(feature = "ydoc")]
-pub use ydoc::{TextChanges, YText};
+pub use ydoc::{TextChanges, YText, YUpdates};
 /// yrs, for the transactions of [`Doc<YDoc>::transact`](Doc) (feature `ydoc`).
 #[cfg(feature = "ydoc")]
 pub use yrs;

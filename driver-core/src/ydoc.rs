@@ -1,15 +1,18 @@
 //! Typed access to a `ydoc` room (feature `ydoc`): [`Doc<YDoc>`](crate::Doc) runs yrs
 //! transactions whose changes become the delta ([`Doc::transact`]), and [`YText`] is a
 //! plain-text view of one root text with insert, delete, read and a stream of the text
-//! after each change, local or remote ([`YText::changes`]). This module owns no state:
-//! the document lives in the session's replica like every other room's.
+//! after each change, local or remote ([`YText::changes`]). [`YUpdates`] feeds a Yjs
+//! document kept elsewhere (a browser editor's `Y.Doc`): the whole document as one
+//! update, then what changed, as Yjs updates. This module owns no document state: the
+//! document lives in the session's replica like every other room's.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use syncwire_proto::crdt::{YDoc, YOp};
-use yrs::TransactionMut;
+use syncwire_proto::crdt::{CrdtError, YDoc, YOp};
+use yrs::updates::encoder::Encode;
+use yrs::{StateVector, TransactionMut};
 
 use crate::Applied;
 use crate::doc::{Changes, Doc};
@@ -40,6 +43,17 @@ impl Doc<YDoc> {
         use syncwire_proto::crdt::DeltaCrdt;
         self.read(|d| d.encode())?
             .map_err(|e| DriverError::Replica(e.into()))
+    }
+
+    /// The update stream for a Yjs document kept elsewhere (a browser editor's
+    /// `Y.Doc`); see [`YUpdates`].
+    pub fn updates(&self) -> YUpdates {
+        YUpdates {
+            doc: self.clone(),
+            sent: Vec::new(),
+            seen: None,
+            changes: self.changes(),
+        }
     }
 
     /// A plain-text view of the root text type `name`.
@@ -102,6 +116,95 @@ impl Stream for TextChanges {
             Poll::Ready(Some(())) => Poll::Ready(self.text.read().ok()),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The Yjs update stream of a `ydoc` room for a Yjs document kept elsewhere (a browser
+/// editor's `Y.Doc`, another yrs document), which it keeps up to date: its first
+/// update is the whole document, every later one what changed since the last one
+/// (structs past the state vector handed over, plus the delete set, as Yjs's sync step
+/// 2 sends them), so a lost or coalesced change notification loses nothing. The other
+/// document's own changes go in through [`YUpdates::apply_local`], which does not hand
+/// them back when nothing else was pending. Every update is a Yjs v1 update
+/// (`Y.applyUpdate`). A [`Stream`] of updates after each change (coalesced like
+/// [`Doc::changes`]); [`YUpdates::take_update`] without waiting. Ends when the session closes
+/// or the room is left.
+#[derive(Debug)]
+pub struct YUpdates {
+    doc: Doc<YDoc>,
+    /// The state vector (v1) of what was handed out; empty before the first update.
+    sent: Vec<u8>,
+    /// The document's version when it was handed out.
+    seen: Option<u64>,
+    changes: Changes,
+}
+
+impl YUpdates {
+    /// What the other document lacks, as one update: the whole document the first
+    /// time, then what changed since the last update handed out; `None` if the
+    /// document did not change since.
+    pub fn take_update(&mut self) -> Result<Option<Vec<u8>>, DriverError> {
+        let (seen, sent) = (self.seen, self.sent.as_slice());
+        let out = self.doc.read_versioned(|version, d| {
+            if seen == Some(version) {
+                return Ok(None);
+            }
+            let diff = if sent.is_empty() {
+                d.encode_diff_v1(&StateVector::default().encode_v1())?
+            } else {
+                d.encode_diff_v1(sent)?
+            };
+            Ok(Some((version, diff, d.state_vector_v1())))
+        })?;
+        match out.map_err(|e: CrdtError| DriverError::Replica(e.into()))? {
+            None => Ok(None),
+            Some((version, diff, sv)) => {
+                self.seen = Some(version);
+                self.sent = sv;
+                Ok(Some(diff))
+            }
+        }
+    }
+
+    /// Sends `update`, made by the document this stream feeds, as this replica's
+    /// change ([`Doc::apply_update`]). If everything before it was handed out, what
+    /// it adds is marked as handed out too (the other document has it); otherwise the
+    /// next update carries it back along with the rest (applying it again is a no-op
+    /// in Yjs).
+    pub fn apply_local(&mut self, update: Vec<u8>) -> Result<Applied, DriverError> {
+        let seen = self.seen;
+        let (applied, handed) = self
+            .doc
+            .apply_versioned(YOp::Update(update), |before, after, d| {
+                (seen == Some(before)).then(|| (after, d.state_vector_v1()))
+            })?;
+        if let Some((version, sv)) = handed {
+            self.seen = Some(version);
+            self.sent = sv;
+        }
+        Ok(applied)
+    }
+}
+
+impl Stream for YUpdates {
+    type Item = Vec<u8>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Vec<u8>>> {
+        if self.seen.is_none() {
+            if let Ok(Some(update)) = self.take_update() {
+                return Poll::Ready(Some(update));
+            }
+        }
+        loop {
+            match Pin::new(&mut self.changes).poll_next(cx) {
+                Poll::Ready(Some(())) => match self.take_update() {
+                    Ok(Some(update)) => return Poll::Ready(Some(update)),
+                    Ok(None) => continue,
+                    Err(_) => return Poll::Ready(None),
+                },
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
         }
     }
 }

@@ -134,3 +134,75 @@ fn yrs_text(update: &[u8]) -> String {
     let t = txn.get_or_insert_text("body");
     t.get_string(&txn)
 }
+
+/// `Doc::updates` keeps a Yjs document kept elsewhere (here a plain yrs document,
+/// as a browser page keeps a `Y.Doc`) up to date: the whole document first, then
+/// each remote change; its own edits go in through `apply_local` and are not handed
+/// back.
+#[tokio::test]
+async fn an_update_stream_keeps_an_outside_yjs_document_in_sync() {
+    use syncwire_tokio::client::yrs::updates::decoder::Decode;
+    use syncwire_tokio::client::yrs::{Doc as YrsDoc, ReadTxn, Text, Transact, Update};
+    let server = Running::start(ServerConfig::new("127.0.0.1:0".parse().unwrap())).await;
+    let a = SyncClient::connect(url(server.addr), fast_config(21)).unwrap();
+    let b = SyncClient::connect(url(server.addr), fast_config(22)).unwrap();
+    let da: Doc<YDoc> = a.join("feed").unwrap();
+    let db: Doc<YDoc> = b.join("feed").unwrap();
+    db.text("t").insert(0, "<>").unwrap();
+    until_within(&da, WAIT, |d| d.text("t") == "<>").await;
+
+    let mirror = YrsDoc::with_client_id(777);
+    let apply = |update: &[u8]| {
+        let mut txn = mirror.transact_mut();
+        txn.apply_update(Update::decode_v1(update).unwrap())
+            .unwrap();
+    };
+    let read = || {
+        let txn = mirror.transact_mut();
+        txn.get_text("t")
+            .map(|t| t.get_string(&txn))
+            .unwrap_or_default()
+    };
+    let mut feed = da.updates();
+    let whole = feed
+        .take_update()
+        .unwrap()
+        .expect("the whole document first");
+    apply(&whole);
+    assert_eq!(read(), "<>");
+    assert_eq!(feed.take_update().unwrap(), None, "nothing changed since");
+
+    // The mirror's own edit goes in and is not handed back.
+    let local = {
+        let mut txn = mirror.transact_mut();
+        let t = txn.get_or_insert_text("t");
+        t.insert(&mut txn, 1, "mirror");
+        txn.encode_update_v1()
+    };
+    feed.apply_local(local).unwrap();
+    assert_eq!(da.text("t").read().unwrap(), "<mirror>");
+    assert_eq!(
+        feed.take_update().unwrap(),
+        None,
+        "the mirror's own edit is not handed back"
+    );
+
+    // B's edits reach the mirror through the stream, deletions included.
+    until_within(&db, WAIT, |d| d.text("t") == "<mirror>").await;
+    db.text("t").insert(7, "!").unwrap();
+    db.text("t").delete(0, 1).unwrap();
+    let wait = async {
+        while let Some(update) = feed.next().await {
+            apply(&update);
+            if read() == "mirror!>" {
+                return;
+            }
+        }
+    };
+    if tokio::time::timeout(WAIT, wait).await.is_err() {
+        panic!("the mirror did not follow: {:?}", read());
+    }
+    assert_eq!(da.text("t").read().unwrap(), "mirror!>");
+    drop((a, b));
+    server.stop().await;
+}

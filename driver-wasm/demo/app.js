@@ -1,5 +1,5 @@
-// The syncwire demo page: a shared counter, a shared todo list and the list of
-// connected tabs, on the syncwire wasm client (pkg/ is built by scripts/build-demo).
+// The syncwire demo page: a shared counter, a shared todo list, the list of
+// connected tabs and (with `ydoc` rooms) a shared text, on the syncwire wasm client (pkg/ is built by scripts/build-demo).
 import init, { SyncwireClient } from "./pkg/syncwire_wasm.js";
 
 const $ = (id) => document.getElementById(id);
@@ -93,11 +93,21 @@ client.onEvent((ev) => {
 addEventListener("online", renderStatus);
 addEventListener("offline", renderStatus);
 
+// Shared text: only with the package built with `ydoc` rooms (scripts/build-demo
+// --ydoc, which also bundles npm `yjs` into vendor/yjs.js); text.js binds a Y.Doc to
+// the textarea.
+let text = null;
+if (typeof client.joinYdoc === "function") {
+  const { bindText } = await import("./text.js");
+  text = bindText(client.joinYdoc("demo-text"), $("text"));
+  $("text-section").hidden = false;
+}
+
 renderCounter();
 renderTodos();
 renderPresence();
 renderStatus();
 setInterval(renderStatus, 1000);
 // For tests and the console.
-window.syncwire = { client, counter, todos, replica };
+window.syncwire = { client, counter, todos, replica, text };
 document.body.dataset.ready = "1";

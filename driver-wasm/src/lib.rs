@@ -41,6 +41,8 @@ pub mod js;
 mod js_open;
 mod js_types;
 mod js_value;
+#[cfg(feature = "ydoc")]
+mod js_ydoc;
 mod open;
 pub mod persist;
 mod record;
@@ -57,6 +59,8 @@ pub use clock::BrowserClock;
 pub use idb_store::WRITE_QUEUE;
 pub use storage_events::{STORAGE_EVENT_QUEUE, StorageError, StorageEvent, StorageEvents};
 pub use syncwire_driver_core::{Applied, Changes, Doc, DriverError, EventStream, HubUrls};
+#[cfg(feature = "ydoc")]
+pub use syncwire_driver_core::{TextChanges, YText, YUpdates};
 pub use syncwire_proto as proto;
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 pub use tab::RELOAD_GRACE_MS;

@@ -22,3 +22,5 @@ await SyncwireClient.open("ws://127.0.0.1:8080/sync", { storage: "x" });
 // @ts-expect-error: a storageFailed event's kind is quota, unavailable or other
 client.onEvent((ev) => ev.type === "storageFailed" && ev.kind === "full");
 console.log(s);
+// @ts-expect-error: the lean package has no `ydoc` rooms (scripts/build-pkg --ydoc)
+client.joinYdoc("notes");

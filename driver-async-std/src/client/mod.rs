@@ -31,7 +31,7 @@ pub use syncwire_driver_core::{
     Applied, Changes, Doc, DriverError, EventStream, HubUrls, SessionHandle, TokenSource,
 };
 #[cfg(feature = "ydoc")]
-pub use syncwire_driver_core::{TextChanges, YText, yrs};
+pub use syncwire_driver_core::{TextChanges, YText, YUpdates, yrs};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 #[cfg(feature = "ydoc")]
 pub use syncwire_proto::crdt::{YDoc, YOp};

@@ -30,7 +30,7 @@ pub use syncwire_driver_core::{
     Applied, Changes, Doc, DriverError, EventStream, HubUrls, SessionHandle, TokenSource,
 };
 #[cfg(feature = "ydoc")]
-pub use syncwire_driver_core::{TextChanges, YText, yrs};
+pub use syncwire_driver_core::{TextChanges, YText, YUpdates, yrs};
 pub use syncwire_proto::client::{ClientConfig, ClientEvent};
 pub use syncwire_proto::client::{DisconnectReason, TlsFailure};
 #[cfg(feature = "ydoc")]

@@ -93,6 +93,14 @@ fn bounds_are_explicit_rejections() {
         rejected(&deep),
         format!("Any nesting: more than {MAX_ANY_DEPTH}")
     );
+    // One client in two struct sections (the fuzz input that overflowed yrs's
+    // BlockStore::push: client 127 as GC 99..226, then again as GC 99..354).
+    assert_eq!(
+        rejected(&hex(
+            "04 01 ff00 63 00 ff00 00 01 01 00 01 a82c 01 ff00 63 00 ff01 00"
+        )),
+        "client listed twice"
+    );
     // Oversized input.
     let big = vec![0u8; crate::crdt::MAX_ENCODED_BYTES + 1];
     assert!(matches!(

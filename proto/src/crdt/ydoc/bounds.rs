@@ -38,6 +38,12 @@ pub enum UpdateRejection {
     /// A GC or skip range, or a deleted range, of length 0.
     #[error("empty range")]
     EmptyRange,
+    /// One client has two struct sections. Yjs and yrs write each client once; yrs's
+    /// decoder appends the second section to the first, giving one client overlapping
+    /// structs, which yrs 0.28.1 mishandles on integration (an overflow, or a block of
+    /// the store replaced while still linked; docs/CRDTS.md, known limits).
+    #[error("client listed twice")]
+    DuplicateClient,
     /// A string is not UTF-8.
     #[error("string is not UTF-8")]
     BadUtf8,

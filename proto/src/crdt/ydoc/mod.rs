@@ -119,6 +119,18 @@ impl YDoc {
         self.doc.transact().state_vector().encode_v1()
     }
 
+    /// What a document at `state_vector` (v1-encoded, as [`YDoc::state_vector_v1`]
+    /// gives it) lacks of this one, as one Yjs v1 update: the structs past that state
+    /// vector and the whole delete set (what Yjs's sync step 2 sends;
+    /// `Y.encodeStateAsUpdate(doc, stateVector)`). An empty state vector gives the whole
+    /// document. A state vector that does not decode is `Err(Decode)`.
+    pub fn encode_diff_v1(&self, state_vector: &[u8]) -> Result<Vec<u8>, CrdtError> {
+        use yrs::updates::decoder::Decode;
+        let sv = StateVector::decode_v1(state_vector)
+            .map_err(|e| CrdtError::decode(TAG, e.to_string()))?;
+        Ok(self.doc.transact().encode_state_as_update_v1(&sv))
+    }
+
     /// Whether structs or deletions wait for predecessors this document has not seen.
     pub fn has_pending(&self) -> bool {
         self.held
@@ -145,7 +157,39 @@ impl YDoc {
         }
     }
 
-    /// Applies a decoded update; whether anything changed.
+    /// Applies a decoded update; whether anything changed. Integrated directly, or,
+    /// while the document holds structs waiting for predecessors, through
+    /// [`apply_rebuilt`](Self::apply_rebuilt).
+    fn apply_update(&mut self, update: Update) -> Result<bool, CrdtError> {
+        if self.held {
+            return self.apply_rebuilt(update);
+        }
+        self.integrate(update)
+    }
+
+    /// Applies `update` to a document that holds structs or deletions waiting for
+    /// their predecessors, without integrating it into that document: yrs 0.28.1
+    /// reads freed memory when an update claiming ids the document holds ahead of a
+    /// gap, with other structs, is integrated into it (docs/CRDTS.md, known limits;
+    /// the fuzz reproducer in `crdt/tests/ydoc.rs`). The document's state and the
+    /// update are merged as updates (`Update::merge_updates`: no integration; where two
+    /// structs claim one id, one is kept) and the result is loaded into a new empty
+    /// document. Time linear in the document, only while something waits.
+    fn apply_rebuilt(&mut self, update: Update) -> Result<bool, CrdtError> {
+        let before = self.key();
+        let state = decode_update(&self.encode_full())?;
+        let merged = Update::merge_updates(vec![state, update]);
+        let mut fresh = YDoc {
+            doc: new_doc(self.doc.client_id().get()),
+            held: false,
+        };
+        fresh.integrate(merged)?;
+        let changed = fresh.key() != before;
+        *self = fresh;
+        Ok(changed)
+    }
+
+    /// Integrates a decoded update into this document; whether anything changed.
     ///
     /// yrs keeps structs whose predecessors are missing (in its block store behind a
     /// skip, or in its pending update) without integrating them, and reports neither
@@ -153,7 +197,7 @@ impl YDoc {
     /// not integrated whole, or the document already held such structs, the change is
     /// decided by comparing full keys (time linear in the document; only while updates
     /// arrive out of order, which the hub's causal log order makes rare).
-    fn apply_update(&mut self, update: Update) -> Result<bool, CrdtError> {
+    fn integrate(&mut self, update: Update) -> Result<bool, CrdtError> {
         let incoming = norm_ids(&update.insertions(true));
         let before = self.held.then(|| self.key());
         let mut txn = self.doc.transact_mut();

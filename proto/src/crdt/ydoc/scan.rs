@@ -225,9 +225,12 @@ impl<'a> Scan<'a> {
     fn update(&mut self) -> R<()> {
         let groups = self.count(3)?;
         bound("clients", groups, MAX_UPDATE_CLIENTS)?;
+        let mut seen = std::collections::BTreeSet::new();
         for _ in 0..groups {
             let n = self.count(1)?;
-            self.client()?;
+            if !seen.insert(self.client()?) {
+                return Err(UpdateRejection::DuplicateClient);
+            }
             let mut clock = u64::from(self.u32()?);
             for _ in 0..n {
                 clock += self.block()?;
