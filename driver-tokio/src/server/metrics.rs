@@ -44,7 +44,7 @@ impl Render<'_> {
         for (name, help, v) in gauges {
             metric(&mut out, name, "gauge", help, &[("", v)]);
         }
-        let counters: [(&str, &str, u64); 19] = [
+        let counters: [(&str, &str, u64); 20] = [
             (
                 "connections_total",
                 "WebSocket connections accepted.",
@@ -127,6 +127,11 @@ impl Render<'_> {
                 "storage_failures_total",
                 "Storage operations that failed.",
                 hub.storage_failures,
+            ),
+            (
+                "folds_deferred_total",
+                "Folds declined because another node was folding the room (not failures).",
+                hub.folds_deferred,
             ),
             (
                 "storage_actions_total",

@@ -21,15 +21,20 @@ impl Hub {
             return;
         };
         let latency = now.saturating_duration_since(p.issued).as_micros();
-        let ok = !matches!(
-            &completion,
-            StorageCompletion::Loaded { result: Err(_), .. }
-                | StorageCompletion::Created { result: Err(_), .. }
-                | StorageCompletion::Appended { result: Err(_), .. }
-                | StorageCompletion::AppendedShared { result: Err(_), .. }
-                | StorageCompletion::Range { result: Err(_), .. }
-                | StorageCompletion::Folded { result: Err(_), .. }
-        );
+        let busy = matches!(&completion, StorageCompletion::Folded { result: Err(e), .. } if e.is_fold_busy());
+        if busy {
+            self.metrics.folds_deferred = self.metrics.folds_deferred.saturating_add(1);
+        }
+        let ok = busy
+            || !matches!(
+                &completion,
+                StorageCompletion::Loaded { result: Err(_), .. }
+                    | StorageCompletion::Created { result: Err(_), .. }
+                    | StorageCompletion::Appended { result: Err(_), .. }
+                    | StorageCompletion::AppendedShared { result: Err(_), .. }
+                    | StorageCompletion::Range { result: Err(_), .. }
+                    | StorageCompletion::Folded { result: Err(_), .. }
+            );
         self.metrics
             .storage_done(u64::try_from(latency).unwrap_or(u64::MAX), ok);
         let current = self

@@ -44,6 +44,9 @@ pub struct HubMetrics {
     pub storage_latency_max_us: u64,
     /// Log prefixes folded into snapshots.
     pub compactions: u64,
+    /// Shared-log mode: folds declined because another node was folding the room
+    /// (`StorageError::fold_busy`; the hub folds later). Not storage failures.
+    pub folds_deferred: u64,
 }
 
 impl HubMetrics {

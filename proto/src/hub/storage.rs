@@ -252,6 +252,23 @@ impl StorageAction {
 #[error("storage error: {0}")]
 pub struct StorageError(pub String);
 
+impl StorageError {
+    /// The message of [`StorageError::fold_busy`].
+    pub const FOLD_BUSY: &'static str = "fold lease held by another node";
+
+    /// A fold declined because another node of a shared log is folding the same
+    /// room (its fold lease): nothing failed, the hub folds later. Not counted in
+    /// `HubMetrics::storage_failures` but in `folds_deferred`.
+    pub fn fold_busy() -> StorageError {
+        StorageError(Self::FOLD_BUSY.to_owned())
+    }
+
+    /// Whether this is [`StorageError::fold_busy`].
+    pub fn is_fold_busy(&self) -> bool {
+        self.0 == Self::FOLD_BUSY
+    }
+}
+
 /// The outcome of a [`StorageAction`], fed back with `Hub::handle_storage`.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum StorageCompletion {

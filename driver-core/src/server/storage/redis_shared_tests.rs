@@ -183,7 +183,7 @@ fn a_fold_lease_held_by_another_node_makes_a_fold_wait_for_it() {
         .unwrap();
     let busy = a.execute_batch(vec![fold_to(10, 4)]);
     assert!(
-        matches!(&busy[..], [StorageCompletion::Folded { result: Err(e), .. }] if e.0.contains("lease")),
+        matches!(&busy[..], [StorageCompletion::Folded { result: Err(e), .. }] if e.is_fold_busy()),
         "{busy:?}"
     );
     assert_eq!(snapshot_of(&mut a), None, "nothing folded");

@@ -363,6 +363,37 @@ fn a_failed_fold_is_asked_again_when_the_next_entries_leave_memory() {
 }
 
 #[test]
+fn a_fold_declined_because_another_node_folds_is_deferred_not_a_failure() {
+    let mut h = Harness::with(cfg(Arc::new(SumMerger)));
+    let w = h.connect(1);
+    h.join(w, "r", "sum", None);
+    for seq in 1..=8 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let room = RoomId::new("r");
+    h.hold_storage = true;
+    h.delta(w, "r", 1, 9, sum(9));
+    let appended = h.storage.release_next().expect("the append");
+    h.hub.handle_storage(h.now, appended);
+    h.settle();
+    let fold = h.storage.take_queued().expect("the fold was asked for");
+    let before = h.hub.metrics();
+    h.hub
+        .handle_storage(h.now, fold.failed(StorageError::fold_busy()));
+    h.settle();
+    let after = h.hub.metrics();
+    assert_eq!(after.storage_failures, before.storage_failures);
+    assert_eq!(after.folds_deferred, before.folds_deferred + 1);
+    assert!(h.closed.is_empty(), "nobody is closed");
+    // Folded later, as after any declined fold.
+    h.hold_storage = false;
+    for seq in 10..=12 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    assert!(h.storage.snapshot(&room).is_some());
+}
+
+#[test]
 fn a_range_read_before_a_late_fold_deleted_its_entries_is_still_served() {
     let mut h = Harness::with(cfg(Arc::new(SumMerger)));
     let w = h.connect(1);
