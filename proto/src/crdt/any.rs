@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::codec;
+use super::cbor;
 use super::{
     CrdtError, DeltaCrdt, GCounter, GCounterOp, LwwOp, LwwRegister, MapOp, MvOp, MvRegister,
     OpContext, OrMap, OrSet, OrSetOp, PnCounter, PnCounterOp, Value,
@@ -224,11 +224,11 @@ impl DeltaCrdt for AnyCrdt {
     }
 
     fn encode(&self) -> Result<Vec<u8>, CrdtError> {
-        codec::encode(Self::TAG, self)
+        cbor::encode(Self::TAG, self)
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, CrdtError> {
-        codec::decode(Self::TAG, bytes)
+        cbor::decode(Self::TAG, bytes)
     }
 }
 

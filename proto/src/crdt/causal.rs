@@ -172,6 +172,26 @@ impl CausalContext {
         self.vv.len() + self.cloud.len()
     }
 
+    /// Number of version-vector entries.
+    pub(crate) fn vv_len(&self) -> usize {
+        self.vv.len()
+    }
+
+    /// The version vector, by replica.
+    pub(crate) fn vv_iter(&self) -> impl Iterator<Item = (ReplicaId, u64)> + '_ {
+        self.vv.iter().map(|(r, m)| (*r, *m))
+    }
+
+    /// Number of cloud dots.
+    pub(crate) fn cloud_len(&self) -> usize {
+        self.cloud.len()
+    }
+
+    /// The dot cloud, in order.
+    pub(crate) fn cloud_iter(&self) -> impl Iterator<Item = &Dot> {
+        self.cloud.iter()
+    }
+
     /// Folds cloud dots that continue (or are covered by) the vector into it.
     fn compact(&mut self) {
         let cloud = core::mem::take(&mut self.cloud);
