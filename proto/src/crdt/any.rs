@@ -99,16 +99,15 @@ impl AnyCrdt {
             AnyCrdt::Lww(r) => r.get().cloned().unwrap_or_default(),
             AnyCrdt::MvReg(r) => Value::List(r.values().cloned().collect()),
             AnyCrdt::OrSet(s) => Value::List(s.iter().cloned().collect()),
-            AnyCrdt::Map(m) => Value::Map(
-                m.keys()
-                    .map(|k| {
-                        (
-                            k.clone(),
-                            m.get(k).map(|v| v.to_value()).unwrap_or_default(),
-                        )
-                    })
-                    .collect::<BTreeMap<_, _>>(),
-            ),
+            AnyCrdt::Map(m) => {
+                // Inserted one by one (`collect` would bring a sort routine).
+                let mut out = BTreeMap::new();
+                for k in m.keys() {
+                    let v = m.get(k).map(|v| v.to_value()).unwrap_or_default();
+                    out.insert(k.clone(), v);
+                }
+                Value::Map(out)
+            }
         }
     }
 

@@ -67,7 +67,11 @@ impl From<ContextRepr> for CausalContext {
                 *e = (*e).max(max);
             }
         }
-        cc.cloud = cloud.into_iter().collect();
+        // Inserted one by one: `collect` would bring a sort routine for dots into
+        // the browser bundle.
+        for dot in cloud {
+            cc.cloud.insert(dot);
+        }
         cc.compact();
         cc
     }

@@ -38,8 +38,14 @@ pub(super) struct Documents {
 impl Documents {
     /// Documents restored from saved state, waiting for the application to attach.
     pub(super) fn restored(docs: BTreeMap<RoomId, Box<dyn DynDocument>>) -> Self {
+        // Inserted one by one: `collect` would bring a sort routine per key type
+        // into the browser bundle.
+        let mut restored = BTreeSet::new();
+        for room in docs.keys() {
+            restored.insert(room.clone());
+        }
         Documents {
-            restored: docs.keys().cloned().collect(),
+            restored,
             docs,
             apply_errors: 0,
         }
