@@ -7,7 +7,7 @@
 //! there that nobody keeps up to date is not shown. The `full` list after the next
 //! `Joined` announces them again. A room in summary mode holds no set, only the count.
 
-use std::collections::BTreeSet;
+use crate::vecmap::VecSet;
 
 use super::Client;
 use super::error::SessionError;
@@ -28,7 +28,7 @@ impl Client {
         match p.mode {
             PeersMode::Full => {
                 // Inserted one by one (no sort routine for one more type in the bundle).
-                let mut listed = BTreeSet::new();
+                let mut listed = VecSet::new();
                 for e in &p.joined {
                     listed.insert(e.peer);
                 }

@@ -9,7 +9,9 @@
 //! The replica id is saved with them: sequence numbers and CRDT entries belong to
 //! it, so a restored replica keeps it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+use crate::vecmap::VecMap;
 
 use crate::client::{Client, ClientConfig, PersistedState};
 use crate::crdt::{DeltaCrdt, Document, DynDocument, Registry};
@@ -79,7 +81,7 @@ pub(super) fn restore(
     }
     let mut states: HashMap<RoomId, Vec<u8>> =
         saved.docs.into_iter().map(|d| (d.room, d.state)).collect();
-    let mut docs: BTreeMap<RoomId, Box<dyn DynDocument>> = BTreeMap::new();
+    let mut docs: VecMap<RoomId, Box<dyn DynDocument>> = VecMap::new();
     for room in &saved.client.rooms {
         let mut doc = registry.new_document(&room.crdt, replica)?;
         if let Some(state) = states.remove(&room.room) {
