@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::CrdtError;
+use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// One event of one replica: `(replica, counter)`, counter ≥ 1.
@@ -218,9 +219,9 @@ impl CausalContext {
 /// (values joined by `join`), or if one side has it and the other has not seen
 /// its dot. Returns whether `mine` changed.
 pub(crate) fn join_dots<V: Clone>(
-    mine: &mut BTreeMap<Dot, V>,
+    mine: &mut VecMap<Dot, V>,
     my_cc: &CausalContext,
-    other: &BTreeMap<Dot, V>,
+    other: &VecMap<Dot, V>,
     other_cc: &CausalContext,
     mut join: impl FnMut(&mut V, &V) -> bool,
 ) -> bool {
@@ -241,13 +242,13 @@ pub(crate) fn join_dots<V: Clone>(
 /// Joins keyed dot stores: [`join_dots`] for every key of either side; keys
 /// left without entries are dropped. Returns whether `mine` changed.
 pub(crate) fn join_keyed<K: Ord + Clone, V: Clone>(
-    mine: &mut BTreeMap<K, BTreeMap<Dot, V>>,
+    mine: &mut BTreeMap<K, VecMap<Dot, V>>,
     my_cc: &CausalContext,
-    other: &BTreeMap<K, BTreeMap<Dot, V>>,
+    other: &BTreeMap<K, VecMap<Dot, V>>,
     other_cc: &CausalContext,
     mut join: impl FnMut(&mut V, &V) -> bool,
 ) -> bool {
-    let empty = BTreeMap::new();
+    let empty = VecMap::new();
     let mut changed = false;
     for (k, entries) in mine.iter_mut() {
         let theirs = other.get(k).unwrap_or(&empty);
@@ -255,7 +256,7 @@ pub(crate) fn join_keyed<K: Ord + Clone, V: Clone>(
     }
     for (k, theirs) in other {
         if !mine.contains_key(k) {
-            let mut entries = BTreeMap::new();
+            let mut entries = VecMap::new();
             if join_dots(&mut entries, my_cc, theirs, other_cc, &mut join) {
                 mine.insert(k.clone(), entries);
                 changed = true;

@@ -30,6 +30,7 @@ use super::{
     AnyCrdt, CrdtError, CrdtValue, GCounter, LwwRegister, MvRegister, OrMap, OrSet, PnCounter,
     Value,
 };
+use crate::vecmap::VecMap;
 
 /// A type with a hand-written CBOR form.
 pub(crate) trait Cbor: Sized {
@@ -555,7 +556,7 @@ impl<V: Cbor> Cbor for Entry<V> {
 
 fn enc_entries<'v, V: 'v>(
     out: &mut Out,
-    entries: &'v BTreeMap<Dot, V>,
+    entries: &'v VecMap<Dot, V>,
     mut enc: impl FnMut(&V, &mut Out) -> Result<(), CrdtError>,
 ) -> Result<(), CrdtError> {
     out.array(entries.len());

@@ -40,6 +40,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::causal::{CausalContext, Dot, join_keyed};
 use super::cbor;
 use super::{AnyCrdt, AnyOp, CrdtError, DeltaCrdt, OpContext, Value};
+use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// Deepest nesting of maps inside maps that operations may create.
@@ -48,7 +49,7 @@ pub const MAX_MAP_DEPTH: usize = 8;
 /// A map from text keys to nested CRDT values; see the module docs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrMap {
-    entries: BTreeMap<String, BTreeMap<Dot, AnyCrdt>>,
+    entries: BTreeMap<String, VecMap<Dot, AnyCrdt>>,
     cc: CausalContext,
 }
 
@@ -134,7 +135,7 @@ impl OrMap {
     }
 
     /// The entries by key and dot.
-    pub(crate) fn entry_map(&self) -> &BTreeMap<String, BTreeMap<Dot, AnyCrdt>> {
+    pub(crate) fn entry_map(&self) -> &BTreeMap<String, VecMap<Dot, AnyCrdt>> {
         &self.entries
     }
 
@@ -144,7 +145,7 @@ impl OrMap {
         keys: impl IntoIterator<Item = (String, Vec<EntryRepr<AnyCrdt>>)>,
         mut cc: CausalContext,
     ) -> Result<Self, &'static str> {
-        let mut map: BTreeMap<String, BTreeMap<Dot, AnyCrdt>> = BTreeMap::new();
+        let mut map: BTreeMap<String, VecMap<Dot, AnyCrdt>> = BTreeMap::new();
         for (key, entries) in keys {
             for (r, c, value) in entries {
                 let dot = Dot::try_from((r, c))?;
@@ -202,7 +203,9 @@ impl OrMap {
                 let dot = self.cc.next_dot(ctx.replica)?;
                 self.retire(&key, &mut delta);
                 delta.cc.insert(dot);
-                delta.entries.insert(key, BTreeMap::from([(dot, value)]));
+                let mut entry = VecMap::new();
+                entry.insert(dot, value);
+                delta.entries.insert(key, entry);
             }
             MapOp::Remove { key } => self.retire(&key, &mut delta),
             MapOp::Clear => {

@@ -8,26 +8,25 @@
 //! Size: one value per concurrent writer plus the causal context (one counter
 //! per writer). Encoding: `[[[replica, counter, value], ...], context]`.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::causal::{CausalContext, Dot, join_dots};
 use super::cbor;
 use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
+use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// A multi-value register holding `T`s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MvRegister<T> {
-    entries: BTreeMap<Dot, T>,
+    entries: VecMap<Dot, T>,
     cc: CausalContext,
 }
 
 impl<T> Default for MvRegister<T> {
     fn default() -> Self {
         MvRegister {
-            entries: BTreeMap::new(),
+            entries: VecMap::new(),
             cc: CausalContext::default(),
         }
     }
@@ -63,7 +62,7 @@ impl<T: CrdtValue> MvRegister<T> {
     }
 
     /// The values by dot.
-    pub(crate) fn entry_map(&self) -> &BTreeMap<Dot, T> {
+    pub(crate) fn entry_map(&self) -> &VecMap<Dot, T> {
         &self.entries
     }
 
@@ -73,7 +72,7 @@ impl<T: CrdtValue> MvRegister<T> {
         entries: impl IntoIterator<Item = (u64, u64, T)>,
         mut cc: CausalContext,
     ) -> Result<Self, &'static str> {
-        let mut map: BTreeMap<Dot, T> = BTreeMap::new();
+        let mut map: VecMap<Dot, T> = VecMap::new();
         for (r, c, v) in entries {
             let dot = Dot::try_from((r, c))?;
             match map.get_mut(&dot) {

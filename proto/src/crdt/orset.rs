@@ -19,12 +19,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::causal::{CausalContext, Dot, join_keyed};
 use super::cbor;
 use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
+use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// An add-wins observed-remove set of `T`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrSet<T: Ord> {
-    elements: BTreeMap<T, BTreeMap<Dot, ()>>,
+    elements: BTreeMap<T, VecMap<Dot, ()>>,
     cc: CausalContext,
 }
 
@@ -78,7 +79,7 @@ impl<T: CrdtValue> OrSet<T> {
     }
 
     /// The elements with their dots.
-    pub(crate) fn element_map(&self) -> &BTreeMap<T, BTreeMap<Dot, ()>> {
+    pub(crate) fn element_map(&self) -> &BTreeMap<T, VecMap<Dot, ()>> {
         &self.elements
     }
 
@@ -88,11 +89,13 @@ impl<T: CrdtValue> OrSet<T> {
         elements: impl IntoIterator<Item = (T, Vec<Dot>)>,
         mut cc: CausalContext,
     ) -> Self {
-        let mut map: BTreeMap<T, BTreeMap<Dot, ()>> = BTreeMap::new();
+        let mut map: BTreeMap<T, VecMap<Dot, ()>> = BTreeMap::new();
         for (value, dots) in elements {
             if !dots.is_empty() {
                 let entry = map.entry(value).or_default();
-                entry.extend(dots.into_iter().map(|d| (d, ())));
+                for d in dots {
+                    entry.insert(d, ());
+                }
             }
         }
         cc.extend(map.values().flat_map(|dots| dots.keys().copied()));
@@ -121,7 +124,9 @@ impl<T: CrdtValue> DeltaCrdt for OrSet<T> {
                 let dot = self.cc.next_dot(ctx.replica)?;
                 self.retire(&value, &mut delta);
                 delta.cc.insert(dot);
-                delta.elements.insert(value, BTreeMap::from([(dot, ())]));
+                let mut dots = VecMap::new();
+                dots.insert(dot, ());
+                delta.elements.insert(value, dots);
             }
             OrSetOp::Remove(value) => self.retire(&value, &mut delta),
             OrSetOp::Clear => {
