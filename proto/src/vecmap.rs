@@ -202,7 +202,6 @@ impl<K: Ord> VecSet<K> {
         self.items.len()
     }
 
-    #[cfg(any(test, feature = "test-hooks"))]
     pub(crate) fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -252,9 +251,14 @@ impl<K: Ord> VecSet<K> {
         }
     }
 
-    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &K> {
         self.items.iter()
+    }
+
+    /// The largest element `<= key`.
+    pub(crate) fn last_at_most(&self, key: &K) -> Option<&K> {
+        let end = self.items.partition_point(|k| k <= key);
+        end.checked_sub(1).and_then(|i| self.items.get(i))
     }
 
     /// The elements of `self` not in `other`, in order.
@@ -310,7 +314,10 @@ mod tests {
                     b.retain(|k, _| k % 3 != v % 3);
                     a.values().eq(b.values()) && a.is_empty() == b.is_empty()
                 }
-                5 => s.pop_first() == t.pop_first(),
+                5 => {
+                    s.pop_first() == t.pop_first()
+                        && s.last_at_most(&k) == t.range(..=k).next_back()
+                }
                 _ => {
                     if let (Some(x), Some(y)) = (a.get_mut(&k), b.get_mut(&k)) {
                         *x = x.wrapping_add(v);

@@ -12,12 +12,12 @@
 //! Encoding: a dot is `[replica, counter]`; a context is
 //! `[[[replica, max], ...], [dot, ...]]`, both lists sorted.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::CrdtError;
-use crate::vecmap::VecMap;
+use crate::vecmap::{VecMap, VecSet};
 use crate::wire::ReplicaId;
 
 /// One event of one replica: `(replica, counter)`, counter ≥ 1.
@@ -53,8 +53,10 @@ impl From<Dot> for (u64, u64) {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "ContextRepr", into = "ContextRepr")]
 pub struct CausalContext {
-    vv: BTreeMap<ReplicaId, u64>,
-    cloud: BTreeSet<Dot>,
+    // Sorted vectors, not B-trees: one entry per writing replica, and the cloud
+    // only holds dots received out of order (smaller code in the browser bundle).
+    vv: VecMap<ReplicaId, u64>,
+    cloud: VecSet<Dot>,
 }
 
 type ContextRepr = (Vec<(u64, u64)>, Vec<Dot>);
@@ -64,7 +66,7 @@ impl From<ContextRepr> for CausalContext {
         let mut cc = CausalContext::default();
         for (r, max) in vv {
             if max > 0 {
-                let e = cc.vv.entry(ReplicaId(r)).or_insert(0);
+                let e = cc.vv.get_or_insert_with(ReplicaId(r), || 0);
                 *e = (*e).max(max);
             }
         }
@@ -98,16 +100,11 @@ impl CausalContext {
         let vv = self.vv.get(&replica).copied().unwrap_or(0);
         let cloud = self
             .cloud
-            .range(
-                Dot {
-                    replica,
-                    counter: 1,
-                }..=Dot {
-                    replica,
-                    counter: u64::MAX,
-                },
-            )
-            .next_back()
+            .last_at_most(&Dot {
+                replica,
+                counter: u64::MAX,
+            })
+            .filter(|d| d.replica == replica)
             .map_or(0, |d| d.counter);
         vv.max(cloud)
     }
