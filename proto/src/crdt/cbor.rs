@@ -218,10 +218,13 @@ impl<'a> Dec<'a> {
                 }
                 v
             }
-            Seq::Bytes(b) => b
-                .iter()
-                .map(|&x| T::from_byte(self, x))
-                .collect::<Result<_, _>>()?,
+            Seq::Bytes(b) => {
+                let mut v = Vec::with_capacity(b.len());
+                for &x in b {
+                    v.push(T::from_byte(self, x)?);
+                }
+                v
+            }
         };
         self.leave(&seq);
         Ok(out)
