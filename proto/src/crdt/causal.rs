@@ -12,12 +12,11 @@
 //! Encoding: a dot is `[replica, counter]`; a context is
 //! `[[[replica, max], ...], [dot, ...]]`, both lists sorted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::CrdtError;
-use crate::vecmap::{VecMap, VecSet};
 use crate::wire::ReplicaId;
 
 /// One event of one replica: `(replica, counter)`, counter ≥ 1.
@@ -53,10 +52,8 @@ impl From<Dot> for (u64, u64) {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "ContextRepr", into = "ContextRepr")]
 pub struct CausalContext {
-    // Sorted vectors, not B-trees: one entry per writing replica, and the cloud
-    // only holds dots received out of order (smaller code in the browser bundle).
-    vv: VecMap<ReplicaId, u64>,
-    cloud: VecSet<Dot>,
+    vv: BTreeMap<ReplicaId, u64>,
+    cloud: BTreeSet<Dot>,
 }
 
 type ContextRepr = (Vec<(u64, u64)>, Vec<Dot>);
@@ -66,7 +63,7 @@ impl From<ContextRepr> for CausalContext {
         let mut cc = CausalContext::default();
         for (r, max) in vv {
             if max > 0 {
-                let e = cc.vv.get_or_insert_with(ReplicaId(r), || 0);
+                let e = cc.vv.entry(ReplicaId(r)).or_insert(0);
                 *e = (*e).max(max);
             }
         }
@@ -100,11 +97,16 @@ impl CausalContext {
         let vv = self.vv.get(&replica).copied().unwrap_or(0);
         let cloud = self
             .cloud
-            .last_at_most(&Dot {
-                replica,
-                counter: u64::MAX,
-            })
-            .filter(|d| d.replica == replica)
+            .range(
+                Dot {
+                    replica,
+                    counter: 1,
+                }..=Dot {
+                    replica,
+                    counter: u64::MAX,
+                },
+            )
+            .next_back()
             .map_or(0, |d| d.counter);
         vv.max(cloud)
     }
@@ -216,9 +218,9 @@ impl CausalContext {
 /// (values joined by `join`), or if one side has it and the other has not seen
 /// its dot. Returns whether `mine` changed.
 pub(crate) fn join_dots<V: Clone>(
-    mine: &mut VecMap<Dot, V>,
+    mine: &mut BTreeMap<Dot, V>,
     my_cc: &CausalContext,
-    other: &VecMap<Dot, V>,
+    other: &BTreeMap<Dot, V>,
     other_cc: &CausalContext,
     mut join: impl FnMut(&mut V, &V) -> bool,
 ) -> bool {
@@ -239,13 +241,13 @@ pub(crate) fn join_dots<V: Clone>(
 /// Joins keyed dot stores: [`join_dots`] for every key of either side; keys
 /// left without entries are dropped. Returns whether `mine` changed.
 pub(crate) fn join_keyed<K: Ord + Clone, V: Clone>(
-    mine: &mut BTreeMap<K, VecMap<Dot, V>>,
+    mine: &mut BTreeMap<K, BTreeMap<Dot, V>>,
     my_cc: &CausalContext,
-    other: &BTreeMap<K, VecMap<Dot, V>>,
+    other: &BTreeMap<K, BTreeMap<Dot, V>>,
     other_cc: &CausalContext,
     mut join: impl FnMut(&mut V, &V) -> bool,
 ) -> bool {
-    let empty = VecMap::new();
+    let empty = BTreeMap::new();
     let mut changed = false;
     for (k, entries) in mine.iter_mut() {
         let theirs = other.get(k).unwrap_or(&empty);
@@ -253,7 +255,7 @@ pub(crate) fn join_keyed<K: Ord + Clone, V: Clone>(
     }
     for (k, theirs) in other {
         if !mine.contains_key(k) {
-            let mut entries = VecMap::new();
+            let mut entries = BTreeMap::new();
             if join_dots(&mut entries, my_cc, theirs, other_cc, &mut join) {
                 mine.insert(k.clone(), entries);
                 changed = true;

@@ -30,7 +30,6 @@ use super::{
     AnyCrdt, CrdtError, CrdtValue, GCounter, LwwRegister, MvRegister, OrMap, OrSet, PnCounter,
     Value,
 };
-use crate::vecmap::VecMap;
 
 /// A type with a hand-written CBOR form.
 pub(crate) trait Cbor: Sized {
@@ -559,7 +558,7 @@ impl<V: Cbor> Cbor for Entry<V> {
 
 fn enc_entries<'v, V: 'v>(
     out: &mut Out,
-    entries: &'v VecMap<Dot, V>,
+    entries: &'v BTreeMap<Dot, V>,
     mut enc: impl FnMut(&V, &mut Out) -> Result<(), CrdtError>,
 ) -> Result<(), CrdtError> {
     out.array(entries.len());

@@ -4,17 +4,18 @@
 //! A delta carries only the incrementing replica's new count. Size: one entry
 //! per writing replica. Encoding: `[[replica, count], ...]` sorted by replica.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::cbor;
 use super::{CrdtError, DeltaCrdt, OpContext};
-use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// A grow-only counter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GCounter {
-    counts: VecMap<ReplicaId, u64>,
+    counts: BTreeMap<ReplicaId, u64>,
 }
 
 /// Operations on a [`GCounter`].
@@ -51,7 +52,7 @@ impl GCounter {
         let mut g = GCounter::default();
         for (r, c) in pairs {
             if c > 0 {
-                let e = g.counts.get_or_insert_with(ReplicaId(r), || 0);
+                let e = g.counts.entry(ReplicaId(r)).or_insert(0);
                 *e = (*e).max(c);
             }
         }
@@ -96,7 +97,7 @@ impl DeltaCrdt for GCounter {
     fn merge(&mut self, other: &Self) -> bool {
         let mut changed = false;
         for (r, c) in &other.counts {
-            let e = self.counts.get_or_insert_with(*r, || 0);
+            let e = self.counts.entry(*r).or_insert(0);
             if *c > *e {
                 *e = *c;
                 changed = true;

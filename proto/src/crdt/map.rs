@@ -40,7 +40,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::causal::{CausalContext, Dot, join_keyed};
 use super::cbor;
 use super::{AnyCrdt, AnyOp, CrdtError, DeltaCrdt, OpContext, Value};
-use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// Deepest nesting of maps inside maps that operations may create.
@@ -49,7 +48,7 @@ pub const MAX_MAP_DEPTH: usize = 8;
 /// A map from text keys to nested CRDT values; see the module docs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrMap {
-    entries: BTreeMap<String, VecMap<Dot, AnyCrdt>>,
+    entries: BTreeMap<String, BTreeMap<Dot, AnyCrdt>>,
     cc: CausalContext,
 }
 
@@ -135,7 +134,7 @@ impl OrMap {
     }
 
     /// The entries by key and dot.
-    pub(crate) fn entry_map(&self) -> &BTreeMap<String, VecMap<Dot, AnyCrdt>> {
+    pub(crate) fn entry_map(&self) -> &BTreeMap<String, BTreeMap<Dot, AnyCrdt>> {
         &self.entries
     }
 
@@ -145,7 +144,7 @@ impl OrMap {
         keys: impl IntoIterator<Item = (String, Vec<EntryRepr<AnyCrdt>>)>,
         mut cc: CausalContext,
     ) -> Result<Self, &'static str> {
-        let mut map: BTreeMap<String, VecMap<Dot, AnyCrdt>> = BTreeMap::new();
+        let mut map: BTreeMap<String, BTreeMap<Dot, AnyCrdt>> = BTreeMap::new();
         for (key, entries) in keys {
             for (r, c, value) in entries {
                 let dot = Dot::try_from((r, c))?;
@@ -203,9 +202,7 @@ impl OrMap {
                 let dot = self.cc.next_dot(ctx.replica)?;
                 self.retire(&key, &mut delta);
                 delta.cc.insert(dot);
-                let mut entry = VecMap::new();
-                entry.insert(dot, value);
-                delta.entries.insert(key, entry);
+                delta.entries.insert(key, BTreeMap::from([(dot, value)]));
             }
             MapOp::Remove { key } => self.retire(&key, &mut delta),
             MapOp::Clear => {

@@ -8,25 +8,26 @@
 //! Size: one value per concurrent writer plus the causal context (one counter
 //! per writer). Encoding: `[[[replica, counter, value], ...], context]`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::causal::{CausalContext, Dot, join_dots};
 use super::cbor;
 use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
-use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// A multi-value register holding `T`s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MvRegister<T> {
-    entries: VecMap<Dot, T>,
+    entries: BTreeMap<Dot, T>,
     cc: CausalContext,
 }
 
 impl<T> Default for MvRegister<T> {
     fn default() -> Self {
         MvRegister {
-            entries: VecMap::new(),
+            entries: BTreeMap::new(),
             cc: CausalContext::default(),
         }
     }
@@ -62,7 +63,7 @@ impl<T: CrdtValue> MvRegister<T> {
     }
 
     /// The values by dot.
-    pub(crate) fn entry_map(&self) -> &VecMap<Dot, T> {
+    pub(crate) fn entry_map(&self) -> &BTreeMap<Dot, T> {
         &self.entries
     }
 
@@ -72,7 +73,7 @@ impl<T: CrdtValue> MvRegister<T> {
         entries: impl IntoIterator<Item = (u64, u64, T)>,
         mut cc: CausalContext,
     ) -> Result<Self, &'static str> {
-        let mut map: VecMap<Dot, T> = VecMap::new();
+        let mut map: BTreeMap<Dot, T> = BTreeMap::new();
         for (r, c, v) in entries {
             let dot = Dot::try_from((r, c))?;
             match map.get_mut(&dot) {

@@ -19,13 +19,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::causal::{CausalContext, Dot, join_keyed};
 use super::cbor;
 use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
-use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// An add-wins observed-remove set of `T`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrSet<T: Ord> {
-    elements: BTreeMap<T, VecMap<Dot, ()>>,
+    elements: BTreeMap<T, BTreeMap<Dot, ()>>,
     cc: CausalContext,
 }
 
@@ -79,7 +78,7 @@ impl<T: CrdtValue> OrSet<T> {
     }
 
     /// The elements with their dots.
-    pub(crate) fn element_map(&self) -> &BTreeMap<T, VecMap<Dot, ()>> {
+    pub(crate) fn element_map(&self) -> &BTreeMap<T, BTreeMap<Dot, ()>> {
         &self.elements
     }
 
@@ -89,13 +88,11 @@ impl<T: CrdtValue> OrSet<T> {
         elements: impl IntoIterator<Item = (T, Vec<Dot>)>,
         mut cc: CausalContext,
     ) -> Self {
-        let mut map: BTreeMap<T, VecMap<Dot, ()>> = BTreeMap::new();
+        let mut map: BTreeMap<T, BTreeMap<Dot, ()>> = BTreeMap::new();
         for (value, dots) in elements {
             if !dots.is_empty() {
                 let entry = map.entry(value).or_default();
-                for d in dots {
-                    entry.insert(d, ());
-                }
+                entry.extend(dots.into_iter().map(|d| (d, ())));
             }
         }
         cc.extend(map.values().flat_map(|dots| dots.keys().copied()));
@@ -124,9 +121,7 @@ impl<T: CrdtValue> DeltaCrdt for OrSet<T> {
                 let dot = self.cc.next_dot(ctx.replica)?;
                 self.retire(&value, &mut delta);
                 delta.cc.insert(dot);
-                let mut dots = VecMap::new();
-                dots.insert(dot, ());
-                delta.elements.insert(value, dots);
+                delta.elements.insert(value, BTreeMap::from([(dot, ())]));
             }
             OrSetOp::Remove(value) => self.retire(&value, &mut delta),
             OrSetOp::Clear => {
