@@ -1,12 +1,16 @@
 //! [`VecMap`] and [`VecSet`]: ordered maps and sets as sorted vectors, with the
 //! subset of the `BTreeMap` / `BTreeSet` API the client side uses (rooms of one
-//! client, peers of one room, rooms of one replica).
+//! client, peers of one room, rooms of one replica, the registry's types).
 //!
 //! Why not `BTreeMap`: each key/value pair type instantiates the B-tree's node code
 //! (insert, split, merge, steal, remove, drop, clone), several kilobytes per type
 //! in the browser bundle; a sorted vector is a binary search and a `Vec` insert or
 //! remove. A client holds few rooms and a room few peers, so the linear insert is
 //! no cost there. Iteration is in key order, as with the B-tree.
+//!
+//! Not for collections built from what a peer sends (CRDT states and deltas): filled
+//! in descending order a sorted vector costs O(n²) moves, which a hostile payload
+//! would turn into a denial of service where a B-tree stays O(n log n).
 
 use core::borrow::Borrow;
 use core::fmt;
