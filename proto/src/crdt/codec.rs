@@ -1,7 +1,7 @@
 //! Bounded CBOR encoding and decoding of CRDT states and deltas.
 //!
 //! [`encode`] and [`decode`] go through serde and ciborium (for application types;
-//! the built-in types have a hand-written equivalent, `crdt/cbor.rs`, tested
+//! the built-in types have a hand-written equivalent, `crdt/cbor/`, tested
 //! against these on random input). Decoding is bounded:
 //!
 //! * inputs larger than [`MAX_ENCODED_BYTES`] are rejected before parsing;

@@ -10,7 +10,7 @@
 //!   the input (read next by the enclosing value); a sequence or tuple may also be
 //!   a byte string whose bytes are its elements; nothing checks for trailing bytes
 //!   (the structural pre-scan, [`check_cbor`], runs first
-//!   and has already refused them). `tests/cbor.rs` checks both directions against
+//!   and has already refused them). `crdt/tests/cbor.rs` checks both directions against
 //!   the serde implementations on random states and mutated encodings.
 //! * Values of a register or set (`T: CrdtValue`) other than [`Value`](super::Value) still go
 //!   through ciborium; for `Value` the choice is made by type at compile time, so

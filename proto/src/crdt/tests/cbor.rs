@@ -1,4 +1,4 @@
-//! The hand-written CBOR of the built-in types (`crdt/cbor.rs`) against their
+//! The hand-written CBOR of the built-in types (`crdt/cbor/`) against their
 //! serde implementations through ciborium (`codec::encode` / `codec::decode`, the
 //! codec every built-in type used before): the same bytes for every reachable
 //! state and for values of every CBOR width, and on decoding — valid encodings,
