@@ -5,7 +5,6 @@
 //! inputs and [`drain`](Session::drain) outputs, then performs the I/O without
 //! holding the lock.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -64,7 +63,9 @@ impl Drained {
 /// The proto replica with the clock, the wake-up signal and the subscribers.
 pub struct Session {
     replica: Replica,
-    watchers: HashMap<RoomId, Watchers>,
+    /// By room, in joining order (a vector: a session has few rooms, and a hash
+    /// map brought its hashing and table code into the browser bundle).
+    watchers: Vec<(RoomId, Watchers)>,
     listeners: Listeners,
     wake: mpsc::Sender<()>,
     clock: Arc<dyn Clock>,
@@ -102,7 +103,7 @@ impl Session {
         let (wake, rx) = mpsc::channel(0);
         let session = Session {
             replica,
-            watchers: HashMap::new(),
+            watchers: Vec::new(),
             listeners: Listeners::default(),
             wake,
             clock,
@@ -201,7 +202,7 @@ impl Session {
     pub fn leave(&mut self, room: &RoomId) -> Result<(), DriverError> {
         let now = self.clock.now();
         self.replica.leave(now, room)?;
-        self.watchers.remove(room);
+        self.watchers.retain(|(r, _)| r != room);
         self.changed();
         Ok(())
     }
@@ -290,7 +291,14 @@ impl Session {
     }
 
     pub(crate) fn watch(&mut self, room: &RoomId) -> &mut Watchers {
-        self.watchers.entry(room.clone()).or_default()
+        let i = match self.watchers.iter().position(|(r, _)| r == room) {
+            Some(i) => i,
+            None => {
+                self.watchers.push((room.clone(), Watchers::default()));
+                self.watchers.len() - 1
+            }
+        };
+        &mut self.watchers[i].1
     }
 }
 

@@ -144,14 +144,21 @@ fn read(rest: &mut &[u8], depth: usize) -> Option<Item> {
         3 => String::from_utf8(take(rest, len?)?.to_vec())
             .ok()
             .map(Item::Text),
-        4 => (0..len?)
-            .map(|_| read(rest, depth + 1))
-            .collect::<Option<_>>()
-            .map(Item::Array),
-        5 => (0..len?)
-            .map(|_| Some((read(rest, depth + 1)?, read(rest, depth + 1)?)))
-            .collect::<Option<_>>()
-            .map(Item::Map),
+        // Loops rather than `collect::<Option<_>>()` (less code in the bundle).
+        4 => {
+            let mut items = Vec::new();
+            for _ in 0..len? {
+                items.push(read(rest, depth + 1)?);
+            }
+            Some(Item::Array(items))
+        }
+        5 => {
+            let mut entries = Vec::new();
+            for _ in 0..len? {
+                entries.push((read(rest, depth + 1)?, read(rest, depth + 1)?));
+            }
+            Some(Item::Map(entries))
+        }
         _ => None,
     }
 }

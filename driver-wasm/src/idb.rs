@@ -14,7 +14,7 @@
 //! num-traits and tokio's channels, `indexed_db_futures` 0.6 a dozen proc-macro
 //! crates, smallvec, serde-wasm-bindgen and tokio; and the same calls through
 //! web-sys (one import and one future state per request) added 17 KiB of gzipped
-//! wasm, where the bundle has 5 KiB left in its budget (scripts/wasm-size). The
+//! wasm (measured when the bundle had 5 KiB left in its budget, scripts/wasm-size). The
 //! JavaScript is under 1 KiB gzipped.
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};

@@ -36,11 +36,11 @@ fn from_js_depth(v: &JsValue, depth: usize) -> Result<Value, JsError> {
         });
     }
     if Array::is_array(v) {
-        let items: Result<Vec<_>, _> = Array::from(v)
-            .iter()
-            .map(|x| from_js_depth(&x, depth + 1))
-            .collect();
-        return Ok(Value::List(items?));
+        let mut items = Vec::new();
+        for x in Array::from(v).iter() {
+            items.push(from_js_depth(&x, depth + 1)?);
+        }
+        return Ok(Value::List(items));
     }
     if v.is_object() {
         let mut map = std::collections::BTreeMap::new();

@@ -183,9 +183,11 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
     if raw.len() % 2 != 0 {
         return None;
     }
-    raw.chunks_exact(2)
-        .map(|p| Some((digit(p[0])? << 4) | digit(p[1])?))
-        .collect()
+    let mut out = Vec::with_capacity(raw.len() / 2);
+    for p in raw.chunks_exact(2) {
+        out.push((digit(p[0])? << 4) | digit(p[1])?);
+    }
+    Some(out)
 }
 
 #[cfg(test)]

@@ -79,6 +79,7 @@ pub mod rng;
 #[allow(unreachable_pub)] // public only with `test-hooks`
 mod rng;
 pub mod time;
+mod vecmap;
 pub mod wire;
 
 pub use time::Instant;

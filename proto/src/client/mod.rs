@@ -78,7 +78,7 @@ pub use peers::MAX_TRACKED_PEERS;
 pub use persist::{PersistedDelta, PersistedRoom, PersistedState};
 pub use rooms::{RoomInfo, RoomStatus};
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::vecmap::{VecMap, VecSet};
 
 use crate::rng::Rng;
 use crate::time::Instant;
@@ -117,9 +117,9 @@ pub struct Client {
     attempt_started: Instant,
     /// The current connection is gone (reported closed or commanded closed).
     transport_gone: bool,
-    rooms: BTreeMap<RoomId, Room>,
+    rooms: VecMap<RoomId, Room>,
     /// Rooms left while connected whose `Leave` is not yet sent.
-    leaving: BTreeSet<RoomId>,
+    leaving: VecSet<RoomId>,
     outbox: Outbox,
     out: Outputs,
     metrics: ClientMetrics,
@@ -146,8 +146,8 @@ impl Client {
             conn: ConnectionId(0),
             attempt_started: now,
             transport_gone: true,
-            rooms: BTreeMap::new(),
-            leaving: BTreeSet::new(),
+            rooms: VecMap::new(),
+            leaving: VecSet::new(),
             outbox: Outbox::new(config.outbox_max_deltas, config.outbox_max_bytes),
             out: Outputs::default(),
             metrics: ClientMetrics::default(),

@@ -7,7 +7,7 @@
 //! there that nobody keeps up to date is not shown. The `full` list after the next
 //! `Joined` announces them again. A room in summary mode holds no set, only the count.
 
-use std::collections::BTreeSet;
+use crate::vecmap::VecSet;
 
 use super::Client;
 use super::error::SessionError;
@@ -27,7 +27,11 @@ impl Client {
         let mut peers = std::mem::take(&mut room.peers);
         match p.mode {
             PeersMode::Full => {
-                let listed: BTreeSet<SessionId> = p.joined.iter().map(|e| e.peer).collect();
+                // Inserted one by one (no sort routine for one more type in the bundle).
+                let mut listed = VecSet::new();
+                for e in &p.joined {
+                    listed.insert(e.peer);
+                }
                 for &gone in peers.difference(&listed) {
                     events.push(left(&p.room, gone));
                 }

@@ -7,7 +7,7 @@
 //! `Joined`, and `Rejected` if the hub refused it (it then stays so until the
 //! application leaves the room).
 
-use std::collections::BTreeSet;
+use crate::vecmap::VecSet;
 
 use bytes::Bytes;
 
@@ -84,7 +84,7 @@ pub(super) struct Room {
     /// When the `Join` was sent, while `Joining`.
     pub(super) join_sent: Instant,
     /// Peers the hub listed (empty in summary mode), see [`super::peers`].
-    pub(super) peers: BTreeSet<SessionId>,
+    pub(super) peers: VecSet<SessionId>,
     /// The member count of the hub's last `Peers` frame.
     pub(super) peer_count: Option<u64>,
 }
@@ -105,7 +105,7 @@ impl Room {
             awaiting_from: 0,
             catch_up_to: None,
             join_sent: Instant::ZERO,
-            peers: BTreeSet::new(),
+            peers: VecSet::new(),
             peer_count: None,
         }
     }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::codec;
+use super::cbor;
 use super::{
     CrdtError, DeltaCrdt, GCounter, GCounterOp, LwwOp, LwwRegister, MapOp, MvOp, MvRegister,
     OpContext, OrMap, OrSet, OrSetOp, PnCounter, PnCounterOp, Value,
@@ -99,16 +99,15 @@ impl AnyCrdt {
             AnyCrdt::Lww(r) => r.get().cloned().unwrap_or_default(),
             AnyCrdt::MvReg(r) => Value::List(r.values().cloned().collect()),
             AnyCrdt::OrSet(s) => Value::List(s.iter().cloned().collect()),
-            AnyCrdt::Map(m) => Value::Map(
-                m.keys()
-                    .map(|k| {
-                        (
-                            k.clone(),
-                            m.get(k).map(|v| v.to_value()).unwrap_or_default(),
-                        )
-                    })
-                    .collect::<BTreeMap<_, _>>(),
-            ),
+            AnyCrdt::Map(m) => {
+                // Inserted one by one (`collect` would bring a sort routine).
+                let mut out = BTreeMap::new();
+                for k in m.keys() {
+                    let v = m.get(k).map(|v| v.to_value()).unwrap_or_default();
+                    out.insert(k.clone(), v);
+                }
+                Value::Map(out)
+            }
         }
     }
 
@@ -224,11 +223,11 @@ impl DeltaCrdt for AnyCrdt {
     }
 
     fn encode(&self) -> Result<Vec<u8>, CrdtError> {
-        codec::encode(Self::TAG, self)
+        cbor::encode(Self::TAG, self)
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, CrdtError> {
-        codec::decode(Self::TAG, bytes)
+        cbor::decode(Self::TAG, bytes)
     }
 }
 

@@ -67,7 +67,11 @@ impl From<ContextRepr> for CausalContext {
                 *e = (*e).max(max);
             }
         }
-        cc.cloud = cloud.into_iter().collect();
+        // Inserted one by one: `collect` would bring a sort routine for dots into
+        // the browser bundle.
+        for dot in cloud {
+            cc.cloud.insert(dot);
+        }
         cc.compact();
         cc
     }
@@ -170,6 +174,26 @@ impl CausalContext {
     /// Number of stored entries (vector entries plus cloud dots): the size cost.
     pub fn stored_len(&self) -> usize {
         self.vv.len() + self.cloud.len()
+    }
+
+    /// Number of version-vector entries.
+    pub(crate) fn vv_len(&self) -> usize {
+        self.vv.len()
+    }
+
+    /// The version vector, by replica.
+    pub(crate) fn vv_iter(&self) -> impl Iterator<Item = (ReplicaId, u64)> + '_ {
+        self.vv.iter().map(|(r, m)| (*r, *m))
+    }
+
+    /// Number of cloud dots.
+    pub(crate) fn cloud_len(&self) -> usize {
+        self.cloud.len()
+    }
+
+    /// The dot cloud, in order.
+    pub(crate) fn cloud_iter(&self) -> impl Iterator<Item = &Dot> {
+        self.cloud.iter()
     }
 
     /// Folds cloud dots that continue (or are covered by) the vector into it.

@@ -154,7 +154,12 @@ impl<C: DeltaCrdt> Document<C> {
 /// A [`Document`] with its CRDT type erased, for drivers that hold rooms of
 /// different types. Downcast with `downcast_mut` (on `dyn DynDocument`)
 /// to apply typed local operations.
-pub trait DynDocument: Debug + Send + Sync {
+///
+/// `dyn DynDocument` is `Debug` (its tag, version and changed flag, not its state:
+/// the state's `Debug` through the trait object's vtable would keep every
+/// registered type's formatting code, floats included, in a browser bundle that
+/// never prints a document).
+pub trait DynDocument: Send + Sync {
     /// The wire tag of the document's CRDT type.
     fn tag(&self) -> &'static str;
     /// See [`Document::apply_remote`].
@@ -197,6 +202,15 @@ impl<C: DeltaCrdt> DynDocument for Document<C> {
     }
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
+    }
+}
+
+impl Debug for dyn DynDocument {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DynDocument")
+            .field("tag", &self.tag())
+            .field("version", &self.version())
+            .finish_non_exhaustive()
     }
 }
 

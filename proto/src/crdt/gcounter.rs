@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::codec;
+use super::cbor;
 use super::{CrdtError, DeltaCrdt, OpContext};
 use crate::wire::ReplicaId;
 
@@ -41,6 +41,24 @@ impl GCounter {
         self.counts.len()
     }
 
+    /// The entries `(replica, count)`, by replica.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (ReplicaId, u64)> + '_ {
+        self.counts.iter().map(|(r, c)| (*r, *c))
+    }
+
+    /// The counter of decoded entries `(replica, count)`: zero counts dropped, the
+    /// largest count of a repeated replica kept.
+    pub(crate) fn from_pairs(pairs: impl IntoIterator<Item = (u64, u64)>) -> Self {
+        let mut g = GCounter::default();
+        for (r, c) in pairs {
+            if c > 0 {
+                let e = g.counts.entry(ReplicaId(r)).or_insert(0);
+                *e = (*e).max(c);
+            }
+        }
+        g
+    }
+
     pub(crate) fn increment_delta(&self, by: u64, replica: ReplicaId) -> Result<Self, CrdtError> {
         let next = self
             .count_of(replica)
@@ -63,14 +81,7 @@ impl Serialize for GCounter {
 impl<'de> Deserialize<'de> for GCounter {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let repr = Vec::<(u64, u64)>::deserialize(d)?;
-        let mut g = GCounter::default();
-        for (r, c) in repr {
-            if c > 0 {
-                let e = g.counts.entry(ReplicaId(r)).or_insert(0);
-                *e = (*e).max(c);
-            }
-        }
-        Ok(g)
+        Ok(GCounter::from_pairs(repr))
     }
 }
 
@@ -96,10 +107,10 @@ impl DeltaCrdt for GCounter {
     }
 
     fn encode(&self) -> Result<Vec<u8>, CrdtError> {
-        codec::encode(Self::TAG, self)
+        cbor::encode(Self::TAG, self)
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, CrdtError> {
-        codec::decode(Self::TAG, bytes)
+        cbor::decode(Self::TAG, bytes)
     }
 }

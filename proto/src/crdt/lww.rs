@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::codec;
+use super::cbor;
 use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
 use crate::time::WallClockMillis;
 use crate::wire::ReplicaId;
@@ -40,6 +40,16 @@ impl<T: CrdtValue> LwwRegister<T> {
     /// The current value, `None` if never written.
     pub fn get(&self) -> Option<&T> {
         self.entry.as_ref().map(|(_, _, v)| v)
+    }
+
+    /// The winning write `(millis, replica, value)`.
+    pub(crate) fn entry(&self) -> Option<&(WallClockMillis, u64, T)> {
+        self.entry.as_ref()
+    }
+
+    /// A register holding a decoded write.
+    pub(crate) fn from_entry(entry: Option<(WallClockMillis, u64, T)>) -> Self {
+        LwwRegister { entry }
     }
 
     /// The winning write's stamp: wall-clock millis and writer.
@@ -77,10 +87,10 @@ impl<T: CrdtValue> DeltaCrdt for LwwRegister<T> {
     }
 
     fn encode(&self) -> Result<Vec<u8>, CrdtError> {
-        codec::encode(Self::TAG, self)
+        cbor::encode(Self::TAG, self)
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, CrdtError> {
-        codec::decode(Self::TAG, bytes)
+        cbor::decode(Self::TAG, bytes)
     }
 }

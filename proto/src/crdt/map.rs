@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::causal::{CausalContext, Dot, join_keyed};
-use super::codec;
+use super::cbor;
 use super::{AnyCrdt, AnyOp, CrdtError, DeltaCrdt, OpContext, Value};
 use crate::wire::ReplicaId;
 
@@ -133,6 +133,36 @@ impl OrMap {
         AnyCrdt::Map(self.clone()).to_value()
     }
 
+    /// The entries by key and dot.
+    pub(crate) fn entry_map(&self) -> &BTreeMap<String, BTreeMap<Dot, AnyCrdt>> {
+        &self.entries
+    }
+
+    /// The map of decoded keys `(key, [(replica, counter, value)])` and context:
+    /// values under a repeated dot merged; the context gains every dot.
+    pub(crate) fn from_repr(
+        keys: impl IntoIterator<Item = (String, Vec<EntryRepr<AnyCrdt>>)>,
+        mut cc: CausalContext,
+    ) -> Result<Self, &'static str> {
+        let mut map: BTreeMap<String, BTreeMap<Dot, AnyCrdt>> = BTreeMap::new();
+        for (key, entries) in keys {
+            for (r, c, value) in entries {
+                let dot = Dot::try_from((r, c))?;
+                let slot = map.entry(key.clone()).or_default();
+                match slot.get_mut(&dot) {
+                    Some(old) => {
+                        old.merge(&value);
+                    }
+                    None => {
+                        slot.insert(dot, value);
+                    }
+                }
+            }
+        }
+        cc.extend(map.values().flat_map(|e| e.keys().copied()));
+        Ok(OrMap { entries: map, cc })
+    }
+
     /// The causal context (size cost: [`CausalContext::stored_len`]).
     pub fn context(&self) -> &CausalContext {
         &self.cc
@@ -205,11 +235,11 @@ impl DeltaCrdt for OrMap {
     }
 
     fn encode(&self) -> Result<Vec<u8>, CrdtError> {
-        codec::encode(Self::TAG, self)
+        cbor::encode(Self::TAG, self)
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, CrdtError> {
-        codec::decode(Self::TAG, bytes)
+        cbor::decode(Self::TAG, bytes)
     }
 }
 
@@ -234,23 +264,7 @@ impl Serialize for OrMap {
 impl<'de> Deserialize<'de> for OrMap {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         type Repr = (Vec<(String, Vec<EntryRepr<AnyCrdt>>)>, CausalContext);
-        let (keys, mut cc) = Repr::deserialize(d)?;
-        let mut map: BTreeMap<String, BTreeMap<Dot, AnyCrdt>> = BTreeMap::new();
-        for (key, entries) in keys {
-            for (r, c, value) in entries {
-                let dot = Dot::try_from((r, c)).map_err(serde::de::Error::custom)?;
-                let slot = map.entry(key.clone()).or_default();
-                match slot.get_mut(&dot) {
-                    Some(old) => {
-                        old.merge(&value);
-                    }
-                    None => {
-                        slot.insert(dot, value);
-                    }
-                }
-            }
-        }
-        cc.extend(map.values().flat_map(|e| e.keys().copied()));
-        Ok(OrMap { entries: map, cc })
+        let (keys, cc) = Repr::deserialize(d)?;
+        OrMap::from_repr(keys, cc).map_err(serde::de::Error::custom)
     }
 }

@@ -14,6 +14,7 @@
 
 mod any;
 mod causal;
+mod cbor;
 pub mod codec;
 mod document;
 mod error;

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::causal::{CausalContext, Dot, join_dots};
-use super::codec;
+use super::cbor;
 use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
 use crate::wire::ReplicaId;
 
@@ -62,6 +62,32 @@ impl<T: CrdtValue> MvRegister<T> {
         }
     }
 
+    /// The values by dot.
+    pub(crate) fn entry_map(&self) -> &BTreeMap<Dot, T> {
+        &self.entries
+    }
+
+    /// The register of decoded entries `(replica, counter, value)` and context: a
+    /// repeated dot keeps the largest value; the context gains the entries' dots.
+    pub(crate) fn from_repr(
+        entries: impl IntoIterator<Item = (u64, u64, T)>,
+        mut cc: CausalContext,
+    ) -> Result<Self, &'static str> {
+        let mut map: BTreeMap<Dot, T> = BTreeMap::new();
+        for (r, c, v) in entries {
+            let dot = Dot::try_from((r, c))?;
+            match map.get_mut(&dot) {
+                Some(old) if *old >= v => {}
+                Some(old) => *old = v,
+                None => {
+                    map.insert(dot, v);
+                }
+            }
+        }
+        cc.extend(map.keys().copied());
+        Ok(MvRegister { entries: map, cc })
+    }
+
     /// The causal context (size cost: [`CausalContext::stored_len`]).
     pub fn context(&self) -> &CausalContext {
         &self.cc
@@ -103,11 +129,11 @@ impl<T: CrdtValue> DeltaCrdt for MvRegister<T> {
     }
 
     fn encode(&self) -> Result<Vec<u8>, CrdtError> {
-        codec::encode(Self::TAG, self)
+        cbor::encode(Self::TAG, self)
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, CrdtError> {
-        codec::decode(Self::TAG, bytes)
+        cbor::decode(Self::TAG, bytes)
     }
 }
 
@@ -124,19 +150,7 @@ impl<T: CrdtValue> Serialize for MvRegister<T> {
 
 impl<'de, T: CrdtValue> Deserialize<'de> for MvRegister<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (entries, mut cc) = <(Vec<(u64, u64, T)>, CausalContext)>::deserialize(d)?;
-        let mut map: BTreeMap<Dot, T> = BTreeMap::new();
-        for (r, c, v) in entries {
-            let dot = Dot::try_from((r, c)).map_err(serde::de::Error::custom)?;
-            match map.get_mut(&dot) {
-                Some(old) if *old >= v => {}
-                Some(old) => *old = v,
-                None => {
-                    map.insert(dot, v);
-                }
-            }
-        }
-        cc.extend(map.keys().copied());
-        Ok(MvRegister { entries: map, cc })
+        let (entries, cc) = <(Vec<(u64, u64, T)>, CausalContext)>::deserialize(d)?;
+        MvRegister::from_repr(entries, cc).map_err(serde::de::Error::custom)
     }
 }

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::causal::{CausalContext, Dot, join_keyed};
-use super::codec;
+use super::cbor;
 use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
 use crate::wire::ReplicaId;
 
@@ -77,6 +77,28 @@ impl<T: CrdtValue> OrSet<T> {
         }
     }
 
+    /// The elements with their dots.
+    pub(crate) fn element_map(&self) -> &BTreeMap<T, BTreeMap<Dot, ()>> {
+        &self.elements
+    }
+
+    /// The set of decoded elements `(value, dots)` and context: elements without
+    /// dots dropped, repeated elements' dots united; the context gains every dot.
+    pub(crate) fn from_repr(
+        elements: impl IntoIterator<Item = (T, Vec<Dot>)>,
+        mut cc: CausalContext,
+    ) -> Self {
+        let mut map: BTreeMap<T, BTreeMap<Dot, ()>> = BTreeMap::new();
+        for (value, dots) in elements {
+            if !dots.is_empty() {
+                let entry = map.entry(value).or_default();
+                entry.extend(dots.into_iter().map(|d| (d, ())));
+            }
+        }
+        cc.extend(map.values().flat_map(|dots| dots.keys().copied()));
+        OrSet { elements: map, cc }
+    }
+
     /// The causal context (size cost: [`CausalContext::stored_len`]).
     pub fn context(&self) -> &CausalContext {
         &self.cc
@@ -123,11 +145,11 @@ impl<T: CrdtValue> DeltaCrdt for OrSet<T> {
     }
 
     fn encode(&self) -> Result<Vec<u8>, CrdtError> {
-        codec::encode(Self::TAG, self)
+        cbor::encode(Self::TAG, self)
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, CrdtError> {
-        codec::decode(Self::TAG, bytes)
+        cbor::decode(Self::TAG, bytes)
     }
 }
 
@@ -144,15 +166,7 @@ impl<T: CrdtValue> Serialize for OrSet<T> {
 
 impl<'de, T: CrdtValue> Deserialize<'de> for OrSet<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (elements, mut cc) = <(Vec<(T, Vec<Dot>)>, CausalContext)>::deserialize(d)?;
-        let mut map: BTreeMap<T, BTreeMap<Dot, ()>> = BTreeMap::new();
-        for (value, dots) in elements {
-            if !dots.is_empty() {
-                let entry = map.entry(value).or_default();
-                entry.extend(dots.into_iter().map(|d| (d, ())));
-            }
-        }
-        cc.extend(map.values().flat_map(|dots| dots.keys().copied()));
-        Ok(OrSet { elements: map, cc })
+        let (elements, cc) = <(Vec<(T, Vec<Dot>)>, CausalContext)>::deserialize(d)?;
+        Ok(OrSet::from_repr(elements, cc))
     }
 }

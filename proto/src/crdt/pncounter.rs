@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::codec;
+use super::cbor;
 use super::{CrdtError, DeltaCrdt, GCounter, OpContext};
 
 /// A positive-negative counter.
@@ -31,6 +31,16 @@ impl PnCounter {
     pub fn value(&self) -> i64 {
         let v = i128::from(self.inc.value()) - i128::from(self.dec.value());
         i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+    }
+
+    /// The increments and the decrements.
+    pub(crate) fn parts(&self) -> (&GCounter, &GCounter) {
+        (&self.inc, &self.dec)
+    }
+
+    /// A counter of its increments and decrements.
+    pub(crate) fn from_parts(inc: GCounter, dec: GCounter) -> Self {
+        PnCounter { inc, dec }
     }
 
     /// Sum of all increments.
@@ -81,10 +91,10 @@ impl DeltaCrdt for PnCounter {
     }
 
     fn encode(&self) -> Result<Vec<u8>, CrdtError> {
-        codec::encode(Self::TAG, self)
+        cbor::encode(Self::TAG, self)
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, CrdtError> {
-        codec::decode(Self::TAG, bytes)
+        cbor::decode(Self::TAG, bytes)
     }
 }

@@ -7,7 +7,6 @@
 //! well-kept library) by implementing [`DeltaCrdt`] and calling
 //! [`Registry::register`]; proto does not change.
 
-use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -16,6 +15,7 @@ use super::{
     AnyCrdt, CrdtError, DeltaCrdt, DeltaMerger, Document, DynDocument, GCounter, LwwRegister,
     MvRegister, OrMap, OrSet, PnCounter, Value,
 };
+use crate::vecmap::VecMap;
 use crate::wire::{MAX_CRDT_TAG_LEN, ReplicaId};
 
 /// Most types one registry holds.
@@ -58,7 +58,8 @@ impl<C: DeltaCrdt> ErasedType for Typed<C> {
 /// CRDT types by wire tag; cheap to clone (types are shared).
 #[derive(Clone, Default)]
 pub struct Registry {
-    types: BTreeMap<String, Arc<dyn ErasedType>>,
+    /// By tag, in order (a sorted vector: at most 64 types).
+    types: VecMap<String, Arc<dyn ErasedType>>,
 }
 
 impl core::fmt::Debug for Registry {

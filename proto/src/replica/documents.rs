@@ -13,7 +13,7 @@
 //!   (`DeltaAcked`) makes room in the outbox for operations that waited for it;
 //!   `JoinRejected` drops the room's waiting operations as failed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::vecmap::{VecMap, VecSet};
 
 use bytes::Bytes;
 
@@ -27,9 +27,9 @@ use super::{Replica, ReplicaError, ReplicaOrigin};
 /// The documents of a replica's rooms.
 #[derive(Debug, Default)]
 pub(super) struct Documents {
-    docs: BTreeMap<RoomId, Box<dyn DynDocument>>,
+    docs: VecMap<RoomId, Box<dyn DynDocument>>,
     /// Rooms restored from saved state that the application has not joined yet.
-    restored: BTreeSet<RoomId>,
+    restored: VecSet<RoomId>,
     /// Remote deltas or snapshots that could not be applied (a peer sent bytes of
     /// another type).
     apply_errors: u64,
@@ -37,9 +37,15 @@ pub(super) struct Documents {
 
 impl Documents {
     /// Documents restored from saved state, waiting for the application to attach.
-    pub(super) fn restored(docs: BTreeMap<RoomId, Box<dyn DynDocument>>) -> Self {
+    pub(super) fn restored(docs: VecMap<RoomId, Box<dyn DynDocument>>) -> Self {
+        // Inserted one by one: `collect` would bring a sort routine per key type
+        // into the browser bundle.
+        let mut restored = VecSet::new();
+        for room in docs.keys() {
+            restored.insert(room.clone());
+        }
         Documents {
-            restored: docs.keys().cloned().collect(),
+            restored,
             docs,
             apply_errors: 0,
         }

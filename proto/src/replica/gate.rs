@@ -25,7 +25,9 @@
 //! Leaving a room drops its waiting operations. They are not part of the saved
 //! state: a replica that is restored before the room caught up loses them.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::vecmap::VecMap;
 
 use crate::crdt::DynDocument;
 use crate::time::WallClockMillis;
@@ -76,7 +78,7 @@ struct Gate {
 /// The gates of a replica's rooms.
 #[derive(Debug, Default)]
 pub(super) struct Gates {
-    rooms: BTreeMap<RoomId, Gate>,
+    rooms: VecMap<RoomId, Gate>,
     waiting: usize,
     failed: u64,
 }
@@ -84,7 +86,7 @@ pub(super) struct Gates {
 impl Gates {
     /// Starts tracking `room`, open or closed.
     pub(super) fn add(&mut self, room: RoomId, open: bool) {
-        let gate = self.rooms.entry(room).or_default();
+        let gate = self.rooms.get_or_insert_with(room, Gate::default);
         gate.open = open;
     }
 
@@ -128,8 +130,7 @@ impl Gates {
             return Err(ReplicaError::TooManyWaiting { max });
         }
         self.rooms
-            .entry(room.clone())
-            .or_default()
+            .get_or_insert_with(room.clone(), Gate::default)
             .ops
             .push_back(op);
         self.waiting += 1;
@@ -147,8 +148,7 @@ impl Gates {
     /// Puts back an operation that could not be submitted yet (outbox full).
     pub(super) fn push_front(&mut self, room: &RoomId, op: LocalOp) {
         self.rooms
-            .entry(room.clone())
-            .or_default()
+            .get_or_insert_with(room.clone(), Gate::default)
             .ops
             .push_front(op);
         self.waiting += 1;

@@ -9,7 +9,7 @@
 //! The replica id is saved with them: sequence numbers and CRDT entries belong to
 //! it, so a restored replica keeps it.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::vecmap::VecMap;
 
 use crate::client::{Client, ClientConfig, PersistedState};
 use crate::crdt::{DeltaCrdt, Document, DynDocument, Registry};
@@ -77,9 +77,11 @@ pub(super) fn restore(
             configured: replica,
         });
     }
-    let mut states: HashMap<RoomId, Vec<u8>> =
-        saved.docs.into_iter().map(|d| (d.room, d.state)).collect();
-    let mut docs: BTreeMap<RoomId, Box<dyn DynDocument>> = BTreeMap::new();
+    let mut states: VecMap<RoomId, Vec<u8>> = VecMap::new();
+    for d in saved.docs {
+        states.insert(d.room, d.state);
+    }
+    let mut docs: VecMap<RoomId, Box<dyn DynDocument>> = VecMap::new();
     for room in &saved.client.rooms {
         let mut doc = registry.new_document(&room.crdt, replica)?;
         if let Some(state) = states.remove(&room.room) {

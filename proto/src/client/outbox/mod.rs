@@ -19,7 +19,9 @@
 mod settle;
 
 use bytes::Bytes;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::vecmap::VecMap;
 
 use super::error::ClientError;
 use super::merging::{max_payload, try_merge};
@@ -48,7 +50,7 @@ struct RoomQueue {
 /// Bounded store of unacknowledged local deltas.
 #[derive(Clone, Debug)]
 pub(super) struct Outbox {
-    rooms: BTreeMap<RoomId, RoomQueue>,
+    rooms: VecMap<RoomId, RoomQueue>,
     count: usize,
     bytes: usize,
     max_count: usize,
@@ -58,7 +60,7 @@ pub(super) struct Outbox {
 impl Outbox {
     pub(super) fn new(max_count: usize, max_bytes: usize) -> Self {
         Outbox {
-            rooms: BTreeMap::new(),
+            rooms: VecMap::new(),
             count: 0,
             bytes: 0,
             max_count,
@@ -127,7 +129,7 @@ impl Outbox {
                 bytes: self.bytes,
             });
         }
-        let q = self.rooms.entry(room.clone()).or_insert_with(|| RoomQueue {
+        let q = self.rooms.get_or_insert_with(room.clone(), || RoomQueue {
             crdt: crdt.to_owned(),
             ..RoomQueue::default()
         });

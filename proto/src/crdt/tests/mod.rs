@@ -2,6 +2,7 @@
 //! (`laws`), type semantics (`semantics`), the codec (`codec`), the registry
 //! and the document (`registry`).
 
+mod cbor;
 mod codec;
 mod harness;
 mod laws;
