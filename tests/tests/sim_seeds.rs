@@ -9,6 +9,16 @@ use syncwire_tests::scenario::Scenario;
 /// costs about a second in release mode).
 const REGRESSIONS: &[(&str, u64, &str)] = &[
     (
+        "multinode",
+        1817,
+        "simulator: a crashed node's storage events were dropped though owed to other nodes' actions; a write stayed queued for good",
+    ),
+    (
+        "multinode",
+        2623,
+        "simulator: the same lost storage event, another node",
+    ),
+    (
         "realistic",
         720,
         "issue 23: clock stepped back 83 s during a black-holed attempt; Connecting forever",
