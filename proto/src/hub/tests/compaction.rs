@@ -326,22 +326,30 @@ fn the_hub_never_merges_storage_folds_and_a_crash_mid_fold_loses_nothing() {
     assert_eq!(h.hub.room_tail_len(&room), Some((head - snap) as usize));
 }
 
-#[test]
-fn a_failed_fold_is_asked_again_when_the_next_entries_leave_memory() {
+/// A writer's nine deltas in room "r" (type "sum", tail of 8) with storage held: the
+/// ninth append is durable and trimmed the tail, and the fold it asked for waits in
+/// storage. Returns the harness and the writer.
+fn fold_asked() -> (Harness, SessionId) {
     let mut h = Harness::with(cfg(Arc::new(SumMerger)));
     let w = h.connect(1);
     h.join(w, "r", "sum", None);
     for seq in 1..=8 {
         h.delta(w, "r", 1, seq, sum(seq));
     }
-    let room = RoomId::new("r");
-    // The ninth append trims the tail; its fold fails in storage.
     h.hold_storage = true;
     h.delta(w, "r", 1, 9, sum(9));
     let appended = h.storage.release_next().expect("the append");
     h.hub.handle_storage(h.now, appended);
     h.settle();
     assert_eq!(h.storage.pending(), 1, "the fold was asked for");
+    (h, w)
+}
+
+#[test]
+fn a_failed_fold_is_asked_again_when_the_next_entries_leave_memory() {
+    // The ninth append trims the tail; its fold fails in storage.
+    let (mut h, w) = fold_asked();
+    let room = RoomId::new("r");
     h.storage.set_failing(true);
     let failed = h.storage.release_next().expect("the fold");
     h.storage.set_failing(false);
@@ -364,19 +372,9 @@ fn a_failed_fold_is_asked_again_when_the_next_entries_leave_memory() {
 
 #[test]
 fn a_fold_declined_because_another_node_folds_is_deferred_not_a_failure() {
-    let mut h = Harness::with(cfg(Arc::new(SumMerger)));
-    let w = h.connect(1);
-    h.join(w, "r", "sum", None);
-    for seq in 1..=8 {
-        h.delta(w, "r", 1, seq, sum(seq));
-    }
+    let (mut h, w) = fold_asked();
     let room = RoomId::new("r");
-    h.hold_storage = true;
-    h.delta(w, "r", 1, 9, sum(9));
-    let appended = h.storage.release_next().expect("the append");
-    h.hub.handle_storage(h.now, appended);
-    h.settle();
-    let fold = h.storage.take_queued().expect("the fold was asked for");
+    let fold = h.storage.take_queued().expect("the fold");
     let before = h.hub.metrics();
     h.hub
         .handle_storage(h.now, fold.failed(StorageError::fold_busy()));
