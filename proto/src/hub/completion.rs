@@ -118,16 +118,7 @@ impl Hub {
             RoomState::Loading { pending, .. } => pending.into_iter().map(|p| p.session).collect(),
         };
         for sid in sessions {
-            if let Some(s) = self.sessions.get_mut(&sid) {
-                s.rooms.remove(room);
-            }
-            self.reject(
-                sid,
-                ErrorCode::INTERNAL,
-                Some(room.clone()),
-                None,
-                "storage failed",
-            );
+            self.refuse_join(room, sid, ErrorCode::INTERNAL, "storage failed");
             self.close(sid, CloseCode::INTERNAL_ERROR);
         }
     }

@@ -86,16 +86,11 @@ impl Hub {
             error: e.0,
         });
         for p in pending {
-            if let Some(s) = self.sessions.get_mut(&p.session) {
-                s.rooms.remove(room);
-            }
-            let msg = "room could not be loaded";
-            self.reject(
+            self.refuse_join(
+                room,
                 p.session,
                 ErrorCode::INTERNAL,
-                Some(room.clone()),
-                None,
-                msg,
+                "room could not be loaded",
             );
         }
     }
@@ -169,17 +164,8 @@ impl Hub {
                 continue;
             }
             if *p.join.crdt != *crdt {
-                if let Some(s) = self.sessions.get_mut(&p.session) {
-                    s.rooms.remove(room);
-                }
                 let msg = "room has another CRDT type";
-                self.reject(
-                    p.session,
-                    ErrorCode::CRDT_MISMATCH,
-                    Some(room.clone()),
-                    None,
-                    msg,
-                );
+                self.refuse_join(room, p.session, ErrorCode::CRDT_MISMATCH, msg);
                 continue;
             }
             // The record was read after these joins arrived: no catch-up read needed.
@@ -203,19 +189,26 @@ impl Hub {
     /// Rejects the joins of a room that does not exist when none of them may create
     /// it (read-only sessions): `FORBIDDEN`, with the room.
     fn refuse_creation(&mut self, room: &RoomId, pending: Vec<PendingJoin>) {
+        let msg = "room does not exist; creating it needs write access";
         for p in pending {
-            if let Some(s) = self.sessions.get_mut(&p.session) {
-                s.rooms.remove(room);
-            }
-            let msg = "room does not exist; creating it needs write access";
-            self.reject(
-                p.session,
-                ErrorCode::FORBIDDEN,
-                Some(room.clone()),
-                None,
-                msg,
-            );
+            self.refuse_join(room, p.session, ErrorCode::FORBIDDEN, msg);
         }
+    }
+
+    /// Refuses `session`'s membership (or waiting join) of `room` with `code`: the
+    /// session no longer counts the room as joined or joining, and gets a `Reject`
+    /// naming the room.
+    pub(crate) fn refuse_join(
+        &mut self,
+        room: &RoomId,
+        session: SessionId,
+        code: ErrorCode,
+        msg: &str,
+    ) {
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.rooms.remove(room);
+        }
+        self.reject(session, code, Some(room.clone()), None, msg);
     }
 
     fn empty_room(&self, crdt: String, epoch: u64) -> LoadedRoom {
