@@ -167,25 +167,29 @@ fn a_creation_storage_keeps_refusing_ends_in_an_explicit_refusal() {
     assert_eq!(rejects(&n.hubs[0].take(a)), vec![ErrorCode::INTERNAL]);
 }
 
-#[test]
-fn entries_of_another_epoch_drop_the_room_so_members_resync() {
-    let mut n = Nodes::new(1);
-    let a = member(&mut n, 0, 1);
-    let h = &mut n.hubs[0];
+/// Feeds `h` an entry of replica 7 at offset 0 of room "r", at the room's epoch
+/// xor `flip`, as a tail feed would; returns the room's epoch.
+fn feed_stray(h: &mut Harness, flip: u64) -> u64 {
     let stray = StoredEntry {
         offset: 0,
         replica: ReplicaId(7),
         seq: 1,
         payload: sum(1),
     };
-    let epoch = h
-        .hub
-        .room_position(&RoomId::new("r"))
-        .map(|p| p.0)
-        .expect("loaded");
+    let room = RoomId::new("r");
+    let epoch = h.hub.room_position(&room).map(|p| p.0).expect("loaded");
     h.hub
-        .handle_appended(h.now, &RoomId::new("r"), epoch ^ 1, vec![stray]);
+        .handle_appended(h.now, &room, epoch ^ flip, vec![stray]);
     h.settle();
+    epoch
+}
+
+#[test]
+fn entries_of_another_epoch_drop_the_room_so_members_resync() {
+    let mut n = Nodes::new(1);
+    let a = member(&mut n, 0, 1);
+    let h = &mut n.hubs[0];
+    feed_stray(h, 1);
     assert_eq!(h.closed.get(&a), Some(&CloseCode::INTERNAL_ERROR));
 }
 
@@ -197,20 +201,7 @@ fn a_single_node_hub_ignores_a_tail_feed() {
     let a = h.connect(1);
     h.send(a, join("r", "sum", None));
     h.take(a);
-    let stray = StoredEntry {
-        offset: 0,
-        replica: ReplicaId(7),
-        seq: 1,
-        payload: sum(1),
-    };
-    let epoch = h
-        .hub
-        .room_position(&RoomId::new("r"))
-        .map(|p| p.0)
-        .expect("loaded");
-    h.hub
-        .handle_appended(h.now, &RoomId::new("r"), epoch, vec![stray]);
-    h.settle();
+    let epoch = feed_stray(&mut h, 0);
     assert_eq!(h.hub.room_position(&RoomId::new("r")), Some((epoch, 0)));
     h.delta(a, "r", 1, 1, sum(2));
     assert_eq!(acks(&h.take(a)), vec![1]);
