@@ -161,6 +161,7 @@ mod op_map;
 pub mod output;
 mod peer_news;
 mod peers;
+mod peers_frames;
 #[cfg(feature = "test-hooks")]
 mod planted;
 mod presence;

@@ -10,7 +10,7 @@
 //! member one frame, not one per join:
 //!
 //! * a member that joined since the last flush gets the whole list (`Full`, split
-//!   into frames of at most [`PEERS_FRAME_BYTES`]);
+//!   into frames of at most `PEERS_FRAME_BYTES` (`peers_frames`));
 //! * the others get what changed (`Changes`: who left, then who joined);
 //! * a room with more than `max_presence_members` members lists nobody (`Summary`:
 //!   only the member count, sent to existing members at most once per
@@ -18,14 +18,11 @@
 //!   again (`Full` to everyone) once it has at most half that many members.
 
 use super::Hub;
-use super::room::{LoadedRoom, Room};
+use super::peers_frames::{chunks, info, peers_frame};
+use super::room::Room;
 use super::timers::TimerKey;
 use crate::time::Instant;
-use crate::wire::{Frame, PeerInfo, Peers, PeersMode, RoomId, SessionId};
-
-/// Largest `Peers` frame the hub builds from a list (one entry larger than this
-/// still goes alone).
-pub(crate) const PEERS_FRAME_BYTES: usize = 64 * 1024;
+use crate::wire::{PeerInfo, PeersMode, RoomId, SessionId};
 
 /// A loaded room's membership changes not yet told to its members, and its mode.
 #[derive(Debug, Default)]
@@ -248,86 +245,4 @@ impl Hub {
             self.mark_presence_missed(room, sid, from);
         }
     }
-}
-
-/// A member's entry in a `Peers` frame (its presence state if `with_state`).
-fn info(l: &LoadedRoom, sid: SessionId, with_state: bool) -> Option<PeerInfo> {
-    let (replica, user_info, presence) = match l.members.get(&sid) {
-        Some(m) => (m.replica, &m.user_info, &m.presence),
-        None => {
-            let r = l.remote.get(&sid)?;
-            (r.replica, &r.user_info, &r.presence)
-        }
-    };
-    Some(PeerInfo {
-        peer: sid,
-        replica,
-        user_info: user_info.clone(),
-        state: presence.clone().filter(|_| with_state),
-    })
-}
-
-fn peers_frame(
-    room: &RoomId,
-    mode: PeersMode,
-    count: u64,
-    joined: Vec<PeerInfo>,
-    left: Vec<SessionId>,
-) -> Frame {
-    Frame::Peers(Peers {
-        room: room.clone(),
-        mode,
-        count,
-        joined,
-        left,
-    })
-}
-
-/// Splits a list into frames of at most [`PEERS_FRAME_BYTES`]: the first frame has
-/// `mode` and all of `left`, the rest add entries (`Changes`).
-fn chunks(
-    room: &RoomId,
-    mode: PeersMode,
-    count: u64,
-    entries: Vec<PeerInfo>,
-    left: Vec<SessionId>,
-) -> Vec<Frame> {
-    let mut frames = Vec::new();
-    let mut size = 9 * left.len();
-    let mut current = Vec::new();
-    let mut left = Some(left);
-    for e in entries {
-        let len = e.size_hint();
-        if !current.is_empty() && size + len > PEERS_FRAME_BYTES {
-            let mode = if frames.is_empty() {
-                mode
-            } else {
-                PeersMode::Changes
-            };
-            let left = left.take().unwrap_or_default();
-            frames.push(peers_frame(
-                room,
-                mode,
-                count,
-                std::mem::take(&mut current),
-                left,
-            ));
-            size = 0;
-        }
-        size += len;
-        current.push(e);
-    }
-    let mode = if frames.is_empty() {
-        mode
-    } else {
-        PeersMode::Changes
-    };
-    frames.push(peers_frame(
-        room,
-        mode,
-        count,
-        current,
-        left.unwrap_or_default(),
-    ));
-    frames
 }
