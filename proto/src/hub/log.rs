@@ -1,5 +1,5 @@
 //! A loaded room's log: the bounded in-memory tail of durable entries, the appends in
-//! flight, and the per-replica deduplication table.
+//! flight, and the per-replica deduplication table ([`seqs`]).
 //!
 //! Offsets are assigned when a delta is accepted (`next_offset` counts appends in
 //! flight); entries become visible (`durable_head`) strictly in log order, once their
@@ -11,7 +11,7 @@
 //! deltas wait for its verdict and durable entries arrive out of order
 //! ([`arrivals`]); the durable head advances over them in offset order.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 
@@ -19,32 +19,12 @@ use super::storage::{AppendOutcome, OpId, StoredEntry};
 use crate::wire::ReplicaId;
 
 mod arrivals;
+mod seqs;
 
 use arrivals::Arrivals;
 pub(crate) use arrivals::Refused;
-
-/// Highest sequence of one replica: accepted (including in flight) and durable.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct SeqState {
-    pub(crate) accepted: u64,
-    pub(crate) durable: u64,
-}
-
-/// How a sequence number relates to what the room already has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Dedupe {
-    /// Not seen: append it.
-    New,
-    /// Already durable; re-acknowledge with this cumulative sequence.
-    Durable(u64),
-    /// Already accepted, append in flight: the ack follows when it is durable.
-    InFlight,
-    /// Beyond the next expected sequence (`expected`): an earlier one is missing.
-    Gap {
-        /// The only sequence the hub accepts next (highest accepted + 1).
-        expected: u64,
-    },
-}
+pub(crate) use seqs::Dedupe;
+use seqs::SeqTable;
 
 #[derive(Debug)]
 struct Inflight {
@@ -64,7 +44,7 @@ pub(crate) struct RoomLog {
     live_head: u64,
     next_offset: u64,
     inflight: VecDeque<Inflight>,
-    seqs: BTreeMap<ReplicaId, SeqState>,
+    seqs: SeqTable,
     /// Shared-log mode: offsets come from the backend.
     shared: bool,
     arrivals: Arrivals,
@@ -83,16 +63,7 @@ impl RoomLog {
             live_head: head,
             next_offset: head,
             inflight: VecDeque::new(),
-            seqs: seqs
-                .iter()
-                .map(|&(r, s)| {
-                    let st = SeqState {
-                        accepted: s,
-                        durable: s,
-                    };
-                    (r, st)
-                })
-                .collect(),
+            seqs: SeqTable::durable(seqs),
             shared: false,
             arrivals: Arrivals::default(),
         }
@@ -145,31 +116,19 @@ impl RoomLog {
     }
     /// Highest durable sequence of `replica` (0 if none).
     pub(crate) fn durable_seq(&self, replica: ReplicaId) -> u64 {
-        self.seqs.get(&replica).map_or(0, |s| s.durable)
+        self.seqs.get(replica).durable
     }
 
     /// Whether appends of `replica` are in flight (accepted but not yet durable).
     pub(crate) fn replica_pending(&self, replica: ReplicaId) -> bool {
-        self.seqs
-            .get(&replica)
-            .is_some_and(|s| s.accepted > s.durable)
+        let s = self.seqs.get(replica);
+        s.accepted > s.durable
     }
 
     /// Classifies `seq` of `replica` under the sequence rule: the hub accepts only
     /// the next sequence (highest accepted + 1); lower ones are duplicates.
     pub(crate) fn dedupe(&self, replica: ReplicaId, seq: u64) -> Dedupe {
-        let s = self.seqs.get(&replica).copied().unwrap_or_default();
-        if seq <= s.durable {
-            Dedupe::Durable(s.durable)
-        } else if seq <= s.accepted {
-            Dedupe::InFlight
-        } else if seq == s.accepted.saturating_add(1) {
-            Dedupe::New
-        } else {
-            Dedupe::Gap {
-                expected: s.accepted.saturating_add(1),
-            }
-        }
+        self.seqs.dedupe(replica, seq)
     }
 
     /// Accepts a new delta at the next offset; returns the entry to append.
@@ -187,8 +146,7 @@ impl RoomLog {
             payload,
         };
         self.next_offset = self.next_offset.saturating_add(1);
-        let s = self.seqs.entry(replica).or_default();
-        s.accepted = s.accepted.max(seq);
+        self.seqs.accept(replica, seq);
         self.inflight.push_back(Inflight {
             op,
             entry: entry.clone(),
@@ -207,8 +165,7 @@ impl RoomLog {
             let Some(i) = self.inflight.pop_front() else {
                 break;
             };
-            let s = self.seqs.entry(i.entry.replica).or_default();
-            s.durable = s.durable.max(i.entry.seq);
+            self.seqs.made_durable(i.entry.replica, i.entry.seq);
             self.durable_head = self.durable_head.saturating_add(1);
             self.tail_bytes = self.tail_bytes.saturating_add(i.entry.payload.len());
             self.tail.push_back(i.entry);
@@ -224,8 +181,7 @@ impl RoomLog {
         seq: u64,
         payload: Bytes,
     ) {
-        let s = self.seqs.entry(replica).or_default();
-        s.accepted = s.accepted.max(seq);
+        self.seqs.accept(replica, seq);
         self.arrivals.sent(op, replica, seq, payload);
     }
 
@@ -241,7 +197,7 @@ impl RoomLog {
         let refused = self.arrivals.settle(op, outcomes, self.durable_head)?;
         for r in &refused {
             let highest_sent = self.arrivals.highest_sent(r.replica).unwrap_or(0);
-            let s = self.seqs.entry(r.replica).or_default();
+            let s = self.seqs.entry(r.replica);
             match r.outcome {
                 AppendOutcome::Duplicate { acked } => s.durable = s.durable.max(acked),
                 AppendOutcome::Gap { expected } => {
@@ -270,9 +226,7 @@ impl RoomLog {
     /// Moves the entries that arrived at the durable head into the log, in order.
     fn advance(&mut self) {
         while let Some(e) = self.arrivals.take_at(self.durable_head) {
-            let s = self.seqs.entry(e.replica).or_default();
-            s.durable = s.durable.max(e.seq);
-            s.accepted = s.accepted.max(s.durable);
+            self.seqs.made_durable(e.replica, e.seq);
             self.durable_head = self.durable_head.saturating_add(1);
             self.next_offset = self.durable_head;
             self.tail_bytes = self.tail_bytes.saturating_add(e.payload.len());
@@ -352,12 +306,7 @@ impl RoomLog {
                 return Err(format!("entry {} seq above the durable table", e.offset));
             }
         }
-        for (r, s) in &self.seqs {
-            if s.durable > s.accepted {
-                return Err(format!("replica {r:?}: durable above accepted"));
-            }
-        }
-        Ok(())
+        self.seqs.check()
     }
 }
 
