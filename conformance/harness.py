@@ -11,7 +11,9 @@ import tempfile
 import time
 import traceback
 
-from swlib import CheckFailed, WS, HELLO, WELCOME, JOIN, JOINED, HUB_DELTA, DELTA_BATCH, \
+import swlib
+
+from swlib import CheckFailed, Closed, WS, HELLO, WELCOME, JOIN, JOINED, HUB_DELTA, DELTA_BATCH, \
     PEERS, PRESENCE, entries_of, short
 
 
@@ -146,6 +148,22 @@ async def join(ws, rm, crdt="gcounter", pos=None, timeout=5.0):
                         skip=(PEERS, PRESENCE))
     start, head = j[4], j[5]
     entries = await collect_entries(ws, rm, start, head, timeout, peers)
+    # section 3.12: the answer ends with the room's Peers (full or summary)
+    held = []
+    deadline = time.monotonic() + timeout
+    while not any(p[0] == PEERS and p[2] in (0, 2) for p in peers):
+        left = deadline - time.monotonic()
+        item = await ws.next(left) if left > 0 else None
+        if item is None:
+            raise CheckFailed(f"{ws.name}: no Peers full/summary after Joined {rm} within {timeout}s")
+        if isinstance(item, list) and item[0] == PEERS and item[1] == rm:
+            peers.append(item)
+        elif isinstance(item, Closed):
+            raise CheckFailed(f"{ws.name}: closed {item} while waiting for Peers after Joined {rm}")
+        else:
+            held.append(item)
+    ws.unread(held)
+    ws.joined_peers = [p for p in peers if p[0] == PEERS and p[2] in (0, 2)][0]
     return j, entries, peers
 
 
@@ -217,6 +235,7 @@ async def run_all(servers, only=None, per_test_timeout=40.0):
             ok, why = False, f"test exceeded {per_test_timeout}s"
         except Exception as e:  # noqa: BLE001
             ok, why = False, f"error: {e!r}\n" + traceback.format_exc(limit=4)
+        await swlib.abort_all()
         dt = time.monotonic() - t0
         print(f"{'PASS' if ok else 'FAIL'} {name} ({dt:.1f}s){': ' + why if why else ''}", flush=True)
         results.append((name, ok, why))

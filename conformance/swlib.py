@@ -235,6 +235,19 @@ class Closed:
 # Frames whose encoding was not the preferred serialization (PROTOCOL.md section 2),
 # collected over the whole run.
 NONCANONICAL = []
+ALL_WS = []
+
+
+async def abort_all():
+    """Drop every connection opened so far (end of a test)."""
+    tasks = []
+    for w in ALL_WS:
+        w.abort()
+        if w.task is not None:
+            tasks.append(w.task)
+    ALL_WS.clear()
+    if tasks:
+        await asyncio.wait(tasks, timeout=2)
 BADSHAPE = []
 
 
@@ -252,6 +265,11 @@ class WS:
         self.sent_close = False
         self.http_status = None
         self.welcome = None
+        self.pushback = []         # items handed back by unread(), read before the queue
+        ALL_WS.append(self)
+
+    def unread(self, items):
+        self.pushback = list(items) + self.pushback
 
     async def connect(self, port, path="/sync", headers=None, timeout=5.0):
         self.reader, self.writer = await asyncio.wait_for(
@@ -404,6 +422,8 @@ class WS:
 
     async def next(self, timeout):
         """Next item (frame list, ('text', b), ('undecodable', ...), Closed) or None on timeout."""
+        if self.pushback:
+            return self.pushback.pop(0)
         try:
             return await asyncio.wait_for(self.q.get(), timeout)
         except asyncio.TimeoutError:
