@@ -35,7 +35,13 @@ def flags(d):
     return out
 
 
+def _term(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main():
+    import signal
+    signal.signal(signal.SIGTERM, _term)
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
     ap.add_argument("--only", nargs="*")
@@ -58,13 +64,19 @@ def main():
                         env={"SYNCWIRE_TOKEN": TOKEN}, workdir=workdir),
         "rate": Server(a.binary, "rate", ["--open"] + flags(RATE), workdir=workdir),
     }
+    secret = os.path.join(workdir, "jwt-secret")
+    import t_final
+    with open(secret, "wb") as f:
+        f.write(t_final.JWT_SECRET + b"\n")
+    servers["jwt"] = Server(a.binary, "jwt", ["--jwt-hs256-secret-file", secret], workdir=workdir)
+    servers["compact"] = Server(a.binary, "compact", ["--open", "--max-tail-entries", "8"], workdir=workdir)
     servers["tight"].token = TOKEN
     servers["tight"].conf = TIGHT
     # The durability test starts (and kill -9s) its own server.
     servers["dur"] = Server(a.binary, "dur", ["--open"], workdir=workdir)
     t0 = time.monotonic()
     try:
-        for name in ("main", "tight", "rate"):
+        for name in ("main", "tight", "rate", "jwt", "compact"):
             servers[name].start()
         results = asyncio.run(harness.run_all({**servers, None: servers}, a.only))
     finally:

@@ -365,14 +365,15 @@ class WS:
                 if op == 8:
                     code = struct.unpack(">H", data[:2])[0] if len(data) >= 2 else 1005
                     reason = data[2:]
-                    if not self.sent_close:
+                    echo = not self.sent_close
+                    if echo:
                         self.sent_close = True
                         try:
                             self.writer.write(self._frame(8, data[:2]))
                             await self.writer.drain()
                         except (ConnectionError, OSError):
                             pass
-                    self._end(Closed(code, reason, time.monotonic(), True))
+                    self._end(Closed(code, reason, time.monotonic(), True), close_writer=echo)
                     return
                 if op == 9:
                     self.writer.write(self._frame(10, data))
@@ -410,15 +411,16 @@ class WS:
         self.history.append(item)
         self.q.put_nowait(item)
 
-    def _end(self, c):
+    def _end(self, c, close_writer=True):
         if self.closed is None:
             self.closed = c
             self.history.append(c)
             self.q.put_nowait(c)
-        try:
-            self.writer.close()
-        except Exception:
-            pass
+        if close_writer:
+            try:
+                self.writer.close()
+            except Exception:
+                pass
 
     async def next(self, timeout):
         """Next item (frame list, ('text', b), ('undecodable', ...), Closed) or None on timeout."""

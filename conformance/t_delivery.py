@@ -21,12 +21,13 @@ async def send_deltas(ws, rm, seqs, counts=None, crdt="gcounter"):
         await ws.send([CLIENT_DELTA, rm, crdt, ws.replica, s, gcounter([[ws.replica, c]])])
 
 
-async def wait_acks(ws, rm, last_seq, first_offset=None, first_seq=None, timeout=10.0, strict=True):
+async def wait_acks(ws, rm, last_seq, first_offset=None, first_seq=None, timeout=10.0, strict=True,
+                    skip=(PEERS, PRESENCE)):
     """Wait until an Ack covers last_seq. Acks must be in increasing seq order; when
     first_offset is given, each Ack's offset must be first_offset + (seq - first_seq)."""
     acks = []
     while True:
-        f = await ws.expect(lambda f: f[0] == ACK and f[1] == rm, timeout, f"Ack up to {last_seq} in {rm}")
+        f = await ws.expect(lambda f: f[0] == ACK and f[1] == rm, timeout, f"Ack up to {last_seq} in {rm}", skip=skip)
         if acks:
             want(f[2] > acks[-1][2], f"{ws.name}: Ack seq {f[2]} after {acks[-1][2]} (not increasing)")
         if first_offset is not None and strict:
