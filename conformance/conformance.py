@@ -56,6 +56,8 @@ def main():
     import t_limits  # noqa: F401
     import t_presence  # noqa: F401
     import t_durability  # noqa: F401
+    import t_more  # noqa: F401
+    import t_auth  # noqa: F401
     import t_final  # noqa: F401
 
     servers = {
@@ -69,14 +71,21 @@ def main():
     with open(secret, "wb") as f:
         f.write(t_final.JWT_SECRET + b"\n")
     servers["jwt"] = Server(a.binary, "jwt", ["--jwt-hs256-secret-file", secret], workdir=workdir)
-    servers["compact"] = Server(a.binary, "compact", ["--open", "--max-tail-entries", "8"], workdir=workdir)
+    servers["compact"] = Server(a.binary, "compact", ["--open", "--max-tail-entries", "8",
+                                                            "--max-presence-members", "2",
+                                                            "--presence-summary-interval-ms", "300"], workdir=workdir)
+    import t_auth
+    t_auth.AUTH_PORT = harness.free_port()
+    servers["authurl"] = Server(a.binary, "authurl", [
+        "--auth-url", f"http://127.0.0.1:{t_auth.AUTH_PORT}/auth", "--auth-timeout-ms", "800",
+        "--handshake-timeout-ms", "4000"], workdir=workdir)
     servers["tight"].token = TOKEN
     servers["tight"].conf = TIGHT
     # The durability test starts (and kill -9s) its own server.
     servers["dur"] = Server(a.binary, "dur", ["--open"], workdir=workdir)
     t0 = time.monotonic()
     try:
-        for name in ("main", "tight", "rate", "jwt", "compact"):
+        for name in ("main", "tight", "rate", "jwt", "compact", "authurl"):
             servers[name].start()
         results = asyncio.run(harness.run_all({**servers, None: servers}, a.only))
     finally:
