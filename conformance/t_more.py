@@ -151,3 +151,44 @@ async def _(srv):
     x = await a.next(max(t_refill - time.monotonic(), 0))
     want(x is None, f"after the rate_limited Reject: {x}")
     await a.ping_sync(skip=())
+
+
+@test("1.large_version_numbers_are_uints")
+async def _(srv):
+    # section 2/3.1: versions are uints, and every uint field allows any 64-bit value;
+    # section 4: the hub picks the highest common version, else unsupported_version/4001
+    bad = []
+    for versions, exp in (([2, 2**32], "Welcome"), ([2**32], 4001), ([2**64 - 1], 4001)):
+        ws = await connect(srv.port, "x")
+        await ws.send([HELLO, versions, rid(), None, None])
+        f = await ws.next(5)
+        if exp == "Welcome":
+            if not (isinstance(f, list) and f[0] == WELCOME and f[1] == 2):
+                bad.append(f"Hello versions {versions} answered {short(f) if isinstance(f, list) else f}, expected Welcome version 2")
+        else:
+            rest = await ws.expect_close(5) if not isinstance(f, Closed) else (f, [])
+            closed = rest[0]
+            if not (isinstance(f, list) and f[0] == REJECT and f[1] == R_UNSUPPORTED_VERSION and closed.code == 4001):
+                bad.append(f"Hello versions {versions} answered {short(f) if isinstance(f, list) else f} + close {closed.code}, expected Reject 1 + 4001")
+        ws.abort()
+    want(not bad, "; ".join(bad))
+
+
+@test("3.payload_must_have_the_documented_layout")
+async def _(srv):
+    # PROTOCOL.md 3.7: the hub checks the payload decodes as the room's type (CRDTS.md layout)
+    a = await session(srv.port, name="a")
+    bad = []
+    cases = [("gcounter entry with 3 elements [[r, 1, 2]]", enc([[a.replica, 1, 2]])),
+             ("gcounter entry with 1 element [[r]]", enc([[a.replica]])),
+             ("gcounter as a bare pair [r, 1]", enc([a.replica, 1])),
+             ("gcounter negative count", enc([[a.replica, -1]]))]
+    for what, p in cases:
+        rm = room("layout")          # a fresh room per case, so seq 1 is always the next one
+        await join(a, rm)
+        await a.send([CLIENT_DELTA, rm, "gcounter", a.replica, 1, p])
+        f = await a.expect(lambda f: f[0] in (ACK, REJECT), 5, f"answer to {what}")
+        if f[0] != REJECT or f[1:4] != [R_MALFORMED, rm, 1]:
+            bad.append(f"{what}: {short(f)}, expected Reject malformed")
+        await a.send([LEAVE, rm])
+    want(not bad, "; ".join(bad))
