@@ -249,6 +249,7 @@ async def abort_all():
     if tasks:
         await asyncio.wait(tasks, timeout=2)
 BADSHAPE = []
+HUB_PINGS = []
 
 
 class WS:
@@ -397,6 +398,8 @@ class WS:
                     continue
                 if not canonical:
                     NONCANONICAL.append((self.name, hexs(buf)))
+                if isinstance(v, list) and v and v[0] == PING:
+                    HUB_PINGS.append((self.name, short(v)))
                 if isinstance(v, list) and v and isinstance(v[0], int) and v[0] in HUB_FRAME_LEN \
                         and len(v) != HUB_FRAME_LEN[v[0]]:
                     BADSHAPE.append((self.name, short(v)))

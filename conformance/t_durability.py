@@ -93,3 +93,31 @@ async def _(servers):
     await send_deltas(a2, g, [nxt])
     await wait_acks(a2, g, nxt, skip=sk)
     Notes.add("5.durability", f"stored after restart: a {hi[a.replica]} (acked {acked['g']}), b {hi[b.replica]} (acked {acked['b']}), pncounter {k}")
+
+
+@test("5.graceful_sigterm_acks_then_1001", server=None)
+async def _(servers):
+    """docs/DEPLOYMENT.md: SIGTERM is graceful, every accepted delta is durable and
+    acked, sessions are closed with 1001 (going_away), clients resume."""
+    import os
+    import signal
+    srv = servers["dur"]
+    if srv.proc is None or srv.proc.poll() is not None:
+        await asyncio.get_running_loop().run_in_executor(None, srv.start)
+    rm = room("sigterm")
+    a = await session(srv.port, name="a")
+    ja, _, _ = await join(a, rm)
+    n = 300
+    await send_deltas(a, rm, range(1, n + 1))
+    await a.ping_sync(skip=(PEERS, PRESENCE, ACK))   # the hub has read every delta
+    os.kill(srv.proc.pid, signal.SIGTERM)
+    closed, frames = await a.expect_close(15, allow=lambda f: f[0] in (ACK, PEERS, PRESENCE))
+    acks = [f for f in frames if f[0] == ACK]
+    top = max((f[2] for f in acks), default=0)
+    want(closed.code == 1001, f"graceful shutdown closed the session with {closed}, expected 1001")
+    want(top == n, f"before the close the hub acked up to {top} of {n} deltas it had read")
+    await asyncio.get_running_loop().run_in_executor(None, srv.proc.wait, 15)
+    await asyncio.get_running_loop().run_in_executor(None, lambda: srv.start(port=srv.port))
+    a2 = await session(srv.port, a.replica, "a2")
+    j, ents, _ = await join(a2, rm, pos=[ja[3], 0])
+    want(j[3] == ja[3] and j[6] == n and len(ents) == n, f"after restart: {short(j)}, {len(ents)} entries")
