@@ -51,7 +51,8 @@ def main():
     os.makedirs(workdir, exist_ok=True)
     print(f"conformance: binary {a.binary}, logs in {workdir}", flush=True)
 
-    import t_handshake  # noqa: F401  (registers tests)
+    import t_spec  # noqa: F401  (registers tests)
+    import t_handshake  # noqa: F401
     import t_delivery  # noqa: F401
     import t_limits  # noqa: F401
     import t_presence  # noqa: F401

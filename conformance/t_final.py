@@ -226,3 +226,42 @@ async def _(servers):
     if swlib.HUB_PINGS:
         Notes.add("9.pings", f"the hub sent Ping frames (section 9 says the reference hub never does): {swlib.HUB_PINGS[:3]}")
     want(not swlib.BADSHAPE, f"hub frames with a wrong number of elements: {swlib.BADSHAPE[:3]}")
+
+
+@test("9.jwt_claim_rules", server="jwt")
+async def _(srv):
+    """docs/AUTH.md section 1: leeway, nbf, unknown fields, replica ranges, empty rooms."""
+    now = int(time.time())
+    allw = {"rooms": [{"prefix": "", "access": "write"}]}
+    cases = [
+        ("exp 3 s ago (within the 5 s leeway)", {"exp": now - 3, "syncwire": allw}, 7, "ok"),
+        ("exp 30 s ago", {"exp": now - 30, "syncwire": allw}, 7, R_UNAUTHORIZED),
+        ("no exp", {"syncwire": allw}, 7, R_UNAUTHORIZED),
+        ("nbf in 60 s", {"exp": now + 600, "nbf": now + 60, "syncwire": allw}, 7, R_UNAUTHORIZED),
+        ("nbf in 3 s (leeway)", {"exp": now + 600, "nbf": now + 3, "syncwire": allw}, 7, "ok"),
+        ("no syncwire claim", {"exp": now + 600}, 7, R_UNAUTHORIZED),
+        ("unknown field in syncwire", {"exp": now + 600, "syncwire": {**allw, "admin": True}}, 7, R_UNAUTHORIZED),
+        ("replica range, inside", {"exp": now + 600, "syncwire": {**allw, "replicas": "1000-1999"}}, 1999, "ok"),
+        ("replica range, outside", {"exp": now + 600, "syncwire": {**allw, "replicas": "1000-1999"}}, 2000, R_REPLICA_FORBIDDEN),
+        ("wrong signature", None, 7, R_UNAUTHORIZED),
+    ]
+    bad = []
+    for what, claims, replica, exp in cases:
+        tok = jwt(claims) if claims is not None else jwt({"exp": now + 600, "syncwire": allw}, b"x" * 40)
+        ws = await connect(srv.port, "x")
+        await ws.send([HELLO, [2], replica, tok, None])
+        f = await ws.next(5)
+        got = "ok" if isinstance(f, list) and f[0] == WELCOME else (f[1] if isinstance(f, list) and f[0] == REJECT else f)
+        if got != exp:
+            bad.append(f"{what}: got {short(f) if isinstance(f, list) else f}, expected {exp}")
+        elif exp != "ok":
+            Notes.add("9.jwt", f"{what}: {f[4]!r}")
+        ws.abort()
+    # rooms empty: no room at all
+    a = await session(srv.port, 7, "a", token=jwt({"exp": now + 600, "syncwire": {"rooms": []}}))
+    rm = room("any")
+    await a.send([JOIN, rm, "gcounter", None])
+    f = await a.expect(lambda f: f[0] == REJECT, 5, "Reject forbidden (empty rooms)")
+    if f[1:4] != [R_FORBIDDEN, rm, None]:
+        bad.append(f"join with an empty rooms grant answered {short(f)}")
+    want(not bad, "; ".join(bad))
