@@ -80,13 +80,15 @@ def main():
     servers["authurl"] = Server(a.binary, "authurl", [
         "--auth-url", f"http://127.0.0.1:{t_auth.AUTH_PORT}/auth", "--auth-timeout-ms", "800",
         "--handshake-timeout-ms", "4000"], workdir=workdir)
+    servers["small"] = Server(a.binary, "small", ["--open", "--max-sessions", "2", "--max-loaded-rooms", "2"],
+                              workdir=workdir)
     servers["tight"].token = TOKEN
     servers["tight"].conf = TIGHT
     # The durability test starts (and kill -9s) its own server.
     servers["dur"] = Server(a.binary, "dur", ["--open"], workdir=workdir)
     t0 = time.monotonic()
     try:
-        for name in ("main", "tight", "rate", "jwt", "compact", "authurl"):
+        for name in ("main", "tight", "rate", "jwt", "compact", "authurl", "small"):
             servers[name].start()
         results = asyncio.run(harness.run_all({**servers, None: servers}, a.only))
     finally:

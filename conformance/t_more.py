@@ -192,3 +192,24 @@ async def _(srv):
             bad.append(f"{what}: {short(f)}, expected Reject malformed")
         await a.send([LEAVE, rm])
     want(not bad, "; ".join(bad))
+
+
+@test("9.undocumented_hub_wide_limits_recorded", server="small")
+async def _(srv):
+    """max_sessions / max_loaded_rooms (syncwire serve --help) are not in PROTOCOL.md;
+    this only records what a client sees (it passes unless the hub misbehaves grossly)."""
+    a = await session(srv.port, name="a")
+    b = await session(srv.port, name="b")
+    c = await connect(srv.port, "c")
+    await c.send([HELLO, [2], rid(), None, None])
+    f = await c.next(5)
+    rest = f if isinstance(f, Closed) else (await c.expect_close(5))[0]
+    Notes.add("9.limits", f"3rd session with --max-sessions 2: {short(f) if isinstance(f, list) else f}; end {rest}")
+    want(not (isinstance(f, list) and f[0] == WELCOME), "a session beyond max_sessions was welcomed")
+    for i in range(2):
+        await join(a, room(f"lr{i}"))
+    rm = room("lr-extra")
+    await a.send([JOIN, rm, "gcounter", None])
+    f = await a.expect(lambda f: f[0] in (REJECT, JOINED), 5, "answer to a Join beyond max_loaded_rooms")
+    Notes.add("9.limits", f"Join beyond --max-loaded-rooms 2: {short(f)}")
+    want(f[0] == REJECT and f[2] == rm, f"Join beyond max_loaded_rooms answered {short(f)}")
