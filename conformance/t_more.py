@@ -179,14 +179,19 @@ async def _(srv):
     # PROTOCOL.md 3.7: the hub checks the payload decodes as the room's type (CRDTS.md layout)
     a = await session(srv.port, name="a")
     bad = []
-    cases = [("gcounter entry with 3 elements [[r, 1, 2]]", enc([[a.replica, 1, 2]])),
-             ("gcounter entry with 1 element [[r]]", enc([[a.replica]])),
-             ("gcounter as a bare pair [r, 1]", enc([a.replica, 1])),
-             ("gcounter negative count", enc([[a.replica, -1]]))]
-    for what, p in cases:
+    cases = [("gcounter", "gcounter entry with 3 elements [[r, 1, 2]]", [[a.replica, 1, 2]]),
+             ("gcounter", "gcounter entry with 1 element [[r]]", [[a.replica]]),
+             ("gcounter", "gcounter as a bare pair [r, 1]", [a.replica, 1]),
+             ("gcounter", "gcounter negative count", [[a.replica, -1]]),
+             ("pncounter", "pncounter with 3 lists", [[[1, 5]], [[2, 2]], []]),
+             ("pncounter", "pncounter entry with 3 elements", [[[1, 5, 0]], []]),
+             ("lww", "lww with 4 elements", [1000, 1, "hi", 5]),
+             ("mvreg", "mvreg entry with 4 elements", [[[1, 1, 7, 0]], [[[1, 1]], []]]),
+             ("any", "any with 3 elements", ["empty", None, 1])]
+    for crdt, what, v in cases:
         rm = room("layout")          # a fresh room per case, so seq 1 is always the next one
-        await join(a, rm)
-        await a.send([CLIENT_DELTA, rm, "gcounter", a.replica, 1, p])
+        await join(a, rm, crdt)
+        await a.send([CLIENT_DELTA, rm, crdt, a.replica, 1, enc(v)])
         f = await a.expect(lambda f: f[0] in (ACK, REJECT), 5, f"answer to {what}")
         if f[0] != REJECT or f[1:4] != [R_MALFORMED, rm, 1]:
             bad.append(f"{what}: {short(f)}, expected Reject malformed")
@@ -213,3 +218,29 @@ async def _(srv):
     f = await a.expect(lambda f: f[0] in (REJECT, JOINED), 5, "answer to a Join beyond max_loaded_rooms")
     Notes.add("9.limits", f"Join beyond --max-loaded-rooms 2: {short(f)}")
     want(f[0] == REJECT and f[2] == rm, f"Join beyond max_loaded_rooms answered {short(f)}")
+
+
+@test("3.crdts_md_example_payloads_accepted")
+async def _(srv):
+    """Every encoding example of CRDTS.md is a valid delta of its type for the hub,
+    and junk (a CBOR text string) is not."""
+    examples = [("gcounter", "81820103"), ("pncounter", "828182010581820202"),
+                ("lww", "831903e801626869"), ("lww", "f6"), ("mvreg", "828183010107828182010180"),
+                ("orset", "828182617881820101828182010180"), ("orset", "8280828182010180"),
+                ("map", "828182657469746c658183010182636c7777831903e801646d696c6b828182010180"),
+                ("any", "8265656d707479f6")]
+    a = await session(srv.port, name="a")
+    bad = []
+    for crdt, hx in examples:
+        rm = room("ex-" + crdt)
+        await join(a, rm, crdt)
+        await a.send([CLIENT_DELTA, rm, crdt, a.replica, 1, bytes.fromhex(hx)])
+        f = await a.expect(lambda f: f[0] in (ACK, REJECT), 5, f"answer to the {crdt} example")
+        if f[0] != ACK:
+            bad.append(f"{crdt} example {hx}: {short(f)}")
+        await a.send([CLIENT_DELTA, rm, crdt, a.replica, 2, enc("junk")])
+        f = await a.expect(lambda f: f[0] in (ACK, REJECT), 5, f"answer to junk in {crdt}")
+        if f[0] != REJECT or f[1] != R_MALFORMED:
+            bad.append(f"{crdt}: junk payload answered {short(f)}")
+        await a.send([LEAVE, rm])
+    want(not bad, "; ".join(bad))
