@@ -244,3 +244,36 @@ async def _(srv):
             bad.append(f"{crdt}: junk payload answered {short(f)}")
         await a.send([LEAVE, rm])
     want(not bad, "; ".join(bad))
+
+
+@test("9.ambiguities_recorded")
+async def _(srv):
+    """Points the documents leave open; this records what the hub does (see the report)."""
+    # a client Reject whose message is over 1024 bytes: "ignored, never answered" (3.3)
+    # or "message length -> malformed, 4006" (7)?
+    a = await session(srv.port, name="a")
+    await a.send([REJECT, 6, None, None, "m" * 1025])
+    await a.send([PING, 1])
+    f = await a.next(5)
+    rest = "" if not isinstance(f, list) or f[0] == PONG else f" then {(await a.expect_close(5))[0]}"
+    Notes.add("9.ambig", f"client Reject with a 1025-byte message -> {short(f) if isinstance(f, list) else f}{rest}")
+    # Join immediately followed by Leave, room not loaded yet (3.4/3.6 say nothing)
+    a = await session(srv.port, name="a")
+    rm = room("joinleave")
+    await a.send([JOIN, rm, "gcounter", None])
+    await a.send([LEAVE, rm])
+    await a.send([PING, 2])
+    got = []
+    while True:
+        f = await a.expect(lambda f: True, 5, "frames after Join+Leave", skip=())
+        if f[0] == PONG:
+            break
+        got.append(short(f, 80))
+    # the Pong proves nothing else is queued from the Join's turn; Joined could come later
+    x = await a.next(1.0)
+    if x is not None:
+        got.append(short(x, 80) if isinstance(x, list) else str(x))
+    Notes.add("9.ambig", f"Join then Leave of a room not loaded: {got or 'no answer at all (no Joined, no Reject)'}")
+    # a Join position with epoch 0 (epochs are 1..2^53-1)
+    j, _, _ = await join(a, room("epoch0"), pos=[0, 0])
+    Notes.add("9.ambig", f"Join with position [0, 0] of a new room -> {short(j)}")
