@@ -59,6 +59,7 @@ def main():
     import t_durability  # noqa: F401
     import t_more  # noqa: F401
     import t_auth  # noqa: F401
+    import t_slow  # noqa: F401
     import t_final  # noqa: F401
 
     servers = {
@@ -82,13 +83,17 @@ def main():
         "--handshake-timeout-ms", "4000"], workdir=workdir)
     servers["small"] = Server(a.binary, "small", ["--open", "--max-sessions", "2", "--max-loaded-rooms", "2"],
                               workdir=workdir)
+    servers["slow"] = Server(a.binary, "slow", ["--open", "--max-backlog-bytes", "65536",
+                                                "--max-presence-bytes", "4096"], workdir=workdir)
+    servers["slowcompact"] = Server(a.binary, "slowcompact", ["--open", "--max-backlog-bytes", "65536",
+                                                              "--max-tail-entries", "64"], workdir=workdir)
     servers["tight"].token = TOKEN
     servers["tight"].conf = TIGHT
     # The durability test starts (and kill -9s) its own server.
     servers["dur"] = Server(a.binary, "dur", ["--open"], workdir=workdir)
     t0 = time.monotonic()
     try:
-        for name in ("main", "tight", "rate", "jwt", "compact", "authurl", "small"):
+        for name in ("main", "tight", "rate", "jwt", "compact", "authurl", "small", "slow", "slowcompact"):
             servers[name].start()
         results = asyncio.run(harness.run_all({**servers, None: servers}, a.only))
     finally:

@@ -118,17 +118,17 @@ def room(prefix):
     return f"{prefix}-{random.getrandbits(40):010x}"
 
 
-async def connect(port, name="c", headers=None):
+async def connect(port, name="c", headers=None, rcvbuf=None):
     ws = WS(name)
-    st = await ws.connect(port, headers=headers)
+    st = await ws.connect(port, headers=headers, rcvbuf=rcvbuf)
     if st != 101:
         raise CheckFailed(f"{name}: upgrade answered HTTP {st}")
     return ws
 
 
-async def session(port, replica=None, name="c", token=None, user_info=None, versions=(2,)):
+async def session(port, replica=None, name="c", token=None, user_info=None, versions=(2,), rcvbuf=None):
     """Connect and complete the handshake; returns the WS with .welcome and .replica set."""
-    ws = await connect(port, name)
+    ws = await connect(port, name, rcvbuf=rcvbuf)
     ws.replica = replica if replica is not None else rid()
     await ws.send([HELLO, list(versions), ws.replica, token, user_info])
     w = await ws.expect(lambda f: f[0] == WELCOME, 5.0, "Welcome", skip=())

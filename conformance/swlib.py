@@ -267,14 +267,24 @@ class WS:
         self.http_status = None
         self.welcome = None
         self.pushback = []         # items handed back by unread(), read before the queue
+        self.reading = asyncio.Event()   # cleared by pause(): stop reading the socket
+        self.reading.set()
         ALL_WS.append(self)
 
     def unread(self, items):
         self.pushback = list(items) + self.pushback
 
-    async def connect(self, port, path="/sync", headers=None, timeout=5.0):
-        self.reader, self.writer = await asyncio.wait_for(
-            asyncio.open_connection("127.0.0.1", port), timeout)
+    async def connect(self, port, path="/sync", headers=None, timeout=5.0, rcvbuf=None):
+        if rcvbuf:
+            import socket
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)   # no autotuning
+            sock.setblocking(False)
+            await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port)), timeout)
+            self.reader, self.writer = await asyncio.open_connection(sock=sock, limit=16384)
+        else:
+            self.reader, self.writer = await asyncio.wait_for(
+                asyncio.open_connection("127.0.0.1", port), timeout)
         key = base64.b64encode(os.urandom(16)).decode()
         req = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n")
@@ -336,6 +346,13 @@ class WS:
         self.sent_close = True
         return await self.send_raw(struct.pack(">H", code) + reason, opcode=8)
 
+    def pause(self):
+        """Stop reading the socket (the hub's output then backs up)."""
+        self.reading.clear()
+
+    def resume(self):
+        self.reading.set()
+
     def abort(self):
         if self.writer is not None:
             try:
@@ -352,6 +369,7 @@ class WS:
         msg_op = None
         try:
             while True:
+                await self.reading.wait()
                 h = await self.reader.readexactly(2)
                 fin, op = h[0] & 0x80, h[0] & 0x0F
                 masked, n = h[1] & 0x80, h[1] & 0x7F
