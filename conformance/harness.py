@@ -17,13 +17,19 @@ from swlib import CheckFailed, Closed, WS, HELLO, WELCOME, JOIN, JOINED, HUB_DEL
     PEERS, PRESENCE, entries_of, short
 
 
+_HANDED_OUT = set()   # ports given out in this run (a hub or the suite's authorizer will bind them)
+
+
 def free_port():
     """A free TCP port in 18100..18999 on 127.0.0.1 (bounded number of tries)."""
     for _ in range(200):
         p = random.randint(18100, 18999)
+        if p in _HANDED_OUT:
+            continue
         s = socket.socket()
         try:
             s.bind(("127.0.0.1", p))
+            _HANDED_OUT.add(p)
             return p
         except OSError:
             continue

@@ -166,7 +166,15 @@ async def fresh_join_until(srv, rm, cond, timeout):
     deadline = time.monotonic() + timeout
     while True:
         c = await session(srv.port, name="probe")
-        j, ents, _ = await join(c, rm)
+        try:
+            j, ents, _ = await join(c, rm)
+        except CheckFailed:
+            # section 8.4: a joiner being caught up whose next entries get folded away
+            # meanwhile is closed 4011; its next join gets the snapshot
+            if c.closed is not None and c.closed.code == 4011 and time.monotonic() < deadline:
+                Notes.add("9.compaction", "a fresh joiner was closed 4011 during its replay (entries folded meanwhile)")
+                continue
+            raise
         c.abort()
         if cond(j, ents) or time.monotonic() > deadline:
             return j, ents
@@ -209,7 +217,7 @@ async def _(srv):
     rm = room("burst")
     a = await session(srv.port, name="a")
     await join(a, rm)
-    n, tail = 40, 8
+    n, tail = 400, 8
     await send_deltas(a, rm, range(1, n + 1))    # pipelined: appends share storage batches
     pos, own = await follow(a, rm, 0, n, n)
     if own:
