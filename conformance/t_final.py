@@ -174,7 +174,10 @@ async def fresh_join_until(srv, rm, cond, timeout):
             if c.closed is not None and c.closed.code == 4011 and time.monotonic() < deadline:
                 Notes.add("9.compaction", "a fresh joiner was closed 4011 during its replay (entries folded meanwhile)")
                 continue
-            raise
+            after = await c.next(3)
+            tail = [short(h, 90) if isinstance(h, list) and h[0] not in (HUB_DELTA, DELTA_BATCH) else
+                    ("entries" if isinstance(h, list) else str(h)) for h in c.history][1:6]
+            raise CheckFailed(f"fresh join of the compacting room: {tail}, then {after if not isinstance(after, list) else short(after)}")
         c.abort()
         if cond(j, ents) or time.monotonic() > deadline:
             return j, ents
@@ -273,3 +276,45 @@ async def _(srv):
     if f[1:4] != [R_FORBIDDEN, rm, None]:
         bad.append(f"join with an empty rooms grant answered {short(f)}")
     want(not bad, "; ".join(bad))
+
+
+@test("9.joiner_during_compaction_gets_4011_not_1011", server="compact")
+async def _(srv):
+    """Section 8.4: a member being caught up whose next entries are folded away meanwhile
+    is closed 4011 slow_consumer ("before issue 17 the reference hub answered it with
+    Reject internal and close 1011"). Fresh joiners race a writer's bursts here."""
+    outcomes = {}
+    bad = []
+    t_end = time.monotonic() + 15
+    rounds = 0
+    while time.monotonic() < t_end and rounds < 30 and not bad:
+        rounds += 1
+        rm = room("race")
+        a = await session(srv.port, name="a")
+        await join(a, rm)
+        await send_deltas(a, rm, range(1, 401))
+        k = 0
+        t_round = None
+        while k <= 3 or time.monotonic() < t_round:
+            if k == 3:
+                await follow(a, rm, 0, 400, 400, timeout=10)   # the burst is stored; folds run
+                t_round = time.monotonic() + 0.4
+            k += 1
+            c = await session(srv.port, name="probe")
+            try:
+                j, ents, _ = await join(c, rm)
+                outcomes["ok"] = outcomes.get("ok", 0) + 1
+            except CheckFailed:
+                after = c.closed or await c.next(3)
+                rej = [h for h in c.history if isinstance(h, list) and h[0] == REJECT]
+                jd = [short(h, 110) for h in c.history if isinstance(h, list) and h[0] == JOINED]
+                ne = sum(len(entries_of(h)) for h in c.history if isinstance(h, list))
+                key = f"{jd} + {ne} entries + {[short(r, 90) for r in rej]} + {after}"
+                if isinstance(after, Closed) and after.code == 4011 and not rej:
+                    outcomes["4011"] = outcomes.get("4011", 0) + 1
+                else:
+                    bad.append(key)
+            c.abort()
+        a.abort()
+    Notes.add("9.race", f"{rounds} rounds of fresh joins racing compaction: {outcomes}, bad {len(bad)}")
+    want(not bad, f"a fresh joiner racing compaction got {bad[:1]} (section 8.4: close 4011, not Reject internal/1011)")
