@@ -65,9 +65,13 @@ fn decode_owned(r: &mut In<'_>, n: usize, ty: u64) -> Result<Frame, DecodeError>
                     max: MAX_OFFERED_VERSIONS,
                 });
             }
+            // Any uint is a valid offer (PROTOCOL.md §3.1); one beyond 32 bits names
+            // no version any build speaks, so it is left out of the decoded list.
             let mut versions = Vec::with_capacity(count);
             for _ in 0..count {
-                versions.push(r.u32("version")?);
+                if let Ok(v) = u32::try_from(r.uint("version")?) {
+                    versions.push(v);
+                }
             }
             Frame::Hello(Hello {
                 versions,

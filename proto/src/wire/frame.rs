@@ -11,7 +11,8 @@ use super::types::{Limits, Position, ReplicaId, RoomId, SessionId};
 /// Client → hub: opens the handshake.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Hello {
-    /// Protocol versions the client speaks, in order of preference.
+    /// Protocol versions the client speaks, in order of preference. The wire allows
+    /// any uint; decoding leaves out offers beyond 32 bits (no build speaks them).
     pub versions: Vec<u32>,
     /// The replica this session speaks for.
     pub replica: ReplicaId,

@@ -44,6 +44,36 @@ fn unsupported_versions_are_rejected_with_a_reason_and_closed() {
     assert_eq!(h.hub.session_count(), 0);
 }
 
+/// `Hello [1, versions, 1, null, null]` with `versions` given as encoded CBOR uints.
+fn hello_offering(versions: &[&[u8]]) -> Vec<u8> {
+    let mut bytes = vec![0x85, 0x01, 0x80 + versions.len() as u8];
+    for v in versions {
+        bytes.extend_from_slice(v);
+    }
+    bytes.extend([0x01, 0xf6, 0xf6]);
+    bytes
+}
+
+#[test]
+fn version_offers_beyond_32_bits_are_not_common_rather_than_malformed() {
+    let two_to_32: &[u8] = &[0x1b, 0, 0, 0, 1, 0, 0, 0, 0];
+    let max: &[u8] = &[0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+    // A common version among them: welcomed with it.
+    let mut h = Harness::new();
+    let sid = h.open();
+    h.send_raw(sid, &hello_offering(&[&[0x02], two_to_32]));
+    let frames = h.take(sid);
+    assert!(
+        frames.iter().any(|f| matches!(f, Frame::Welcome(w) if w.version == 2)),
+        "{frames:?}"
+    );
+    // None in common: unsupported_version and 4001, not malformed.
+    let sid = h.open();
+    h.send_raw(sid, &hello_offering(&[two_to_32, max]));
+    assert_eq!(rejects(&h.take(sid)), vec![ErrorCode::UNSUPPORTED_VERSION]);
+    assert_eq!(h.closed.get(&sid), Some(&CloseCode::UNSUPPORTED_VERSION));
+}
+
 #[test]
 fn deferred_authorization_waits_for_the_driver() {
     let mut h = Harness::with(HubConfig::default());

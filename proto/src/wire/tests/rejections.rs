@@ -262,17 +262,6 @@ fn invalid_utf8() {
 
 #[test]
 fn integers_out_of_range() {
-    // Hello offering version 2^32.
-    let hello = [
-        0x85, 0x01, 0x81, 0x1b, 0, 0, 0, 1, 0, 0, 0, 0, 0x01, 0xf6, 0xf6,
-    ];
-    assert_eq!(
-        err(&hello),
-        DecodeError::IntegerOutOfRange {
-            field: "version",
-            value: 1 << 32
-        }
-    );
     // Reject with code 70000.
     let mut reject = vec![0x85, 0x03, 0x1a, 0x00, 0x01, 0x11, 0x70, 0xf6, 0xf6];
     reject.extend(text(b""));
@@ -283,6 +272,20 @@ fn integers_out_of_range() {
             value: 70_000
         }
     );
+}
+
+#[test]
+fn version_offers_beyond_32_bits_are_uints_no_build_speaks() {
+    // Hello [1, [2, 2^32, 2^64 - 1], 1, null, null]: a uint in every position is valid
+    // (PROTOCOL.md §3.1); offers beyond 32 bits are left out, the rest is kept in order.
+    let mut hello = vec![0x85, 0x01, 0x83, 0x02];
+    hello.extend([0x1b, 0, 0, 0, 1, 0, 0, 0, 0]);
+    hello.extend([0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    hello.extend([0x01, 0xf6, 0xf6]);
+    let Ok(Frame::Hello(h)) = Frame::decode(&hello) else {
+        panic!("a Hello with large version offers must decode");
+    };
+    assert_eq!(h.versions, vec![2]);
 }
 
 #[test]
