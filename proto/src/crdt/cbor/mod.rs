@@ -5,13 +5,14 @@
 //!
 //! * Headers go through `ciborium_ll` (the encoder's minimal integer and float
 //!   forms, the decoder's acceptance rules), as ciborium's serde layer does.
-//! * Decoding follows ciborium's consumption of the input item by item, quirks
-//!   included: a tuple reads the elements it needs and leaves any further ones in
-//!   the input (read next by the enclosing value); a sequence or tuple may also be
-//!   a byte string whose bytes are its elements; nothing checks for trailing bytes
-//!   (the structural pre-scan, [`check_cbor`], runs first
-//!   and has already refused them). `crdt/tests/cbor.rs` checks both directions against
-//!   the serde implementations on random states and mutated encodings.
+//! * Decoding accepts exactly the layouts of docs/CRDTS.md: every fixed-size list
+//!   (a pair, a triple, `[entries, context]`, ...) must have exactly its elements,
+//!   and lists are CBOR arrays (the hub relays what it accepted, so a client that
+//!   decodes by the documents must be able to read it). Non-canonical integer forms
+//!   and unsorted lists are still read. Trailing bytes are refused by the structural
+//!   pre-scan, [`check_cbor`], which runs first. `crdt/tests/cbor.rs` checks both
+//!   directions against the serde implementations on random states and mutated
+//!   encodings (anything read here reads the same through serde).
 //! * Values of a register or set (`T: CrdtValue`) other than [`Value`](super::Value) still go
 //!   through ciborium; for `Value` the choice is made by type at compile time, so
 //!   a build that only uses `Value` carries no ciborium code.
@@ -36,10 +37,6 @@ pub(crate) trait Cbor: Sized {
     fn enc(&self, out: &mut Out) -> Result<(), CrdtError>;
     /// Reads one value from `d`.
     fn dec(d: &mut Dec<'_>) -> Result<Self, CrdtError>;
-    /// The value read from one byte of a byte string standing for a sequence.
-    fn from_byte(d: &Dec<'_>, _byte: u8) -> Result<Self, CrdtError> {
-        Err(d.bad("expected a sequence, found an integer"))
-    }
 }
 
 /// Encodes `value`; `tag` labels errors.
@@ -109,13 +106,6 @@ pub(crate) struct Dec<'a> {
     tag: &'a str,
 }
 
-/// Elements of a sequence or tuple: items that follow in the input, or the bytes of
-/// a byte string.
-enum Seq<'a> {
-    Items(usize),
-    Bytes(&'a [u8]),
-}
-
 impl<'a> Dec<'a> {
     fn bad(&self, why: &str) -> CrdtError {
         CrdtError::decode(self.tag, why)
@@ -171,103 +161,64 @@ impl<'a> Dec<'a> {
         }
     }
 
-    /// A sequence: an array or a byte string.
-    fn seq(&mut self) -> Result<Seq<'a>, CrdtError> {
+    /// A list: an array, entered; returns its length.
+    fn seq(&mut self) -> Result<usize, CrdtError> {
         match self.pull()? {
             Header::Array(Some(n)) => {
                 self.enter()?;
-                Ok(Seq::Items(n))
+                Ok(n)
             }
-            Header::Bytes(Some(len)) => Ok(Seq::Bytes(self.take(len)?)),
             _ => Err(self.bad("expected an array")),
         }
     }
 
-    /// A tuple of `n`: a sequence of at least `n` elements (further ones stay in
-    /// the input, as serde's tuple visitor leaves them).
-    fn tuple(&mut self, n: usize) -> Result<Seq<'a>, CrdtError> {
-        let seq = self.seq()?;
-        let len = match seq {
-            Seq::Items(len) => len,
-            Seq::Bytes(b) => b.len(),
-        };
-        if len < n {
-            return Err(self.bad("tuple too short"));
+    /// A fixed-size list of exactly `n` elements, entered.
+    fn tuple(&mut self, n: usize) -> Result<(), CrdtError> {
+        match self.seq()? {
+            len if len < n => Err(self.bad("list too short for its layout")),
+            len if len > n => Err(self.bad("list too long for its layout")),
+            _ => Ok(()),
         }
-        Ok(seq)
     }
 
     /// The end of an array entered by [`Dec::seq`] or [`Dec::tuple`].
-    fn leave(&mut self, seq: &Seq<'_>) {
-        if let Seq::Items(_) = seq {
-            self.depth -= 1;
-        }
+    fn leave(&mut self) {
+        self.depth -= 1;
     }
 
     /// A `Vec<T>`.
     fn vec<T: Cbor>(&mut self) -> Result<Vec<T>, CrdtError> {
-        let seq = self.seq()?;
-        let out = match seq {
-            Seq::Items(n) => {
-                // The pre-scan bounded `n` by the input's size.
-                let mut v = Vec::with_capacity(n.min(4096));
-                for _ in 0..n {
-                    v.push(T::dec(self)?);
-                }
-                v
-            }
-            Seq::Bytes(b) => {
-                let mut v = Vec::with_capacity(b.len());
-                for &x in b {
-                    v.push(T::from_byte(self, x)?);
-                }
-                v
-            }
-        };
-        self.leave(&seq);
-        Ok(out)
+        let n = self.seq()?;
+        // The pre-scan bounded `n` by the input's size.
+        let mut v = Vec::with_capacity(n.min(4096));
+        for _ in 0..n {
+            v.push(T::dec(self)?);
+        }
+        self.leave();
+        Ok(v)
     }
 
     /// A pair of unsigned integers `[a, b]`.
     fn pair(&mut self) -> Result<(u64, u64), CrdtError> {
-        let seq = self.tuple(2)?;
-        let out = match seq {
-            Seq::Items(_) => (self.uint()?, self.uint()?),
-            Seq::Bytes(b) => (byte(b, 0), byte(b, 1)),
-        };
-        self.leave(&seq);
+        self.tuple(2)?;
+        let out = (self.uint()?, self.uint()?);
+        self.leave();
         Ok(out)
     }
 
     /// A triple `[a, b, value]`.
     fn triple<T: Cbor>(&mut self) -> Result<(u64, u64, T), CrdtError> {
-        let seq = self.tuple(3)?;
-        let out = match seq {
-            Seq::Items(_) => (self.uint()?, self.uint()?, T::dec(self)?),
-            Seq::Bytes(b) => (byte(b, 0), byte(b, 1), T::from_byte(self, b8(b, 2))?),
-        };
-        self.leave(&seq);
+        self.tuple(3)?;
+        let out = (self.uint()?, self.uint()?, T::dec(self)?);
+        self.leave();
         Ok(out)
     }
 
-    /// A pair of two values of other types; never from a byte string (its first
-    /// element would be an integer, which neither type is).
+    /// A pair of two values of other types.
     fn two<A: Cbor, B: Cbor>(&mut self) -> Result<(A, B), CrdtError> {
-        let seq = self.tuple(2)?;
-        let out = match seq {
-            Seq::Items(_) => (A::dec(self)?, B::dec(self)?),
-            Seq::Bytes(b) => (A::from_byte(self, b8(b, 0))?, B::from_byte(self, b8(b, 1))?),
-        };
-        self.leave(&seq);
+        self.tuple(2)?;
+        let out = (A::dec(self)?, B::dec(self)?);
+        self.leave();
         Ok(out)
     }
-}
-
-/// Byte `i` of a byte string already checked to be long enough.
-fn b8(b: &[u8], i: usize) -> u8 {
-    b.get(i).copied().unwrap_or(0)
-}
-
-fn byte(b: &[u8], i: usize) -> u64 {
-    u64::from(b8(b, i))
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use ciborium_ll::{Header, simple};
 
 use super::value::{Item, enc_item};
-use super::{Cbor, Dec, Out, Seq};
+use super::{Cbor, Dec, Out};
 use crate::crdt::causal::{CausalContext, Dot};
 use crate::crdt::{
     AnyCrdt, CrdtError, CrdtValue, GCounter, LwwRegister, MvRegister, OrMap, OrSet, PnCounter,
@@ -270,14 +270,7 @@ impl Cbor for AnyCrdt {
     }
 
     fn dec(d: &mut Dec<'_>) -> Result<Self, CrdtError> {
-        let n = match d.seq()? {
-            Seq::Items(n) => n,
-            // The tag would be an integer, or missing.
-            Seq::Bytes(_) => return Err(d.bad("expected [tag, state]")),
-        };
-        if n < 2 {
-            return Err(d.bad("missing element of [tag, state]"));
-        }
+        d.tuple(2)?;
         let tag = d.string()?;
         let value = match tag.as_str() {
             "empty" => match d.pull()? {
@@ -292,10 +285,7 @@ impl Cbor for AnyCrdt {
             "map" => AnyCrdt::Map(OrMap::dec(d)?),
             _ => return Err(d.bad("unknown nested type")),
         };
-        if n > 2 {
-            return Err(d.bad("extra element after [tag, state]"));
-        }
-        d.depth -= 1;
+        d.leave();
         Ok(value)
     }
 }

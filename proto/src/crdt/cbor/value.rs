@@ -88,10 +88,6 @@ impl Cbor for Value {
             _ => return Err(d.bad("unexpected CBOR item for a value")),
         })
     }
-
-    fn from_byte(_: &Dec<'_>, byte: u8) -> Result<Self, CrdtError> {
-        Ok(Value::Int(i64::from(byte)))
-    }
 }
 
 /// The value of a register or set: [`Value`] by hand, any other type through
@@ -140,18 +136,5 @@ impl<T: CrdtValue> Cbor for Item<T> {
             .map_err(|e| d.bad(&e.to_string()))?;
         d.pos += before - rest.len();
         Ok(Item(v))
-    }
-
-    fn from_byte(d: &Dec<'_>, byte: u8) -> Result<Self, CrdtError> {
-        if is_value::<T>() {
-            let v = Value::from_byte(d, byte)?;
-            return value_as(v).map(Item).ok_or_else(|| d.bad("value type"));
-        }
-        use serde::de::IntoDeserializer;
-        use serde::de::value::{Error, U8Deserializer};
-        let de: U8Deserializer<Error> = byte.into_deserializer();
-        T::deserialize(de)
-            .map(Item)
-            .map_err(|e| d.bad(&e.to_string()))
     }
 }

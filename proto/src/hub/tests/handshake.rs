@@ -64,7 +64,9 @@ fn version_offers_beyond_32_bits_are_not_common_rather_than_malformed() {
     h.send_raw(sid, &hello_offering(&[&[0x02], two_to_32]));
     let frames = h.take(sid);
     assert!(
-        frames.iter().any(|f| matches!(f, Frame::Welcome(w) if w.version == 2)),
+        frames
+            .iter()
+            .any(|f| matches!(f, Frame::Welcome(w) if w.version == 2)),
         "{frames:?}"
     );
     // None in common: unsupported_version and 4001, not malformed.
