@@ -11,6 +11,7 @@
 use bytes::Bytes;
 
 use super::Hub;
+use super::compaction::Folding;
 use super::room::Room;
 use super::state::OpKind;
 use super::storage::{StorageAction, StorageError, StoredEntry};
@@ -172,7 +173,11 @@ impl Hub {
             return;
         };
         let head = l.log.durable_head();
-        let compacted = from < l.storage_first;
+        // Entries below `storage_first` may be gone; so may those a fold in flight
+        // covers: storage deletes them when the fold takes effect, which may be
+        // before this read although its completion reaches the hub after it.
+        let folding = matches!(l.fold, Folding::InFlight { to } if from < to);
+        let compacted = from < l.storage_first || folding;
         let Some(m) = l.members.get_mut(&sid) else {
             return;
         };
@@ -193,8 +198,9 @@ impl Hub {
             return;
         }
         if compacted && !(contiguous && from_start) {
-            // The snapshot covering `from` became durable while the read was queued,
-            // and storage deleted the entries before reading them. (Entries it still
+            // The snapshot covering `from` became durable while the read was queued
+            // (or before its completion arrived), and storage deleted the entries
+            // before reading them. (Entries it still
             // returned are the log's, whatever was compacted since: they are served.)
             self.fell_behind_compaction(sid);
             return;

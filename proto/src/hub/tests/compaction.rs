@@ -442,3 +442,57 @@ fn a_range_read_before_a_late_fold_deleted_its_entries_is_still_served() {
         "every entry once, in order"
     );
 }
+
+#[test]
+fn a_range_read_after_a_fold_whose_completion_comes_later_closes_4011_not_1011() {
+    // Conformance finding A4: storage runs a fold (deleting what it covers), then a
+    // member's range read, but the range's completion reaches the hub first. The
+    // entries are gone because of compaction, not a storage failure.
+    let mut h = Harness::with(cfg(Arc::new(SumMerger)));
+    let w = h.connect(1);
+    let epoch = joined(&h.join(w, "r", "sum", None)).epoch;
+    for seq in 1..=30 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    let room = RoomId::new("r");
+    let folded = h.storage.snapshot(&room).expect("folded").offset;
+    h.hold_storage = true;
+    for seq in 31..=40 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    while h.storage.pending() > 0 && h.hub.pending_storage_ops() > 1 {
+        let done = h.storage.release_next().expect("an append");
+        h.hub.handle_storage(h.now, done);
+        h.settle();
+    }
+    assert!(matches!(h.storage.pending(), 1), "the fold is held");
+    let a = h.connect(2);
+    let position = Position {
+        epoch,
+        offset: folded,
+    };
+    h.send(a, join("r", "sum", Some(position)));
+    assert_eq!(
+        h.storage.pending(),
+        2,
+        "the range read is queued after the fold"
+    );
+    // The fold runs first and deletes the entries the range read wants.
+    let fold = h.storage.release_next().expect("the fold");
+    let range = h.storage.release_next().expect("the range read");
+    h.hub.handle_storage(h.now, range);
+    h.hub.handle_storage(h.now, fold);
+    h.hold_storage = false;
+    h.settle();
+    assert_eq!(
+        h.closed.get(&a),
+        Some(&CloseCode::SLOW_CONSUMER),
+        "behind compaction: 4011 and a resync on resume, never internal/1011"
+    );
+    assert_eq!(h.hub.metrics().storage_failures, 0);
+    // Its resume from the same position gets the resync with the whole value.
+    let b = h.connect(2);
+    let frames = h.join(b, "r", "sum", Some(position));
+    assert!(joined(&frames).resync);
+    assert_eq!(total(&frames), (1..=40).sum::<u64>());
+}
