@@ -220,15 +220,17 @@ async def _(srv):
     rm = room("burst")
     a = await session(srv.port, name="a")
     await join(a, rm)
-    n, tail = 400, 8
+    # §8.4: folds run one at a time, each over at most max_tail_entries entries, so
+    # the snapshot trails a burst until they catch up (n / tail folds here).
+    n, tail = 160, 8
     await send_deltas(a, rm, range(1, n + 1))    # pipelined: appends share storage batches
     pos, own = await follow(a, rm, 0, n, n)
     if own:
         Notes.add("9.burst", f"sole writer got {own} of its own entries back in a DeltaBatch (treated as behind)")
-    j, ents = await fresh_join_until(srv, rm, lambda j, e: j[4] >= n - tail, 5)
+    j, ents = await fresh_join_until(srv, rm, lambda j, e: j[4] >= n - tail, 40)
     want(gc_value(j[9], ents) == n, f"value {gc_value(j[9], ents)} != {n}")
-    want(j[4] >= n - tail, f"5 s after {n} pipelined appends, a fresh join gets start {j[4]} "
-                           f"(head {j[5]}): more than max_tail_entries ({tail}) entries were not folded (section 8.4)")
+    want(j[4] >= n - tail, f"40 s after {n} pipelined appends, a fresh join gets start {j[4]} "
+                           f"(head {j[5]}): the folds never caught up with the tail (section 8.4)")
 
 
 @test("9.hub_frames_preferred_serialization_and_arity", server=None)

@@ -80,8 +80,9 @@ impl Hub {
         }
         let from = l.snapshot.as_ref().map_or(0, |s| s.offset);
         // A first snapshot merges at least two entries: with a gap of one, the
-        // second is the tail's front (it leaves memory, it stays in storage).
-        if l.snapshot.is_none() && l.log.tail_start() == 1 {
+        // second is the tail's front (it leaves memory, it stays in storage), once
+        // it was delivered live (an entry of this turn stays until the turn ends).
+        if l.snapshot.is_none() && l.log.tail_start() == 1 && l.log.can_trim() {
             l.log.pop_front();
         }
         let tail_start = l.log.tail_start();

@@ -74,6 +74,9 @@ impl Hub {
         let mut due = std::mem::take(&mut self.live_due);
         for room in &due {
             self.deliver_room(room);
+            // The turn's entries may leave memory now: a turn that made more of
+            // them durable than the tail holds is trimmed here, not before.
+            self.maybe_compact(room);
         }
         due.clear();
         if self.live_due.is_empty() {

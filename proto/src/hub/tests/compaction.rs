@@ -496,3 +496,41 @@ fn a_range_read_after_a_fold_whose_completion_comes_later_closes_4011_not_1011()
     assert!(joined(&frames).resync);
     assert_eq!(total(&frames), (1..=40).sum::<u64>());
 }
+
+#[test]
+fn the_first_fold_never_takes_an_entry_not_yet_delivered_live() {
+    // Offset 0 is delivered; nine appends then become durable in one turn, which
+    // trims the tail. The first fold needs two entries, but offset 1 is this turn's:
+    // taking it from memory before the turn ends would deliver it to nobody (the
+    // writer's Ack for seq 2 never came; a spec-review finding).
+    let mut h = Harness::with(cfg(Arc::new(SumMerger)));
+    let w = h.connect(1);
+    h.join(w, "r", "sum", None);
+    let a = h.connect(2);
+    h.join(a, "r", "sum", None);
+    h.delta(w, "r", 1, 1, sum(1));
+    h.take(w);
+    h.take(a);
+    h.hold_storage = true;
+    for seq in 2..=10 {
+        h.delta(w, "r", 1, seq, sum(seq));
+    }
+    while let Some(done) = h.storage.release_next() {
+        h.hub.handle_storage(h.now, done);
+    }
+    h.hold_storage = false;
+    h.settle();
+    h.release_storage();
+    assert_eq!(
+        acks(&h.take(w)),
+        (2..=10).collect::<Vec<_>>(),
+        "every seq acked live"
+    );
+    let got: Vec<u64> = deltas(&h.take(a)).iter().map(|d| d.0).collect();
+    assert_eq!(
+        got,
+        (1..10).collect::<Vec<_>>(),
+        "every entry live, in order"
+    );
+    assert!(h.closed.is_empty());
+}
