@@ -63,6 +63,10 @@ pub struct Scenario {
     pub jitter: Duration,
     /// Time until a storage write becomes durable: base (plus up to the same again).
     pub storage_latency: Duration,
+    /// Whether a fold's completion may reach the hub after those of actions run
+    /// after it (as the embedded store's fold thread does): the fold has taken
+    /// effect (its entries deleted) when later reads run, but the hub learns so late.
+    pub late_folds: bool,
     /// Fault counts for the faulty phase.
     pub faults: FaultRates,
     /// After faults heal, everything must be connected and converged within this.
@@ -115,6 +119,7 @@ impl Scenario {
             limits: HubLimits::default(),
             restricted: false,
             nodes: 1,
+            late_folds: false,
         }
     }
 
@@ -243,6 +248,9 @@ impl Scenario {
             // Snapshot writes durable later, so members behind the memory tail are
             // caught up from storage ranges (not only closed behind a snapshot).
             storage_latency: Duration::from_millis(40),
+            // Catch-up reads racing folds whose completion comes late (the 1011 of
+            // the conformance suite's finding A4).
+            late_folds: true,
             faults: FaultRates {
                 drops: 2,
                 slow_consumers: 10,

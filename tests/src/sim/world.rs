@@ -18,7 +18,7 @@ use core::time::Duration;
 use syncwire_proto::Instant;
 use syncwire_proto::client::ClientConfig;
 use syncwire_proto::crdt::Registry;
-use syncwire_proto::hub::{Hub, HubConfig, MemoryStorage, NodeId, StoredEntry};
+use syncwire_proto::hub::{Hub, HubConfig, MemoryStorage, NodeId, StorageCompletion, StoredEntry};
 use syncwire_proto::replica::{Replica, ReplicaOrigin};
 use syncwire_proto::rng::Rng;
 use syncwire_proto::wire::{CloseCode, ReplicaId, RoomId, SessionId};
@@ -48,6 +48,8 @@ pub(crate) enum Ev {
     /// The oldest queued storage action completes (scheduled by node `k`'s
     /// incarnation `inc` when it submitted one; stale once that node crashed).
     StorageDone(usize, u64),
+    /// A fold's completion, held back (`Scenario::late_folds`), reaches its owner.
+    LateFold(Owner, StorageCompletion),
     /// The tail feed hands node `k` entries of `room` at `epoch` (shared log).
     Feed(usize, RoomId, u64, Vec<StoredEntry>),
     /// Another node's news (encoded, as on the bus) reaches node `k`.
@@ -372,6 +374,7 @@ impl World {
             Ev::ClientWake(i) => self.on_client_wake(i),
             Ev::HubWake(k) => self.on_hub_wake(k),
             Ev::StorageDone(k, inc) => self.on_storage_done(k, inc),
+            Ev::LateFold(owner, done) => self.complete_storage(owner, done),
             Ev::Feed(k, room, epoch, entries) => self.on_feed(k, room, epoch, entries),
             Ev::News(k, bytes) => self.on_news(k, &bytes),
             Ev::Work(i) => self.on_work(i),

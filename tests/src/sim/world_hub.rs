@@ -282,12 +282,32 @@ impl World {
             let Some(owner) = owner else {
                 return self.violate("sim", "a storage action without its owner".into());
             };
-            self.feed_logged(&owner, &done);
-            self.enter(owner.node);
-            if owner.incarnation == self.hub_incarnation {
-                if let Some(hub) = self.hub.as_mut() {
-                    hub.handle_storage(now, done);
-                }
+            if self.scenario.late_folds
+                && matches!(done, StorageCompletion::Folded { .. })
+                && self.rng.below_inclusive(1) == 0
+            {
+                // The fold took effect; its completion comes after the next ones.
+                let base = u64::try_from(self.scenario.storage_latency.as_micros()).unwrap_or(0);
+                let at = now + Duration::from_micros(base + self.rng.below_inclusive(2 * base));
+                self.transcript
+                    .note(now, "storage", || "fold completion held".into());
+                self.schedule(at, Ev::LateFold(owner, done));
+                return self.drain_hub();
+            }
+            return self.complete_storage(owner, done);
+        }
+        self.drain_hub();
+    }
+
+    /// Hands a storage completion to the node that submitted the action, if that
+    /// incarnation still runs.
+    pub(crate) fn complete_storage(&mut self, owner: Owner, done: StorageCompletion) {
+        let now = self.now;
+        self.feed_logged(&owner, &done);
+        self.enter(owner.node);
+        if owner.incarnation == self.hub_incarnation {
+            if let Some(hub) = self.hub.as_mut() {
+                hub.handle_storage(now, done);
             }
         }
         self.drain_hub();
