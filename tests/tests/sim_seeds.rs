@@ -19,6 +19,11 @@ const REGRESSIONS: &[(&str, u64, &str)] = &[
         "simulator: the same lost storage event, another node",
     ),
     (
+        "multinode",
+        8851,
+        "hub: a fill read of a hole another node had compacted away closed the members internal/1011 instead of 4011",
+    ),
+    (
         "realistic",
         720,
         "issue 23: clock stepped back 83 s during a black-holed attempt; Connecting forever",

@@ -102,13 +102,24 @@ impl Hub {
     /// Storage failed under a room: drop it from memory and close its members with
     /// `INTERNAL_ERROR` (they resume; the next load sees what storage really holds).
     pub(crate) fn fail_room(&mut self, room: &RoomId, error: StorageError) {
+        self.drop_room(room, Some(error));
+    }
+
+    /// Shared-log mode: entries this node's log still needs were compacted away by
+    /// another node, so the room cannot go on from what it holds. It is dropped
+    /// from memory and its members are closed `SLOW_CONSUMER` like any member
+    /// behind compaction (PROTOCOL.md §8.4): nothing failed, so no `internal`
+    /// refusal; they resume, the room loads from the new snapshot, they resync.
+    pub(crate) fn reload_behind_compaction(&mut self, room: &RoomId) {
+        self.drop_room(room, None);
+    }
+
+    /// Drops a room from memory and closes its members: after a storage failure
+    /// (`Some`: refused `internal`, closed 1011) or behind compaction (closed 4011).
+    fn drop_room(&mut self, room: &RoomId, failure: Option<StorageError>) {
         let Some(r) = self.rooms.remove(room) else {
             return;
         };
-        self.events.push(HubEvent::RoomFailed {
-            room: room.clone(),
-            error: error.0,
-        });
         let sessions: Vec<_> = match r.state {
             RoomState::Loaded(l) => {
                 let parked = l.parked.into_iter().map(|p| p.session);
@@ -117,6 +128,19 @@ impl Hub {
             }
             RoomState::Loading { pending, .. } => pending.into_iter().map(|p| p.session).collect(),
         };
+        let Some(error) = failure else {
+            for sid in sessions {
+                if let Some(s) = self.sessions.get_mut(&sid) {
+                    s.rooms.remove(room);
+                }
+                self.close(sid, CloseCode::SLOW_CONSUMER);
+            }
+            return;
+        };
+        self.events.push(HubEvent::RoomFailed {
+            room: room.clone(),
+            error: error.0,
+        });
         for sid in sessions {
             self.refuse_join(room, sid, ErrorCode::INTERNAL, "storage failed");
             self.close(sid, CloseCode::INTERNAL_ERROR);

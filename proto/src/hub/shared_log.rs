@@ -262,8 +262,7 @@ impl Hub {
         if !starts_at_from || (read == 0 && l.log.has_hole()) {
             // Entries below what storage still holds (another node compacted them):
             // reload the room; its members resume from the new snapshot.
-            let msg = "shared log entries needed are no longer stored";
-            return self.fail_room(room, StorageError(msg.into()));
+            return self.reload_behind_compaction(room);
         }
         if read < max_entries {
             l.sync.reached = l.sync.reached.max(number);

@@ -207,3 +207,52 @@ fn a_single_node_hub_ignores_a_tail_feed() {
     assert_eq!(acks(&h.take(a)), vec![1]);
     assert_eq!(h.storage.entry_count(&RoomId::new("r")), 1);
 }
+
+#[test]
+fn a_hole_another_node_compacted_away_closes_members_4011_not_internal() {
+    // Found by the simulator (multinode seed 8851): hub 1 fills a hole below a fed
+    // entry, but another node's fold deleted it. Nothing failed: its members are
+    // behind compaction (PROTOCOL.md §8.4), closed 4011, and resync on their resume.
+    let mut n = Nodes::new(2);
+    let a = member(&mut n, 0, 1);
+    let b = member(&mut n, 1, 2);
+    for seq in 1..=6 {
+        n.hubs[0].delta(a, "r", 1, seq, sum(seq));
+    }
+    n.pump(0);
+    let (epoch, _) = n.stored("r", 0);
+    let room = RoomId::new("r");
+    n.log.set_merger(std::sync::Arc::new(SumMerger));
+    let folded = n.log.execute(StorageAction::Fold {
+        op: OpId(0),
+        room: room.clone(),
+        epoch,
+        to: 4,
+    });
+    assert!(matches!(
+        folded,
+        StorageCompletion::Folded {
+            result: Ok(Some(_)),
+            ..
+        }
+    ));
+    // The tail feed hands hub 1 offset 5: it reads the hole 0..5, gone from storage.
+    let (_, kept) = n.stored("r", 4);
+    let newest: Vec<_> = kept.into_iter().filter(|e| e.offset == 5).collect();
+    let h = &mut n.hubs[1];
+    h.hub.handle_appended(h.now, &room, epoch, newest);
+    h.settle();
+    n.pump_all();
+    let h = &mut n.hubs[1];
+    assert_eq!(h.closed.get(&b), Some(&CloseCode::SLOW_CONSUMER));
+    assert!(rejects(&h.take(b)).is_empty(), "no internal refusal");
+    assert_eq!(h.hub.metrics().storage_failures, 0);
+    // A fresh join on hub 1 loads the room again, from the other node's snapshot.
+    let c = h.connect(3);
+    h.send(c, join("r", "sum", None));
+    n.pump_all();
+    let frames = n.hubs[1].take(c);
+    let j = joined(&frames);
+    assert_eq!((j.start, j.head), (4, 6));
+    assert!(j.snapshot.is_some());
+}
