@@ -78,9 +78,11 @@ pub struct JsClient {
 
 #[wasm_bindgen(js_class = SyncwireClient)]
 impl JsClient {
-    /// Connects to `url`, keeping the session in memory. `replica` is the replica
-    /// id: `undefined`/`null` (the default) for a fresh random one, or a positive
-    /// integer below 2^53 of the page's choosing (unique per tab). `name` is shown
+    /// Connects to `url` (deprecated: see below). `replica` is the replica id:
+    /// `undefined`/`null` (the default) for a fresh random one (with `storageKey`:
+    /// the one saved there, if any), or a positive integer below 2^53 of the page's
+    /// choosing (unique per tab). Without `storageKey` the session is kept in
+    /// memory (as `SyncwireClient.open(url)` does). `name` is shown
     /// to peers (presence). `options` (optional object): `token`, the credential
     /// sent in the `Hello` (docs/AUTH.md), and `getToken`, a function returning a
     /// token string or a promise of one, called before every connection attempt
