@@ -119,7 +119,8 @@ pub fn provide_sync_client(url: &str, config: ClientConfig) -> Result<SyncContex
 /// [`Connection::last_error`] and the client connects without persistence
 /// ([`SyncClient::connect_to`]). A `localStorage` save of the older
 /// `SyncClient::connect_persistent` under the same key is migrated once. Fails only
-/// for an invalid URL.
+/// for an invalid URL; an invalid configuration shows in
+/// [`Connection::last_error`] (and nothing connects).
 pub fn provide_persistent_sync_client(
     urls: impl Into<HubUrls>,
     config: ClientConfig,
