@@ -1,6 +1,8 @@
 // End-to-end test of the Leptos example app (leptos/examples/todo): two tabs
 // (separate browser contexts, so one can go offline alone) driven by
-// playwright-core on the system Chromium. Run by scripts/browser-test (stage
+// playwright-core on the system Chromium. The app saves its session in IndexedDB:
+// a tab cut from the hub (its WebSocket routed nowhere) reloads with its list, adds
+// a todo, reloads again with it, and delivers it once it reaches the hub. Run by scripts/browser-test (stage
 // `leptos`), which builds the app (scripts/build-leptos-demo) and serves it:
 //   DEMO_URL=http://127.0.0.1:PORT/ ARTIFACTS=dir node e2e/leptos-todo.test.mjs
 import { mkdirSync } from "node:fs";
@@ -29,6 +31,33 @@ async function waitTodos(page, want) {
   }, want, { timeout: TIMEOUT });
 }
 const todo = (page, title) => page.locator("#todos li", { hasText: title });
+/** Reloads `page` and waits until its client restored the saved session. */
+async function reload(page) {
+  await page.reload();
+  await page.waitForSelector("body[data-ready='1']", { timeout: TIMEOUT });
+  await page.waitForSelector("#restored[data-open='true']", { state: "attached", timeout: TIMEOUT });
+}
+/** The unsent deltas the page's tab saved (IndexedDB `syncwire:leptos-todo`, store `outbox`). */
+const savedOutbox = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const req = indexedDB.open("syncwire:leptos-todo");
+  req.onerror = () => reject(req.error);
+  req.onsuccess = () => {
+    const db = req.result;
+    const count = db.transaction("outbox").objectStore("outbox").count();
+    count.onsuccess = () => { db.close(); resolve(count.result); };
+    count.onerror = () => { db.close(); reject(count.error); };
+  };
+}));
+/** Polls (bounded) until the saved outbox holds at least (or, "exactly", just) `n` deltas. */
+async function waitOutbox(page, n, how = "at least") {
+  const ok = (got) => (how === "exactly" ? got === n : got >= n);
+  let got = await savedOutbox(page);
+  for (let i = 0; i < 150 && !ok(got); i++) {
+    await page.waitForTimeout(100);
+    got = await savedOutbox(page);
+  }
+  assert.ok(ok(got), `saved outbox: ${got}, want ${how} ${n}`);
+}
 
 const tabs = [];
 try {
@@ -78,6 +107,32 @@ try {
     await t.page.waitForFunction(() => document.querySelectorAll("#presence li").length === 2,
       null, { timeout: TIMEOUT });
   }
+
+  log("tab B is cut from the hub and reloaded: the list comes from IndexedDB");
+  const list = [["call back", false], ["written offline", false], ["eggs", false]];
+  await waitOutbox(b.page, 0, "exactly"); // everything B wrote is acknowledged
+  let cut = true;
+  await b.page.routeWebSocket(/\/sync$/, (ws) => { if (!cut) ws.connectToServer(); });
+  await reload(b.page);
+  await waitTodos(b.page, list);
+  assert.notEqual(await b.page.locator("#state").textContent(), "Connected", "B is cut");
+
+  log("B adds a todo while cut; once it is saved, B reloads: the todo survives");
+  await addTodo(b.page, "saved while cut");
+  // Its title and done, unsent, in IndexedDB (one delta: the outbox merges a room's
+  // deltas that never left this tab).
+  await waitOutbox(b.page, 1);
+  await reload(b.page);
+  await waitTodos(b.page, [...list, ["saved while cut", false]]);
+  assert.notEqual(await b.page.locator("#state").textContent(), "Connected", "still cut");
+  assert.equal(await todo(a.page, "saved while cut").count(), 0, "A has not seen it");
+
+  log("B reaches the hub again (reload): the saved todo reaches A");
+  cut = false;
+  await reload(b.page);
+  await waitState(b.page, "Connected");
+  for (const t of [a, b]) await waitTodos(t.page, [...list, ["saved while cut", false]]);
+  await waitOutbox(b.page, 0, "exactly");
 
   log("screenshot of the two tabs");
   mkdirSync(ARTIFACTS, { recursive: true });

@@ -68,6 +68,11 @@ impl SyncClient {
     /// Saved state that cannot be used (corrupt, another replica than a configured
     /// id) is discarded. Local operations waiting for a room to catch up
     /// ([`Applied::Waiting`](syncwire_driver_core::Applied::Waiting)) are not saved.
+    ///
+    /// Deprecated: [`open`](Self::open) saves in IndexedDB (a record per room and
+    /// per unsent delta) with a replica of the tab's own, and migrates a save of
+    /// this form once.
+    #[deprecated(note = "use `SyncClient::open` (IndexedDB; it migrates this save once)")]
     pub fn connect_persistent(
         url: &str,
         config: ClientConfig,

@@ -3,30 +3,33 @@
 //! ```js
 //! import init, { SyncwireClient } from "./syncwire_wasm.js";
 //! await init();
-//! // No replica id: a fresh random one, saved with the state under the storage key.
-//! const client = new SyncwireClient("ws://127.0.0.1:8080/sync", undefined, "syncwire", "tab",
-//!     { getToken: async () => (await fetch("/token")).text() });  // or { token: "…" }
+//! // Saved in IndexedDB under a replica id of this tab's own (a reload continues it).
+//! const client = await SyncwireClient.open("ws://127.0.0.1:8080/sync", { storageKey: "syncwire",
+//!     name: "tab", getToken: async () => (await fetch("/token")).text() });  // or token: "…"
 //! client.replicaId();                                    // e.g. 3141592653589793 (< 2^53)
 //! client.onEvent(ev => console.log(ev.type, ev));       // state, peerJoined, presence, ...
 //! const counter = client.joinCounter("counter");         // a PN-counter
 //! counter.onChange(() => render(counter.value()));
 //! counter.increment(1);
 //! const todos = client.joinMap("todos");                 // a map of nested CRDTs
+//! await todos.synced();                                  // caught up with the hub (js_synced)
 //! todos.setIn("t1", "title", "buy milk");
 //! todos.toJSON();                                        // { t1: { title: "buy milk" } }
 //! ```
 //!
 //! `SyncwireClient.open(urls, { storageKey })` (`js_open`) saves the session in
-//! IndexedDB under a replica of the tab's own and takes several hub URLs; the
-//! constructor keeps the older single-URL, `localStorage` form.
+//! IndexedDB under a replica of the tab's own and takes several hub URLs. The
+//! constructor (`new SyncwireClient(url, ...)`) is deprecated: without a storage
+//! key it is `open` without one; with a storage key it keeps the older single
+//! `localStorage` entry (a constructor cannot wait for IndexedDB) and warns.
 //!
 //! With a fresh replica id (no id given, nothing saved yet) or a restored room,
 //! every operation is applied locally at once and its save started (if a storage
-//! key was given) before it returns: written synchronously to `localStorage`, or
-//! issued to IndexedDB within the same task. With an id of the page's choosing,
-//! operations on a newly joined room wait (in memory, not saved) until the room
-//! caught up with the hub (event `caughtUp`), so they build on what that replica
-//! wrote before.
+//! key was given) before it returns: issued to IndexedDB within the same task (or,
+//! with the deprecated constructor, written synchronously to `localStorage`). With
+//! an id of the page's choosing, operations on a newly joined room wait (in memory,
+//! not saved) until the room caught up with the hub (event `caughtUp`), so they
+//! build on what that replica wrote before.
 
 use std::rc::Rc;
 
@@ -40,6 +43,29 @@ use crate::js_open::{read_options, replica_id, storage_event_to_js};
 use crate::js_value::{event_to_js, from_js, to_js};
 use crate::{ClientConfig, Doc, DriverError, SyncClient};
 
+/// What the constructor says on the console when given a storage key.
+const DEPRECATED_STORAGE_KEY: &str = "syncwire: new SyncwireClient(url, replica, storageKey) \
+saves in localStorage and is deprecated; use await SyncwireClient.open(url, { storageKey }) \
+(IndexedDB, a replica per tab; it migrates the localStorage save once)";
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console)]
+    fn warn(message: &str);
+}
+
+/// The deprecated constructor form with a storage key: the session in one
+/// `localStorage` entry, with a warning on the console.
+#[allow(deprecated)]
+fn connect_local_storage(
+    url: &str,
+    config: ClientConfig,
+    key: &str,
+) -> Result<SyncClient, DriverError> {
+    warn(DEPRECATED_STORAGE_KEY);
+    SyncClient::connect_persistent(url, config, key)
+}
+
 fn js_err(e: DriverError) -> JsError {
     JsError::new(&e.to_string())
 }
@@ -52,18 +78,23 @@ pub struct JsClient {
 
 #[wasm_bindgen(js_class = SyncwireClient)]
 impl JsClient {
-    /// Connects to `url`. `replica` is the replica id: `undefined`/`null` (the
-    /// default) for a fresh random one (with `storage_key`: the one saved there, if
-    /// any), or a positive integer below 2^53 of the page's choosing (unique per
-    /// tab). With `storage_key` the session — its replica id included — is saved in
-    /// `localStorage` (one entry, rewritten on every change) and restored from it;
-    /// `SyncwireClient.open` saves in IndexedDB instead, incrementally, with a
-    /// replica of the tab's own, and takes several hub URLs. `name` is shown to
-    /// peers (presence).
-    /// `options` (optional object): `token`, the credential sent in the `Hello`
-    /// (docs/AUTH.md), and `getToken`, a function returning a token string or a
-    /// promise of one, called before every connection attempt (the first included;
-    /// anything but a string, or no answer within 10 s, keeps the current token).
+    /// Connects to `url` (deprecated: see below). `replica` is the replica id:
+    /// `undefined`/`null` (the default) for a fresh random one (with `storageKey`:
+    /// the one saved there, if any), or a positive integer below 2^53 of the page's
+    /// choosing (unique per tab). Without `storageKey` the session is kept in
+    /// memory (as `SyncwireClient.open(url)` does). `name` is shown
+    /// to peers (presence). `options` (optional object): `token`, the credential
+    /// sent in the `Hello` (docs/AUTH.md), and `getToken`, a function returning a
+    /// token string or a promise of one, called before every connection attempt
+    /// (the first included; anything but a string, or no answer within 10 s, keeps
+    /// the current token).
+    ///
+    /// @deprecated Use `await SyncwireClient.open(urls, options)`: with
+    /// `storageKey` it saves the session in IndexedDB (a record per room and per
+    /// unsent delta, restored before connecting, a replica of the tab's own). A
+    /// constructor cannot wait for IndexedDB or a Web Lock, so `storageKey` here
+    /// keeps the older form, the whole session in one `localStorage` entry, with a
+    /// warning on the console; `open` with the same key migrates that save once.
     #[wasm_bindgen(constructor)]
     pub fn new(
         url: &str,
@@ -81,7 +112,7 @@ impl JsClient {
         }
         config.user_info = name.map(|n| Bytes::from(n.into_bytes()));
         let client = match storage_key {
-            Some(key) => SyncClient::connect_persistent(url, config, &key),
+            Some(key) => connect_local_storage(url, config, &key),
             None => SyncClient::connect(url, config),
         }
         .map_err(js_err)?;
@@ -187,7 +218,7 @@ fn set_presence<C: syncwire_proto::crdt::DeltaCrdt>(
 /// A shared counter (PN-counter).
 #[wasm_bindgen(js_name = SyncwireCounter)]
 pub struct JsCounter {
-    doc: Doc<PnCounter>,
+    pub(crate) doc: Doc<PnCounter>,
     client: Rc<SyncClient>,
 }
 
@@ -229,7 +260,7 @@ impl JsCounter {
 /// A shared map of nested CRDT values.
 #[wasm_bindgen(js_name = SyncwireMap)]
 pub struct JsMap {
-    doc: Doc<OrMap>,
+    pub(crate) doc: Doc<OrMap>,
     client: Rc<SyncClient>,
 }
 

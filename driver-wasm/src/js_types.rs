@@ -1,6 +1,7 @@
 //! The TypeScript declarations of the JavaScript API ([`crate::js`]) that
 //! wasm-bindgen cannot derive from the Rust signatures: the options object, the
-//! events, the values a map holds and the lifecycle states. They are appended to the
+//! events, the values a map holds, the lifecycle states and the rejection of
+//! `synced()`. They are appended to the
 //! generated `syncwire_wasm.d.ts`; the methods of `SyncwireClient`,
 //! `SyncwireCounter` and `SyncwireMap` refer to them through `unchecked_param_type`
 //! and `unchecked_return_type`. Checked by `tsc --strict` on
@@ -15,7 +16,17 @@ export type SyncwireState =
   | "Disconnected" | "Connecting" | "Handshaking" | "Connected"
   | "Backoff" | "Closed" | "Failed";
 
-/** The fifth argument of `new SyncwireClient(...)`. */
+/**
+ * What `synced()` of a document handle rejects with: `code` is the snake_case name
+ * of the hub's refusal (`"forbidden"`, `"crdt_mismatch"`, `"too_many_rooms"`, ...;
+ * `"unknown_<n>"` for a code this build does not know), or `"closed"` when the
+ * session ended first.
+ */
+export interface SyncwireSyncError extends Error {
+  code: string;
+}
+
+/** The fifth argument of the (deprecated) `new SyncwireClient(...)`. */
 export interface SyncwireOptions {
   /** The credential sent in the `Hello` (docs/AUTH.md). */
   token?: string;

@@ -70,6 +70,13 @@ pub struct JsYdoc {
 
 #[wasm_bindgen(js_class = SyncwireYdoc)]
 impl JsYdoc {
+    /// Resolves once the room caught up with the hub; rejects with an `Error` whose
+    /// `code` says why the hub refused the join (or `closed`); see `js_synced`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn synced(&self) -> js_sys::Promise {
+        crate::js_synced::synced(&self.doc)
+    }
+
     /// Sends a Yjs v1 update made on the page (`doc.on("update", ...)`) as this
     /// replica's change: applied to the replica's document at once, queued for the
     /// hub and saved. Checked as the hub checks payloads (an error, nothing changes).

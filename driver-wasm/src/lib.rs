@@ -10,7 +10,8 @@
 //!   [`SyncClient::open`], which keeps the outbox, each room's offset and document
 //!   in IndexedDB (written incrementally) under a replica id of the tab's own, so a
 //!   reload loses nothing and resumes, and a duplicated tab is a replica of its own
-//!   ([`SyncClient::connect_persistent`]: the older single `localStorage` entry).
+//!   ([`SyncClient::connect_persistent`], deprecated: the older single
+//!   `localStorage` entry).
 //!   Several hub URLs ([`HubUrls`]) are tried round-robin.
 //! * [`js`] — a small JavaScript API (`SyncwireClient`, counters and maps) for
 //!   plain pages, exported through wasm-bindgen.
@@ -22,10 +23,10 @@
 //! use syncwire_wasm::{ClientConfig, SyncClient};
 //! use syncwire_wasm::proto::crdt::{PnCounter, PnCounterOp};
 //!
-//! # fn demo() -> Result<(), syncwire_wasm::DriverError> {
-//! // A fresh random replica id, saved with the state under the key.
-//! let client = SyncClient::connect_persistent(
-//!     "ws://127.0.0.1:8080/sync", ClientConfig::default(), "syncwire")?;
+//! # async fn demo() -> Result<(), syncwire_wasm::DriverError> {
+//! // Saved in IndexedDB under a replica id of this tab's own, restored before connecting.
+//! let client = SyncClient::open(
+//!     "ws://127.0.0.1:8080/sync", ClientConfig::default(), "syncwire").await?;
 //! let counter = client.join::<PnCounter>("counter")?;
 //! counter.apply(PnCounterOp::Increment(1))?; // applied at once, queued and saved
 //! # Ok(()) }
@@ -39,6 +40,7 @@ mod idb;
 mod idb_store;
 pub mod js;
 mod js_open;
+mod js_synced;
 mod js_types;
 mod js_value;
 #[cfg(feature = "ydoc")]

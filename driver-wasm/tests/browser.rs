@@ -165,6 +165,7 @@ async fn reconnects_after_server_restart_and_resumes_without_duplicates() {
 }
 
 #[wasm_bindgen_test]
+#[allow(deprecated)] // the localStorage form, kept for compatibility
 async fn a_reload_keeps_unsent_changes_and_resumes() {
     let _lock = ServerLock::acquire().await;
     let key = format!("syncwire-test:{}", unique_number());

@@ -173,6 +173,7 @@ async fn failed_writes_are_reported_retried_and_coalesced() {
 }
 
 #[wasm_bindgen_test]
+#[allow(deprecated)] // the localStorage form, kept for compatibility
 async fn a_local_storage_save_is_migrated_once() {
     let key = unique_key("migrate");
     let old = SyncClient::connect_persistent(DOWN, config(), &key).expect("url");

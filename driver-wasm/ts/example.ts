@@ -1,4 +1,6 @@
-import init, { SyncwireClient, type SyncwireEvent, type SyncwireState } from "syncwire-wasm";
+import init, {
+  SyncwireClient, type SyncwireEvent, type SyncwireState, type SyncwireSyncError,
+} from "syncwire-wasm";
 
 await init();
 // Two hub URLs (tried round-robin after a failed or lost connection); the session is
@@ -17,6 +19,8 @@ const counter = client.joinCounter("counter");
 counter.onChange(() => console.log("counter", counter.value()));
 counter.increment(1);
 const todos = client.joinMap("todos");
+// Resolves once the room caught up with the hub; rejects if the hub refuses the join.
+await todos.synced().catch((e: SyncwireSyncError) => console.warn("join refused:", e.code));
 todos.setIn("t1", "title", "buy milk");
 todos.set("t2", { title: "call back", done: false, tags: ["phone"] });
 const first = todos.toJSON()["t1"]; // SyncwireValue

@@ -21,6 +21,8 @@ await SyncwireClient.open(8080);
 await SyncwireClient.open("ws://127.0.0.1:8080/sync", { storage: "x" });
 // @ts-expect-error: a storageFailed event's kind is quota, unavailable or other
 client.onEvent((ev) => ev.type === "storageFailed" && ev.kind === "full");
-console.log(s);
+// @ts-expect-error: synced() resolves to nothing
+const n: number = await client.joinCounter("c").synced();
+console.log(s, n);
 // @ts-expect-error: the lean package has no `ydoc` rooms (scripts/build-pkg --ydoc)
 client.joinYdoc("notes");

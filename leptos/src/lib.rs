@@ -6,13 +6,14 @@
 //!
 //! ```ignore
 //! use leptos::prelude::*;
-//! use syncwire_leptos::{provide_sync_client, use_sync_doc, use_connection, ClientConfig};
+//! use syncwire_leptos::{provide_persistent_sync_client, use_sync_doc, use_connection, ClientConfig};
 //! use syncwire_leptos::proto::crdt::{PnCounter, PnCounterOp};
 //!
 //! #[component]
 //! fn App() -> impl IntoView {
-//!     // One client for the tree below; closed when this component is dropped.
-//!     provide_sync_client("ws://127.0.0.1:8080/sync", ClientConfig::default())
+//!     // One client for the tree below, saved in IndexedDB under "my-app" and
+//!     // restored before connecting; closed when this component is dropped.
+//!     provide_persistent_sync_client("ws://127.0.0.1:8080/sync", ClientConfig::default(), "my-app")
 //!         .expect("a ws:// URL");
 //!     let counter = use_sync_doc::<PnCounter>("counter").expect("joined");
 //!     let connection = use_connection();
@@ -27,7 +28,11 @@
 //!
 //! * [`provide_sync_client`] / [`provide_persistent_sync_client`] start a
 //!   [`SyncClient`] and put a [`SyncContext`] into the current Leptos context;
-//!   [`use_sync_client`] finds it again.
+//!   [`use_sync_client`] finds it again. The persistent one saves the session in
+//!   IndexedDB ([`SyncClient::open`]: every room's document and position and every
+//!   unsent change, restored before connecting, under a replica id of the tab's
+//!   own); it opens on the event loop, and until then documents hold their empty
+//!   state and operations wait ([`SyncContext::is_open`]).
 //! * [`use_sync_doc`] joins a room: a [`SyncDoc`] with a read signal of the document
 //!   (updated on every local or remote change) and [`SyncDoc::apply`].
 //! * [`use_connection`]: a signal of [`Connection`] — connecting, connected, offline
@@ -70,4 +75,4 @@ pub use doc::{SyncDoc, use_sync_doc};
 #[cfg(target_arch = "wasm32")]
 pub use presence::{Peer, RoomPresence, use_presence};
 #[cfg(target_arch = "wasm32")]
-pub use syncwire_wasm::{Applied, ClientConfig, DriverError, SyncClient, proto};
+pub use syncwire_wasm::{Applied, ClientConfig, DriverError, HubUrls, SyncClient, proto};

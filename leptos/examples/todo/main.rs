@@ -3,6 +3,9 @@
 //! (`title`, `done`) under its id in the `OrMap` room `leptos-todos`; the page lists
 //! the other tabs in that room by the name each gave as its user info.
 //!
+//! The session is saved in IndexedDB (`provide_persistent_sync_client`): a reload
+//! shows the list and keeps unsent changes before the hub is reached.
+//!
 //! Built for the browser by `scripts/build-leptos-demo OUT_DIR` (`wasm-bindgen
 //! --target web` on this example, plus `index.html` and `style.css`), served by
 //! `syncwire serve --static-dir OUT_DIR`; the page connects to `/sync` on its own
@@ -21,12 +24,15 @@ mod app {
     use leptos::prelude::*;
     use syncwire_leptos::proto::crdt::{MapOp, OrMap, Value};
     use syncwire_leptos::{
-        ClientConfig, ConnectionState, SyncDoc, provide_sync_client, use_connection, use_presence,
-        use_sync_doc,
+        ClientConfig, ConnectionState, SyncDoc, provide_persistent_sync_client, use_connection,
+        use_presence, use_sync_doc,
     };
 
     /// The room of the list.
     const ROOM: &str = "leptos-todos";
+
+    /// Where the session is saved (IndexedDB database `syncwire:leptos-todo`).
+    const STORAGE_KEY: &str = "leptos-todo";
 
     /// One todo, as shown.
     #[derive(Clone, Debug, PartialEq)]
@@ -88,7 +94,10 @@ mod app {
             user_info: Some(name.clone().into_bytes().into()),
             ..ClientConfig::default()
         };
-        provide_sync_client(&sync_url(), config).expect("the page's ws:// URL");
+        // Saved in IndexedDB (a reload keeps the list and unsent changes, and
+        // continues this tab's replica); the list shows before any connection.
+        let ctx = provide_persistent_sync_client(sync_url(), config, STORAGE_KEY)
+            .expect("the page's ws:// URL");
         let list = use_sync_doc::<OrMap>(ROOM).expect("the todo room");
         let connection = use_connection();
         let presence = use_presence(ROOM);
@@ -147,6 +156,7 @@ mod app {
             <header>
                 <h1>"syncwire + Leptos"</h1>
                 <span id="state" class=move || format!("state {}", state())>{state}</span>
+                <span id="restored" data-open=move || ctx.is_open().get().to_string()></span>
                 <span id="error">{move || {
                     // Why the connection is down (the last error stays known after).
                     let c = connection.get();

@@ -222,6 +222,23 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
+/// A duration shown in milliseconds with microsecond digits (`1.500 ms`): integer
+/// formatting only, where `Duration`'s `Debug` brings its own decimal printer into
+/// the browser bundle.
+struct Ms(Duration);
+
+impl fmt::Display for Ms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sub = self.0.subsec_micros();
+        let ms = self
+            .0
+            .as_secs()
+            .saturating_mul(1000)
+            .saturating_add(u64::from(sub / 1000));
+        write!(f, "{ms}.{:03} ms", sub % 1000)
+    }
+}
+
 /// Why a [`ClientConfig`] was refused.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ConfigError {
@@ -236,7 +253,7 @@ pub enum ConfigError {
         field: &'static str,
     },
     /// The heartbeat timeout does not exceed the heartbeat interval.
-    #[error("heartbeat_timeout {timeout:?} must exceed heartbeat_interval {interval:?}")]
+    #[error("heartbeat_timeout {} must exceed heartbeat_interval {}", Ms(*.timeout), Ms(*.interval))]
     TimeoutNotAboveInterval {
         /// Configured interval.
         interval: Duration,
@@ -244,7 +261,7 @@ pub enum ConfigError {
         timeout: Duration,
     },
     /// The backoff cap is below its base.
-    #[error("backoff_cap {cap:?} is below backoff_base {base:?}")]
+    #[error("backoff_cap {} is below backoff_base {}", Ms(*.cap), Ms(*.base))]
     BackoffCapBelowBase {
         /// Configured base.
         base: Duration,

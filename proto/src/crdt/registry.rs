@@ -22,8 +22,17 @@ use crate::wire::{MAX_CRDT_TAG_LEN, ReplicaId};
 pub const MAX_REGISTERED_TYPES: usize = 64;
 
 /// Byte-level operations on one registered CRDT type.
+///
+/// `merge_many` (the hub's fold) is not built for `wasm32`: no hub runs in the
+/// browser (driver-core's server is native only), and a trait object keeps every
+/// method of every registered type, so the browser bundle would carry seven folds
+/// it never calls. There [`DeltaMerger::merge_many`] of a [`Registry`] is the
+/// trait's default, which merges pairwise through `merge`: the same merged value
+/// (`None` also when an intermediate merge would exceed `MAX_ENCODED_BYTES`), in
+/// O(state × deltas) (driver-wasm/README.md, "Bundle size").
 trait ErasedType: Send + Sync {
     fn merge(&self, first: &[u8], second: &[u8]) -> Result<Option<Vec<u8>>, CrdtError>;
+    #[cfg(not(target_arch = "wasm32"))]
     fn merge_many(&self, base: &[u8], deltas: &[&[u8]]) -> Result<Option<Vec<u8>>, CrdtError>;
     fn empty_state(&self) -> Result<Vec<u8>, CrdtError>;
     fn validate(&self, bytes: &[u8]) -> Result<(), CrdtError>;
@@ -40,6 +49,7 @@ impl<C: DeltaCrdt> ErasedType for Typed<C> {
         let bytes = a.encode()?;
         Ok((bytes.len() <= MAX_ENCODED_BYTES).then_some(bytes))
     }
+    #[cfg(not(target_arch = "wasm32"))]
     fn merge_many(&self, base: &[u8], deltas: &[&[u8]]) -> Result<Option<Vec<u8>>, CrdtError> {
         let bytes = C::merge_many_encoded(base, deltas)?;
         Ok((bytes.len() <= MAX_ENCODED_BYTES).then_some(bytes))
@@ -165,7 +175,9 @@ impl DeltaMerger for Registry {
     /// Decodes `base` once, joins the deltas with each other (in pairs), merges the
     /// result into `base` and encodes once: O(state + deltas × log deltas), where
     /// merging each delta into the state in turn would walk an OR-set's or a map's
-    /// whole state once per delta.
+    /// whole state once per delta. (On `wasm32`, where no hub runs, the trait's
+    /// pairwise default: see `ErasedType`.)
+    #[cfg(not(target_arch = "wasm32"))]
     fn merge_many(
         &self,
         tag: &str,

@@ -256,3 +256,23 @@ fn restore_refuses_inconsistent_state() {
         Some(RestoreError::Config(_))
     ));
 }
+
+#[test]
+fn duration_errors_print_milliseconds_with_microsecond_digits() {
+    let e = ConfigError::BackoffCapBelowBase {
+        base: Duration::from_millis(500),
+        cap: Duration::from_micros(1_500),
+    };
+    assert_eq!(
+        e.to_string(),
+        "backoff_cap 1.500 ms is below backoff_base 500.000 ms"
+    );
+    let e = ConfigError::TimeoutNotAboveInterval {
+        interval: Duration::from_secs(10),
+        timeout: Duration::new(3, 7_000),
+    };
+    assert_eq!(
+        e.to_string(),
+        "heartbeat_timeout 3000.007 ms must exceed heartbeat_interval 10000.000 ms"
+    );
+}
