@@ -3,16 +3,18 @@
 //! Chromium against the real `syncwire` of scripts/browser-test.
 #![cfg(target_arch = "wasm32")]
 
-use std::time::Duration;
-
+use syncwire_wasm::SyncClient;
 use syncwire_wasm::js::JsClient;
 use syncwire_wasm::proto::client::{ClientEvent, ClientState};
 use syncwire_wasm::proto::crdt::{GCounter, GCounterOp};
-use syncwire_wasm::{ClientConfig, SyncClient};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::config;
 
 #[path = "support/hub.rs"]
 mod hub;
@@ -25,14 +27,6 @@ const QUEUE: usize = 1024;
 #[path = "support/wait.rs"]
 mod wait;
 use wait::{pause, wait_until};
-
-fn config() -> ClientConfig {
-    ClientConfig {
-        backoff_base: Duration::from_millis(100),
-        backoff_cap: Duration::from_millis(300),
-        ..ClientConfig::default()
-    }
-}
 
 #[wasm_bindgen_test]
 async fn a_subscriber_that_does_not_keep_up_loses_events_not_state() {

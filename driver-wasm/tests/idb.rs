@@ -5,8 +5,6 @@
 //! `syncwire` of scripts/browser-test; an unused port stands for a hub that is down.
 #![cfg(target_arch = "wasm32")]
 
-use std::time::Duration;
-
 use futures_util::StreamExt;
 use syncwire_wasm::proto::client::ClientState;
 use syncwire_wasm::proto::crdt::{GCounter, GCounterOp};
@@ -17,6 +15,10 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::{config, unique};
+
 #[path = "support/hub.rs"]
 mod hub;
 use hub::{DOWN, URL};
@@ -24,18 +26,6 @@ use hub::{DOWN, URL};
 #[path = "support/wait.rs"]
 mod wait;
 use wait::wait_until;
-
-fn config() -> ClientConfig {
-    ClientConfig {
-        backoff_base: Duration::from_millis(100),
-        backoff_cap: Duration::from_millis(300),
-        ..ClientConfig::default()
-    }
-}
-
-fn unique_key(what: &str) -> String {
-    format!("test-{what}-{}", (js_sys::Math::random() * 1e12) as u64)
-}
 
 /// The number of records in `store` of the database of `key`, read by the page's
 /// own IndexedDB API (not through the client).
@@ -73,7 +63,7 @@ fn value(doc: &syncwire_wasm::Doc<GCounter>) -> u64 {
 
 #[wasm_bindgen_test]
 async fn a_reload_restores_documents_and_outbox_before_connecting() {
-    let key = unique_key("reload");
+    let key = unique("test-reload");
     let first = SyncClient::open(DOWN, config(), &key).await.expect("open");
     let replica = first.replica();
     let doc = first.join::<GCounter>("idb-reload").expect("join");
@@ -127,7 +117,7 @@ async fn a_reload_restores_documents_and_outbox_before_connecting() {
 
 #[wasm_bindgen_test]
 async fn failed_writes_are_reported_retried_and_coalesced() {
-    let key = unique_key("retry");
+    let key = unique("test-retry");
     let client = SyncClient::open(DOWN, config(), &key).await.expect("open");
     let doc = client.join::<GCounter>("idb-retry").expect("join");
     flushed(&client).await;
@@ -175,7 +165,7 @@ async fn failed_writes_are_reported_retried_and_coalesced() {
 #[wasm_bindgen_test]
 #[allow(deprecated)] // the localStorage form, kept for compatibility
 async fn a_local_storage_save_is_migrated_once() {
-    let key = unique_key("migrate");
+    let key = unique("test-migrate");
     let old = SyncClient::connect_persistent(DOWN, config(), &key).expect("url");
     let replica = old.replica();
     let doc = old.join::<GCounter>("idb-migrate").expect("join");
@@ -203,7 +193,7 @@ async fn a_local_storage_save_is_migrated_once() {
 
 #[wasm_bindgen_test]
 async fn live_clients_never_share_a_replica_and_a_released_one_is_adopted() {
-    let key = unique_key("tabs");
+    let key = unique("test-tabs");
     let a = SyncClient::open(DOWN, config(), &key).await.expect("open");
     let da = a.join::<GCounter>("idb-tabs").expect("join");
     da.apply(GCounterOp::Increment(1)).expect("apply");

@@ -4,16 +4,18 @@
 //! code for a join the hub refuses.
 #![cfg(target_arch = "wasm32")]
 
-use std::time::Duration;
-
+use syncwire_wasm::SyncClient;
 use syncwire_wasm::js::JsClient;
 use syncwire_wasm::proto::crdt::{PnCounter, PnCounterOp};
-use syncwire_wasm::{ClientConfig, SyncClient};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::{config, unique};
 
 #[path = "support/hub.rs"]
 mod hub;
@@ -22,19 +24,6 @@ use hub::URL;
 #[path = "support/wait.rs"]
 mod wait;
 use wait::wait_until;
-
-fn config() -> ClientConfig {
-    ClientConfig {
-        backoff_base: Duration::from_millis(100),
-        backoff_cap: Duration::from_millis(300),
-        ..ClientConfig::default()
-    }
-}
-
-/// A room name no earlier run used.
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", (js_sys::Math::random() * 1e12) as u64)
-}
 
 /// A JavaScript client with no storage, as a page makes it.
 async fn js_client() -> JsClient {

@@ -5,14 +5,12 @@
 //! Run by `scripts/browser-test leptos`, against the hub of that stage.
 #![cfg(target_arch = "wasm32")]
 
-use std::time::Duration;
-
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use syncwire_leptos::proto::crdt::{GCounter, GCounterOp};
 use syncwire_leptos::{
-    Applied, ClientConfig, ConnectionState, SyncClient, provide_persistent_sync_client,
-    use_connection, use_sync_client, use_sync_doc,
+    Applied, ConnectionState, SyncClient, provide_persistent_sync_client, use_connection,
+    use_sync_client, use_sync_doc,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -29,22 +27,13 @@ const URL: &str = match option_env!("SYNCWIRE_LEPTOS_TEST_URL") {
 /// Nothing listens here: every connection attempt fails (a hub that is down).
 const DOWN: &str = "ws://127.0.0.1:18739/sync";
 
+#[path = "../../driver-wasm/tests/support/fixtures.rs"]
+mod fixtures;
+use fixtures::{config, unique};
+
 #[path = "../../driver-wasm/tests/support/wait.rs"]
 mod wait;
 use wait::wait_until;
-
-fn config() -> ClientConfig {
-    ClientConfig {
-        backoff_base: Duration::from_millis(100),
-        backoff_cap: Duration::from_millis(300),
-        ..ClientConfig::default()
-    }
-}
-
-/// A name unique to this run.
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", (js_sys::Math::random() * 1e12) as u64)
-}
 
 fn host() -> HtmlElement {
     let doc = web_sys::window().unwrap().document().unwrap();
