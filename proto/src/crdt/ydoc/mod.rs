@@ -38,7 +38,7 @@ use yrs::{ClientID, Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Up
 use key::{Key, covered, norm_ids};
 
 pub use bounds::{
-    MAX_ANY_DEPTH, MAX_CLIENT_ID, MAX_DELETE_RANGES, MAX_TYPE_ITEMS, MAX_UPDATE_CLIENTS,
+    MAX_ANY_DEPTH, MAX_CLIENT_ID, MAX_CLOCK, MAX_DELETE_RANGES, MAX_TYPE_ITEMS, MAX_UPDATE_CLIENTS,
     MAX_UPDATE_STRUCTS, UpdateRejection, UpdateStats,
 };
 pub use op::{YOp, YTransaction};
@@ -55,8 +55,8 @@ pub fn client_id(replica: ReplicaId) -> u64 {
 }
 
 /// Checks that `bytes` are one Yjs v1 update within the bounds of this type (size,
-/// structs, clients, delete ranges, type items, `Any` nesting, 53-bit client ids, no
-/// clock overflow) that yrs decodes, without applying it; what it holds.
+/// structs, clients, delete ranges, type items, `Any` nesting, 53-bit client ids, clocks
+/// within [`MAX_CLOCK`]) that yrs decodes, without applying it; what it holds.
 pub fn validate_update(bytes: &[u8]) -> Result<UpdateStats, CrdtError> {
     checked_update(bytes).map(|(stats, _)| stats)
 }
