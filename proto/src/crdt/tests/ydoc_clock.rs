@@ -44,7 +44,9 @@ fn rejected(bytes: &[u8]) -> String {
 /// 2,683,846,655 (98,303 long). Before the bound, merging it panicked inside yrs.
 #[test]
 fn a_struct_at_a_clock_past_2_pow_31_is_refused_not_a_panic() {
-    let forged = [1, 1, 1, 0xff, 0xff, 0xe0, 0xff, 0x09, 0, 0xff, 0xff, 0x05, 0];
+    let forged = [
+        1, 1, 1, 0xff, 0xff, 0xe0, 0xff, 0x09, 0, 0xff, 0xff, 0x05, 0,
+    ];
     assert_eq!(forged.to_vec(), gc(2_683_846_655, 98_303));
     assert_eq!(rejected(&forged), "clock beyond 2^31 - 1");
     let mut doc = YDoc::decode(&HI).unwrap();
