@@ -94,11 +94,9 @@ fn three_replicas_converge_under_causal_delivery_with_duplicates() {
 /// Any delivery order at all, as for the CBOR types. yrs 0.28 failed this now and then
 /// (a struct received before its predecessors can stay pending for good, or be
 /// integrated early; CRDTS.md "Known limits"): about 1 run in 10 before updates to a
-/// document holding a gap were merged as updates (`apply_rebuilt`), 0 in 40 after. Not
-/// run by default until a longer record:
-/// `cargo test -p syncwire-proto --features ydoc -- --ignored any_delivery`.
+/// document holding a gap were merged as updates (`apply_rebuilt`), then 0 in 40, and
+/// 0 in 840 (of 250 cases each, random seeds) once clocks past 2^31 - 1 were refused.
 #[test]
-#[ignore = "yrs 0.28: out-of-causal-order delivery does not always converge (CRDTS.md)"]
 fn three_replicas_converge_under_any_delivery() {
     qc().quickcheck(convergence::<T> as fn(Script<T>, Vec<u16>) -> bool);
 }
