@@ -1,13 +1,20 @@
-//! The `ydoc` clock bound ([`MAX_CLOCK`]): yrs 0.28.1 computes a struct's distance to
+//! Clocks in `ydoc`: the bound ([`MAX_CLOCK`]), and a replica's own clocks.
+//!
+//! The bound: yrs 0.28.1 computes a struct's distance to
 //! the document's clock in `i32` (`Update::integrate`), so a struct at a clock of 2^31
 //! or more, landing past what the document holds, was integrated without the skip
 //! that must precede it, and `BlockStore::push` unwrapped `None` (a panic on input
 //! from the network, by direct integration and through `apply_rebuilt`). Such clocks
 //! are refused; a struct past a gap below the bound is integrated as yrs integrates
 //! honest ones (behind a skip), in either order and through either path.
+//!
+//! Own clocks: yrs numbers a local edit from the structs of the replica's client it
+//! has integrated; a replica whose earlier edits wait for predecessors again (after a
+//! rebuild of a document holding a gap) must not edit, or its edit reuses their ids.
 
 use crate::crdt::ydoc::{MAX_CLOCK, validate_update};
-use crate::crdt::{CrdtError, DeltaCrdt, DeltaMerger, Registry, YDoc};
+use crate::crdt::{CrdtError, DeltaCrdt, DeltaMerger, OpContext, Registry, YDoc, YOp};
+use crate::wire::ReplicaId;
 
 /// A lib0 unsigned varint.
 fn var(mut v: u64, out: &mut Vec<u8>) {
@@ -118,4 +125,45 @@ fn a_gc_range_past_a_gap_up_to_the_bound_is_integrated() {
             .unwrap();
         assert_eq!(YDoc::decode(&many).unwrap(), after_hi);
     }
+}
+
+fn write(key: &'static str, value: i64) -> YOp {
+    YOp::transact(move |txn| {
+        use yrs::{Map, WriteTxn};
+        txn.get_or_insert_map("m").insert(txn, key, value);
+    })
+}
+
+/// Found by `three_replicas_converge_under_any_delivery` (1 run in 365): replica 2
+/// types "bc" before client 1's "a", which it holds ahead of a gap (yrs integrated it
+/// early); client 1's second map write then arrives without the first, the document
+/// is rebuilt and "a", and with it "bc", wait again. yrs would number replica 2's
+/// next edit from clock 0 again, a second struct under the id of "bc": the replicas
+/// then never agreed. The edit is refused until the gap is filled.
+#[test]
+fn a_replica_whose_own_edits_wait_does_not_reuse_their_ids() {
+    let ctx = |r: u64| OpContext::new(ReplicaId(r), 0);
+    let mut one = YDoc::default();
+    let first = one.apply(write("k", 0), &ctx(1)).unwrap();
+    let second = one.apply(write("k", 1), &ctx(1)).unwrap();
+    let a = one.apply(YOp::insert_text("u", 0, "a"), &ctx(1)).unwrap();
+    let mut two = YDoc::default();
+    assert!(two.merge(&a));
+    assert_eq!(two.text("u"), "a", "integrated ahead of the gap");
+    let bc = two.apply(YOp::insert_text("u", 0, "bc"), &ctx(2)).unwrap();
+    assert!(two.merge(&second));
+    assert!(two.has_pending());
+    let refused = two.apply(write("j", 2), &ctx(2));
+    assert!(
+        matches!(refused, Err(CrdtError::Rejected { tag: "ydoc", .. })),
+        "{refused:?}"
+    );
+    assert!(two.merge(&first));
+    assert!(!two.has_pending());
+    let j = two.apply(write("j", 2), &ctx(2)).unwrap();
+    for d in [&j, &bc, &a] {
+        one.merge(d);
+    }
+    assert_eq!(one, two);
+    assert_eq!((one.text("u"), two.text("u")), ("bca".into(), "bca".into()));
 }
