@@ -11,4 +11,6 @@ mod semantics;
 #[cfg(feature = "ydoc")]
 mod ydoc;
 #[cfg(feature = "ydoc")]
+mod ydoc_clock;
+#[cfg(feature = "ydoc")]
 mod ydoc_wire;

@@ -68,10 +68,10 @@ fn bounds_are_explicit_rejections() {
         rejected(&hex("01 01 8080808080808010 00 0401017402686900")),
         "client id beyond 53 bits"
     );
-    // A clock plus a length past u32::MAX.
+    // A clock past MAX_CLOCK (2^31 - 1; here u32::MAX).
     assert_eq!(
         rejected(&hex("01 01 01 ffffffff0f 0401017402686900")),
-        "clock overflow"
+        "clock beyond 2^31 - 1"
     );
     // Legacy JSON content, sub-documents: unsupported.
     assert_eq!(

@@ -16,6 +16,15 @@ pub const MAX_TYPE_ITEMS: usize = 1 << 16;
 pub const MAX_ANY_DEPTH: usize = 64;
 /// Largest Yjs client id: 53 bits, what a JavaScript number holds exactly.
 pub const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
+/// Largest clock: no struct or deleted range may end past it (clock plus length) and
+/// no id may name a clock past it. yrs 0.28.1 computes a struct's distance to the
+/// document's clock as `local as i32 - clock as i32` (`Update::integrate`); from
+/// 2^31 on, that difference has the wrong sign, no skip is put before a struct
+/// landing past the document's clock, and `BlockStore::push`, taking it for the
+/// filling of a skip, unwraps a `find_index` of `None` (or underflows in
+/// `ClientBlockList::find_index`). Honest writers stay far below: a clock counts
+/// the elements one client id ever inserted (2^31 UTF-16 units is 4 GiB of text).
+pub const MAX_CLOCK: u32 = (1 << 31) - 1;
 
 /// Why a Yjs update was refused before decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -32,8 +41,8 @@ pub enum UpdateRejection {
     /// A client id does not fit [`MAX_CLIENT_ID`].
     #[error("client id beyond 53 bits")]
     BadClientId,
-    /// A clock plus a length overflows the 32-bit clock.
-    #[error("clock overflow")]
+    /// A clock, or a clock plus a length, is past [`MAX_CLOCK`].
+    #[error("clock beyond 2^31 - 1")]
     ClockOverflow,
     /// A GC or skip range, or a deleted range, of length 0.
     #[error("empty range")]

@@ -38,7 +38,7 @@ use yrs::{ClientID, Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Up
 use key::{Key, covered, norm_ids};
 
 pub use bounds::{
-    MAX_ANY_DEPTH, MAX_CLIENT_ID, MAX_DELETE_RANGES, MAX_TYPE_ITEMS, MAX_UPDATE_CLIENTS,
+    MAX_ANY_DEPTH, MAX_CLIENT_ID, MAX_CLOCK, MAX_DELETE_RANGES, MAX_TYPE_ITEMS, MAX_UPDATE_CLIENTS,
     MAX_UPDATE_STRUCTS, UpdateRejection, UpdateStats,
 };
 pub use op::{YOp, YTransaction};
@@ -55,8 +55,8 @@ pub fn client_id(replica: ReplicaId) -> u64 {
 }
 
 /// Checks that `bytes` are one Yjs v1 update within the bounds of this type (size,
-/// structs, clients, delete ranges, type items, `Any` nesting, 53-bit client ids, no
-/// clock overflow) that yrs decodes, without applying it; what it holds.
+/// structs, clients, delete ranges, type items, `Any` nesting, 53-bit client ids, clocks
+/// within [`MAX_CLOCK`]) that yrs decodes, without applying it; what it holds.
 pub fn validate_update(bytes: &[u8]) -> Result<UpdateStats, CrdtError> {
     checked_update(bytes).map(|(stats, _)| stats)
 }
@@ -237,13 +237,30 @@ impl YDoc {
         })
     }
 
-    /// A copy of this document editing as `client`.
+    /// A copy of this document editing as `client`. Refused (`Rejected`) while
+    /// structs of `client` itself wait for predecessors in the copy: yrs numbers a new
+    /// edit from the clock of the structs it integrated, so the edit would claim ids
+    /// this replica already used for other structs (its earlier edits, built on
+    /// structs yrs had integrated early, become pending again when a document holding
+    /// a gap is rebuilt or copied). Two structs under one id never converge.
     fn fork(&self, client: u64) -> Result<Doc, CrdtError> {
         let doc = new_doc(client);
         let update = decode_update(&self.encode_full())?;
-        doc.transact_mut()
-            .apply_update(update)
+        let own_end = norm_ids(&update.insertions(true))
+            .into_iter()
+            .find(|(c, _)| *c == client)
+            .and_then(|(_, ranges)| ranges.last().map(|r| r.1))
+            .unwrap_or(0);
+        let mut txn = doc.transact_mut();
+        txn.apply_update(update)
             .map_err(|e| CrdtError::decode(TAG, e.to_string()))?;
+        if txn.state_vector().get(&ClientID::new(client)) < own_end {
+            return Err(CrdtError::Rejected {
+                tag: TAG,
+                reason: "this replica's earlier edits wait for missing updates".into(),
+            });
+        }
+        drop(txn);
         Ok(doc)
     }
 }

@@ -5,8 +5,9 @@
 //! yrs's decoder trusts what it reads in ways a hub cannot afford: a client id of
 //! 53 bits or more trips a `debug_assert!` (a panic in debug builds), nested `Any`
 //! values are decoded recursively (a deep enough nesting overflows the stack, which
-//! aborts), counts reserve memory before the bytes that back them are read, and a
-//! clock plus a length can overflow `u32`. This scan walks the lib0 v1 layout once,
+//! aborts), counts reserve memory before the bytes that back them are read, a
+//! clock plus a length can overflow `u32`, and integration subtracts clocks as
+//! `i32`, which goes wrong from 2^31 on (see [`MAX_CLOCK`]). This scan walks the lib0 v1 layout once,
 //! with an explicit stack, and checks every count against the bytes left, every id,
 //! clock and length against its range and every bound below, so that what passes is
 //! safe to hand to `Update::decode_v1` and costs memory proportional to its size.
@@ -17,7 +18,7 @@
 //! does not read the hook name Yjs writes) and weak links (a yrs extension).
 
 use super::bounds::{
-    MAX_ANY_DEPTH, MAX_CLIENT_ID, MAX_DELETE_RANGES, MAX_TYPE_ITEMS, MAX_UPDATE_CLIENTS,
+    MAX_ANY_DEPTH, MAX_CLIENT_ID, MAX_CLOCK, MAX_DELETE_RANGES, MAX_TYPE_ITEMS, MAX_UPDATE_CLIENTS,
     MAX_UPDATE_STRUCTS, UpdateRejection, UpdateStats,
 };
 
@@ -94,9 +95,26 @@ impl<'a> Scan<'a> {
         Ok(c)
     }
 
+    /// A clock: at most [`MAX_CLOCK`].
+    fn clock(&mut self) -> R<u32> {
+        let c = self.u32()?;
+        if c > MAX_CLOCK {
+            return Err(UpdateRejection::ClockOverflow);
+        }
+        Ok(c)
+    }
+
+    /// `clock + len`, checked against [`MAX_CLOCK`].
+    fn end(clock: u32, len: u64) -> R<u32> {
+        u32::try_from(u64::from(clock) + len)
+            .ok()
+            .filter(|end| *end <= MAX_CLOCK)
+            .ok_or(UpdateRejection::ClockOverflow)
+    }
+
     fn id(&mut self) -> R<()> {
         self.client()?;
-        self.u32()?;
+        self.clock()?;
         Ok(())
     }
 
@@ -231,12 +249,9 @@ impl<'a> Scan<'a> {
             if !seen.insert(self.client()?) {
                 return Err(UpdateRejection::DuplicateClient);
             }
-            let mut clock = u64::from(self.u32()?);
+            let mut clock = self.clock()?;
             for _ in 0..n {
-                clock += self.block()?;
-                if clock > u64::from(u32::MAX) {
-                    return Err(UpdateRejection::ClockOverflow);
-                }
+                clock = Self::end(clock, self.block()?)?;
             }
         }
         let clients = self.count(2)?;
@@ -247,13 +262,11 @@ impl<'a> Scan<'a> {
             self.stats.delete_ranges += ranges;
             bound("delete ranges", self.stats.delete_ranges, MAX_DELETE_RANGES)?;
             for _ in 0..ranges {
-                let (clock, len) = (self.u32()?, self.u32()?);
+                let (clock, len) = (self.clock()?, self.u32()?);
                 if len == 0 {
                     return Err(UpdateRejection::EmptyRange);
                 }
-                clock
-                    .checked_add(len)
-                    .ok_or(UpdateRejection::ClockOverflow)?;
+                Self::end(clock, u64::from(len))?;
             }
         }
         if self.left() != 0 {
