@@ -391,8 +391,11 @@ fn a_fold_declined_because_another_node_folds_is_deferred_not_a_failure() {
     assert!(h.storage.snapshot(&room).is_some());
 }
 
-#[test]
-fn a_range_read_before_a_late_fold_deleted_its_entries_is_still_served() {
+/// 30 deltas folded, ten more whose fold is held in storage, then a member (replica
+/// 2) resuming from the first snapshot's offset: its range read is queued after the
+/// held fold, which will delete the entries it needs. Returns the harness, the
+/// member, the first snapshot's offset and the resume position.
+fn range_queued_after_a_held_fold() -> (Harness, SessionId, u64, Position) {
     let mut h = Harness::with(cfg(Arc::new(SumMerger)));
     let w = h.connect(1);
     let epoch = joined(&h.join(w, "r", "sum", None)).epoch;
@@ -425,6 +428,12 @@ fn a_range_read_before_a_late_fold_deleted_its_entries_is_still_served() {
         2,
         "the range read is queued after the fold"
     );
+    (h, a, folded, position)
+}
+
+#[test]
+fn a_range_read_before_a_late_fold_deleted_its_entries_is_still_served() {
+    let (mut h, a, folded, _) = range_queued_after_a_held_fold();
     // The range read runs first; the fold finishes later (as redb's fold thread
     // may) and its completion reaches the hub first.
     let range = h.storage.release_newest().expect("the range read");
@@ -448,35 +457,7 @@ fn a_range_read_after_a_fold_whose_completion_comes_later_closes_4011_not_1011()
     // Conformance finding A4: storage runs a fold (deleting what it covers), then a
     // member's range read, but the range's completion reaches the hub first. The
     // entries are gone because of compaction, not a storage failure.
-    let mut h = Harness::with(cfg(Arc::new(SumMerger)));
-    let w = h.connect(1);
-    let epoch = joined(&h.join(w, "r", "sum", None)).epoch;
-    for seq in 1..=30 {
-        h.delta(w, "r", 1, seq, sum(seq));
-    }
-    let room = RoomId::new("r");
-    let folded = h.storage.snapshot(&room).expect("folded").offset;
-    h.hold_storage = true;
-    for seq in 31..=40 {
-        h.delta(w, "r", 1, seq, sum(seq));
-    }
-    while h.storage.pending() > 0 && h.hub.pending_storage_ops() > 1 {
-        let done = h.storage.release_next().expect("an append");
-        h.hub.handle_storage(h.now, done);
-        h.settle();
-    }
-    assert!(matches!(h.storage.pending(), 1), "the fold is held");
-    let a = h.connect(2);
-    let position = Position {
-        epoch,
-        offset: folded,
-    };
-    h.send(a, join("r", "sum", Some(position)));
-    assert_eq!(
-        h.storage.pending(),
-        2,
-        "the range read is queued after the fold"
-    );
+    let (mut h, a, _, position) = range_queued_after_a_held_fold();
     // The fold runs first and deletes the entries the range read wants.
     let fold = h.storage.release_next().expect("the fold");
     let range = h.storage.release_next().expect("the range read");
