@@ -83,20 +83,23 @@ impl LocalStore {
         persist::decode(self.expected, &text).map(Some)
     }
 
-    /// Saves `saved`; a refused write is counted and the previous entry kept.
-    pub(crate) fn save(&self, saved: &SavedSession) {
+    /// Saves `saved`; a refused write is counted, the previous entry kept, and
+    /// `false` returned.
+    pub(crate) fn save(&self, saved: &SavedSession) -> bool {
         let text = persist::encode(saved);
         let ok = LocalStore::storage().is_some_and(|s| s.set_item(&self.key, &text).is_ok());
         if !ok {
             self.failures.set(self.failures.get().saturating_add(1));
         }
+        ok
     }
 
-    /// Saves the session if it changed since the last save.
+    /// Saves the session if it changed since the last save that succeeded: a refused
+    /// write (quota exceeded, storage disabled) is tried again at the next call, which
+    /// the I/O task makes at its next turn (at the latest, the next heartbeat).
     pub(crate) fn save_if_changed(&self, session: &Session) {
         let count = session.change_count();
-        if self.saved_at.get() != Some(count) {
-            self.save(&session.export());
+        if self.saved_at.get() != Some(count) && self.save(&session.export()) {
             self.saved_at.set(Some(count));
         }
     }

@@ -1,6 +1,7 @@
 //! Browser tests of [`SyncClient::open`]: the session saved in IndexedDB and
 //! restored before connecting, one small write per change, failed writes reported
-//! and retried, the one-deep write queue coalescing, the `localStorage` migration,
+//! and retried, the one-deep write queue coalescing, the `localStorage` migration (and
+//! the deprecated `localStorage` form trying a refused save again),
 //! and tab identity (Web Locks) between clients of one page. Against the real
 //! `syncwire` of scripts/browser-test; an unused port stands for a hub that is down.
 #![cfg(target_arch = "wasm32")]
@@ -189,6 +190,63 @@ async fn a_local_storage_save_is_migrated_once() {
         None,
         "the old entry is removed"
     );
+}
+
+/// Fills `localStorage` until it refuses even one more character (its quota), and
+/// returns the keys it wrote, to be removed again.
+fn fill_local_storage(storage: &web_sys::Storage, prefix: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    for size in [1 << 20, 1 << 16, 1 << 12, 1 << 8, 16, 1] {
+        let chunk = "x".repeat(size);
+        // Bounded: the quota is a few MiB, so no size is written more than 64 times
+        // before the next smaller one takes over.
+        for _ in 0..64 {
+            let key = format!("{prefix}:{}", keys.len());
+            if storage.set_item(&key, &chunk).is_err() {
+                break;
+            }
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+#[wasm_bindgen_test]
+#[allow(deprecated)] // the localStorage form, kept for compatibility
+async fn a_refused_local_storage_save_is_tried_again_not_marked_done() {
+    let key = unique("test-ls-retry");
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let client = SyncClient::connect_persistent(DOWN, config(), &key).expect("url");
+    let doc = client.join::<GCounter>("ls-retry").expect("join");
+    client.save();
+    let filler = fill_local_storage(&storage, &format!("{key}:filler"));
+    assert!(!filler.is_empty(), "the quota was reached");
+    doc.apply(GCounterOp::Increment(3)).expect("apply");
+    client.save();
+    let refused = client.save_failures();
+    assert!(
+        refused >= 1,
+        "the write over the quota was refused and counted"
+    );
+    for k in &filler {
+        storage.remove_item(k).unwrap();
+    }
+    // The change count did not move since the refused write: only a save that
+    // remembers the refusal writes it now.
+    client.save();
+    assert_eq!(client.save_failures(), refused, "the retry was accepted");
+    drop(doc);
+    drop(client);
+    let again = SyncClient::connect_persistent(DOWN, config(), &key).expect("url");
+    let doc = again.join::<GCounter>("ls-retry").expect("attach");
+    assert_eq!(
+        value(&doc),
+        3,
+        "the change refused once was saved when space came back"
+    );
+    assert_eq!(again.outbox_len(), 1, "with its unsent delta");
+    drop(doc);
+    again.clear_saved();
 }
 
 #[wasm_bindgen_test]
