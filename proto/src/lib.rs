@@ -67,6 +67,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(unreachable_pub))]
 
+mod cbor_head;
 pub mod client;
 pub mod crdt;
 #[cfg(feature = "fuzzing")]

@@ -15,12 +15,12 @@
 //! allocates at most a small multiple of the input size and never panics.
 //! Application types can use [`check_cbor`] for their own encodings.
 
-use ciborium_io::Read;
-use ciborium_ll::{Decoder, Header, simple};
+use ciborium_ll::{Header, simple};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::CrdtError;
+use crate::cbor_head;
 
 /// Largest encoded state or delta accepted by [`decode`]: 8 MiB. (A delta sent
 /// to the hub must also fit the frame limit the hub announces, 1 MiB by default.)
@@ -59,19 +59,18 @@ pub fn check_cbor(tag: &str, bytes: &[u8], max_bytes: usize) -> Result<(), CrdtE
         });
     }
     let total = bytes.len();
-    let mut dec = Decoder::from(bytes);
+    let mut pos = 0usize;
     // Items still expected at each open nesting level (outermost first).
     let mut open: Vec<usize> = vec![1];
-    let mut scratch = [0u8; 256];
     while let Some(top) = open.last_mut() {
         if *top == 0 {
             open.pop();
             continue;
         }
         *top -= 1;
-        let offset = dec.offset();
+        let offset = pos;
         let remaining = total.saturating_sub(offset);
-        let header = dec.pull().map_err(|_| {
+        let header = cbor_head::read(bytes, &mut pos).map_err(|_| {
             CrdtError::decode(tag, format!("invalid or truncated CBOR at byte {offset}"))
         })?;
         let too_long = |len: usize| {
@@ -84,17 +83,10 @@ pub fn check_cbor(tag: &str, bytes: &[u8], max_bytes: usize) -> Result<(), CrdtE
             Header::Positive(_) | Header::Negative(_) | Header::Float(_) => 0,
             Header::Simple(simple::FALSE | simple::TRUE | simple::NULL) => 0,
             Header::Bytes(Some(len)) | Header::Text(Some(len)) => {
-                if len > total.saturating_sub(dec.offset()) {
+                if len > total.saturating_sub(pos) {
                     return Err(too_long(len));
                 }
-                let mut left = len;
-                while left > 0 {
-                    let n = left.min(scratch.len());
-                    let chunk = scratch.get_mut(..n).unwrap_or_default();
-                    dec.read_exact(chunk)
-                        .map_err(|_| CrdtError::decode(tag, "truncated string"))?;
-                    left -= n;
-                }
+                pos += len;
                 0
             }
             Header::Array(Some(n)) => {
@@ -135,7 +127,7 @@ pub fn check_cbor(tag: &str, bytes: &[u8], max_bytes: usize) -> Result<(), CrdtE
             open.push(children);
         }
     }
-    let extra = total.saturating_sub(dec.offset());
+    let extra = total.saturating_sub(pos);
     if extra != 0 {
         return Err(CrdtError::decode(tag, format!("{extra} trailing bytes")));
     }

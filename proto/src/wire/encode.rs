@@ -5,11 +5,8 @@ use super::borrowed::{AckRef, HubDeltaRef};
 use super::frame::*;
 use super::types::RoomId;
 
-/// CBOR major types used by the protocol.
-const MAJOR_UINT: u8 = 0;
-const MAJOR_BYTES: u8 = 2;
-const MAJOR_TEXT: u8 = 3;
-const MAJOR_ARRAY: u8 = 4;
+use crate::cbor_head::{self, MAJOR_ARRAY, MAJOR_BYTES, MAJOR_TEXT, MAJOR_UINT};
+
 /// The simple values `false`, `true` and `null` (major type 7).
 const FALSE: u8 = 0xf4;
 const TRUE: u8 = 0xf5;
@@ -24,21 +21,7 @@ impl Out<'_> {
     /// A header of major type `major` with argument `v`, shortest form.
     #[inline]
     fn head(&mut self, major: u8, v: u64) {
-        let m = major << 5;
-        let be = v.to_be_bytes();
-        match v {
-            0..=23 => self.0.push(m | be[7]),
-            24..=0xff => self.0.extend_from_slice(&[m | 24, be[7]]),
-            0x100..=0xffff => self.0.extend_from_slice(&[m | 25, be[6], be[7]]),
-            0x1_0000..=0xffff_ffff => {
-                self.0
-                    .extend_from_slice(&[m | 26, be[4], be[5], be[6], be[7]]);
-            }
-            _ => {
-                self.0.push(m | 27);
-                self.0.extend_from_slice(&be);
-            }
-        }
+        cbor_head::write_arg(self.0, major, v);
     }
     pub(super) fn array(&mut self, len: usize) {
         self.head(MAJOR_ARRAY, len as u64);

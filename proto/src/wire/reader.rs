@@ -1,11 +1,9 @@
 //! The bounded CBOR reader under decoding: item headers and typed fields read in
 //! place from the input slice.
 //!
-//! * Headers are parsed here (not by a general CBOR library) with exactly the
-//!   acceptance rules of `ciborium_ll::Decoder::pull`: reserved additional
-//!   information (28–30) and indefinite integers or tags are invalid CBOR at the
-//!   header's offset; an input ending inside a header is truncated. The tests
-//!   check this parity on random input.
+//! * Headers are read by the crate's one header reader, [`cbor_head::read`] (the
+//!   acceptance rules of `ciborium_ll::Decoder::pull`); [`In::fast_arg`] is its
+//!   shortcut for the common definite header of an expected major type.
 //! * Every declared length (byte string, text, array) is checked against the
 //!   bytes remaining before anything is allocated.
 //! * Text is validated as UTF-8 in place and borrowed from the input; only the
@@ -16,6 +14,7 @@ use bytes::Bytes;
 use ciborium_ll::Header;
 
 use super::error::DecodeError;
+use crate::cbor_head::{self, HeadError};
 
 mod fields;
 
@@ -25,11 +24,6 @@ pub(super) struct In<'a> {
     pos: usize,
     /// The same bytes as `input`, shared: byte strings are sliced from it.
     shared: Option<&'a Bytes>,
-}
-
-/// A big-endian unsigned integer of at most 8 bytes.
-fn be(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
 }
 
 impl<'a> In<'a> {
@@ -52,79 +46,15 @@ impl<'a> In<'a> {
     /// whatever is wrong). The common case, without building a [`Header`].
     #[inline]
     fn fast_arg(&mut self, major: u8) -> Option<usize> {
-        let start = self.pos;
-        let first = *self.input.get(start)?;
-        if first >> 5 != major {
-            return None;
-        }
-        let minor = first & 0x1f;
-        let ext = match minor {
-            0..=23 => 0,
-            24 => 1,
-            25 => 2,
-            26 => 4,
-            27 => 8,
-            _ => return None,
-        };
-        let body = start.saturating_add(1);
-        let end = body.saturating_add(ext);
-        let bytes = self.input.get(body..end)?;
-        let v = if ext == 0 {
-            u64::from(minor)
-        } else {
-            be(bytes)
-        };
-        let v = usize::try_from(v).ok()?;
-        self.pos = end;
-        Some(v)
+        cbor_head::read_arg(self.input, &mut self.pos, major)
     }
 
-    /// The next item header.
+    /// The next item header ([`cbor_head::read`]).
     #[inline]
     pub(super) fn head(&mut self, field: &'static str) -> Result<Header, DecodeError> {
-        let start = self.pos;
-        let Some(&first) = self.input.get(start) else {
-            return Err(DecodeError::Truncated { field });
-        };
-        let minor = first & 0x1f;
-        let ext = match minor {
-            0..=23 | 31 => 0,
-            24 => 1,
-            25 => 2,
-            26 => 4,
-            27 => 8,
-            _ => return Err(DecodeError::InvalidCbor { offset: start }),
-        };
-        let body = start.saturating_add(1);
-        let end = body.saturating_add(ext);
-        let Some(ext_bytes) = self.input.get(body..end) else {
-            return Err(DecodeError::Truncated { field });
-        };
-        self.pos = end;
-        let arg = match minor {
-            0..=23 => Some(u64::from(minor)),
-            31 => None,
-            _ => Some(be(ext_bytes)),
-        };
-        let invalid = DecodeError::InvalidCbor { offset: start };
-        let len = |v: Option<u64>| match v {
-            Some(n) => usize::try_from(n).map(Some).map_err(|_| invalid.clone()),
-            None => Ok(None),
-        };
-        Ok(match (first >> 5, arg) {
-            (0, Some(v)) => Header::Positive(v),
-            (1, Some(v)) => Header::Negative(v),
-            (6, Some(v)) => Header::Tag(v),
-            (0 | 1 | 6, None) => return Err(invalid),
-            (2, n) => Header::Bytes(len(n)?),
-            (3, n) => Header::Text(len(n)?),
-            (4, n) => Header::Array(len(n)?),
-            (5, n) => Header::Map(len(n)?),
-            (_, None) => Header::Break,
-            // Simple values: inline (0..=23) or in the next byte (24).
-            (_, Some(v)) if minor <= 24 => Header::Simple(v.to_le_bytes()[0]),
-            // Half, single and double floats: the value is never used.
-            (_, Some(_)) => Header::Float(0.0),
+        cbor_head::read(self.input, &mut self.pos).map_err(|e| match e {
+            HeadError::Truncated => DecodeError::Truncated { field },
+            HeadError::Invalid { offset } => DecodeError::InvalidCbor { offset },
         })
     }
 }

@@ -10,15 +10,7 @@ use super::frame::frame_type;
 use super::types::ReplicaId;
 
 /// Encoded size of a CBOR header with argument `v`.
-pub(super) fn head_len(v: u64) -> usize {
-    match v {
-        0..=23 => 1,
-        24..=0xff => 2,
-        0x100..=0xffff => 3,
-        0x1_0000..=0xffff_ffff => 5,
-        _ => 9,
-    }
-}
+pub(super) use crate::cbor_head::arg_len as head_len;
 
 /// Encoded size of a text or byte string of `len` bytes.
 pub(super) fn string_len(len: usize) -> usize {

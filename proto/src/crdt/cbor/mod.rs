@@ -3,8 +3,9 @@
 //! `ciborium` accepted, without a generic serde stack (the browser bundle's largest
 //! share was ciborium's and serde's code, monomorphised per type).
 //!
-//! * Headers go through `ciborium_ll` (the encoder's minimal integer and float
-//!   forms, the decoder's acceptance rules), as ciborium's serde layer does.
+//! * Headers go through the crate's one header reader and writer,
+//!   [`crate::cbor_head`]: ciborium's acceptance rules and its minimal integer and
+//!   float forms, as ciborium's serde layer had them.
 //! * Decoding accepts exactly the layouts of docs/CRDTS.md: every fixed-size list
 //!   (a pair, a triple, `[entries, context]`, ...) must have exactly its elements,
 //!   and lists are CBOR arrays (the hub relays what it accepted, so a client that
@@ -23,7 +24,9 @@
 //! `value.rs`: [`Value`](super::Value) and the values of registers and sets;
 //! `types.rs`: the CRDT types, their causal contexts and entries.
 
-use ciborium_ll::{Decoder, Encoder, Header, simple};
+use ciborium_ll::{Header, simple};
+
+use crate::cbor_head;
 
 use super::CrdtError;
 use super::codec::{MAX_ENCODED_BYTES, MAX_NESTING, check_cbor};
@@ -69,8 +72,7 @@ pub(crate) struct Out<'t> {
 
 impl Out<'_> {
     fn head(&mut self, h: Header) {
-        // Writing to a Vec cannot fail.
-        let _ = Encoder::from(&mut self.buf).push(h);
+        cbor_head::write(&mut self.buf, h);
     }
 
     fn array(&mut self, len: usize) {
@@ -116,12 +118,8 @@ impl<'a> Dec<'a> {
     }
 
     fn pull(&mut self) -> Result<Header, CrdtError> {
-        let mut d = Decoder::from(self.rest());
-        let h = d
-            .pull()
-            .map_err(|_| self.bad("invalid or truncated CBOR"))?;
-        self.pos += d.offset();
-        Ok(h)
+        cbor_head::read(self.input, &mut self.pos)
+            .map_err(|_| self.bad("invalid or truncated CBOR"))
     }
 
     fn take(&mut self, len: usize) -> Result<&'a [u8], CrdtError> {
