@@ -32,6 +32,12 @@
 //!
 //! Encoding: `[[[key, [[replica, counter, value], ...]], ...], context]` where
 //! each `value` is an [`AnyCrdt`] `[tag, state]`.
+//!
+//! Storage: the keys are a B-tree (a peer may send any number of them, in any
+//! order); each key's entries a sorted vector by dot ([`VecMap`]): one per
+//! concurrent updater, so a local update's insert is O(updaters), and a decoded
+//! map sorts each key's entries once and merges by linear joins (see `vecmap`'s
+//! cost bounds).
 
 use std::collections::BTreeMap;
 
@@ -40,6 +46,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::causal::{CausalContext, Dot, join_keyed};
 use super::cbor;
 use super::{AnyCrdt, AnyOp, CrdtError, DeltaCrdt, OpContext, Value};
+use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// Deepest nesting of maps inside maps that operations may create.
@@ -48,7 +55,7 @@ pub const MAX_MAP_DEPTH: usize = 8;
 /// A map from text keys to nested CRDT values; see the module docs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrMap {
-    entries: BTreeMap<String, BTreeMap<Dot, AnyCrdt>>,
+    entries: BTreeMap<String, VecMap<Dot, AnyCrdt>>,
     cc: CausalContext,
 }
 
@@ -134,7 +141,7 @@ impl OrMap {
     }
 
     /// The entries by key and dot.
-    pub(crate) fn entry_map(&self) -> &BTreeMap<String, BTreeMap<Dot, AnyCrdt>> {
+    pub(crate) fn entry_map(&self) -> &BTreeMap<String, VecMap<Dot, AnyCrdt>> {
         &self.entries
     }
 
@@ -144,20 +151,22 @@ impl OrMap {
         keys: impl IntoIterator<Item = (String, Vec<EntryRepr<AnyCrdt>>)>,
         mut cc: CausalContext,
     ) -> Result<Self, &'static str> {
-        let mut map: BTreeMap<String, BTreeMap<Dot, AnyCrdt>> = BTreeMap::new();
+        let mut map: BTreeMap<String, VecMap<Dot, AnyCrdt>> = BTreeMap::new();
         for (key, entries) in keys {
-            for (r, c, value) in entries {
-                let dot = Dot::try_from((r, c))?;
-                let slot = map.entry(key.clone()).or_default();
-                match slot.get_mut(&dot) {
-                    Some(old) => {
-                        old.merge(&value);
-                    }
-                    None => {
-                        slot.insert(dot, value);
-                    }
-                }
+            if entries.is_empty() {
+                continue;
             }
+            let slot = map.entry(key).or_default();
+            for (r, c, value) in entries {
+                slot.push_unordered(Dot::try_from((r, c))?, value);
+            }
+        }
+        // Each key's entries sorted once; the values of a repeated dot merged in
+        // input order.
+        for slot in map.values_mut() {
+            slot.restore_order(|old, value| {
+                old.merge(&value);
+            });
         }
         cc.extend(map.values().flat_map(|e| e.keys().copied()));
         Ok(OrMap { entries: map, cc })
@@ -202,7 +211,9 @@ impl OrMap {
                 let dot = self.cc.next_dot(ctx.replica)?;
                 self.retire(&key, &mut delta);
                 delta.cc.insert(dot);
-                delta.entries.insert(key, BTreeMap::from([(dot, value)]));
+                let mut entry = VecMap::new();
+                entry.insert(dot, value);
+                delta.entries.insert(key, entry);
             }
             MapOp::Remove { key } => self.retire(&key, &mut delta),
             MapOp::Clear => {

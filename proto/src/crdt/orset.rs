@@ -11,6 +11,11 @@
 //! causal context (one counter per writer once deltas arrive in order; dots
 //! received out of order wait in the context's cloud until the gap fills).
 //! Encoding: `[[[element, [dot, ...]], ...], context]`.
+//!
+//! The elements are a B-tree (a peer may send any number of them, in any order);
+//! each element's dots a sorted vector ([`VecMap`]): one per concurrent adder, so
+//! a local add's insert is O(adders), and a decoded set sorts each element's dots
+//! once and merges by linear joins (see `vecmap`'s cost bounds).
 
 use std::collections::BTreeMap;
 
@@ -19,12 +24,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::causal::{CausalContext, Dot, join_keyed};
 use super::cbor;
 use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
+use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// An add-wins observed-remove set of `T`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrSet<T: Ord> {
-    elements: BTreeMap<T, BTreeMap<Dot, ()>>,
+    elements: BTreeMap<T, VecMap<Dot, ()>>,
     cc: CausalContext,
 }
 
@@ -78,7 +84,7 @@ impl<T: CrdtValue> OrSet<T> {
     }
 
     /// The elements with their dots.
-    pub(crate) fn element_map(&self) -> &BTreeMap<T, BTreeMap<Dot, ()>> {
+    pub(crate) fn element_map(&self) -> &BTreeMap<T, VecMap<Dot, ()>> {
         &self.elements
     }
 
@@ -88,12 +94,18 @@ impl<T: CrdtValue> OrSet<T> {
         elements: impl IntoIterator<Item = (T, Vec<Dot>)>,
         mut cc: CausalContext,
     ) -> Self {
-        let mut map: BTreeMap<T, BTreeMap<Dot, ()>> = BTreeMap::new();
+        let mut map: BTreeMap<T, VecMap<Dot, ()>> = BTreeMap::new();
         for (value, dots) in elements {
             if !dots.is_empty() {
                 let entry = map.entry(value).or_default();
-                entry.extend(dots.into_iter().map(|d| (d, ())));
+                for d in dots {
+                    entry.push_unordered(d, ());
+                }
             }
+        }
+        // Each element's dots sorted once (a repeated dot kept once).
+        for dots in map.values_mut() {
+            dots.restore_order(|_, ()| {});
         }
         cc.extend(map.values().flat_map(|dots| dots.keys().copied()));
         OrSet { elements: map, cc }
@@ -121,7 +133,9 @@ impl<T: CrdtValue> DeltaCrdt for OrSet<T> {
                 let dot = self.cc.next_dot(ctx.replica)?;
                 self.retire(&value, &mut delta);
                 delta.cc.insert(dot);
-                delta.elements.insert(value, BTreeMap::from([(dot, ())]));
+                let mut dots = VecMap::new();
+                dots.insert(dot, ());
+                delta.elements.insert(value, dots);
             }
             OrSetOp::Remove(value) => self.retire(&value, &mut delta),
             OrSetOp::Clear => {
