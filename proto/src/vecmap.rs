@@ -250,9 +250,39 @@ pub(crate) trait SortKey: Ord {
 /// Sorts `(key, position)` triples ascending. Not generic: every key type of
 /// [`VecMap::from_unsorted`] shares this one routine. The positions are distinct, so
 /// equal keys end up ordered by position, as a stable sort would leave them.
+///
+/// A heapsort: O(n log n) comparisons and swaps on every input (no quadratic case
+/// a hostile order could hit), no recursion, no allocation, and a tenth of the code
+/// of the standard library's sorts in the browser bundle (2.9 KB of wasm for
+/// `sort_unstable`); checked against `sort` by a property test.
 #[inline(never)]
 fn sort_index(order: &mut [(u64, u64, usize)]) {
-    order.sort_unstable();
+    let n = order.len();
+    for root in (0..n / 2).rev() {
+        sift_down(order, root, n);
+    }
+    for end in (1..n).rev() {
+        order.swap(0, end);
+        sift_down(order, 0, end);
+    }
+}
+
+/// Moves `order[root]` down the max-heap `order[..end]` to its place.
+fn sift_down(order: &mut [(u64, u64, usize)], mut root: usize, end: usize) {
+    loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && order[child] < order[child + 1] {
+            child += 1;
+        }
+        if order[root] >= order[child] {
+            return;
+        }
+        order.swap(root, child);
+        root = child;
+    }
 }
 
 impl<K: SortKey, V> VecMap<K, V> {
