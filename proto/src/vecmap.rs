@@ -5,7 +5,7 @@
 //! entries of one map key, one set element or one multi-value register (one per
 //! concurrent writer), the causal contexts (one version-vector entry per writing
 //! replica, plus the dots received out of order) and the grow-only counters (one
-//! entry per writing replica).
+//! entry per writing replica) — and the elements of a set and the keys of a map.
 //!
 //! Why not `BTreeMap`: each key/value pair type instantiates the B-tree's node code
 //! (insert, split, merge, steal, remove, drop, clone), several kilobytes per type
@@ -17,24 +17,27 @@
 //! A single [`VecMap::insert`] moves the entries after the new key: O(n). That is
 //! the cost of a local operation (one new dot, one new counter entry) on a
 //! collection that holds one entry per concurrent writer or writing replica, so n
-//! stays the number of writers. Everything built from what a peer sends — decoded
-//! states and deltas — and every join of two collections is O(n log n) or linear,
-//! never a sequence of inserts:
+//! stays the number of writers. For a set's elements and a map's keys, n can be
+//! large, but a local operation there merges its delta into the state, and that
+//! join walks every element or key anyway (to drop what the delta's context
+//! removes): the operation was O(n) with a B-tree too. Everything built from what
+//! a peer sends — decoded states and deltas — and every join of two collections is
+//! O(n log n) or linear, never a sequence of inserts:
 //!
 //! * [`VecMap::from_unsorted`] (decoding) takes the entries in any order, checks
 //!   whether they are already strictly ascending (the canonical encoding is) and
-//!   otherwise sorts them once, by one non-generic index sort ([`sort_index`]) for
-//!   every key type; repeated keys are resolved in input order by a caller's
+//!   otherwise sorts them once, by one non-generic index heapsort ([`sort_index`])
+//!   for every key type; repeated keys are resolved in input order by a caller's
 //!   function, as inserting them one by one into a `BTreeMap` would.
 //! * [`VecMap::join`] (merging two states) joins the common keys in place and,
 //!   only if the other side has keys this one lacks, rebuilds the vector as one
 //!   linear merge of the two sorted vectors.
+//! * [`VecMap::absorb`] adds a map of new keys by one linear merge.
 //!
 //! Filled element by element in descending order, a sorted vector would cost O(n²)
 //! moves — a hostile 1 MiB payload of ~170k entries, hundreds of GB of `memmove` —
-//! so nothing built from input does that. Collections keyed by what the
-//! application chooses and a peer can multiply (set elements, map keys) stay
-//! B-trees.
+//! so nothing built from input does that (`crdt/tests/order.rs` decodes large
+//! payloads in every order; the bench `crdt_decode` times one).
 
 use core::borrow::Borrow;
 use core::fmt;
@@ -240,44 +243,43 @@ impl<K: Ord, V> VecMap<K, V> {
     }
 }
 
-/// Keys that order as a pair of integers: the sort key of [`VecMap::from_unsorted`]
-/// (one sort routine for every key type). `a.cmp(b)` must equal
-/// `a.sort_key().cmp(&b.sort_key())`.
-pub(crate) trait SortKey: Ord {
-    fn sort_key(&self) -> (u64, u64);
-}
-
-/// Sorts `(key, position)` triples ascending. Not generic: every key type of
-/// [`VecMap::from_unsorted`] shares this one routine. The positions are distinct, so
-/// equal keys end up ordered by position, as a stable sort would leave them.
+/// Sorts the positions `order` (a permutation of `0..n`) so that `less(a, b)`
+/// holds for each neighbouring pair `a` before `b`. Not generic: every key type of
+/// [`VecMap::from_unsorted`] shares this one routine, with its comparison behind a
+/// `dyn` reference.
 ///
 /// A heapsort: O(n log n) comparisons and swaps on every input (no quadratic case
-/// a hostile order could hit), no recursion, no allocation, and a tenth of the code
-/// of the standard library's sorts in the browser bundle (2.9 KB of wasm for
-/// `sort_unstable`); checked against `sort` by a property test.
+/// a hostile order could hit), no recursion, no allocation, and a fraction of the
+/// code of the standard library's sorts in the browser bundle (`sort_unstable`
+/// alone: 2.9 KB of wasm); checked against `sort` by a property test.
 #[inline(never)]
-fn sort_index(order: &mut [(u64, u64, usize)]) {
+fn sort_index(order: &mut [usize], less: &dyn Fn(usize, usize) -> bool) {
     let n = order.len();
     for root in (0..n / 2).rev() {
-        sift_down(order, root, n);
+        sift_down(order, less, root, n);
     }
     for end in (1..n).rev() {
         order.swap(0, end);
-        sift_down(order, 0, end);
+        sift_down(order, less, 0, end);
     }
 }
 
 /// Moves `order[root]` down the max-heap `order[..end]` to its place.
-fn sift_down(order: &mut [(u64, u64, usize)], mut root: usize, end: usize) {
+fn sift_down(
+    order: &mut [usize],
+    less: &dyn Fn(usize, usize) -> bool,
+    mut root: usize,
+    end: usize,
+) {
     loop {
         let mut child = 2 * root + 1;
         if child >= end {
             return;
         }
-        if child + 1 < end && order[child] < order[child + 1] {
+        if child + 1 < end && less(order[child], order[child + 1]) {
             child += 1;
         }
-        if order[root] >= order[child] {
+        if !less(order[root], order[child]) {
             return;
         }
         order.swap(root, child);
@@ -285,7 +287,7 @@ fn sift_down(order: &mut [(u64, u64, usize)], mut root: usize, end: usize) {
     }
 }
 
-impl<K: SortKey, V> VecMap<K, V> {
+impl<K: Ord, V> VecMap<K, V> {
     /// The map of `entries` given in any order: O(n) when they are strictly
     /// ascending already (the canonical encoding), else one O(n log n) sort
     /// ([`sort_index`]). A repeated key keeps its first entry, and each later entry
@@ -300,18 +302,17 @@ impl<K: SortKey, V> VecMap<K, V> {
         if entries.windows(2).all(|w| w[0].0 < w[1].0) {
             return VecMap { entries };
         }
-        let mut order = Vec::with_capacity(entries.len());
-        for (i, (k, _)) in entries.iter().enumerate() {
-            let (a, b) = k.sort_key();
-            order.push((a, b, i));
-        }
-        sort_index(&mut order);
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        // By key, then by position: equal keys stay in input order.
+        sort_index(&mut order, &|a, b| {
+            entries[a].0.cmp(&entries[b].0).then(a.cmp(&b)).is_lt()
+        });
         let mut slots: Vec<Option<(K, V)>> = Vec::with_capacity(entries.len());
         for e in entries {
             slots.push(Some(e));
         }
         let mut out: Vec<(K, V)> = Vec::with_capacity(slots.len());
-        for (_, _, i) in order {
+        for i in order {
             if let Some((k, v)) = slots.get_mut(i).and_then(Option::take) {
                 match out.last_mut() {
                     Some((last, kept)) if *last == k => dup(kept, v),
@@ -320,6 +321,29 @@ impl<K: SortKey, V> VecMap<K, V> {
             }
         }
         VecMap { entries: out }
+    }
+
+    /// Adds the entries of `other`, whose keys `self` does not hold: one linear
+    /// merge of the two sorted vectors.
+    pub(crate) fn absorb(&mut self, other: Self) {
+        if other.entries.is_empty() {
+            return;
+        }
+        if self.entries.is_empty() {
+            *self = other;
+            return;
+        }
+        let mine = core::mem::take(&mut self.entries);
+        let mut out = Vec::with_capacity(mine.len() + other.entries.len());
+        let mut theirs = other.entries.into_iter().peekable();
+        for (k, v) in mine {
+            while let Some(e) = theirs.next_if(|(ok, _)| *ok < k) {
+                out.push(e);
+            }
+            out.push((k, v));
+        }
+        out.extend(theirs);
+        self.entries = out;
     }
 
     /// Appends an entry without keeping the order: for building a map from input in
@@ -481,17 +505,11 @@ mod tests {
 
     use quickcheck_macros::quickcheck;
 
-    use super::{SortKey, VecMap, VecSet, sort_index};
+    use super::{VecMap, VecSet, sort_index};
 
     /// A key of two parts, so both halves of the sort key matter.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
     struct Key(u8, u8);
-
-    impl SortKey for Key {
-        fn sort_key(&self) -> (u64, u64) {
-            (u64::from(self.0), u64::from(self.1))
-        }
-    }
 
     /// Keys from a small domain (so they repeat), in the order given, reversed or
     /// sorted descending: the orders a hostile payload would choose.
@@ -589,15 +607,16 @@ mod tests {
     /// The heapsort sorts as the standard sort does.
     #[quickcheck]
     fn sort_index_sorts(raw: Vec<(u8, u64)>) -> bool {
-        let mut v: Vec<(u64, u64, usize)> = raw
+        let keys: Vec<(u8, u64)> = raw.iter().map(|&(a, b)| (a % 8, b % 4)).collect();
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        sort_index(&mut order, &|a, b| (keys[a], a) < (keys[b], b));
+        let mut want: Vec<(u8, u64, usize)> = keys
             .iter()
             .enumerate()
-            .map(|(i, &(a, b))| (u64::from(a % 8), b % 4, i))
+            .map(|(i, &(a, b))| (a, b, i))
             .collect();
-        let mut want = v.clone();
         want.sort();
-        sort_index(&mut v);
-        v == want
+        order.iter().map(|&i| (keys[i].0, keys[i].1, i)).eq(want)
     }
 
     /// Random inserts, removes, lookups and retains give what a `BTreeMap` /

@@ -18,12 +18,10 @@
 //! union`], [`CausalContext::extend`] and the compaction are linear merges, so a
 //! hostile context or delta costs O(n log n), never a sequence of O(n) inserts.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::CrdtError;
-use crate::vecmap::{SortKey, VecMap};
+use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// One event of one replica: `(replica, counter)`, counter ≥ 1.
@@ -52,18 +50,6 @@ impl TryFrom<(u64, u64)> for Dot {
 impl From<Dot> for (u64, u64) {
     fn from(d: Dot) -> Self {
         (d.replica.0, d.counter)
-    }
-}
-
-impl SortKey for Dot {
-    fn sort_key(&self) -> (u64, u64) {
-        (self.replica.0, self.counter)
-    }
-}
-
-impl SortKey for ReplicaId {
-    fn sort_key(&self) -> (u64, u64) {
-        (self.0, 0)
     }
 }
 
@@ -288,11 +274,13 @@ pub(crate) fn join_dots<V: Clone>(
 }
 
 /// Joins keyed dot stores: [`join_dots`] for every key of either side; keys
-/// left without entries are dropped. Returns whether `mine` changed.
+/// left without entries are dropped. Returns whether `mine` changed. Linear in
+/// both sides (plus a binary search per key): the keys of `mine` are joined in
+/// place, the keys only `other` has are added by one merge ([`VecMap::absorb`]).
 pub(crate) fn join_keyed<K: Ord + Clone, V: Clone>(
-    mine: &mut BTreeMap<K, VecMap<Dot, V>>,
+    mine: &mut VecMap<K, VecMap<Dot, V>>,
     my_cc: &CausalContext,
-    other: &BTreeMap<K, VecMap<Dot, V>>,
+    other: &VecMap<K, VecMap<Dot, V>>,
     other_cc: &CausalContext,
     mut join: impl FnMut(&mut V, &V) -> bool,
 ) -> bool {
@@ -302,14 +290,19 @@ pub(crate) fn join_keyed<K: Ord + Clone, V: Clone>(
         let theirs = other.get(k).unwrap_or(&empty);
         changed |= join_dots(entries, my_cc, theirs, other_cc, &mut join);
     }
+    // In `other`'s order: ascending.
+    let mut added = Vec::new();
     for (k, theirs) in other {
         if !mine.contains_key(k) {
             let mut entries = VecMap::new();
             if join_dots(&mut entries, my_cc, theirs, other_cc, &mut join) {
-                mine.insert(k.clone(), entries);
-                changed = true;
+                added.push((k.clone(), entries));
             }
         }
+    }
+    if !added.is_empty() {
+        changed = true;
+        mine.absorb(VecMap::from_unsorted(added, |_, _| {}));
     }
     mine.retain(|_, entries| !entries.is_empty());
     changed

@@ -33,13 +33,13 @@
 //! Encoding: `[[[key, [[replica, counter, value], ...]], ...], context]` where
 //! each `value` is an [`AnyCrdt`] `[tag, state]`.
 //!
-//! Storage: the keys are a B-tree (a peer may send any number of them, in any
-//! order); each key's entries a sorted vector by dot ([`VecMap`]): one per
-//! concurrent updater, so a local update's insert is O(updaters), and a decoded
-//! map sorts each key's entries once and merges by linear joins (see `vecmap`'s
-//! cost bounds).
-
-use std::collections::BTreeMap;
+//! Storage: sorted vectors ([`VecMap`], see its module docs for the cost bounds),
+//! of keys and of each key's entries by dot (one per concurrent updater). A
+//! decoded map is sorted once (keys, then each key's entries), merges are linear
+//! joins. A local update of a new key inserts into the key vector, O(keys) of
+//! moves, and then merges its delta into the state, which walks every key anyway
+//! (the join visits each key to drop the entries the delta's context removes) —
+//! so an operation was O(keys) with a B-tree too, and stays so.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -55,7 +55,7 @@ pub const MAX_MAP_DEPTH: usize = 8;
 /// A map from text keys to nested CRDT values; see the module docs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrMap {
-    entries: BTreeMap<String, VecMap<Dot, AnyCrdt>>,
+    entries: VecMap<String, VecMap<Dot, AnyCrdt>>,
     cc: CausalContext,
 }
 
@@ -141,7 +141,7 @@ impl OrMap {
     }
 
     /// The entries by key and dot.
-    pub(crate) fn entry_map(&self) -> &BTreeMap<String, VecMap<Dot, AnyCrdt>> {
+    pub(crate) fn entry_map(&self) -> &VecMap<String, VecMap<Dot, AnyCrdt>> {
         &self.entries
     }
 
@@ -151,18 +151,25 @@ impl OrMap {
         keys: impl IntoIterator<Item = (String, Vec<EntryRepr<AnyCrdt>>)>,
         mut cc: CausalContext,
     ) -> Result<Self, &'static str> {
-        let mut map: BTreeMap<String, VecMap<Dot, AnyCrdt>> = BTreeMap::new();
+        let mut list = Vec::new();
         for (key, entries) in keys {
             if entries.is_empty() {
                 continue;
             }
-            let slot = map.entry(key).or_default();
+            let mut slot = VecMap::new();
             for (r, c, value) in entries {
                 slot.push_unordered(Dot::try_from((r, c))?, value);
             }
+            list.push((key, slot));
         }
-        // Each key's entries sorted once; the values of a repeated dot merged in
-        // input order.
+        // The keys sorted once (a repeated key's entries appended, in input order),
+        // then each key's entries; the values of a repeated dot merged in input
+        // order.
+        let mut map = VecMap::from_unsorted(list, |kept: &mut VecMap<Dot, AnyCrdt>, later| {
+            for (dot, value) in later {
+                kept.push_unordered(dot, value);
+            }
+        });
         for slot in map.values_mut() {
             slot.restore_order(|old, value| {
                 old.merge(&value);
@@ -180,7 +187,7 @@ impl OrMap {
     /// An empty map whose context already holds `replica`'s dots `1..=max`.
     pub(crate) fn seeded(replica: ReplicaId, max: u64) -> Self {
         OrMap {
-            entries: BTreeMap::new(),
+            entries: VecMap::new(),
             cc: CausalContext::up_to(replica, max),
         }
     }

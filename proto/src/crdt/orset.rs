@@ -12,12 +12,13 @@
 //! received out of order wait in the context's cloud until the gap fills).
 //! Encoding: `[[[element, [dot, ...]], ...], context]`.
 //!
-//! The elements are a B-tree (a peer may send any number of them, in any order);
-//! each element's dots a sorted vector ([`VecMap`]): one per concurrent adder, so
-//! a local add's insert is O(adders), and a decoded set sorts each element's dots
-//! once and merges by linear joins (see `vecmap`'s cost bounds).
-
-use std::collections::BTreeMap;
+//! Storage: sorted vectors ([`VecMap`], see its module docs for the cost bounds),
+//! of elements and of each element's dots (one per concurrent adder). A decoded
+//! set is sorted once (elements, then each element's dots), merges are linear
+//! joins. A local add or remove inserts into the element vector, O(elements) of
+//! moves, and then merges its delta into the state, which walks every element
+//! anyway (the join visits each element to drop the dots the delta's context
+//! removes) — so an operation was O(elements) with a B-tree too, and stays so.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -30,14 +31,14 @@ use crate::wire::ReplicaId;
 /// An add-wins observed-remove set of `T`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrSet<T: Ord> {
-    elements: BTreeMap<T, VecMap<Dot, ()>>,
+    elements: VecMap<T, VecMap<Dot, ()>>,
     cc: CausalContext,
 }
 
 impl<T: Ord> Default for OrSet<T> {
     fn default() -> Self {
         OrSet {
-            elements: BTreeMap::new(),
+            elements: VecMap::new(),
             cc: CausalContext::default(),
         }
     }
@@ -84,7 +85,7 @@ impl<T: CrdtValue> OrSet<T> {
     }
 
     /// The elements with their dots.
-    pub(crate) fn element_map(&self) -> &BTreeMap<T, VecMap<Dot, ()>> {
+    pub(crate) fn element_map(&self) -> &VecMap<T, VecMap<Dot, ()>> {
         &self.elements
     }
 
@@ -94,16 +95,23 @@ impl<T: CrdtValue> OrSet<T> {
         elements: impl IntoIterator<Item = (T, Vec<Dot>)>,
         mut cc: CausalContext,
     ) -> Self {
-        let mut map: BTreeMap<T, VecMap<Dot, ()>> = BTreeMap::new();
+        let mut list = Vec::new();
         for (value, dots) in elements {
             if !dots.is_empty() {
-                let entry = map.entry(value).or_default();
+                let mut entry = VecMap::new();
                 for d in dots {
                     entry.push_unordered(d, ());
                 }
+                list.push((value, entry));
             }
         }
-        // Each element's dots sorted once (a repeated dot kept once).
+        // The elements sorted once (a repeated element's dots appended, in input
+        // order), then each element's dots (a repeated dot kept once).
+        let mut map = VecMap::from_unsorted(list, |kept: &mut VecMap<Dot, ()>, later| {
+            for (d, ()) in later {
+                kept.push_unordered(d, ());
+            }
+        });
         for dots in map.values_mut() {
             dots.restore_order(|_, ()| {});
         }

@@ -6,7 +6,8 @@
 //!   compacted; `union` and `extend` agree with the model and report a change
 //!   exactly when the model changes.
 //! * Large payloads — a multi-value register, an OR-set element, a map key with tens
-//!   of thousands of entries, a counter and a context — decode to the same value
+//!   of thousands of entries, a set and a map of tens of thousands of elements or
+//!   keys, a counter and a context — decode to the same value
 //!   whether their lists come ascending (the canonical encoding), descending or
 //!   shuffled, with repeated dots and repeated keys resolved as the B-tree decoder
 //!   did (largest register value, merged map values, united set dots, largest
@@ -280,6 +281,18 @@ fn a_large_map_key_decodes_the_same_in_any_order() {
     );
     for list in orders(&asc) {
         decodes_to(&one(&list), &want);
+    }
+    // N keys of one entry each, in any order.
+    let keys: Vec<String> = (0..N).map(|i| format!("k{i}")).collect();
+    let many: Vec<(&str, Entries)> = keys
+        .iter()
+        .zip(&asc)
+        .map(|(k, e)| (k.as_str(), vec![e.clone()]))
+        .collect();
+    let want_many = OrMap::decode(&bytes(&(&many, &cc))).expect("decodes");
+    assert_eq!(want_many.len() as u64, N);
+    for list in orders(&many) {
+        decodes_to(&bytes(&(list, &cc)), &want_many);
     }
     // The key repeated once per entry: its entries united.
     let each: Vec<(&str, Entries)> = asc.iter().map(|e| ("k", vec![e.clone()])).collect();
