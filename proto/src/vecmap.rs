@@ -42,8 +42,9 @@
 use core::borrow::Borrow;
 use core::fmt;
 
-/// An ordered map as a vector sorted by key (see the module docs).
-#[derive(Clone, PartialEq, Eq)]
+/// An ordered map as a vector sorted by key (see the module docs). Compared as
+/// the sequence of its entries, as a `BTreeMap` is.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct VecMap<K, V> {
     entries: Vec<(K, V)>,
 }

@@ -316,3 +316,57 @@ fn a_large_map_key_decodes_the_same_in_any_order() {
         decodes_to(&one(&list), &want);
     }
 }
+
+/// A `Value::Map` (`ValueMap`, a sorted vector) is what a `BTreeMap` of the same
+/// entries is: collected or decoded — hand-written CBOR and serde — from entries in
+/// any order with repeated keys (the last value kept), compared, printed.
+#[test]
+fn a_value_map_is_the_btree_of_its_entries() {
+    use std::collections::BTreeMap;
+
+    fn entries(raw: &[(u8, i8)]) -> Vec<(String, Value)> {
+        raw.iter()
+            .map(|&(k, x)| (format!("k{}", k % 8), Value::Int(x.into())))
+            .collect()
+    }
+    fn cbor(entries: &[(String, Value)]) -> ciborium::Value {
+        ciborium::Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    let x = v.as_i64().unwrap_or(0);
+                    (
+                        ciborium::Value::Text(k.clone()),
+                        ciborium::Value::Integer(x.into()),
+                    )
+                })
+                .collect(),
+        )
+    }
+    fn prop(a: Vec<(u8, i8)>, b: Vec<(u8, i8)>) -> bool {
+        let (ea, eb) = (entries(&a), entries(&b));
+        let (va, vb): (ValueMap, ValueMap) =
+            (ea.iter().cloned().collect(), eb.iter().cloned().collect());
+        let (ba, bb): (BTreeMap<String, Value>, BTreeMap<String, Value>) =
+            (ea.iter().cloned().collect(), eb.iter().cloned().collect());
+        let lww = bytes(&(1u64, 2u64, cbor(&ea)));
+        let by_hand = LwwRegister::<Value>::decode(&lww).expect("decodes");
+        let by_serde: Value = codec::decode("value", &bytes(&cbor(&ea))).expect("decodes");
+        let want = Value::Map(va.clone());
+        va.iter().eq(ba.iter())
+            && va.cmp(&vb) == ba.cmp(&bb)
+            && (va == vb) == (ba == bb)
+            && format!("{va:?}") == format!("{ba:?}")
+            && BTreeMap::from(va.clone()) == ba
+            && ValueMap::from(ba) == va
+            && by_hand.get() == Some(&want)
+            && by_serde == want
+            && bytes(&want)
+                == bytes(&cbor(
+                    &va.iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect::<Vec<_>>(),
+                ))
+    }
+    qc().quickcheck(prop as fn(Vec<(u8, i8)>, Vec<(u8, i8)>) -> bool);
+}
