@@ -44,7 +44,7 @@ use core::fmt;
 
 /// An ordered map as a vector sorted by key (see the module docs). Compared as
 /// the sequence of its entries, as a `BTreeMap` is.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct VecMap<K, V> {
     entries: Vec<(K, V)>,
 }

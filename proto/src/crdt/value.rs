@@ -52,7 +52,7 @@ pub enum Value {
 /// Build it whole — [`FromIterator`] (`collect`), `From` an array or a `BTreeMap` —
 /// which sorts the entries once (O(n log n); a repeated key keeps its last value,
 /// as `BTreeMap::insert` would). [`ValueMap::insert`] is O(n), for the occasional
-/// edit. Compares, hashes and prints as a `BTreeMap` of the same entries.
+/// edit. Compares and prints as a `BTreeMap` of the same entries.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ValueMap(VecMap<String, Value>);
 
