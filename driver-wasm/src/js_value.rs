@@ -43,13 +43,14 @@ fn from_js_depth(v: &JsValue, depth: usize) -> Result<Value, JsError> {
         return Ok(Value::List(items));
     }
     if v.is_object() {
-        let mut map = std::collections::BTreeMap::new();
+        let mut map = Vec::new();
         for entry in Object::entries(v.unchecked_ref()).iter() {
             let pair = Array::from(&entry);
             let key = pair.get(0).as_string().unwrap_or_default();
-            map.insert(key, from_js_depth(&pair.get(1), depth + 1)?);
+            map.push((key, from_js_depth(&pair.get(1), depth + 1)?));
         }
-        return Ok(Value::Map(map));
+        // Sorted once by key.
+        return Ok(Value::Map(map.into_iter().collect()));
     }
     Err(JsError::new("unsupported value type"))
 }

@@ -1,22 +1,50 @@
 //! [`VecMap`] and [`VecSet`]: ordered maps and sets as sorted vectors, with the
-//! subset of the `BTreeMap` / `BTreeSet` API the client side uses (rooms of one
-//! client, peers of one room, rooms of one replica, the registry's types).
+//! subset of the `BTreeMap` / `BTreeSet` API their users need: on the client side
+//! the rooms of one client, the peers of one room, the rooms of one replica and the
+//! registry's types; in the CRDTs the entries that come one per writer — the dot
+//! entries of one map key, one set element or one multi-value register (one per
+//! concurrent writer), the causal contexts (one version-vector entry per writing
+//! replica, plus the dots received out of order) and the grow-only counters (one
+//! entry per writing replica) — and the elements of a set and the keys of a map.
 //!
 //! Why not `BTreeMap`: each key/value pair type instantiates the B-tree's node code
 //! (insert, split, merge, steal, remove, drop, clone), several kilobytes per type
 //! in the browser bundle; a sorted vector is a binary search and a `Vec` insert or
-//! remove. A client holds few rooms and a room few peers, so the linear insert is
-//! no cost there. Iteration is in key order, as with the B-tree.
+//! remove. Iteration is in key order, as with the B-tree.
 //!
-//! Not for collections built from what a peer sends (CRDT states and deltas): filled
-//! in descending order a sorted vector costs O(n²) moves, which a hostile payload
-//! would turn into a denial of service where a B-tree stays O(n log n).
+//! # Cost bounds
+//!
+//! A single [`VecMap::insert`] moves the entries after the new key: O(n). That is
+//! the cost of a local operation (one new dot, one new counter entry) on a
+//! collection that holds one entry per concurrent writer or writing replica, so n
+//! stays the number of writers. For a set's elements and a map's keys, n can be
+//! large, but a local operation there merges its delta into the state, and that
+//! join walks every element or key anyway (to drop what the delta's context
+//! removes): the operation was O(n) with a B-tree too. Everything built from what
+//! a peer sends — decoded states and deltas — and every join of two collections is
+//! O(n log n) or linear, never a sequence of inserts:
+//!
+//! * [`VecMap::from_unsorted`] (decoding) takes the entries in any order, checks
+//!   whether they are already strictly ascending (the canonical encoding is) and
+//!   otherwise sorts them once, by one non-generic index heapsort ([`sort_index`])
+//!   for every key type; repeated keys are resolved in input order by a caller's
+//!   function, as inserting them one by one into a `BTreeMap` would.
+//! * [`VecMap::join`] (merging two states) joins the common keys in place and,
+//!   only if the other side has keys this one lacks, rebuilds the vector as one
+//!   linear merge of the two sorted vectors.
+//! * [`VecMap::absorb`] adds a map of new keys by one linear merge.
+//!
+//! Filled element by element in descending order, a sorted vector would cost O(n²)
+//! moves — a hostile 1 MiB payload of ~170k entries, hundreds of GB of `memmove` —
+//! so nothing built from input does that (`crdt/tests/order.rs` decodes large
+//! payloads in every order; the bench `crdt_decode` times one).
 
 use core::borrow::Borrow;
 use core::fmt;
 
-/// An ordered map as a vector sorted by key (see the module docs).
-#[derive(Clone, PartialEq, Eq)]
+/// An ordered map as a vector sorted by key (see the module docs). Compared as
+/// the sequence of its entries, as a `BTreeMap` is.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct VecMap<K, V> {
     entries: Vec<(K, V)>,
 }
@@ -128,6 +156,209 @@ impl<K: Ord, V> VecMap<K, V> {
 
     pub(crate) fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> {
         self.entries.iter_mut().map(|(_, v)| v)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub(crate) fn values(&self) -> impl DoubleEndedIterator<Item = &V> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    /// Keeps the entries for which `keep` says so, in order.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.entries.retain_mut(|(k, v)| keep(k, v));
+    }
+
+    /// The largest key not above `bound`.
+    pub(crate) fn last_at_most(&self, bound: &K) -> Option<&K> {
+        let end = match self.find(bound) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        };
+        self.entries[..end].last().map(|(k, _)| k)
+    }
+
+    /// Joins `other` into `self`: a key of both gets `join(mine, theirs)` (whether
+    /// that changed it), a key only `other` has is copied if `admit` says so. Linear
+    /// (see the module docs): the common keys are joined in place, and only when
+    /// keys are to be added is the vector rebuilt, as one merge of the two sorted
+    /// vectors. `admit` must give the same answer for a key every time it is asked.
+    /// Returns whether `self` changed.
+    pub(crate) fn join(
+        &mut self,
+        other: &Self,
+        mut admit: impl FnMut(&K) -> bool,
+        mut join: impl FnMut(&mut V, &V) -> bool,
+    ) -> bool
+    where
+        K: Clone,
+        V: Clone,
+    {
+        // One instance per key/value type, not per pair of closures.
+        self.join_dyn(other, &mut admit, &mut join)
+    }
+
+    fn join_dyn(
+        &mut self,
+        other: &Self,
+        admit: &mut dyn FnMut(&K) -> bool,
+        join: &mut dyn FnMut(&mut V, &V) -> bool,
+    ) -> bool
+    where
+        K: Clone,
+        V: Clone,
+    {
+        let mut changed = false;
+        let mut added = 0;
+        for (k, v) in &other.entries {
+            match self.find(k) {
+                Ok(i) => changed |= join(&mut self.entries[i].1, v),
+                Err(_) => added += usize::from(admit(k)),
+            }
+        }
+        if added == 0 {
+            return changed;
+        }
+        let mine = core::mem::take(&mut self.entries);
+        let mut out = Vec::with_capacity(mine.len() + added);
+        let mut theirs = other.entries.iter().peekable();
+        for (k, v) in mine {
+            while let Some((ok, ov)) = theirs.next_if(|(ok, _)| *ok < k) {
+                if admit(ok) {
+                    out.push((ok.clone(), ov.clone()));
+                }
+            }
+            // Joined above.
+            theirs.next_if(|(ok, _)| *ok == k);
+            out.push((k, v));
+        }
+        for (ok, ov) in theirs {
+            if admit(ok) {
+                out.push((ok.clone(), ov.clone()));
+            }
+        }
+        self.entries = out;
+        true
+    }
+}
+
+/// Sorts the positions `order` (a permutation of `0..n`) so that `less(a, b)`
+/// holds for each neighbouring pair `a` before `b`. Not generic: every key type of
+/// [`VecMap::from_unsorted`] shares this one routine, with its comparison behind a
+/// `dyn` reference.
+///
+/// A heapsort: O(n log n) comparisons and swaps on every input (no quadratic case
+/// a hostile order could hit), no recursion, no allocation, and a fraction of the
+/// code of the standard library's sorts in the browser bundle (`sort_unstable`
+/// alone: 2.9 KB of wasm); checked against `sort` by a property test.
+#[inline(never)]
+fn sort_index(order: &mut [usize], less: &dyn Fn(usize, usize) -> bool) {
+    let n = order.len();
+    for root in (0..n / 2).rev() {
+        sift_down(order, less, root, n);
+    }
+    for end in (1..n).rev() {
+        order.swap(0, end);
+        sift_down(order, less, 0, end);
+    }
+}
+
+/// Moves `order[root]` down the max-heap `order[..end]` to its place.
+fn sift_down(
+    order: &mut [usize],
+    less: &dyn Fn(usize, usize) -> bool,
+    mut root: usize,
+    end: usize,
+) {
+    loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && less(order[child], order[child + 1]) {
+            child += 1;
+        }
+        if !less(order[root], order[child]) {
+            return;
+        }
+        order.swap(root, child);
+        root = child;
+    }
+}
+
+impl<K: Ord, V> VecMap<K, V> {
+    /// The map of `entries` given in any order: O(n) when they are strictly
+    /// ascending already (the canonical encoding), else one O(n log n) sort
+    /// ([`sort_index`]). A repeated key keeps its first entry, and each later entry
+    /// of that key is folded into it by `dup(kept, later)`, in input order — what
+    /// inserting them one by one into a `BTreeMap` with that rule gives.
+    pub(crate) fn from_unsorted(entries: Vec<(K, V)>, mut dup: impl FnMut(&mut V, V)) -> Self {
+        // One instance per key/value type, not per closure.
+        Self::from_unsorted_dyn(entries, &mut dup)
+    }
+
+    fn from_unsorted_dyn(entries: Vec<(K, V)>, dup: &mut dyn FnMut(&mut V, V)) -> Self {
+        if entries.windows(2).all(|w| w[0].0 < w[1].0) {
+            return VecMap { entries };
+        }
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        // By key, then by position: equal keys stay in input order.
+        sort_index(&mut order, &|a, b| {
+            entries[a].0.cmp(&entries[b].0).then(a.cmp(&b)).is_lt()
+        });
+        let mut slots: Vec<Option<(K, V)>> = Vec::with_capacity(entries.len());
+        for e in entries {
+            slots.push(Some(e));
+        }
+        let mut out: Vec<(K, V)> = Vec::with_capacity(slots.len());
+        for i in order {
+            if let Some((k, v)) = slots.get_mut(i).and_then(Option::take) {
+                match out.last_mut() {
+                    Some((last, kept)) if *last == k => dup(kept, v),
+                    _ => out.push((k, v)),
+                }
+            }
+        }
+        VecMap { entries: out }
+    }
+
+    /// Adds the entries of `other`, whose keys `self` does not hold: one linear
+    /// merge of the two sorted vectors.
+    pub(crate) fn absorb(&mut self, other: Self) {
+        if other.entries.is_empty() {
+            return;
+        }
+        if self.entries.is_empty() {
+            *self = other;
+            return;
+        }
+        let mine = core::mem::take(&mut self.entries);
+        let mut out = Vec::with_capacity(mine.len() + other.entries.len());
+        let mut theirs = other.entries.into_iter().peekable();
+        for (k, v) in mine {
+            while let Some(e) = theirs.next_if(|(ok, _)| *ok < k) {
+                out.push(e);
+            }
+            out.push((k, v));
+        }
+        out.extend(theirs);
+        self.entries = out;
+    }
+
+    /// Appends an entry without keeping the order: for building a map from input in
+    /// several pieces (the entries of one key repeated in a payload). The map must
+    /// go through [`VecMap::restore_order`] before any other use.
+    pub(crate) fn push_unordered(&mut self, key: K, value: V) {
+        self.entries.push((key, value));
+    }
+
+    /// Sorts what [`VecMap::push_unordered`] appended, as
+    /// [`VecMap::from_unsorted`] (`dup` for repeated keys).
+    pub(crate) fn restore_order(&mut self, dup: impl FnMut(&mut V, V)) {
+        let entries = core::mem::take(&mut self.entries);
+        *self = VecMap::from_unsorted(entries, dup);
     }
 }
 
@@ -275,7 +506,119 @@ mod tests {
 
     use quickcheck_macros::quickcheck;
 
-    use super::{VecMap, VecSet};
+    use super::{VecMap, VecSet, sort_index};
+
+    /// A key of two parts, so both halves of the sort key matter.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    struct Key(u8, u8);
+
+    /// Keys from a small domain (so they repeat), in the order given, reversed or
+    /// sorted descending: the orders a hostile payload would choose.
+    fn keyed(raw: &[(u8, u8, u8)], order: u8) -> Vec<(Key, u8)> {
+        let mut v: Vec<(Key, u8)> = raw
+            .iter()
+            .map(|&(a, b, v)| (Key(a % 4, b % 8), v))
+            .collect();
+        match order % 3 {
+            0 => {}
+            1 => v.reverse(),
+            // Descending by key, repeated keys kept in input order (a stable sort).
+            _ => v.sort_by_key(|x| core::cmp::Reverse(x.0)),
+        }
+        v
+    }
+
+    /// Folding a repeated key's later value into the kept one: not commutative, so
+    /// the input order of repeated keys shows.
+    fn dup(kept: &mut u8, later: u8) {
+        *kept = kept.wrapping_mul(31).wrapping_add(later);
+    }
+
+    /// What inserting one by one into a `BTreeMap` with that rule gives.
+    fn model(entries: &[(Key, u8)]) -> BTreeMap<Key, u8> {
+        let mut m = BTreeMap::new();
+        for &(k, v) in entries {
+            match m.get_mut(&k) {
+                Some(kept) => dup(kept, v),
+                None => {
+                    m.insert(k, v);
+                }
+            }
+        }
+        m
+    }
+
+    /// `from_unsorted`, and `push_unordered` + `restore_order` in two pieces, give
+    /// the `BTreeMap` of the same entries in any order (ascending, descending,
+    /// shuffled, with repeated keys).
+    #[quickcheck]
+    fn from_unsorted_is_the_btree_of_the_entries(raw: Vec<(u8, u8, u8)>, order: u8) -> bool {
+        let entries = keyed(&raw, order);
+        let want = model(&entries);
+        let built = VecMap::from_unsorted(entries.clone(), dup);
+        let half = entries.len() / 2;
+        let mut pieces = VecMap::from_unsorted(entries[..half].to_vec(), dup);
+        for &(k, v) in &entries[half..] {
+            pieces.push_unordered(k, v);
+        }
+        pieces.restore_order(dup);
+        built.iter().eq(want.iter())
+            && pieces.iter().eq(want.iter())
+            && built.len() == want.len()
+            && built.keys().zip(built.keys().skip(1)).all(|(a, b)| a < b)
+    }
+
+    /// `join` gives what joining into a `BTreeMap` key by key gives, and reports a
+    /// change exactly when there was one; `last_at_most` is the B-tree's range end.
+    #[quickcheck]
+    fn join_is_the_btree_join(a: Vec<(u8, u8, u8)>, b: Vec<(u8, u8, u8)>, order: u8) -> bool {
+        let (ea, eb) = (keyed(&a, order), keyed(&b, order.wrapping_add(1)));
+        let (mut mine, theirs) = (
+            VecMap::from_unsorted(ea.clone(), dup),
+            VecMap::from_unsorted(eb.clone(), dup),
+        );
+        let (mut want, theirs_model) = (model(&ea), model(&eb));
+        let admit = |k: &Key| k.1 % 3 != 0;
+        let join = |m: &mut u8, t: &u8| {
+            let more = *t > *m;
+            *m = (*m).max(*t);
+            more
+        };
+        let mut want_changed = false;
+        for (k, v) in &theirs_model {
+            match want.get_mut(k) {
+                Some(m) => want_changed |= join(m, v),
+                None if admit(k) => {
+                    want.insert(*k, *v);
+                    want_changed = true;
+                }
+                None => {}
+            }
+        }
+        let changed = mine.join(&theirs, admit, join);
+        let bounds_agree = (0..5).all(|x| {
+            (0..9).all(|y| {
+                let k = Key(x, y);
+                mine.last_at_most(&k) == want.range(..=k).next_back().map(|(k, _)| k)
+            })
+        });
+        changed == want_changed && mine.iter().eq(want.iter()) && bounds_agree
+    }
+
+    /// The heapsort sorts as the standard sort does.
+    #[quickcheck]
+    fn sort_index_sorts(raw: Vec<(u8, u64)>) -> bool {
+        let keys: Vec<(u8, u64)> = raw.iter().map(|&(a, b)| (a % 8, b % 4)).collect();
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        sort_index(&mut order, &|a, b| (keys[a], a) < (keys[b], b));
+        let mut want: Vec<(u8, u64, usize)> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, b))| (a, b, i))
+            .collect();
+        want.sort();
+        order.iter().map(|&i| (keys[i].0, keys[i].1, i)).eq(want)
+    }
 
     /// Random inserts, removes, lookups and retains give what a `BTreeMap` /
     /// `BTreeSet` gives, in the same order.

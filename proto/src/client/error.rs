@@ -3,6 +3,8 @@
 //! [`DisconnectReason`] for why a connection ended, [`RestoreError`] for bad
 //! persisted state.
 
+use core::fmt;
+
 use thiserror::Error;
 
 use super::config::ConfigError;
@@ -77,7 +79,7 @@ pub enum ClientError {
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum SessionError {
     /// The hub rejected something with a reason code.
-    #[error("hub rejected (room {room:?}, seq {seq:?}): {code}: {message}")]
+    #[error("hub rejected (room {}, seq {}): {code}: {message}", Shown(.room), Shown(.seq))]
     Rejected {
         /// The reason.
         code: ErrorCode,
@@ -171,4 +173,51 @@ pub enum RestoreError {
     /// The persisted outbox exceeds the configured bounds.
     #[error("persisted outbox exceeds the configured bounds")]
     OutboxTooLarge,
+}
+
+/// An optional room or sequence number as `Some("room")`, `Some(5)` or `None` —
+/// what `{:?}` prints for an ordinary room name — without `Debug`'s string escaping
+/// (`char::escape_debug` and its tables: kilobytes of the browser bundle).
+struct Shown<'a, T>(&'a Option<T>);
+
+impl fmt::Display for Shown<'_, RoomId> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(room) => write!(f, "Some(\"{room}\")"),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+impl fmt::Display for Shown<'_, u64> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(seq) => write!(f, "Some({seq})"),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SessionError;
+    use crate::wire::{ErrorCode, RoomId};
+
+    /// The message reads as it did with `{:?}` for ordinary room names.
+    #[test]
+    fn rejected_reads_as_with_debug() {
+        for (room, seq) in [(Some(RoomId::new("r-1")), Some(5)), (None, None)] {
+            let e = SessionError::Rejected {
+                code: ErrorCode(4000),
+                room: room.clone(),
+                seq,
+                message: "m".to_owned(),
+            };
+            let want = format!(
+                "hub rejected (room {room:?}, seq {seq:?}): {}: m",
+                ErrorCode(4000)
+            );
+            assert_eq!(e.to_string(), want);
+        }
+    }
 }

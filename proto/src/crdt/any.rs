@@ -10,7 +10,6 @@
 //! is dropped: empty < gcounter < pncounter < lww < mvreg < orset < map.
 
 use core::fmt;
-use std::collections::BTreeMap;
 
 use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -100,13 +99,13 @@ impl AnyCrdt {
             AnyCrdt::MvReg(r) => Value::List(r.values().cloned().collect()),
             AnyCrdt::OrSet(s) => Value::List(s.iter().cloned().collect()),
             AnyCrdt::Map(m) => {
-                // Inserted one by one (`collect` would bring a sort routine).
-                let mut out = BTreeMap::new();
+                // In key order: collected without sorting.
+                let mut out = Vec::with_capacity(m.len());
                 for k in m.keys() {
                     let v = m.get(k).map(|v| v.to_value()).unwrap_or_default();
-                    out.insert(k.clone(), v);
+                    out.push((k.clone(), v));
                 }
-                Value::Map(out)
+                Value::Map(out.into_iter().collect())
             }
         }
     }

@@ -11,12 +11,17 @@
 //!
 //! Encoding: a dot is `[replica, counter]`; a context is
 //! `[[[replica, max], ...], [dot, ...]]`, both lists sorted.
-
-use std::collections::{BTreeMap, BTreeSet};
+//!
+//! Storage: sorted vectors ([`VecMap`], see its module docs for the cost bounds):
+//! the version vector has one entry per writing replica and the cloud holds only
+//! dots received out of order. A decoded context is sorted once; [`CausalContext::
+//! union`], [`CausalContext::extend`] and the compaction are linear merges, so a
+//! hostile context or delta costs O(n log n), never a sequence of O(n) inserts.
 
 use serde::{Deserialize, Serialize};
 
 use super::CrdtError;
+use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// One event of one replica: `(replica, counter)`, counter ≥ 1.
@@ -52,26 +57,32 @@ impl From<Dot> for (u64, u64) {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "ContextRepr", into = "ContextRepr")]
 pub struct CausalContext {
-    vv: BTreeMap<ReplicaId, u64>,
-    cloud: BTreeSet<Dot>,
+    /// Counters above 0 only.
+    vv: VecMap<ReplicaId, u64>,
+    /// Dots above their replica's counter + 1 only (after [`CausalContext::compact`]).
+    cloud: VecMap<Dot, ()>,
 }
 
 type ContextRepr = (Vec<(u64, u64)>, Vec<Dot>);
 
 impl From<ContextRepr> for CausalContext {
     fn from((vv, cloud): ContextRepr) -> Self {
-        let mut cc = CausalContext::default();
+        // Sorted once (a repeated replica keeps its largest counter, a repeated dot
+        // is kept once), then compacted in one pass.
+        let mut counters = Vec::with_capacity(vv.len());
         for (r, max) in vv {
             if max > 0 {
-                let e = cc.vv.entry(ReplicaId(r)).or_insert(0);
-                *e = (*e).max(max);
+                counters.push((ReplicaId(r), max));
             }
         }
-        // Inserted one by one: `collect` would bring a sort routine for dots into
-        // the browser bundle.
+        let mut dots = Vec::with_capacity(cloud.len());
         for dot in cloud {
-            cc.cloud.insert(dot);
+            dots.push((dot, ()));
         }
+        let mut cc = CausalContext {
+            vv: VecMap::from_unsorted(counters, |kept, m| *kept = (*kept).max(m)),
+            cloud: VecMap::from_unsorted(dots, |_, ()| {}),
+        };
         cc.compact();
         cc
     }
@@ -81,7 +92,7 @@ impl From<CausalContext> for ContextRepr {
     fn from(cc: CausalContext) -> Self {
         (
             cc.vv.into_iter().map(|(r, m)| (r.0, m)).collect(),
-            cc.cloud.into_iter().collect(),
+            cc.cloud.into_iter().map(|(d, ())| d).collect(),
         )
     }
 }
@@ -89,7 +100,8 @@ impl From<CausalContext> for ContextRepr {
 impl CausalContext {
     /// Whether `dot` is in the set.
     pub fn contains(&self, dot: Dot) -> bool {
-        self.vv.get(&dot.replica).is_some_and(|m| dot.counter <= *m) || self.cloud.contains(&dot)
+        self.vv.get(&dot.replica).is_some_and(|m| dot.counter <= *m)
+            || self.cloud.contains_key(&dot)
     }
 
     /// The largest counter of `replica` in the set (0 if none).
@@ -97,16 +109,11 @@ impl CausalContext {
         let vv = self.vv.get(&replica).copied().unwrap_or(0);
         let cloud = self
             .cloud
-            .range(
-                Dot {
-                    replica,
-                    counter: 1,
-                }..=Dot {
-                    replica,
-                    counter: u64::MAX,
-                },
-            )
-            .next_back()
+            .last_at_most(&Dot {
+                replica,
+                counter: u64::MAX,
+            })
+            .filter(|d| d.replica == replica)
             .map_or(0, |d| d.counter);
         vv.max(cloud)
     }
@@ -120,40 +127,52 @@ impl CausalContext {
         Ok(Dot { replica, counter })
     }
 
-    /// Adds one dot.
+    /// Adds one dot (a local operation: an O(n) insert, n the writers seen).
     pub fn insert(&mut self, dot: Dot) {
-        self.extend([dot]);
-    }
-
-    /// Adds many dots, compacting once.
-    pub fn extend(&mut self, dots: impl IntoIterator<Item = Dot>) {
-        let mut added = false;
-        for dot in dots {
-            if !self.contains(dot) {
-                added |= self.cloud.insert(dot);
-            }
-        }
-        if added {
+        if !self.contains(dot) {
+            self.cloud.insert(dot, ());
             self.compact();
         }
     }
 
-    /// Adds every dot of `other`; returns whether `self` changed.
+    /// Adds many dots (in any order): sorted once, merged and compacted once.
+    pub fn extend(&mut self, dots: impl IntoIterator<Item = Dot>) {
+        let mut new = Vec::new();
+        for dot in dots {
+            if !self.contains(dot) {
+                new.push((dot, ()));
+            }
+        }
+        if !new.is_empty() {
+            let new = VecMap::from_unsorted(new, |_, ()| {});
+            self.cloud.join(&new, |_| true, |_, _| false);
+            self.compact();
+        }
+    }
+
+    /// Adds every dot of `other`; returns whether `self` changed. Linear in both
+    /// sides' sizes.
     pub fn union(&mut self, other: &CausalContext) -> bool {
-        let mut changed = false;
-        for (r, m) in &other.vv {
-            if *m > self.vv.get(r).copied().unwrap_or(0) {
-                self.vv.insert(*r, *m);
-                changed = true;
-            }
+        let mut changed = self.vv.join(
+            &other.vv,
+            |_| true,
+            |mine, theirs| {
+                let more = *theirs > *mine;
+                *mine = (*mine).max(*theirs);
+                more
+            },
+        );
+        // `other`'s cloud dots are above its own vector, so "not in `self`" is
+        // "not in `self`'s cloud and above `self`'s (joined) vector".
+        let vv = &self.vv;
+        changed |= self.cloud.join(
+            &other.cloud,
+            |d| vv.get(&d.replica).is_none_or(|m| d.counter > *m),
+            |_, _| false,
+        );
+        if changed {
+            self.compact();
         }
-        for d in &other.cloud {
-            if !self.contains(*d) {
-                self.cloud.insert(*d);
-                changed = true;
-            }
-        }
-        self.compact();
         changed
     }
 
@@ -193,23 +212,45 @@ impl CausalContext {
 
     /// The dot cloud, in order.
     pub(crate) fn cloud_iter(&self) -> impl Iterator<Item = &Dot> {
-        self.cloud.iter()
+        self.cloud.keys()
     }
 
-    /// Folds cloud dots that continue (or are covered by) the vector into it.
+    /// Folds cloud dots that continue (or are covered by) the vector into it: one
+    /// pass over the cloud (in order: by replica, then counter) and the vector.
     fn compact(&mut self) {
-        let cloud = core::mem::take(&mut self.cloud);
-        for d in cloud {
-            let max = self.vv.get(&d.replica).copied().unwrap_or(0);
-            if d.counter <= max {
+        if self.cloud.is_empty() {
+            return;
+        }
+        let mut vv_in = core::mem::take(&mut self.vv).into_iter().peekable();
+        let mut vv = Vec::with_capacity(vv_in.len());
+        let mut cloud = Vec::new();
+        for (d, ()) in core::mem::take(&mut self.cloud) {
+            while let Some(e) = vv_in.next_if(|(r, _)| *r < d.replica) {
+                vv.push(e);
+            }
+            if vv.last().is_none_or(|(r, _)| *r != d.replica) {
+                let max = vv_in
+                    .next_if(|(r, _)| *r == d.replica)
+                    .map_or(0, |(_, m)| m);
+                vv.push((d.replica, max));
+            }
+            let Some((_, max)) = vv.last_mut() else {
+                continue;
+            };
+            if d.counter <= *max {
                 continue;
             }
             if Some(d.counter) == max.checked_add(1) {
-                self.vv.insert(d.replica, d.counter);
+                *max = d.counter;
             } else {
-                self.cloud.insert(d);
+                cloud.push((d, ()));
             }
         }
+        vv.extend(vv_in);
+        vv.retain(|(_, m)| *m > 0);
+        // Both ascending already: `from_unsorted` only checks that.
+        self.vv = VecMap::from_unsorted(vv, |_, _| {});
+        self.cloud = VecMap::from_unsorted(cloud, |_, ()| {});
     }
 }
 
@@ -217,50 +258,51 @@ impl CausalContext {
 /// (under `my_cc`, not yet updated): an entry survives if both sides have it
 /// (values joined by `join`), or if one side has it and the other has not seen
 /// its dot. Returns whether `mine` changed.
+/// Linear in both sides (plus a binary search per entry).
 pub(crate) fn join_dots<V: Clone>(
-    mine: &mut BTreeMap<Dot, V>,
+    mine: &mut VecMap<Dot, V>,
     my_cc: &CausalContext,
-    other: &BTreeMap<Dot, V>,
+    other: &VecMap<Dot, V>,
     other_cc: &CausalContext,
-    mut join: impl FnMut(&mut V, &V) -> bool,
+    join: impl FnMut(&mut V, &V) -> bool,
 ) -> bool {
     let before = mine.len();
     mine.retain(|dot, _| other.contains_key(dot) || !other_cc.contains(*dot));
-    let mut changed = before != mine.len();
-    for (dot, v) in other {
-        if let Some(m) = mine.get_mut(dot) {
-            changed |= join(m, v);
-        } else if !my_cc.contains(*dot) {
-            mine.insert(*dot, v.clone());
-            changed = true;
-        }
-    }
-    changed
+    let removed = before != mine.len();
+    let joined = mine.join(other, |dot| !my_cc.contains(*dot), join);
+    removed || joined
 }
 
 /// Joins keyed dot stores: [`join_dots`] for every key of either side; keys
-/// left without entries are dropped. Returns whether `mine` changed.
+/// left without entries are dropped. Returns whether `mine` changed. Linear in
+/// both sides (plus a binary search per key): the keys of `mine` are joined in
+/// place, the keys only `other` has are added by one merge ([`VecMap::absorb`]).
 pub(crate) fn join_keyed<K: Ord + Clone, V: Clone>(
-    mine: &mut BTreeMap<K, BTreeMap<Dot, V>>,
+    mine: &mut VecMap<K, VecMap<Dot, V>>,
     my_cc: &CausalContext,
-    other: &BTreeMap<K, BTreeMap<Dot, V>>,
+    other: &VecMap<K, VecMap<Dot, V>>,
     other_cc: &CausalContext,
     mut join: impl FnMut(&mut V, &V) -> bool,
 ) -> bool {
-    let empty = BTreeMap::new();
+    let empty = VecMap::new();
     let mut changed = false;
     for (k, entries) in mine.iter_mut() {
         let theirs = other.get(k).unwrap_or(&empty);
         changed |= join_dots(entries, my_cc, theirs, other_cc, &mut join);
     }
+    // In `other`'s order: ascending.
+    let mut added = Vec::new();
     for (k, theirs) in other {
         if !mine.contains_key(k) {
-            let mut entries = BTreeMap::new();
+            let mut entries = VecMap::new();
             if join_dots(&mut entries, my_cc, theirs, other_cc, &mut join) {
-                mine.insert(k.clone(), entries);
-                changed = true;
+                added.push((k.clone(), entries));
             }
         }
+    }
+    if !added.is_empty() {
+        changed = true;
+        mine.absorb(VecMap::from_unsorted(added, |_, _| {}));
     }
     mine.retain(|_, entries| !entries.is_empty());
     changed

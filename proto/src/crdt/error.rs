@@ -3,10 +3,14 @@
 use thiserror::Error;
 
 /// Why a CRDT operation, merge, encode or decode failed.
+///
+/// Tags are quoted as `"{tag}"`, not printed with `{:?}`: the same text for any tag
+/// without quotes, backslashes or control characters, and no `Debug` escaping code
+/// (`char::escape_debug` and its tables) in the browser bundle.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum CrdtError {
     /// No CRDT type with this tag is registered.
-    #[error("unknown CRDT type tag {0:?}")]
+    #[error("unknown CRDT type tag \"{0}\"")]
     UnknownType(String),
     /// Bytes that should hold an encoded state or delta do not.
     #[error("cannot decode {tag} value: {reason}")]
@@ -68,10 +72,10 @@ pub enum CrdtError {
         len: usize,
     },
     /// A type with this tag is already registered.
-    #[error("CRDT type tag {0:?} is already registered")]
+    #[error("CRDT type tag \"{0}\" is already registered")]
     DuplicateType(String),
     /// A tag is empty, too long for the wire or the registry is full.
-    #[error("cannot register CRDT type tag {tag:?}: {reason}")]
+    #[error("cannot register CRDT type tag \"{tag}\": {reason}")]
     InvalidRegistration {
         /// The offending tag.
         tag: String,

@@ -3,19 +3,22 @@
 //! State: one count per replica that ever incremented; the value is their sum.
 //! A delta carries only the incrementing replica's new count. Size: one entry
 //! per writing replica. Encoding: `[[replica, count], ...]` sorted by replica.
-
-use std::collections::BTreeMap;
+//!
+//! The counts are a sorted vector by replica ([`VecMap`]): one entry per writing
+//! replica, so a local increment's insert is O(replicas); a decoded counter is
+//! sorted once and a merge is a linear join (see `vecmap`'s cost bounds).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::cbor;
 use super::{CrdtError, DeltaCrdt, OpContext};
+use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// A grow-only counter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GCounter {
-    counts: BTreeMap<ReplicaId, u64>,
+    counts: VecMap<ReplicaId, u64>,
 }
 
 /// Operations on a [`GCounter`].
@@ -49,14 +52,15 @@ impl GCounter {
     /// The counter of decoded entries `(replica, count)`: zero counts dropped, the
     /// largest count of a repeated replica kept.
     pub(crate) fn from_pairs(pairs: impl IntoIterator<Item = (u64, u64)>) -> Self {
-        let mut g = GCounter::default();
+        let mut counts = Vec::new();
         for (r, c) in pairs {
             if c > 0 {
-                let e = g.counts.entry(ReplicaId(r)).or_insert(0);
-                *e = (*e).max(c);
+                counts.push((ReplicaId(r), c));
             }
         }
-        g
+        GCounter {
+            counts: VecMap::from_unsorted(counts, |kept, c| *kept = (*kept).max(c)),
+        }
     }
 
     pub(crate) fn increment_delta(&self, by: u64, replica: ReplicaId) -> Result<Self, CrdtError> {
@@ -95,15 +99,15 @@ impl DeltaCrdt for GCounter {
     }
 
     fn merge(&mut self, other: &Self) -> bool {
-        let mut changed = false;
-        for (r, c) in &other.counts {
-            let e = self.counts.entry(*r).or_insert(0);
-            if *c > *e {
-                *e = *c;
-                changed = true;
-            }
-        }
-        changed
+        self.counts.join(
+            &other.counts,
+            |_| true,
+            |mine, theirs| {
+                let more = *theirs > *mine;
+                *mine = (*mine).max(*theirs);
+                more
+            },
+        )
     }
 
     fn encode(&self) -> Result<Vec<u8>, CrdtError> {

@@ -32,14 +32,21 @@
 //!
 //! Encoding: `[[[key, [[replica, counter, value], ...]], ...], context]` where
 //! each `value` is an [`AnyCrdt`] `[tag, state]`.
-
-use std::collections::BTreeMap;
+//!
+//! Storage: sorted vectors ([`VecMap`], see its module docs for the cost bounds),
+//! of keys and of each key's entries by dot (one per concurrent updater). A
+//! decoded map is sorted once (keys, then each key's entries), merges are linear
+//! joins. A local update of a new key inserts into the key vector, O(keys) of
+//! moves, and then merges its delta into the state, which walks every key anyway
+//! (the join visits each key to drop the entries the delta's context removes) —
+//! so an operation was O(keys) with a B-tree too, and stays so.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::causal::{CausalContext, Dot, join_keyed};
 use super::cbor;
 use super::{AnyCrdt, AnyOp, CrdtError, DeltaCrdt, OpContext, Value};
+use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// Deepest nesting of maps inside maps that operations may create.
@@ -48,7 +55,7 @@ pub const MAX_MAP_DEPTH: usize = 8;
 /// A map from text keys to nested CRDT values; see the module docs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrMap {
-    entries: BTreeMap<String, BTreeMap<Dot, AnyCrdt>>,
+    entries: VecMap<String, VecMap<Dot, AnyCrdt>>,
     cc: CausalContext,
 }
 
@@ -134,7 +141,7 @@ impl OrMap {
     }
 
     /// The entries by key and dot.
-    pub(crate) fn entry_map(&self) -> &BTreeMap<String, BTreeMap<Dot, AnyCrdt>> {
+    pub(crate) fn entry_map(&self) -> &VecMap<String, VecMap<Dot, AnyCrdt>> {
         &self.entries
     }
 
@@ -144,20 +151,29 @@ impl OrMap {
         keys: impl IntoIterator<Item = (String, Vec<EntryRepr<AnyCrdt>>)>,
         mut cc: CausalContext,
     ) -> Result<Self, &'static str> {
-        let mut map: BTreeMap<String, BTreeMap<Dot, AnyCrdt>> = BTreeMap::new();
+        let mut list = Vec::new();
         for (key, entries) in keys {
-            for (r, c, value) in entries {
-                let dot = Dot::try_from((r, c))?;
-                let slot = map.entry(key.clone()).or_default();
-                match slot.get_mut(&dot) {
-                    Some(old) => {
-                        old.merge(&value);
-                    }
-                    None => {
-                        slot.insert(dot, value);
-                    }
-                }
+            if entries.is_empty() {
+                continue;
             }
+            let mut slot = VecMap::new();
+            for (r, c, value) in entries {
+                slot.push_unordered(Dot::try_from((r, c))?, value);
+            }
+            list.push((key, slot));
+        }
+        // The keys sorted once (a repeated key's entries appended, in input order),
+        // then each key's entries; the values of a repeated dot merged in input
+        // order.
+        let mut map = VecMap::from_unsorted(list, |kept: &mut VecMap<Dot, AnyCrdt>, later| {
+            for (dot, value) in later {
+                kept.push_unordered(dot, value);
+            }
+        });
+        for slot in map.values_mut() {
+            slot.restore_order(|old, value| {
+                old.merge(&value);
+            });
         }
         cc.extend(map.values().flat_map(|e| e.keys().copied()));
         Ok(OrMap { entries: map, cc })
@@ -171,7 +187,7 @@ impl OrMap {
     /// An empty map whose context already holds `replica`'s dots `1..=max`.
     pub(crate) fn seeded(replica: ReplicaId, max: u64) -> Self {
         OrMap {
-            entries: BTreeMap::new(),
+            entries: VecMap::new(),
             cc: CausalContext::up_to(replica, max),
         }
     }
@@ -202,7 +218,9 @@ impl OrMap {
                 let dot = self.cc.next_dot(ctx.replica)?;
                 self.retire(&key, &mut delta);
                 delta.cc.insert(dot);
-                delta.entries.insert(key, BTreeMap::from([(dot, value)]));
+                let mut entry = VecMap::new();
+                entry.insert(dot, value);
+                delta.entries.insert(key, entry);
             }
             MapOp::Remove { key } => self.retire(&key, &mut delta),
             MapOp::Clear => {

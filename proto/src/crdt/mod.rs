@@ -47,7 +47,7 @@ pub use orset::{OrSet, OrSetOp};
 pub use pncounter::{PnCounter, PnCounterOp};
 pub use registry::{MAX_REGISTERED_TYPES, Registry};
 pub use traits::{CrdtValue, DeltaCrdt, OpContext, join_all};
-pub use value::Value;
+pub use value::{Value, ValueMap};
 #[cfg(feature = "ydoc")]
 pub use ydoc::{YDoc, YOp, YTransaction};
 

@@ -7,27 +7,31 @@
 //!
 //! Size: one value per concurrent writer plus the causal context (one counter
 //! per writer). Encoding: `[[[replica, counter, value], ...], context]`.
-
-use std::collections::BTreeMap;
+//!
+//! The values are a sorted vector by dot ([`VecMap`]): one entry per concurrent
+//! writer, so a local write's insert is O(writers); a decoded register is sorted
+//! once and a merge is a linear join (see `vecmap`'s cost bounds), so a hostile
+//! payload of many entries in any order costs O(n log n).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::causal::{CausalContext, Dot, join_dots};
 use super::cbor;
 use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
+use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// A multi-value register holding `T`s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MvRegister<T> {
-    entries: BTreeMap<Dot, T>,
+    entries: VecMap<Dot, T>,
     cc: CausalContext,
 }
 
 impl<T> Default for MvRegister<T> {
     fn default() -> Self {
         MvRegister {
-            entries: BTreeMap::new(),
+            entries: VecMap::new(),
             cc: CausalContext::default(),
         }
     }
@@ -63,7 +67,7 @@ impl<T: CrdtValue> MvRegister<T> {
     }
 
     /// The values by dot.
-    pub(crate) fn entry_map(&self) -> &BTreeMap<Dot, T> {
+    pub(crate) fn entry_map(&self) -> &VecMap<Dot, T> {
         &self.entries
     }
 
@@ -73,17 +77,15 @@ impl<T: CrdtValue> MvRegister<T> {
         entries: impl IntoIterator<Item = (u64, u64, T)>,
         mut cc: CausalContext,
     ) -> Result<Self, &'static str> {
-        let mut map: BTreeMap<Dot, T> = BTreeMap::new();
+        let mut list = Vec::new();
         for (r, c, v) in entries {
-            let dot = Dot::try_from((r, c))?;
-            match map.get_mut(&dot) {
-                Some(old) if *old >= v => {}
-                Some(old) => *old = v,
-                None => {
-                    map.insert(dot, v);
-                }
-            }
+            list.push((Dot::try_from((r, c))?, v));
         }
+        let map = VecMap::from_unsorted(list, |old, v| {
+            if v > *old {
+                *old = v;
+            }
+        });
         cc.extend(map.keys().copied());
         Ok(MvRegister { entries: map, cc })
     }

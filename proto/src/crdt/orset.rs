@@ -11,27 +11,34 @@
 //! causal context (one counter per writer once deltas arrive in order; dots
 //! received out of order wait in the context's cloud until the gap fills).
 //! Encoding: `[[[element, [dot, ...]], ...], context]`.
-
-use std::collections::BTreeMap;
+//!
+//! Storage: sorted vectors ([`VecMap`], see its module docs for the cost bounds),
+//! of elements and of each element's dots (one per concurrent adder). A decoded
+//! set is sorted once (elements, then each element's dots), merges are linear
+//! joins. A local add or remove inserts into the element vector, O(elements) of
+//! moves, and then merges its delta into the state, which walks every element
+//! anyway (the join visits each element to drop the dots the delta's context
+//! removes) — so an operation was O(elements) with a B-tree too, and stays so.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::causal::{CausalContext, Dot, join_keyed};
 use super::cbor;
 use super::{CrdtError, CrdtValue, DeltaCrdt, OpContext};
+use crate::vecmap::VecMap;
 use crate::wire::ReplicaId;
 
 /// An add-wins observed-remove set of `T`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrSet<T: Ord> {
-    elements: BTreeMap<T, BTreeMap<Dot, ()>>,
+    elements: VecMap<T, VecMap<Dot, ()>>,
     cc: CausalContext,
 }
 
 impl<T: Ord> Default for OrSet<T> {
     fn default() -> Self {
         OrSet {
-            elements: BTreeMap::new(),
+            elements: VecMap::new(),
             cc: CausalContext::default(),
         }
     }
@@ -78,7 +85,7 @@ impl<T: CrdtValue> OrSet<T> {
     }
 
     /// The elements with their dots.
-    pub(crate) fn element_map(&self) -> &BTreeMap<T, BTreeMap<Dot, ()>> {
+    pub(crate) fn element_map(&self) -> &VecMap<T, VecMap<Dot, ()>> {
         &self.elements
     }
 
@@ -88,12 +95,25 @@ impl<T: CrdtValue> OrSet<T> {
         elements: impl IntoIterator<Item = (T, Vec<Dot>)>,
         mut cc: CausalContext,
     ) -> Self {
-        let mut map: BTreeMap<T, BTreeMap<Dot, ()>> = BTreeMap::new();
+        let mut list = Vec::new();
         for (value, dots) in elements {
             if !dots.is_empty() {
-                let entry = map.entry(value).or_default();
-                entry.extend(dots.into_iter().map(|d| (d, ())));
+                let mut entry = VecMap::new();
+                for d in dots {
+                    entry.push_unordered(d, ());
+                }
+                list.push((value, entry));
             }
+        }
+        // The elements sorted once (a repeated element's dots appended, in input
+        // order), then each element's dots (a repeated dot kept once).
+        let mut map = VecMap::from_unsorted(list, |kept: &mut VecMap<Dot, ()>, later| {
+            for (d, ()) in later {
+                kept.push_unordered(d, ());
+            }
+        });
+        for dots in map.values_mut() {
+            dots.restore_order(|_, ()| {});
         }
         cc.extend(map.values().flat_map(|dots| dots.keys().copied()));
         OrSet { elements: map, cc }
@@ -121,7 +141,9 @@ impl<T: CrdtValue> DeltaCrdt for OrSet<T> {
                 let dot = self.cc.next_dot(ctx.replica)?;
                 self.retire(&value, &mut delta);
                 delta.cc.insert(dot);
-                delta.elements.insert(value, BTreeMap::from([(dot, ())]));
+                let mut dots = VecMap::new();
+                dots.insert(dot, ());
+                delta.elements.insert(value, dots);
             }
             OrSetOp::Remove(value) => self.retire(&value, &mut delta),
             OrSetOp::Clear => {

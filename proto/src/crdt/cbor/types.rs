@@ -1,7 +1,5 @@
 //! The CRDT types' encodings (docs/CRDTS.md), their causal contexts and entries.
 
-use std::collections::BTreeMap;
-
 use ciborium_ll::{Header, simple};
 
 use super::value::{Item, enc_item};
@@ -10,6 +8,7 @@ use crate::crdt::causal::{CausalContext, Dot};
 use crate::crdt::{
     AnyCrdt, CrdtError, CrdtValue, GCounter, LwwRegister, MvRegister, OrMap, OrSet, PnCounter,
 };
+use crate::vecmap::VecMap;
 
 /// An unsigned integer pair (a vector entry, a counter entry).
 struct Pair(u64, u64);
@@ -150,7 +149,7 @@ impl<V: Cbor> Cbor for Entry<V> {
 
 fn enc_entries<'v, V: 'v>(
     out: &mut Out,
-    entries: &'v BTreeMap<Dot, V>,
+    entries: &'v VecMap<Dot, V>,
     mut enc: impl FnMut(&V, &mut Out) -> Result<(), CrdtError>,
 ) -> Result<(), CrdtError> {
     out.array(entries.len());

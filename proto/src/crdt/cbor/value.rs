@@ -2,7 +2,6 @@
 //! [`Value`] by hand, any other type through ciborium.
 
 use core::any::{Any, TypeId};
-use std::collections::BTreeMap;
 
 use ciborium_ll::{Header, simple};
 
@@ -72,14 +71,15 @@ impl Cbor for Value {
             }
             Header::Map(Some(n)) => {
                 d.enter()?;
-                let mut map = BTreeMap::new();
+                let mut map = Vec::with_capacity(n.min(4096));
                 for _ in 0..n {
                     let k = d.string()?;
                     let v = Value::dec(d)?;
-                    map.insert(k, v);
+                    map.push((k, v));
                 }
                 d.depth -= 1;
-                Value::Map(map)
+                // Sorted once; a repeated key keeps its last value.
+                Value::Map(map.into_iter().collect())
             }
             Header::Float(f) => Value::Float(f),
             Header::Simple(simple::FALSE) => Value::Bool(false),
