@@ -30,6 +30,7 @@ mod pncounter;
 mod registry;
 mod traits;
 mod value;
+mod value_map;
 #[cfg(feature = "ydoc")]
 pub mod ydoc;
 
