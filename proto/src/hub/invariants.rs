@@ -2,6 +2,7 @@
 //! checked on demand by tests, the simulator and fuzzers.
 
 use super::Hub;
+use super::log::RoomLog;
 use super::room::RoomState;
 
 impl Hub {
@@ -71,7 +72,9 @@ impl Hub {
             let RoomState::Loaded(l) = &r.state else {
                 continue;
             };
-            l.log.check().map_err(|e| format!("room {id}: {e}"))?;
+            (l.log)
+                .check_with(RoomLog::check)
+                .map_err(|e| format!("room {id}: {e}"))?;
             if l.log.tail_len() > c.max_tail_entries || l.log.tail_bytes() > c.max_tail_bytes {
                 return Err(format!("room {id}: in-memory tail over its bound"));
             }

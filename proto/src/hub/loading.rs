@@ -5,6 +5,7 @@
 
 use super::Hub;
 use super::auth::Access;
+use super::checked::Checked;
 use super::events::HubEvent;
 use super::log::RoomLog;
 use super::record::valid;
@@ -250,11 +251,11 @@ impl Hub {
     }
 
     /// The log in the configured mode.
-    fn new_log(&self, log: RoomLog) -> RoomLog {
-        if self.config.shared_log {
+    fn new_log(&self, log: RoomLog) -> Checked<RoomLog> {
+        Checked::new(if self.config.shared_log {
             log.into_shared()
         } else {
             log
-        }
+        })
     }
 }

@@ -136,6 +136,7 @@
 mod auth;
 mod backlog;
 mod catch_up;
+mod checked;
 pub mod compaction;
 mod completion;
 mod config;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::checked::Checked;
 use super::compaction::Folding;
 use super::log::RoomLog;
 use super::peers::PeerNotices;
@@ -139,7 +140,8 @@ pub(crate) struct LoadedRoom {
     /// The CRDT type tag (shared: every delivered frame names it).
     pub(crate) crdt: Arc<str>,
     pub(crate) epoch: u64,
-    pub(crate) log: RoomLog,
+    /// Checked apart from the rest: `Hub::check_invariants` walks its tail.
+    pub(crate) log: Checked<RoomLog>,
     /// The latest snapshot, as storage holds it (loaded, or returned by a fold).
     pub(crate) snapshot: Option<StoredSnapshot>,
     /// First offset storage still holds as an entry.

@@ -100,3 +100,17 @@ fn entries_waiting_above_a_hole_are_bounded() {
     assert_eq!(log.durable_head(), 50);
     assert!(!log.has_hole());
 }
+
+#[test]
+fn check_names_the_first_entry_above_the_durable_table() {
+    let mut tail = entries(0..4, 1);
+    tail[2].replica = ReplicaId(2);
+    tail[2].seq = 9;
+    tail[3].replica = ReplicaId(2);
+    tail[3].seq = 10;
+    let log = RoomLog::new(4, tail, &[(ReplicaId(1), 4), (ReplicaId(2), 9)]);
+    assert_eq!(
+        log.check(),
+        Err("entry 3 seq above the durable table".into())
+    );
+}
