@@ -310,5 +310,13 @@ impl RoomLog {
     }
 }
 
+/// Breaks the tail's offsets, for a test of the check.
+#[cfg(test)]
+impl RoomLog {
+    pub(crate) fn corrupt_tail_start(&mut self) {
+        self.tail_start += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests;

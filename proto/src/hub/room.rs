@@ -89,6 +89,11 @@ impl Members {
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// How many members (each session at most once).
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
     /// Members in session-id order.
     pub(crate) fn iter(&self) -> MembersIter<'_> {
         self.0

@@ -11,6 +11,7 @@ mod compaction;
 mod deltas;
 mod handshake;
 mod identity;
+mod invariants;
 mod live_batches;
 mod peers;
 mod presence;
