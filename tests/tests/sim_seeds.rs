@@ -39,6 +39,21 @@ const REGRESSIONS: &[(&str, u64, &str)] = &[
         "issue 17: a member behind a durable snapshot was refused internal and closed 1011",
     ),
     (
+        "storage_faults",
+        2283,
+        "hub: a fold whose reply was lost left the room's snapshot stale; resumes below the new one refused internal/1011 forever",
+    ),
+    (
+        "storage_faults",
+        2979,
+        "hub: the same lost fold reply, one client refused on every reconnect",
+    ),
+    (
+        "storage_faults",
+        3049,
+        "hub: the same lost fold reply, five clients",
+    ),
+    (
         "restore",
         4,
         "restored from a save older than acked own deltas: they were skipped in the resume replay; divergence",

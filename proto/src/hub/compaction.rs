@@ -113,9 +113,15 @@ impl Hub {
         };
         let before = l.snapshot.as_ref().map_or(0, |s| s.offset);
         match result {
-            // Retried when the next entries leave memory (no retry loop on a
-            // failing backend).
-            Err(_) => l.fold = Folding::Idle,
+            // Declined (another node folds): asked again when the next entries leave
+            // memory.
+            Err(e) if e.is_fold_busy() => l.fold = Folding::Idle,
+            // The fold may have taken effect with only its reply lost: storage may
+            // hold a newer snapshot and have deleted the entries it covers, which this
+            // hub would go on reading, refusing every member that resumes below it.
+            // As for any failed write, the room is dropped and loads again from what
+            // storage holds.
+            Err(e) => return self.fail_room(room, e),
             Ok(snapshot) => {
                 let after = snapshot.as_ref().map_or(0, |s| s.offset);
                 // Storage never holds a snapshot beyond what the hub asked for; one

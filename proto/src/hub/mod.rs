@@ -127,8 +127,10 @@
 //! * **Heartbeat**: any frame counts as liveness; silence beyond `heartbeat_timeout`
 //!   closes `HEARTBEAT_TIMEOUT`; pings are answered with pongs.
 //! * **Storage failures**: a failed load rejects its pending joins `INTERNAL`; a failed
-//!   create or append drops the room from memory and closes its members with
-//!   `INTERNAL_ERROR`, so they resume against what storage really holds.
+//!   create, append or fold (a fold declined with `StorageError::fold_busy` is not a
+//!   failure) drops the room from memory and closes its members with
+//!   `INTERNAL_ERROR`, so they resume against what storage really holds: a failed
+//!   write may have taken effect with only its reply lost.
 //!
 //! Storage itself is described in [`storage`] (the backend contract) and implemented
 //! for tests by [`MemoryStorage`]; compaction in [`compaction`].

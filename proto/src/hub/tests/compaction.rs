@@ -9,7 +9,7 @@ use crate::crdt::{CrdtError, DeltaMerger, NoMerge};
 use crate::hub::*;
 use crate::wire::*;
 
-fn cfg(merger: Arc<dyn crate::crdt::DeltaMerger>) -> HubConfig {
+pub(super) fn cfg(merger: Arc<dyn crate::crdt::DeltaMerger>) -> HubConfig {
     HubConfig {
         max_tail_entries: 8,
         merger,
@@ -17,7 +17,7 @@ fn cfg(merger: Arc<dyn crate::crdt::DeltaMerger>) -> HubConfig {
     }
 }
 
-fn total(frames: &[Frame]) -> u64 {
+pub(super) fn total(frames: &[Frame]) -> u64 {
     let mut t = 0;
     if let Some(s) = &joined(frames).snapshot {
         t += u64::from_le_bytes(s[..].try_into().unwrap());
@@ -329,7 +329,7 @@ fn the_hub_never_merges_storage_folds_and_a_crash_mid_fold_loses_nothing() {
 /// A writer's nine deltas in room "r" (type "sum", tail of 8) with storage held: the
 /// ninth append is durable and trimmed the tail, and the fold it asked for waits in
 /// storage. Returns the harness and the writer.
-fn fold_asked() -> (Harness, SessionId) {
+pub(super) fn fold_asked() -> (Harness, SessionId) {
     let mut h = Harness::with(cfg(Arc::new(SumMerger)));
     let w = h.connect(1);
     h.join(w, "r", "sum", None);
@@ -343,31 +343,6 @@ fn fold_asked() -> (Harness, SessionId) {
     h.settle();
     assert_eq!(h.storage.pending(), 1, "the fold was asked for");
     (h, w)
-}
-
-#[test]
-fn a_failed_fold_is_asked_again_when_the_next_entries_leave_memory() {
-    // The ninth append trims the tail; its fold fails in storage.
-    let (mut h, w) = fold_asked();
-    let room = RoomId::new("r");
-    h.storage.set_failing(true);
-    let failed = h.storage.release_next().expect("the fold");
-    h.storage.set_failing(false);
-    h.hub.handle_storage(h.now, failed);
-    h.settle();
-    assert_eq!(h.storage.pending(), 0, "no retry loop on a failing backend");
-    assert!(h.storage.snapshot(&room).is_none());
-    // The next trim asks again, and the fold goes through.
-    h.hold_storage = false;
-    for seq in 10..=12 {
-        h.delta(w, "r", 1, seq, sum(seq));
-    }
-    let snap = h.storage.snapshot(&room).expect("folded on the retry");
-    let tail = h.hub.room_tail_len(&room).unwrap() as u64;
-    assert_eq!(snap.offset + tail, 12, "the snapshot reaches the tail");
-    let a = h.connect(2);
-    let frames = h.join(a, "r", "sum", None);
-    assert_eq!(total(&frames), (1..=12).sum::<u64>());
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod acks;
 mod authority;
 mod compaction;
 mod deltas;
+mod fold_failures;
 mod handshake;
 mod identity;
 mod invariants;
