@@ -34,8 +34,11 @@ pub(super) struct Entry {
     pub(super) seq: u64,
     pub(super) payload: Bytes,
     /// Whether this entry (or a part of it) may have reached the hub on some
-    /// connection. Entries that never did are renumbered, not dropped, when the
-    /// hub reports holding their sequence (a previous incarnation used it).
+    /// connection. Once set it stays set until the entry leaves the outbox: such an
+    /// entry is never merged (its sequence may become durable later, through any
+    /// hub node, PROTOCOL.md §8.1 and §8.6). Entries that never left are
+    /// renumbered, not dropped, when the hub reports holding their sequence (a
+    /// previous incarnation used it).
     pub(super) ever_sent: bool,
 }
 

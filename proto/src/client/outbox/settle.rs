@@ -74,29 +74,32 @@ impl Outbox {
     }
 
     /// The hub refused the in-flight entry `seq`: it and every entry after it become
-    /// unsent, and none of them is on the hub (the hub refuses every delta after a
-    /// missing one). Returns how many entries were in flight after it (each of
-    /// them will be refused too), or `None` if `seq` is not in flight.
+    /// unsent (the hub refuses every delta after a missing one). Returns how many
+    /// entries were in flight after it (each of them will be refused too), or
+    /// `None` if `seq` is not in flight.
+    ///
+    /// They stay marked as ever sent, so they are never merged: this node refused
+    /// them, but a copy sent on an earlier connection may still be on its way into
+    /// the log through another hub node (PROTOCOL.md §8.6), and a merged entry
+    /// acknowledged as that copy's duplicate would lose what was merged into it.
     pub(in crate::client) fn rewind(&mut self, room: &RoomId, seq: u64) -> Option<usize> {
         let q = self.rooms.get_mut(room)?;
         let i = q.entries.iter().take(q.sent).position(|e| e.seq == seq)?;
         let later = q.sent - i - 1;
         q.sent = i;
-        for e in q.entries.iter_mut().skip(i) {
-            e.ever_sent = false;
-        }
         Some(later)
     }
 
     /// After a `Joined` whose `acked_seq` settled the queue: the hub holds exactly
     /// the sequences up to `acked` (PROTOCOL.md §3.5), so every remaining entry is
     /// renumbered consecutively from `acked + 1`. Returns the room's next sequence.
+    /// Entries keep their ever-sent mark: on several hub nodes an append sent
+    /// through another node may still become durable after this `Joined` (§8.6).
     pub(in crate::client) fn renumber_after(&mut self, room: &RoomId, acked: u64) -> u64 {
         let mut next = acked.saturating_add(1);
         if let Some(q) = self.rooms.get_mut(room) {
             for e in q.entries.iter_mut() {
                 e.seq = next;
-                e.ever_sent = false;
                 next = next.saturating_add(1);
             }
         }

@@ -77,19 +77,27 @@ impl DeltaMerger for KeepSecond {
     }
 }
 
-/// Room "r" with `payloads` as entries 1.., all sent, then the hub refused the
-/// first in flight (`rewind`): every entry is back to never sent.
-fn rewound(payloads: &[&'static [u8]]) -> Outbox {
+/// Room "r" with `payloads` as entries 1.., none sent yet (made offline).
+fn local(payloads: &[&'static [u8]]) -> Outbox {
     let mut o = Outbox::new(10, 100);
     for (i, p) in payloads.iter().enumerate() {
         let e = Entry {
             seq: i as u64 + 1,
             payload: Bytes::from_static(p),
-            ever_sent: true,
+            ever_sent: false,
         };
         o.append(&RoomId::new("r"), "g", e).expect("within bounds");
     }
-    queue(&mut o).sent = payloads.len();
+    o
+}
+
+/// Room "r" with `payloads` as entries 1.., all sent, then the hub refused the
+/// first in flight (`rewind`): every entry is unsent again.
+fn rewound(payloads: &[&'static [u8]]) -> Outbox {
+    let mut o = local(payloads);
+    for _ in payloads {
+        o.next_unsent(&RoomId::new("r")).expect("an entry to send");
+    }
     assert_eq!(o.rewind(&RoomId::new("r"), 1), Some(payloads.len() - 1));
     o
 }
@@ -103,8 +111,8 @@ fn seqs_and_payloads(o: &mut Outbox) -> Vec<(u64, Vec<u8>)> {
 }
 
 #[test]
-fn a_connection_loss_folds_a_rewound_run_into_one_entry() {
-    let mut o = rewound(&[b"aa", b"b", b"ccc"]);
+fn a_connection_loss_folds_a_never_sent_run_into_one_entry() {
+    let mut o = local(&[b"aa", b"b", b"ccc"]);
     o.connection_lost(&KeepSecond, 1 << 20);
     assert_eq!(seqs_and_payloads(&mut o), [(1, b"ccc".to_vec())]);
     assert_eq!((o.count, o.bytes), (1, 3), "totals follow the fold");
@@ -113,7 +121,7 @@ fn a_connection_loss_folds_a_rewound_run_into_one_entry() {
 
 #[test]
 fn an_entry_that_does_not_merge_keeps_its_place_renumbered_after_the_fold() {
-    let mut o = rewound(&[b"aa", b"b", b"!", b"dd", b"e"]);
+    let mut o = local(&[b"aa", b"b", b"!", b"dd", b"e"]);
     o.connection_lost(&KeepSecond, 1 << 20);
     let want = [(1, b"b".to_vec()), (2, b"!".to_vec()), (3, b"e".to_vec())];
     assert_eq!(seqs_and_payloads(&mut o), want);
@@ -138,8 +146,40 @@ fn entries_that_may_be_on_the_hub_are_never_folded() {
 }
 
 #[test]
+fn refused_entries_stay_unmerged_as_a_copy_may_still_land_through_another_node() {
+    // Sent, then refused by the node of this connection: another node may still
+    // store the copy sent on an earlier connection (PROTOCOL.md §8.6), so neither
+    // a fold at the next connection loss nor a new delta may merge into them.
+    let mut o = rewound(&[b"aa", b"b"]);
+    o.connection_lost(&KeepSecond, 1 << 20);
+    assert_eq!(
+        seqs_and_payloads(&mut o),
+        [(1, b"aa".to_vec()), (2, b"b".to_vec())]
+    );
+    let r = RoomId::new("r");
+    let pushed = o.push(&r, "g", 3, Bytes::from_static(b"c"), &KeepSecond, 1 << 20);
+    assert_eq!(pushed, Ok((3, false)), "a new entry, not merged into 2");
+    assert_eq!(o.check(false, |_| true), Ok(()));
+}
+
+#[test]
+fn renumbering_after_a_join_keeps_sent_entries_unmerged() {
+    // The hub of the new connection holds up to 0: entries 1 and 2 continue from
+    // 1, but they were sent before and may still land through another node.
+    let mut o = rewound(&[b"aa", b"b"]);
+    let r = RoomId::new("r");
+    assert_eq!(o.renumber_after(&r, 0), 3);
+    let pushed = o.push(&r, "g", 3, Bytes::from_static(b"c"), &KeepSecond, 1 << 20);
+    assert_eq!(pushed, Ok((3, false)));
+    let mut o = local(&[b"aa"]);
+    assert_eq!(o.renumber_after(&r, 0), 2);
+    let pushed = o.push(&r, "g", 2, Bytes::from_static(b"c"), &KeepSecond, 1 << 20);
+    assert_eq!(pushed, Ok((1, true)), "a never-sent entry still merges");
+}
+
+#[test]
 fn a_merge_larger_than_a_frame_allows_is_not_made() {
-    let mut o = rewound(&[b"a", b"bbbbbbbb"]);
+    let mut o = local(&[b"a", b"bbbbbbbb"]);
     let limit = crate::client::config::DELTA_FRAME_OVERHEAD + "r".len() + "g".len() + 4;
     o.connection_lost(&KeepSecond, limit);
     assert_eq!(
@@ -147,7 +187,7 @@ fn a_merge_larger_than_a_frame_allows_is_not_made() {
         2,
         "8 bytes exceed the 4 allowed"
     );
-    let mut o = rewound(&[b"a", b"bbbb"]);
+    let mut o = local(&[b"a", b"bbbb"]);
     o.connection_lost(&KeepSecond, limit);
     assert_eq!(seqs_and_payloads(&mut o), [(1, b"bbbb".to_vec())], "4 fit");
 }

@@ -428,3 +428,44 @@ fn the_latest_joined_is_authoritative_for_numbering_even_below_earlier_acks() {
     assert_eq!(h.sent_seqs(), vec![1]);
     assert_eq!(h.client.check_invariants(), Ok(()));
 }
+
+/// The `ClientDelta`s in `sent`, as (seq, payload).
+fn deltas_sent(h: &Harness) -> Vec<(u64, Bytes)> {
+    h.sent
+        .iter()
+        .filter_map(|f| match f {
+            Frame::ClientDelta(d) => Some((d.seq, d.payload.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_delta_sent_through_another_node_is_never_merged_so_its_duplicate_ack_covers_only_it() {
+    // Several hub nodes (PROTOCOL.md §8.6): delta 1 went to node A, whose append is
+    // still in flight when the connection drops. Node B's `Joined` does not count
+    // it yet, and B refuses the re-sent copy `rate_limited`. A delta made during the
+    // pause must not merge into 1: A's copy of 1 becomes durable, so B answers the
+    // next copy of 1 as a duplicate, and whatever was merged into it would be
+    // acknowledged without ever being stored.
+    let mut h = Harness::joined_room(merging());
+    h.submit("r", b"a");
+    h.clear();
+    h.lost(TransportClosed::failed("node A went away"));
+    h.open();
+    h.recv(welcome(0));
+    h.recv(joined("r", 1, 0, 0, 0));
+    assert_eq!(deltas_sent(&h), vec![(1, Bytes::from_static(b"a"))]);
+    h.clear();
+    h.recv(reject(ErrorCode::RATE_LIMITED, Some("r"), Some(1)));
+    h.submit("r", b"b");
+    h.advance(Duration::from_secs(1));
+    assert_eq!(
+        deltas_sent(&h),
+        vec![(1, Bytes::from_static(b"a")), (2, Bytes::from_static(b"b"))],
+        "b travels under its own sequence"
+    );
+    h.recv(ack("r", 1)); // the duplicate of A's durable copy
+    assert_eq!(h.client.outbox_len(), 1, "b is still owed an ack");
+    assert_eq!(h.client.check_invariants(), Ok(()));
+}
