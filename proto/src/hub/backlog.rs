@@ -16,7 +16,7 @@ use super::Hub;
 use super::events::HubEvent;
 use super::metrics::HubMetrics;
 use super::session::Session;
-use crate::wire::{CloseCode, ErrorCode, Frame, Reject, RoomId, SessionId};
+use crate::wire::{CloseCode, ErrorCode, Frame, MAX_MESSAGE_LEN, Reject, RoomId, SessionId};
 
 /// The hub's output side borrowed on its own, so that a room can be walked
 /// (borrowing `Hub::rooms`) while frames are queued.
@@ -136,7 +136,7 @@ impl Hub {
             code,
             room,
             seq,
-            message: message.to_owned(),
+            message: clip_message(message).to_owned(),
         });
         self.send(sid, &frame);
     }
@@ -163,4 +163,16 @@ impl Hub {
             }
         }
     }
+}
+
+/// `message` cut to at most [`MAX_MESSAGE_LEN`] bytes at a character boundary: a
+/// `Reject` with a longer one would not decode (PROTOCOL.md §3.3), and a client would
+/// close `malformed` instead of hearing why it was refused. The text can come from
+/// outside the hub (an authorizer's reason).
+fn clip_message(message: &str) -> &str {
+    let mut end = message.len().min(MAX_MESSAGE_LEN);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    &message[..end]
 }

@@ -122,6 +122,33 @@ fn refused_authorization_rejects_unauthorized_and_closes() {
 }
 
 #[test]
+fn a_refusal_reason_longer_than_a_reject_allows_is_cut_at_a_character_boundary() {
+    // An HTTP authorizer's reason can be any length; a `Reject` carries at most
+    // MAX_MESSAGE_LEN bytes, or the client could not decode it and would never
+    // learn that it must stop (4002).
+    let mut h = Harness::with(HubConfig::default());
+    let sid = h.open();
+    h.send(sid, hello(3));
+    let reason = format!("x{}", "é".repeat(600));
+    h.hub
+        .handle_auth(h.now, sid, Err(AuthError(reason.clone())))
+        .unwrap();
+    h.settle();
+    let frames = h.take(sid);
+    let [Frame::Reject(r)] = frames.as_slice() else {
+        panic!("{frames:?}");
+    };
+    assert_eq!(r.code, ErrorCode::UNAUTHORIZED);
+    assert_eq!(
+        r.message.len(),
+        MAX_MESSAGE_LEN - 1,
+        "511 two-byte characters fit"
+    );
+    assert!(reason.starts_with(&r.message));
+    assert_eq!(h.closed.get(&sid), Some(&CloseCode::UNAUTHORIZED));
+}
+
+#[test]
 fn an_authorizer_that_cannot_decide_closes_internal_error() {
     let mut h = Harness::with(HubConfig::default());
     let sid = h.open();
