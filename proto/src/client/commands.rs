@@ -51,7 +51,7 @@ impl Client {
         payload: Bytes,
     ) -> Result<u64, ClientError> {
         self.advance(now);
-        let limit = self.frame_limit();
+        let bounds = self.size_bounds(false);
         let Some(r) = self.rooms.get_mut(room) else {
             return Err(ClientError::NotJoined(room.clone()));
         };
@@ -62,7 +62,7 @@ impl Client {
         if !r.writable {
             return Err(ClientError::ReadOnly(room.clone()));
         }
-        let max = max_payload(limit, room, &r.crdt);
+        let max = max_payload(bounds, room, &r.crdt);
         if payload.len() > max {
             let size = payload.len();
             return Err(ClientError::PayloadTooLarge { size, max });
@@ -74,7 +74,7 @@ impl Client {
         let merger = &*self.config.merger;
         let (seq, merged) = self
             .outbox
-            .push(room, &r.crdt, seq, payload, merger, limit)?;
+            .push(room, &r.crdt, seq, payload, merger, bounds)?;
         bump(&mut self.metrics.deltas_submitted);
         if merged {
             bump(&mut self.metrics.deltas_merged);
@@ -93,7 +93,7 @@ impl Client {
         state: Bytes,
     ) -> Result<(), ClientError> {
         self.advance(now);
-        let limit = self.frame_limit();
+        let bounds = self.size_bounds(true);
         let Some(r) = self.rooms.get_mut(room) else {
             return Err(ClientError::NotJoined(room.clone()));
         };
@@ -101,7 +101,7 @@ impl Client {
             let room = room.clone();
             return Err(ClientError::RoomRejected { room, code });
         }
-        let max = max_payload(limit, room, "");
+        let max = max_payload(bounds, room, "");
         if state.len() > max {
             let size = state.len();
             return Err(ClientError::PayloadTooLarge { size, max });

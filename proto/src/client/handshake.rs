@@ -56,6 +56,7 @@ impl Client {
             .set(Timer::Stable, self.now + self.config.stable_after);
         self.connected_since = Some(self.now);
         bump(&mut self.metrics.connections);
+        self.hub_limits = Some(w.limits);
         self.session = Some(w);
         // Rooms are `Pending` (joined before connecting or reset by the lost
         // connection): `poll_transmit` sends their `Join` with resume positions.

@@ -201,8 +201,8 @@ impl Client {
             room.connection_lost();
         }
         self.forget_peers();
-        let limit = self.frame_limit();
-        self.outbox.connection_lost(&*self.config.merger, limit);
+        let bounds = self.size_bounds(false);
+        self.outbox.connection_lost(&*self.config.merger, bounds);
         for (id, room) in self.rooms.iter_mut() {
             if let Some(last) = self.outbox.last_seq(id) {
                 room.next_seq = last.saturating_add(1); // folding freed numbers

@@ -82,7 +82,7 @@ use crate::vecmap::{VecMap, VecSet};
 
 use crate::rng::Rng;
 use crate::time::Instant;
-use crate::wire::{ReplicaId, RoomId, Welcome};
+use crate::wire::{Limits, ReplicaId, RoomId, Welcome};
 use heartbeat::Heartbeat;
 use outbox::Outbox;
 use outputs::Outputs;
@@ -109,6 +109,9 @@ pub struct Client {
     heartbeat: Heartbeat,
     /// The hub's `Welcome` on the current connection.
     session: Option<Welcome>,
+    /// The limits of the latest `Welcome`, kept after its connection: deltas
+    /// queued offline are sized and merged for the hub most likely met next.
+    hub_limits: Option<Limits>,
     connected_since: Option<Instant>,
     hello_sent: bool,
     /// The current (or last) connection.
@@ -141,6 +144,7 @@ impl Client {
             attempts: 0,
             heartbeat: Heartbeat::default(),
             session: None,
+            hub_limits: None,
             connected_since: None,
             hello_sent: false,
             conn: ConnectionId(0),

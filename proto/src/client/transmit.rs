@@ -13,10 +13,13 @@ use bytes::Bytes;
 
 use super::Client;
 use super::lifecycle::ClientState;
+use super::merging::SizeBounds;
 use super::metrics::{add, bump};
 use super::rooms::RoomStatus;
 use super::timers::Timer;
-use crate::wire::{ClientDelta, Frame, Hello, Join, Leave, SUPPORTED_VERSIONS, SetPresence};
+use crate::wire::{
+    ClientDelta, Frame, Hello, Join, Leave, Limits, SUPPORTED_VERSIONS, SetPresence,
+};
 
 impl Client {
     /// The next encoded frame to write to the current connection, if any.
@@ -29,6 +32,34 @@ impl Client {
     }
 
     /// The largest frame the hub accepts on this connection and this client builds.
+    /// The bounds of a delta payload (`presence` false) or a presence state:
+    /// the frame limit and the latest announced payload limit (PROTOCOL.md §7).
+    pub(super) fn size_bounds(&self, presence: bool) -> SizeBounds {
+        let announced = |l: &Limits| {
+            let max = if presence {
+                l.max_presence_bytes
+            } else {
+                l.max_payload_bytes
+            };
+            usize::try_from(max).unwrap_or(usize::MAX)
+        };
+        let hub_frame = self
+            .hub_limits
+            .as_ref()
+            .map(|l| usize::try_from(l.max_frame_bytes).unwrap_or(usize::MAX))
+            .filter(|&l| l > 0)
+            .unwrap_or(usize::MAX);
+        SizeBounds {
+            frame: self.frame_limit().min(hub_frame),
+            payload: self
+                .hub_limits
+                .as_ref()
+                .map(announced)
+                .filter(|&l| l > 0)
+                .unwrap_or(usize::MAX),
+        }
+    }
+
     pub(super) fn frame_limit(&self) -> usize {
         let hub = self
             .session

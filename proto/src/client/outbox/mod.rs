@@ -24,7 +24,7 @@ use std::collections::VecDeque;
 use crate::vecmap::VecMap;
 
 use super::error::ClientError;
-use super::merging::{max_payload, try_merge};
+use super::merging::{SizeBounds, max_payload, try_merge};
 use crate::crdt::DeltaMerger;
 use crate::wire::RoomId;
 
@@ -91,9 +91,9 @@ impl Outbox {
         seq: u64,
         payload: Bytes,
         merger: &dyn DeltaMerger,
-        frame_limit: usize,
+        bounds: SizeBounds,
     ) -> Result<(u64, bool), ClientError> {
-        let max_entry = max_payload(frame_limit, room, crdt);
+        let max_entry = max_payload(bounds, room, crdt);
         if let Some(q) = self.rooms.get_mut(room) {
             // An entry that never left this client is not in flight (entries in
             // flight were all sent), so it may still change.
@@ -162,10 +162,10 @@ impl Outbox {
     /// The connection is gone: every entry becomes unsent, and each run of entries
     /// that never left this client is folded by the merger as far as it allows;
     /// the entries after a fold are renumbered so sequences stay consecutive.
-    pub(super) fn connection_lost(&mut self, merger: &dyn DeltaMerger, frame_limit: usize) {
+    pub(super) fn connection_lost(&mut self, merger: &dyn DeltaMerger, bounds: SizeBounds) {
         for (room, q) in self.rooms.iter_mut() {
             q.sent = 0;
-            let max_entry = max_payload(frame_limit, room, &q.crdt);
+            let max_entry = max_payload(bounds, room, &q.crdt);
             let mut folded: VecDeque<Entry> = VecDeque::with_capacity(q.entries.len());
             for mut e in q.entries.drain(..) {
                 if let Some(last) = folded.back_mut() {

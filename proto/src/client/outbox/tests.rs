@@ -2,6 +2,7 @@
 //! settling, withdrawing and renumbering.
 
 use super::*;
+use crate::client::merging::SizeBounds;
 
 /// Breaks an outbox in one way.
 type Spoil = fn(&mut Outbox);
@@ -113,7 +114,7 @@ fn seqs_and_payloads(o: &mut Outbox) -> Vec<(u64, Vec<u8>)> {
 #[test]
 fn a_connection_loss_folds_a_never_sent_run_into_one_entry() {
     let mut o = local(&[b"aa", b"b", b"ccc"]);
-    o.connection_lost(&KeepSecond, 1 << 20);
+    o.connection_lost(&KeepSecond, SizeBounds::frame(1 << 20));
     assert_eq!(seqs_and_payloads(&mut o), [(1, b"ccc".to_vec())]);
     assert_eq!((o.count, o.bytes), (1, 3), "totals follow the fold");
     assert_eq!(o.check(false, |_| true), Ok(()));
@@ -122,7 +123,7 @@ fn a_connection_loss_folds_a_never_sent_run_into_one_entry() {
 #[test]
 fn an_entry_that_does_not_merge_keeps_its_place_renumbered_after_the_fold() {
     let mut o = local(&[b"aa", b"b", b"!", b"dd", b"e"]);
-    o.connection_lost(&KeepSecond, 1 << 20);
+    o.connection_lost(&KeepSecond, SizeBounds::frame(1 << 20));
     let want = [(1, b"b".to_vec()), (2, b"!".to_vec()), (3, b"e".to_vec())];
     assert_eq!(seqs_and_payloads(&mut o), want);
     assert_eq!((o.count, o.bytes), (3, 3));
@@ -133,7 +134,7 @@ fn an_entry_that_does_not_merge_keeps_its_place_renumbered_after_the_fold() {
 fn entries_that_may_be_on_the_hub_are_never_folded() {
     // 1 was sent and not refused (it may be on the hub); 2 and 3 never left.
     let mut o = outbox();
-    o.connection_lost(&KeepSecond, 1 << 20);
+    o.connection_lost(&KeepSecond, SizeBounds::frame(1 << 20));
     let q = queue(&mut o);
     let flags: Vec<(u64, bool)> = q.entries.iter().map(|e| (e.seq, e.ever_sent)).collect();
     assert_eq!(
@@ -151,13 +152,20 @@ fn refused_entries_stay_unmerged_as_a_copy_may_still_land_through_another_node()
     // store the copy sent on an earlier connection (PROTOCOL.md §8.6), so neither
     // a fold at the next connection loss nor a new delta may merge into them.
     let mut o = rewound(&[b"aa", b"b"]);
-    o.connection_lost(&KeepSecond, 1 << 20);
+    o.connection_lost(&KeepSecond, SizeBounds::frame(1 << 20));
     assert_eq!(
         seqs_and_payloads(&mut o),
         [(1, b"aa".to_vec()), (2, b"b".to_vec())]
     );
     let r = RoomId::new("r");
-    let pushed = o.push(&r, "g", 3, Bytes::from_static(b"c"), &KeepSecond, 1 << 20);
+    let pushed = o.push(
+        &r,
+        "g",
+        3,
+        Bytes::from_static(b"c"),
+        &KeepSecond,
+        SizeBounds::frame(1 << 20),
+    );
     assert_eq!(pushed, Ok((3, false)), "a new entry, not merged into 2");
     assert_eq!(o.check(false, |_| true), Ok(()));
 }
@@ -169,11 +177,25 @@ fn renumbering_after_a_join_keeps_sent_entries_unmerged() {
     let mut o = rewound(&[b"aa", b"b"]);
     let r = RoomId::new("r");
     assert_eq!(o.renumber_after(&r, 0), 3);
-    let pushed = o.push(&r, "g", 3, Bytes::from_static(b"c"), &KeepSecond, 1 << 20);
+    let pushed = o.push(
+        &r,
+        "g",
+        3,
+        Bytes::from_static(b"c"),
+        &KeepSecond,
+        SizeBounds::frame(1 << 20),
+    );
     assert_eq!(pushed, Ok((3, false)));
     let mut o = local(&[b"aa"]);
     assert_eq!(o.renumber_after(&r, 0), 2);
-    let pushed = o.push(&r, "g", 2, Bytes::from_static(b"c"), &KeepSecond, 1 << 20);
+    let pushed = o.push(
+        &r,
+        "g",
+        2,
+        Bytes::from_static(b"c"),
+        &KeepSecond,
+        SizeBounds::frame(1 << 20),
+    );
     assert_eq!(pushed, Ok((1, true)), "a never-sent entry still merges");
 }
 
@@ -181,14 +203,14 @@ fn renumbering_after_a_join_keeps_sent_entries_unmerged() {
 fn a_merge_larger_than_a_frame_allows_is_not_made() {
     let mut o = local(&[b"a", b"bbbbbbbb"]);
     let limit = crate::client::config::DELTA_FRAME_OVERHEAD + "r".len() + "g".len() + 4;
-    o.connection_lost(&KeepSecond, limit);
+    o.connection_lost(&KeepSecond, SizeBounds::frame(limit));
     assert_eq!(
         seqs_and_payloads(&mut o).len(),
         2,
         "8 bytes exceed the 4 allowed"
     );
     let mut o = local(&[b"a", b"bbbb"]);
-    o.connection_lost(&KeepSecond, limit);
+    o.connection_lost(&KeepSecond, SizeBounds::frame(limit));
     assert_eq!(seqs_and_payloads(&mut o), [(1, b"bbbb".to_vec())], "4 fit");
 }
 

@@ -469,3 +469,51 @@ fn a_delta_sent_through_another_node_is_never_merged_so_its_duplicate_ack_covers
     assert_eq!(h.client.outbox_len(), 1, "b is still owed an ack");
     assert_eq!(h.client.check_invariants(), Ok(()));
 }
+
+/// A client joined to room "r" through a hub announcing `max_payload_bytes` and
+/// `max_presence_bytes` of 6, then offline; logs cleared.
+fn small_payload_hub_then_offline() -> Harness {
+    let mut h = Harness::new(merging());
+    h.client.join(h.now, room("r"), "g").expect("join");
+    h.connect();
+    let Frame::Welcome(mut w) = welcome(0) else {
+        unreachable!("welcome builds a Welcome")
+    };
+    w.limits.max_payload_bytes = 6;
+    w.limits.max_presence_bytes = 6;
+    h.recv(Frame::Welcome(w));
+    h.drain();
+    h.recv(joined("r", 1, 0, 0, 0));
+    h.lost(TransportClosed::failed("offline"));
+    h.clear();
+    h
+}
+
+#[test]
+fn the_hubs_announced_payload_limits_bound_submits_presence_and_merges() {
+    // PROTOCOL.md §7: a client uses the limits of `Welcome`. A merge past the hub's
+    // `max_payload_bytes` would be refused `payload_too_large` and withdrawn, taking
+    // every delta merged into it along.
+    let mut h = small_payload_hub_then_offline();
+    assert!(matches!(
+        h.client
+            .submit(h.now, &room("r"), Bytes::from_static(b"1234567")),
+        Err(ClientError::PayloadTooLarge { size: 7, max: 6 })
+    ));
+    assert!(matches!(
+        h.client
+            .set_presence(h.now, &room("r"), Bytes::from_static(b"1234567")),
+        Err(ClientError::PayloadTooLarge { size: 7, max: 6 })
+    ));
+    assert_eq!(h.submit("r", b"abcd"), 1);
+    assert_eq!(h.submit("r", b"ef"), 1, "merged: 6 bytes fit");
+    assert_eq!(h.submit("r", b"g"), 2, "7 bytes would not");
+    assert_eq!(h.submit("r", b"hi"), 2);
+    h.lost(TransportClosed::failed("again"));
+    assert_eq!(
+        h.client.outbox_len(),
+        2,
+        "the fold keeps within the limit too"
+    );
+    assert_eq!(h.client.check_invariants(), Ok(()));
+}
