@@ -81,10 +81,7 @@ impl Client {
             self.emit(ClientEvent::Error(err));
         } else if code.is_retryable() {
             // Kept and sent again, same sequence, after a pause.
-            if !self.timers.is_set(Timer::RateLimit) {
-                self.timers
-                    .set(Timer::RateLimit, self.now + self.config.rate_limit_retry);
-            }
+            self.pause_for_rate_limit();
             self.emit(ClientEvent::Error(err));
         } else if let Some(e) = self.outbox.withdraw(&room, seq) {
             // Refused for good: withdrawn, later deltas move down one number.
@@ -107,17 +104,31 @@ impl Client {
         err: SessionError,
     ) {
         let Some(r) = self.rooms.get_mut(&room) else {
+            // A room left meanwhile: the refused frame may be its `Leave`, and
+            // without it the hub keeps the session in the room (listed to the
+            // others, sent its deltas). Sent again after the pause; a hub that
+            // already let the session go answers `unknown_room`. At most
+            // `max_rooms` wait, whatever rooms a hub names.
+            let room_bound = self.leaving.len() < self.config.max_rooms;
+            if code == ErrorCode::RATE_LIMITED && room_bound {
+                self.leaving.insert(room);
+                self.pause_for_rate_limit();
+            }
             self.emit(ClientEvent::Error(err));
             return;
         };
         match r.status {
+            RoomStatus::Joined if code == ErrorCode::RATE_LIMITED => {
+                // A joined room's frame without a sequence is its `SetPresence`:
+                // the latest state goes again after the pause.
+                r.presence_dirty = r.presence.is_some();
+                self.pause_for_rate_limit();
+                self.emit(ClientEvent::Error(err));
+            }
             RoomStatus::Joining if code.is_retryable() => {
                 // Dropped, not refused (e.g. rate limited): joined again after a pause.
                 r.status = RoomStatus::Pending;
-                if !self.timers.is_set(Timer::RateLimit) {
-                    self.timers
-                        .set(Timer::RateLimit, self.now + self.config.rate_limit_retry);
-                }
+                self.pause_for_rate_limit();
                 self.emit(ClientEvent::Error(err));
             }
             RoomStatus::Joining => {
@@ -133,6 +144,15 @@ impl Client {
                 self.emit(ClientEvent::Error(err));
             }
             _ => self.emit(ClientEvent::Error(err)),
+        }
+    }
+
+    /// Pauses sending rooms' frames (`Join`, `Leave`, presence, deltas) for
+    /// `rate_limit_retry`, unless a pause is already running.
+    fn pause_for_rate_limit(&mut self) {
+        if !self.timers.is_set(Timer::RateLimit) {
+            self.timers
+                .set(Timer::RateLimit, self.now + self.config.rate_limit_retry);
         }
     }
 }

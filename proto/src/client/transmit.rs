@@ -97,12 +97,15 @@ impl Client {
         if let Some(nonce) = self.heartbeat.take_ping(self.now) {
             return Some(Frame::Ping { nonce });
         }
+        let paused = self.timers.is_set(Timer::RateLimit);
+        if paused {
+            return None;
+        }
         if let Some(room) = self.leaving.pop_first() {
             return Some(Frame::Leave(Leave { room }));
         }
-        let paused = self.timers.is_set(Timer::RateLimit);
         for (id, r) in &mut self.rooms {
-            if r.status == RoomStatus::Pending && !paused {
+            if r.status == RoomStatus::Pending {
                 r.status = RoomStatus::Joining;
                 r.join_sent = self.now;
                 if !self.timers.is_set(Timer::Join) {
@@ -126,9 +129,6 @@ impl Client {
                     }));
                 }
             }
-        }
-        if paused {
-            return None;
         }
         for (id, r) in &self.rooms {
             if r.status != RoomStatus::Joined || !r.writable || r.awaiting_rejects > 0 {

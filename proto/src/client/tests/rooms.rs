@@ -298,3 +298,61 @@ fn a_changes_frame_for_unknown_or_known_peers_adds_no_duplicate_events() {
     h.recv(peers("r", PeersMode::Changes, 2, vec![peer(4, None)], &[]));
     assert_eq!(h.app_events(), vec![joined_ev(4), count_ev(2)]);
 }
+
+#[test]
+fn a_rate_limited_leave_is_sent_again_after_the_pause() {
+    // Without its `Leave` the hub keeps the session in the room: listed to the
+    // other members and sent every delta, until the connection ends.
+    let mut h = Harness::joined_room(config());
+    h.client.leave(h.now, &room("r")).unwrap();
+    h.drain();
+    h.clear();
+    h.recv(reject(ErrorCode::RATE_LIMITED, Some("r"), None));
+    assert!(h.sent.is_empty(), "not during the pause");
+    h.advance(std::time::Duration::from_secs(1));
+    assert_eq!(h.sent, vec![Frame::Leave(Leave { room: room("r") })]);
+    h.clear();
+    // The hub had let the session go after all: nothing more is sent.
+    h.recv(reject(ErrorCode::UNKNOWN_ROOM, Some("r"), None));
+    h.advance(std::time::Duration::from_secs(1));
+    assert!(h.sent.is_empty());
+}
+
+#[test]
+fn rooms_a_hub_names_in_rate_limited_refusals_wait_to_be_left_only_up_to_max_rooms() {
+    let mut c = config();
+    c.max_rooms = 4;
+    let mut h = Harness::connected(c);
+    for i in 0..100 {
+        h.recv(reject(
+            ErrorCode::RATE_LIMITED,
+            Some(&format!("x{i}")),
+            None,
+        ));
+    }
+    h.advance(std::time::Duration::from_secs(1));
+    let leaves = h
+        .sent
+        .iter()
+        .filter(|f| matches!(f, Frame::Leave(_)))
+        .count();
+    assert_eq!(leaves, 4);
+}
+
+#[test]
+fn a_rate_limited_presence_is_sent_again_after_the_pause() {
+    let mut h = Harness::joined_room(config());
+    h.client
+        .set_presence(h.now, &room("r"), Bytes::from_static(b"cursor"))
+        .unwrap();
+    h.drain();
+    h.clear();
+    h.recv(reject(ErrorCode::RATE_LIMITED, Some("r"), None));
+    assert!(h.sent.is_empty(), "not during the pause");
+    h.advance(std::time::Duration::from_secs(1));
+    let set = Frame::SetPresence(SetPresence {
+        room: room("r"),
+        state: Bytes::from_static(b"cursor"),
+    });
+    assert_eq!(h.sent, vec![set]);
+}
