@@ -69,6 +69,11 @@ impl Client {
                     epoch: j.epoch,
                     offset: 0,
                 },
+                // A `Join` without a position is answered from offset 0 or with a
+                // resync: this answers a `Join` sent before the room was left and
+                // joined again (PROTOCOL.md §3.6). The join timer still bounds
+                // the wait for the real answer.
+                None => return,
                 _ => {
                     let why = "Joined does not continue the resume position";
                     self.fault(
