@@ -3,7 +3,9 @@
 //!
 //! Frames of any connection but the current one (one the session already closed,
 //! ...) are ignored, as are frames before the transport was reported open. Any frame counts as liveness. A frame
-//! over `max_frame_bytes` closes the connection with `MESSAGE_TOO_BIG`, one that
+//! over `max_frame_bytes` closes the connection with `MESSAGE_TOO_BIG` — except a
+//! `Joined`, accepted up to [`MAX_JOINED_BYTES`] whatever the limit, as its snapshot
+//! can be as large as any state a hub folds (PROTOCOL.md §7) — one that
 //! does not decode or is not allowed from a hub closes it with `PROTOCOL_ERROR`;
 //! both report an error event and reconnect.
 
@@ -13,7 +15,7 @@ use super::event::{ClientEvent, ConnectionId};
 use super::lifecycle::ClientState;
 use super::metrics::{add, bump};
 use crate::time::Instant;
-use crate::wire::{CloseCode, DecodeError, Frame};
+use crate::wire::{CloseCode, Frame, MAX_JOINED_BYTES};
 
 impl Client {
     /// A binary message arrived on connection `conn`. Ignored unless `conn` is the
@@ -30,15 +32,18 @@ impl Client {
         bump(&mut self.metrics.frames_received);
         add(&mut self.metrics.bytes_received, bytes.len());
         self.note_liveness();
-        let frame = match Frame::decode_with_limit(bytes, self.config.max_frame_bytes) {
-            Ok(f) => f,
-            Err(DecodeError::FrameTooLarge { size, max }) => {
-                let err = SessionError::FrameTooLarge { size, max };
-                self.fault(err, CloseCode::MESSAGE_TOO_BIG);
+        let limit = self.config.max_frame_bytes;
+        let within = bytes.len() <= limit;
+        let frame = match Frame::decode_with_limit(bytes, limit.max(MAX_JOINED_BYTES)) {
+            Ok(f) if within || matches!(f, Frame::Joined(_)) => f,
+            Err(e) if within => {
+                self.fault(SessionError::Malformed(e), CloseCode::PROTOCOL_ERROR);
                 return;
             }
-            Err(e) => {
-                self.fault(SessionError::Malformed(e), CloseCode::PROTOCOL_ERROR);
+            _ => {
+                let size = bytes.len();
+                let err = SessionError::FrameTooLarge { size, max: limit };
+                self.fault(err, CloseCode::MESSAGE_TOO_BIG);
                 return;
             }
         };

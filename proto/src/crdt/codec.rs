@@ -26,6 +26,9 @@ use crate::cbor_head;
 /// to the hub must also fit the frame limit the hub announces, 1 MiB by default.)
 pub const MAX_ENCODED_BYTES: usize = 8 << 20;
 
+// A folded state travels in a `Joined`, which every client accepts up to this size.
+const _: () = assert!(MAX_ENCODED_BYTES == crate::wire::MAX_SNAPSHOT_BYTES);
+
 /// Deepest CBOR nesting (arrays and maps inside each other) accepted by [`decode`].
 pub const MAX_NESTING: usize = 64;
 

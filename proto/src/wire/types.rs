@@ -17,6 +17,12 @@ pub const MAX_TOKEN_LEN: usize = 4096;
 pub const MAX_MESSAGE_LEN: usize = 1024;
 /// Most protocol versions a `Hello` may offer.
 pub const MAX_OFFERED_VERSIONS: usize = 16;
+/// Largest snapshot a hub sends in a `Joined`: the largest state a fold makes
+/// (`crdt::codec::MAX_ENCODED_BYTES`), 8 MiB.
+pub const MAX_SNAPSHOT_BYTES: usize = 8 << 20;
+/// Largest `Joined` a client must accept whatever its own frame limit
+/// (PROTOCOL.md §7): a snapshot of [`MAX_SNAPSHOT_BYTES`] and the other fields.
+pub const MAX_JOINED_BYTES: usize = MAX_SNAPSHOT_BYTES + 2048;
 
 /// Identifies a replica (one document instance: a tab, an app process). Chosen by the client.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]

@@ -160,3 +160,50 @@ fn undrained_non_delivery_events_are_bounded_and_counted() {
     assert_eq!(h.client.metrics().events_dropped, 6);
     assert_eq!(h.client.state(), Connected, "no delivery was refused");
 }
+
+#[test]
+fn a_joined_larger_than_the_frame_limit_is_accepted_up_to_the_largest_snapshot() {
+    // A room's snapshot can be as large as any state a hub folds (8 MiB), above the
+    // client's 1 MiB frame limit: refusing it would close 1009, reconnect, get the
+    // same `Joined`, forever. Every other frame keeps the limit.
+    let mut h = Harness::connected(config());
+    h.client.join(h.now, room("r"), "g").unwrap();
+    h.drain();
+    let snapshot = bytes::Bytes::from(vec![7u8; 2 << 20]);
+    let Frame::Joined(mut j) = joined("r", 1, 5, 5, 0) else {
+        unreachable!("joined builds a Joined")
+    };
+    j.resync = true;
+    j.snapshot = Some(snapshot.clone());
+    h.recv(Frame::Joined(j));
+    assert_eq!(h.client.state(), Connected);
+    assert!(h.app_events().iter().any(|e| matches!(
+        e,
+        ClientEvent::Resync { snapshot: Some(s), .. } if *s == snapshot
+    )));
+    let big_delta = Frame::HubDelta(HubDelta {
+        room: room("r"),
+        crdt: "g".into(),
+        epoch: 1,
+        offset: 5,
+        replica: PEER,
+        seq: 1,
+        payload: snapshot,
+    });
+    h.recv(big_delta);
+    assert_eq!(h.client.metrics().errors.frame_too_large, 1);
+    assert!(h.transport.iter().any(|c| matches!(
+        c,
+        TransportCommand::Close {
+            code: CloseCode::MESSAGE_TOO_BIG,
+            ..
+        }
+    )));
+    let mut h = Harness::connected(config());
+    h.recv_bytes(&vec![0u8; MAX_JOINED_BYTES + 1]);
+    assert_eq!(
+        h.client.metrics().errors.frame_too_large,
+        1,
+        "nothing larger"
+    );
+}
