@@ -11,6 +11,7 @@
 use super::error::SessionError;
 use super::lifecycle::ClientState;
 use super::metrics::bump;
+use super::pacing;
 use super::timers::Timer;
 use super::{Client, ConfigError};
 use crate::wire::{CloseCode, ErrorCode, Frame, Reject, SUPPORTED_VERSIONS, Welcome};
@@ -57,6 +58,7 @@ impl Client {
         self.connected_since = Some(self.now);
         bump(&mut self.metrics.connections);
         self.hub_limits = Some(w.limits);
+        self.pacer = Some(pacing::Pacer::new(&w.limits, self.now));
         self.session = Some(w);
         // Rooms are `Pending` (joined before connecting or reset by the lost
         // connection): `poll_transmit` sends their `Join` with resume positions.

@@ -49,7 +49,7 @@ impl Client {
             return Err("Leave frames owed while not connected".to_owned());
         }
         self.check_bounded_waits()?;
-        let timer_states: [(Timer, &[ClientState]); 7] = [
+        let timer_states: [(Timer, &[ClientState]); 8] = [
             (
                 Timer::Handshake,
                 &[ClientState::Connecting, ClientState::Handshaking],
@@ -60,6 +60,7 @@ impl Client {
             (Timer::Stable, &[ClientState::Connected]),
             (Timer::RateLimit, &[ClientState::Connected]),
             (Timer::Join, &[ClientState::Connected]),
+            (Timer::Pace, &[ClientState::Connected]),
         ];
         for (t, states) in timer_states {
             if self.timers.is_set(t) && !states.contains(&self.state) {

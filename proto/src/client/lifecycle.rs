@@ -184,6 +184,7 @@ impl Client {
             Timer::Idle,
             Timer::Stable,
             Timer::RateLimit,
+            Timer::Pace,
             Timer::Join,
         ] {
             self.timers.stop(t);
@@ -191,6 +192,7 @@ impl Client {
         self.heartbeat
             .reset_connection(self.config.heartbeat_interval);
         self.session = None;
+        self.pacer = None;
         self.hello_sent = false;
         if let Some(since) = self.connected_since.take() {
             let up = self.now - since;

@@ -58,6 +58,7 @@ mod merging;
 mod metrics;
 mod outbox;
 mod outputs;
+mod pacing;
 mod peers;
 mod persist;
 mod rejects;
@@ -112,6 +113,8 @@ pub struct Client {
     /// The limits of the latest `Welcome`, kept after its connection: deltas
     /// queued offline are sized and merged for the hub most likely met next.
     hub_limits: Option<Limits>,
+    /// Keeps this connection's frames within the hub's announced rates.
+    pacer: Option<pacing::Pacer>,
     connected_since: Option<Instant>,
     hello_sent: bool,
     /// The current (or last) connection.
@@ -145,6 +148,7 @@ impl Client {
             heartbeat: Heartbeat::default(),
             session: None,
             hub_limits: None,
+            pacer: None,
             connected_since: None,
             hello_sent: false,
             conn: ConnectionId(0),

@@ -33,10 +33,12 @@ pub(super) enum Timer {
     RateLimit,
     /// The earliest `Join` sent may have gone unanswered (`join_timeout`).
     Join,
+    /// The pacer's budget allows the next room frame (`pacing.rs`).
+    Pace,
 }
 
 impl Timer {
-    const ALL: [Timer; 7] = [
+    const ALL: [Timer; 8] = [
         Timer::Handshake,
         Timer::Ping,
         Timer::Idle,
@@ -44,6 +46,7 @@ impl Timer {
         Timer::Stable,
         Timer::RateLimit,
         Timer::Join,
+        Timer::Pace,
     ];
 
     fn index(self) -> usize {
@@ -55,6 +58,7 @@ impl Timer {
             Timer::Stable => 4,
             Timer::RateLimit => 5,
             Timer::Join => 6,
+            Timer::Pace => 7,
         }
     }
 }
@@ -62,7 +66,7 @@ impl Timer {
 /// One optional deadline per [`Timer`].
 #[derive(Clone, Debug, Default)]
 pub(super) struct TimerTable {
-    at: [Option<Instant>; 7],
+    at: [Option<Instant>; 8],
 }
 
 impl TimerTable {
@@ -138,7 +142,7 @@ impl Client {
             Timer::Idle => self.on_idle_timer(),
             Timer::Backoff => self.on_backoff_timer(),
             Timer::Stable => self.attempts = 0,
-            Timer::RateLimit => {}
+            Timer::RateLimit | Timer::Pace => {}
             Timer::Join => self.on_join_timer(),
         }
     }

@@ -2,8 +2,8 @@
 //!
 //! Nothing is queued: each call picks the most urgent frame owed to the hub from
 //! the session state, in this priority order: `Hello` (handshake), `Pong` (latest
-//! hub ping), `Ping` (heartbeat), `Leave`, `Join` (rooms pending; none while
-//! paused after a `rate_limited` reject), `SetPresence`
+//! hub ping), `Ping` (heartbeat), then, unless paused after a `rate_limited`
+//! reject or held back by the pacer (`pacing.rs`), `Leave`, `Join` (rooms pending), `SetPresence`
 //! (joined rooms whose presence changed or must be re-sent), and finally
 //! `ClientDelta` (the next unsent outbox entry of a joined, writable room; none
 //! while paused after a `rate_limited` reject, and none for a room still owed
@@ -26,6 +26,9 @@ impl Client {
     pub(crate) fn poll_transmit(&mut self) -> Option<Bytes> {
         let frame = self.next_frame()?;
         let bytes = frame.encode();
+        if let Some(p) = self.pacer.as_mut() {
+            p.charge(self.now, bytes.len());
+        }
         bump(&mut self.metrics.frames_sent);
         add(&mut self.metrics.bytes_sent, bytes.len());
         Some(Bytes::from(bytes))
@@ -99,6 +102,10 @@ impl Client {
         }
         let paused = self.timers.is_set(Timer::RateLimit);
         if paused {
+            return None;
+        }
+        if let Some(at) = self.pacer.as_mut().and_then(|p| p.wait(self.now)) {
+            self.timers.set(Timer::Pace, at);
             return None;
         }
         if let Some(room) = self.leaving.pop_first() {

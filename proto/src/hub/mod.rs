@@ -153,7 +153,7 @@ mod inbound;
 mod invariants;
 mod join;
 mod lifecycle;
-mod limits;
+pub(crate) mod limits;
 mod live;
 mod loading;
 mod log;

@@ -12,6 +12,7 @@ mod identity;
 mod liveness;
 mod outbox;
 mod own_entries;
+mod pacing;
 mod prop_ops;
 mod prop_run;
 mod props;
