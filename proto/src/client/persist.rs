@@ -111,6 +111,7 @@ impl Client {
                     seq: prev - (n - 1 - i as u64), // ≥ 1: the old ones increase from ≥ 1
                     payload: d.payload,
                     ever_sent: true,
+                    sent_before: true,
                 };
                 c.outbox
                     .append(&pr.room, &pr.crdt, e)

@@ -33,13 +33,18 @@ use crate::wire::RoomId;
 pub(super) struct Entry {
     pub(super) seq: u64,
     pub(super) payload: Bytes,
-    /// Whether this entry (or a part of it) may have reached the hub on some
-    /// connection. Once set it stays set until the entry leaves the outbox: such an
-    /// entry is never merged (its sequence may become durable later, through any
-    /// hub node, PROTOCOL.md §8.1 and §8.6). Entries that never left are
-    /// renumbered, not dropped, when the hub reports holding their sequence (a
-    /// previous incarnation used it).
+    /// Whether this entry (or a part of it) may have reached a hub: it was sent
+    /// and not refused since. Such an entry is never merged (its sequence may be
+    /// durable, or become so). Entries that never did are renumbered, not
+    /// dropped, when the hub reports holding their sequence (a previous
+    /// incarnation used it).
     pub(super) ever_sent: bool,
+    /// Whether this entry was sent on an earlier connection. A refusal on the
+    /// current connection does not clear `ever_sent` then: on several hub nodes
+    /// the copy sent before may still be on its way into the log through another
+    /// node (PROTOCOL.md §8.6), and a merged entry acknowledged as that copy's
+    /// duplicate would lose what was merged into it.
+    pub(super) sent_before: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -113,6 +118,7 @@ impl Outbox {
             seq,
             payload,
             ever_sent: false,
+            sent_before: false,
         };
         self.append(room, crdt, e)?;
         Ok((seq, false))
@@ -165,6 +171,9 @@ impl Outbox {
     pub(super) fn connection_lost(&mut self, merger: &dyn DeltaMerger, bounds: SizeBounds) {
         for (room, q) in self.rooms.iter_mut() {
             q.sent = 0;
+            for e in q.entries.iter_mut() {
+                e.sent_before |= e.ever_sent;
+            }
             let max_entry = max_payload(bounds, room, &q.crdt);
             let mut folded: VecDeque<Entry> = VecDeque::with_capacity(q.entries.len());
             for mut e in q.entries.drain(..) {

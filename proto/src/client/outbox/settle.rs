@@ -74,19 +74,23 @@ impl Outbox {
     }
 
     /// The hub refused the in-flight entry `seq`: it and every entry after it become
-    /// unsent (the hub refuses every delta after a missing one). Returns how many
-    /// entries were in flight after it (each of them will be refused too), or
+    /// unsent (the hub refuses every delta after a missing one), and those first
+    /// sent on this connection reach no hub, so they may merge again. Returns how
+    /// many entries were in flight after it (each of them will be refused too), or
     /// `None` if `seq` is not in flight.
     ///
-    /// They stay marked as ever sent, so they are never merged: this node refused
-    /// them, but a copy sent on an earlier connection may still be on its way into
-    /// the log through another hub node (PROTOCOL.md §8.6), and a merged entry
+    /// Entries sent on an earlier connection stay marked as sent, so they are never
+    /// merged: this node refused them, but the earlier copy may still be on its way
+    /// into the log through another hub node (PROTOCOL.md §8.6), and a merged entry
     /// acknowledged as that copy's duplicate would lose what was merged into it.
     pub(in crate::client) fn rewind(&mut self, room: &RoomId, seq: u64) -> Option<usize> {
         let q = self.rooms.get_mut(room)?;
         let i = q.entries.iter().take(q.sent).position(|e| e.seq == seq)?;
         let later = q.sent - i - 1;
         q.sent = i;
+        for e in q.entries.iter_mut().skip(i) {
+            e.ever_sent = e.sent_before;
+        }
         Some(later)
     }
 

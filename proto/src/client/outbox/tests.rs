@@ -15,6 +15,7 @@ fn outbox() -> Outbox {
             seq,
             payload: Bytes::from_static(b"x"),
             ever_sent: seq == 1,
+            sent_before: false,
         };
         o.append(&RoomId::new("r"), "g", e).expect("within bounds");
     }
@@ -86,6 +87,7 @@ fn local(payloads: &[&'static [u8]]) -> Outbox {
             seq: i as u64 + 1,
             payload: Bytes::from_static(p),
             ever_sent: false,
+            sent_before: false,
         };
         o.append(&RoomId::new("r"), "g", e).expect("within bounds");
     }
@@ -93,13 +95,22 @@ fn local(payloads: &[&'static [u8]]) -> Outbox {
 }
 
 /// Room "r" with `payloads` as entries 1.., all sent, then the hub refused the
-/// first in flight (`rewind`): every entry is unsent again.
-fn rewound(payloads: &[&'static [u8]]) -> Outbox {
+/// first in flight (`rewind`): every entry is unsent again. With `reconnected`
+/// they were sent on an earlier connection too.
+fn rewound(payloads: &[&'static [u8]], reconnected: bool) -> Outbox {
     let mut o = local(payloads);
-    for _ in payloads {
-        o.next_unsent(&RoomId::new("r")).expect("an entry to send");
+    let r = RoomId::new("r");
+    let send_all = |o: &mut Outbox| {
+        for _ in payloads {
+            o.next_unsent(&r).expect("an entry to send");
+        }
+    };
+    if reconnected {
+        send_all(&mut o);
+        o.connection_lost(&KeepSecond, SizeBounds::frame(1 << 20));
     }
-    assert_eq!(o.rewind(&RoomId::new("r"), 1), Some(payloads.len() - 1));
+    send_all(&mut o);
+    assert_eq!(o.rewind(&r, 1), Some(payloads.len() - 1));
     o
 }
 
@@ -147,11 +158,20 @@ fn entries_that_may_be_on_the_hub_are_never_folded() {
 }
 
 #[test]
-fn refused_entries_stay_unmerged_as_a_copy_may_still_land_through_another_node() {
-    // Sent, then refused by the node of this connection: another node may still
-    // store the copy sent on an earlier connection (PROTOCOL.md §8.6), so neither
-    // a fold at the next connection loss nor a new delta may merge into them.
-    let mut o = rewound(&[b"aa", b"b"]);
+fn entries_refused_on_the_connection_that_first_sent_them_merge_again() {
+    // Refused, and never sent before this connection: no hub holds them.
+    let mut o = rewound(&[b"aa", b"b"], false);
+    o.connection_lost(&KeepSecond, SizeBounds::frame(1 << 20));
+    assert_eq!(seqs_and_payloads(&mut o), [(1, b"b".to_vec())]);
+    assert_eq!(o.check(false, |_| true), Ok(()));
+}
+
+#[test]
+fn entries_sent_on_an_earlier_connection_stay_unmerged_after_a_refusal() {
+    // Sent before the reconnect, then refused by the node of this connection:
+    // another node may still store the copy sent before (PROTOCOL.md §8.6), so
+    // neither a fold at the next connection loss nor a new delta may merge into them.
+    let mut o = rewound(&[b"aa", b"b"], true);
     o.connection_lost(&KeepSecond, SizeBounds::frame(1 << 20));
     assert_eq!(
         seqs_and_payloads(&mut o),
@@ -174,7 +194,7 @@ fn refused_entries_stay_unmerged_as_a_copy_may_still_land_through_another_node()
 fn renumbering_after_a_join_keeps_sent_entries_unmerged() {
     // The hub of the new connection holds up to 0: entries 1 and 2 continue from
     // 1, but they were sent before and may still land through another node.
-    let mut o = rewound(&[b"aa", b"b"]);
+    let mut o = rewound(&[b"aa", b"b"], true);
     let r = RoomId::new("r");
     assert_eq!(o.renumber_after(&r, 0), 3);
     let pushed = o.push(
