@@ -4,8 +4,9 @@
 //! frame until the strikes close the session (4004) — on every reconnect again.
 //!
 //! Two budgets in micro-tokens, integer arithmetic: frames and bytes, each a token
-//! bucket like the hub's, with slack for the network bunching frames on the way:
-//! half the hub's burst, three quarters of its rate. A room frame (`Join`, `Leave`,
+//! bucket like the hub's at the hub's rate, but half its burst: the other half is
+//! slack for frames the network bunches on the way (a delayed frame releases
+//! the ones behind it at once). A room frame (`Join`, `Leave`,
 //! `SetPresence`, `ClientDelta`) is built only while both budgets are positive
 //! (a whole frame token, any byte token); every frame sent is charged, heartbeat
 //! frames too, and the byte budget may go into debt by one frame (the hub's byte
@@ -34,7 +35,7 @@ impl Budget {
         let per_sec = if burst == 0 || per_sec == 0 {
             0
         } else {
-            i64::try_from((u64::from(per_sec) * 3 / 4).max(1)).unwrap_or(i64::MAX)
+            i64::from(per_sec)
         };
         Budget {
             tokens: capacity,
@@ -135,16 +136,16 @@ mod tests {
     }
 
     #[test]
-    fn half_the_burst_goes_at_once_then_three_quarters_of_the_rate() {
+    fn half_the_burst_goes_at_once_then_the_rate() {
         let t0 = Instant::from_millis(0);
         let mut p = Pacer::new(&limits(8, 8), t0);
         for _ in 0..4 {
             assert_eq!(p.wait(t0), None);
             p.charge(t0, 10);
         }
-        // 6 frames per second: the next one in 1/6 s.
+        // 8 frames per second: the next one in 1/8 s.
         let next = p.wait(t0).expect("the budget is spent");
-        assert_eq!(next - t0, Duration::from_micros(166_667));
+        assert_eq!(next - t0, Duration::from_micros(125_000));
         assert_eq!(p.wait(next), None);
     }
 
@@ -154,9 +155,9 @@ mod tests {
         let mut p = Pacer::new(&limits(10_000, 20_000), t0);
         p.charge(t0, 3 << 20); // 1 MiB of budget, 3 MiB sent
         let next = p.wait(t0).expect("in debt");
-        // 2 MiB + 1 byte owed at 3/4 MiB per second: about 2.67 s.
+        // 2 MiB + 1 byte owed at 1 MiB per second: 2 s.
         let waited = next - t0;
-        assert!(waited > Duration::from_millis(2_660) && waited < Duration::from_millis(2_680));
+        assert!(waited > Duration::from_millis(1_999) && waited < Duration::from_millis(2_001));
         assert_eq!(p.wait(next), None);
     }
 
