@@ -9,22 +9,32 @@ pub fn room(name: &str) -> RoomId {
 }
 
 pub fn welcome(heartbeat_ms: u32) -> Frame {
+    welcome_with(heartbeat_ms, limits(heartbeat_ms))
+}
+
+/// `Welcome` announcing `limits`.
+pub fn welcome_with(heartbeat_ms: u32, limits: Limits) -> Frame {
     Frame::Welcome(Welcome {
         version: crate::wire::SUPPORTED_VERSIONS[0],
         session: SessionId(1),
         heartbeat_ms,
-        limits: Limits {
-            max_frame_bytes: 1 << 20,
-            max_rooms: 64,
-            rate_frames_per_sec: 100,
-            rate_bytes_per_sec: 1 << 20,
-            rate_frame_burst: 200,
-            rate_byte_burst: 2 << 20,
-            max_payload_bytes: (1 << 20) - 1024,
-            max_presence_bytes: 4096,
-            heartbeat_timeout_ms: heartbeat_ms.saturating_mul(3),
-        },
+        limits,
     })
+}
+
+/// The limits [`welcome`] announces.
+pub fn limits(heartbeat_ms: u32) -> Limits {
+    Limits {
+        max_frame_bytes: 1 << 20,
+        max_rooms: 64,
+        rate_frames_per_sec: 100,
+        rate_bytes_per_sec: 1 << 20,
+        rate_frame_burst: 200,
+        rate_byte_burst: 2 << 20,
+        max_payload_bytes: (1 << 20) - 1024,
+        max_presence_bytes: 4096,
+        heartbeat_timeout_ms: heartbeat_ms.saturating_mul(3),
+    }
 }
 
 /// `Joined` for room `name` of type "g" (not a resync).

@@ -476,12 +476,10 @@ fn small_payload_hub_then_offline() -> Harness {
     let mut h = Harness::new(merging());
     h.client.join(h.now, room("r"), "g").expect("join");
     h.connect();
-    let Frame::Welcome(mut w) = welcome(0) else {
-        unreachable!("welcome builds a Welcome")
-    };
-    w.limits.max_payload_bytes = 6;
-    w.limits.max_presence_bytes = 6;
-    h.recv(Frame::Welcome(w));
+    let mut l = limits(0);
+    l.max_payload_bytes = 6;
+    l.max_presence_bytes = 6;
+    h.recv(welcome_with(0, l));
     h.drain();
     h.recv(joined("r", 1, 0, 0, 0));
     h.lost(TransportClosed::failed("offline"));

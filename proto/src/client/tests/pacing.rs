@@ -14,17 +14,11 @@ fn joined_under_tight_rates() -> (Harness, RateLimiter) {
     let mut h = Harness::new(config());
     h.client.join(h.now, room("r"), "g").expect("join");
     h.connect();
-    let Frame::Welcome(mut w) = welcome(0) else {
-        unreachable!("welcome builds a Welcome")
-    };
-    w.limits.rate_frames_per_sec = 6;
-    w.limits.rate_frame_burst = 8;
-    let hub = RateLimiter::new(
-        (8, 6),
-        (w.limits.rate_byte_burst, w.limits.rate_bytes_per_sec),
-        h.now,
-    );
-    h.recv(Frame::Welcome(w));
+    let mut l = limits(0);
+    l.rate_frames_per_sec = 6;
+    l.rate_frame_burst = 8;
+    let hub = RateLimiter::new((8, 6), (l.rate_byte_burst, l.rate_bytes_per_sec), h.now);
+    h.recv(welcome_with(0, l));
     (h, hub)
 }
 
