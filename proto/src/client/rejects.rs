@@ -125,6 +125,11 @@ impl Client {
                 self.pause_for_rate_limit();
                 self.emit(ClientEvent::Error(err));
             }
+            RoomStatus::Joining if code == ErrorCode::UNKNOWN_ROOM => {
+                // A `Join` is never refused `unknown_room`: this answers a `Leave` or
+                // `SetPresence` of the membership before the room was joined again.
+                self.emit(ClientEvent::Error(err));
+            }
             RoomStatus::Joining if code.is_retryable() => {
                 // Dropped, not refused (e.g. rate limited): joined again after a pause.
                 r.status = RoomStatus::Pending;

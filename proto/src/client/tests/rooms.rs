@@ -356,3 +356,27 @@ fn a_rate_limited_presence_is_sent_again_after_the_pause() {
     });
     assert_eq!(h.sent, vec![set]);
 }
+
+#[test]
+fn an_unknown_room_answer_to_a_leave_does_not_refuse_the_join_that_follows_it() {
+    // The `Leave` of a rate-limited refusal goes again after the pause; the
+    // application joined the room again meanwhile, so `Leave` and `Join` go out
+    // together. The hub had let the session go: it answers the `Leave`
+    // `unknown_room`, which is not the `Join`'s answer.
+    let mut h = Harness::joined_room(config());
+    h.client.leave(h.now, &room("r")).unwrap();
+    h.drain();
+    h.recv(reject(ErrorCode::RATE_LIMITED, Some("r"), None));
+    h.client.join(h.now, room("r"), "g").unwrap();
+    h.advance(std::time::Duration::from_secs(1));
+    h.recv(reject(ErrorCode::UNKNOWN_ROOM, Some("r"), None));
+    assert_eq!(
+        h.client.room(&room("r")).unwrap().status,
+        RoomStatus::Joining
+    );
+    h.recv(joined("r", 1, 0, 0, 0));
+    assert_eq!(
+        h.client.room(&room("r")).unwrap().status,
+        RoomStatus::Joined
+    );
+}
