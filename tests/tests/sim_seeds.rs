@@ -24,6 +24,11 @@ const REGRESSIONS: &[(&str, u64, &str)] = &[
         "hub: a fill read of a hole another node had compacted away closed the members internal/1011 instead of 4011",
     ),
     (
+        "limited",
+        1019,
+        "client: a Leave re-sent after a rate-limited refusal was answered unknown_room after the app joined the room again; taken as the Join's refusal",
+    ),
+    (
         "realistic",
         720,
         "issue 23: clock stepped back 83 s during a black-holed attempt; Connecting forever",
