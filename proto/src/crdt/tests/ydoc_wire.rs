@@ -133,3 +133,42 @@ fn a_document_applies_local_ydoc_operations_and_refuses_oversized_ones() {
     ));
     assert_eq!(doc.state().text("t"), "hi");
 }
+
+/// A fuzz finding (`ydoc_update`): an update that passes the bounded scan and yrs's
+/// decoder, but whose item names as its parent another struct of the same update that
+/// is a string, not a type. yrs refuses to integrate it (`InvalidParent`), so no
+/// replica could load it: the hub's check refuses it too, exactly as decoding does.
+#[test]
+fn an_update_no_document_can_load_is_refused_by_the_hubs_check_too() {
+    let bytes = hex(
+        "04 01 ff 00 63 01 00 00 01 01 01 04 01 01 74 02 68 69 00 01 01 01 00 01 03 01 00 \
+         04 01 01 00 00 01 02 00",
+    );
+    assert!(T::decode(&bytes).is_err(), "no document loads it");
+    assert!(validate_update(&bytes).is_err(), "so the check refuses it");
+    let registry = Registry::with_builtin();
+    assert!(registry.validate("ydoc", &bytes).is_err());
+}
+
+/// A forged delta: client 2's item names client 1's string `"h"` as its parent. It
+/// passes the check on its own (alone, the parent is missing, so it waits), but no
+/// document holding that string integrates it. Replicas count it as an apply error and
+/// go on; the hub's fold skips it the same way, so compaction does not stop at it for
+/// ever and the snapshot is what replicas hold.
+#[test]
+fn the_fold_skips_a_delta_no_replica_can_apply_as_replicas_do() {
+    let forged = hex("01 01 02 00 04 00 01 00 01 78 00");
+    // Client 1 appends "!" after its "i".
+    let next = hex("01 01 01 02 84 01 01 01 21 00");
+    assert!(validate_update(&forged).is_ok());
+    let mut replica = T::decode(&hex(HI)).unwrap();
+    assert!(replica.merge_encoded(&forged).is_err());
+    assert!(replica.merge_encoded(&next).unwrap());
+    assert_eq!(replica.text("t"), "hi!");
+    let registry = Registry::with_builtin();
+    let folded =
+        crate::crdt::DeltaMerger::merge_many(&registry, "ydoc", &hex(HI), &[&forged, &next])
+            .unwrap()
+            .expect("ydoc is registered");
+    assert_eq!(T::decode(&folded).unwrap(), replica);
+}

@@ -11,9 +11,12 @@
 //!   misses some; docs/CRDTS.md "Known limits"). Hub compaction decodes the snapshot, applies the logged updates and
 //!   encodes once: the snapshot is the garbage-collected document, where merging the
 //!   updates (`merge_updates_v1`) would keep every deleted character forever.
-//! * Decoding always runs the bounded structural check first ([`validate_update`]),
-//!   then `Update::decode_v1`; [`DeltaCrdt::validate`] (the hub's payload check) stops
-//!   there and never applies the update to a document.
+//! * Decoding always runs the bounded structural check first, then
+//!   `Update::decode_v1`, then integrates the update into an empty document;
+//!   [`DeltaCrdt::validate`] (the hub's payload check, [`validate_update`]) does the
+//!   same and drops the document, so the hub accepts exactly what replicas can load.
+//!   [`DeltaCrdt::check_encoded`] (a replica's own encoded delta) skips the
+//!   integration: its bytes were encoded from a document.
 //! * Equality is semantic: the same integrated structs (state vector), the same
 //!   deletions, the same pending structs. Two replicas that saw the same updates in any
 //!   order compare equal although their block layout may differ.
@@ -56,9 +59,14 @@ pub fn client_id(replica: ReplicaId) -> u64 {
 
 /// Checks that `bytes` are one Yjs v1 update within the bounds of this type (size,
 /// structs, clients, delete ranges, type items, `Any` nesting, 53-bit client ids, clocks
-/// within [`MAX_CLOCK`]) that yrs decodes, without applying it; what it holds.
+/// within [`MAX_CLOCK`]) that yrs decodes and integrates into an empty document; what
+/// it holds. Exactly the updates [`YDoc::decode`] loads pass: an update whose item
+/// names another of its structs that is not a type as its parent decodes, but yrs
+/// refuses to integrate it (`InvalidParent`), so no replica could load it.
 pub fn validate_update(bytes: &[u8]) -> Result<UpdateStats, CrdtError> {
-    checked_update(bytes).map(|(stats, _)| stats)
+    let (stats, update) = checked_update(bytes)?;
+    YDoc::default().integrate(update)?;
+    Ok(stats)
 }
 
 /// [`validate_update`], returning the decoded update too.
@@ -345,10 +353,15 @@ impl DeltaCrdt for YDoc {
     }
 
     /// Decodes the snapshot once, applies every update in log order, encodes once.
+    /// An update that fails the check is an error; one that passes it but that the
+    /// state cannot integrate (a forged parent: docs/CRDTS.md, "Known limits") is
+    /// skipped, as every replica skips it (an apply error), so the snapshot stays what
+    /// replicas hold and compaction does not stop at it.
     fn merge_many_encoded(base: &[u8], deltas: &[&[u8]]) -> Result<Vec<u8>, CrdtError> {
         let mut state = YDoc::decode(base)?;
         for d in deltas {
-            state.merge_encoded(d)?;
+            let (_, update) = checked_update(d)?;
+            let _ = state.apply_update(update);
         }
         Ok(state.encode_full())
     }
@@ -360,6 +373,6 @@ impl DeltaCrdt for YDoc {
                 max,
             });
         }
-        validate_update(bytes).map(|_| ())
+        checked_update(bytes).map(|_| ())
     }
 }
