@@ -27,7 +27,8 @@ pub(crate) struct Sink<'h> {
     pub(crate) max_backlog: usize,
 }
 
-/// Whether `len` more bytes fit the session's backlog bound of `max_backlog`.
+/// Whether a data frame of `len` bytes may be queued for the session
+/// ([`Session::fits`]).
 fn fits(
     sessions: &BTreeMap<SessionId, Box<Session>>,
     max_backlog: usize,
@@ -38,11 +39,20 @@ fn fits(
 }
 
 impl Session {
-    /// Whether `len` more bytes fit this session's backlog bound of `max_backlog`
-    /// (an open session with an empty backlog takes any single frame).
-    pub(crate) fn fits(&self, len: usize, max_backlog: usize) -> bool {
+    /// Whether a frame of `len` more bytes fits this session's backlog bound of
+    /// `max_backlog` (an open session with an empty backlog takes any single frame):
+    /// what a control frame (`Joined`, `Ack`, `Pong`, `Reject`, peers) needs.
+    pub(crate) fn has_room(&self, len: usize, max_backlog: usize) -> bool {
         self.closing.is_none()
             && (self.backlog == 0 || self.backlog.saturating_add(len) <= max_backlog)
+    }
+
+    /// Whether a data frame of `len` bytes (a delta or batch, the live `Ack` of the
+    /// session's own delta, presence: what is delivered later from the log or sent
+    /// again when it does not fit) may be queued: it has room and no `Joined` of this
+    /// session waits for room ([`LoadedRoom::backlogged`](super::room::LoadedRoom)).
+    pub(crate) fn fits(&self, len: usize, max_backlog: usize) -> bool {
+        self.backlogged_joins == 0 && self.has_room(len, max_backlog)
     }
 
     /// Queues bytes checked with [`Session::fits`] for this session, `sid`, putting it
@@ -69,7 +79,7 @@ impl Session {
 }
 
 impl Sink<'_> {
-    /// Whether `len` more bytes fit the session's backlog bound.
+    /// Whether a data frame of `len` bytes may be queued ([`Session::fits`]).
     pub(crate) fn fits(&self, sid: SessionId, len: usize) -> bool {
         fits(self.sessions, self.max_backlog, sid, len)
     }
@@ -96,8 +106,17 @@ impl Hub {
         }
     }
 
-    /// Whether `len` more bytes fit the session's backlog bound.
+    /// Whether a control frame of `len` bytes fits the session's backlog bound
+    /// ([`Session::has_room`]).
     pub(crate) fn can_push(&self, sid: SessionId, len: usize) -> bool {
+        let max = self.config.max_backlog_bytes;
+        self.sessions
+            .get(&sid)
+            .is_some_and(|s| s.has_room(len, max))
+    }
+
+    /// Whether a data frame of `len` bytes may be queued ([`Session::fits`]).
+    pub(crate) fn can_push_data(&self, sid: SessionId, len: usize) -> bool {
         fits(&self.sessions, self.config.max_backlog_bytes, sid, len)
     }
 

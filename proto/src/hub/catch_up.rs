@@ -127,7 +127,7 @@ impl Hub {
         let Some(bytes) = self.batch_frame(room, entries) else {
             return false;
         };
-        if !self.can_push(sid, bytes.len()) || !self.push_bytes(sid, bytes) {
+        if !self.can_push_data(sid, bytes.len()) || !self.push_bytes(sid, bytes) {
             return false;
         }
         let n = entries.len() as u64;

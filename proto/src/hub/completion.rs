@@ -122,9 +122,19 @@ impl Hub {
         };
         let sessions: Vec<_> = match r.state {
             RoomState::Loaded(l) => {
+                for p in &l.backlogged {
+                    if let Some(s) = self.sessions.get_mut(&p.session) {
+                        s.backlogged_joins = s.backlogged_joins.saturating_sub(1);
+                    }
+                }
                 let parked = l.parked.into_iter().map(|p| p.session);
+                let backlogged = l.backlogged.into_iter().map(|p| p.session);
                 let syncing: Vec<_> = l.sync.sessions().collect();
-                l.members.into_keys().chain(parked).chain(syncing).collect()
+                (l.members.into_keys())
+                    .chain(parked)
+                    .chain(backlogged)
+                    .chain(syncing)
+                    .collect()
             }
             RoomState::Loading { pending, .. } => pending.into_iter().map(|p| p.session).collect(),
         };

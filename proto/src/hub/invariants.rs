@@ -55,7 +55,9 @@ impl Hub {
                         true
                     }
                     Some(RoomState::Loaded(l)) => {
-                        l.parked.iter().any(|p| p.session == *sid) || l.sync.holds(*sid)
+                        l.parked.iter().any(|p| p.session == *sid)
+                            || l.backlogged.iter().any(|p| p.session == *sid)
+                            || l.sync.holds(*sid)
                     }
                     Some(RoomState::Loading { pending, .. }) => {
                         pending.iter().any(|p| p.session == *sid)
@@ -81,6 +83,7 @@ impl Hub {
             .map(|l| l.members.len())
             .sum();
         let every_member_listed = listed_members == members;
+        let mut backlogged = std::collections::BTreeMap::new();
         for (id, r) in &self.rooms {
             let RoomState::Loaded(l) = &r.state else {
                 continue;
@@ -121,6 +124,13 @@ impl Hub {
                     return Err(format!("room {id}: {:?} parked for nothing", p.session));
                 }
             }
+            for p in &l.backlogged {
+                // Served at the flush that empties the backlog, if not before.
+                if self.sessions.get(&p.session).is_none_or(|s| s.backlog == 0) {
+                    return Err(format!("room {id}: {:?} waits for no backlog", p.session));
+                }
+                *backlogged.entry(p.session).or_insert(0usize) += 1;
+            }
             for (sid, m) in &l.members {
                 let listed = || self.sessions.get(sid).is_some_and(|s| s.rooms.contains(id));
                 if !every_member_listed && !listed() {
@@ -136,6 +146,15 @@ impl Hub {
                 if behind && !self.sessions.get(sid).is_some_and(|s| s.maybe_behind) {
                     return Err(format!("room {id}: {sid:?} behind but not flagged"));
                 }
+            }
+        }
+        for (sid, s) in &self.sessions {
+            let waiting = backlogged.get(sid).copied().unwrap_or(0);
+            if s.backlogged_joins != waiting {
+                return Err(format!(
+                    "{sid:?} counts {} joins waiting for its backlog, not {waiting}",
+                    s.backlogged_joins
+                ));
             }
         }
         for op in self.ops.values() {

@@ -1,6 +1,8 @@
 //! Joining and leaving rooms: validation, loading on first use (joins queue until
 //! storage answers), serving `Joined` per the [resume rules](super::resume).
 
+use bytes::Bytes;
+
 use super::Hub;
 use super::auth::Access;
 use super::resume;
@@ -138,6 +140,20 @@ impl Hub {
             resync: plan.resync,
             snapshot: plan.snapshot,
         });
+        let bytes = Bytes::from(joined.encode());
+        let waits = self.sessions.get(&sid).is_some_and(|s| {
+            s.closing.is_none() && !s.has_room(bytes.len(), self.config.max_backlog_bytes)
+        });
+        if waits {
+            // Closing the session would make it resume into the same answer (a client
+            // re-joining several big rooms at once, for ever): the `Joined` waits until
+            // the backlog drains, and data frames wait with it.
+            l.backlogged.push(PendingJoin { session: sid, join });
+            if let Some(s) = self.sessions.get_mut(&sid) {
+                s.backlogged_joins = s.backlogged_joins.saturating_add(1);
+            }
+            return;
+        }
         let member = Member {
             replica,
             user_info,
@@ -152,9 +168,31 @@ impl Hub {
         if let Some(s) = self.sessions.get_mut(&sid) {
             s.maybe_behind = true;
         }
-        self.send(sid, &joined);
+        self.push_bytes(sid, bytes);
         self.note_joined(&join.room, sid);
         self.pump(sid, &join.room);
+    }
+
+    /// Serves the joins of `sid` whose `Joined` waited for room in its backlog (each
+    /// waits again if it still does not fit).
+    pub(crate) fn serve_backlogged(&mut self, sid: SessionId) {
+        let Some(s) = self.sessions.get(&sid) else {
+            return;
+        };
+        let rooms: Vec<RoomId> = s.rooms.iter().cloned().collect();
+        for room in rooms {
+            let Some(l) = self.rooms.get_mut(&room).and_then(Room::loaded_mut) else {
+                continue;
+            };
+            let Some(i) = l.backlogged.iter().position(|p| p.session == sid) else {
+                continue;
+            };
+            let waiting = l.backlogged.remove(i);
+            if let Some(s) = self.sessions.get_mut(&sid) {
+                s.backlogged_joins = s.backlogged_joins.saturating_sub(1);
+            }
+            self.serve_join_now(sid, waiting.join);
+        }
     }
 
     /// Serves the parked joins of `room` whose replica has no append in flight any

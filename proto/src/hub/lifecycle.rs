@@ -31,6 +31,7 @@ impl Hub {
             rooms: Default::default(),
             backlog: 0,
             single_frame_allowance: 0,
+            backlogged_joins: 0,
             rate: RateLimiter::new(
                 (c.rate_frame_burst, c.rate_frames_per_sec),
                 (c.rate_byte_burst, c.rate_bytes_per_sec),
@@ -61,14 +62,22 @@ impl Hub {
         self.finish();
     }
 
-    /// The driver wrote `bytes` of this session's output to its socket. Frees backlog
-    /// and lets deltas that were held back (catch-up) and the latest presence of
-    /// peers whose updates were dropped flow again.
+    /// The driver wrote `bytes` of this session's output to its socket. Frees backlog,
+    /// serves joins whose `Joined` waited for room in it, and lets deltas that were
+    /// held back (catch-up) and the latest presence of peers whose updates were
+    /// dropped flow again.
     pub fn handle_flushed(&mut self, session: SessionId, bytes: usize) {
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
         };
         s.backlog = s.backlog.saturating_sub(bytes);
+        if s.backlogged_joins > 0 {
+            self.serve_backlogged(session);
+            self.finish();
+        }
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
         if !s.maybe_behind {
             return;
         }
@@ -173,8 +182,19 @@ impl Hub {
             RoomState::Loaded(l) => {
                 let parked = l.parked.len();
                 l.parked.retain(|p| p.session != sid);
-                let waited = l.parked.len() < parked || l.sync.remove(sid);
-                if waited && l.members.is_empty() && l.parked.is_empty() && l.sync.is_empty() {
+                let backlogged = l.backlogged.len();
+                l.backlogged.retain(|p| p.session != sid);
+                let owed = backlogged - l.backlogged.len();
+                if let Some(s) = self.sessions.get_mut(&sid) {
+                    s.backlogged_joins = s.backlogged_joins.saturating_sub(owed);
+                }
+                let waited = l.parked.len() < parked || owed > 0 || l.sync.remove(sid);
+                if waited
+                    && l.members.is_empty()
+                    && l.parked.is_empty()
+                    && l.backlogged.is_empty()
+                    && l.sync.is_empty()
+                {
                     self.arm_idle(room);
                 } else if l.members.remove(&sid).is_some() {
                     let empty = l.members.is_empty();

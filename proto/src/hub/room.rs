@@ -158,6 +158,10 @@ pub(crate) struct LoadedRoom {
     /// `Joined.acked_seq` is exactly the highest sequence the hub accepted from it
     /// (PROTOCOL.md §3.5); served in order as the appends become durable.
     pub(crate) parked: Vec<PendingJoin>,
+    /// Joins whose `Joined` did not fit the session's backlog (a big snapshot behind
+    /// queued output): served when the session reports output flushed. Meanwhile the
+    /// session is sent no data frames, so its backlog drains ([`super::backlog`]).
+    pub(crate) backlogged: Vec<PendingJoin>,
     /// Shared-log mode: joins waiting for a read of the shared log.
     pub(crate) sync: JoinSync,
     /// Shared-log mode: the room's snapshot and first stored offset are being
@@ -211,6 +215,7 @@ impl Room {
             RoomState::Loaded(r) => {
                 r.members.is_empty()
                     && r.parked.is_empty()
+                    && r.backlogged.is_empty()
                     && r.sync.is_empty()
                     && r.log.inflight_len() == 0
                     && !matches!(r.fold, Folding::InFlight { .. })

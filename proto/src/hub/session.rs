@@ -31,6 +31,9 @@ pub(crate) struct Session {
     pub(crate) backlog: usize,
     /// Largest frame queued into an empty backlog: a single frame may exceed the bound.
     pub(crate) single_frame_allowance: usize,
+    /// Joins of this session in a room's `backlogged` list: while there are any, no
+    /// data frame is queued for it ([`Session::fits`]), so its backlog drains.
+    pub(crate) backlogged_joins: usize,
     pub(crate) rate: RateLimiter,
     /// When the last frame arrived (or the session was welcomed, if later): the
     /// heartbeat deadline is `last_seen + heartbeat_timeout`.

@@ -7,6 +7,7 @@ mod nodes;
 
 mod acks;
 mod authority;
+mod big_joined;
 mod compaction;
 mod deltas;
 mod fold_failures;
