@@ -452,9 +452,10 @@ class WS:
         except asyncio.TimeoutError:
             return None
 
-    async def expect(self, pred, timeout=5.0, what="frame", skip=(PEERS, PRESENCE)):
+    async def expect(self, pred, timeout=5.0, what="frame", skip=(PEERS, PRESENCE), seen=None):
         """Wait for a frame matching pred. Frames of the types in `skip` that do not
-        match are passed over; anything else is a failure."""
+        match are passed over (and appended to the list `seen`, if given); anything
+        else is a failure."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -466,6 +467,8 @@ class WS:
             if isinstance(item, list) and pred(item):
                 return item
             if isinstance(item, list) and item and item[0] in skip:
+                if seen is not None:
+                    seen.append(item)
                 continue
             raise CheckFailed(f"{self.name}: expected {what}, got {short(item) if isinstance(item, list) else item}")
 
@@ -505,10 +508,11 @@ class WS:
                 continue
             raise CheckFailed(f"{self.name}: unexpected {short(item) if isinstance(item, list) else item}")
 
-    async def ping_sync(self, nonce=None, timeout=5.0, skip=(PEERS, PRESENCE)):
+    async def ping_sync(self, nonce=None, timeout=5.0, skip=(PEERS, PRESENCE), seen=None):
         """Ping and wait for the matching Pong: everything the hub queued for this
-        session in earlier turns has arrived once the Pong is here."""
+        session in earlier turns has arrived once the Pong is here. Frames passed
+        over on the way go to the list `seen`, if given."""
         nonce = nonce if nonce is not None else int.from_bytes(os.urandom(4), "big")
         await self.send([PING, nonce])
         return await self.expect(lambda f: f[0] == PONG and f[1] == nonce, timeout,
-                                 f"Pong {nonce}", skip=skip)
+                                 f"Pong {nonce}", skip=skip, seen=seen)
