@@ -78,4 +78,7 @@ pub struct UpdateStats {
     pub delete_ranges: usize,
     /// Nested type items.
     pub type_items: usize,
+    /// Items whose parent is given by an id (a nested type's first item): the only
+    /// structs yrs can refuse to integrate (a parent that is not a type).
+    pub parent_ids: usize,
 }

@@ -231,6 +231,7 @@ impl<'a> Scan<'a> {
             if self.u32()? == 1 {
                 self.string()?;
             } else {
+                self.stats.parent_ids += 1;
                 self.id()?;
             }
             if info & 0x20 != 0 {
