@@ -30,25 +30,26 @@
 //!   [`YOp::Update`] (an update made elsewhere) skips the copy.
 
 mod bounds;
+mod check;
 mod key;
 mod op;
 mod scan;
 
 use core::fmt;
 
-use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
 
+use check::{checked_update, decode_update};
 use key::{Key, covered, norm_ids};
 
 pub use bounds::{
     MAX_ANY_DEPTH, MAX_CLIENT_ID, MAX_CLOCK, MAX_DELETE_RANGES, MAX_TYPE_ITEMS, MAX_UPDATE_CLIENTS,
     MAX_UPDATE_STRUCTS, UpdateRejection, UpdateStats,
 };
+pub use check::validate_update;
 pub use op::{YOp, YTransaction};
 
-use super::codec::MAX_ENCODED_BYTES;
 use super::{CrdtError, DeltaCrdt, OpContext};
 use crate::wire::ReplicaId;
 
@@ -57,43 +58,6 @@ const TAG: &str = "ydoc";
 /// The Yjs client id `replica` edits as: its low 53 bits.
 pub fn client_id(replica: ReplicaId) -> u64 {
     replica.0 & MAX_CLIENT_ID
-}
-
-/// Checks that `bytes` are one Yjs v1 update within the bounds of this type (size,
-/// structs, clients, delete ranges, type items, `Any` nesting, 53-bit client ids, clocks
-/// within [`MAX_CLOCK`]) that yrs decodes and integrates into an empty document; what
-/// it holds. Exactly the updates [`YDoc::decode`] loads pass: an update whose item
-/// names another of its structs that is not a type as its parent decodes, but yrs
-/// refuses to integrate it (`InvalidParent`), so no replica could load it. Only
-/// updates with an item whose parent is given by id are integrated (the others
-/// cannot be refused): a keystroke's update costs the scan and the decode alone.
-pub fn validate_update(bytes: &[u8]) -> Result<UpdateStats, CrdtError> {
-    let (stats, update) = checked_update(bytes)?;
-    // yrs refuses only an item whose parent, given by id, is not a type: without
-    // such items (a keystroke in a root text) integration cannot fail, and is skipped.
-    if stats.parent_ids > 0 {
-        YDoc::default().integrate(update)?;
-    }
-    Ok(stats)
-}
-
-/// [`validate_update`], returning the decoded update too.
-fn checked_update(bytes: &[u8]) -> Result<(UpdateStats, Update), CrdtError> {
-    if bytes.len() > MAX_ENCODED_BYTES {
-        return Err(CrdtError::TooLarge {
-            size: bytes.len(),
-            max: MAX_ENCODED_BYTES,
-        });
-    }
-    let stats = scan::scan_update(bytes).map_err(|r| CrdtError::Rejected {
-        tag: TAG,
-        reason: r.to_string(),
-    })?;
-    Ok((stats, decode_update(bytes)?))
-}
-
-fn decode_update(bytes: &[u8]) -> Result<Update, CrdtError> {
-    Update::decode_v1(bytes).map_err(|e| CrdtError::decode(TAG, e.to_string()))
 }
 
 /// A new empty yrs document editing as `client` (UTF-16 offsets, as Yjs counts).
