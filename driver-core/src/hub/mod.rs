@@ -12,10 +12,13 @@
 //!   (`max_backlog_bytes`, released by [`HubCore::handle_flushed`]); the frames one drain
 //!   produces for a connection go to its queue as one [`Outbound::Frames`] batch, so
 //!   the queue holds at most one message per drain the connection has not caught up
-//!   with, however small the frames. When [`ConnQueue::try_send`] finds it full,
-//!   the session is closed with `SLOW_CONSUMER` through [`ConnQueue::kill`] and
-//!   reported closed to the hub; the client resumes from its offset. Counted in
-//!   [`HubCounters::outbound_overflow`].
+//!   with, however small the frames. The server's queue merges a batch that finds it
+//!   full into its last batch ([`Outbound::merge`]), so a member behind is never
+//!   closed for a count of hub turns (docs/PROTOCOL.md §7, *Backlog*). When
+//!   [`ConnQueue::try_send`] refuses a message all the same (a close, or a queue
+//!   that does not merge), the session is closed with `SLOW_CONSUMER` (or the
+//!   close's code) through [`ConnQueue::kill`] and reported closed to the hub; the
+//!   client resumes from its offset. Counted in [`HubCounters::outbound_overflow`].
 //! * Storage: when [`StorageQueue::try_send`] refuses an action, it fails at once with
 //!   a storage error, which the hub handles per its contract (joins rejected
 //!   `INTERNAL`, failed appends close the room's members `INTERNAL_ERROR`). Counted in
@@ -270,10 +273,7 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
         let Some(conn) = self.conns.get_mut(&session) else {
             return;
         };
-        let frames = match &msg {
-            Outbound::Frames(f) => f.len(),
-            Outbound::Close(_) => 0,
-        };
+        let frames = msg.frame_count();
         let code = match conn.try_send(msg) {
             Ok(()) => {
                 if frames > 0 {
@@ -284,7 +284,7 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
                 return;
             }
             Err(SendRefused::Full(Outbound::Close(code))) => code,
-            Err(SendRefused::Full(Outbound::Frames(_))) => {
+            Err(SendRefused::Full(Outbound::Frames(_) | Outbound::Batches(_))) => {
                 self.counters.outbound_overflow.fetch_add(1, Relaxed);
                 CloseCode::SLOW_CONSUMER
             }

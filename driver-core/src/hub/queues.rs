@@ -14,8 +14,44 @@ pub enum Outbound {
     /// sends a connection all the frames it produced for it as one batch, so the
     /// connection is woken once per batch rather than once per frame.
     Frames(Frames),
+    /// Several batches queued as one message, in order: a server's connection queue
+    /// that is full merges a batch into its last message ([`Outbound::merge`]) rather
+    /// than refuse it. Never produced by [`HubCore`](super::HubCore) itself.
+    Batches(Vec<Frames>),
     /// Close the WebSocket with this code after the frames before it.
     Close(CloseCode),
+}
+
+impl Outbound {
+    /// Appends the frames of `more` after this message's. A close is never merged,
+    /// neither into nor onto: then `more` is handed back.
+    pub fn merge(&mut self, more: Outbound) -> Result<(), Outbound> {
+        if matches!(self, Outbound::Close(_)) {
+            return Err(more);
+        }
+        let more = match more {
+            Outbound::Frames(frames) => vec![frames],
+            Outbound::Batches(batches) => batches,
+            close @ Outbound::Close(_) => return Err(close),
+        };
+        let mut batches = match std::mem::replace(self, Outbound::Batches(Vec::new())) {
+            Outbound::Frames(frames) => vec![frames],
+            Outbound::Batches(batches) => batches,
+            Outbound::Close(_) => Vec::new(), // returned above
+        };
+        batches.extend(more);
+        *self = Outbound::Batches(batches);
+        Ok(())
+    }
+
+    /// How many frames this message carries.
+    pub fn frame_count(&self) -> usize {
+        match self {
+            Outbound::Frames(frames) => frames.len(),
+            Outbound::Batches(batches) => batches.iter().map(|f| f.len()).sum(),
+            Outbound::Close(_) => 0,
+        }
+    }
 }
 
 /// Why a connection's queue refused a message.

@@ -32,17 +32,17 @@ where
     let mut written = Written::default();
     let mut out = Some(first);
     while let Some(o) = out.take() {
-        match o {
-            Outbound::Frames(frames) => {
-                for bytes in frames {
-                    written.bytes = written.bytes.saturating_add(bytes.len());
-                    sink.feed(message(bytes)).await?;
-                }
-            }
+        let (one, batches) = match o {
+            Outbound::Frames(frames) => (Some(frames), Vec::new()),
+            Outbound::Batches(batches) => (None, batches),
             Outbound::Close(code) => {
                 written.close = Some(code);
                 break;
             }
+        };
+        for bytes in one.into_iter().chain(batches).flatten() {
+            written.bytes = written.bytes.saturating_add(bytes.len());
+            sink.feed(message(bytes)).await?;
         }
         out = next();
     }
@@ -64,8 +64,10 @@ mod tests {
 
     #[test]
     fn writes_every_waiting_batch_and_stops_at_the_close() {
+        let mut merged = frames(&[3]);
+        merged.merge(frames(&[4])).unwrap();
         let mut queue = VecDeque::from([
-            frames(&[3, 4]),
+            merged,
             Outbound::Close(CloseCode::GOING_AWAY),
             frames(&[100]),
         ]);
@@ -90,6 +92,29 @@ mod tests {
         );
         assert_eq!(sent, [1, 2, 3, 4]);
         assert_eq!(queue.len(), 1, "what follows the close stays queued");
+    }
+
+    #[test]
+    fn a_close_is_never_merged_and_batches_keep_their_order() {
+        let mut close = Outbound::Close(CloseCode::GOING_AWAY);
+        assert_eq!(close.merge(frames(&[1])), Err(frames(&[1])));
+        let mut batch = frames(&[1]);
+        let back = Outbound::Close(CloseCode::GOING_AWAY);
+        assert_eq!(batch.merge(back.clone()), Err(back));
+        batch.merge(frames(&[2, 3])).unwrap();
+        let mut more = frames(&[4]);
+        more.merge(frames(&[5])).unwrap();
+        batch.merge(more).unwrap();
+        assert_eq!(batch.frame_count(), 5);
+        let mut sent = Vec::new();
+        let mut sink = drain().with(|b: Bytes| {
+            sent.push(b.len());
+            std::future::ready(Ok::<_, std::convert::Infallible>(b))
+        });
+        let w = poll_once(write_outbound(&mut sink, batch, || None, |b| b));
+        drop(sink);
+        assert_eq!(w.map(|w| w.bytes), Ok(15));
+        assert_eq!(sent, [1, 2, 3, 4, 5]);
     }
 
     /// Polls a future that never waits (the drain sink is always ready).

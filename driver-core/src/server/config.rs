@@ -168,7 +168,9 @@ impl ServerConfig {
     }
 
     /// Capacity of each connection's outbound queue, in messages (each message is the
-    /// batch of frames one hub turn produced for the connection).
+    /// batch of frames one hub turn produced for the connection). Beyond it, a batch
+    /// joins the last one queued: the bytes waiting for a connection are bounded by
+    /// the hub's `max_backlog_bytes`, not by this count.
     pub fn outbound_capacity(&self) -> usize {
         self.outbound_capacity
     }

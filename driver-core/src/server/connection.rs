@@ -10,10 +10,14 @@
 //!   (batching, [`write_outbound`]), then the flushed byte count is added to the
 //!   connection's [`FlushedBytes`] for the hub (`handle_flushed`), which is what lets
 //!   it release more output to a slow reader; a `Flushed` message is sent only when
-//!   none is pending.
+//!   none is pending. A batch the peer does not take within
+//!   [`ConnContext::write_timeout`] (the hub's heartbeat timeout) ends the connection
+//!   without a close frame, which could not be sent either: a peer that stopped
+//!   reading would otherwise hold its task, socket and queued frames for ever, after
+//!   the hub had closed its session and given its slot to another.
 //! * Closing: on a `Close` from the hub (in order, after earlier frames) or the kill
-//!   switch (at once), a close frame with the code is sent; the peer's close reply is
-//!   awaited for at most [`CLOSE_WAIT`]. A close the client starts is answered with
+//!   switch (at once), a close frame with the code is sent (within [`CLOSE_WAIT`]);
+//!   the peer's close reply is awaited for at most [`CLOSE_WAIT`] more. A close the client starts is answered with
 //!   the client's code (the close handshake of RFC 6455 §5.5.1) before the socket is
 //!   dropped. When the socket ends, the hub is told.
 
@@ -44,6 +48,9 @@ pub const CLOSE_WAIT: Duration = Duration::from_secs(2);
 pub struct ConnContext<R> {
     pub(crate) hub: async_channel::Sender<ToHub>,
     pub(crate) outbound_capacity: usize,
+    /// How long one batch of output may take to be written and flushed before the
+    /// peer counts as gone (the hub's heartbeat timeout).
+    pub(crate) write_timeout: Duration,
     pub(crate) counters: Arc<ServerCounters>,
     pub(crate) rt: R,
     /// Whether the tail feed reaches the shared log (shared-log mode only).
@@ -193,8 +200,14 @@ async fn write_batch<R: ServerRuntime, S: ServerSocket>(
     first: Outbound,
 ) -> bool {
     let next = || rx.try_recv().ok();
-    let Ok(written) = write_outbound(socket, first, next, Outgoing::Binary).await else {
-        return false;
+    let write = write_outbound(socket, first, next, Outgoing::Binary);
+    let written = match timeout(&ctx.rt, ctx.write_timeout, write).await {
+        Some(Ok(written)) => written,
+        Some(Err(_)) => return false,
+        None => {
+            ServerCounters::inc(&ctx.counters.writes_stalled);
+            return false;
+        }
     };
     if conn.flushed.add(written.bytes) {
         let flushed = ToHub::Flushed {
@@ -222,14 +235,16 @@ async fn answer_close<R: ServerRuntime, S: ServerSocket>(socket: &mut S, ctx: &C
     let _ = timeout(&ctx.rt, CLOSE_WAIT, socket.close()).await;
 }
 
-/// Sends a close frame and waits (bounded) for the peer to answer it.
+/// Sends a close frame and waits for the peer to answer it, each for at most
+/// [`CLOSE_WAIT`] (a peer that reads nothing takes no close frame either).
 async fn close<R: ServerRuntime, S: ServerSocket>(
     socket: &mut S,
     ctx: &ConnContext<R>,
     code: CloseCode,
 ) {
     let reason = code.name().unwrap_or("closed").to_owned();
-    if socket.send(Outgoing::Close(code, reason)).await.is_err() {
+    let send = socket.send(Outgoing::Close(code, reason));
+    if !matches!(timeout(&ctx.rt, CLOSE_WAIT, send).await, Some(Ok(()))) {
         return;
     }
     let drain = async {

@@ -20,6 +20,9 @@ pub struct ServerCounters {
     pub(crate) connections_closed: AtomicU64,
     /// Text messages answered with close 1002.
     pub(crate) text_rejected: AtomicU64,
+    /// Connections dropped because the peer took none of a batch of output within
+    /// the write bound (`ConnContext::write_timeout`).
+    pub(crate) writes_stalled: AtomicU64,
     /// Overflow counters kept by the shared hub core.
     pub(crate) hub: Arc<HubCounters>,
     /// Storage actions executed by the worker.
@@ -51,6 +54,12 @@ impl ServerCounters {
     /// Text messages answered with close 1002.
     pub fn text_rejected(&self) -> u64 {
         self.text_rejected.load(Relaxed)
+    }
+
+    /// Connections dropped because the peer did not take their output within the
+    /// write bound (the hub's heartbeat timeout).
+    pub fn writes_stalled(&self) -> u64 {
+        self.writes_stalled.load(Relaxed)
     }
 
     /// The hub core's overflow and batch counters.

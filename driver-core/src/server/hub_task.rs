@@ -14,8 +14,9 @@
 //!
 //! # Bounds and their outcomes
 //!
-//! See [`crate::hub`]: a full per-connection outbound queue (`outbound_capacity`
-//! messages) closes the session `SLOW_CONSUMER` through its kill switch; a full
+//! See [`crate::hub`]: a batch that finds a connection's outbound queue full
+//! (`outbound_capacity` messages) joins its last batch, the hub's `max_backlog_bytes`
+//! bounding them all; a close that finds it full closes at once (kill switch); a full
 //! storage queue (`storage_capacity` actions) fails the action at once and the hub
 //! answers per its contract; a deferred authorization runs as a task bounded by
 //! `auth_timeout` (then `Reject internal`, close 1011; `auth_runner`).

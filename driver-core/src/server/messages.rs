@@ -5,10 +5,12 @@
 //!   makes connection tasks wait, which stops them reading their sockets: TCP flow
 //!   control then pushes back on clients. The hub task never waits on a connection.
 //! * [`Outbound`]: hub → one connection, over a bounded per-connection queue
-//!   (`outbound_queue`, small while the connection is idle).
-//!   The hub task only uses `try_send`; a full queue closes the session with
-//!   `SLOW_CONSUMER` through the connection's kill switch (the shared
-//!   [`HubCore`](crate::hub::HubCore) decides; see `hub_task`).
+//!   (`outbound_queue`, small while the connection is idle). The hub task never
+//!   waits on it: a batch that finds it full joins the last queued batch
+//!   ([`Outbound::merge`]; the hub's byte bound, `max_backlog_bytes`, bounds them
+//!   all), and a close that finds it full closes the session at once through the
+//!   connection's kill switch (the shared [`HubCore`](crate::hub::HubCore) decides;
+//!   see `hub_task`).
 //! * [`StorageTx`]: hub → storage worker, bounded; a full queue fails the action.
 
 use std::sync::mpsc::{SyncSender, TrySendError as StdTrySendError};
@@ -91,7 +93,8 @@ pub(crate) struct ConnHandle {
 
 impl ConnQueue for ConnHandle {
     fn try_send(&mut self, msg: Outbound) -> Result<(), SendRefused> {
-        self.outbound.try_send(msg).map_err(|e| match e {
+        let sent = self.outbound.try_send_or_merge(msg, Outbound::merge);
+        sent.map_err(|e| match e {
             TrySendError::Full(msg) => SendRefused::Full(msg),
             TrySendError::Closed(_) => SendRefused::Closed,
         })

@@ -240,6 +240,7 @@ impl<R: ServerRuntime> HubServer<R> {
         let ctx = ConnContext {
             hub: hub_tx,
             outbound_capacity: config.outbound_capacity,
+            write_timeout: config.hub.heartbeat_timeout,
             counters,
             rt,
             feed,

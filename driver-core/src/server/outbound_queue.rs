@@ -10,9 +10,11 @@
 //! [`KEEP_SLOTS`]. Both ends take one
 //! uncontended-in-practice lock per message, like tokio's atomics per message.
 //!
-//! Bound: at most `capacity` messages are queued; `try_send` on a full queue returns
-//! [`TrySendError::Full`] with the message (the hub then closes the session
-//! `SLOW_CONSUMER`), on a queue whose receiver is gone [`TrySendError::Closed`].
+//! Bound: at most `capacity` messages are queued. On a full queue `try_send` returns
+//! [`TrySendError::Full`] with the message; `try_send_or_merge` first offers it to
+//! the last queued message (the server merges a batch of frames into the batch before
+//! it, so what bounds a connection's output is the hub's byte bound, not a count of
+//! hub turns). On a queue whose receiver is gone both return [`TrySendError::Closed`].
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -82,14 +84,29 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 
 impl<T> Sender<T> {
     /// Queues `msg` unless the queue is full or the receiver is gone.
+    #[cfg(test)]
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.try_send_or_merge(msg, |_, msg| Err(msg))
+    }
+
+    /// Queues `msg`; on a full queue, `merge(last, msg)` may fold it into the last
+    /// queued message (it hands `msg` back when it cannot: then `Full`).
+    pub fn try_send_or_merge(
+        &self,
+        msg: T,
+        merge: impl FnOnce(&mut T, T) -> Result<(), T>,
+    ) -> Result<(), TrySendError<T>> {
         let waker = {
             let mut state = lock(&self.shared);
             if !state.receiver_alive {
                 return Err(TrySendError::Closed(msg));
             }
             if state.queue.len() >= state.capacity {
-                return Err(TrySendError::Full(msg));
+                // The receiver was woken when the last message was queued.
+                return match state.queue.back_mut() {
+                    Some(last) => merge(last, msg).map_err(TrySendError::Full),
+                    None => Err(TrySendError::Full(msg)),
+                };
             }
             if state.queue.len() == state.queue.capacity() {
                 // Double from one slot (VecDeque alone starts at four).

@@ -44,7 +44,7 @@ impl Render<'_> {
         for (name, help, v) in gauges {
             metric(&mut out, name, "gauge", help, &[("", v)]);
         }
-        let counters: [(&str, &str, u64); 20] = [
+        let counters: [(&str, &str, u64); 21] = [
             (
                 "connections_total",
                 "WebSocket connections accepted.",
@@ -97,6 +97,11 @@ impl Render<'_> {
                 "text_messages_rejected_total",
                 "Text messages answered with close 1002.",
                 self.text_rejected(),
+            ),
+            (
+                "writes_stalled_total",
+                "Connections dropped because the peer took no output for the heartbeat timeout.",
+                self.writes_stalled(),
             ),
             (
                 "outbound_overflow_total",

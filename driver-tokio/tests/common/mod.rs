@@ -142,6 +142,16 @@ impl Client {
         Ok(Client { ws })
     }
 
+    /// Wraps a WebSocket the test opened itself (on a tuned socket, say).
+    pub fn from_stream(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
+        Client { ws }
+    }
+
+    /// The WebSocket, to read it raw.
+    pub fn into_stream(self) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
+        self.ws
+    }
+
     pub async fn send(&mut self, frame: &Frame) {
         self.send_raw(Message::Binary(frame.encode().into())).await;
     }
@@ -215,12 +225,7 @@ impl Client {
 
     /// Joins `room` as CRDT type `crdt` and returns `Joined`.
     pub async fn join_typed(&mut self, room: &str, crdt: &str, resume: Option<Position>) -> Joined {
-        let join = Frame::Join(Join {
-            room: RoomId::new(room),
-            crdt: crdt.to_owned(),
-            resume,
-        });
-        self.send(&join).await;
+        self.send(&join_frame(room, crdt, resume)).await;
         self.expect(|f| match f {
             Frame::Joined(j) => Some(j.clone()),
             _ => None,
@@ -260,11 +265,20 @@ impl Client {
     }
 }
 
-/// A client delta frame.
+/// A `Join` frame.
+pub fn join_frame(room: &str, crdt: &str, resume: Option<Position>) -> Frame {
+    Frame::Join(Join {
+        room: RoomId::new(room),
+        crdt: crdt.to_owned(),
+        resume,
+    })
+}
+
 /// A CRDT tag the hub's merger does not know: its payloads are opaque bytes the hub
 /// logs without validating (it rejects undecodable payloads of known types).
 pub const OPAQUE_CRDT: &str = "test-opaque";
 
+/// A client delta frame.
 pub fn delta(room: &str, replica: u64, seq: u64, payload: &[u8]) -> Frame {
     Frame::ClientDelta(ClientDelta {
         room: RoomId::new(room),

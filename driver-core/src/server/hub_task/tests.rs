@@ -1,10 +1,12 @@
-//! The hub task's bounds through the server's channels: a full outbound queue closes
-//! the session `SLOW_CONSUMER` through the kill switch; a full storage queue fails
+//! The hub task's bounds through the server's channels: a batch that finds the
+//! outbound queue full joins its last batch, and a close that finds it full goes
+//! through the kill switch; a full storage queue fails
 //! the action and the hub answers `INTERNAL`; a `Flushed` message releases every byte
 //! the connection added to its counter. (The logic is `HubCore`'s; these check the
 //! server's queue adapters end to end.)
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 
 use bytes::Bytes;
 use std::sync::mpsc;
@@ -94,23 +96,56 @@ fn hello(replica: u64) -> Frame {
 }
 
 #[test]
-fn a_full_outbound_queue_closes_the_session_as_slow_consumer() {
+fn a_full_outbound_queue_merges_the_next_batches_and_keeps_the_session() {
     let (mut t, _actions) = task(16);
     let mut c = open(&mut t, 1);
     frame(&mut t, c.session, hello(1)); // the Welcome fills the queue
+    frame(&mut t, c.session, Frame::Ping { nonce: 9 });
+    frame(&mut t, c.session, Frame::Ping { nonce: 10 });
+    assert_eq!(
+        c.kill.try_recv(),
+        Ok(None),
+        "not closed for a count of turns"
+    );
     assert_eq!(t.core.hub().session_count(), 1);
-    frame(&mut t, c.session, Frame::Ping { nonce: 9 }); // the Pong does not fit
-    assert_eq!(c.kill.try_recv(), Ok(Some(CloseCode::SLOW_CONSUMER)));
+    let Ok(queued) = c.rx.try_recv() else {
+        panic!("one message queued");
+    };
+    let frames: Vec<Frame> = match queued {
+        Outbound::Batches(batches) => batches
+            .into_iter()
+            .flatten()
+            .map(|b| Frame::decode(&b).unwrap())
+            .collect(),
+        other => panic!("the Pongs joined the Welcome's batch: {other:?}"),
+    };
+    assert!(matches!(
+        frames[..],
+        [
+            Frame::Welcome(_),
+            Frame::Pong { nonce: 9 },
+            Frame::Pong { nonce: 10 }
+        ]
+    ));
+    assert!(c.rx.try_recv().is_err(), "nothing else queued");
+    let overflow = t.core.counters().outbound_overflow.load(Relaxed);
+    assert_eq!(overflow, 0);
+}
+
+#[test]
+fn a_close_that_finds_the_queue_full_closes_at_once_with_its_code() {
+    let (mut t, _actions) = task(16);
+    let mut c = open(&mut t, 1);
+    frame(&mut t, c.session, hello(1)); // the Welcome fills the queue
+    t.on_message(ToHub::Frame {
+        session: c.session,
+        bytes: Bytes::from_static(&[0xff]),
+    });
+    t.drain();
+    assert_eq!(c.kill.try_recv(), Ok(Some(CloseCode::MALFORMED)));
     assert_eq!(t.core.hub().session_count(), 0);
     assert!(t.core.conn(c.session).is_none());
-    assert!(matches!(c.rx.try_recv(), Ok(Outbound::Frames(f)) if f.len() == 1));
-    assert_eq!(
-        t.core
-            .counters()
-            .outbound_overflow
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(t.core.counters().outbound_overflow.load(Relaxed), 0);
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The outbound queue's contract: FIFO, the bound (`Full` with the message back),
+//! The outbound queue's contract: FIFO, the bound (`Full` with the message back, or
+//! merged into the last one),
 //! `Closed` once the receiver is gone, `None`/`Disconnected` once the sender is gone
 //! and the queue drained, wake-ups of a waiting receiver, and the memory release.
 
@@ -17,6 +18,42 @@ fn delivers_in_order_and_refuses_beyond_the_bound() {
     assert_eq!(rx.try_recv(), Ok(2));
     assert_eq!(rx.try_recv(), Ok(3));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn a_full_queue_offers_the_message_to_the_last_one() {
+    let (tx, mut rx) = channel::<Vec<u32>>(2);
+    let append = |last: &mut Vec<u32>, more: Vec<u32>| {
+        if more.is_empty() {
+            return Err(more); // a message the last one does not take
+        }
+        last.extend(more);
+        Ok(())
+    };
+    tx.try_send_or_merge(vec![1], append).unwrap();
+    tx.try_send_or_merge(vec![2], append).unwrap();
+    tx.try_send_or_merge(vec![3], append).unwrap();
+    tx.try_send_or_merge(vec![4, 5], append).unwrap();
+    assert_eq!(
+        tx.try_send_or_merge(vec![], append),
+        Err(TrySendError::Full(vec![]))
+    );
+    assert_eq!(rx.try_recv(), Ok(vec![1]));
+    assert_eq!(
+        rx.try_recv(),
+        Ok(vec![2, 3, 4, 5]),
+        "in order, after the last"
+    );
+    // With room again, a message is queued on its own.
+    tx.try_send_or_merge(vec![6], append).unwrap();
+    tx.try_send_or_merge(vec![7], append).unwrap();
+    assert_eq!(rx.try_recv(), Ok(vec![6]));
+    assert_eq!(rx.try_recv(), Ok(vec![7]));
+    drop(rx);
+    assert_eq!(
+        tx.try_send_or_merge(vec![8], append),
+        Err(TrySendError::Closed(vec![8]))
+    );
 }
 
 #[test]
