@@ -7,12 +7,19 @@
 //! The wait polls its four sources in an order that rotates every turn, so that no
 //! busy source (a flood of messages, a handle applying operations in a loop) can
 //! starve the others.
+//!
+//! A write is bounded by the session's heartbeat timeout: a hub (or a middlebox) that
+//! keeps the TCP connection alive but stops reading would otherwise hold the loop in
+//! the write for ever, with no deadline checked, no reconnect and a `close` that never
+//! returns. A write that does not finish in time ends the connection like a failed
+//! one: the session backs off and reconnects.
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::Poll;
 
 use bytes::Bytes;
+use futures_util::future::{Either, select};
 use futures_util::{SinkExt, StreamExt};
 use syncwire_proto::client::{ConnectionId, TransportClosed, TransportCommand};
 use syncwire_proto::wire::CloseCode;
@@ -46,15 +53,17 @@ pub async fn run_client<R: ClientRuntime>(
     let mut wake_open = true;
     let mut turn = 0usize;
     loop {
-        let (mut drained, stopped) = {
+        let (mut drained, stopped, write_limit) = {
             let mut s = Session::lock(&shared);
-            (s.drain(), s.client().state().is_stopped())
+            let limit = s.client().config().heartbeat_timeout;
+            (s.drain(), s.client().state().is_stopped(), limit)
         };
         if let Some((conn, sock)) = ws.as_mut() {
-            if let Err(e) = write_all(sock, drained.take_transmits()).await {
+            let written = write_within(&rt, write_limit, sock, drained.take_transmits()).await;
+            if let Err(closed) = written {
                 let conn = *conn;
                 ws = None;
-                Session::lock(&shared).handle_transport_closed(conn, TransportClosed::failed(e));
+                Session::lock(&shared).handle_transport_closed(conn, closed);
                 continue;
             }
         }
@@ -177,18 +186,30 @@ pub async fn run_client<R: ClientRuntime>(
     }
 }
 
-/// Feeds every frame, then flushes once.
-async fn write_all<S: crate::runtime::ClientSocket>(
-    sock: &mut S,
+/// Feeds every frame, then flushes once, within `limit`: a write that fails or does
+/// not finish in time is the transport's end.
+async fn write_within<R: ClientRuntime>(
+    rt: &R,
+    limit: std::time::Duration,
+    sock: &mut R::Socket,
     frames: Vec<Bytes>,
-) -> Result<(), String> {
+) -> Result<(), TransportClosed> {
     if frames.is_empty() {
         return Ok(());
     }
-    for frame in frames {
-        sock.feed(frame).await?;
+    let write = std::pin::pin!(async {
+        for frame in frames {
+            sock.feed(frame).await?;
+        }
+        sock.flush().await
+    });
+    match select(write, rt.sleep(limit)).await {
+        Either::Left((Ok(()), _)) => Ok(()),
+        Either::Left((Err(e), _)) => Err(TransportClosed::failed(e)),
+        Either::Right(((), _)) => Err(TransportClosed::failed(
+            "the hub took no frame for the heartbeat timeout",
+        )),
     }
-    sock.flush().await
 }
 
 /// Graceful close shared by the drivers' `SyncClient::close`: waits until the outbox
@@ -221,3 +242,7 @@ pub async fn flush_and_close(shared: &SharedSession, give_up: impl Future<Output
     s.close();
     left
 }
+
+#[cfg(test)]
+#[path = "tests/write_stall.rs"]
+mod write_stall_tests;

@@ -111,7 +111,9 @@ impl<R: ClientExecutor> SyncClient<R> {
 
     /// Closes the session gracefully: waits up to `flush_timeout` for local
     /// operations waiting for their room to be submitted and for the hub to
-    /// acknowledge the outbox, then closes the connection and waits for the task.
+    /// acknowledge the outbox, then closes the connection and waits for the task
+    /// (which may take up to the heartbeat timeout more, if it is writing to a hub
+    /// that stopped reading).
     /// Returns the number of local changes left unacknowledged.
     pub async fn close(mut self, flush_timeout: Duration) -> usize {
         let give_up = self.rt.sleep(flush_timeout);
