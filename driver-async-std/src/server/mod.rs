@@ -17,8 +17,9 @@
 //! a [`MemoryStore`] shared across restarts, durable redb), hub task, connection loop,
 //! bounded queues and shutdown (storage drained, then `GOING_AWAY` to every session).
 //! This module is the async-std adapter: `runtime` (spawn, sleep, the socket) and
-//! `run` (accepting connections, the WebSocket handshake). `/health`, `/metrics`,
-//! static files, token files and the `syncwire` binary are tokio-only.
+//! `run` (accepting connections, the WebSocket handshake, both bounded until the
+//! upgrade). `/health`, `/metrics`, static files, token files and the `syncwire`
+//! binary are tokio-only.
 
 mod run;
 mod runtime;

@@ -1,6 +1,12 @@
 //! [`Server`]: binds the listener, starts the shared hub half (driver-core), accepts
 //! connections (WebSocket handshake at the configured path, 404 elsewhere), and shuts
 //! down in order.
+//!
+//! Until its WebSocket upgrade a connection is bounded in number and in time: at most
+//! [`MAX_PENDING`] are between accept and upgrade at once (further connections wait in
+//! the kernel's backlog), and one that has not upgraded within the hub's
+//! `handshake_timeout` of its accept is closed. From the upgrade on, the hub's limits
+//! apply (`max_sessions`, heartbeat).
 
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
@@ -9,18 +15,23 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use async_lock::{Semaphore, SemaphoreGuardArc};
 use async_std::net::{TcpListener, TcpStream};
 use async_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use async_tungstenite::tungstenite::http::StatusCode;
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use futures_channel::oneshot;
 use futures_util::StreamExt;
+use futures_util::future::{Either, select};
 use syncwire_driver_core::server::auth::{UpgradeRequest, origin_allowed};
 use syncwire_driver_core::server::{
     Bound, ConnContext, HubServer, ServerConfig, ServerCounters, ServerError, serve,
 };
 
 use super::runtime::{AsyncStdServer as AsyncStd, WsSocket};
+
+/// Connections accepted and not yet upgraded (nor closed), at most.
+const MAX_PENDING: usize = 1024;
 
 /// A server with its listener bound and its storage open, not yet serving. See the
 /// [module docs](super).
@@ -59,7 +70,8 @@ impl Server {
     /// Accepts connections until `shutdown` completes; then stops accepting, lets the
     /// hub finish its storage (each delta it accepted is durable and acked), sends
     /// every session `GOING_AWAY` (1001) and gives the connections up to
-    /// `shutdown_grace` to end.
+    /// `shutdown_grace` to end. A connection that has not completed its WebSocket
+    /// handshake within the hub's `handshake_timeout` of its accept is closed.
     pub async fn run_until<F>(self, shutdown: F) -> Result<(), ServerError>
     where
         F: Future<Output = ()> + Send + 'static,
@@ -81,10 +93,17 @@ impl Server {
                 .write_buffer_size(config.ws_write_buffer())
                 .max_message_size(Some(max_message))
                 .max_frame_size(Some(max_message)),
+            bound: config.hub().handshake_timeout,
         };
+        let slots = Arc::new(Semaphore::new(MAX_PENDING));
         let mut shutdown = pin!(shutdown);
         let mut incoming = listener.incoming();
         loop {
+            // A slot first: at the cap, connections wait in the backlog.
+            let slot = match select(shutdown.as_mut(), pin!(slots.acquire_arc())).await {
+                Either::Left(_) => break,
+                Either::Right((slot, _)) => slot,
+            };
             let next = poll_fn(|cx| {
                 if shutdown.as_mut().poll(cx).is_ready() {
                     return Poll::Ready(None);
@@ -95,7 +114,7 @@ impl Server {
             match next {
                 None => break,
                 Some(Ok(tcp)) => {
-                    async_std::task::spawn(accept.clone().serve(tcp));
+                    async_std::task::spawn(accept.clone().serve(tcp, slot));
                 }
                 // Out of descriptors or an aborted handshake: keep serving the others.
                 Some(Err(_)) => async_std::task::sleep(Duration::from_millis(10)).await,
@@ -117,21 +136,26 @@ struct Accept {
     ws_path: Arc<str>,
     allowed_origins: Arc<[String]>,
     ws_config: WebSocketConfig,
+    /// From accept to upgrade, at most (the hub's `handshake_timeout`).
+    bound: Duration,
 }
 
 impl Accept {
     /// The WebSocket handshake (only at the configured path, anything else is answered
     /// 404; an `Origin` not on the allow-list is answered 403), capturing the request
-    /// for the authorizer, then the shared connection loop.
+    /// for the authorizer, then the shared connection loop. The handshake holds `slot`
+    /// and is dropped (the connection closed) if not done within `bound`.
     // The callback's error type is tungstenite's handshake `ErrorResponse`.
     #[allow(clippy::result_large_err)]
-    async fn serve(self, tcp: TcpStream) {
+    async fn serve(self, tcp: TcpStream, slot: SemaphoreGuardArc) {
         let _ = tcp.set_nodelay(true);
         let mut upgrade = None;
         let check = |req: &Request, resp: Response| self.check(req, resp, &mut upgrade);
         let accepted =
             async_tungstenite::accept_hdr_async_with_config(tcp, check, Some(self.ws_config));
-        if let (Ok(ws), Some(upgrade)) = (accepted.await, upgrade) {
+        let accepted = async_std::future::timeout(self.bound, accepted).await;
+        drop(slot);
+        if let (Ok(Ok(ws)), Some(upgrade)) = (accepted, upgrade) {
             serve(&mut WsSocket::new(ws), &self.ctx, upgrade).await;
         }
     }

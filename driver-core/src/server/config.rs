@@ -124,7 +124,9 @@ impl ServerConfig {
     /// ([`ServerConfig::set_authorizer`]). Its `merger` (default: the built-in
     /// [`Registry`](syncwire_proto::crdt::Registry)) decides which CRDT types rooms may
     /// have: joins of other types are refused; register custom types there. The
-    /// storage backend folds snapshots with the same merger.
+    /// storage backend folds snapshots with the same merger. Its `handshake_timeout`
+    /// also bounds each connection from accept to its WebSocket upgrade: every server
+    /// closes one that has not upgraded by then (docs/DEPLOYMENT.md §0).
     pub fn hub(&self) -> &HubConfig {
         &self.hub
     }

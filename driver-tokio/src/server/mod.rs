@@ -30,6 +30,8 @@
 //! * `run`: [`Server`], binding, serving (the same router, on its own listener; and
 //!   `/metrics` on a listener of its own if `metrics_addr` is set) and the ordered
 //!   shutdown.
+//! * `accept`: each connection until its WebSocket upgrade (TLS handshake, HTTP/1.1
+//!   with hyper), bounded in number and in time (the hub's `handshake_timeout`).
 //! * `tls`: TLS termination with rustls when [`ServerConfig::tls`] is set (the
 //!   certificate chain and key as PEM files); without it the server speaks plain
 //!   `ws://`, for development or behind a TLS-terminating reverse proxy
@@ -38,6 +40,7 @@
 //! Every queue is bounded; the outcome of each bound is described where the queue is
 //! used (driver-core's server modules).
 
+mod accept;
 pub mod auth;
 mod http;
 mod http_auth;

@@ -1,17 +1,18 @@
 //! [`Server`]: binds the listener (and the metrics listener, if separate), starts the
 //! shared hub half (storage worker and hub task, from driver-core, through
-//! [`mount`](super::mount)) and the HTTP server, and shuts them down in order.
+//! [`mount`](super::mount)) and the HTTP server (connections until their upgrade:
+//! [`accept`](super::accept)), and shuts them down in order.
 
 use std::future::Future;
 use std::net::SocketAddr;
 
-use axum::serve::Listener;
 use syncwire_driver_core::server::Bound;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use super::accept::Upgrades;
 use super::mount::start;
-use super::tls::{TlsListener, acceptor};
+use super::tls::acceptor;
 use super::{ServerConfig, ServerError};
 
 /// A bound, not yet running server. See the [module docs](super) for the shape.
@@ -79,57 +80,30 @@ impl Server {
     /// Serves until `shutdown` completes, then shuts down gracefully: stops accepting,
     /// lets storage finish (every accepted delta durable and acked), closes every
     /// session with `GOING_AWAY` (1001) and waits (up to `shutdown_grace`) for the
-    /// connections to end.
+    /// connections to end. A connection that has not upgraded to WebSocket within the
+    /// hub's `handshake_timeout` of its accept is closed (module `accept`).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         let (config, listener, storage) = self.bound.into_parts();
         let (app, hub) = start(&config, storage)?;
+        let bound = config.hub().handshake_timeout;
         let metrics = self.metrics.map(|(listener, _)| {
-            let served = serve_on(listener, hub.metrics_router(), hub.stopped());
-            tokio::spawn(served)
+            let upgrades = Upgrades::new(hub.metrics_router(), None, bound);
+            tokio::spawn(upgrades.serve(listener, hub.stopped()))
         });
         let stopped = hub.stopped();
         let stopper = tokio::spawn(hub.stop_on(shutdown));
-        let served = match self.tls {
-            Some(tls) => {
-                let timeout = config.hub().handshake_timeout;
-                let listener = TlsListener::new(listener, tls, timeout);
-                serve_on(listener, app, stopped).await
-            }
-            None => {
-                // Frames are small and latency-bound: without TCP_NODELAY, Nagle's
-                // algorithm holds back replies for ~40 ms (docs/BENCHMARKS.md,
-                // reconnect + resume).
-                let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                    let _ = tcp.set_nodelay(true);
-                });
-                serve_on(listener, app, stopped).await
-            }
-        };
+        Upgrades::new(app, self.tls, bound)
+            .serve(listener, stopped)
+            .await;
         stopper.abort();
         tracing::info!("stopped accepting; draining the hub");
         hub.shutdown().await;
         if let Some(task) = metrics {
             let _ = task.await;
         }
-        served?;
         Ok(())
     }
-}
-
-/// axum's server on `listener` until `stopped` completes (then graceful shutdown).
-async fn serve_on<L>(
-    listener: L,
-    app: axum::Router,
-    stopped: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()>
-where
-    L: Listener,
-    L::Addr: std::fmt::Debug,
-{
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stopped)
-        .await
 }

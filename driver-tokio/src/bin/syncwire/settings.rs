@@ -141,7 +141,8 @@ settings! {
     heartbeat_ms: u64 = ms(hub().heartbeat_interval), plain;
     /// Silence after which a session is closed (4010), in milliseconds.
     heartbeat_timeout_ms: u64 = ms(hub().heartbeat_timeout), plain;
-    /// Time from connection to `Welcome` after which it is closed (4012), in ms.
+    /// Time from connection to `Welcome` after which it is closed (4012), in ms;
+    /// also the time a connection has from accept to its WebSocket upgrade.
     handshake_timeout_ms: u64 = ms(hub().handshake_timeout), plain;
     /// Most entries per `DeltaBatch` frame (and per storage range load).
     batch_max_entries: usize = Some(hub().batch_max_entries), plain;
