@@ -1,7 +1,8 @@
 //! [`HttpAuthorizer`] against a small axum endpoint on 127.0.0.1 started here: the
 //! endpoint sees the token, cookie and query string and grants read access; says no
 //! (`unauthorized`, 4002); never answers (`internal`, 1011, within `auth_timeout`);
-//! fails (`internal`, 1011).
+//! fails (`internal`, 1011); answers a grant of exactly [`MAX_ANSWER_BYTES`] (read)
+//! or one byte more (not read: `internal`, 1011).
 #![cfg(all(feature = "client", feature = "server"))]
 
 mod common;
@@ -10,12 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::post;
 use common::{Client, Running, WAIT};
 use serde_json::{Value, json};
 use syncwire_tokio::proto::wire::{CloseCode, ErrorCode, Frame, Hello, ReplicaId};
-use syncwire_tokio::server::{HttpAuthorizer, ServerConfig};
+use syncwire_tokio::server::{HttpAuthorizer, MAX_ANSWER_BYTES, ServerConfig};
 
 /// Admits `token: "t"` with the cookie `session=ok` and the query `room=r`.
 async fn decide(body: String) -> (StatusCode, String) {
@@ -35,10 +37,15 @@ async fn decide(body: String) -> (StatusCode, String) {
     (StatusCode::OK, answer.to_string())
 }
 
-/// The app's endpoint: `/auth` decides, `/hang` never answers, `/broken` fails.
+/// The app's endpoint: `/auth` decides, `/hang` never answers, `/broken` fails,
+/// `/sized/{len}` grants as `/auth` does in an answer of `len` bytes.
 async fn endpoint() -> String {
     let app = Router::new()
         .route("/auth", post(decide))
+        .route(
+            "/sized/{len}",
+            post(|Path(len): Path<usize>| async move { grant_of_len(len) }),
+        )
         .route("/hang", post(std::future::pending::<String>))
         .route(
             "/broken",
@@ -122,4 +129,40 @@ async fn an_endpoint_that_hangs_or_fails_ends_in_an_explicit_refusal() {
     assert_eq!((reject.0, close), (ErrorCode::INTERNAL, internal));
     server.stop().await;
     assert!(HttpAuthorizer::new("https://auth.example/x").is_err());
+}
+
+/// `/auth`'s grant (read access, replica 5), padded with an unknown field to `len`
+/// bytes of JSON.
+fn grant_of_len(len: usize) -> String {
+    let mut answer = json!({"allow": true, "name": "ann",
+        "grant": {"rooms": [{"prefix": "", "access": "read"}], "replicas": [5]},
+        "pad": ""});
+    let bare = answer.to_string().len();
+    answer["pad"] = Value::String("x".repeat(len - bare));
+    let body = answer.to_string();
+    assert_eq!(body.len(), len);
+    body
+}
+
+#[tokio::test]
+async fn an_answer_over_max_answer_bytes_is_refused_internal_and_one_at_the_bound_is_read() {
+    assert_eq!(MAX_ANSWER_BYTES, 64 * 1024, "docs/AUTH.md §4");
+    let base = endpoint().await;
+    // Exactly the bound: read whole, the grant admits the client.
+    let server = hub(&format!("{base}/sized/{MAX_ANSWER_BYTES}")).await;
+    let mut c = Client::connect(server.addr).await;
+    c.hello(5, Some("t")).await;
+    server.stop().await;
+    // One byte more: the same grant is not read; the client is told `internal` and
+    // closed 1011, so it retries (docs/AUTH.md §4).
+    let server = hub(&format!("{base}/sized/{}", MAX_ANSWER_BYTES + 1)).await;
+    let started = Instant::now();
+    let ((code, message), close) = refused(&server, "t").await;
+    assert_eq!(
+        (code, close),
+        (ErrorCode::INTERNAL, Some(CloseCode::INTERNAL_ERROR.0)),
+        "{message}"
+    );
+    assert!(started.elapsed() < WAIT);
+    server.stop().await;
 }

@@ -1,6 +1,7 @@
 //! The hub core's bounds: a full outbound queue closes the session `SLOW_CONSUMER`;
-//! a full storage queue fails the action and the hub answers `INTERNAL`; the frames of
-//! one drain reach a connection as one batch, in order, before its close.
+//! a full storage queue fails the action and the hub answers `INTERNAL`; a full news
+//! bus queue (shared-log mode) drops the news that does not fit and counts it; the
+//! frames of one drain reach a connection as one batch, in order, before its close.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -10,7 +11,9 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use bytes::Bytes;
 use syncwire_proto::Instant;
-use syncwire_proto::hub::{AllowAll, Hub, HubConfig, StorageAction};
+use syncwire_proto::hub::{
+    AllowAll, Hub, HubConfig, MemoryStorage, NodeNews, PeerNews, StorageAction,
+};
 use syncwire_proto::wire::{CloseCode, ErrorCode, Frame, Hello, Join, ReplicaId, RoomId};
 
 use super::*;
@@ -211,4 +214,67 @@ fn a_closed_session_gets_its_last_frames_before_the_close() {
         Some(Outbound::Close(CloseCode::UNSUPPORTED_VERSION))
     );
     assert!(q.pop().is_none());
+}
+
+/// A core in shared-log mode whose storage actions run on `store` (see [`settle`]).
+fn shared_core() -> (Core, Queue<StorageAction>) {
+    let config = HubConfig {
+        authorizer: Some(Arc::new(AllowAll)),
+        shared_log: true,
+        ..HubConfig::default()
+    };
+    let storage = Queue::new(16);
+    let hub = Hub::new(config, NOW).unwrap();
+    (HubCore::new(hub, storage.clone(), Arc::default()), storage)
+}
+
+/// Runs the core's queued storage actions on `store` and drains, until none is left.
+fn settle(c: &mut Core, storage: &Queue<StorageAction>, store: &mut MemoryStorage) {
+    while let Some(action) = storage.pop() {
+        let done = store.execute(action);
+        c.handle_storage(NOW, done);
+        c.drain(NOW, drop);
+    }
+}
+
+/// One member joins "r" in shared-log mode: the room's load publishes a roster
+/// (asking the other nodes for theirs), the join a change. Returns the news the
+/// bus (`bus`'s receiver) got and the member's frames.
+fn join_publishing(bus: std::sync::mpsc::SyncSender<Vec<u8>>) -> (Core, Vec<Frame>) {
+    let (mut c, storage) = shared_core();
+    c.set_news(bus);
+    let mut store = MemoryStorage::new();
+    let (session, q) = open(&mut c, 64);
+    frame(&mut c, session, hello(1));
+    frame(&mut c, session, join("r"));
+    settle(&mut c, &storage, &mut store);
+    (c, q.frames())
+}
+
+#[test]
+fn a_full_news_queue_drops_the_later_news_and_counts_it() {
+    // The same join with room for every news: it publishes two, in this order.
+    let (roomy, all) = std::sync::mpsc::sync_channel(16);
+    let (c, _) = join_publishing(roomy);
+    let published: Vec<Vec<u8>> = all.try_iter().collect();
+    let kinds: Vec<PeerNews> = published
+        .iter()
+        .map(|b| NodeNews::decode(b, 1 << 20).unwrap().news)
+        .collect();
+    assert!(
+        matches!(
+            kinds.as_slice(),
+            [PeerNews::Roster { ask: true, .. }, PeerNews::Changes { .. }]
+        ),
+        "a load's roster, then the join: {kinds:?}"
+    );
+    assert_eq!(c.counters.news_overflow.load(Relaxed), 0);
+    // A bus queue of one, nobody publishing: the first news waits there, the second
+    // finds it full, is dropped and counted; the member is served all the same.
+    let (bus, queued) = std::sync::mpsc::sync_channel(1);
+    let (c, frames) = join_publishing(bus);
+    assert_eq!(c.counters.news_overflow.load(Relaxed), 1);
+    assert_eq!(queued.try_iter().collect::<Vec<_>>(), published[..1]);
+    assert!(frames.iter().any(|f| matches!(f, Frame::Joined(_))));
+    assert_eq!(c.hub.session_count(), 1);
 }

@@ -125,6 +125,8 @@ pub(crate) fn as_failure(done: &StorageCompletion, message: &str) -> StorageComp
 
 #[cfg(test)]
 mod power_loss;
+#[cfg(test)]
+mod redb_corrupt;
 #[cfg(all(test, feature = "redis"))]
 mod redis_failure_tests;
 #[cfg(all(test, feature = "redis"))]
