@@ -163,6 +163,7 @@ async fn an_answer_over_max_answer_bytes_is_refused_internal_and_one_at_the_boun
         (ErrorCode::INTERNAL, Some(CloseCode::INTERNAL_ERROR.0)),
         "{message}"
     );
+    assert!(message.contains("over 64 KiB"), "says why: {message}");
     assert!(started.elapsed() < WAIT);
     server.stop().await;
 }

@@ -25,7 +25,7 @@
 //! the authorizer is made.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::{Method, Request, StatusCode, Uri, header};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -103,18 +103,26 @@ impl ServerAuthorizer for HttpAuthorizer {
             let status = response.status();
             let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES);
             let bytes = body.collect().await.map(|b| b.to_bytes());
-            decide(status, bytes.ok().as_deref(), fallback)
+            let body = match &bytes {
+                Ok(bytes) => Ok(&bytes[..]),
+                Err(e) if e.is::<LengthLimitError>() => Err("authorization answer over 64 KiB"),
+                Err(_) => Err("authorization answer unreadable"),
+            };
+            decide(status, body, fallback)
         }))
     }
 }
 
-/// Maps the endpoint's status and body (`None`: unreadable or too long) to a decision.
+/// Maps the endpoint's status and body (`Err`: why it could not be read) to a
+/// decision.
 fn decide(
     status: StatusCode,
-    body: Option<&[u8]>,
+    body: Result<&[u8], &'static str>,
     fallback: String,
 ) -> Result<Identity, AuthFailure> {
-    let answer = body.and_then(|b| serde_json::from_slice::<Answer>(b).ok());
+    let answer = body
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Answer>(b).ok());
     let refused = |reason: Option<String>| {
         let why = reason.unwrap_or_else(|| "refused by the application".to_owned());
         Err(AuthFailure::Refused(AuthError(why)))
@@ -127,9 +135,8 @@ fn decide(
         return Err(AuthFailure::Unavailable(why));
     }
     let Some(answer) = answer else {
-        return Err(AuthFailure::Unavailable(
-            "authorization answer malformed".into(),
-        ));
+        let why = body.err().unwrap_or("authorization answer malformed");
+        return Err(AuthFailure::Unavailable(why.into()));
     };
     if !answer.allow {
         return refused(answer.reason);
