@@ -18,10 +18,19 @@ use syncwire_tokio::server::ServerConfig;
 use tokio::net::TcpSocket;
 use tokio_tungstenite::MaybeTlsStream;
 
-/// Bytes logged in the room before the stalled reader joins: well beyond what the
-/// kernel buffers of both ends hold (4 MiB of send buffer at most on Linux).
+/// The size of each big delta.
 const PAYLOAD: usize = 256 * 1024;
-const ENTRIES: u64 = 48;
+
+/// How many big deltas fill every buffer between the hub and a reader that reads
+/// nothing: three times the largest TCP send buffer this kernel grants
+/// (`net.ipv4.tcp_wmem`, 4 MiB by default), the reader's window being tiny.
+fn big_entries() -> u64 {
+    let max_send_buffer = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(2)?.parse::<u64>().ok())
+        .unwrap_or(16 << 20);
+    (3 * max_send_buffer).div_ceil(PAYLOAD as u64) + 8
+}
 
 fn metric(body: &str, name: &str) -> Option<u64> {
     body.lines()
@@ -42,9 +51,9 @@ async fn server(heartbeat: Duration, outbound_capacity: usize) -> Running {
     Running::start(cfg).await
 }
 
-/// Logs `ENTRIES` big deltas of replica 1 in room `big`, seqs from 1.
-async fn write_big_entries(writer: &mut Client) {
-    for seq in 1..=ENTRIES {
+/// Logs `count` big deltas of replica 1 in room `big`, seqs from 1.
+async fn write_big_entries(writer: &mut Client, count: u64) {
+    for seq in 1..=count {
         let payload = vec![u8::try_from(seq % 251).unwrap(); PAYLOAD];
         writer.delta_acked("big", 1, seq, &payload).await;
     }
@@ -71,7 +80,7 @@ async fn a_peer_that_stops_reading_is_dropped_after_the_heartbeat_timeout() {
     let mut writer = Client::connect(server.addr).await;
     writer.hello(1, None).await;
     writer.join("big", None).await;
-    write_big_entries(&mut writer).await;
+    write_big_entries(&mut writer, big_entries()).await;
     drop(writer);
 
     // It joins and then reads nothing more: its catch-up fills every buffer.
@@ -119,14 +128,15 @@ async fn a_reader_that_pauses_across_more_turns_than_its_queue_holds_gets_everyt
     // The reader reads nothing meanwhile: the big entries stall its connection's
     // writes, then each small delta is a hub turn with output for it, many more
     // than its queue's two messages.
-    write_big_entries(&mut writer).await;
-    for seq in ENTRIES + 1..=ENTRIES + SMALL {
+    let big = big_entries();
+    write_big_entries(&mut writer, big).await;
+    for seq in big + 1..=big + SMALL {
         writer.delta_acked("big", 1, seq, b"small").await;
     }
 
     // Every entry arrives, in order, and the session is never closed.
     let mut next_seq = 1;
-    while next_seq <= ENTRIES + SMALL {
+    while next_seq <= big + SMALL {
         let seqs: Vec<u64> = match reader.next().await {
             Seen::Frame(Frame::HubDelta(d)) => vec![d.seq],
             Seen::Frame(Frame::DeltaBatch(b)) => b.entries.iter().map(|e| e.seq).collect(),
