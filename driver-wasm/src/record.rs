@@ -127,9 +127,11 @@ impl Image {
                 ops.push(Op::DeleteRoom(name.clone()));
             }
         }
-        // A delta's payload never changes under its sequence number.
+        // A delta's payload can change under its sequence number while it was never
+        // sent (the client merges a new change into it, or renumbers deltas after a
+        // withdrawal): compared too, or the stored outbox would keep the old content.
         for (key, payload) in &next.outbox {
-            if find(&self.outbox, key).is_none() {
+            if find(&self.outbox, key) != Some(payload) {
                 ops.push(Op::PutDelta(key.0.clone(), key.1, payload.clone()));
             }
         }

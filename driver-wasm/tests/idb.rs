@@ -1,5 +1,6 @@
 //! Browser tests of [`SyncClient::open`]: the session saved in IndexedDB and
-//! restored before connecting, one small write per change, failed writes reported
+//! restored before connecting, one small write per change (and a delta written again
+//! when a change merged into it), failed writes reported
 //! and retried, the one-deep write queue coalescing, the `localStorage` migration (and
 //! the deprecated `localStorage` form trying a refused save again),
 //! and tab identity (Web Locks) between clients of one page. Against the real
@@ -8,7 +9,7 @@
 
 use futures_util::StreamExt;
 use syncwire_wasm::proto::client::ClientState;
-use syncwire_wasm::proto::crdt::{GCounter, GCounterOp};
+use syncwire_wasm::proto::crdt::{GCounter, GCounterOp, OrSet, OrSetOp};
 use syncwire_wasm::{ClientConfig, HubUrls, StorageError, StorageEvent, SyncClient};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -114,6 +115,37 @@ async fn a_reload_restores_documents_and_outbox_before_connecting() {
     let check = SyncClient::connect(URL, config()).expect("url");
     let seen = check.join::<GCounter>("idb-reload").expect("join");
     wait_until("another client sees 6", 10.0, || value(&seen) == 6).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_change_merged_into_a_stored_delta_is_stored_too() {
+    let key = unique("test-merged");
+    let first = SyncClient::open(DOWN, config(), &key).await.expect("open");
+    let doc = first.join::<OrSet<String>>("idb-merged").expect("join");
+    doc.apply(OrSetOp::Add("a".into())).expect("apply");
+    first.save();
+    flushed(&first).await;
+    // Never sent (the hub is down): the second change merges into the stored delta,
+    // under the same sequence number.
+    doc.apply(OrSetOp::Add("b".into())).expect("apply");
+    first.save();
+    flushed(&first).await;
+    assert_eq!(first.outbox_len(), 1, "one delta holding both changes");
+    drop(doc);
+    drop(first); // the reload
+
+    let second = SyncClient::open(URL, config(), &key).await.expect("open");
+    wait_until("the restored delta acknowledged", 15.0, || {
+        second.state() == ClientState::Connected && second.outbox_len() == 0
+    })
+    .await;
+    let check = SyncClient::connect(URL, config()).expect("url");
+    let seen = check.join::<OrSet<String>>("idb-merged").expect("join");
+    let has = |x: &str| seen.read(|s| s.contains(&x.to_owned())).expect("readable");
+    wait_until("another client sees both changes", 10.0, || {
+        has("a") && has("b")
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]

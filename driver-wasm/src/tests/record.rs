@@ -88,3 +88,17 @@ fn an_unreadable_room_record_is_left_out_with_its_deltas() {
     let back = image.into_saved(ReplicaId(9));
     assert!(back.client.rooms.is_empty() && back.docs.is_empty());
 }
+
+#[test]
+fn a_delta_whose_payload_changed_under_its_seq_is_written_again() {
+    // Delta 3 was stored, then a new change merged into it before it was ever sent
+    // (`Outbox::push`), or a withdrawal renumbered the one after it down to 3.
+    let mut merged = room("a", 4, &[2, 3]);
+    merged.outbox[1].payload = Bytes::from_static(b"merged");
+    let before = Image::of(&session(vec![room("a", 4, &[2, 3])], &[("a", &[1])]));
+    let after = Image::of(&session(vec![merged], &[("a", &[1])]));
+    assert_eq!(
+        before.diff(&after),
+        [Op::PutDelta("a".into(), 3, Bytes::from_static(b"merged"))]
+    );
+}
