@@ -83,13 +83,8 @@ impl SyncClient {
         let saved = store.load().ok().flatten();
         let clock = Arc::new(BrowserClock);
         let (shared, wake) = match saved {
-            Some(saved) => Session::restore(
-                config.clone(),
-                clock.clone(),
-                saved,
-                &Registry::with_builtin(),
-            )
-            .or_else(|_| Session::new(config, clock))?,
+            Some(saved) => Session::restore(config, clock, saved, &Registry::with_builtin())
+                .map_err(|e| crate::open::unrestorable(storage_key, e))?,
             None => Session::new(config, clock)?,
         };
         // Saved at once, so a fresh id drawn now is the one the next load continues.

@@ -23,6 +23,14 @@ fn storage_err(e: impl std::fmt::Display) -> DriverError {
     DriverError::Config(e.to_string())
 }
 
+/// The error of a save that cannot be restored; the save is left as it is.
+pub(crate) fn unrestorable(storage_key: &str, e: DriverError) -> DriverError {
+    DriverError::Config(format!(
+        "the session saved under {storage_key:?} cannot be restored ({e}); it is kept: \
+         open it with a build that registers its CRDT types, or clear it"
+    ))
+}
+
 impl SyncClient {
     /// Like [`connect_to`](Self::connect_to), with the session saved in
     /// IndexedDB (database `syncwire:<storage_key>`) and restored from it before
@@ -38,7 +46,10 @@ impl SyncClient {
     /// error if another tab holds it. A `localStorage` save of
     /// [`connect_persistent`](Self::connect_persistent) under the same key is
     /// moved into IndexedDB once (then removed). Fails if IndexedDB cannot be
-    /// opened (the page may then fall back to [`connect_to`](Self::connect_to)).
+    /// opened (the page may then fall back to [`connect_to`](Self::connect_to)), and
+    /// if the saved session cannot be restored (a room of a CRDT type this build does
+    /// not register, a document that does not decode): the save is then kept as it
+    /// is, with its unacknowledged changes, for a build that can read it.
     pub async fn open(
         urls: impl Into<HubUrls>,
         config: ClientConfig,
@@ -61,9 +72,11 @@ impl SyncClient {
                 };
                 let saved = image.clone().into_saved(ReplicaId(id));
                 let registry = Registry::with_builtin();
-                let (shared, wake) =
-                    Session::restore(config.clone(), clock.clone(), saved, &registry)
-                        .or_else(|_| Session::new(config, clock))?;
+                // A save this build cannot read (a type it does not register, say) is
+                // kept, not replaced by an empty session: that would delete its
+                // unacknowledged changes.
+                let (shared, wake) = Session::restore(config, clock, saved, &registry)
+                    .map_err(|e| unrestorable(storage_key, e))?;
                 (shared, wake, image, lock)
             }
             None => {

@@ -1,6 +1,7 @@
 //! Browser tests of [`SyncClient::open`]: the session saved in IndexedDB and
 //! restored before connecting, one small write per change (and a delta written again
-//! when a change merged into it), failed writes reported
+//! when a change merged into it), a save this build cannot restore kept and refused,
+//! failed writes reported
 //! and retried, the one-deep write queue coalescing, the `localStorage` migration (and
 //! the deprecated `localStorage` form trying a refused save again),
 //! and tab identity (Web Locks) between clients of one page. Against the real
@@ -9,7 +10,9 @@
 
 use futures_util::StreamExt;
 use syncwire_wasm::proto::client::ClientState;
-use syncwire_wasm::proto::crdt::{GCounter, GCounterOp, OrSet, OrSetOp};
+use syncwire_wasm::proto::crdt::{
+    CrdtError, DeltaCrdt, GCounter, GCounterOp, OpContext, OrSet, OrSetOp, codec,
+};
 use syncwire_wasm::{ClientConfig, HubUrls, StorageError, StorageEvent, SyncClient};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -146,6 +149,54 @@ async fn a_change_merged_into_a_stored_delta_is_stored_too() {
         has("a") && has("b")
     })
     .await;
+}
+
+/// A CRDT type the built-in registry does not know (an application's own).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct AppMax(u64);
+
+impl DeltaCrdt for AppMax {
+    const TAG: &'static str = "test.max";
+    type Op = u64;
+    fn prepare(&self, op: u64, _: &OpContext) -> Result<Self, CrdtError> {
+        Ok(AppMax(op))
+    }
+    fn merge(&mut self, other: &Self) -> bool {
+        let changed = other.0 > self.0;
+        self.0 = self.0.max(other.0);
+        changed
+    }
+    fn encode(&self) -> Result<Vec<u8>, CrdtError> {
+        codec::encode(Self::TAG, &self.0)
+    }
+    fn decode(bytes: &[u8]) -> Result<Self, CrdtError> {
+        codec::decode(Self::TAG, bytes).map(AppMax)
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_save_this_build_cannot_restore_is_refused_and_kept() {
+    let key = unique("test-unrestorable");
+    let first = SyncClient::open(DOWN, config(), &key).await.expect("open");
+    let doc = first.join::<AppMax>("idb-app-type").expect("join");
+    doc.apply(7).expect("apply");
+    first.save();
+    flushed(&first).await;
+    drop(doc);
+    drop(first);
+
+    // `open` rebuilds documents with the built-in types only.
+    let reopened = SyncClient::open(DOWN, config(), &key).await;
+    assert!(
+        reopened.is_err(),
+        "refused, not replaced by an empty session"
+    );
+    assert_eq!(records(&key, "rooms").await, 1, "the room record kept");
+    assert_eq!(
+        records(&key, "outbox").await,
+        1,
+        "the unacknowledged delta kept"
+    );
 }
 
 #[wasm_bindgen_test]
