@@ -119,7 +119,8 @@ impl SyncClient {
 
     /// Sets the function asked for the token before each connection attempt (see
     /// `token`: a string or a promise of one; anything else keeps the current token,
-    /// initially `ClientConfig::token`). Set right after `connect`, it is asked
+    /// initially `ClientConfig::token`; a throw, a rejection or no answer within
+    /// 10 s skips that attempt and backs off). Set right after `connect`, it is asked
     /// before the first attempt too.
     pub fn set_token_getter(&self, getter: Option<js_sys::Function>) {
         *self.tokens.borrow_mut() = getter;

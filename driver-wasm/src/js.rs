@@ -86,8 +86,9 @@ impl JsClient {
     /// to peers (presence). `options` (optional object): `token`, the credential
     /// sent in the `Hello` (docs/AUTH.md), and `getToken`, a function returning a
     /// token string or a promise of one, called before every connection attempt
-    /// (the first included; anything but a string, or no answer within 10 s, keeps
-    /// the current token).
+    /// (the first included; anything but a string keeps the current token; a
+    /// throw, a rejection or no answer within 10 s skips that attempt: the client
+    /// backs off and asks again).
     ///
     /// @deprecated Use `await SyncwireClient.open(urls, options)`: with
     /// `storageKey` it saves the session in IndexedDB (a record per room and per

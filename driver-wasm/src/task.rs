@@ -29,7 +29,7 @@ use crate::clock::BrowserClock;
 use crate::socket::{Socket, SocketEvent};
 use crate::store::Store;
 use crate::timer::Sleep;
-use crate::token::{TokenGetter, next_token};
+use crate::token::{NextToken, TokenGetter, next_token};
 
 enum Wake {
     Socket(SocketEvent),
@@ -82,8 +82,15 @@ pub(crate) async fn run(
                         lost = Some((conn, TransportClosed::failed("the browser is offline")));
                         continue;
                     }
-                    if let Some(token) = next_token(&tokens).await {
-                        let _ = Session::lock(&shared).set_token(Some(token));
+                    match next_token(&tokens).await {
+                        NextToken::Token(token) => {
+                            let _ = Session::lock(&shared).set_token(Some(token));
+                        }
+                        NextToken::Keep => {}
+                        NextToken::Failed(why) => {
+                            lost = Some((conn, TransportClosed::failed(why)));
+                            continue;
+                        }
                     }
                     let url = urls.for_attempt(attempts);
                     attempts = attempts.wrapping_add(1);

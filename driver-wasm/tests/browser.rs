@@ -234,3 +234,34 @@ async fn the_token_getter_is_awaited_before_every_connection_attempt() {
     })
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn a_failing_token_getter_backs_off_instead_of_connecting_with_the_old_token() {
+    let _lock = ServerLock::acquire().await;
+    // Rejects until the page sets `__swTokenOk`, counting its calls.
+    let getter = js_sys::Function::new_no_args(
+        "globalThis.__swFailing = (globalThis.__swFailing || 0) + 1;\
+         return globalThis.__swTokenOk ? Promise.resolve('fresh')\
+           : Promise.reject(new Error('token service unreachable'));",
+    );
+    let global = |name: &str| {
+        let n = js_sys::Reflect::get(&js_sys::global(), &name.into());
+        n.ok().and_then(|n| n.as_f64()).unwrap_or(0.0)
+    };
+    let client = SyncClient::connect(URL, config()).expect("valid url");
+    client.set_token_getter(Some(getter));
+    // Asked again and again (backoff), never connected meanwhile: no attempt is made
+    // with the old token.
+    let mut connected = false;
+    wait_until("the getter asked three times", 10.0, || {
+        connected |= client.state() == ClientState::Connected;
+        global("__swFailing") >= 3.0
+    })
+    .await;
+    assert!(!connected, "no attempt made while the getter fails");
+    js_sys::Reflect::set(&js_sys::global(), &"__swTokenOk".into(), &true.into()).unwrap();
+    wait_until("Connected once the getter answers", 10.0, || {
+        client.state() == ClientState::Connected
+    })
+    .await;
+}
