@@ -12,8 +12,20 @@ export function idbOpen(name) {
   req.onupgradeneeded = () => {
     for (const s of STORES) if (!req.result.objectStoreNames.contains(s)) req.result.createObjectStore(s);
   };
-  return done(req);
+  return done(req).then((db) => {
+    // Resolves when the connection ends: the browser closed it (site data cleared),
+    // or another connection deletes or upgrades the database (closed here at once so
+    // that it is not blocked; closing does not fire `close`).
+    db.ended = new Promise((end) => {
+      db.onclose = end;
+      db.onversionchange = () => { db.close(); end(); };
+    });
+    return db;
+  });
 }
+
+export const idbEnded = (db) => db.ended;
+export const idbReopen = (db) => idbOpen(db.name);
 
 // [room keys, room records, delta keys, delta payloads] of replica `r`: keys are
 // `[r, room]` and `[r, room, seq]`; arrays sort after strings, so `[r, []]` is above all.

@@ -8,6 +8,10 @@
 //! * store `outbox`: key `[replica, room, seq]` → the delta's payload;
 //! * store `replicas`: key `replica` → `1`, one entry per replica saved here.
 //!
+//! A [`Connection`] knows when the browser ends it (site data cleared, another
+//! connection deleting the database) and opens the database again; the writer
+//! ([`crate::idb_store`]) then reads what the database holds before writing.
+//!
 //! The requests themselves are a few lines of JavaScript (`src/idb.js`, shipped
 //! as a wasm-bindgen snippet next to the glue), one promise per operation. Neither a
 //! wrapper crate nor web-sys: `idb` 0.6 (and `rexie` on it) brings indexmap,
@@ -17,6 +21,7 @@
 //! wasm (measured when the bundle had 5 KiB left in its budget, scripts/wasm-size). The
 //! JavaScript is under 1 KiB gzipped.
 
+use futures_util::FutureExt;
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -35,6 +40,58 @@ extern "C" {
     fn idb_load(db: &Db, replica: f64) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = idbWrite)]
     fn idb_write(db: &Db, replica: f64, ops: &Array) -> Promise;
+    #[wasm_bindgen(js_name = idbEnded)]
+    fn idb_ended(db: &Db) -> Promise;
+    #[wasm_bindgen(js_name = idbReopen, catch)]
+    fn idb_reopen(db: &Db) -> Result<Promise, JsValue>;
+}
+
+/// An open database and whether the browser has ended the connection.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    db: Db,
+    ended: JsFuture,
+    has_ended: bool,
+}
+
+impl Connection {
+    /// Watches `db` (opened by [`open`]) for its end.
+    pub(crate) fn new(db: Db) -> Connection {
+        let ended = JsFuture::from(idb_ended(&db));
+        Connection {
+            db,
+            ended,
+            has_ended: false,
+        }
+    }
+
+    /// The database, for [`load`] and [`write`].
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Whether the connection has ended (then every request on it fails).
+    pub(crate) fn has_ended(&mut self) -> bool {
+        if !self.has_ended {
+            self.has_ended = (&mut self.ended).now_or_never().is_some();
+        }
+        self.has_ended
+    }
+
+    /// Waits until the connection has ended (at once if it has).
+    pub(crate) async fn ended(&mut self) {
+        if !self.has_ended {
+            let _ = (&mut self.ended).await;
+            self.has_ended = true;
+        }
+    }
+
+    /// Opens the same database again (creating it if it was deleted).
+    pub(crate) async fn reopen(&mut self) -> Result<(), StorageError> {
+        let db = settle(idb_reopen(&self.db)).await?;
+        *self = Connection::new(db.unchecked_into());
+        Ok(())
+    }
 }
 
 /// What the browser said, typed by the `DOMException` name.

@@ -10,17 +10,24 @@
 //! are part of the next write (coalesced, never lost). A failed write is reported
 //! ([`StorageEvent::WriteFailed`]) and retried with backoff until it succeeds
 //! ([`StorageEvent::Recovered`]); while it fails, newer saves keep replacing the
-//! pending state. The tab's lock on the replica ([`crate::tab`]) lives in the
+//! pending state. When the browser ends the database connection (the user clears
+//! the site's data; another connection deletes the database), the writer opens it
+//! again, reads what it now holds as `committed` and writes the difference — at
+//! once, if it is idle — so the session's unacknowledged changes are saved again
+//! rather than lost on the next reload. The tab's lock on the replica ([`crate::tab`]) lives in the
 //! writer, so it is released only after the last write.
 
 use std::cell::{Cell, RefCell};
+use std::pin::pin;
 use std::rc::Rc;
 use std::time::Duration;
 
 use futures_channel::mpsc;
 use futures_util::StreamExt;
+use futures_util::future::{Either, select};
 use syncwire_driver_core::Session;
 
+use crate::idb::Connection;
 use crate::record::Image;
 use crate::storage_events::{StorageError, StorageEvent, StorageEvents, Subscribers};
 use crate::tab::TabLock;
@@ -35,7 +42,6 @@ const RETRIES_AFTER_CLOSE: u32 = 3;
 /// What the client and the writer share.
 #[derive(Debug)]
 struct Shared {
-    db: crate::idb::Db,
     replica: u64,
     pending: RefCell<Option<Image>>,
     /// A write is in flight.
@@ -69,7 +75,6 @@ impl IdbStore {
         lock: TabLock,
     ) -> IdbStore {
         let shared = Rc::new(Shared {
-            db,
             replica,
             pending: RefCell::new(None),
             busy: Cell::new(false),
@@ -81,7 +86,7 @@ impl IdbStore {
             events: Subscribers::default(),
         });
         let (kick, rx) = mpsc::channel(0);
-        wasm_bindgen_futures::spawn_local(writer(shared.clone(), rx, lock));
+        wasm_bindgen_futures::spawn_local(writer(shared.clone(), rx, Connection::new(db), lock));
         IdbStore {
             shared,
             kick,
@@ -139,7 +144,12 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(100u64 << attempt.min(6)).min(Duration::from_secs(5))
 }
 
-async fn writer(shared: Rc<Shared>, mut kick: mpsc::Receiver<()>, lock: TabLock) {
+async fn writer(
+    shared: Rc<Shared>,
+    mut kick: mpsc::Receiver<()>,
+    mut conn: Connection,
+    lock: TabLock,
+) {
     let mut attempt = 0u32;
     let mut open = true;
     loop {
@@ -148,10 +158,17 @@ async fn writer(shared: Rc<Shared>, mut kick: mpsc::Receiver<()>, lock: TabLock)
             if !open {
                 break;
             }
-            open = kick.next().await.is_some();
+            match select(kick.next(), pin!(conn.ended())).await {
+                Either::Left((kicked, _)) => open = kicked.is_some(),
+                // The database went away under an idle writer: the last state
+                // written is written again.
+                Either::Right(_) => {
+                    let last = shared.committed.borrow().clone();
+                    shared.pending.borrow_mut().get_or_insert(last);
+                }
+            }
             continue;
         };
-        let ops = shared.committed.borrow().diff(&next);
         let injected = {
             let mut inject = shared.inject.borrow_mut();
             if inject.0 > 0 {
@@ -164,8 +181,7 @@ async fn writer(shared: Rc<Shared>, mut kick: mpsc::Receiver<()>, lock: TabLock)
         shared.busy.set(true);
         let result = match injected {
             Some(e) => Err(e),
-            None if ops.is_empty() => Ok(()),
-            None => crate::idb::write(&shared.db, shared.replica, &ops).await,
+            None => write(&shared, &mut conn, &next).await,
         };
         shared.busy.set(false);
         match result {
@@ -198,4 +214,20 @@ async fn writer(shared: Rc<Shared>, mut kick: mpsc::Receiver<()>, lock: TabLock)
         }
     }
     drop(lock);
+}
+
+/// Writes the difference between what the database holds and `next`; on a
+/// connection that has ended, opens the database again and reads what it holds
+/// first.
+async fn write(shared: &Shared, conn: &mut Connection, next: &Image) -> Result<(), StorageError> {
+    if conn.has_ended() {
+        conn.reopen().await?;
+        let held = crate::idb::load(conn.db(), shared.replica).await?;
+        *shared.committed.borrow_mut() = held;
+    }
+    let ops = shared.committed.borrow().diff(next);
+    if ops.is_empty() {
+        return Ok(());
+    }
+    crate::idb::write(conn.db(), shared.replica, &ops).await
 }

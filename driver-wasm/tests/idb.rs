@@ -2,7 +2,7 @@
 //! restored before connecting, one small write per change (and a delta written again
 //! when a change merged into it), a save this build cannot restore kept and refused,
 //! failed writes reported
-//! and retried, the one-deep write queue coalescing, the `localStorage` migration (and
+//! and retried, a database deleted under a live client written again, the one-deep write queue coalescing, the `localStorage` migration (and
 //! the deprecated `localStorage` form trying a refused save again),
 //! and tab identity (Web Locks) between clients of one page. Against the real
 //! `syncwire` of scripts/browser-test; an unused port stands for a hub that is down.
@@ -244,6 +244,69 @@ async fn failed_writes_are_reported_retried_and_coalesced() {
     assert_eq!(again.outbox_len(), unsent, "the outbox as it was");
     let doc = again.join::<GCounter>("idb-retry").expect("attach");
     assert_eq!(value(&doc), 40, "no change lost");
+}
+
+/// Deletes the database of `key` through the page's own IndexedDB API, as another tab
+/// or the page clearing its data does: whether it was deleted within 5 s (an open
+/// connection that does not close on `versionchange` blocks it).
+async fn delete_database(key: &str) -> bool {
+    let delete = js_sys::Function::new_with_args(
+        "name",
+        "return new Promise((ok, fail) => { const r = indexedDB.deleteDatabase(name);\
+           r.onsuccess = () => ok(true); r.onerror = () => fail(r.error);\
+           setTimeout(() => ok(false), 5000); });",
+    );
+    let name = JsValue::from(format!("syncwire:{key}"));
+    let p = delete.call1(&JsValue::NULL, &name).expect("call");
+    let done = JsFuture::from(js_sys::Promise::from(p)).await;
+    done.expect("deleteDatabase").as_bool() == Some(true)
+}
+
+#[wasm_bindgen_test]
+async fn a_database_deleted_under_a_live_client_is_written_again() {
+    let key = unique("test-deleted");
+    let first = SyncClient::open(DOWN, config(), &key).await.expect("open");
+    let replica = first.replica();
+    let doc = first.join::<GCounter>("idb-deleted").expect("join");
+    doc.apply(GCounterOp::Increment(5)).expect("apply");
+    first.save();
+    flushed(&first).await;
+    let (writes, _, _) = first.storage_stats();
+    assert!(
+        delete_database(&key).await,
+        "the client's connection closed for the delete"
+    );
+    // Nothing changed since: the idle writer saves the session again by itself.
+    wait_until("the session written again", 10.0, || {
+        let (now, _, flushed) = first.storage_stats();
+        now > writes && flushed
+    })
+    .await;
+    assert_eq!(records(&key, "rooms").await, 1, "the room saved again");
+    let unsent = first.outbox_len();
+    assert_eq!(
+        records(&key, "outbox").await as usize,
+        unsent,
+        "the unacknowledged deltas saved again"
+    );
+    // And later changes are saved on the new connection.
+    doc.apply(GCounterOp::Increment(1)).expect("apply");
+    first.save();
+    flushed(&first).await;
+    drop(doc);
+    drop(first); // the reload
+
+    let second = SyncClient::open(URL, config(), &key).await.expect("open");
+    assert_eq!(second.replica(), replica, "the same replica");
+    let doc = second.join::<GCounter>("idb-deleted").expect("attach");
+    assert_eq!(value(&doc), 6, "no change lost");
+    wait_until("the restored deltas acknowledged", 15.0, || {
+        second.state() == ClientState::Connected && second.outbox_len() == 0
+    })
+    .await;
+    let check = SyncClient::connect(URL, config()).expect("url");
+    let seen = check.join::<GCounter>("idb-deleted").expect("join");
+    wait_until("another client sees 6", 10.0, || value(&seen) == 6).await;
 }
 
 #[wasm_bindgen_test]
