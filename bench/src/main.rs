@@ -3,6 +3,7 @@
 //! in a child process of its own, in the same run, and reports every figure with
 //! the ratio syncwire / baseline. See docs/BENCHMARKS.md.
 
+mod args;
 mod baseline_server;
 mod bigdoc;
 mod conn;
@@ -15,122 +16,14 @@ mod serve;
 mod server_proc;
 mod shared_room;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
 
+pub use args::Kind;
+use args::{Args, Command};
 use conn::BenchError;
 use fanout::Pace;
-use report::{Row, quantile};
+use report::{median, quantile, row};
 use server_proc::ServerProc;
-
-/// Which server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Kind {
-    /// The syncwire server (driver-tokio, memory storage, opaque payloads).
-    Syncwire,
-    /// The syncwire server as deployed: the embedded durable store (redb, every
-    /// append fsynced before its ack) and a validated built-in type (`lww`).
-    Durable,
-    /// The raw tokio-tungstenite broadcast server.
-    Baseline,
-}
-
-impl Kind {
-    /// The command-line name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Syncwire => "syncwire",
-            Kind::Durable => "durable",
-            Kind::Baseline => "baseline",
-        }
-    }
-}
-
-/// Load scenarios, syncwire against a raw WebSocket broadcast baseline.
-#[derive(Parser, Debug)]
-#[command(version)]
-struct Args {
-    /// One JSON object per line instead of a table.
-    #[arg(long)]
-    json: bool,
-    /// Scenarios to run.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "fanout,latency,idle,idle_shared,connect,resume"
-    )]
-    scenarios: Vec<String>,
-    /// Elements of the OR-set room of the `bigdoc` scenario.
-    #[arg(long, default_value_t = 100_000)]
-    bigdoc_elements: u64,
-    /// Steady deltas per second of the `bigdoc` scenario.
-    #[arg(long, default_value_t = 1000)]
-    bigdoc_rate: u64,
-    /// Duration of the `bigdoc` scenario's steady writes, in seconds.
-    #[arg(long, default_value_t = 20)]
-    bigdoc_secs: u64,
-    /// Storage of the `bigdoc` servers: `redb` (production, fsynced) or `memory`
-    /// (no disk: what the state's size costs the CPU alone).
-    #[arg(long, default_value = "redb")]
-    bigdoc_storage: String,
-    /// Subscriber counts of the fan-out throughput runs.
-    #[arg(long, value_delimiter = ',', default_value = "100,1000")]
-    subscribers: Vec<usize>,
-    /// Deliveries (deltas × subscribers) per fan-out throughput run (enough for the
-    /// run's start — the `Peers` notices of a thousand joins still in flight —
-    /// to stay a small part of it).
-    #[arg(long, default_value_t = 5_000_000)]
-    deliveries: u64,
-    /// Rounds of the fan-out throughput and latency runs (syncwire then baseline,
-    /// alternating); each figure is the median over the rounds, which damps the noise
-    /// of a shared machine.
-    #[arg(long, default_value_t = 3)]
-    rounds: usize,
-    /// Subscribers of the latency run.
-    #[arg(long, default_value_t = 100)]
-    latency_subscribers: usize,
-    /// Delivery rate (deltas × subscribers per second) of the latency run.
-    #[arg(long, default_value_t = 10_000)]
-    latency_rate: u64,
-    /// Duration of the latency run, in seconds.
-    #[arg(long, default_value_t = 5)]
-    latency_secs: u64,
-    /// Idle connections of the memory run.
-    #[arg(long, default_value_t = 5_000)]
-    idle: usize,
-    /// Run syncwire as deployed (redb storage, `lww` deltas validated and compacted
-    /// by the hub) instead of memory storage and opaque payloads.
-    #[arg(long)]
-    durable: bool,
-    /// Clients of the shared-room run (all join one room, then stay idle).
-    #[arg(long, default_value_t = 10_000)]
-    idle_shared: usize,
-    /// Connections of the establishment run.
-    #[arg(long, default_value_t = 1_000)]
-    connects: usize,
-    /// Drop → reconnect → resume cycles of the resume run.
-    #[arg(long, default_value_t = 200)]
-    resumes: usize,
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Internal: run one server in this process until stdin closes.
-    Serve {
-        /// Which server.
-        kind: Kind,
-        /// syncwire: redb storage in this directory instead of memory.
-        #[arg(long)]
-        redb: Option<std::path::PathBuf>,
-        /// syncwire: the built-in CRDT registry (validation, folding) instead of none.
-        #[arg(long)]
-        merge: bool,
-        /// syncwire: Redis storage at this URL (shared-log mode).
-        #[arg(long)]
-        redis: Option<String>,
-    },
-}
 
 #[tokio::main]
 async fn main() -> Result<(), BenchError> {
@@ -299,25 +192,4 @@ async fn main() -> Result<(), BenchError> {
         report::print_table(&rows);
     }
     Ok(())
-}
-
-/// The median of `values` (the mean of the middle two for an even count).
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    match n {
-        0 => f64::NAN,
-        _ if n % 2 == 1 => values[n / 2],
-        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
-}
-
-fn row(scenario: String, metric: &str, v: [f64; 2], unit: &'static str) -> Row {
-    Row {
-        scenario,
-        metric: metric.to_owned(),
-        syncwire: v[0],
-        baseline: v[1],
-        unit,
-    }
 }

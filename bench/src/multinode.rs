@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
+use crate::Kind;
 use crate::conn::BenchError;
 use crate::fanout::{self, Pace};
-use crate::report::{Row, quantile};
+use crate::report::{Row, median, quantile, row};
 use crate::server_proc::ServerProc;
-use crate::{Kind, median, row};
 
 /// Subscribers of every run, split over the nodes.
 const SUBSCRIBERS: usize = 100;

@@ -1,5 +1,6 @@
 //! Results: one row per (scenario, metric) with both servers' figures and the ratio
-//! syncwire / baseline, printed as a table or as JSON lines.
+//! syncwire / baseline ([`row`]; [`median`] over rounds), printed as a table or as JSON
+//! lines.
 
 /// One measured figure for both servers.
 #[derive(Clone, Debug)]
@@ -75,6 +76,27 @@ pub fn quantile(sorted: &[u64], q: f64) -> f64 {
     }
     let rank = ((sorted.len() as f64) * q).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1] as f64
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+pub fn row(scenario: String, metric: &str, v: [f64; 2], unit: &'static str) -> Row {
+    Row {
+        scenario,
+        metric: metric.to_owned(),
+        syncwire: v[0],
+        baseline: v[1],
+        unit,
+    }
 }
 
 #[cfg(test)]
