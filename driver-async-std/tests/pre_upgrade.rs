@@ -1,22 +1,29 @@
 //! Connections that do not reach their WebSocket upgrade are closed by the async-std
 //! server: a client that connects and sends nothing, and one that trickles an
 //! incomplete request, are each closed within the bound (the hub's
-//! `handshake_timeout`, short here); an upgraded connection is not subject to it.
-//! Every wait is bounded; nothing sleeps to synchronize (one test lets time pass on
-//! purpose, to outlive the bound).
+//! `handshake_timeout`, short here); an upgraded connection is not subject to it. At
+//! the cap in number (`max_pending_upgrades`) a further connection waits in the
+//! backlog, and is served once a slot frees. Shutdown waits for a connection that
+//! has not upgraded. Every wait is bounded; nothing sleeps to synchronize (one test
+//! lets time pass on purpose, to outlive the bound; one waits a bounded time for a
+//! handshake that must not complete).
 #![cfg(all(feature = "client", feature = "server"))]
 
 mod common;
 
+use std::pin::pin;
 use std::time::{Duration, Instant};
 
 use async_std::io::{ReadExt, WriteExt};
 use async_std::net::TcpStream;
+use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::Message;
 use common::{AsyncStdServer, bounded};
+use futures_channel::oneshot;
 use futures_util::StreamExt;
+use futures_util::future::{Either, select};
 use syncwire_async_std::proto::wire::{Frame, Hello, ReplicaId};
-use syncwire_async_std::server::ServerConfig;
+use syncwire_async_std::server::{Server, ServerConfig};
 
 /// The bound configured here: from accept to upgrade.
 const BOUND: Duration = Duration::from_millis(300);
@@ -25,25 +32,31 @@ const BOUND: Duration = Duration::from_millis(300);
 /// "late" are told apart.
 const SLACK: Duration = Duration::from_secs(4);
 
-async fn server() -> AsyncStdServer {
+fn config() -> ServerConfig {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
     config.hub_mut().handshake_timeout = BOUND;
-    AsyncStdServer::start_with(config).await
+    config
+}
+
+async fn server() -> AsyncStdServer {
+    AsyncStdServer::start_with(config()).await
+}
+
+/// Reads `tcp` until the server closes it, dropping whatever it sends first.
+async fn closed_by_server(tcp: &mut TcpStream) {
+    let mut buf = [0u8; 1024];
+    // A read error (reset) is a close too.
+    while let Ok(n @ 1..) = tcp.read(&mut buf).await {
+        let _ = n;
+    }
 }
 
 /// Waits (at most [`WAIT`](common::WAIT)) for the server to close `tcp`, reading and dropping
 /// whatever it sends first; asserts that it did so within the bound of `since`.
 async fn closed_within_the_bound(tcp: &mut TcpStream, since: Instant) {
-    let mut buf = [0u8; 1024];
-    let closed = async {
-        // A read error (reset) is a close too.
-        while let Ok(n @ 1..) = tcp.read(&mut buf).await {
-            let _ = n;
-        }
-    };
     bounded(
         "the server closes a connection that does not upgrade",
-        closed,
+        closed_by_server(tcp),
     )
     .await;
     let elapsed = since.elapsed();
@@ -90,24 +103,32 @@ where
     }
 }
 
-#[async_std::test]
-async fn an_upgraded_connection_outlives_the_bound() {
-    let server = server().await;
-    let tcp = bounded("connect", TcpStream::connect(server.addr))
-        .await
-        .unwrap();
-    let url = format!("ws://{}/sync", server.addr);
-    let connect = async_tungstenite::client_async(url, tcp);
-    let (mut ws, _) = bounded("upgrade", connect).await.expect("upgrade");
+/// Sends `Hello` on `ws` and expects `Welcome`: the session is open.
+async fn hello(ws: &mut WebSocketStream<TcpStream>, replica: u64) {
     let hello = Frame::Hello(Hello {
         versions: syncwire_proto::wire::SUPPORTED_VERSIONS.to_vec(),
-        replica: ReplicaId(1),
+        replica: ReplicaId(replica),
         token: None,
         user_info: None,
     });
     let send = ws.send(Message::Binary(hello.encode().into()));
     bounded("send hello", send).await.expect("send hello");
-    assert!(matches!(next_frame(&mut ws).await, Frame::Welcome(_)));
+    assert!(matches!(next_frame(ws).await, Frame::Welcome(_)));
+}
+
+/// A WebSocket client's connection and handshake at `/sync` (within
+/// [`WAIT`](common::WAIT) each).
+async fn upgrade(addr: std::net::SocketAddr) -> WebSocketStream<TcpStream> {
+    let tcp = bounded("connect", TcpStream::connect(addr)).await.unwrap();
+    let connect = async_tungstenite::client_async(format!("ws://{addr}/sync"), tcp);
+    bounded("upgrade", connect).await.expect("upgrade").0
+}
+
+#[async_std::test]
+async fn an_upgraded_connection_outlives_the_bound() {
+    let server = server().await;
+    let mut ws = upgrade(server.addr).await;
+    hello(&mut ws, 1).await;
     // Time passes on purpose: the bound is over for this connection, it upgraded.
     async_std::task::sleep(BOUND * 3).await;
     let ping = Frame::Ping { nonce: 7 }.encode();
@@ -118,4 +139,81 @@ async fn an_upgraded_connection_outlives_the_bound() {
         Frame::Pong { nonce: 7 }
     ));
     server.stop().await;
+}
+
+/// The bound of the cap test: long enough that none of its connections is closed for
+/// it while the test runs.
+const LONG_BOUND: Duration = Duration::from_secs(30);
+
+/// How long a handshake that the cap holds back is watched not completing: a
+/// handshake nothing holds back takes milliseconds, and this is far below
+/// [`LONG_BOUND`].
+const NOT_YET: Duration = Duration::from_secs(2);
+
+#[async_std::test]
+async fn at_the_cap_a_connection_waits_in_the_backlog_until_a_slot_frees() {
+    let mut config = config();
+    config.hub_mut().handshake_timeout = LONG_BOUND;
+    config.set_max_pending_upgrades(2);
+    let server = AsyncStdServer::start_with(config).await;
+    // Two silent connections take both slots: the server accepts connections in the
+    // order they were made, so these before the client below.
+    let connect = || bounded("connect", TcpStream::connect(server.addr));
+    let first = connect().await.unwrap();
+    let second = connect().await.unwrap();
+    let tcp = connect().await.unwrap();
+    let url = format!("ws://{}/sync", server.addr);
+    let mut upgrade = pin!(async_tungstenite::client_async(url, tcp));
+    let early = async_std::future::timeout(NOT_YET, upgrade.as_mut()).await;
+    assert!(
+        early.is_err(),
+        "the WebSocket handshake completed while both slots were held"
+    );
+    // One silent connection ends: its slot frees and the waiting client is served,
+    // the same handshake, neither refused nor lost.
+    drop(first);
+    let upgraded = bounded("the handshake completes once a slot is free", upgrade);
+    let (mut ws, _) = upgraded.await.expect("upgrade");
+    hello(&mut ws, 1).await;
+    // Shutdown waits for a connection not upgraded until its bound, far away here.
+    drop(second);
+    server.stop().await;
+}
+
+/// The bound of the shutdown test, and its shutdown grace: far shorter, so that a
+/// shutdown that did not wait for the connection would end long before the bound.
+const SHUTDOWN_BOUND: Duration = Duration::from_secs(2);
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(100);
+
+#[async_std::test]
+async fn shutdown_waits_for_a_connection_that_has_not_upgraded() {
+    let mut config = config();
+    config.hub_mut().handshake_timeout = SHUTDOWN_BOUND;
+    config.set_shutdown_grace(SHUTDOWN_GRACE);
+    let server = Server::bind(config).await.expect("bind");
+    let addr = server.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let mut run = async_std::task::spawn(server.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let mut silent = bounded("connect", TcpStream::connect(addr)).await.unwrap();
+    // A later connection upgraded, so the silent one, made before it, has been
+    // accepted: the server accepts in order.
+    drop(upgrade(addr).await);
+    let _ = stop.send(());
+    // The close is polled first: when the server has closed the connection before
+    // `run_until` ended, the close is what is seen.
+    let closed = pin!(closed_by_server(&mut silent));
+    match bounded(
+        "the close or the end of run_until",
+        select(closed, &mut run),
+    )
+    .await
+    {
+        Either::Left(((), _)) => {}
+        Either::Right((ended, _)) => {
+            panic!("run_until ended ({ended:?}) before the connection not upgraded was closed")
+        }
+    }
+    bounded("run_until ends", run).await.expect("run_until");
 }

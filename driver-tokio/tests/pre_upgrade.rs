@@ -2,13 +2,17 @@
 //! connects and sends nothing, one that trickles an incomplete request, and one that
 //! finishes the TLS handshake and then falls silent are each closed by the server
 //! within the bound (the hub's `handshake_timeout`, short here), plain and TLS; an
-//! upgraded connection is not subject to it. Every wait is bounded; nothing sleeps to
-//! synchronize (one test lets time pass on purpose, to outlive the bound).
+//! upgraded connection is not subject to it. At the cap in number
+//! (`max_pending_upgrades`) a further connection waits in the backlog, and is served
+//! once a slot frees. Every wait is bounded; nothing sleeps to synchronize (one test
+//! lets time pass on purpose, to outlive the bound; one waits a bounded time for a
+//! handshake that must not complete).
 #![cfg(all(feature = "client", feature = "cli"))]
 
 mod common;
 
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -91,6 +95,45 @@ async fn an_upgraded_connection_outlives_the_bound() {
         _ => None,
     });
     assert_eq!(pong.await, 7);
+    server.stop().await;
+}
+
+/// The bound of the cap test: long enough that none of its connections is closed for
+/// it while the test runs.
+const LONG_BOUND: Duration = Duration::from_secs(30);
+
+/// How long a handshake that the cap holds back is watched not completing: a
+/// handshake nothing holds back takes milliseconds, and this is far below
+/// [`LONG_BOUND`].
+const NOT_YET: Duration = Duration::from_secs(2);
+
+#[tokio::test]
+async fn at_the_cap_a_connection_waits_in_the_backlog_until_a_slot_frees() {
+    let mut config = config();
+    config.hub_mut().handshake_timeout = LONG_BOUND;
+    config.set_max_pending_upgrades(2);
+    let server = Running::start(config).await;
+    // Two silent connections take both slots: the server accepts connections in the
+    // order they were made, so these before the client below.
+    let first = TcpStream::connect(server.addr).await.unwrap();
+    let _second = TcpStream::connect(server.addr).await.unwrap();
+    let url = format!("ws://{}/sync", server.addr);
+    let mut upgrade = pin!(tokio_tungstenite::connect_async(url));
+    let early = tokio::time::timeout(NOT_YET, upgrade.as_mut()).await;
+    assert!(
+        early.is_err(),
+        "the WebSocket handshake completed while both slots were held"
+    );
+    // One silent connection ends: its slot frees and the waiting client is served,
+    // the same handshake, neither refused nor lost.
+    drop(first);
+    let (ws, _) = tokio::time::timeout(WAIT, upgrade)
+        .await
+        .expect("the handshake completes once a slot is free")
+        .expect("upgrade");
+    let mut c = Client::from_stream(ws);
+    c.hello(1, None).await;
+    // The other silent connection is still open: shutdown tells it to finish.
     server.stop().await;
 }
 

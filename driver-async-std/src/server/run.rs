@@ -2,11 +2,23 @@
 //! connections (WebSocket handshake at the configured path, 404 elsewhere), and shuts
 //! down in order.
 //!
-//! Until its WebSocket upgrade a connection is bounded in number and in time: at most
-//! [`MAX_PENDING`] are between accept and upgrade at once (further connections wait in
-//! the kernel's backlog), and one that has not upgraded within the hub's
-//! `handshake_timeout` of its accept is closed. From the upgrade on, the hub's limits
-//! apply (`max_sessions`, heartbeat).
+//! Until its WebSocket upgrade a connection is bounded in number and in time
+//! (docs/DEPLOYMENT.md §0):
+//!
+//! * In number: at most `max_pending_upgrades` (a server setting,
+//!   [`ServerConfig::max_pending_upgrades`], default 1024) are between accept and
+//!   upgrade at once. At the cap the loop accepts nothing more: further connections
+//!   wait in the kernel's backlog, neither refused nor lost, and the first of them is
+//!   accepted as soon as one of these upgrades or closes.
+//! * In time: one that has not upgraded within the hub's `handshake_timeout` of its
+//!   accept is closed.
+//!
+//! From the upgrade on, the hub's limits apply (`max_sessions`, heartbeat).
+//!
+//! Shutdown stops accepting, then waits for every connection not yet upgraded to
+//! upgrade or end: it takes every slot of the cap, each connection holding one until
+//! then. They are not cut short, so this takes at most `handshake_timeout`; one that
+//! upgrades meanwhile is closed with `GOING_AWAY` (1001), the hub stopping already.
 
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
@@ -29,9 +41,6 @@ use syncwire_driver_core::server::{
 };
 
 use super::runtime::{AsyncStdServer as AsyncStd, WsSocket};
-
-/// Connections accepted and not yet upgraded (nor closed), at most.
-const MAX_PENDING: usize = 1024;
 
 /// A server with its listener bound and its storage open, not yet serving. See the
 /// [module docs](super).
@@ -71,7 +80,10 @@ impl Server {
     /// hub finish its storage (each delta it accepted is durable and acked), sends
     /// every session `GOING_AWAY` (1001) and gives the connections up to
     /// `shutdown_grace` to end. A connection that has not completed its WebSocket
-    /// handshake within the hub's `handshake_timeout` of its accept is closed.
+    /// handshake within the hub's `handshake_timeout` of its accept is closed; at
+    /// most `max_pending_upgrades` are in their handshake at once. It returns only
+    /// once every connection accepted and not yet upgraded has upgraded or ended (at
+    /// most `handshake_timeout` after `shutdown`, as they are not cut short).
     pub async fn run_until<F>(self, shutdown: F) -> Result<(), ServerError>
     where
         F: Future<Output = ()> + Send + 'static,
@@ -95,7 +107,8 @@ impl Server {
                 .max_frame_size(Some(max_message)),
             bound: config.hub().handshake_timeout,
         };
-        let slots = Arc::new(Semaphore::new(MAX_PENDING));
+        let max_pending = config.max_pending_upgrades();
+        let slots = Arc::new(Semaphore::new(max_pending));
         let mut shutdown = pin!(shutdown);
         let mut incoming = listener.incoming();
         loop {
@@ -124,6 +137,11 @@ impl Server {
         drop(listener);
         drop(accept);
         let _ = stop_tx.send(());
+        // Every connection task holds a slot until it upgrades or ends (within its
+        // `bound`), so holding every slot means none is left; the hub drains meanwhile.
+        for _ in 0..max_pending {
+            slots.acquire().await.forget();
+        }
         hub.finish().await;
         Ok(())
     }

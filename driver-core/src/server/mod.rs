@@ -34,7 +34,6 @@
 pub mod auth;
 mod auth_runner;
 mod config;
-mod config_auth;
 mod connection;
 mod counters;
 mod hub_task;

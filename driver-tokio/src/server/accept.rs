@@ -4,9 +4,13 @@
 //!
 //! Bounds (docs/DEPLOYMENT.md §0):
 //!
-//! * In number: at most [`MAX_PENDING`] connections are between accept and upgrade at
-//!   once (TLS handshake, HTTP requests, the upgrade request); further connections wait
-//!   in the kernel's backlog. An upgraded connection no longer counts: from then on the
+//! * In number: at most `max_pending_upgrades` connections (a server setting,
+//!   [`ServerConfig::max_pending_upgrades`], default 1024) are between accept and
+//!   upgrade at once (TLS handshake, HTTP requests, the upgrade request), per listener
+//!   (the separate `/metrics` listener has a cap of its own). At the cap the loop
+//!   accepts nothing more: further connections wait in the kernel's backlog, neither
+//!   refused nor lost, and the first of them is accepted as soon as one of these
+//!   upgrades or closes. An upgraded connection no longer counts: from then on the
 //!   hub's limits apply (`max_sessions`, heartbeat).
 //! * In time: one `bound` (the hub's `handshake_timeout`) from accept. A connection
 //!   that has not upgraded by then is told to finish (an idle one closes at once, a
@@ -16,8 +20,11 @@
 //!
 //! Each connection is a task of its own, so a slow client never holds up the accept
 //! loop. Shutdown stops accepting, tells every connection not yet upgraded to finish
-//! (as above) and waits for them; upgraded connections belong to the hub, which closes
-//! them itself.
+//! (as above) and waits for them (it takes every slot of the cap: each connection
+//! holds one until it upgrades or ends); upgraded connections belong to the hub, which
+//! closes them itself.
+//!
+//! [`ServerConfig::max_pending_upgrades`]: super::ServerConfig::max_pending_upgrades
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -35,34 +42,49 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tokio_rustls::TlsAcceptor;
 
-/// Connections accepted and not yet upgraded (nor closed), at most.
-pub(super) const MAX_PENDING: u32 = 1024;
-
 /// The longest bound used: a longer `handshake_timeout` (the hub takes any) counts as
 /// this, as a deadline that far away would overflow `Instant` (here and in hyper).
 const LONGEST_BOUND: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// What a connection needs until its upgrade: the routes, the TLS acceptor if the
-/// server terminates TLS, and the time bound.
+/// server terminates TLS, and the time bound; and the cap in number of the accept
+/// loop.
 #[derive(Clone)]
 pub(super) struct Upgrades {
     app: Router,
     tls: Option<TlsAcceptor>,
     bound: Duration,
+    /// Connections accepted and not yet upgraded (nor closed), at most.
+    max_pending: u32,
 }
 
 impl Upgrades {
     /// Serves `app` (over TLS with `tls`), each connection bounded by `bound` until
-    /// its upgrade (see the [module docs](self)).
-    pub(super) fn new(app: Router, tls: Option<TlsAcceptor>, bound: Duration) -> Self {
+    /// its upgrade, at most `max_pending` of them at once (see the
+    /// [module docs](self)). A larger cap than tokio's semaphore takes at once
+    /// (`u32::MAX` on 64-bit targets) counts as that: no system holds as many sockets.
+    pub(super) fn new(
+        app: Router,
+        tls: Option<TlsAcceptor>,
+        bound: Duration,
+        max_pending: usize,
+    ) -> Self {
         let bound = bound.min(LONGEST_BOUND);
-        Upgrades { app, tls, bound }
+        let max_pending = max_pending.min(Semaphore::MAX_PERMITS);
+        let max_pending = u32::try_from(max_pending).unwrap_or(u32::MAX);
+        Upgrades {
+            app,
+            tls,
+            bound,
+            max_pending,
+        }
     }
 
     /// Accepts on `listener` until `stopped` completes; then stops accepting and waits
     /// for every connection not yet upgraded to end (at most two `bound`s).
     pub(super) async fn serve(self, listener: TcpListener, stopped: impl Future<Output = ()>) {
-        let slots = Arc::new(Semaphore::new(MAX_PENDING as usize));
+        let max_pending = self.max_pending;
+        let slots = Arc::new(Semaphore::new(max_pending as usize));
         // Dropping `stop` tells the connections (their `changed()` completes).
         let (stop, stopping) = watch::channel(());
         let mut stopped = pin!(stopped);
@@ -95,7 +117,7 @@ impl Upgrades {
         drop(listener);
         drop(stop);
         // Every connection task holds a slot until it ends.
-        let _ = slots.acquire_many(MAX_PENDING).await;
+        let _ = slots.acquire_many(max_pending).await;
     }
 
     /// One connection, from accept to its upgrade or its end.

@@ -89,13 +89,14 @@ impl Server {
         let (config, listener, storage) = self.bound.into_parts();
         let (app, hub) = start(&config, storage)?;
         let bound = config.hub().handshake_timeout;
+        let max_pending = config.max_pending_upgrades();
         let metrics = self.metrics.map(|(listener, _)| {
-            let upgrades = Upgrades::new(hub.metrics_router(), None, bound);
+            let upgrades = Upgrades::new(hub.metrics_router(), None, bound, max_pending);
             tokio::spawn(upgrades.serve(listener, hub.stopped()))
         });
         let stopped = hub.stopped();
         let stopper = tokio::spawn(hub.stop_on(shutdown));
-        Upgrades::new(app, self.tls, bound)
+        Upgrades::new(app, self.tls, bound, max_pending)
             .serve(listener, stopped)
             .await;
         stopper.abort();

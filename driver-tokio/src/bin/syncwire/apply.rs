@@ -53,6 +53,8 @@ pub(crate) fn build(loaded: &Loaded<Settings>, files: Files) -> Result<ServerCon
     config.set_ws_write_buffer(req(loaded, "ws_write_buffer", s.ws_write_buffer)?);
     config.set_outbound_capacity(req(loaded, "outbound_capacity", s.outbound_capacity)?);
     config.set_inbound_capacity(req(loaded, "inbound_capacity", s.inbound_capacity)?);
+    let pending = req(loaded, "max_pending_upgrades", s.max_pending_upgrades)?;
+    config.set_max_pending_upgrades(pending);
     config.set_storage_capacity(req(loaded, "storage_capacity", s.storage_capacity)?);
     config.set_storage_batch(req(loaded, "storage_batch", s.storage_batch)?);
     let grace = req(loaded, "shutdown_grace_ms", s.shutdown_grace_ms)?;
@@ -232,6 +234,10 @@ fn validation(loaded: &Loaded<Settings>, e: ServerError) -> ConfigError {
         }
         ServerError::Config(why) if why.starts_with("ws_path") => {
             loaded.invalid("path", why.trim_start_matches("ws_path ").to_owned())
+        }
+        ServerError::Config(why) if why.starts_with("max_pending_upgrades ") => {
+            let reason = why.trim_start_matches("max_pending_upgrades ");
+            loaded.invalid("max_pending_upgrades", reason.to_owned())
         }
         ServerError::Config(why) if why.starts_with("metrics_token") => ConfigError::Invalid {
             setting: "metrics_token",

@@ -134,6 +134,29 @@ fn every_hub_setting_reaches_the_config() {
 }
 
 #[test]
+fn max_pending_upgrades_reaches_the_config_and_zero_is_refused_by_name() {
+    let defaults = build(&loaded(None, &[], &["--open"]).unwrap(), Files::Read).unwrap();
+    assert_eq!(defaults.max_pending_upgrades(), 1024);
+    let file = loaded(Some("max_pending_upgrades = 16\n"), &[], &["--open"]).unwrap();
+    assert_eq!(
+        build(&file, Files::Read).unwrap().max_pending_upgrades(),
+        16
+    );
+    let env = [("SYNCWIRE_MAX_PENDING_UPGRADES", "2")];
+    let env = loaded(None, &env, &["--open"]).unwrap();
+    assert_eq!(build(&env, Files::Read).unwrap().max_pending_upgrades(), 2);
+    let zero = ["--open", "--max-pending-upgrades", "0"];
+    let err = build(&loaded(None, &[], &zero).unwrap(), Files::Read).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(
+            "`max_pending_upgrades` (from flag --max-pending-upgrades): must be at least 1"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn printed_config_loads_back_as_the_same_config_without_secrets() {
     let env = [
         ("SYNCWIRE_TOKEN", "s3cret-token"),

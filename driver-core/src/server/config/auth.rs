@@ -1,5 +1,6 @@
 //! The authorization settings of [`ServerConfig`]: the authorizer, how long a
-//! deferred decision may take, and the origin allow-list.
+//! deferred decision may take, the origin allow-list, and the token `/metrics`
+//! requires.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use syncwire_proto::hub::Authorizer;
 
 use super::ServerConfig;
-use super::auth::{Inline, ServerAuthorizer};
+use crate::server::auth::{Inline, ServerAuthorizer};
 
 impl ServerConfig {
     /// Decides who may connect and what each identity may do per room (default: a
@@ -59,6 +60,19 @@ impl ServerConfig {
 
     /// Whether an upgrade with this `Origin` header may proceed.
     pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
-        super::auth::origin_allowed(&self.allowed_origins, origin)
+        crate::server::auth::origin_allowed(&self.allowed_origins, origin)
+    }
+
+    /// Bearer token `/metrics` requires (`Authorization: Bearer TOKEN`; a request
+    /// without it gets 401), wherever it is served. Default `None`: no token. Only the
+    /// tokio server serves `/metrics`; the async-std server refuses a config with it.
+    pub fn metrics_token(&self) -> Option<&str> {
+        self.metrics_token.as_deref()
+    }
+
+    /// Sets [`metrics_token`](Self::metrics_token).
+    pub fn set_metrics_token(&mut self, metrics_token: Option<String>) -> &mut Self {
+        self.metrics_token = metrics_token;
+        self
     }
 }
