@@ -42,6 +42,7 @@
 mod client_loop;
 mod clock;
 mod doc;
+mod drained;
 mod error;
 mod events;
 mod fresh;
@@ -65,13 +66,14 @@ pub use clock::Clock;
 #[cfg(not(target_arch = "wasm32"))]
 pub use clock::SystemClock;
 pub use doc::{Changes, Doc};
+pub use drained::Drained;
 pub use error::DriverError;
 pub use events::EventStream;
 pub use fresh::{fresh_replica_id, random_u64};
 pub use handle::SessionHandle;
 pub use hub_urls::HubUrls;
 pub use runtime::{ClientRuntime, ClientSocket, Incoming};
-pub use session::{Drained, Session, SharedSession, WakeReceiver};
+pub use session::{Session, SharedSession, WakeReceiver};
 #[cfg(not(target_arch = "wasm32"))]
 pub use sync_client::{ClientExecutor, SyncClient};
 pub use syncwire_proto as proto;

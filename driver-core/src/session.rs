@@ -7,18 +7,15 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use bytes::Bytes;
 use futures_channel::mpsc;
-use syncwire_proto::Instant;
-use syncwire_proto::client::{
-    Client, ClientConfig, ConnectionId, TransportClosed, TransportCommand,
-};
+use syncwire_proto::client::{Client, ClientConfig, ConnectionId, TransportClosed};
 use syncwire_proto::crdt::DeltaCrdt;
 use syncwire_proto::replica::{Output, Replica, ReplicaOrigin};
 use syncwire_proto::wire::RoomId;
 
 use crate::clock::Clock;
 use crate::doc::{Doc, Watchers};
+use crate::drained::Drained;
 use crate::error::DriverError;
 use crate::events::{EventStream, Listeners, SUBSCRIBER_QUEUE};
 use crate::fresh::resolve;
@@ -28,37 +25,6 @@ pub type SharedSession = Arc<Mutex<Session>>;
 
 /// The driver's wake-up signal: a handle changed the session (e.g. submitted a delta).
 pub type WakeReceiver = mpsc::Receiver<()>;
-
-/// Outputs of one [`Session::drain`], to be performed by the driver in this order:
-/// write the [`transmits`](Drained::take_transmits) to the current connection, then
-/// perform the [`transport`](Drained::take_transport) commands, then sleep until a
-/// message, a wake-up, or the [`deadline`](Drained::deadline). (In the replica's
-/// output order frames come before transport commands, and once a command closed
-/// or replaced the connection the session has no frame for it, so this batching
-/// keeps that order.)
-#[derive(Debug, Default)]
-pub struct Drained {
-    transmits: Vec<Bytes>,
-    transport: Vec<TransportCommand>,
-    deadline: Option<Instant>,
-}
-
-impl Drained {
-    /// Encoded frames for the current connection, in order.
-    pub fn take_transmits(&mut self) -> Vec<Bytes> {
-        std::mem::take(&mut self.transmits)
-    }
-
-    /// Open / close commands for the transport, in order.
-    pub fn take_transport(&mut self) -> Vec<TransportCommand> {
-        std::mem::take(&mut self.transport)
-    }
-
-    /// When to call [`Session::handle_timeout`] next.
-    pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
-    }
-}
 
 /// The proto replica with the clock, the wake-up signal and the subscribers.
 pub struct Session {

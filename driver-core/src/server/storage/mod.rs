@@ -124,9 +124,13 @@ pub(crate) fn as_failure(done: &StorageCompletion, message: &str) -> StorageComp
 }
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod power_loss;
 #[cfg(test)]
 mod redb_corrupt;
+#[cfg(test)]
+mod redb_fold_tests;
 #[cfg(all(test, feature = "redis"))]
 mod redis_failure_tests;
 #[cfg(all(test, feature = "redis"))]

@@ -9,9 +9,9 @@ use syncwire_proto::hub::{OpId, StorageAction as A, StorageCompletion};
 use syncwire_proto::wire::RoomId;
 
 use super::Backend;
+use super::fixtures::{Concat, entry};
 use super::redb_backend::RedbBackend;
 use super::redb_codec;
-use super::tests::{Concat, entry};
 
 /// What the backend says of a row it cannot decode.
 const CORRUPT: &str = "corrupt record";

@@ -9,10 +9,10 @@ use syncwire_proto::hub::{OpId, StorageAction as A, StorageCompletion};
 use syncwire_proto::wire::RoomId;
 
 use super::Backend;
+use super::fixtures::{Concat, entry, fold_to, room_with};
 use super::redis_backend::{RedisBackend, RedisOptions};
 use super::redis_server::RedisServer;
 use super::redis_tests::{append, options};
-use super::tests::{Concat, entry, fold_to, room_with};
 
 fn open(server: &RedisServer) -> RedisBackend {
     RedisBackend::open(&options(server), Arc::new(Concat)).unwrap()

@@ -13,10 +13,10 @@ use syncwire_proto::hub::{
 use syncwire_proto::wire::{ReplicaId, RoomId};
 
 use super::Backend;
+use super::fixtures::{Concat, fold_to, room_with, snapshot_of};
 use super::redis_backend::RedisBackend;
 use super::redis_server::RedisServer;
 use super::redis_tests::options;
-use super::tests::{Concat, fold_to, room_with, snapshot_of};
 
 fn open(server: &RedisServer) -> RedisBackend {
     RedisBackend::open(&options(server), Arc::new(Concat)).unwrap()

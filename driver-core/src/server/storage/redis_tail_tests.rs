@@ -12,11 +12,11 @@ use syncwire_proto::hub::{HubEvent, NewEntry, OpId, StorageAction as A};
 use syncwire_proto::wire::{ReplicaId, RoomId};
 
 use super::Backend;
+use super::fixtures::Concat;
 use super::redis_backend::RedisBackend;
 use super::redis_server::RedisServer;
 use super::redis_tail::spawn;
 use super::redis_tests::options;
-use super::tests::Concat;
 use crate::server::tail::{Appended, FeedHealth, Follows};
 
 const WAIT: Duration = Duration::from_secs(10);

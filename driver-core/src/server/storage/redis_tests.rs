@@ -10,12 +10,10 @@ use syncwire_proto::hub::{OpId, StorageAction as A, StorageCompletion, StoredEnt
 use syncwire_proto::wire::{ReplicaId, RoomId};
 
 use super::Backend;
+use super::fixtures::{Concat, entry, fold_to, room_with, snapshot_of};
 use super::redis_backend::{RedisBackend, RedisOptions};
 use super::redis_server::RedisServer;
-use super::tests::{
-    Concat, entry, fold_to, keeps_everything_across_reopen, matches_the_reference, room_with,
-    snapshot_of,
-};
+use super::tests::{keeps_everything_across_reopen, matches_the_reference};
 
 pub(super) fn options(server: &RedisServer) -> RedisOptions {
     RedisOptions {

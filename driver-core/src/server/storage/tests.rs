@@ -7,41 +7,18 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use syncwire_proto::crdt::{CrdtError, DeltaMerger};
 use syncwire_proto::hub::{
-    MemoryStorage, OpId, StorageAction as A, StorageCompletion, StoredEntry, StoredSnapshot,
+    MemoryStorage, OpId, StorageAction as A, StorageCompletion, StoredSnapshot,
 };
 use syncwire_proto::wire::{ReplicaId, RoomId};
 
 use super::Backend;
-use super::redb_backend::RedbBackend;
-
-pub(super) fn entry(offset: u64, replica: u64, seq: u64) -> StoredEntry {
-    StoredEntry {
-        offset,
-        replica: ReplicaId(replica),
-        seq,
-        payload: Bytes::from(format!("p{offset}")),
-    }
-}
-
-/// Folds by concatenating, so a fold's result shows what it merged, in order.
-pub(super) struct Concat;
-
-impl DeltaMerger for Concat {
-    fn merge(&self, _: &str, a: &[u8], b: &[u8]) -> Result<Option<Vec<u8>>, CrdtError> {
-        Ok(Some([a, b].concat()))
-    }
-}
+use super::fixtures::{Concat, entry, redb};
 
 fn memory() -> MemoryStorage {
     let mut m = MemoryStorage::new();
     m.set_merger(Arc::new(Concat));
     m
-}
-
-fn redb(dir: &std::path::Path) -> RedbBackend {
-    RedbBackend::open(dir, Arc::new(Concat)).unwrap()
 }
 
 fn script() -> Vec<Vec<A>> {
@@ -296,112 +273,4 @@ fn failures_answer_the_right_action() {
     assert!(
         matches!(again, StorageCompletion::Range { op: OpId(3), result: Err(e) } if e.0 == "disk")
     );
-}
-
-/// A room "f" of type "c" with entries `p0..p{n-1}`, created and appended in one batch.
-pub(super) fn room_with(backend: &mut dyn Backend, n: u64) -> Vec<StorageCompletion> {
-    let room = RoomId::new("f");
-    backend.execute_batch(vec![
-        A::Create {
-            op: OpId(1),
-            room: room.clone(),
-            crdt: "c".into(),
-            epoch: 3,
-        },
-        A::Append {
-            op: OpId(2),
-            room,
-            epoch: 3,
-            entries: (0..n).map(|o| entry(o, 1, o + 1)).collect(),
-        },
-    ])
-}
-
-pub(super) fn fold_to(op: u64, to: u64) -> A {
-    A::Fold {
-        op: OpId(op),
-        room: RoomId::new("f"),
-        epoch: 3,
-        to,
-    }
-}
-
-pub(super) fn snapshot_of(backend: &mut dyn Backend) -> Option<StoredSnapshot> {
-    let load = A::Load {
-        op: OpId(99),
-        room: RoomId::new("f"),
-        tail_limit: 100,
-    };
-    match backend.execute_batch(vec![load]).pop() {
-        Some(StorageCompletion::Loaded {
-            result: Ok(Some(record)),
-            ..
-        }) => record.snapshot,
-        other => panic!("{other:?}"),
-    }
-}
-
-#[test]
-fn a_fold_leaves_the_worker_for_the_fold_thread_and_completes_on_the_hubs_channel() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut redb = redb(dir.path());
-    let (tx, rx) = async_channel::unbounded();
-    redb.attach(tx).unwrap();
-    room_with(&mut redb, 4);
-    let now = redb.execute_batch(vec![fold_to(5, 3)]);
-    assert!(now.is_empty(), "the fold completes later: {now:?}");
-    let done = rx.recv_blocking().unwrap();
-    let want = StoredSnapshot {
-        offset: 3,
-        state: Bytes::from_static(b"p0p1p2"),
-        seqs: vec![(ReplicaId(1), 3)],
-    };
-    assert_eq!(
-        done,
-        StorageCompletion::Folded {
-            op: OpId(5),
-            result: Ok(Some(want.clone()))
-        }
-    );
-    assert_eq!(snapshot_of(&mut redb), Some(want));
-    drop(redb); // joins the fold thread
-    assert!(rx.recv_blocking().is_err(), "the thread ended");
-}
-
-#[test]
-fn with_the_fold_queue_full_the_worker_folds_and_a_stale_fold_stores_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut redb = redb(dir.path());
-    // A queue of one that nobody reads: the first fold waits in it, the second
-    // finds it full.
-    let (jobs, waiting) = std::sync::mpsc::sync_channel(1);
-    redb.set_folder(super::redb_fold::Folder::queue_only(jobs));
-    room_with(&mut redb, 4);
-    assert!(redb.execute_batch(vec![fold_to(5, 2)]).is_empty());
-    let inline = redb.execute_batch(vec![fold_to(6, 3)]);
-    let folded_inline = StoredSnapshot {
-        offset: 3,
-        state: Bytes::from_static(b"p0p1p2"),
-        seqs: vec![(ReplicaId(1), 3)],
-    };
-    assert_eq!(
-        inline,
-        vec![StorageCompletion::Folded {
-            op: OpId(6),
-            result: Ok(Some(folded_inline.clone()))
-        }],
-        "queue full: folded on the worker"
-    );
-    // The queued fold was read before the other one stored its snapshot: it finds
-    // the room changed and keeps what is stored.
-    let job = waiting.try_recv().unwrap();
-    let late = super::redb_fold::run_job(redb.db(), &Concat, *job);
-    assert_eq!(
-        late,
-        StorageCompletion::Folded {
-            op: OpId(5),
-            result: Ok(Some(folded_inline.clone()))
-        }
-    );
-    assert_eq!(snapshot_of(&mut redb), Some(folded_inline));
 }
