@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use syncwire_proto::hub::MemoryStorage;
 
+use super::config::ServerError;
+
 /// Room logs in process memory (proto's `MemoryStorage`) that outlive a server:
 /// clones share the same logs, so a server restarted with a clone of the store
 /// ([`Storage::Shared`]) resumes every room (within the process; nothing survives
@@ -44,18 +46,48 @@ pub enum Storage {
     },
     /// A Redis server (driver-core feature `redis`; see docs/DEPLOYMENT.md, "Redis"):
     /// every room's log, snapshot and sequence table under keys `{sw:<hex room>}:*`.
-    /// Writes are acked once Redis replied, which means durable only with
-    /// `appendonly yes` and `appendfsync always`: the server refuses to start
-    /// otherwise, unless `allow_unsafe_durability`. The hub runs in shared-log mode
-    /// (`HubConfig::shared_log`) with a tail feed following the rooms it loaded, so
-    /// any number of servers may serve the same rooms on one Redis.
+    /// Writes are acked once Redis stored them, which means durable only with
+    /// `appendonly yes`, `appendfsync always`, `no-appendfsync-on-rewrite no` and no
+    /// eviction of keys without a TTL: the server refuses to start otherwise (and a
+    /// reconnect to such a Redis fails its batch), unless `allow_unsafe_durability`.
+    /// Replication to Redis replicas is asynchronous. The hub runs in shared-log
+    /// mode (`HubConfig::shared_log`) with a tail feed following the rooms it
+    /// loaded, so any number of servers may serve the same rooms on one Redis.
     Redis {
         /// `redis://[user:password@]host:port/db`.
         url: String,
-        /// Replicas that must acknowledge every write (`WAIT`) before it is acked; 0: none.
+        /// Replicas that would have to acknowledge every write before it is acked.
+        /// Must be 0: anything else is refused by validation
+        /// ([`ServerError::Unsupported`]), because acks cannot wait for replicas yet
+        /// (the hub acks its own entries when the tail feed reads them back, in the
+        /// same Redis event-loop turn as their append; docs/MULTINODE.md, "Redis
+        /// replicas"). Replication to Redis replicas is asynchronous: a failover to
+        /// a replica can lose acked writes.
         wait_replicas: u32,
-        /// Start even if Redis does not fsync every write before replying (acked
-        /// writes may then be lost in a crash).
+        /// Use Redis even if its settings can lose acked writes (no fsync of every
+        /// write, fsync skipped during rewrites, eviction of room keys) or cannot be
+        /// read (`CONFIG` disabled): the operator vouches for them.
         allow_unsafe_durability: bool,
     },
+}
+
+impl Storage {
+    /// Refuses what this storage cannot do yet: Redis's `wait_replicas` above 0.
+    pub(crate) fn validate(&self) -> Result<(), ServerError> {
+        match self {
+            Storage::Redis { wait_replicas, .. } if *wait_replicas > 0 => {
+                Err(ServerError::Unsupported {
+                    setting: "wait_replicas",
+                    reason: format!(
+                        "{wait_replicas} replicas asked for, but acks cannot wait for Redis replicas \
+                         yet: the hub acks a delta when the tail feed reads it back from Redis, in \
+                         the same event-loop turn as its append, before any WAIT could hold the ack \
+                         back; set it to 0 (replication stays asynchronous: a failover to a replica \
+                         can lose acked writes; docs/MULTINODE.md, \"Redis replicas\")"
+                    ),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
 }

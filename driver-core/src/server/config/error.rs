@@ -13,6 +13,18 @@ pub enum ServerError {
     /// A server setting is unusable.
     #[error("invalid server config: {0}")]
     Config(String),
+    /// A setting asks for something not supported yet; `reason` says why, and what
+    /// to set instead.
+    #[error("setting `{setting}` is not supported yet: {reason}")]
+    Unsupported {
+        /// The setting, as the library names it (for [`Storage::Redis`]'s
+        /// `wait_replicas`: `"wait_replicas"`).
+        ///
+        /// [`Storage::Redis`]: crate::server::Storage::Redis
+        setting: &'static str,
+        /// Why, and what to set instead.
+        reason: String,
+    },
     /// Binding or serving the socket failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),

@@ -137,6 +137,7 @@ impl ServerConfig {
         {
             return bad("metrics_token must not be empty");
         }
+        self.storage.validate()?;
         self.hub.validate()?;
         Ok(())
     }

@@ -1,4 +1,4 @@
-//! Validation of the settings [`ServerConfig`] checks itself.
+//! Validation of the settings [`ServerConfig`] checks itself (its storage's included).
 
 use super::{ServerConfig, ServerError};
 
@@ -25,4 +25,30 @@ fn max_pending_upgrades_is_at_least_one() {
     config.set_max_pending_upgrades(1);
     assert_eq!(config.max_pending_upgrades(), 1);
     config.validate().expect("1 validates");
+}
+
+#[test]
+fn redis_wait_replicas_above_zero_is_refused_as_not_supported_yet() {
+    let redis = |wait_replicas| crate::server::Storage::Redis {
+        url: "redis://127.0.0.1:1/0".to_owned(),
+        wait_replicas,
+        allow_unsafe_durability: false,
+    };
+    let mut config = config();
+    config.set_storage(redis(1));
+    // Refused by validation, so `open` fails before it tries to reach Redis.
+    for err in [config.validate().unwrap_err(), config.open().unwrap_err()] {
+        let ServerError::Unsupported { setting, reason } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(*setting, "wait_replicas");
+        assert!(reason.contains("docs/MULTINODE.md"), "{reason}");
+        let text = err.to_string();
+        assert!(
+            text.contains("`wait_replicas` is not supported yet"),
+            "{text}"
+        );
+    }
+    config.set_storage(redis(0));
+    config.validate().expect("0 validates");
 }

@@ -9,6 +9,8 @@
 //! * `redis_backend` (feature `redis`): the room logs on a Redis server, one pipelined
 //!   round trip of Lua scripts per batch (`redis_keys`: key layout and scripts;
 //!   `redis_actions`: actions to script calls and back; `redis_fold`: folds).
+//! * `redis_durability` (feature `redis`): the Redis settings every connection of
+//!   the backend is checked for (fsync of every write, no eviction of room keys).
 //! * `redis_news` (feature `redis`): the news bus, members of other nodes (pub/sub).
 //! * `redis_tail` (feature `redis`): the tail feed, a thread following the streams of
 //!   the rooms the hub has loaded (shared-log mode; `crate::server::tail`).
@@ -26,6 +28,8 @@ mod redis_actions;
 pub(crate) mod redis_backend;
 #[cfg(feature = "redis")]
 mod redis_codec;
+#[cfg(feature = "redis")]
+mod redis_durability;
 #[cfg(feature = "redis")]
 mod redis_fold;
 #[cfg(feature = "redis")]
@@ -96,14 +100,14 @@ pub(crate) fn open(
         #[cfg(feature = "redis")]
         Storage::Redis {
             url,
-            wait_replicas,
+            // Only 0 gets here: `Storage::validate` refuses more (acks cannot wait
+            // for replicas yet), and `ServerConfig::open` validates before opening.
+            wait_replicas: _,
             allow_unsafe_durability,
         } => {
             let options = redis_backend::RedisOptions {
                 url: url.clone(),
-                wait_replicas: *wait_replicas,
                 allow_unsafe_durability: *allow_unsafe_durability,
-                wait_ms: redis_backend::WAIT_MS,
             };
             Ok(Box::new(redis_backend::RedisBackend::open(
                 &options, merger,
@@ -131,6 +135,8 @@ mod power_loss;
 mod redb_corrupt;
 #[cfg(test)]
 mod redb_fold_tests;
+#[cfg(all(test, feature = "redis"))]
+mod redis_durability_tests;
 #[cfg(all(test, feature = "redis"))]
 mod redis_failure_tests;
 #[cfg(all(test, feature = "redis"))]

@@ -28,14 +28,6 @@ pub(crate) enum Pending {
     Fold(OpId, RoomKeys, u64),
 }
 
-/// Reads only (no `WAIT` needed for them).
-pub(crate) fn is_read(action: &StorageAction) -> bool {
-    matches!(
-        action,
-        StorageAction::Load { .. } | StorageAction::LoadRange { .. }
-    )
-}
-
 /// Adds `EVALSHA script <n> <keys> <args>` to `pipe`.
 pub(crate) fn eval<'p>(pipe: &'p mut Pipeline, script: &Script, keys: &[&str]) -> &'p mut Pipeline {
     pipe.cmd("EVALSHA")

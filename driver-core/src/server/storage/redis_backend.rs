@@ -9,10 +9,15 @@
 //!   the room is unchanged, as the contract allows for folds finishing late.
 //! * **Acks follow durability.** A completion is handed back only after Redis
 //!   replied, and Redis replies to a write only after it is durable when it runs with
-//!   `appendonly yes` and `appendfsync always` (the AOF is fsynced before replies go
-//!   out). [`RedisBackend::open`] checks both with `CONFIG GET` and refuses to start
-//!   otherwise, unless told `allow_unsafe_durability`. With `wait_replicas` > 0, a
-//!   batch that wrote also waits for `WAIT n` replicas; fewer fail its writes.
+//!   `appendonly yes`, `appendfsync always` and `no-appendfsync-on-rewrite no` (the
+//!   AOF is fsynced before replies go out), and keeps it when it cannot evict a
+//!   room's keys. Every connection the backend opens, at [`RedisBackend::open`] and on
+//!   each reconnect, is checked with `CONFIG GET` first
+//!   ([`redis_durability`](super::redis_durability)): [`RedisBackend::open`] refuses
+//!   to start, and a reconnect fails its batch (nothing written, nothing acked),
+//!   unless told `allow_unsafe_durability`. Nothing waits for Redis replicas
+//!   (`WAIT`): replication is asynchronous, and `Storage::Redis`'s `wait_replicas`
+//!   above 0 is refused before the backend is opened (docs/MULTINODE.md).
 //! * **Failures.** A refused action fails alone (`StorageError` with the reference
 //!   backend's message). A connection failure fails the whole batch and drops the
 //!   connection; the next batch reconnects (one attempt per batch, at least
@@ -33,17 +38,16 @@ use redis::{Client, Connection, Pipeline, Value};
 use syncwire_proto::crdt::DeltaMerger;
 use syncwire_proto::hub::{StorageAction, StorageCompletion, StorageError};
 
-use super::redis_actions::{Pending, finish, is_read};
+use super::redis_actions::{Pending, finish};
+use super::redis_durability;
 use super::redis_keys::Scripts;
 use super::{Backend, as_failure, failed};
 use crate::server::ServerError;
 
 /// Longest wait for a connection to Redis.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// Longest wait for any reply (a `WAIT` included).
+/// Longest wait for any reply.
 pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest a `WAIT` for replicas blocks Redis-side (milliseconds), by default.
-pub(crate) const WAIT_MS: u64 = 5_000;
 /// Least time between two connection attempts.
 pub(crate) const RECONNECT_BACKOFF: Duration = Duration::from_millis(250);
 
@@ -52,12 +56,8 @@ pub(crate) const RECONNECT_BACKOFF: Duration = Duration::from_millis(250);
 pub(crate) struct RedisOptions {
     /// `redis://host:port/db`.
     pub(crate) url: String,
-    /// Replicas that must acknowledge a write (`WAIT`) before it is acked; 0: none.
-    pub(crate) wait_replicas: u32,
-    /// Start even if Redis does not fsync every write.
+    /// Use Redis even if its settings can lose acked writes (no durability check).
     pub(crate) allow_unsafe_durability: bool,
-    /// Longest a `WAIT` blocks, in milliseconds ([`WAIT_MS`]; tests shorten it).
-    pub(crate) wait_ms: u64,
 }
 
 /// The Redis backend (runs on the storage worker thread).
@@ -66,8 +66,9 @@ pub(crate) struct RedisBackend {
     conn: Option<Connection>,
     pub(crate) scripts: Scripts,
     merger: Arc<dyn DeltaMerger>,
-    wait_replicas: u32,
-    wait_ms: u64,
+    allow_unsafe_durability: bool,
+    /// The last durability refusal logged (each different one is logged once).
+    last_refusal: Option<String>,
     last_attempt: Instant,
     /// Names this node's fold leases (random per backend).
     lease_token: String,
@@ -90,20 +91,19 @@ impl RedisBackend {
             conn: None,
             scripts: Scripts::new(),
             merger,
-            wait_replicas: options.wait_replicas,
-            wait_ms: options.wait_ms,
+            allow_unsafe_durability: options.allow_unsafe_durability,
+            last_refusal: None,
             last_attempt: Instant::now(),
             lease_token: format!("{:016x}", crate::hub::random_seed()),
         };
-        let mut conn = backend.connect().map_err(|e| err(e.0))?;
-        if !options.allow_unsafe_durability {
-            check_durability(&mut conn).map_err(err)?;
-        }
+        let conn = backend.connect().map_err(|e| err(e.0))?;
         backend.conn = Some(conn);
         Ok(backend)
     }
 
-    /// A new connection with timeouts and the scripts loaded.
+    /// A new connection with timeouts, Redis's durability settings checked (unless
+    /// `allow_unsafe_durability`; before anything is written on it) and the scripts
+    /// loaded. Used at open and on every reconnect.
     fn connect(&mut self) -> Result<Connection, StorageError> {
         self.last_attempt = Instant::now();
         let mut conn = self
@@ -113,6 +113,18 @@ impl RedisBackend {
         conn.set_read_timeout(Some(IO_TIMEOUT))
             .and_then(|()| conn.set_write_timeout(Some(IO_TIMEOUT)))
             .map_err(|e| redis_error(&e))?;
+        if !self.allow_unsafe_durability {
+            if let Err(why) = redis_durability::check(&mut conn) {
+                if self.last_refusal.as_ref() != Some(&why) {
+                    tracing::error!(error = %why, "redis storage: Redis can lose acked writes; nothing is written to it until its settings are fixed");
+                    self.last_refusal = Some(why.clone());
+                }
+                return Err(StorageError(why));
+            }
+            if self.last_refusal.take().is_some() {
+                tracing::info!("redis storage: Redis settings durable again");
+            }
+        }
         self.load_scripts(&mut conn)?;
         Ok(conn)
     }
@@ -178,46 +190,17 @@ impl RedisBackend {
         Ok(replies)
     }
 
-    /// Waits for `wait_replicas` replicas to acknowledge the writes so far.
-    fn wait_for_replicas(&mut self) -> Result<(), StorageError> {
-        let (n, ms) = (self.wait_replicas, self.wait_ms);
-        let mut pipe = redis::pipe();
-        pipe.cmd("WAIT").arg(n).arg(ms);
-        let got = self.run(&pipe)?;
-        match got.first() {
-            Some(Value::Int(k)) if *k >= i64::from(n) => Ok(()),
-            Some(Value::Int(k)) => Err(StorageError(format!(
-                "redis: WAIT: {k} of {n} replicas acknowledged within {ms} ms"
-            ))),
-            _ => Err(redis_error_str("WAIT failed")),
-        }
-    }
-
     fn batch(
         &mut self,
         actions: Vec<StorageAction>,
     ) -> Result<Vec<StorageCompletion>, StorageError> {
-        let wrote = actions.iter().any(|a| !is_read(a));
         let mut pipe = redis::pipe();
         let pending: Vec<Pending> = actions
             .into_iter()
             .map(|a| Pending::prepare(&self.scripts, &self.lease_token, a, &mut pipe))
             .collect();
         let replies = self.run(&pipe)?;
-        let mut done = finish(self, pending, replies)?;
-        if wrote
-            && self.wait_replicas > 0
-            && let Err(e) = self.wait_for_replicas()
-        {
-            done = done
-                .iter()
-                .map(|c| match c {
-                    StorageCompletion::Loaded { .. } | StorageCompletion::Range { .. } => c.clone(),
-                    _ => as_failure(c, &e.0),
-                })
-                .collect();
-        }
-        Ok(done)
+        finish(self, pending, replies)
     }
 
     /// What this node's fold leases hold.
@@ -233,25 +216,6 @@ impl RedisBackend {
 
 pub(crate) fn redis_error_str(m: &str) -> StorageError {
     StorageError(format!("redis: {m}"))
-}
-
-/// Refuses a Redis that does not fsync every write before replying.
-fn check_durability(conn: &mut Connection) -> Result<(), String> {
-    for (name, want) in [("appendonly", "yes"), ("appendfsync", "always")] {
-        let got: std::collections::HashMap<String, String> = redis::cmd("CONFIG")
-            .arg("GET")
-            .arg(name)
-            .query(conn)
-            .map_err(|e| format!("cannot check durability (CONFIG GET {name}: {e}); set redis_allow_unsafe_durability to start anyway"))?;
-        let value = got.get(name).map_or("", String::as_str);
-        if value != want {
-            return Err(format!(
-                "Redis has {name} = {value:?}, but acks need {name} {want} (every write fsynced before Redis replies); \
-                 configure Redis so, or set redis_allow_unsafe_durability to accept losing acked writes"
-            ));
-        }
-    }
-    Ok(())
 }
 
 impl Backend for RedisBackend {

@@ -1,7 +1,7 @@
 //! The Redis backend when things go wrong, on a real `redis-server` of each test: an
-//! acked append survives a SIGKILL of Redis and the backend reconnects by itself, a
-//! Redis that lost its scripts gets them again, a Redis that does not fsync every
-//! write (or none at all) is refused at start, and `WAIT` for replicas.
+//! acked append survives a SIGKILL of Redis and the backend reconnects by itself, and
+//! a Redis that lost its scripts gets them again. (Redis settings that could lose
+//! acked writes: `redis_durability_tests`.)
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use syncwire_proto::wire::RoomId;
 
 use super::Backend;
 use super::fixtures::{Concat, entry, fold_to, room_with};
-use super::redis_backend::{RedisBackend, RedisOptions};
+use super::redis_backend::RedisBackend;
 use super::redis_server::RedisServer;
 use super::redis_tests::{append, options};
 
@@ -64,32 +64,6 @@ fn an_acked_append_survives_a_sigkill_of_redis_and_the_backend_reconnects() {
 }
 
 #[test]
-fn a_redis_that_does_not_fsync_every_write_is_refused_unless_allowed() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = RedisServer::start_with(
-        dir.path(),
-        RedisServer::free_port(),
-        &["--appendfsync", "everysec"],
-    );
-    let refused = RedisBackend::open(&options(&server), Arc::new(Concat)).err();
-    let msg = refused.map(|e| e.to_string()).unwrap_or_default();
-    assert!(
-        msg.contains("appendfsync") && msg.contains("always"),
-        "{msg}"
-    );
-    let unsafe_ok = RedisOptions {
-        allow_unsafe_durability: true,
-        ..options(&server)
-    };
-    assert!(RedisBackend::open(&unsafe_ok, Arc::new(Concat)).is_ok());
-    drop(server);
-    // Nobody listens there any more: a clear error at start.
-    let gone = RedisBackend::open(&unsafe_ok, Arc::new(Concat)).err();
-    let msg = gone.map(|e| e.to_string()).unwrap_or_default();
-    assert!(msg.contains("unreachable"), "{msg}");
-}
-
-#[test]
 fn scripts_lost_by_redis_are_loaded_again() {
     let dir = tempfile::tempdir().unwrap();
     let server = RedisServer::start(dir.path());
@@ -112,77 +86,4 @@ fn scripts_lost_by_redis_are_loaded_again() {
         ),
         "{ok:?}"
     );
-}
-
-#[test]
-fn writes_wait_for_the_replicas_asked_for() {
-    let dir = tempfile::tempdir().unwrap();
-    let replica_dir = tempfile::tempdir().unwrap();
-    // No delay before the replica's first sync (Redis waits 5 s by default).
-    let server = RedisServer::start_with(
-        dir.path(),
-        RedisServer::free_port(),
-        &["--appendfsync", "always", "--repl-diskless-sync-delay", "0"],
-    );
-    let port = RedisServer::free_port();
-    let primary = server.port().to_string();
-    let replica = RedisServer::start_with(
-        replica_dir.path(),
-        port,
-        &[
-            "--appendfsync",
-            "always",
-            "--replicaof",
-            "127.0.0.1",
-            &primary,
-        ],
-    );
-    wait_for_online_replica(&server);
-    let with = |n| RedisOptions {
-        wait_replicas: n,
-        wait_ms: 2_000,
-        ..options(&server)
-    };
-    let mut one = RedisBackend::open(&with(1), Arc::new(Concat)).unwrap();
-    let done = room_with(&mut one, 2);
-    assert!(
-        done.iter().all(|c| matches!(
-            c,
-            StorageCompletion::Created { result: Ok(()), .. }
-                | StorageCompletion::Appended { result: Ok(()), .. }
-        )),
-        "{done:?}"
-    );
-    let mut two = RedisBackend::open(
-        &RedisOptions {
-            wait_ms: 100,
-            ..with(2)
-        },
-        Arc::new(Concat),
-    )
-    .unwrap();
-    let refused = two.execute_batch(vec![append(9, 3, vec![entry(2, 1, 3)])]);
-    let [StorageCompletion::Appended { result: Err(e), .. }] = &refused[..] else {
-        panic!("{refused:?}");
-    };
-    assert!(e.0.contains("1 of 2 replicas"), "{e:?}");
-    drop(replica);
-}
-
-/// Polls the primary (bounded) until a replica is online.
-fn wait_for_online_replica(server: &RedisServer) {
-    let client = redis::Client::open(server.url()).unwrap();
-    let mut c = client.get_connection().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let info: String = redis::cmd("INFO").arg("replication").query(&mut c).unwrap();
-        if info.contains("state=online") {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no replica online: {info}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
 }

@@ -1,7 +1,8 @@
 //! The Redis backend on a real `redis-server` (each test starts its own, see
 //! [`RedisServer`]): the reference backend's completions, what survives a backend
 //! restart, the append script's refusals and folds. Failures (Redis killed, scripts
-//! lost, durability refused, replicas) are in `redis_failure_tests`.
+//! lost) are in `redis_failure_tests`, Redis settings refused in
+//! `redis_durability_tests`.
 
 use std::sync::Arc;
 
@@ -18,9 +19,7 @@ use super::tests::{keeps_everything_across_reopen, matches_the_reference};
 pub(super) fn options(server: &RedisServer) -> RedisOptions {
     RedisOptions {
         url: server.url(),
-        wait_replicas: 0,
         allow_unsafe_durability: false,
-        wait_ms: 200,
     }
 }
 

@@ -239,6 +239,13 @@ fn validation(loaded: &Loaded<Settings>, e: ServerError) -> ConfigError {
             let reason = why.trim_start_matches("max_pending_upgrades ");
             loaded.invalid("max_pending_upgrades", reason.to_owned())
         }
+        ServerError::Unsupported {
+            setting: "wait_replicas",
+            reason,
+        } => loaded.invalid(
+            "redis_wait_replicas",
+            format!("not supported yet: {reason}"),
+        ),
         ServerError::Config(why) if why.starts_with("metrics_token") => ConfigError::Invalid {
             setting: "metrics_token",
             source: [

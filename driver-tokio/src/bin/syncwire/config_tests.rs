@@ -311,20 +311,29 @@ fn path(p: &Path) -> String {
 #[test]
 fn redis_storage_is_chosen_alone_and_takes_its_options() {
     let url = "redis://127.0.0.1:6379/0";
-    let l = loaded(
-        None,
-        &[("SYNCWIRE_REDIS_WAIT_REPLICAS", "2")],
-        &["--open", "--redis", url],
-    )
-    .unwrap();
-    let config = build(&l, Files::Read).unwrap();
+    let wait = |n| {
+        loaded(
+            None,
+            &[("SYNCWIRE_REDIS_WAIT_REPLICAS", n)],
+            &["--open", "--redis", url],
+        )
+    };
+    let config = build(&wait("0").unwrap(), Files::Read).unwrap();
     assert_eq!(
         config.storage(),
         &Storage::Redis {
             url: url.to_owned(),
-            wait_replicas: 2,
+            wait_replicas: 0,
             allow_unsafe_durability: false,
         }
+    );
+    // Acks cannot wait for replicas yet: more than 0 is refused, naming the setting.
+    let err = build(&wait("2").unwrap(), Files::Read).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("setting `redis_wait_replicas` (from env SYNCWIRE_REDIS_WAIT_REPLICAS): not supported yet")
+            && text.contains("docs/MULTINODE.md"),
+        "{text}"
     );
     for other in [&["--memory"][..], &["--data-dir", "/tmp/d"][..]] {
         let args: Vec<&str> = ["--open", "--redis", url]

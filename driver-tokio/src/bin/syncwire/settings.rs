@@ -39,13 +39,16 @@ settings! {
     memory: bool = Some(false), plain;
     /// Keep rooms on this Redis server (`redis://host:port/db`) instead of data_dir;
     /// any number of nodes may serve the same rooms on one Redis (shared log); it
-    /// must run with `appendonly yes` and `appendfsync always` (docs/DEPLOYMENT.md).
+    /// must run with `appendonly yes`, `appendfsync always`, `no-appendfsync-on-rewrite
+    /// no` and no `allkeys-*` eviction (docs/DEPLOYMENT.md).
     redis: String = None, plain;
-    /// With redis: replicas that must acknowledge each write (Redis `WAIT`) before it
-    /// is acked; 0 acks once the primary fsynced it.
+    /// With redis: must be 0 (acks once the primary fsynced the write). Above 0 is
+    /// refused: acks cannot wait for Redis replicas yet, and replication to them is
+    /// asynchronous (docs/MULTINODE.md, "Redis replicas").
     redis_wait_replicas: u32 = Some(0), plain;
-    /// With redis: start even if Redis does not fsync every write before replying
-    /// (acked writes may then be lost in a crash; for tests and demos).
+    /// With redis: use Redis even if its settings can lose acked writes (no fsync of
+    /// every write, fsync skipped during rewrites, eviction) or cannot be read; for
+    /// tests and demos, or where you vouch for them (CONFIG disabled).
     redis_allow_unsafe_durability: bool = Some(false), plain;
     /// Accept every session with read-write access (development only).
     open: bool = Some(false), plain;
