@@ -71,10 +71,12 @@ impl<R: ServerRuntime> ConnContext<R> {
         timeout(&self.rt, limit, both).await.flatten()
     }
 
-    /// Whether the shared log (Redis) is reachable, as the tail feed last found it;
-    /// always `true` for storage that is not shared.
+    /// Whether storage works: `false` while the storage backend is failed (redb
+    /// after an I/O error, until the worker reopened it:
+    /// [`ServerCounters::storage_failed`]) or the shared log (Redis) is unreachable,
+    /// as the tail feed last found it.
     pub fn storage_reachable(&self) -> bool {
-        self.feed.as_ref().is_none_or(FeedHealth::reachable)
+        !self.counters.storage_failed() && self.feed.as_ref().is_none_or(FeedHealth::reachable)
     }
 }
 

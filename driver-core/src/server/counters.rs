@@ -1,8 +1,9 @@
 //! [`ServerCounters`]: what a server counts around the hub (connections, rejected
-//! text messages, storage batches), for a metrics endpoint to render. All lock-free.
+//! text messages, storage batches, reopenings of failed storage) and whether its
+//! storage is failed, for a metrics endpoint and `/health` to render. All lock-free.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use crate::hub::HubCounters;
@@ -33,6 +34,11 @@ pub struct ServerCounters {
     pub(crate) batch_count: AtomicU64,
     /// Total time spent executing storage batches, in microseconds.
     pub(crate) batch_sum_us: AtomicU64,
+    /// Times the storage backend was reopened after an I/O error (redb).
+    pub(crate) storage_reopens: AtomicU64,
+    /// Whether the storage backend is failed until it is reopened (redb after an
+    /// I/O error); set by the storage worker.
+    pub(crate) storage_failed: AtomicBool,
 }
 
 impl ServerCounters {
@@ -85,6 +91,22 @@ impl ServerCounters {
     /// Total time spent executing storage batches, in microseconds.
     pub fn batch_sum_us(&self) -> u64 {
         self.batch_sum_us.load(Relaxed)
+    }
+
+    /// Times the storage backend was reopened after an I/O error (redb).
+    pub fn storage_reopens(&self) -> u64 {
+        self.storage_reopens.load(Relaxed)
+    }
+
+    /// Whether the storage backend is failed (redb after an I/O error: every batch
+    /// fails until the storage worker has reopened the database).
+    pub fn storage_failed(&self) -> bool {
+        self.storage_failed.load(Relaxed)
+    }
+
+    /// Records whether the storage backend is failed.
+    pub(crate) fn set_storage_failed(&self, failed: bool) {
+        self.storage_failed.store(failed, Relaxed);
     }
 
     /// Records one executed storage batch of `actions` actions.

@@ -32,7 +32,7 @@ impl Render<'_> {
     fn render(&self, hub: &HubMetrics) -> String {
         let mut out = String::with_capacity(4096);
         let open = self.connections_open();
-        let gauges: [(&str, &str, u64); 3] = [
+        let gauges: [(&str, &str, u64); 4] = [
             (
                 "sessions",
                 "Hub sessions open (including handshakes).",
@@ -40,11 +40,16 @@ impl Render<'_> {
             ),
             ("rooms", "Rooms loaded or loading.", hub.rooms as u64),
             ("connections_open", "WebSocket connections open.", open),
+            (
+                "storage_failed",
+                "1 while storage is failed and being reopened (redb after an I/O error), else 0.",
+                u64::from(self.storage_failed()),
+            ),
         ];
         for (name, help, v) in gauges {
             metric(&mut out, name, "gauge", help, &[("", v)]);
         }
-        let counters: [(&str, &str, u64); 21] = [
+        let counters: [(&str, &str, u64); 22] = [
             (
                 "connections_total",
                 "WebSocket connections accepted.",
@@ -142,6 +147,11 @@ impl Render<'_> {
                 "storage_actions_total",
                 "Storage actions executed by the worker.",
                 self.storage_actions(),
+            ),
+            (
+                "storage_reopens_total",
+                "Times storage was reopened after an I/O error (redb).",
+                self.storage_reopens(),
             ),
         ];
         for (name, help, v) in counters {
@@ -254,5 +264,7 @@ mod tests {
         assert!(text.contains("syncwire_storage_batch_seconds_bucket{le=\"0.0025\"} 1\n"));
         assert!(text.contains("syncwire_storage_batch_seconds_count 1\n"));
         assert!(text.contains("syncwire_storage_actions_total 3\n"));
+        assert!(text.contains("syncwire_storage_reopens_total 0\n"));
+        assert!(text.contains("syncwire_storage_failed 0\n"));
     }
 }

@@ -6,6 +6,9 @@
 //!   [`redb_backend::RedbBackend`] (durable: one fsynced write transaction per batch).
 //!   Both fold snapshots ([`StorageAction::Fold`]) with the hub's merger, so the
 //!   O(state) work of compaction runs on the worker thread, not on the hub task.
+//!   After an I/O error redb's database fails every operation until reopened:
+//!   `redb_reopen` (when and how; [`Backend::retry_at`], [`Backend::recover`];
+//!   `redb_fault`: which errors those are).
 //! * `redis_backend` (feature `redis`): the room logs on a Redis server, one pipelined
 //!   round trip of Lua scripts per batch (`redis_keys`: key layout and scripts;
 //!   `redis_actions`: actions to script calls and back; `redis_fold`: folds).
@@ -20,7 +23,9 @@
 
 pub(crate) mod redb_backend;
 mod redb_codec;
+mod redb_fault;
 mod redb_fold;
+mod redb_reopen;
 mod redb_tables;
 #[cfg(feature = "redis")]
 mod redis_actions;
@@ -41,6 +46,7 @@ pub(crate) mod redis_tail;
 pub(crate) mod worker;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use syncwire_proto::crdt::DeltaMerger;
 use syncwire_proto::hub::{MemoryStorage, StorageAction, StorageCompletion, StorageError};
@@ -63,6 +69,20 @@ pub(crate) trait Backend: Send + 'static {
     ) -> std::io::Result<()> {
         let _ = deferred;
         Ok(())
+    }
+
+    /// When a failed backend next tries to recover ([`Backend::recover`]); `None`
+    /// while it works. Only redb fails this way (after an I/O error, until its
+    /// database is reopened); the worker reports storage as failed meanwhile.
+    fn retry_at(&self) -> Option<Instant> {
+        None
+    }
+
+    /// Tries to leave the failed state now (redb: reopens the database); `true` if
+    /// it did (the worker counts it). On failure [`Backend::retry_at`] says when to
+    /// try again.
+    fn recover(&mut self) -> bool {
+        false
     }
 }
 
@@ -135,6 +155,8 @@ mod power_loss;
 mod redb_corrupt;
 #[cfg(test)]
 mod redb_fold_tests;
+#[cfg(test)]
+mod redb_reopen_tests;
 #[cfg(all(test, feature = "redis"))]
 mod redis_durability_tests;
 #[cfg(all(test, feature = "redis"))]

@@ -16,16 +16,25 @@
 //! Table layouts are in [`redb_codec`](super::redb_codec). The power-loss test
 //! (`storage/power_loss.rs`) shows that an acked append survives losing every write
 //! not followed by a sync, and fails with `Durability::None`.
+//!
+//! An I/O error ([`Fault::Io`], [`redb_fault`](super::redb_fault): a full disk, a
+//! failed sync) latches redb's database: every later operation on it fails. The
+//! backend then closes it and the worker reopens it, with backoff
+//! ([`redb_reopen`](super::redb_reopen)); until then [`Backend::retry_at`] says
+//! when, and every batch fails at once.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use redb::{Database, Durability, ReadableDatabase, TableDefinition};
 use syncwire_proto::crdt::DeltaMerger;
 use syncwire_proto::hub::StorageError;
 use syncwire_proto::hub::{StorageAction, StorageCompletion};
 
+use super::redb_fault::Fault;
 use super::redb_fold::{FoldJob, Folder, run_job};
+use super::redb_reopen::{Backoff, Opener};
 use super::redb_tables::{Tables, WriteTables};
 use super::{Backend, as_failure, failed};
 use crate::server::ServerError;
@@ -42,43 +51,19 @@ const SNAPSHOTS: TableDefinition<Bin, Bin> = TableDefinition::new("snapshots");
 /// (redb's default, stated here so that no change of default weakens an ack).
 pub(crate) const ACK_DURABILITY: Durability = Durability::Immediate;
 
-/// Why one action did not complete.
-pub(crate) enum Fault {
-    /// The action was refused; the transaction is intact.
-    Refused(String),
-    /// The database failed; the transaction must not commit.
-    Db(String),
-}
-
-macro_rules! db_errors {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Fault {
-            fn from(e: $t) -> Self { Fault::Db(e.to_string()) }
-        }
-    )*};
-}
-db_errors!(
-    redb::StorageError,
-    redb::TableError,
-    redb::TransactionError,
-    redb::CommitError,
-    redb::SetDurabilityError
-);
-
-pub(crate) fn refused<T>(msg: &str) -> Result<T, Fault> {
-    Err(Fault::Refused(msg.to_owned()))
-}
-
-pub(crate) fn corrupt() -> Fault {
-    Fault::Refused("corrupt record".to_owned())
-}
-
 /// A redb database holding every room's log.
 pub(crate) struct RedbBackend {
-    db: Arc<Database>,
+    /// The database; `None` after an I/O failure, until reopened.
+    pub(super) db: Option<Arc<Database>>,
     merger: Arc<dyn DeltaMerger>,
-    /// The fold thread, once attached.
-    folder: Option<Folder>,
+    /// The fold thread, once attached (and while the database is open).
+    pub(super) folder: Option<Folder>,
+    /// Where the fold thread sends its completions (to start it again on a reopen).
+    deferred: Option<async_channel::Sender<StorageCompletion>>,
+    /// Opens the database again after an I/O failure.
+    pub(super) opener: Opener,
+    /// When to try that.
+    pub(super) backoff: Backoff,
 }
 
 /// One action's outcome in a write batch: now, or a fold for the fold thread.
@@ -94,25 +79,38 @@ impl RedbBackend {
         let err =
             |e: &dyn std::fmt::Display| ServerError::Storage(format!("{}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
-        let db = Database::create(dir.join("syncwire.redb")).map_err(|e| err(&e))?;
-        Self::with_tables(db, merger).map_err(|e| err(&e))
+        let path = dir.join("syncwire.redb");
+        Self::with_opener(Box::new(move || Database::create(&path)), merger).map_err(|e| err(&e))
     }
 
-    /// Opens (or creates) a database on `backend` (tests: simulated disks).
+    /// Opens (or creates) a database on `backend` (tests: simulated disks; a reopen
+    /// opens a clone of it, which shares its bytes).
     #[cfg(test)]
-    pub(crate) fn on_backend(backend: impl redb::StorageBackend) -> Result<Self, String> {
-        let db = Database::builder()
-            .create_with_backend(backend)
-            .map_err(|e| e.to_string())?;
+    pub(crate) fn on_backend(backend: impl redb::StorageBackend + Clone) -> Result<Self, String> {
+        let opener = move || Database::builder().create_with_backend(backend.clone());
         let merger = Arc::new(syncwire_proto::crdt::Registry::with_builtin());
-        Self::with_tables(db, merger).map_err(|e| e.to_string())
+        Self::with_opener(Box::new(opener), merger).map_err(|e| e.to_string())
     }
 
-    /// `db` with every table created (durably).
-    fn with_tables(
-        db: Database,
+    /// The database `opener` opens, with every table created (durably).
+    fn with_opener(
+        mut opener: Opener,
         merger: Arc<dyn DeltaMerger>,
     ) -> Result<Self, Box<dyn std::error::Error>> {
+        let db = Self::open_tables(&mut opener)?;
+        Ok(RedbBackend {
+            db: Some(Arc::new(db)),
+            merger,
+            folder: None,
+            deferred: None,
+            opener,
+            backoff: Backoff::default(),
+        })
+    }
+
+    /// Opens the database with `opener` and creates every table (durably).
+    pub(super) fn open_tables(opener: &mut Opener) -> Result<Database, Box<dyn std::error::Error>> {
+        let db = opener()?;
         let mut txn = db.begin_write()?;
         txn.set_durability(ACK_DURABILITY)?;
         {
@@ -122,11 +120,7 @@ impl RedbBackend {
             txn.open_table(SNAPSHOTS)?;
         }
         txn.commit()?;
-        Ok(RedbBackend {
-            db: Arc::new(db),
-            merger,
-            folder: None,
-        })
+        Ok(db)
     }
 
     /// Runs `f` on the tables of one write transaction and commits it.
@@ -150,10 +144,19 @@ impl RedbBackend {
         Ok(out)
     }
 
+    /// Starts the fold thread on `db`, once the worker attached the backend.
+    pub(super) fn start_folder(&mut self, db: &Arc<Database>) -> std::io::Result<()> {
+        if let Some(deferred) = &self.deferred {
+            let folder = Folder::spawn(db.clone(), self.merger.clone(), deferred.clone())?;
+            self.folder = Some(folder);
+        }
+        Ok(())
+    }
+
     /// The database (tests run fold jobs on it).
     #[cfg(test)]
     pub(crate) fn db(&self) -> &Database {
-        &self.db
+        self.db.as_ref().expect("the database is open")
     }
 
     /// Uses `folder` for folds from now on (tests: a queue without a thread).
@@ -162,10 +165,14 @@ impl RedbBackend {
         self.folder = Some(folder);
     }
 
-    fn write_batch(&self, actions: Vec<StorageAction>) -> Result<Vec<StorageCompletion>, Fault> {
+    fn write_batch(
+        &self,
+        db: &Database,
+        actions: Vec<StorageAction>,
+    ) -> Result<Vec<StorageCompletion>, Fault> {
         let merger = self.merger.as_ref();
         let deferring = self.folder.is_some();
-        let slots = Self::write_with(&self.db, |t| {
+        let slots = Self::write_with(db, |t| {
             let mut slots = Vec::with_capacity(actions.len());
             for action in actions {
                 slots.push(match action {
@@ -196,7 +203,7 @@ impl RedbBackend {
                 Slot::Later(job) => {
                     let offered = self.folder.as_ref().map(|f| f.offer(job));
                     if let Some(Err(job)) = offered {
-                        done.push(run_job(&self.db, merger, *job));
+                        done.push(run_job(db, merger, *job));
                     }
                 }
             }
@@ -204,8 +211,11 @@ impl RedbBackend {
         Ok(done)
     }
 
-    fn read_batch(&self, actions: Vec<StorageAction>) -> Result<Vec<StorageCompletion>, Fault> {
-        let txn = self.db.begin_read()?;
+    fn read_batch(
+        db: &Database,
+        actions: Vec<StorageAction>,
+    ) -> Result<Vec<StorageCompletion>, Fault> {
+        let txn = db.begin_read()?;
         let t = Tables {
             rooms: txn.open_table(ROOMS)?,
             entries: txn.open_table(ENTRIES)?,
@@ -228,23 +238,46 @@ impl Backend for RedbBackend {
         &mut self,
         deferred: async_channel::Sender<StorageCompletion>,
     ) -> std::io::Result<()> {
-        let folder = Folder::spawn(self.db.clone(), self.merger.clone(), deferred)?;
-        self.folder = Some(folder);
-        Ok(())
+        self.deferred = Some(deferred);
+        match self.db.clone() {
+            Some(db) => self.start_folder(&db),
+            None => Ok(()),
+        }
     }
 
     fn execute_batch(&mut self, actions: Vec<StorageAction>) -> Vec<StorageCompletion> {
         let ids: Vec<StorageCompletion> = actions.iter().map(|a| failed(a, "")).collect();
-        let outcome = if actions.iter().all(is_read) {
-            self.read_batch(actions)
-        } else {
-            self.write_batch(actions)
+        let Some(db) = self.db.clone() else {
+            let msg = format!("storage failed, reopening: {}", self.backoff.why());
+            return ids.iter().map(|c| as_failure(c, &msg)).collect();
         };
+        let outcome = if actions.iter().all(is_read) {
+            Self::read_batch(&db, actions)
+        } else {
+            self.write_batch(&db, actions)
+        };
+        drop(db);
         match outcome {
-            Ok(done) => done,
-            Err(Fault::Db(msg) | Fault::Refused(msg)) => {
+            Ok(done) => {
+                self.backoff.worked();
+                done
+            }
+            Err(fault) => {
+                let latched = matches!(fault, Fault::Io(_));
+                let msg = fault.message();
+                if latched {
+                    self.close_failed(msg.clone());
+                }
                 ids.iter().map(|c| as_failure(c, &msg)).collect()
             }
         }
+    }
+
+    fn retry_at(&self) -> Option<Instant> {
+        self.backoff.next()
+    }
+
+    fn recover(&mut self) -> bool {
+        self.reopen()
     }
 }

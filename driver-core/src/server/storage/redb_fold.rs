@@ -19,6 +19,8 @@
 //! * Its completions go on the worker's completion channel, which has room for them
 //!   (see [`worker`](super::worker)); the thread ends when the backend is dropped
 //!   (the worker's end), after the folds it holds: dropping the backend joins it.
+//!   So does an I/O failure of the database, before it is closed (its folds then
+//!   fail); the reopen starts a new thread ([`redb_reopen`](super::redb_reopen)).
 
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -30,7 +32,8 @@ use syncwire_proto::hub::{
 };
 use syncwire_proto::wire::RoomId;
 
-use super::redb_backend::{Bin, Fault, RedbBackend, refused};
+use super::redb_backend::{Bin, RedbBackend};
+use super::redb_fault::{Fault, refused};
 use super::redb_tables::{Tables, WriteTables};
 
 /// Folds waiting for the fold thread, at most.
@@ -125,10 +128,7 @@ pub(crate) fn run_job(db: &Database, merger: &dyn DeltaMerger, job: FoldJob) -> 
     let result = match input.fold(merger) {
         None => Ok(input.base),
         Some(folded) => RedbBackend::write_with(db, |t| t.commit_fold(&room, &input, folded))
-            .map_err(|e| {
-                let (Fault::Db(m) | Fault::Refused(m)) = e;
-                StorageError(m)
-            }),
+            .map_err(|e| StorageError(e.message())),
     };
     StorageCompletion::Folded { op, result }
 }

@@ -11,8 +11,9 @@ use syncwire_proto::hub::{
 use syncwire_proto::wire::{ReplicaId, RoomId};
 
 use super::failed;
-use super::redb_backend::{Bin, Fault, corrupt, refused};
+use super::redb_backend::Bin;
 use super::redb_codec::{self as codec, Meta};
+use super::redb_fault::{Fault, corrupt, refused};
 
 /// The four tables, from a read or a write transaction.
 pub(crate) struct Tables<R, E, S, P> {
@@ -30,7 +31,7 @@ fn complete<T>(
     match r {
         Ok(v) => Ok(wrap(Ok(v))),
         Err(Fault::Refused(m)) => Ok(wrap(Err(syncwire_proto::hub::StorageError(m)))),
-        Err(db @ Fault::Db(_)) => Err(db),
+        Err(db) => Err(db),
     }
 }
 

@@ -9,12 +9,18 @@
 //! A backend may finish folds on a thread of its own (redb does: a big room's fold
 //! would hold back every append behind it) and send their completions on the same
 //! channel ([`Backend::attach`]).
+//! A backend that failed and recovers by itself (redb after an I/O error:
+//! [`Backend::retry_at`]) is asked to [`Backend::recover`] when its retry is due:
+//! before the next batch, or when no action came by then (the queue is waited on
+//! until then, never polled). Meanwhile the worker reports storage as failed
+//! (`ServerCounters::storage_failed`, `/health` 503) and counts each recovery.
 //! The thread ends when the hub drops its sender; dropping the backend then closes the
 //! database (after its fold thread ended), and `ended` fires (an async runtime awaits
 //! it instead of joining).
 
 use std::sync::Arc;
-use std::sync::mpsc::{self, SyncSender};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
+use std::time::Instant;
 
 use futures_channel::oneshot;
 use syncwire_proto::hub::{StorageAction, StorageCompletion};
@@ -51,7 +57,25 @@ pub(crate) fn spawn(
     std::thread::Builder::new()
         .name("syncwire-storage".to_owned())
         .spawn(move || {
-            'run: while let Ok(first) = rx.recv() {
+            'run: loop {
+                let first = match backend.retry_at() {
+                    None => match rx.recv() {
+                        Ok(a) => a,
+                        Err(_) => break,
+                    },
+                    Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now()))
+                    {
+                        Ok(a) => a,
+                        Err(RecvTimeoutError::Timeout) => {
+                            recover(backend.as_mut(), &counters);
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    },
+                };
+                if backend.retry_at().is_some_and(|at| at <= Instant::now()) {
+                    recover(backend.as_mut(), &counters);
+                }
                 let mut batch = vec![first];
                 while batch.len() < max_batch {
                     match rx.try_recv() {
@@ -63,6 +87,7 @@ pub(crate) fn spawn(
                 let started = std::time::Instant::now();
                 let done = backend.execute_batch(batch);
                 counters.storage_batch(n, started.elapsed());
+                counters.set_storage_failed(backend.retry_at().is_some());
                 for c in done {
                     if done_tx.send_blocking(c).is_err() {
                         break 'run;
@@ -77,4 +102,12 @@ pub(crate) fn spawn(
         completions,
         ended,
     })
+}
+
+/// Asks a failed backend to recover, and records the outcome.
+fn recover(backend: &mut dyn Backend, counters: &ServerCounters) {
+    if backend.recover() {
+        ServerCounters::inc(&counters.storage_reopens);
+    }
+    counters.set_storage_failed(backend.retry_at().is_some());
 }
