@@ -56,7 +56,7 @@ pub use config::{ServerConfig, ServerError, TlsFiles};
 pub use connection::{CLOSE_WAIT, ConnContext, serve};
 pub use counters::{STORAGE_BATCH_BUCKETS, ServerCounters};
 pub use runtime::{ServerRuntime, ServerSocket, timeout};
-pub use storage_choice::{MemoryStore, Storage};
+pub use storage_choice::{MemoryStore, Storage, redact_password};
 pub use tail::FeedHealth;
 
 use crate::hub::{HubCore, random_seed};

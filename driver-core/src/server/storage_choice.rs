@@ -30,8 +30,9 @@ impl PartialEq for MemoryStore {
 
 impl Eq for MemoryStore {}
 
-/// Where the hub's room logs live.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where the hub's room logs live. Its `Debug` hides a Redis URL's password
+/// ([`redact_password`]).
+#[derive(Clone, PartialEq, Eq)]
 pub enum Storage {
     /// In process memory (proto's `MemoryStorage`): lost on exit. For tests and demos.
     Memory,
@@ -89,5 +90,77 @@ impl Storage {
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Storage::Memory => f.write_str("Memory"),
+            Storage::Shared(store) => f.debug_tuple("Shared").field(store).finish(),
+            Storage::Redb { dir } => f.debug_struct("Redb").field("dir", dir).finish(),
+            Storage::Redis {
+                url,
+                wait_replicas,
+                allow_unsafe_durability,
+            } => f
+                .debug_struct("Redis")
+                .field("url", &redact_password(url))
+                .field("wait_replicas", wait_replicas)
+                .field("allow_unsafe_durability", allow_unsafe_durability)
+                .finish(),
+        }
+    }
+}
+
+/// `url` with the password of its user info (`scheme://user:password@host…`)
+/// replaced by `***`, for messages, logs and printed settings; anything else is
+/// returned as it is.
+pub fn redact_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    let Some(colon) = authority[..at].find(':') else {
+        return url.to_owned();
+    };
+    let (start, end) = (scheme_end + colon + 1, scheme_end + at);
+    format!("{}***{}", &url[..start], &url[end..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_in_a_url_is_hidden_and_nothing_else_changes() {
+        let cases = [
+            ("redis://:s3cret@host:6379/0", "redis://:***@host:6379/0"),
+            ("redis://user:p@ss@host/0", "redis://user:***@host/0"),
+            (
+                "rediss://u:pw@h:1/2?x=a:b@c",
+                "rediss://u:***@h:1/2?x=a:b@c",
+            ),
+            ("redis://user@host/0", "redis://user@host/0"),
+            ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+            ("not a url: a@b", "not a url: a@b"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(redact_password(url), want, "{url}");
+        }
+        let storage = Storage::Redis {
+            url: "redis://:s3cret@host/0".into(),
+            wait_replicas: 0,
+            allow_unsafe_durability: false,
+        };
+        let shown = format!("{storage:?}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("host"),
+            "{shown}"
+        );
     }
 }

@@ -35,6 +35,9 @@ use settings::Settings;
 mod layers;
 #[path = "syncwire/apply.rs"]
 mod apply;
+#[cfg(test)]
+#[path = "syncwire/apply_tests.rs"]
+mod apply_tests;
 #[path = "syncwire/auth.rs"]
 mod auth;
 #[cfg(test)]

@@ -84,7 +84,8 @@ impl RedisBackend {
         options: &RedisOptions,
         merger: Arc<dyn DeltaMerger>,
     ) -> Result<Self, ServerError> {
-        let err = |m: String| ServerError::Storage(format!("redis at {}: {m}", options.url));
+        let at = crate::server::redact_password(&options.url);
+        let err = |m: String| ServerError::Storage(format!("redis at {at}: {m}"));
         let client = Client::open(options.url.as_str()).map_err(|e| err(e.to_string()))?;
         let mut backend = RedisBackend {
             client,

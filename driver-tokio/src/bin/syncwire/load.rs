@@ -167,8 +167,9 @@ pub(crate) fn given_flags<S: Layered>(matches: &ArgMatches) -> BTreeMap<&'static
 }
 
 /// The effective configuration as a config file: every set setting as `key = value`
-/// with its help and source as comments; unset settings and secrets as comments only
-/// (so the output loads back as the same configuration, secrets aside).
+/// with its help and source as comments; unset settings and secrets as comments only,
+/// a URL's password as `***` (so the output loads back as the same configuration,
+/// secrets aside).
 pub(crate) fn print<S: Layered>(loaded: &Loaded<S>) -> String {
     let mut out = String::from(
         "# syncwire serve: the effective configuration.\n\
@@ -186,7 +187,15 @@ pub(crate) fn print<S: Layered>(loaded: &Loaded<S>) -> String {
                 let _ = writeln!(out, "# {} = (secret from {source}, not shown)", spec.name);
             }
             Some(value) => {
-                let _ = writeln!(out, "{} = {value}  # {source}", spec.name);
+                // A URL's password (`redis`) is a secret inside a plain setting.
+                let value = value.to_string();
+                let shown = syncwire_driver_core::server::redact_password(&value);
+                let hidden = if shown == value {
+                    ""
+                } else {
+                    ", password not shown"
+                };
+                let _ = writeln!(out, "{} = {shown}  # {source}{hidden}", spec.name);
             }
             None => {
                 let _ = writeln!(out, "# {} (unset)", spec.name);
