@@ -86,11 +86,10 @@ impl Connection {
         }
     }
 
-    /// Opens the same database again (creating it if it was deleted).
-    pub(crate) async fn reopen(&mut self) -> Result<(), StorageError> {
+    /// A new connection to the same database (created if it was deleted).
+    pub(crate) async fn reopen(&self) -> Result<Connection, StorageError> {
         let db = settle(idb_reopen(&self.db)).await?;
-        *self = Connection::new(db.unchecked_into());
-        Ok(())
+        Ok(Connection::new(db.unchecked_into()))
     }
 }
 

@@ -221,9 +221,13 @@ async fn writer(
 /// first.
 async fn write(shared: &Shared, conn: &mut Connection, next: &Image) -> Result<(), StorageError> {
     if conn.has_ended() {
-        conn.reopen().await?;
-        let held = crate::idb::load(conn.db(), shared.replica).await?;
+        // The new connection replaces the ended one only with what it holds read,
+        // so a failed read is followed by another reopen and read, never by a diff
+        // against what the database held before.
+        let fresh = conn.reopen().await?;
+        let held = crate::idb::load(fresh.db(), shared.replica).await?;
         *shared.committed.borrow_mut() = held;
+        *conn = fresh;
     }
     let ops = shared.committed.borrow().diff(next);
     if ops.is_empty() {

@@ -113,23 +113,35 @@ impl std::fmt::Debug for Storage {
     }
 }
 
-/// `url` with the password of its user info (`scheme://user:password@host…`)
-/// replaced by `***`, for messages, logs and printed settings; anything else is
-/// returned as it is.
+/// `url` with its password replaced by `***`, for messages, logs and printed
+/// settings: the password of the user info (`scheme://user:password@host…`, up to
+/// the last `@`, since an unescaped password may hold `/`, `?`, `#` or `@`), and
+/// the value of a `pass` or `password` query parameter (`redis+unix:///s?pass=…`).
+/// It errs on hiding: an `@` later in the URL hides more than the password.
 pub fn redact_password(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
     };
-    let rest = &url[scheme_end..];
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_owned();
-    };
-    let Some(colon) = authority[..at].find(':') else {
-        return url.to_owned();
-    };
-    let (start, end) = (scheme_end + colon + 1, scheme_end + at);
-    format!("{}***{}", &url[..start], &url[end..])
+    let mut out = url.to_owned();
+    if let Some(at) = url[start..].rfind('@').map(|i| start + i)
+        && let Some(colon) = url[start..at].find(':').map(|i| start + i)
+    {
+        out = format!("{}***{}", &url[..=colon], &url[at..]);
+    }
+    for key in ["pass=", "password="] {
+        let mut from = 0;
+        while let Some(i) = out[from..].find(key).map(|i| from + i) {
+            let value = i + key.len();
+            let end = out[value..]
+                .find(['&', '#'])
+                .map_or(out.len(), |e| value + e);
+            if matches!(out[..i].chars().last(), Some('?' | '&')) {
+                out.replace_range(value..end, "***");
+            }
+            from = value;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -141,10 +153,18 @@ mod tests {
         let cases = [
             ("redis://:s3cret@host:6379/0", "redis://:***@host:6379/0"),
             ("redis://user:p@ss@host/0", "redis://user:***@host/0"),
+            // An `@` after the host hides more than the password, never less.
+            ("rediss://u:pw@h:1/2?x=a:b@c", "rediss://u:***@c"),
+            ("redis://:ab/c?d#e@host:6379/0", "redis://:***@host:6379/0"),
             (
-                "rediss://u:pw@h:1/2?x=a:b@c",
-                "rediss://u:***@h:1/2?x=a:b@c",
+                "redis+unix:///tmp/r.sock?db=1&pass=pw&x=2",
+                "redis+unix:///tmp/r.sock?db=1&pass=***&x=2",
             ),
+            (
+                "redis+unix:///s?password=pw",
+                "redis+unix:///s?password=***",
+            ),
+            ("redis://h/0?bypass=1", "redis://h/0?bypass=1"),
             ("redis://user@host/0", "redis://user@host/0"),
             ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
             ("not a url: a@b", "not a url: a@b"),
