@@ -7,8 +7,9 @@
 //!   Both fold snapshots ([`StorageAction::Fold`]) with the hub's merger, so the
 //!   O(state) work of compaction runs on the worker thread, not on the hub task.
 //!   After an I/O error redb's database fails every operation until reopened:
-//!   `redb_reopen` (when and how; [`Backend::retry_at`], [`Backend::recover`];
-//!   `redb_fault`: which errors those are).
+//!   `redb_reopen` (when, how and whether: only after a full disk;
+//!   [`Backend::failed`], [`Backend::retry_at`], [`Backend::recover`]; `redb_fault`:
+//!   which errors those are; `redb_disk`: what the disk reported; `redb_open`).
 //! * `redis_backend` (feature `redis`): the room logs on a Redis server, one pipelined
 //!   round trip of Lua scripts per batch (`redis_keys`: key layout and scripts;
 //!   `redis_actions`: actions to script calls and back; `redis_fold`: folds).
@@ -23,8 +24,10 @@
 
 pub(crate) mod redb_backend;
 mod redb_codec;
+mod redb_disk;
 mod redb_fault;
 mod redb_fold;
+mod redb_open;
 mod redb_reopen;
 mod redb_tables;
 #[cfg(feature = "redis")]
@@ -71,16 +74,25 @@ pub(crate) trait Backend: Send + 'static {
         Ok(())
     }
 
-    /// When a failed backend next tries to recover ([`Backend::recover`]); `None`
-    /// while it works. Only redb fails this way (after an I/O error, until its
-    /// database is reopened); the worker reports storage as failed meanwhile.
+    /// Whether the backend has failed: the worker reports storage as failed while it
+    /// has. By default while a retry is scheduled ([`Backend::retry_at`]); redb says
+    /// it itself (after an I/O error, until its database is reopened — or for good,
+    /// when the disk reported more than a full disk; its `retry_at` also schedules
+    /// looks at its fold thread).
+    fn failed(&self) -> bool {
+        self.retry_at().is_some()
+    }
+
+    /// When the worker calls [`Backend::recover`] next, even if no action comes: a
+    /// failed backend's next attempt, or (redb) a look at the folds its fold thread
+    /// runs, whose I/O error fails it too. `None`: only when an action comes.
     fn retry_at(&self) -> Option<Instant> {
         None
     }
 
-    /// Tries to leave the failed state now (redb: reopens the database); `true` if
-    /// it did (the worker counts it). On failure [`Backend::retry_at`] says when to
-    /// try again.
+    /// Tries to leave the failed state now (redb: closes a database a fold latched,
+    /// reopens a closed one); `true` if it recovered (the worker counts it). On
+    /// failure [`Backend::retry_at`] says when to try again.
     fn recover(&mut self) -> bool {
         false
     }
@@ -148,15 +160,21 @@ pub(crate) fn as_failure(done: &StorageCompletion, message: &str) -> StorageComp
 }
 
 #[cfg(test)]
+mod fault_disk;
+#[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 mod power_loss;
 #[cfg(test)]
 mod redb_corrupt;
 #[cfg(test)]
+mod redb_fold_fault_tests;
+#[cfg(test)]
 mod redb_fold_tests;
 #[cfg(test)]
 mod redb_reopen_tests;
+#[cfg(test)]
+mod redb_sync_fault_tests;
 #[cfg(all(test, feature = "redis"))]
 mod redis_durability_tests;
 #[cfg(all(test, feature = "redis"))]

@@ -75,6 +75,11 @@ impl PowerLossDisk {
         images.synced.clone()
     }
 
+    /// What the database reads back now, synced or not (the page cache's view).
+    pub(crate) fn current(&self) -> Vec<u8> {
+        self.images().current.clone()
+    }
+
     /// Writes and resizes not followed by a sync yet.
     pub(crate) fn unsynced_ops(&self) -> usize {
         self.images().unsynced_ops

@@ -18,12 +18,13 @@
 //! not followed by a sync, and fails with `Durability::None`.
 //!
 //! An I/O error ([`Fault::Io`], [`redb_fault`](super::redb_fault): a full disk, a
-//! failed sync) latches redb's database: every later operation on it fails. The
-//! backend then closes it and the worker reopens it, with backoff
-//! ([`redb_reopen`](super::redb_reopen)); until then [`Backend::retry_at`] says
-//! when, and every batch fails at once.
+//! failed sync), in a batch or in a fold, latches redb's database: every later
+//! operation on it fails. The backend then closes it and the worker reopens it, with
+//! backoff, if what the disk reported makes that safe (only a full disk:
+//! [`redb_disk`](super::redb_disk)) — else never ([`redb_reopen`](super::redb_reopen)).
+//! Until then [`Backend::failed`] holds, [`Backend::retry_at`] says when to try, and
+//! every batch fails at once.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -32,19 +33,19 @@ use syncwire_proto::crdt::DeltaMerger;
 use syncwire_proto::hub::StorageError;
 use syncwire_proto::hub::{StorageAction, StorageCompletion};
 
+use super::redb_disk::DiskLog;
 use super::redb_fault::Fault;
-use super::redb_fold::{FoldJob, Folder, run_job};
+use super::redb_fold::{FOLD_WATCH, FoldJob, Folder, Latch, fold_unless_latched};
 use super::redb_reopen::{Backoff, Opener};
 use super::redb_tables::{Tables, WriteTables};
 use super::{Backend, as_failure, failed};
-use crate::server::ServerError;
 
 /// Keys and values stored as byte strings.
 pub(crate) type Bin = &'static [u8];
-const ROOMS: TableDefinition<Bin, Bin> = TableDefinition::new("rooms");
-const ENTRIES: TableDefinition<Bin, Bin> = TableDefinition::new("entries");
-const SEQS: TableDefinition<Bin, u64> = TableDefinition::new("seqs");
-const SNAPSHOTS: TableDefinition<Bin, Bin> = TableDefinition::new("snapshots");
+pub(super) const ROOMS: TableDefinition<Bin, Bin> = TableDefinition::new("rooms");
+pub(super) const ENTRIES: TableDefinition<Bin, Bin> = TableDefinition::new("entries");
+pub(super) const SEQS: TableDefinition<Bin, u64> = TableDefinition::new("seqs");
+pub(super) const SNAPSHOTS: TableDefinition<Bin, Bin> = TableDefinition::new("snapshots");
 
 /// The durability of every write transaction. Completions — and so the hub's acks —
 /// follow the commit, so it must be on disk when `commit` returns: `Immediate`
@@ -55,15 +56,19 @@ pub(crate) const ACK_DURABILITY: Durability = Durability::Immediate;
 pub(crate) struct RedbBackend {
     /// The database; `None` after an I/O failure, until reopened.
     pub(super) db: Option<Arc<Database>>,
-    merger: Arc<dyn DeltaMerger>,
+    pub(super) merger: Arc<dyn DeltaMerger>,
     /// The fold thread, once attached (and while the database is open).
     pub(super) folder: Option<Folder>,
     /// Where the fold thread sends its completions (to start it again on a reopen).
-    deferred: Option<async_channel::Sender<StorageCompletion>>,
+    pub(super) deferred: Option<async_channel::Sender<StorageCompletion>>,
     /// Opens the database again after an I/O failure.
     pub(super) opener: Opener,
     /// When to try that.
     pub(super) backoff: Backoff,
+    /// What the database's file reported since it was opened.
+    pub(super) disk: DiskLog,
+    /// Set by a fold that latched the database (shared with the fold thread).
+    pub(super) latch: Arc<Latch>,
 }
 
 /// One action's outcome in a write batch: now, or a fold for the fold thread.
@@ -73,56 +78,6 @@ enum Slot {
 }
 
 impl RedbBackend {
-    /// Opens (or creates) `dir/syncwire.redb`. redb repairs the file if the previous
-    /// process died mid-write. Folds merge with `merger`.
-    pub(crate) fn open(dir: &Path, merger: Arc<dyn DeltaMerger>) -> Result<Self, ServerError> {
-        let err =
-            |e: &dyn std::fmt::Display| ServerError::Storage(format!("{}: {e}", dir.display()));
-        std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
-        let path = dir.join("syncwire.redb");
-        Self::with_opener(Box::new(move || Database::create(&path)), merger).map_err(|e| err(&e))
-    }
-
-    /// Opens (or creates) a database on `backend` (tests: simulated disks; a reopen
-    /// opens a clone of it, which shares its bytes).
-    #[cfg(test)]
-    pub(crate) fn on_backend(backend: impl redb::StorageBackend + Clone) -> Result<Self, String> {
-        let opener = move || Database::builder().create_with_backend(backend.clone());
-        let merger = Arc::new(syncwire_proto::crdt::Registry::with_builtin());
-        Self::with_opener(Box::new(opener), merger).map_err(|e| e.to_string())
-    }
-
-    /// The database `opener` opens, with every table created (durably).
-    fn with_opener(
-        mut opener: Opener,
-        merger: Arc<dyn DeltaMerger>,
-    ) -> Result<Self, Box<dyn std::error::Error>> {
-        let db = Self::open_tables(&mut opener)?;
-        Ok(RedbBackend {
-            db: Some(Arc::new(db)),
-            merger,
-            folder: None,
-            deferred: None,
-            opener,
-            backoff: Backoff::default(),
-        })
-    }
-
-    /// Opens the database with `opener` and creates every table (durably).
-    pub(super) fn open_tables(opener: &mut Opener) -> Result<Database, Box<dyn std::error::Error>> {
-        let db = opener()?;
-        let mut txn = db.begin_write()?;
-        txn.set_durability(ACK_DURABILITY)?;
-        {
-            txn.open_table(ROOMS)?;
-            txn.open_table(ENTRIES)?;
-            txn.open_table(SEQS)?;
-            txn.open_table(SNAPSHOTS)?;
-        }
-        txn.commit()?;
-        Ok(db)
-    }
-
     /// Runs `f` on the tables of one write transaction and commits it.
     pub(crate) fn write_with<T>(
         db: &Database,
@@ -147,7 +102,8 @@ impl RedbBackend {
     /// Starts the fold thread on `db`, once the worker attached the backend.
     pub(super) fn start_folder(&mut self, db: &Arc<Database>) -> std::io::Result<()> {
         if let Some(deferred) = &self.deferred {
-            let folder = Folder::spawn(db.clone(), self.merger.clone(), deferred.clone())?;
+            let (merger, latch) = (self.merger.clone(), self.latch.clone());
+            let folder = Folder::spawn(db.clone(), merger, latch, deferred.clone())?;
             self.folder = Some(folder);
         }
         Ok(())
@@ -195,7 +151,8 @@ impl RedbBackend {
             }
             Ok(slots)
         })?;
-        // Committed: the folds go to the fold thread, or run here if its queue is full.
+        // Committed: the folds go to the fold thread, or run here if its queue is full
+        // (an I/O error there sets the latch: the database is closed after the batch).
         let mut done = Vec::with_capacity(slots.len());
         for slot in slots {
             match slot {
@@ -203,7 +160,7 @@ impl RedbBackend {
                 Slot::Later(job) => {
                     let offered = self.folder.as_ref().map(|f| f.offer(job));
                     if let Some(Err(job)) = offered {
-                        done.push(run_job(db, merger, *job));
+                        done.push(fold_unless_latched(db, merger, &self.latch, *job));
                     }
                 }
             }
@@ -246,9 +203,11 @@ impl Backend for RedbBackend {
     }
 
     fn execute_batch(&mut self, actions: Vec<StorageAction>) -> Vec<StorageCompletion> {
+        // A fold latched the database: closed before it fails this batch.
+        self.close_if_latched();
         let ids: Vec<StorageCompletion> = actions.iter().map(|a| failed(a, "")).collect();
         let Some(db) = self.db.clone() else {
-            let msg = format!("storage failed, reopening: {}", self.backoff.why());
+            let msg = self.backoff.refusal();
             return ids.iter().map(|c| as_failure(c, &msg)).collect();
         };
         let outcome = if actions.iter().all(is_read) {
@@ -259,11 +218,13 @@ impl Backend for RedbBackend {
         drop(db);
         match outcome {
             Ok(done) => {
-                self.backoff.worked();
+                if !self.close_if_latched() {
+                    self.backoff.worked();
+                }
                 done
             }
             Err(fault) => {
-                let latched = matches!(fault, Fault::Io(_));
+                let latched = fault.is_io();
                 let msg = fault.message();
                 if latched {
                     self.close_failed(msg.clone());
@@ -273,11 +234,25 @@ impl Backend for RedbBackend {
         }
     }
 
+    fn failed(&self) -> bool {
+        self.db.is_none() || self.latch.is_set()
+    }
+
     fn retry_at(&self) -> Option<Instant> {
-        self.backoff.next()
+        if self.db.is_some() && self.latch.is_set() {
+            return Some(Instant::now());
+        }
+        // While the fold thread holds folds, look at the latch now and then.
+        let watch = self.folder.as_ref().filter(|f| f.busy());
+        watch
+            .map(|_| Instant::now() + FOLD_WATCH)
+            .or(self.backoff.next())
     }
 
     fn recover(&mut self) -> bool {
+        if self.close_if_latched() {
+            return false;
+        }
         self.reopen()
     }
 }

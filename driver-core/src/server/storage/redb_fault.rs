@@ -1,8 +1,8 @@
 //! [`Fault`]: why an action of the redb backend did not complete — refused by the
 //! backend contract (the action fails alone), a database error (the batch fails), or
 //! an I/O error that latched the database (the batch fails and the database is
-//! reopened: [`redb_reopen`](super::redb_reopen)) — and redb's errors sorted into
-//! those kinds.
+//! closed, and reopened if that is safe: [`redb_reopen`](super::redb_reopen)) — and
+//! redb's errors sorted into those kinds.
 
 /// Why one action did not complete.
 pub(crate) enum Fault {
@@ -12,7 +12,9 @@ pub(crate) enum Fault {
     Db(String),
     /// The file failed (redb's `StorageError::Io`, or `PreviousIo` for an operation
     /// after one): redb has latched the failure, every later operation on this
-    /// `Database` fails, and it must be reopened. The transaction did not commit.
+    /// `Database` fails, and it must be closed (and reopened, unless the disk reported
+    /// more than a full disk: [`redb_disk`](super::redb_disk)). The transaction did
+    /// not commit.
     Io(String),
 }
 
@@ -26,6 +28,11 @@ impl Fault {
             Some(redb::StorageError::Io(_) | redb::StorageError::PreviousIo) => Fault::Io(message),
             _ => Fault::Db(message),
         }
+    }
+
+    /// Whether the database latched it ([`Fault::Io`]).
+    pub(crate) fn is_io(&self) -> bool {
+        matches!(self, Fault::Io(_))
     }
 
     /// The message, whatever the kind.

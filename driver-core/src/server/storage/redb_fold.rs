@@ -19,11 +19,20 @@
 //! * Its completions go on the worker's completion channel, which has room for them
 //!   (see [`worker`](super::worker)); the thread ends when the backend is dropped
 //!   (the worker's end), after the folds it holds: dropping the backend joins it.
-//!   So does an I/O failure of the database, before it is closed (its folds then
-//!   fail); the reopen starts a new thread ([`redb_reopen`](super::redb_reopen)).
+//!   So does an I/O failure of the database, before it is closed; the reopen starts
+//!   a new thread ([`redb_reopen`](super::redb_reopen)).
+//! * A fold's write can fail with an I/O error too, which latches the database like a
+//!   batch's. The fold thread then sets the backend's [`Latch`]: the worker closes
+//!   the database before its next batch, or within [`FOLD_WATCH`] when no action
+//!   comes (it looks while the thread holds folds), and the folds queued behind are
+//!   answered with failures without merging. A fold on the worker sets it as well.
+//!   Closing the database sets it first, so the thread only finishes the merge it is
+//!   running before it is joined.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use redb::{Database, ReadableTable};
 use syncwire_proto::crdt::DeltaMerger;
@@ -38,6 +47,10 @@ use super::redb_tables::{Tables, WriteTables};
 
 /// Folds waiting for the fold thread, at most.
 pub(crate) const FOLD_QUEUE: usize = 4;
+
+/// While the fold thread holds folds, how often the worker checks the [`Latch`]
+/// when no action comes.
+pub(crate) const FOLD_WATCH: Duration = Duration::from_millis(50);
 
 /// What a fold merges: the room's type, its snapshot and the entries after it.
 #[derive(Debug)]
@@ -122,39 +135,111 @@ pub(crate) struct FoldJob {
 }
 
 /// Merges `job` and stores the result in a transaction of its own: the `Folded`
-/// completion.
-pub(crate) fn run_job(db: &Database, merger: &dyn DeltaMerger, job: FoldJob) -> StorageCompletion {
+/// completion, and the message of the I/O error if the write hit one (the database
+/// is latched).
+pub(crate) fn run_job(
+    db: &Database,
+    merger: &dyn DeltaMerger,
+    job: FoldJob,
+) -> (StorageCompletion, Option<String>) {
     let FoldJob { op, room, input } = job;
+    let mut io = None;
     let result = match input.fold(merger) {
         None => Ok(input.base),
         Some(folded) => RedbBackend::write_with(db, |t| t.commit_fold(&room, &input, folded))
-            .map_err(|e| StorageError(e.message())),
+            .map_err(|e| {
+                let latched = e.is_io();
+                let message = e.message();
+                if latched {
+                    io = Some(message.clone());
+                }
+                StorageError(message)
+            }),
     };
-    StorageCompletion::Folded { op, result }
+    (StorageCompletion::Folded { op, result }, io)
+}
+
+/// Runs `job` unless `latch` is set (then it fails at once), and sets it on an I/O error.
+pub(crate) fn fold_unless_latched(
+    db: &Database,
+    merger: &dyn DeltaMerger,
+    latch: &Latch,
+    job: FoldJob,
+) -> StorageCompletion {
+    if let Some(why) = latch.why() {
+        let result = Err(StorageError(format!("storage failed: {why}")));
+        return StorageCompletion::Folded { op: job.op, result };
+    }
+    let (done, io) = run_job(db, merger, job);
+    if let Some(why) = io {
+        latch.set(why);
+    }
+    done
+}
+
+/// An I/O failure of the open database seen off the batch path (a fold's write), or
+/// its closing under way: the first one's message. The backend holds it; every fold
+/// thread it starts shares it.
+#[derive(Debug, Default)]
+pub(crate) struct Latch {
+    set: AtomicBool,
+    why: Mutex<Option<String>>,
+}
+
+impl Latch {
+    pub(crate) fn set(&self, why: String) {
+        let mut first = self.why.lock().unwrap_or_else(|p| p.into_inner());
+        first.get_or_insert(why);
+        self.set.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn is_set(&self) -> bool {
+        self.set.load(Ordering::Acquire)
+    }
+
+    /// The first failure's message, if set.
+    pub(crate) fn why(&self) -> Option<String> {
+        if !self.is_set() {
+            return None;
+        }
+        self.why.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Clears it (the database is closed, its fold thread ended).
+    pub(crate) fn clear(&self) {
+        self.set.store(false, Ordering::Release);
+        *self.why.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }
 
 /// The fold thread's queue, and the thread (joined on drop).
 pub(crate) struct Folder {
     jobs: Option<SyncSender<Box<FoldJob>>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Folds queued or running.
+    held: Arc<AtomicUsize>,
 }
 
 impl Folder {
-    /// Starts the fold thread: it runs jobs on `db` and sends their completions on `done`.
+    /// Starts the fold thread: it runs jobs on `db` (none once `latch` is set) and sends
+    /// their completions on `done`.
     pub(crate) fn spawn(
         db: Arc<Database>,
         merger: Arc<dyn DeltaMerger>,
+        latch: Arc<Latch>,
         done: async_channel::Sender<StorageCompletion>,
     ) -> std::io::Result<Folder> {
         let (jobs, rx): (_, Receiver<Box<FoldJob>>) = mpsc::sync_channel(FOLD_QUEUE);
+        let held = Arc::new(AtomicUsize::new(0));
+        let left = held.clone();
         let thread = std::thread::Builder::new()
             .name("syncwire-fold".to_owned())
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
-                    if done
-                        .send_blocking(run_job(&db, merger.as_ref(), *job))
-                        .is_err()
-                    {
+                    let folded = fold_unless_latched(&db, merger.as_ref(), &latch, *job);
+                    let sent = done.send_blocking(folded);
+                    left.fetch_sub(1, Ordering::AcqRel);
+                    if sent.is_err() {
                         break;
                     }
                 }
@@ -162,6 +247,7 @@ impl Folder {
         Ok(Folder {
             jobs: Some(jobs),
             thread: Some(thread),
+            held,
         })
     }
 
@@ -171,17 +257,27 @@ impl Folder {
         Folder {
             jobs: Some(jobs),
             thread: None,
+            held: Arc::default(),
         }
     }
 
     /// Queues `job`; gives it back when the queue is full (or the thread ended).
     pub(crate) fn offer(&self, job: Box<FoldJob>) -> Result<(), Box<FoldJob>> {
-        match self.jobs.as_ref() {
-            Some(jobs) => jobs.try_send(job).map_err(|e| match e {
+        let Some(jobs) = self.jobs.as_ref() else {
+            return Err(job);
+        };
+        self.held.fetch_add(1, Ordering::AcqRel);
+        jobs.try_send(job).map_err(|e| {
+            self.held.fetch_sub(1, Ordering::AcqRel);
+            match e {
                 TrySendError::Full(j) | TrySendError::Disconnected(j) => j,
-            }),
-            None => Err(job),
-        }
+            }
+        })
+    }
+
+    /// Whether the thread holds folds (queued or running).
+    pub(crate) fn busy(&self) -> bool {
+        self.thread.is_some() && self.held.load(Ordering::Acquire) > 0
     }
 }
 

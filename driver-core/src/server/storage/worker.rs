@@ -12,8 +12,10 @@
 //! A backend that failed and recovers by itself (redb after an I/O error:
 //! [`Backend::retry_at`]) is asked to [`Backend::recover`] when its retry is due:
 //! before the next batch, or when no action came by then (the queue is waited on
-//! until then, never polled). Meanwhile the worker reports storage as failed
-//! (`ServerCounters::storage_failed`, `/health` 503) and counts each recovery.
+//! until then, never polled; redb also asks for a look every 50 ms while its fold
+//! thread holds folds, whose I/O error must fail storage without waiting for an
+//! action). While [`Backend::failed`] the worker reports storage as failed
+//! (`ServerCounters::storage_failed`, `/health` 503); it counts each recovery.
 //! The thread ends when the hub drops its sender; dropping the backend then closes the
 //! database (after its fold thread ended), and `ended` fires (an async runtime awaits
 //! it instead of joining).
@@ -87,7 +89,7 @@ pub(crate) fn spawn(
                 let started = std::time::Instant::now();
                 let done = backend.execute_batch(batch);
                 counters.storage_batch(n, started.elapsed());
-                counters.set_storage_failed(backend.retry_at().is_some());
+                counters.set_storage_failed(backend.failed());
                 for c in done {
                     if done_tx.send_blocking(c).is_err() {
                         break 'run;
@@ -109,5 +111,5 @@ fn recover(backend: &mut dyn Backend, counters: &ServerCounters) {
     if backend.recover() {
         ServerCounters::inc(&counters.storage_reopens);
     }
-    counters.set_storage_failed(backend.retry_at().is_some());
+    counters.set_storage_failed(backend.failed());
 }
