@@ -3,8 +3,9 @@
 //! incomplete request, are each closed within the bound (the hub's
 //! `handshake_timeout`, short here); an upgraded connection is not subject to it. At
 //! the cap in number (`max_pending_upgrades`) a further connection waits in the
-//! backlog, and is served once a slot frees. Shutdown waits for a connection that
-//! has not upgraded. Every wait is bounded; nothing sleeps to synchronize (one test
+//! backlog, and is served once a slot frees. Shutdown closes a connection that has
+//! not upgraded and waits for it, however long `handshake_timeout` is. Every wait is
+//! bounded; nothing sleeps to synchronize (one test
 //! lets time pass on purpose, to outlive the bound; one waits a bounded time for a
 //! handshake that must not complete).
 #![cfg(all(feature = "client", feature = "server"))]
@@ -175,7 +176,6 @@ async fn at_the_cap_a_connection_waits_in_the_backlog_until_a_slot_frees() {
     let upgraded = bounded("the handshake completes once a slot is free", upgrade);
     let (mut ws, _) = upgraded.await.expect("upgrade");
     hello(&mut ws, 1).await;
-    // Shutdown waits for a connection not upgraded until its bound, far away here.
     drop(second);
     server.stop().await;
 }
@@ -216,4 +216,35 @@ async fn shutdown_waits_for_a_connection_that_has_not_upgraded() {
         }
     }
     bounded("run_until ends", run).await.expect("run_until");
+}
+
+/// A `handshake_timeout` longer than any test: only shutdown can end a silent
+/// connection before it.
+const A_DAY: Duration = Duration::from_secs(24 * 3600);
+
+#[async_std::test]
+async fn shutdown_closes_a_silent_connection_however_long_the_handshake_timeout() {
+    let mut config = config();
+    config.hub_mut().handshake_timeout = A_DAY;
+    config.set_shutdown_grace(SHUTDOWN_GRACE);
+    let server = Server::bind(config).await.expect("bind");
+    let addr = server.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let run = async_std::task::spawn(server.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let mut silent = bounded("connect", TcpStream::connect(addr)).await.unwrap();
+    // Accepted: a later connection upgraded, and the server accepts in order.
+    drop(upgrade(addr).await);
+    let since = Instant::now();
+    let _ = stop.send(());
+    bounded("run_until ends after the stop signal", run)
+        .await
+        .expect("run_until");
+    let elapsed = since.elapsed();
+    assert!(elapsed < SLACK, "run_until ended only after {elapsed:?}");
+    // The server closed it: end of stream, nothing sent before.
+    let mut buf = [0u8; 64];
+    let read = bounded("the silent client's read", silent.read(&mut buf)).await;
+    assert_eq!(read.ok(), Some(0), "the silent client sees EOF");
 }

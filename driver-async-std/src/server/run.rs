@@ -15,11 +15,13 @@
 //!
 //! From the upgrade on, the hub's limits apply (`max_sessions`, heartbeat).
 //!
-//! Shutdown stops accepting, then waits for every connection not yet upgraded to
-//! upgrade or end: it takes every slot of the cap, each connection holding one until
-//! then. They are not cut short, so this takes at most `handshake_timeout`; one that
-//! upgrades meanwhile is closed with `GOING_AWAY` (1001), the hub stopping already.
+//! Shutdown stops accepting, tells every connection not yet upgraded to stop (its
+//! handshake is dropped and the connection closed, as the tokio server closes its
+//! idle ones) and waits until each has ended, or upgraded just before (it is then
+//! closed with `GOING_AWAY` (1001), the hub stopping already). This wait does not
+//! depend on `handshake_timeout`, nor its cost on `max_pending_upgrades`.
 
+use std::convert::Infallible;
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
 use std::pin::pin;
@@ -32,15 +34,20 @@ use async_std::net::{TcpListener, TcpStream};
 use async_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use async_tungstenite::tungstenite::http::StatusCode;
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
-use futures_channel::oneshot;
-use futures_util::StreamExt;
-use futures_util::future::{Either, select};
+use futures_channel::{mpsc, oneshot};
+use futures_util::future::{Either, FutureExt, Shared, select};
+use futures_util::{StreamExt, pin_mut};
 use syncwire_driver_core::server::auth::{UpgradeRequest, origin_allowed};
 use syncwire_driver_core::server::{
     Bound, ConnContext, HubServer, ServerConfig, ServerCounters, ServerError, serve,
 };
 
 use super::runtime::{AsyncStdServer as AsyncStd, WsSocket};
+
+/// The longest bound used: a longer `handshake_timeout` (the hub takes any) counts as
+/// this, as the tokio server's does (a deadline that far away would overflow
+/// `Instant`).
+const LONGEST_BOUND: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// A server with its listener bound and its storage open, not yet serving. See the
 /// [module docs](super).
@@ -81,19 +88,20 @@ impl Server {
     /// every session `GOING_AWAY` (1001) and gives the connections up to
     /// `shutdown_grace` to end. A connection that has not completed its WebSocket
     /// handshake within the hub's `handshake_timeout` of its accept is closed; at
-    /// most `max_pending_upgrades` are in their handshake at once. It returns only
-    /// once every connection accepted and not yet upgraded has upgraded or ended (at
-    /// most `handshake_timeout` after `shutdown`, as they are not cut short).
+    /// most `max_pending_upgrades` are in their handshake at once. When `shutdown`
+    /// completes, those still in their handshake are closed, and it returns only once
+    /// each of them has ended.
     pub async fn run_until<F>(self, shutdown: F) -> Result<(), ServerError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
         let (config, listener, storage) = self.0.into_parts();
         let counters = Arc::new(ServerCounters::default());
+        // Sending on (or dropping) `stop_tx` stops the hub and every connection not
+        // yet upgraded.
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let stopped = async move {
-            let _ = stop_rx.await;
-        };
+        let stopping = stop_rx.shared();
+        let stopped = stopping.clone().map(drop);
         let hub = HubServer::start(AsyncStd, &config, storage, counters, stopped)?;
         let max_message = config.hub().max_frame_bytes.saturating_mul(2);
         let accept = Accept {
@@ -105,10 +113,13 @@ impl Server {
                 .write_buffer_size(config.ws_write_buffer())
                 .max_message_size(Some(max_message))
                 .max_frame_size(Some(max_message)),
-            bound: config.hub().handshake_timeout,
+            bound: config.hub().handshake_timeout.min(LONGEST_BOUND),
+            stopping,
         };
-        let max_pending = config.max_pending_upgrades();
-        let slots = Arc::new(Semaphore::new(max_pending));
+        let slots = Arc::new(Semaphore::new(config.max_pending_upgrades()));
+        // Each connection not yet upgraded holds a clone of `pending`: once all are
+        // dropped, `ended` yields `None`.
+        let (pending, mut ended) = mpsc::channel::<Infallible>(0);
         let mut shutdown = pin!(shutdown);
         let mut incoming = listener.incoming();
         loop {
@@ -127,7 +138,11 @@ impl Server {
             match next {
                 None => break,
                 Some(Ok(tcp)) => {
-                    async_std::task::spawn(accept.clone().serve(tcp, slot));
+                    let held = Held {
+                        _slot: slot,
+                        _pending: pending.clone(),
+                    };
+                    async_std::task::spawn(accept.clone().serve(tcp, held));
                 }
                 // Out of descriptors or an aborted handshake: keep serving the others.
                 Some(Err(_)) => async_std::task::sleep(Duration::from_millis(10)).await,
@@ -136,15 +151,20 @@ impl Server {
         drop(incoming);
         drop(listener);
         drop(accept);
+        drop(pending);
         let _ = stop_tx.send(());
-        // Every connection task holds a slot until it upgrades or ends (within its
-        // `bound`), so holding every slot means none is left; the hub drains meanwhile.
-        for _ in 0..max_pending {
-            slots.acquire().await.forget();
-        }
+        // The connections not yet upgraded stop now; the hub drains meanwhile.
+        while ended.next().await.is_some() {}
         hub.finish().await;
         Ok(())
     }
+}
+
+/// What a connection holds until it upgrades or ends: its slot of the cap, and its
+/// place among those shutdown waits for.
+struct Held {
+    _slot: SemaphoreGuardArc,
+    _pending: mpsc::Sender<Infallible>,
 }
 
 /// What a connection task needs to handshake and serve.
@@ -154,25 +174,36 @@ struct Accept {
     ws_path: Arc<str>,
     allowed_origins: Arc<[String]>,
     ws_config: WebSocketConfig,
-    /// From accept to upgrade, at most (the hub's `handshake_timeout`).
+    /// From accept to upgrade, at most (the hub's `handshake_timeout`, at most
+    /// [`LONGEST_BOUND`]).
     bound: Duration,
+    /// Completes when the server stops: a handshake still running is then dropped.
+    stopping: Shared<oneshot::Receiver<()>>,
 }
 
 impl Accept {
     /// The WebSocket handshake (only at the configured path, anything else is answered
     /// 404; an `Origin` not on the allow-list is answered 403), capturing the request
-    /// for the authorizer, then the shared connection loop. The handshake holds `slot`
-    /// and is dropped (the connection closed) if not done within `bound`.
+    /// for the authorizer, then the shared connection loop. The handshake holds `held`
+    /// and is dropped (the connection closed) if not done within `bound`, or when the
+    /// server stops.
     // The callback's error type is tungstenite's handshake `ErrorResponse`.
     #[allow(clippy::result_large_err)]
-    async fn serve(self, tcp: TcpStream, slot: SemaphoreGuardArc) {
+    async fn serve(self, tcp: TcpStream, held: Held) {
         let _ = tcp.set_nodelay(true);
         let mut upgrade = None;
         let check = |req: &Request, resp: Response| self.check(req, resp, &mut upgrade);
         let accepted =
             async_tungstenite::accept_hdr_async_with_config(tcp, check, Some(self.ws_config));
-        let accepted = async_std::future::timeout(self.bound, accepted).await;
-        drop(slot);
+        let accepted = {
+            let accepted = async_std::future::timeout(self.bound, accepted);
+            pin_mut!(accepted);
+            match select(accepted, self.stopping.clone()).await {
+                Either::Left((accepted, _)) => accepted,
+                Either::Right(_) => return,
+            }
+        };
+        drop(held);
         if let (Ok(Ok(ws)), Some(upgrade)) = (accepted, upgrade) {
             serve(&mut WsSocket::new(ws), &self.ctx, upgrade).await;
         }

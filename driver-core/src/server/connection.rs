@@ -72,7 +72,8 @@ impl<R: ServerRuntime> ConnContext<R> {
     }
 
     /// Whether storage works: `false` while the storage backend is failed (redb
-    /// after an I/O error, until the worker reopened it:
+    /// after an I/O error, until the worker reopened it; Redis refused for
+    /// durability, until a connection passes the check:
     /// [`ServerCounters::storage_failed`]) or the shared log (Redis) is unreachable,
     /// as the tail feed last found it.
     pub fn storage_reachable(&self) -> bool {

@@ -34,10 +34,11 @@ pub struct ServerCounters {
     pub(crate) batch_count: AtomicU64,
     /// Total time spent executing storage batches, in microseconds.
     pub(crate) batch_sum_us: AtomicU64,
-    /// Times the storage backend was reopened after an I/O error (redb).
+    /// Times the failed storage backend recovered (redb reopened after an I/O error,
+    /// Redis passing the durability check again).
     pub(crate) storage_reopens: AtomicU64,
-    /// Whether the storage backend is failed until it is reopened (redb after an
-    /// I/O error); set by the storage worker.
+    /// Whether the storage backend is failed until it recovers (redb after an I/O
+    /// error, Redis refused for durability); set by the storage worker.
     pub(crate) storage_failed: AtomicBool,
 }
 
@@ -93,13 +94,15 @@ impl ServerCounters {
         self.batch_sum_us.load(Relaxed)
     }
 
-    /// Times the storage backend was reopened after an I/O error (redb).
+    /// Times the failed storage backend recovered: redb reopened after an I/O error,
+    /// Redis passing the durability check again after a refusal.
     pub fn storage_reopens(&self) -> u64 {
         self.storage_reopens.load(Relaxed)
     }
 
-    /// Whether the storage backend is failed (redb after an I/O error: every batch
-    /// fails until the storage worker has reopened the database).
+    /// Whether the storage backend is failed: every batch fails until it recovers
+    /// (redb after an I/O error, until the storage worker has reopened the database;
+    /// Redis refused for durability, until a connection passes the check).
     pub fn storage_failed(&self) -> bool {
         self.storage_failed.load(Relaxed)
     }

@@ -42,7 +42,7 @@ impl Render<'_> {
             ("connections_open", "WebSocket connections open.", open),
             (
                 "storage_failed",
-                "1 while storage is failed and being reopened (redb after an I/O error), else 0.",
+                "1 while storage is failed (redb after an I/O error, Redis refused for durability) until it recovers, else 0.",
                 u64::from(self.storage_failed()),
             ),
         ];
@@ -150,7 +150,7 @@ impl Render<'_> {
             ),
             (
                 "storage_reopens_total",
-                "Times storage was reopened after an I/O error (redb).",
+                "Times failed storage recovered (redb reopened, Redis passing the durability check again).",
                 self.storage_reopens(),
             ),
         ];

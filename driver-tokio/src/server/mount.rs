@@ -44,7 +44,10 @@ use super::{ServerConfig, ServerError};
 /// `/metrics` unless [`ServerConfig::metrics_addr`] is set, static files if
 /// [`ServerConfig::static_dir`] is set) and the hub's handle. [`ServerConfig::addr`] is
 /// not used; TLS is the application's server's ([`ServerConfig::tls`] set is
-/// [`ServerError::Config`]). Must be called within a tokio runtime.
+/// [`ServerError::Config`]). So are connections before their WebSocket upgrade:
+/// [`ServerConfig::max_pending_upgrades`] and the bound `handshake_timeout` puts on
+/// that phase apply to [`Server::run_until`](super::Server::run_until)'s own accept
+/// loop, not here (docs/DEPLOYMENT.md §4). Must be called within a tokio runtime.
 pub fn router(config: ServerConfig) -> Result<(Router, SyncHub), ServerError> {
     if config.tls().is_some() {
         let why = "a mounted router does not terminate TLS: the application's server does";

@@ -9,14 +9,22 @@ use syncwire_proto::hub::HubConfig;
 use super::ServerConfig;
 
 impl ServerConfig {
+    /// The largest [`max_pending_upgrades`](Self::max_pending_upgrades) accepted
+    /// (1,048,576): far more sockets than a server holds, and small enough that the
+    /// cap's semaphore and shutdown's wait for those connections stay cheap.
+    pub const MAX_PENDING_UPGRADES: usize = 1 << 20;
+
     /// The hub state machine's configuration (limits such as `max_user_info_bytes`
     /// and `max_presence_bytes` included). Its `authorizer` is replaced by the server's
     /// ([`ServerConfig::set_authorizer`]). Its `merger` (default: the built-in
     /// [`Registry`](syncwire_proto::crdt::Registry)) decides which CRDT types rooms may
     /// have: joins of other types are refused; register custom types there. The
     /// storage backend folds snapshots with the same merger. Its `handshake_timeout`
-    /// also bounds each connection from accept to its WebSocket upgrade: every server
-    /// closes one that has not upgraded by then (docs/DEPLOYMENT.md §0).
+    /// also bounds each connection from accept to its WebSocket upgrade: the tokio
+    /// and async-std servers (`Server::run_until`) close one that has not upgraded by
+    /// then (docs/DEPLOYMENT.md §0). Not the tokio driver's `router()`, served by the
+    /// application's own `axum::serve`: there the application bounds that phase
+    /// (docs/DEPLOYMENT.md §4).
     pub fn hub(&self) -> &HubConfig {
         &self.hub
     }
@@ -85,14 +93,19 @@ impl ServerConfig {
     }
 
     /// Most connections between TCP accept and WebSocket upgrade at once (default
-    /// 1024, at least 1): their TLS handshake, if the server terminates TLS, and their
-    /// HTTP requests. At the cap a server accepts nothing more: further connections
-    /// wait in the kernel's accept backlog (neither refused nor lost) until one of
-    /// these upgrades or closes. An upgraded connection no longer counts (the hub's
-    /// `max_sessions` bounds those); each of these is also bounded in time, by the
-    /// hub's `handshake_timeout` (docs/DEPLOYMENT.md §0). The tokio server's separate
+    /// 1024, at least 1, at most [`MAX_PENDING_UPGRADES`](Self::MAX_PENDING_UPGRADES)):
+    /// their TLS handshake, if the server terminates TLS, and their HTTP requests. At
+    /// the cap a server accepts nothing more: further connections wait in the
+    /// kernel's accept backlog (neither refused nor lost) until one of these upgrades
+    /// or closes. An upgraded connection no longer counts (the hub's `max_sessions`
+    /// bounds those); each of these is also bounded in time, by the hub's
+    /// `handshake_timeout` (docs/DEPLOYMENT.md §0). The tokio server's separate
     /// `/metrics` listener ([`metrics_addr`](Self::metrics_addr)) has a cap of its own
-    /// of this size.
+    /// of this size. This applies to the servers' own accept loops
+    /// (`Server::run_until` of the tokio and async-std drivers), not to the tokio
+    /// driver's `router()`: served by the application's own `axum::serve`, its
+    /// connections before the upgrade are the application's to bound
+    /// (docs/DEPLOYMENT.md §4).
     pub fn max_pending_upgrades(&self) -> usize {
         self.max_pending_upgrades
     }

@@ -130,6 +130,9 @@ impl ServerConfig {
             // Not one connection could be accepted.
             return bad("max_pending_upgrades must be at least 1");
         }
+        if self.max_pending_upgrades > Self::MAX_PENDING_UPGRADES {
+            return bad("max_pending_upgrades must be at most 1048576");
+        }
         if self
             .metrics_token
             .as_ref()

@@ -28,6 +28,22 @@ fn max_pending_upgrades_is_at_least_one() {
 }
 
 #[test]
+fn max_pending_upgrades_is_at_most_a_million() {
+    let mut config = config();
+    assert_eq!(ServerConfig::MAX_PENDING_UPGRADES, 1_048_576);
+    config.set_max_pending_upgrades(ServerConfig::MAX_PENDING_UPGRADES);
+    config.validate().expect("the largest validates");
+    for above in [ServerConfig::MAX_PENDING_UPGRADES + 1, usize::MAX] {
+        config.set_max_pending_upgrades(above);
+        let err = config.validate().expect_err("above the largest is refused");
+        assert!(
+            matches!(&err, ServerError::Config(why) if why == "max_pending_upgrades must be at most 1048576"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn redis_wait_replicas_above_zero_is_refused_as_not_supported_yet() {
     let redis = |wait_replicas| crate::server::Storage::Redis {
         url: "redis://127.0.0.1:1/0".to_owned(),

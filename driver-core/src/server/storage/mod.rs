@@ -15,6 +15,8 @@
 //!   `redis_actions`: actions to script calls and back; `redis_fold`: folds).
 //! * `redis_durability` (feature `redis`): the Redis settings every connection of
 //!   the backend is checked for (fsync of every write, no eviction of room keys).
+//!   While a connection is refused for them the backend is failed, and retries on
+//!   its own ([`Backend::retry_at`], [`Backend::recover`]) until one passes.
 //! * `redis_news` (feature `redis`): the news bus, members of other nodes (pub/sub).
 //! * `redis_tail` (feature `redis`): the tail feed, a thread following the streams of
 //!   the rooms the hub has loaded (shared-log mode; `crate::server::tail`).

@@ -15,7 +15,11 @@
 //!   each reconnect, is checked with `CONFIG GET` first
 //!   ([`redis_durability`](super::redis_durability)): [`RedisBackend::open`] refuses
 //!   to start, and a reconnect fails its batch (nothing written, nothing acked),
-//!   unless told `allow_unsafe_durability`. Nothing waits for Redis replicas
+//!   unless told `allow_unsafe_durability`. After such a refusal the backend is
+//!   failed ([`Backend::retry_at`]: the storage worker reports it, `/health` 503 and
+//!   `syncwire_storage_failed`): every batch fails at once with the refusal, and the
+//!   worker asks it to [`Backend::recover`] (reconnect and check again) every
+//!   [`REFUSED_RETRY`], until a connection passes. Nothing waits for Redis replicas
 //!   (`WAIT`): replication is asynchronous, and `Storage::Redis`'s `wait_replicas`
 //!   above 0 is refused before the backend is opened (docs/MULTINODE.md).
 //! * **Failures.** A refused action fails alone (`StorageError` with the reference
@@ -39,7 +43,7 @@ use syncwire_proto::crdt::DeltaMerger;
 use syncwire_proto::hub::{StorageAction, StorageCompletion, StorageError};
 
 use super::redis_actions::{Pending, finish};
-use super::redis_durability;
+use super::redis_durability::{self, Checked};
 use super::redis_keys::Scripts;
 use super::{Backend, as_failure, failed};
 use crate::server::ServerError;
@@ -50,6 +54,8 @@ pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Least time between two connection attempts.
 pub(crate) const RECONNECT_BACKOFF: Duration = Duration::from_millis(250);
+/// Time between two attempts while Redis is refused for durability.
+pub(crate) const REFUSED_RETRY: Duration = Duration::from_secs(1);
 
 /// How to reach Redis, and what it must guarantee.
 #[derive(Clone, Debug)]
@@ -67,8 +73,9 @@ pub(crate) struct RedisBackend {
     pub(crate) scripts: Scripts,
     merger: Arc<dyn DeltaMerger>,
     allow_unsafe_durability: bool,
-    /// The last durability refusal logged (each different one is logged once).
-    last_refusal: Option<String>,
+    /// The durability refusal of the last connection checked, until one passes: the
+    /// backend is failed meanwhile (each different refusal is logged once).
+    refused: Option<String>,
     last_attempt: Instant,
     /// Names this node's fold leases (random per backend).
     lease_token: String,
@@ -93,7 +100,7 @@ impl RedisBackend {
             scripts: Scripts::new(),
             merger,
             allow_unsafe_durability: options.allow_unsafe_durability,
-            last_refusal: None,
+            refused: None,
             last_attempt: Instant::now(),
             lease_token: format!("{:016x}", crate::hub::random_seed()),
         };
@@ -115,15 +122,23 @@ impl RedisBackend {
             .and_then(|()| conn.set_write_timeout(Some(IO_TIMEOUT)))
             .map_err(|e| redis_error(&e))?;
         if !self.allow_unsafe_durability {
-            if let Err(why) = redis_durability::check(&mut conn) {
-                if self.last_refusal.as_ref() != Some(&why) {
-                    tracing::error!(error = %why, "redis storage: Redis can lose acked writes; nothing is written to it until its settings are fixed");
-                    self.last_refusal = Some(why.clone());
+            match redis_durability::check(&mut conn) {
+                Ok(()) => {
+                    if self.refused.take().is_some() {
+                        tracing::info!("redis storage: Redis passes the durability check again");
+                    }
                 }
-                return Err(StorageError(why));
-            }
-            if self.last_refusal.take().is_some() {
-                tracing::info!("redis storage: Redis settings durable again");
+                Err(Checked::Refused(why)) => {
+                    if self.refused.as_ref() != Some(&why) {
+                        tracing::error!(error = %why, "redis storage: connection refused by the durability check; nothing is written to Redis until it passes");
+                    }
+                    self.refused = Some(why.clone());
+                    return Err(StorageError(why));
+                }
+                Err(Checked::Failed(e)) => {
+                    tracing::warn!(error = %e, "redis storage: connection lost during the durability check");
+                    return Err(StorageError(format!("redis unreachable: {e}")));
+                }
             }
         }
         self.load_scripts(&mut conn)?;
@@ -140,9 +155,15 @@ impl RedisBackend {
             .map_err(|e| redis_error(&e))
     }
 
-    /// The connection, reconnecting (at most once, after the backoff) if there is none.
+    /// The connection, reconnecting (at most once, after the backoff) if there is none;
+    /// while Redis is refused, the refusal until the next attempt is due.
     fn connection(&mut self) -> Result<&mut Connection, StorageError> {
         if self.conn.is_none() {
+            if let Some(why) = &self.refused
+                && self.retry_at().is_some_and(|at| at > Instant::now())
+            {
+                return Err(StorageError(why.clone()));
+            }
             let wait = RECONNECT_BACKOFF.saturating_sub(self.last_attempt.elapsed());
             std::thread::sleep(wait);
             let conn = self.connect()?;
@@ -225,6 +246,28 @@ impl Backend for RedisBackend {
         match self.batch(actions) {
             Ok(done) => done,
             Err(e) => ids.iter().map(|c| as_failure(c, &e.0)).collect(),
+        }
+    }
+
+    /// While the last connection was refused for durability: [`REFUSED_RETRY`] after
+    /// the last attempt.
+    fn retry_at(&self) -> Option<Instant> {
+        self.refused
+            .as_ref()
+            .map(|_| self.last_attempt + REFUSED_RETRY)
+    }
+
+    /// Reconnects and checks Redis again (while refused): `true` once it passes.
+    fn recover(&mut self) -> bool {
+        if self.refused.is_none() {
+            return false;
+        }
+        match self.connect() {
+            Ok(conn) => {
+                self.conn = Some(conn);
+                true
+            }
+            Err(_) => false,
         }
     }
 }

@@ -19,6 +19,11 @@
 //! (a Redis restarted with other settings is caught before anything is written to
 //! it), unless told `allow_unsafe_durability`. A setting changed with `CONFIG SET`
 //! while the backend stays connected is seen only at its next reconnect.
+//!
+//! Only a real refusal is [`Checked::Refused`]: settings that can lose acked writes,
+//! or an answer that does not say (`CONFIG` disabled or denied). A connection that
+//! fails during the check (I/O error, timeout) is [`Checked::Failed`]: it says
+//! nothing about Redis's settings, and is handled as any lost connection.
 
 use std::collections::HashMap;
 
@@ -57,9 +62,18 @@ const REQUIRED: [(&str, &str, &str); 3] = [
 const REMEDY: &str =
     "configure Redis so, or set redis_allow_unsafe_durability to accept losing acked writes";
 
-/// Refuses a Redis whose acked writes could be lost (see the module doc). The error
-/// names the setting, its value and the value needed.
-pub(crate) fn check(conn: &mut Connection) -> Result<(), String> {
+/// Why [`check`] did not accept a connection.
+#[derive(Debug)]
+pub(crate) enum Checked {
+    /// Redis can lose acked writes, or its settings cannot be read: the message names
+    /// the setting, its value and the value needed, or why they cannot be read.
+    Refused(String),
+    /// The connection failed during the check; nothing is known of the settings.
+    Failed(redis::RedisError),
+}
+
+/// Refuses a Redis whose acked writes could be lost (see the module doc).
+pub(crate) fn check(conn: &mut Connection) -> Result<(), Checked> {
     let names: Vec<&str> = REQUIRED
         .iter()
         .map(|(name, ..)| *name)
@@ -70,13 +84,17 @@ pub(crate) fn check(conn: &mut Connection) -> Result<(), String> {
         pipe.cmd("CONFIG").arg("GET").arg(*name);
     }
     let replies: Vec<HashMap<String, String>> = pipe.query(conn).map_err(|e| {
-        if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() {
-            format!("redis: {e}")
+        if e.is_io_error()
+            || e.is_timeout()
+            || e.is_connection_dropped()
+            || e.is_connection_refusal()
+        {
+            Checked::Failed(e)
         } else {
-            format!(
+            Checked::Refused(format!(
                 "cannot check durability (CONFIG GET: {e}); \
-                 set redis_allow_unsafe_durability to start anyway"
-            )
+                 set redis_allow_unsafe_durability to use this Redis anyway"
+            ))
         }
     })?;
     let value = |i: usize| {
@@ -88,20 +106,20 @@ pub(crate) fn check(conn: &mut Connection) -> Result<(), String> {
     for (i, (name, want, why)) in REQUIRED.iter().enumerate() {
         let got = value(i);
         if got != *want {
-            return Err(format!(
+            return Err(Checked::Refused(format!(
                 "Redis has {name} = {got:?}, but acks need {name} {want} ({why}); {REMEDY}"
-            ));
+            )));
         }
     }
     let (maxmemory, policy) = (value(REQUIRED.len()), value(REQUIRED.len() + 1));
     if maxmemory != "0" && !SAFE_POLICIES.contains(&policy) {
-        return Err(format!(
+        return Err(Checked::Refused(format!(
             "Redis has maxmemory = {maxmemory:?} and maxmemory-policy = {policy:?}, which may \
              evict a room's keys (the room is then created again empty, dropping every acked \
              entry); acks need maxmemory 0 or maxmemory-policy noeviction (or one of {}: \
              syncwire's room keys have no TTL); {REMEDY}",
             SAFE_POLICIES[1..].join(", ")
-        ));
+        )));
     }
     Ok(())
 }

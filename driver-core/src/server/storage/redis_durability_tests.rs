@@ -2,7 +2,8 @@
 //! refused at open, naming the setting and the value needed, unless
 //! `allow_unsafe_durability`; and refused again on every reconnect, so that a Redis
 //! restarted or reconfigured unsafely fails the next batch (nothing written, nothing
-//! acked) instead of acking it.
+//! acked) instead of acking it, and the backend is failed until a connection passes
+//! the check again. A connection lost during the check is not a refusal.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use syncwire_proto::hub::StorageCompletion;
 use super::Backend;
 use super::fixtures::{Concat, entry, room_with};
 use super::redis_backend::{RedisBackend, RedisOptions};
+use super::redis_durability::{Checked, check};
 use super::redis_server::RedisServer;
 use super::redis_tests::{append, options};
 
@@ -170,9 +172,17 @@ fn a_reconnect_to_a_redis_reconfigured_unsafely_fails_the_batch_instead_of_ackin
         msg.contains("appendfsync = \"everysec\"") && msg.contains("need appendfsync always"),
         "{msg}"
     );
+    // Failed (the storage worker reports it and calls `recover` then); meanwhile a
+    // batch fails at once with the refusal.
+    assert!(b.retry_at().is_some(), "refused: the backend is failed");
+    assert_eq!(refusal(&b.execute_batch(next())), msg);
     assert_eq!(stored(&mut c), 2, "nothing written");
-    // Durable again: the next batch reconnects and is acked.
+    assert!(!b.recover(), "still refused");
+    assert!(b.retry_at().is_some());
+    // Durable again: it recovers, and the next batch is acked.
     set(&mut c, "always");
+    assert!(b.recover(), "passes the check again");
+    assert_eq!(b.retry_at(), None);
     assert!(acked(&b.execute_batch(next())));
     assert_eq!(stored(&mut c), 3);
 }
@@ -208,4 +218,28 @@ fn a_reconnect_to_a_redis_restarted_with_an_evicting_policy_fails_the_batch() {
     let mut b = RedisBackend::open(&unsafe_ok, Arc::new(Concat)).unwrap();
     assert!(acked(&b.execute_batch(next())));
     assert_eq!(stored(&mut c), 3);
+}
+
+#[test]
+fn a_connection_lost_during_the_check_is_not_a_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = RedisServer::start(dir.path());
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut c = client.get_connection().unwrap();
+    check(&mut c).expect("durable");
+    server.kill();
+    match check(&mut c) {
+        Err(Checked::Failed(_)) => {}
+        other => panic!("a lost connection reported as {other:?}"),
+    }
+}
+
+#[test]
+fn a_redis_whose_settings_cannot_be_read_is_refused() {
+    let msg = open_on(&["--appendfsync", "always", "--rename-command", "CONFIG", ""])
+        .expect_err("refused");
+    assert!(
+        msg.contains("cannot check durability") && msg.contains("redis_allow_unsafe_durability"),
+        "{msg}"
+    );
 }

@@ -1,11 +1,13 @@
 //! The Redis backend when things go wrong, on a real `redis-server` of each test: an
-//! acked append survives a SIGKILL of Redis and the backend reconnects by itself, and
-//! a Redis that lost its scripts gets them again. (Redis settings that could lose
-//! acked writes: `redis_durability_tests`.)
+//! acked append survives a SIGKILL of Redis and the backend reconnects by itself, a
+//! Redis that lost its scripts gets them again, and while a reconnect is refused for
+//! durability the storage worker reports storage failed until Redis is fixed. (Which
+//! Redis settings could lose acked writes: `redis_durability_tests`.)
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use syncwire_proto::hub::{OpId, StorageAction as A, StorageCompletion};
+use syncwire_proto::hub::{OpId, StorageAction as A, StorageCompletion, StorageError};
 use syncwire_proto::wire::RoomId;
 
 use super::Backend;
@@ -13,6 +15,8 @@ use super::fixtures::{Concat, entry, fold_to, room_with};
 use super::redis_backend::RedisBackend;
 use super::redis_server::RedisServer;
 use super::redis_tests::{append, options};
+use super::worker;
+use crate::server::ServerCounters;
 
 fn open(server: &RedisServer) -> RedisBackend {
     RedisBackend::open(&options(server), Arc::new(Concat)).unwrap()
@@ -86,4 +90,61 @@ fn scripts_lost_by_redis_are_loaded_again() {
         ),
         "{ok:?}"
     );
+}
+
+/// `CONFIG SET name value` on `c`.
+fn config_set(c: &mut redis::Connection, name: &str, value: &str) {
+    let cmd = redis::cmd("CONFIG").arg("SET").arg(name).arg(value).clone();
+    cmd.exec(c).unwrap();
+}
+
+#[test]
+fn while_redis_is_refused_for_durability_storage_is_reported_failed_until_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = RedisServer::start(dir.path());
+    let mut b = open(&server);
+    room_with(&mut b, 2);
+    let counters = Arc::new(ServerCounters::default());
+    let w = worker::spawn(Box::new(b), 16, 16, counters.clone()).unwrap();
+    let run = |op| -> Result<(), StorageError> {
+        w.actions.send(append(op, 3, vec![entry(2, 1, 3)])).unwrap();
+        match w.completions.recv_blocking().unwrap() {
+            StorageCompletion::Appended { result, .. } => result,
+            other => panic!("{other:?}"),
+        }
+    };
+    let mut c = redis::Client::open(server.url())
+        .and_then(|client| client.get_connection())
+        .unwrap();
+    let stored = |c: &mut redis::Connection| -> u64 {
+        redis::cmd("XLEN").arg("{sw:66}:log").query(c).unwrap()
+    };
+    config_set(&mut c, "appendfsync", "everysec");
+    // Drops the backend's connection (not this one: SKIPME is the default).
+    let kill = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("normal")
+        .clone();
+    kill.exec(&mut c).unwrap();
+    run(3).expect_err("the dropped connection fails the batch");
+    let refused = run(4).expect_err("the reconnect is refused");
+    assert!(refused.0.contains("appendfsync"), "{refused:?}");
+    assert!(counters.storage_failed(), "reported failed while refused");
+    run(5).expect_err("refused meanwhile");
+    assert!(counters.storage_failed());
+    assert_eq!(stored(&mut c), 2, "nothing written");
+    // Fixed: the worker has the backend reconnect by itself, no batch needed.
+    config_set(&mut c, "appendfsync", "always");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while counters.storage_failed() {
+        assert!(
+            Instant::now() < deadline,
+            "still failed once Redis was fixed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(counters.storage_reopens(), 1);
+    run(6).expect("acked once Redis is durable again");
+    assert_eq!(stored(&mut c), 3);
 }

@@ -50,7 +50,7 @@ fn every_hub_setting_reaches_the_config() {
 }
 
 #[test]
-fn max_pending_upgrades_reaches_the_config_and_zero_is_refused_by_name() {
+fn max_pending_upgrades_reaches_the_config_and_out_of_range_is_refused_by_name() {
     let defaults = build(&loaded(None, &[], &["--open"]).unwrap(), Files::Read).unwrap();
     assert_eq!(defaults.max_pending_upgrades(), 1024);
     let file = loaded(Some("max_pending_upgrades = 16\n"), &[], &["--open"]).unwrap();
@@ -67,6 +67,15 @@ fn max_pending_upgrades_reaches_the_config_and_zero_is_refused_by_name() {
     assert!(
         text.contains(
             "`max_pending_upgrades` (from flag --max-pending-upgrades): must be at least 1"
+        ),
+        "{text}"
+    );
+    let huge = [("SYNCWIRE_MAX_PENDING_UPGRADES", "1048577")];
+    let err = build(&loaded(None, &huge, &["--open"]).unwrap(), Files::Read).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(
+            "`max_pending_upgrades` (from env SYNCWIRE_MAX_PENDING_UPGRADES): must be at most 1048576"
         ),
         "{text}"
     );

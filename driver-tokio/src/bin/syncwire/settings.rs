@@ -103,7 +103,8 @@ settings! {
     /// Capacity of the connections-to-hub queue, in messages.
     inbound_capacity: usize = Some(server().inbound_capacity()), plain;
     /// Most connections between TCP accept and WebSocket upgrade at once (TLS and HTTP
-    /// request included), at least 1; further ones wait in the kernel's accept backlog.
+    /// request included), 1 to 1048576; further ones wait in the kernel's accept
+    /// backlog.
     max_pending_upgrades: usize = Some(server().max_pending_upgrades()), plain;
     /// Capacity of the hub-to-storage queue, in actions.
     storage_capacity: usize = Some(server().storage_capacity()), plain;
