@@ -40,7 +40,7 @@ use syncwire_proto::hub::{AuthError, AuthRequest, Identity};
 /// Largest answer body read, in bytes.
 pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
-/// Asks an HTTP endpoint (see the [module docs](self)).
+/// Asks the application's HTTP endpoint who a session is (docs/AUTH.md §4).
 #[derive(Clone, Debug)]
 pub struct HttpAuthorizer {
     url: Uri,

@@ -9,8 +9,8 @@
 //! A backend may finish folds on a thread of its own (redb does: a big room's fold
 //! would hold back every append behind it) and send their completions on the same
 //! channel ([`Backend::attach`]).
-//! A backend that failed and recovers by itself (redb after an I/O error:
-//! [`Backend::retry_at`]) is asked to [`Backend::recover`] when its retry is due:
+//! A backend that failed and recovers by itself (redb after a full disk, Redis
+//! refused for its durability settings: [`Backend::retry_at`]) is asked to [`Backend::recover`] when its retry is due:
 //! before the next batch, or when no action came by then (the queue is waited on
 //! until then, never polled; redb also asks for a look every 50 ms while its fold
 //! thread holds folds, whose I/O error must fail storage without waiting for an
