@@ -44,11 +44,6 @@ use syncwire_driver_core::server::{
 
 use super::runtime::{AsyncStdServer as AsyncStd, WsSocket};
 
-/// The longest bound used: a longer `handshake_timeout` (the hub takes any) counts as
-/// this, as the tokio server's does (a deadline that far away would overflow
-/// `Instant`).
-const LONGEST_BOUND: Duration = Duration::from_secs(365 * 24 * 3600);
-
 /// A server with its listener bound and its storage open, not yet serving. See the
 /// [module docs](super).
 #[derive(Debug)]
@@ -113,7 +108,7 @@ impl Server {
                 .write_buffer_size(config.ws_write_buffer())
                 .max_message_size(Some(max_message))
                 .max_frame_size(Some(max_message)),
-            bound: config.hub().handshake_timeout.min(LONGEST_BOUND),
+            bound: config.upgrade_bound(),
             stopping,
         };
         let slots = Arc::new(Semaphore::new(config.max_pending_upgrades()));
@@ -174,8 +169,7 @@ struct Accept {
     ws_path: Arc<str>,
     allowed_origins: Arc<[String]>,
     ws_config: WebSocketConfig,
-    /// From accept to upgrade, at most (the hub's `handshake_timeout`, at most
-    /// [`LONGEST_BOUND`]).
+    /// From accept to upgrade, at most ([`ServerConfig::upgrade_bound`]).
     bound: Duration,
     /// Completes when the server stops: a handshake still running is then dropped.
     stopping: Shared<oneshot::Receiver<()>>,

@@ -42,10 +42,6 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tokio_rustls::TlsAcceptor;
 
-/// The longest bound used: a longer `handshake_timeout` (the hub takes any) counts as
-/// this, as a deadline that far away would overflow `Instant` (here and in hyper).
-const LONGEST_BOUND: Duration = Duration::from_secs(365 * 24 * 3600);
-
 /// What a connection needs until its upgrade: the routes, the TLS acceptor if the
 /// server terminates TLS, and the time bound; and the cap in number of the accept
 /// loop.
@@ -69,7 +65,6 @@ impl Upgrades {
         bound: Duration,
         max_pending: usize,
     ) -> Self {
-        let bound = bound.min(LONGEST_BOUND);
         let max_pending = max_pending.min(Semaphore::MAX_PERMITS);
         let max_pending = u32::try_from(max_pending).unwrap_or(u32::MAX);
         Upgrades {

@@ -88,7 +88,7 @@ impl Server {
     ) -> Result<(), ServerError> {
         let (config, listener, storage) = self.bound.into_parts();
         let (app, hub) = start(&config, storage)?;
-        let bound = config.hub().handshake_timeout;
+        let bound = config.upgrade_bound();
         let max_pending = config.max_pending_upgrades();
         let metrics = self.metrics.map(|(listener, _)| {
             let upgrades = Upgrades::new(hub.metrics_router(), None, bound, max_pending);

@@ -110,6 +110,14 @@ impl ServerConfig {
         self.max_pending_upgrades
     }
 
+    /// From accept to WebSocket upgrade, at most, in the servers' accept loops: the
+    /// hub's `handshake_timeout`, a longer one counting as a year (a deadline that far
+    /// away would overflow `Instant`, in the runtimes and in hyper).
+    pub fn upgrade_bound(&self) -> Duration {
+        const LONGEST: Duration = Duration::from_secs(365 * 24 * 3600);
+        self.hub().handshake_timeout.min(LONGEST)
+    }
+
     /// Sets [`max_pending_upgrades`](Self::max_pending_upgrades).
     pub fn set_max_pending_upgrades(&mut self, max_pending_upgrades: usize) -> &mut Self {
         self.max_pending_upgrades = max_pending_upgrades;
