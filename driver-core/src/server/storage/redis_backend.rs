@@ -12,9 +12,10 @@
 //!   `appendonly yes`, `appendfsync always` and `no-appendfsync-on-rewrite no` (the
 //!   AOF is fsynced before replies go out), and keeps it when it cannot evict a
 //!   room's keys. Every connection the backend opens, at [`RedisBackend::open`] and on
-//!   each reconnect, is checked with `CONFIG GET` first
+//!   each reconnect, is checked with `CONFIG GET` first, and checked again before a
+//!   batch once its last check is [`RECHECK_EVERY`] old
 //!   ([`redis_durability`](super::redis_durability)): [`RedisBackend::open`] refuses
-//!   to start, and a reconnect fails its batch (nothing written, nothing acked),
+//!   to start, and a reconnect or re-check fails its batch (nothing written, nothing acked),
 //!   unless told `allow_unsafe_durability`. After such a refusal the backend is
 //!   failed ([`Backend::retry_at`]: the storage worker reports it, `/health` 503 and
 //!   `syncwire_storage_failed`): every batch fails at once with the refusal, and the
@@ -56,6 +57,10 @@ pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const RECONNECT_BACKOFF: Duration = Duration::from_millis(250);
 /// Time between two attempts while Redis is refused for durability.
 pub(crate) const REFUSED_RETRY: Duration = Duration::from_secs(1);
+/// Longest time a connection writes without its durability settings read again: a
+/// `CONFIG SET` that makes Redis unsafe while the backend stays connected fails the
+/// batches from the next check on.
+pub(crate) const RECHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// How to reach Redis, and what it must guarantee.
 #[derive(Clone, Debug)]
@@ -77,6 +82,10 @@ pub(crate) struct RedisBackend {
     /// backend is failed meanwhile (each different refusal is logged once).
     refused: Option<String>,
     last_attempt: Instant,
+    /// When the connection's durability settings were last read.
+    checked_at: Instant,
+    /// [`RECHECK_EVERY`], shorter in tests.
+    pub(crate) recheck_every: Duration,
     /// Names this node's fold leases (random per backend).
     lease_token: String,
 }
@@ -102,6 +111,8 @@ impl RedisBackend {
             allow_unsafe_durability: options.allow_unsafe_durability,
             refused: None,
             last_attempt: Instant::now(),
+            checked_at: Instant::now(),
+            recheck_every: RECHECK_EVERY,
             lease_token: format!("{:016x}", crate::hub::random_seed()),
         };
         let conn = backend.connect().map_err(|e| err(e.0))?;
@@ -121,28 +132,39 @@ impl RedisBackend {
         conn.set_read_timeout(Some(IO_TIMEOUT))
             .and_then(|()| conn.set_write_timeout(Some(IO_TIMEOUT)))
             .map_err(|e| redis_error(&e))?;
-        if !self.allow_unsafe_durability {
-            match redis_durability::check(&mut conn) {
-                Ok(()) => {
-                    if self.refused.take().is_some() {
-                        tracing::info!("redis storage: Redis passes the durability check again");
-                    }
-                }
-                Err(Checked::Refused(why)) => {
-                    if self.refused.as_ref() != Some(&why) {
-                        tracing::error!(error = %why, "redis storage: connection refused by the durability check; nothing is written to Redis until it passes");
-                    }
-                    self.refused = Some(why.clone());
-                    return Err(StorageError(why));
-                }
-                Err(Checked::Failed(e)) => {
-                    tracing::warn!(error = %e, "redis storage: connection lost during the durability check");
-                    return Err(StorageError(format!("redis unreachable: {e}")));
-                }
-            }
-        }
+        self.check_durability(&mut conn)?;
         self.load_scripts(&mut conn)?;
         Ok(conn)
+    }
+
+    /// Reads Redis's durability settings on `conn` (unless `allow_unsafe_durability`):
+    /// a refusal fails the backend until a connection passes again; a connection lost
+    /// meanwhile is only that.
+    fn check_durability(&mut self, conn: &mut Connection) -> Result<(), StorageError> {
+        if self.allow_unsafe_durability {
+            return Ok(());
+        }
+        match redis_durability::check(conn) {
+            Ok(()) => {
+                self.checked_at = Instant::now();
+                if self.refused.take().is_some() {
+                    tracing::info!("redis storage: Redis passes the durability check again");
+                }
+                Ok(())
+            }
+            Err(Checked::Refused(why)) => {
+                if self.refused.as_ref() != Some(&why) {
+                    tracing::error!(error = %why, "redis storage: refused by the durability check; nothing is written to Redis until it passes");
+                }
+                self.refused = Some(why.clone());
+                self.last_attempt = Instant::now();
+                Err(StorageError(why))
+            }
+            Err(Checked::Failed(e)) => {
+                tracing::warn!(error = %e, "redis storage: connection lost during the durability check");
+                Err(StorageError(format!("redis unreachable: {e}")))
+            }
+        }
     }
 
     fn load_scripts(&self, conn: &mut Connection) -> Result<(), StorageError> {
@@ -156,22 +178,26 @@ impl RedisBackend {
     }
 
     /// The connection, reconnecting (at most once, after the backoff) if there is none;
-    /// while Redis is refused, the refusal until the next attempt is due.
+    /// while Redis is refused, the refusal until the next attempt is due. A connection
+    /// whose settings were read more than `recheck_every` ago is checked again first,
+    /// and dropped if that fails.
     fn connection(&mut self) -> Result<&mut Connection, StorageError> {
-        if self.conn.is_none() {
-            if let Some(why) = &self.refused
-                && self.retry_at().is_some_and(|at| at > Instant::now())
-            {
-                return Err(StorageError(why.clone()));
+        if let Some(mut conn) = self.conn.take() {
+            if self.checked_at.elapsed() < self.recheck_every {
+                return Ok(self.conn.insert(conn));
             }
-            let wait = RECONNECT_BACKOFF.saturating_sub(self.last_attempt.elapsed());
-            std::thread::sleep(wait);
-            let conn = self.connect()?;
-            self.conn = Some(conn);
+            self.check_durability(&mut conn)?;
+            return Ok(self.conn.insert(conn));
         }
-        self.conn
-            .as_mut()
-            .ok_or_else(|| StorageError("redis: not connected".to_owned()))
+        if let Some(why) = &self.refused
+            && self.retry_at().is_some_and(|at| at > Instant::now())
+        {
+            return Err(StorageError(why.clone()));
+        }
+        let wait = RECONNECT_BACKOFF.saturating_sub(self.last_attempt.elapsed());
+        std::thread::sleep(wait);
+        let conn = self.connect()?;
+        Ok(self.conn.insert(conn))
     }
 
     /// Runs `pipe` (errors per command kept as values). A connection failure drops

@@ -17,8 +17,9 @@
 //!
 //! The backend runs it on every connection it opens, at start and on each reconnect
 //! (a Redis restarted with other settings is caught before anything is written to
-//! it), unless told `allow_unsafe_durability`. A setting changed with `CONFIG SET`
-//! while the backend stays connected is seen only at its next reconnect.
+//! it), and again before a batch on a connection whose last check is older than
+//! [`RECHECK_EVERY`](super::redis_backend::RECHECK_EVERY) (a `CONFIG SET` while the
+//! backend stays connected), unless told `allow_unsafe_durability`.
 //!
 //! Only a real refusal is [`Checked::Refused`]: settings that can lose acked writes,
 //! or an answer that does not say (`CONFIG` disabled or denied). A connection that

@@ -3,7 +3,8 @@
 //! `allow_unsafe_durability`; and refused again on every reconnect, so that a Redis
 //! restarted or reconfigured unsafely fails the next batch (nothing written, nothing
 //! acked) instead of acking it, and the backend is failed until a connection passes
-//! the check again. A connection lost during the check is not a refusal.
+//! the check again; a connection kept open is checked again at least every
+//! `RECHECK_EVERY`. A connection lost during the check is not a refusal.
 
 use std::sync::Arc;
 
@@ -183,6 +184,37 @@ fn a_reconnect_to_a_redis_reconfigured_unsafely_fails_the_batch_instead_of_ackin
     set(&mut c, "always");
     assert!(b.recover(), "passes the check again");
     assert_eq!(b.retry_at(), None);
+    assert!(acked(&b.execute_batch(next())));
+    assert_eq!(stored(&mut c), 3);
+}
+
+#[test]
+fn a_redis_reconfigured_unsafely_while_connected_fails_the_batches_after_the_recheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = RedisServer::start(dir.path());
+    let mut b = RedisBackend::open(&options(&server), Arc::new(Concat)).unwrap();
+    assert!(acked(&room_with(&mut b, 2)));
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut c = client.get_connection().unwrap();
+    let set = |c: &mut redis::Connection, value: &str| {
+        let cmd = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("no-appendfsync-on-rewrite")
+            .arg(value)
+            .clone();
+        cmd.exec(c).unwrap();
+    };
+    set(&mut c, "yes");
+    // The backend keeps its connection; its settings are read again before the next
+    // batch once the last reading is `recheck_every` old (here: always).
+    b.recheck_every = std::time::Duration::ZERO;
+    let next = || vec![append(3, 3, vec![entry(2, 1, 3)])];
+    let msg = refusal(&b.execute_batch(next()));
+    assert!(msg.contains("no-appendfsync-on-rewrite = \"yes\""), "{msg}");
+    assert_eq!(stored(&mut c), 2, "nothing written");
+    assert!(b.retry_at().is_some(), "refused: the backend is failed");
+    set(&mut c, "no");
+    assert!(b.recover(), "passes the check again");
     assert!(acked(&b.execute_batch(next())));
     assert_eq!(stored(&mut c), 3);
 }
