@@ -1,6 +1,7 @@
-//! Fresh replica ids: what a configuration without a replica id
-//! ([`ClientConfig::default`]) gets, drawn from the operating system's (or the
-//! browser's) random source, once per client instance.
+//! Fresh random values from the operating system's (or the browser's) random source:
+//! the replica id a configuration without one ([`ClientConfig::default`]) gets, once
+//! per client instance, and the seeds and ids a hub server draws once per process
+//! ([`random_seed`]).
 //!
 //! Why random by default: a replica id names one document instance, its sequence
 //! numbers and its CRDT entries. Two processes started from the same configuration
@@ -27,6 +28,25 @@ pub fn random_u64() -> Result<u64, DriverError> {
         DriverError::Config(format!("no random source for a fresh replica id: {e}"))
     })?;
     Ok(u64::from_le_bytes(bytes))
+}
+
+/// 64 random bits for what must differ between processes and cannot fail to start
+/// one: a hub's seed (it draws room epochs from it), its node id, its fold lease
+/// token. From [`random_u64`]; should the platform's source fail, from the standard
+/// library's randomly keyed hasher over the time and the process id.
+pub fn random_seed() -> u64 {
+    random_u64().unwrap_or_else(|_| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        h.write_u32(std::process::id());
+        h.finish()
+    })
 }
 
 /// A fresh random replica id in `1..=`[`ReplicaId::MAX_FRESH`].

@@ -69,7 +69,7 @@ pub use doc::{Changes, Doc};
 pub use drained::Drained;
 pub use error::DriverError;
 pub use events::EventStream;
-pub use fresh::{fresh_replica_id, random_u64};
+pub use fresh::{fresh_replica_id, random_seed, random_u64};
 pub use handle::SessionHandle;
 pub use hub_urls::HubUrls;
 pub use runtime::{ClientRuntime, ClientSocket, Incoming};

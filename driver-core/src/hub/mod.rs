@@ -297,20 +297,5 @@ impl<C: ConnQueue, S: StorageQueue> HubCore<C, S> {
     }
 }
 
-/// A per-process random seed for a hub (it draws new room epochs from it), from the
-/// standard library's randomly keyed hasher, the time and the process id.
-pub fn random_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.write_u32(std::process::id());
-    h.finish()
-}
-
 #[cfg(test)]
 mod tests;

@@ -59,7 +59,7 @@ pub use runtime::{ServerRuntime, ServerSocket, timeout};
 pub use storage_choice::{MemoryStore, Storage, redact_password};
 pub use tail::FeedHealth;
 
-use crate::hub::{HubCore, random_seed};
+use crate::hub::HubCore;
 use crate::{Clock, SystemClock};
 use auth_runner::AuthRunner;
 use hub_task::HubTask;
@@ -200,9 +200,9 @@ impl<R: ServerRuntime> HubServer<R> {
         // A proto authorizer decides inline, in the hub; any other goes through the
         // hub task (`auth_runner`), which hands it the upgrade request too.
         hub_config.authorizer = config.authorizer.inline();
-        hub_config.seed = random_seed();
+        hub_config.seed = crate::random_seed();
         // Named on the news bus; a restarted node comes back under a new id.
-        hub_config.node_id = NodeId(random_seed());
+        hub_config.node_id = NodeId(crate::random_seed());
         let clock = SystemClock::default();
         let hub = Hub::new(hub_config, clock.now())?;
         let (hub_tx, hub_rx) = async_channel::bounded(config.inbound_capacity);

@@ -113,7 +113,7 @@ impl RedisBackend {
             last_attempt: Instant::now(),
             checked_at: Instant::now(),
             recheck_every: RECHECK_EVERY,
-            lease_token: format!("{:016x}", crate::hub::random_seed()),
+            lease_token: format!("{:016x}", crate::random_seed()),
         };
         let conn = backend.connect().map_err(|e| err(e.0))?;
         backend.conn = Some(conn);
