@@ -77,6 +77,10 @@ async fn redis_killed_under_load_nothing_acked_is_lost_and_nodes_reconnect_by_th
     }
     cluster.redis.kill();
     until_health(&nodes, 503).await;
+    for addr in &nodes {
+        let (_, body) = http_get(*addr, "/health").await;
+        assert_eq!(body, "storage unreachable\n", "{addr}: Redis is down");
+    }
 
     // Down: the round written now reaches the nodes, whose storage fails (their
     // failure counters move), and nothing is acked meanwhile.

@@ -71,13 +71,43 @@ impl<R: ServerRuntime> ConnContext<R> {
         timeout(&self.rt, limit, both).await.flatten()
     }
 
-    /// Whether storage works: `false` while the storage backend is failed (redb
-    /// after an I/O error, until the worker reopened it; Redis refused for
-    /// durability, until a connection passes the check:
-    /// [`ServerCounters::storage_failed`]) or the shared log (Redis) is unreachable,
-    /// as the tail feed last found it.
+    /// Whether storage works: no [`StorageTrouble`].
     pub fn storage_reachable(&self) -> bool {
-        !self.counters.storage_failed() && self.feed.as_ref().is_none_or(FeedHealth::reachable)
+        self.storage_trouble().is_none()
+    }
+
+    /// Why storage does not work, if it does not (`/health` answers 503 with
+    /// [`StorageTrouble::message`]).
+    pub fn storage_trouble(&self) -> Option<StorageTrouble> {
+        if self.counters.storage_failed() {
+            Some(StorageTrouble::Failed)
+        } else if self.feed.as_ref().is_some_and(|f| !f.reachable()) {
+            Some(StorageTrouble::Unreachable)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why storage does not work ([`ConnContext::storage_trouble`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageTrouble {
+    /// The storage backend is failed ([`ServerCounters::storage_failed`]): redb after
+    /// an I/O error, until the worker reopened it (or for good, after an fsync
+    /// error); Redis refused for its durability settings, until a connection passes
+    /// the check again.
+    Failed,
+    /// The shared log (Redis) is unreachable, as the tail feed last found it.
+    Unreachable,
+}
+
+impl StorageTrouble {
+    /// The `/health` body: `storage failed` or `storage unreachable`.
+    pub fn message(self) -> &'static str {
+        match self {
+            StorageTrouble::Failed => "storage failed",
+            StorageTrouble::Unreachable => "storage unreachable",
+        }
     }
 }
 

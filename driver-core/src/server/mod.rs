@@ -53,7 +53,7 @@ use syncwire_proto::hub::{Hub, NodeId};
 
 pub use crate::Outgoing;
 pub use config::{ServerConfig, ServerError, TlsFiles};
-pub use connection::{CLOSE_WAIT, ConnContext, serve};
+pub use connection::{CLOSE_WAIT, ConnContext, StorageTrouble, serve};
 pub use counters::{STORAGE_BATCH_BUCKETS, ServerCounters};
 pub use runtime::{ServerRuntime, ServerSocket, timeout};
 pub use storage_choice::{MemoryStore, Storage, redact_password};

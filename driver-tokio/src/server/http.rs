@@ -110,10 +110,13 @@ async fn upgrade(
 
 async fn health(State(state): State<AppState>) -> Response {
     match state.conn.hub_metrics(HUB_ANSWER).await {
-        Some(_) if !state.conn.storage_reachable() => {
-            (StatusCode::SERVICE_UNAVAILABLE, "storage unreachable\n").into_response()
-        }
-        Some(_) => (StatusCode::OK, "ok\n").into_response(),
+        Some(_) => match state.conn.storage_trouble() {
+            Some(trouble) => {
+                let body = format!("{}\n", trouble.message());
+                (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+            }
+            None => (StatusCode::OK, "ok\n").into_response(),
+        },
         None => (StatusCode::SERVICE_UNAVAILABLE, "hub not responding\n").into_response(),
     }
 }

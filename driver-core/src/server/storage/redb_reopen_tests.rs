@@ -25,7 +25,7 @@ use super::fault_disk::{
 use super::fixtures::{Concat, entry};
 use super::redb_backend::RedbBackend;
 use super::worker;
-use crate::server::ServerCounters;
+use crate::server::{ServerCounters, StorageTrouble};
 
 /// One failed write (disk full) used to make every later batch fail until a restart.
 /// Now the worker reopens the database: once the disk has room again, loads and
@@ -48,7 +48,11 @@ fn the_backend_reopens_the_database_after_the_disk_recovers() {
     let failed = run(&worker, append(20, 3));
     assert!(!succeeded(&failed), "a write on a full disk is not acked");
     assert!(counters.storage_failed(), "{failed:?}");
-    assert!(!health.storage_reachable(), "/health 503");
+    assert_eq!(
+        health.storage_trouble(),
+        Some(StorageTrouble::Failed),
+        "/health 503 storage failed"
+    );
     // While the disk is full every batch fails (reopening fails too, with backoff).
     for op in 21..24 {
         assert!(!succeeded(&run(&worker, append(op, 3))));
