@@ -72,3 +72,39 @@ fn an_oversized_user_info_is_fatal_during_the_handshake() {
     h.recv(reject(ErrorCode::PAYLOAD_TOO_LARGE, None, None));
     assert_eq!(h.client.state(), ClientState::Connected);
 }
+
+/// docs/PROTOCOL.md §6, *Only the current connection counts*: after a heartbeat
+/// timeout the client reconnects at once; when its new session completes the
+/// handshake, the hub replaces the old one it still holds and tells the abandoned
+/// connection so (`replica_in_use`, close 4013). That is the client's own reconnect:
+/// it stays connected and keeps its outbox.
+#[test]
+fn a_replacement_reported_on_an_abandoned_connection_is_ignored() {
+    let mut h = Harness::joined_room(config());
+    h.submit("r", b"one");
+    let old = h.conn;
+    h.advance(config().heartbeat_timeout);
+    assert_ne!(
+        h.client.state(),
+        ClientState::Connected,
+        "heartbeat timeout"
+    );
+    while h.conn == old {
+        h.next_deadline().expect("a reconnect is scheduled");
+    }
+    h.open();
+    h.recv(welcome(0));
+    assert_eq!(h.client.state(), ClientState::Connected);
+    let replaced = reject(ErrorCode::REPLICA_IN_USE, None, None).encode();
+    h.client.handle_frame(h.now, old, &replaced);
+    h.drain();
+    h.client.handle_transport_closed(
+        h.now,
+        old,
+        TransportClosed::closed(CloseCode::REPLACED, "replaced"),
+    );
+    h.drain();
+    assert_eq!(h.client.state(), ClientState::Connected);
+    assert_eq!(h.client.failure(), None);
+    assert_eq!(h.client.outbox_len(), 1, "the unacked delta is kept");
+}
