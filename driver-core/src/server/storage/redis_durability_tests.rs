@@ -14,6 +14,7 @@ use super::Backend;
 use super::fixtures::{Concat, entry, room_with};
 use super::redis_backend::{RedisBackend, RedisOptions};
 use super::redis_durability::{Checked, check};
+use super::redis_failure_tests::config_set;
 use super::redis_server::RedisServer;
 use super::redis_tests::{append, options};
 
@@ -49,6 +50,17 @@ fn refusal(done: &[StorageCompletion]) -> String {
         [StorageCompletion::Appended { result: Err(e), .. }] => e.0.clone(),
         other => panic!("acked: {other:?}"),
     }
+}
+
+/// A backend on a fresh durable Redis in `dir` with room "f" created and two entries
+/// acked, and a connection of the test's own to that Redis.
+fn durable(dir: &std::path::Path) -> (RedisServer, RedisBackend, redis::Connection) {
+    let server = RedisServer::start(dir);
+    let mut b = RedisBackend::open(&options(&server), Arc::new(Concat)).unwrap();
+    assert!(acked(&room_with(&mut b, 2)));
+    let client = redis::Client::open(server.url()).unwrap();
+    let c = client.get_connection().unwrap();
+    (server, b, c)
 }
 
 /// Entries in room "f"'s stream.
@@ -143,20 +155,8 @@ fn a_redis_that_never_evicts_room_keys_is_accepted() {
 #[test]
 fn a_reconnect_to_a_redis_reconfigured_unsafely_fails_the_batch_instead_of_acking() {
     let dir = tempfile::tempdir().unwrap();
-    let server = RedisServer::start(dir.path());
-    let mut b = RedisBackend::open(&options(&server), Arc::new(Concat)).unwrap();
-    assert!(acked(&room_with(&mut b, 2)));
-    let client = redis::Client::open(server.url()).unwrap();
-    let mut c = client.get_connection().unwrap();
-    let set = |c: &mut redis::Connection, fsync: &str| {
-        let cmd = redis::cmd("CONFIG")
-            .arg("SET")
-            .arg("appendfsync")
-            .arg(fsync)
-            .clone();
-        cmd.exec(c).unwrap();
-    };
-    set(&mut c, "everysec");
+    let (_server, mut b, mut c) = durable(dir.path());
+    config_set(&mut c, "appendfsync", "everysec");
     // Drops the backend's connection (not this one: SKIPME is the default).
     redis::cmd("CLIENT")
         .arg("KILL")
@@ -181,7 +181,7 @@ fn a_reconnect_to_a_redis_reconfigured_unsafely_fails_the_batch_instead_of_ackin
     assert!(!b.recover(), "still refused");
     assert!(b.retry_at().is_some());
     // Durable again: it recovers, and the next batch is acked.
-    set(&mut c, "always");
+    config_set(&mut c, "appendfsync", "always");
     assert!(b.recover(), "passes the check again");
     assert_eq!(b.retry_at(), None);
     assert!(acked(&b.execute_batch(next())));
@@ -191,20 +191,8 @@ fn a_reconnect_to_a_redis_reconfigured_unsafely_fails_the_batch_instead_of_ackin
 #[test]
 fn a_redis_reconfigured_unsafely_while_connected_fails_the_batches_after_the_recheck() {
     let dir = tempfile::tempdir().unwrap();
-    let server = RedisServer::start(dir.path());
-    let mut b = RedisBackend::open(&options(&server), Arc::new(Concat)).unwrap();
-    assert!(acked(&room_with(&mut b, 2)));
-    let client = redis::Client::open(server.url()).unwrap();
-    let mut c = client.get_connection().unwrap();
-    let set = |c: &mut redis::Connection, value: &str| {
-        let cmd = redis::cmd("CONFIG")
-            .arg("SET")
-            .arg("no-appendfsync-on-rewrite")
-            .arg(value)
-            .clone();
-        cmd.exec(c).unwrap();
-    };
-    set(&mut c, "yes");
+    let (_server, mut b, mut c) = durable(dir.path());
+    config_set(&mut c, "no-appendfsync-on-rewrite", "yes");
     // The backend keeps its connection; its settings are read again before the next
     // batch once the last reading is `recheck_every` old (here: always).
     b.recheck_every = std::time::Duration::ZERO;
@@ -213,7 +201,7 @@ fn a_redis_reconfigured_unsafely_while_connected_fails_the_batches_after_the_rec
     assert!(msg.contains("no-appendfsync-on-rewrite = \"yes\""), "{msg}");
     assert_eq!(stored(&mut c), 2, "nothing written");
     assert!(b.retry_at().is_some(), "refused: the backend is failed");
-    set(&mut c, "no");
+    config_set(&mut c, "no-appendfsync-on-rewrite", "no");
     assert!(b.recover(), "passes the check again");
     assert!(acked(&b.execute_batch(next())));
     assert_eq!(stored(&mut c), 3);

@@ -93,7 +93,7 @@ fn scripts_lost_by_redis_are_loaded_again() {
 }
 
 /// `CONFIG SET name value` on `c`.
-fn config_set(c: &mut redis::Connection, name: &str, value: &str) {
+pub(super) fn config_set(c: &mut redis::Connection, name: &str, value: &str) {
     let cmd = redis::cmd("CONFIG").arg("SET").arg(name).arg(value).clone();
     cmd.exec(c).unwrap();
 }
