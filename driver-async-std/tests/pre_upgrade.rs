@@ -24,7 +24,7 @@ use futures_channel::oneshot;
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
 use syncwire_async_std::proto::wire::{Frame, Hello, ReplicaId};
-use syncwire_async_std::server::{Server, ServerConfig};
+use syncwire_async_std::server::{Server, ServerConfig, ServerError};
 
 /// The bound configured here: from accept to upgrade.
 const BOUND: Duration = Duration::from_millis(300);
@@ -185,21 +185,33 @@ async fn at_the_cap_a_connection_waits_in_the_backlog_until_a_slot_frees() {
 const SHUTDOWN_BOUND: Duration = Duration::from_secs(2);
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(100);
 
-#[async_std::test]
-async fn shutdown_waits_for_a_connection_that_has_not_upgraded() {
+/// A server with `handshake_timeout` and [`SHUTDOWN_GRACE`] running until `stop` is
+/// sent, and a connection to it that sent nothing yet has been accepted (a later
+/// connection upgraded, and the server accepts in order).
+async fn silent_connection(
+    handshake_timeout: Duration,
+) -> (
+    TcpStream,
+    oneshot::Sender<()>,
+    async_std::task::JoinHandle<Result<(), ServerError>>,
+) {
     let mut config = config();
-    config.hub_mut().handshake_timeout = SHUTDOWN_BOUND;
+    config.hub_mut().handshake_timeout = handshake_timeout;
     config.set_shutdown_grace(SHUTDOWN_GRACE);
     let server = Server::bind(config).await.expect("bind");
     let addr = server.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();
-    let mut run = async_std::task::spawn(server.run_until(async move {
+    let run = async_std::task::spawn(server.run_until(async move {
         let _ = stopped.await;
     }));
-    let mut silent = bounded("connect", TcpStream::connect(addr)).await.unwrap();
-    // A later connection upgraded, so the silent one, made before it, has been
-    // accepted: the server accepts in order.
+    let silent = bounded("connect", TcpStream::connect(addr)).await.unwrap();
     drop(upgrade(addr).await);
+    (silent, stop, run)
+}
+
+#[async_std::test]
+async fn shutdown_waits_for_a_connection_that_has_not_upgraded() {
+    let (mut silent, stop, mut run) = silent_connection(SHUTDOWN_BOUND).await;
     let _ = stop.send(());
     // The close is polled first: when the server has closed the connection before
     // `run_until` ended, the close is what is seen.
@@ -224,18 +236,7 @@ const A_DAY: Duration = Duration::from_secs(24 * 3600);
 
 #[async_std::test]
 async fn shutdown_closes_a_silent_connection_however_long_the_handshake_timeout() {
-    let mut config = config();
-    config.hub_mut().handshake_timeout = A_DAY;
-    config.set_shutdown_grace(SHUTDOWN_GRACE);
-    let server = Server::bind(config).await.expect("bind");
-    let addr = server.local_addr();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let run = async_std::task::spawn(server.run_until(async move {
-        let _ = stopped.await;
-    }));
-    let mut silent = bounded("connect", TcpStream::connect(addr)).await.unwrap();
-    // Accepted: a later connection upgraded, and the server accepts in order.
-    drop(upgrade(addr).await);
+    let (mut silent, stop, run) = silent_connection(A_DAY).await;
     let since = Instant::now();
     let _ = stop.send(());
     bounded("run_until ends after the stop signal", run)

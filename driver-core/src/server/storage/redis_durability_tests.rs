@@ -16,7 +16,7 @@ use super::redis_backend::{RedisBackend, RedisOptions};
 use super::redis_durability::{Checked, check};
 use super::redis_failure_tests::config_set;
 use super::redis_server::RedisServer;
-use super::redis_tests::{append, options};
+use super::redis_tests::{append, open, options};
 
 /// The stream of room "f" (`{sw:<hex of "f">}:log`).
 const LOG: &str = "{sw:66}:log";
@@ -56,7 +56,7 @@ fn refusal(done: &[StorageCompletion]) -> String {
 /// acked, and a connection of the test's own to that Redis.
 fn durable(dir: &std::path::Path) -> (RedisServer, RedisBackend, redis::Connection) {
     let server = RedisServer::start(dir);
-    let mut b = RedisBackend::open(&options(&server), Arc::new(Concat)).unwrap();
+    let mut b = open(&server);
     assert!(acked(&room_with(&mut b, 2)));
     let client = redis::Client::open(server.url()).unwrap();
     let c = client.get_connection().unwrap();

@@ -11,16 +11,11 @@ use syncwire_proto::hub::{OpId, StorageAction as A, StorageCompletion, StorageEr
 use syncwire_proto::wire::RoomId;
 
 use super::Backend;
-use super::fixtures::{Concat, entry, fold_to, room_with};
-use super::redis_backend::RedisBackend;
+use super::fixtures::{entry, fold_to, room_with};
 use super::redis_server::RedisServer;
-use super::redis_tests::{append, options};
+use super::redis_tests::{append, open};
 use super::worker;
 use crate::server::ServerCounters;
-
-fn open(server: &RedisServer) -> RedisBackend {
-    RedisBackend::open(&options(server), Arc::new(Concat)).unwrap()
-}
 
 #[test]
 fn an_acked_append_survives_a_sigkill_of_redis_and_the_backend_reconnects() {

@@ -4,8 +4,6 @@
 //! another node created, and the fold lease keeps a second node from folding the
 //! same room while the first holds it.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
 use syncwire_proto::hub::{
     AppendOutcome, MemoryStorage, NewEntry, OpId, StorageAction as A, StorageCompletion,
@@ -13,14 +11,9 @@ use syncwire_proto::hub::{
 use syncwire_proto::wire::{ReplicaId, RoomId};
 
 use super::Backend;
-use super::fixtures::{Concat, fold_to, room_with, snapshot_of};
-use super::redis_backend::RedisBackend;
+use super::fixtures::{fold_to, room_with, snapshot_of};
 use super::redis_server::RedisServer;
-use super::redis_tests::options;
-
-fn open(server: &RedisServer) -> RedisBackend {
-    RedisBackend::open(&options(server), Arc::new(Concat)).unwrap()
-}
+use super::redis_tests::open;
 
 fn new(replica: u64, seq: u64) -> NewEntry {
     NewEntry {

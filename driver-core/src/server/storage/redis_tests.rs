@@ -23,7 +23,8 @@ pub(super) fn options(server: &RedisServer) -> RedisOptions {
     }
 }
 
-fn open(server: &RedisServer) -> RedisBackend {
+/// A backend on `server`, opened (durability checked) with the `Concat` merger.
+pub(super) fn open(server: &RedisServer) -> RedisBackend {
     RedisBackend::open(&options(server), Arc::new(Concat)).unwrap()
 }
 
