@@ -71,13 +71,8 @@ impl<R: ServerRuntime> ConnContext<R> {
         timeout(&self.rt, limit, both).await.flatten()
     }
 
-    /// Whether storage works: no [`StorageTrouble`].
-    pub fn storage_reachable(&self) -> bool {
-        self.storage_trouble().is_none()
-    }
-
-    /// Why storage does not work, if it does not (`/health` answers 503 with
-    /// [`StorageTrouble::message`]).
+    /// Why storage does not work, if it does not: `None` while it works (`/health`
+    /// answers 503 with [`StorageTrouble::message`] otherwise).
     pub fn storage_trouble(&self) -> Option<StorageTrouble> {
         if self.counters.storage_failed() {
             Some(StorageTrouble::Failed)

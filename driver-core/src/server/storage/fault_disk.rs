@@ -229,7 +229,7 @@ pub(super) fn eventually(limit: Duration, cond: impl Fn() -> bool) -> bool {
     true
 }
 
-/// A runtime that runs nothing: enough for [`ConnContext::storage_reachable`].
+/// A runtime that runs nothing: enough for [`ConnContext::storage_trouble`].
 #[derive(Clone)]
 pub(super) struct NoRuntime;
 
@@ -247,7 +247,7 @@ impl ServerRuntime for NoRuntime {
     }
 }
 
-/// What `/health` asks of storage (`ConnContext::storage_reachable`), on `counters`.
+/// What `/health` asks of storage (`ConnContext::storage_trouble`), on `counters`.
 pub(super) fn context(counters: Arc<ServerCounters>) -> ConnContext<NoRuntime> {
     ConnContext {
         hub: async_channel::bounded(1).0,

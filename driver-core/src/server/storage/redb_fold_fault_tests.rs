@@ -50,7 +50,7 @@ fn a_fold_on_a_full_disk_fails_storage_until_the_disk_has_room() {
     let counters = Arc::new(ServerCounters::default());
     let worker = worker::spawn(Box::new(backend), 64, 16, counters.clone()).expect("spawn");
     let health = context(counters.clone());
-    assert!(health.storage_reachable());
+    assert!(health.storage_trouble().is_none());
 
     // The merge waits until the worker is idle, waiting for actions.
     let (release, gate) = std::sync::mpsc::channel::<()>();
@@ -69,7 +69,7 @@ fn a_fold_on_a_full_disk_fails_storage_until_the_disk_has_room() {
         reported,
         "storage reported failed after the fold's I/O error"
     );
-    assert!(!health.storage_reachable(), "/health 503");
+    assert!(health.storage_trouble().is_some(), "/health 503");
 
     let refused = failure(&run(&worker, append(21, 4))).expect("the append fails");
     assert!(
@@ -82,7 +82,7 @@ fn a_fold_on_a_full_disk_fails_storage_until_the_disk_has_room() {
     assert_eq!(found, vec![0, 1, 2, 3], "every acked entry");
     assert!(succeeded(&run(&worker, append(30, 4))));
     assert_eq!(offsets(&run(&worker, load(31))), Some(vec![0, 1, 2, 3, 4]));
-    assert!(health.storage_reachable(), "/health 200 again");
+    assert!(health.storage_trouble().is_none(), "/health 200 again");
     assert!(counters.storage_reopens() >= 1);
 }
 

@@ -42,7 +42,7 @@ fn the_backend_reopens_the_database_after_the_disk_recovers() {
         assert!(succeeded(&run(&worker, append(10 + offset, offset))));
     }
     let health = context(counters.clone());
-    assert!(health.storage_reachable());
+    assert!(health.storage_trouble().is_none());
 
     disk.fill(true);
     let failed = run(&worker, append(20, 3));
@@ -58,7 +58,7 @@ fn the_backend_reopens_the_database_after_the_disk_recovers() {
         assert!(!succeeded(&run(&worker, append(op, 3))));
         std::thread::sleep(Duration::from_millis(60));
     }
-    assert!(!health.storage_reachable());
+    assert!(health.storage_trouble().is_some());
 
     disk.fill(false);
     let found = until_loaded(&worker, Duration::from_secs(15))
@@ -71,7 +71,7 @@ fn the_backend_reopens_the_database_after_the_disk_recovers() {
     );
     let after = offsets(&run(&worker, load(31)));
     assert_eq!(after, Some(vec![0, 1, 2, 3]));
-    assert!(health.storage_reachable(), "/health 200 again");
+    assert!(health.storage_trouble().is_none(), "/health 200 again");
     assert!(counters.storage_reopens() >= 1);
 }
 

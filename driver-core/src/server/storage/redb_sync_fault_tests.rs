@@ -50,7 +50,7 @@ fn stays_failed_after_a_sync_error(kind: io::ErrorKind) {
     let failed = run(&worker, append(20, 3));
     assert!(!succeeded(&failed), "not acked: {failed:?}");
     assert!(counters.storage_failed(), "{kind:?}");
-    assert!(!health.storage_reachable(), "/health 503");
+    assert!(health.storage_trouble().is_some(), "/health 503");
 
     disk.fail_syncs(None);
     // With a reopen the attempts would have come after 100, 300 and 700 ms.
@@ -61,7 +61,7 @@ fn stays_failed_after_a_sync_error(kind: io::ErrorKind) {
     }
     assert_eq!(counters.storage_reopens(), 0, "{kind:?}");
     assert!(counters.storage_failed());
-    assert!(!health.storage_reachable(), "/health still 503");
+    assert!(health.storage_trouble().is_some(), "/health still 503");
     drop(worker);
 
     // Why: what a reopen would read holds the append reported failed; what the disk
